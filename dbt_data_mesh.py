@@ -1,0 +1,47 @@
+"""dbt plugin of the data mesh: resolves cross-domain refs (`ref('customers', 'dim_customers')`).
+
+dbt discovers plugins in top-level modules whose name starts with `dbt_`; this one registers the resolver of
+`mesh_cli.resolver`, so that plain `dbt build` inside a domain sees its upstreams' public models.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dbt.contracts.graph.node_args import ModelNodeArgs
+from dbt.flags import get_flags
+from dbt.plugins.manager import dbt_hook, dbtPlugin
+from dbt.plugins.manifest import PluginNodes
+
+
+def _node_version(version: str | None) -> str | int | None:
+    return int(version) if version is not None and version.isdigit() else version
+
+
+class DataMeshPlugin(dbtPlugin):
+    """Injects the public models of a domain's upstream domains as external nodes."""
+
+    @dbt_hook
+    def get_nodes(self) -> PluginNodes:
+        from mesh_cli.resolver import resolve
+
+        flags = get_flags()
+        project_dir = Path(getattr(flags, "PROJECT_DIR", None) or ".").resolve()
+        nodes = PluginNodes()
+        for model in resolve(project_dir, getattr(flags, "TARGET", None)):
+            nodes.add_model(ModelNodeArgs(
+                name=model.name,
+                package_name=model.package,
+                identifier=model.alias,
+                schema=model.schema,
+                database=model.database,
+                relation_name=model.relation_name,
+                version=_node_version(model.version),
+                latest_version=_node_version(model.latest_version),
+                deprecation_date=model.deprecation_date,
+                access="public",
+            ))
+        return nodes
+
+
+plugins = [DataMeshPlugin]

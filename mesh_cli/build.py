@@ -1,0 +1,156 @@
+"""`mesh build`: build the selected domains in dependency order, independent ones in parallel."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+
+from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.domains import Domain, discover_domains
+from mesh_cli.core.graph import DomainGraph
+from mesh_cli.core.state import fingerprint, save_build, saved_fingerprint
+from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtOutcome, DbtWorkers
+from mesh_cli.engines import engine_for
+
+SUCCESS, FAILED, SKIPPED = "success", "failed", "skipped"
+
+
+@dataclass
+class DomainResult:
+    """How one domain's build ended."""
+
+    domain: str
+    status: str
+    seconds: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    reason: str | None = None
+
+    def count(self, resource_type: str, *statuses: str) -> int:
+        return sum(n for key, n in self.counts.items()
+                   if key.split(":")[0] == resource_type and (not statuses or key.split(":")[1] in statuses))
+
+
+@dataclass
+class BuildReport:
+    """The outcome of a `mesh build`, in build order."""
+
+    target: str
+    results: list[DomainResult]
+    seconds: float
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(result.status == SUCCESS for result in self.results)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What to build and how."""
+
+    selectors: tuple[str, ...] = ()
+    target: str | None = None
+    jobs: int = 1
+    full_refresh: bool = False
+    changed: bool = False
+    verbose: bool = False
+
+
+Listener = Callable[[str, str, DomainResult | None], None]
+
+
+def _needs_deps(domain: Domain) -> bool:
+    packages = domain.path / "packages.yml"
+    if not packages.is_file():
+        return False
+    lock = domain.path / "package-lock.yml"
+    installed = domain.path / "dbt_packages"
+    return (not installed.is_dir() or not lock.is_file()
+            or lock.stat().st_mtime < packages.stat().st_mtime)
+
+
+def _job(domain: Domain, options: BuildOptions, target: str, env: dict[str, str], kind: str) -> DbtJob:
+    calls = []
+    if _needs_deps(domain):
+        calls.append(DbtCall(("deps",), domain.path))
+    build_args = ["build", "--target", target] + (["--full-refresh"] if options.full_refresh else [])
+    calls.append(DbtCall(tuple(build_args), domain.path))
+    return DbtJob(tuple(calls), {**env, "MESH_TARGET": target}, kind, options.verbose)
+
+
+def select_domains(config: MeshConfig, graph: DomainGraph, options: BuildOptions,
+                   target: str) -> tuple[list[str], list[str]]:
+    """The domains to build in order, and (with --changed) those left alone as unchanged."""
+    chosen = graph.select(options.selectors)
+    unchanged: list[str] = []
+    if options.changed:
+        changed = {name for name in graph.domains
+                   if fingerprint(config, graph.domains[name]) != saved_fingerprint(config, target, name)}
+        affected = set(changed)
+        for name in changed:
+            affected |= graph.downstream_of(name)
+        unchanged = graph.order(chosen - affected)
+        chosen &= affected
+    return graph.order(chosen), unchanged
+
+
+def build(config: MeshConfig, options: BuildOptions, listener: Listener | None = None) -> BuildReport:
+    """Build the selected domains; a failed domain's downstream is skipped with the reason."""
+    started = time.perf_counter()
+    notify = listener or (lambda *_: None)
+    target = options.target or config.default_target
+    domains = discover_domains(config)
+    graph = DomainGraph(domains)
+    graph.validate()
+    order, unchanged = select_domains(config, graph, options, target)
+    engine = engine_for(config, [domains[name] for name in order], target)
+    engine.prepare()
+    env = engine.dbt_env()
+    results: dict[str, DomainResult] = {}
+    checksums = {name: fingerprint(config, domains[name]) for name in order}
+    selected = set(order)
+    pending = list(order)
+    running: dict[Future[DbtOutcome], str] = {}
+    with DbtWorkers(options.jobs) as workers:
+        while pending or running:
+            for name in list(pending):
+                blockers = [up for up in domains[name].upstreams if up in selected]
+                failed = [up for up in blockers if up in results and results[up].status != SUCCESS]
+                if failed:
+                    pending.remove(name)
+                    results[name] = DomainResult(name, SKIPPED, reason=f"upstream {failed[0]} "
+                                                 f"{results[failed[0]].status}")
+                    notify("skipped", name, results[name])
+                elif all(up in results for up in blockers):
+                    pending.remove(name)
+                    job = _job(domains[name], options, target, env, engine.adapter_type)
+                    running[workers.submit(job)] = name
+                    notify("started", name, None)
+            if not running:
+                continue
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for future in done:
+                name = running.pop(future)
+                results[name] = _result(name, future.result())
+                if results[name].status == SUCCESS:
+                    save_build(config, target, domains[name], checksums[name])
+                notify(results[name].status, name, results[name])
+    return BuildReport(target, [results[name] for name in order], time.perf_counter() - started, unchanged)
+
+
+def _result(name: str, outcome: DbtOutcome) -> DomainResult:
+    return DomainResult(
+        domain=name,
+        status=SUCCESS if outcome.ok else FAILED,
+        seconds=outcome.seconds,
+        counts=outcome.counts,
+        failures=outcome.failures,
+        reason=outcome.error,
+    )
+
+
+def domain_names(results: Iterable[DomainResult], status: str) -> list[str]:
+    return [result.domain for result in results if result.status == status]

@@ -1,0 +1,68 @@
+"""Mesh-wide settings from `mesh.yml`, and where the mesh's files live."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from mesh_cli.core.yamlfile import read_mapping
+from mesh_cli.errors import MeshError
+
+MESH_FILE = "mesh.yml"
+STATE_DIR_ENV = "MESH_STATE_DIR"
+TARGET_ENV = "MESH_TARGET"
+
+
+@dataclass(frozen=True)
+class MeshConfig:
+    """The settings of one mesh repository."""
+
+    root: Path
+    name: str
+    domains_dir: Path
+    state_dir: Path
+    default_target: str
+
+    def manifests_dir(self, target: str) -> Path:
+        """Where the manifests of each domain's last successful build on `target` are saved."""
+        return self.state_dir / "state" / target
+
+
+def find_mesh_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` that holds a `mesh.yml`, if any."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / MESH_FILE).is_file():
+            return folder
+    return None
+
+
+def load_config(root: Path) -> MeshConfig:
+    """Read `<root>/mesh.yml`; the state folder may be moved with the MESH_STATE_DIR variable."""
+    path = root / MESH_FILE
+    data = read_mapping(path)
+    mesh = data.get("mesh", {})
+    if not isinstance(mesh, dict):
+        raise MeshError("`mesh:` must be a mapping of settings", path=path)
+    unknown = set(mesh) - {"name", "domains_dir", "state_dir", "default_target"}
+    if unknown:
+        raise MeshError(f"unknown setting(s) under `mesh:`: {', '.join(sorted(unknown))}", path=path)
+    state_dir = os.environ.get(STATE_DIR_ENV) or mesh.get("state_dir", ".mesh")
+    return MeshConfig(
+        root=root.resolve(),
+        name=str(mesh.get("name", root.resolve().name)),
+        domains_dir=(root / str(mesh.get("domains_dir", "domains"))).resolve(),
+        state_dir=(root / state_dir).resolve(),
+        default_target=str(mesh.get("default_target", "dev")),
+    )
+
+
+def locate_config(start: Path | None = None) -> MeshConfig:
+    """The config of the mesh that contains `start` (default: the working directory)."""
+    start = start or Path.cwd()
+    root = find_mesh_root(start)
+    if root is None:
+        raise MeshError(f"no {MESH_FILE} found in {start.resolve()} or any folder above it; "
+                        "run `mesh` inside a mesh repository")
+    return load_config(root)

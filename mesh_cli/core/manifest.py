@@ -1,0 +1,95 @@
+"""Read what dbt already parsed: models, their access, versions and contracts, from manifest.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mesh_cli.errors import MeshError
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model node of a domain's manifest, with what the mesh needs of it."""
+
+    unique_id: str
+    package: str
+    name: str
+    version: str | None
+    latest_version: str | None
+    access: str
+    database: str | None
+    schema: str
+    alias: str
+    relation_name: str | None
+    deprecation_date: datetime | None
+    description: str
+    group: str | None
+    contract_enforced: bool
+    columns: dict[str, dict[str, Any]]
+    depends_on: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """`package.name` with `.vN` for a versioned model."""
+        return f"{self.package}.{self.name}" + (f".v{self.version}" if self.version is not None else "")
+
+
+def _version(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _date(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def load_manifest(path: Path) -> dict[str, Any]:
+    """Load a manifest.json; a corrupt one is a clear error naming the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise MeshError(f"cannot read the dbt manifest ({exc}); rebuild the domain to rewrite it",
+                        path=path) from exc
+    if not isinstance(data, dict) or "nodes" not in data:
+        raise MeshError("not a dbt manifest (no `nodes`); rebuild the domain to rewrite it", path=path)
+    return data
+
+
+def model_info(node: dict[str, Any]) -> ModelInfo:
+    """The mesh's view of one manifest model node."""
+    config = node.get("config") or {}
+    contract = node.get("contract") or config.get("contract") or {}
+    return ModelInfo(
+        unique_id=node["unique_id"],
+        package=node["package_name"],
+        name=node["name"],
+        version=_version(node.get("version")),
+        latest_version=_version(node.get("latest_version")),
+        access=str(node.get("access") or config.get("access") or "protected"),
+        database=node.get("database"),
+        schema=node["schema"],
+        alias=node.get("alias") or node["name"],
+        relation_name=node.get("relation_name"),
+        deprecation_date=_date(node.get("deprecation_date")),
+        description=node.get("description") or "",
+        group=node.get("group") or config.get("group"),
+        contract_enforced=bool(contract.get("enforced")),
+        columns=node.get("columns") or {},
+        depends_on=tuple((node.get("depends_on") or {}).get("nodes") or ()),
+    )
+
+
+def models_of(manifest: dict[str, Any], package: str) -> list[ModelInfo]:
+    """The models a domain defines itself (not those of installed packages or injected by the resolver)."""
+    return [model_info(node) for node in manifest["nodes"].values()
+            if node.get("resource_type") == "model" and node.get("package_name") == package]
+
+
+def public_models(manifest: dict[str, Any], package: str) -> list[ModelInfo]:
+    """The domain's public models, every version."""
+    return [model for model in models_of(manifest, package) if model.access == "public"]

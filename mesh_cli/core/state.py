@@ -1,0 +1,78 @@
+"""The mesh state folder: each domain's artifacts from its last successful build, per target."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.domains import Domain
+
+ARTIFACTS = ("manifest.json", "run_results.json")
+FINGERPRINT = "fingerprint.json"
+_IGNORED_DIRS = {"target", "dbt_packages", "logs", "__pycache__", ".venv"}
+_IGNORED_FILES = {"package-lock.yml", ".user.yml"}
+ROOT_PACKAGE_FILES = ("dbt_project.yml", "macros", "models")
+
+
+def domain_state_dir(config: MeshConfig, target: str, domain: str) -> Path:
+    return config.manifests_dir(target) / domain
+
+
+def find_manifest(config: MeshConfig, target: str, domain: Domain) -> Path | None:
+    """The saved manifest of the domain's last successful build, else the one in its target/ folder."""
+    for candidate in (domain_state_dir(config, target, domain.name) / "manifest.json",
+                      domain.path / "target" / "manifest.json"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _project_files(folder: Path) -> list[Path]:
+    if folder.is_file():
+        return [folder]
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.is_file() and p.name not in _IGNORED_FILES
+        and not _IGNORED_DIRS.intersection(p.relative_to(folder).parts)
+    )
+
+
+def fingerprint(config: MeshConfig, domain: Domain) -> str:
+    """A checksum of everything that shapes the domain's build: its project files and the shared package."""
+    digest = hashlib.sha256()
+    folders = [domain.path] + [config.root / name for name in ROOT_PACKAGE_FILES]
+    for folder in folders:
+        if not folder.exists():
+            continue
+        for path in _project_files(folder):
+            digest.update(str(path.relative_to(config.root)).encode())
+            digest.update(b"\0")
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def saved_fingerprint(config: MeshConfig, target: str, domain: str) -> str | None:
+    path = domain_state_dir(config, target, domain) / FINGERPRINT
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())["fingerprint"]
+    except (ValueError, KeyError):
+        return None
+
+
+def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -> Path:
+    """Copy a successful build's artifacts into the state folder; returns the folder."""
+    folder = domain_state_dir(config, target, domain.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ARTIFACTS:
+        source = domain.path / "target" / name
+        if source.is_file():
+            shutil.copyfile(source, folder / f"{name}.tmp")
+            (folder / f"{name}.tmp").replace(folder / name)
+    (folder / FINGERPRINT).write_text(json.dumps({"fingerprint": checksum}))
+    return folder

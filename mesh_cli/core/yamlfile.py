@@ -1,0 +1,33 @@
+"""Strict YAML reading: every failure names the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mesh_cli.errors import MeshError
+
+
+def read_yaml(path: Path, *, default: Any = None) -> Any:
+    """Parse a YAML file; a missing file gives `default` (or an error when no default is given)."""
+    if not path.exists():
+        if default is not None:
+            return default
+        raise MeshError("file not found", path=path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise MeshError(f"invalid YAML{where}: {getattr(exc, 'problem', exc)}", path=path) from exc
+    return default if data is None else data
+
+
+def read_mapping(path: Path, *, default: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Parse a YAML file whose top level must be a mapping."""
+    data = read_yaml(path, default=default)
+    if not isinstance(data, dict):
+        raise MeshError(f"expected a mapping at the top level, got {type(data).__name__}", path=path)
+    return data

@@ -1,0 +1,112 @@
+"""Running dbt: in long-lived worker processes that import dbt once and run many invocations.
+
+dbt's global state is not safe across threads of one process, so parallel domains run in separate processes
+(spawned, not forked); each keeps dbt imported between domains, which saves about 1.5 s per domain compared
+with starting `dbt` on the command line.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+QUIET_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+_FAILED_STATUSES = {"error", "fail", "runtime error"}
+
+
+@dataclass(frozen=True)
+class DbtCall:
+    """One dbt command in one project, e.g. `("build", "--target", "dev")`."""
+
+    args: tuple[str, ...]
+    project_dir: Path
+
+
+@dataclass(frozen=True)
+class DbtJob:
+    """dbt commands run in order in one worker, stopping at the first failure."""
+
+    calls: tuple[DbtCall, ...]
+    env: dict[str, str]
+    adapter_type: str
+    verbose: bool = False
+
+
+@dataclass
+class DbtOutcome:
+    """What a job did: node counts by kind and status, failures, and the error that stopped it."""
+
+    ok: bool = True
+    counts: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    error: str | None = None
+    seconds: float = 0.0
+
+
+def _first_line(text: str | None) -> str:
+    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
+    return " ".join(lines[:3]) if lines else "unknown error"
+
+
+def _record(outcome: DbtOutcome, result: object) -> None:
+    for node_result in getattr(result, "results", None) or []:
+        node = node_result.node
+        status = str(getattr(node_result.status, "value", node_result.status)).lower()
+        key = f"{node.resource_type}:{status}"
+        outcome.counts[key] = outcome.counts.get(key, 0) + 1
+        if status in _FAILED_STATUSES:
+            outcome.failures.append(f"{node.unique_id}: {_first_line(node_result.message)}")
+
+
+def run_job(job: DbtJob) -> DbtOutcome:
+    """Run a job's dbt commands in this process (the worker's entry point)."""
+    from dbt.cli.main import dbtRunner
+
+    from mesh_cli.engines import release_connections
+
+    os.environ.update(QUIET_ENV)
+    os.environ.update(job.env)
+    outcome = DbtOutcome()
+    started = time.perf_counter()
+    try:
+        for call in job.calls:
+            log_level = "info" if job.verbose else "none"
+            args = [*call.args, "--project-dir", str(call.project_dir),
+                    "--profiles-dir", str(call.project_dir), "--log-level", log_level]
+            result = dbtRunner().invoke(args)
+            _record(outcome, result.result)
+            if not result.success:
+                outcome.ok = False
+                if result.exception is not None:
+                    outcome.error = _first_line(str(result.exception))
+                elif not outcome.failures:
+                    outcome.error = f"dbt {call.args[0]} failed"
+                break
+    except Exception as exc:  # a crash inside dbt must not take the worker's other domains down
+        outcome.ok = False
+        outcome.error = _first_line(f"{type(exc).__name__}: {exc}")
+    finally:
+        release_connections(job.adapter_type)
+        outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+class DbtWorkers:
+    """A pool of spawned worker processes running dbt jobs."""
+
+    def __init__(self, jobs: int) -> None:
+        self._pool = ProcessPoolExecutor(max_workers=max(1, jobs),
+                                         mp_context=multiprocessing.get_context("spawn"))
+
+    def submit(self, job: DbtJob) -> Future[DbtOutcome]:
+        return self._pool.submit(run_job, job)
+
+    def __enter__(self) -> DbtWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

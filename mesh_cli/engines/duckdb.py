@@ -1,0 +1,64 @@
+"""The embedded engine: DuckDB, one database file per domain, upstream files attached read-only."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from mesh_cli.core.domains import Domain
+from mesh_cli.engines.base import Engine
+from mesh_cli.errors import MeshError
+
+DUCKDB_DIR_ENV = "MESH_DUCKDB_DIR"
+
+
+class DuckDBEngine(Engine):
+    """Each domain builds into `<state>/duckdb/<domain>.duckdb`; its profile attaches its upstreams' files."""
+
+    adapter_type = "duckdb"
+
+    @property
+    def database_dir(self) -> Path:
+        configured = os.environ.get(DUCKDB_DIR_ENV)
+        return Path(configured).resolve() if configured else self.config.state_dir / "duckdb"
+
+    def database_path(self, domain: str) -> Path:
+        return self.database_dir / f"{domain}.duckdb"
+
+    def dbt_env(self) -> dict[str, str]:
+        return {DUCKDB_DIR_ENV: str(self.database_dir)}
+
+    def prepare(self) -> None:
+        self.database_dir.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def release_connections(cls) -> None:
+        # dbt-duckdb keeps its database open in a class attribute between invocations; a worker that built
+        # an upstream must let go of the file before a downstream attaches it from another process.
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+        environment = DuckDBConnectionManager._ENV
+        if environment is not None:
+            environment.close()
+        DuckDBConnectionManager.close_all_connections()
+
+    def connect(self, domain: Domain) -> duckdb.DuckDBPyConnection:
+        """A read-only connection to a domain's database with its upstreams attached, as dbt sees it."""
+        path = self.database_path(domain.name)
+        if not path.is_file():
+            raise MeshError(f"{domain.name} has no database at {path}; run `mesh build +{domain.name}`")
+        connection = duckdb.connect(str(path), read_only=True)
+        for upstream in domain.upstreams:
+            upstream_path = self.database_path(upstream)
+            if not upstream_path.is_file():
+                connection.close()
+                raise MeshError(f"upstream {upstream} of {domain.name} has no database at {upstream_path}; "
+                                f"run `mesh build +{domain.name}`")
+            connection.execute(f"ATTACH '{_sql_string(str(upstream_path))}' AS \"{upstream}\" (READ_ONLY)")
+        return connection
+
+
+def _sql_string(text: str) -> str:
+    return text.replace("'", "''")

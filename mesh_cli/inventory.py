@@ -1,0 +1,89 @@
+"""What the mesh holds, read from each domain's dbt manifest: public models and cross-domain model edges.
+
+A domain that was never built is parsed first (`dbt parse`, no warehouse needed), upstreams before downstreams,
+since a downstream's parse needs its upstreams' manifests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.domains import Domain, discover_domains
+from mesh_cli.core.graph import DomainGraph
+from mesh_cli.core.manifest import ModelInfo, load_manifest, models_of
+from mesh_cli.core.state import find_manifest
+from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtWorkers
+from mesh_cli.engines import engine_for
+from mesh_cli.errors import MeshError
+
+
+@dataclass(frozen=True)
+class ModelEdge:
+    """A model of one domain that reads a public model of another."""
+
+    upstream: str
+    downstream: str
+
+
+@dataclass
+class DomainView:
+    """One domain with what its manifest says."""
+
+    domain: Domain
+    manifest_path: Path
+    models: list[ModelInfo]
+
+    @property
+    def public_models(self) -> list[ModelInfo]:
+        return [model for model in self.models if model.access == "public"]
+
+
+@dataclass
+class Inventory:
+    """Every domain of the mesh with its manifest, and the model edges that cross domains."""
+
+    graph: DomainGraph
+    views: dict[str, DomainView]
+    edges: list[ModelEdge] = field(default_factory=list)
+
+
+def _parse(config: MeshConfig, domains: list[Domain], target: str) -> None:
+    engine = engine_for(config, domains, target)
+    env = {**engine.dbt_env(), "MESH_TARGET": target}
+    with DbtWorkers(1) as workers:
+        for domain in domains:
+            calls = []
+            if not (domain.path / "dbt_packages").is_dir():
+                calls.append(DbtCall(("deps",), domain.path))
+            calls.append(DbtCall(("parse", "--target", target), domain.path))
+            outcome = workers.submit(DbtJob(tuple(calls), env, engine.adapter_type)).result()
+            if not outcome.ok:
+                raise MeshError(f"dbt parse of {domain.name} failed: {outcome.error}", path=domain.path)
+
+
+def load_inventory(config: MeshConfig, target: str, *, parse_missing: bool = True) -> Inventory:
+    """Read every domain's manifest (parsing the domains that have none when `parse_missing`)."""
+    domains = discover_domains(config)
+    graph = DomainGraph(domains)
+    graph.validate()
+    order = graph.order(domains)
+    missing = [domains[name] for name in order if find_manifest(config, target, domains[name]) is None]
+    if missing and parse_missing:
+        _parse(config, missing, target)
+    views: dict[str, DomainView] = {}
+    edges: list[ModelEdge] = []
+    for name in order:
+        path = find_manifest(config, target, domains[name])
+        if path is None:
+            raise MeshError(f"{name} has no manifest for target {target!r}; run `mesh build {name}`",
+                            path=domains[name].path)
+        models = models_of(load_manifest(path), name)
+        views[name] = DomainView(domains[name], path, models)
+        for model in models:
+            for parent in model.depends_on:
+                parts = parent.split(".")
+                if parts[0] == "model" and parts[1] != name and parts[1] in domains:
+                    edges.append(ModelEdge(".".join(parts[1:]), ".".join(model.unique_id.split(".")[1:])))
+    return Inventory(graph, views, sorted(set(edges), key=lambda e: (e.upstream, e.downstream)))

@@ -1,0 +1,87 @@
+"""Cross-domain ref resolution: which upstream public models a domain's dbt parse must know about.
+
+dbt calls this through the `dbt_data_mesh` plugin. It reads the domain's `dependencies.yml`, finds the
+cross-domain refs in its files statically, and returns the referenced public models (every version) from each
+upstream's saved manifest. Only what is referenced is returned, so the cost follows the number of cross-domain
+refs, not the size of the upstream; a file with dynamic refs makes every public model of the upstreams
+available instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mesh_cli.core.config import TARGET_ENV, MeshConfig, find_mesh_root, load_config
+from mesh_cli.core.domains import Domain, discover_domains, load_domain
+from mesh_cli.core.graph import cross_domain_refs
+from mesh_cli.core.manifest import ModelInfo, load_manifest, models_of
+from mesh_cli.core.refs import ModelRef, scan_refs
+from mesh_cli.core.state import find_manifest
+from mesh_cli.errors import MeshError
+
+
+def resolve_target(flag_target: str | None, config: MeshConfig) -> str:
+    """The target dbt runs: the `--target` flag, else MESH_TARGET (what the profiles read), else the default."""
+    return flag_target or os.environ.get(TARGET_ENV) or config.default_target
+
+
+def _upstream_models(config: MeshConfig, target: str, domain: Domain, upstream: Domain) -> list[ModelInfo]:
+    path = find_manifest(config, target, upstream)
+    if path is None:
+        raise MeshError(
+            f"{domain.name} refs models of {upstream.name}, but {upstream.name} has no manifest for target "
+            f"{target!r}; build it first with `mesh build +{domain.name} --target {target}`",
+            path=domain.dependencies_file)
+    return models_of(load_manifest(path), upstream.name)
+
+
+def _matching(ref: ModelRef, domain: Domain, upstream: str, models: list[ModelInfo]) -> list[ModelInfo]:
+    """The public model (every version) a ref names; anything else is an error naming both domains."""
+    call = f"ref('{upstream}', '{ref.name}'" + (f", v={ref.version}" if ref.version else "") + ")"
+    named = [m for m in models if m.name == ref.name]
+    public = [m.name for m in models if m.access == "public"]
+    if not named:
+        raise MeshError(f"{call} in {domain.name}: {upstream} has no model {ref.name!r} "
+                        f"(its public models: {', '.join(sorted(set(public))) or 'none'})", path=ref.file)
+    private = [m for m in named if m.access != "public"]
+    if private:
+        raise MeshError(f"{call} in {domain.name}: {upstream}.{ref.name} is {private[0].access} to "
+                        f"{upstream}; only public models can be referenced from another domain",
+                        path=ref.file)
+    if ref.version is not None and ref.version not in {m.version for m in named}:
+        versions = ", ".join(sorted(str(m.version) for m in named if m.version is not None)) or "none"
+        raise MeshError(f"{call} in {domain.name}: {upstream}.{ref.name} has no version {ref.version} "
+                        f"(versions: {versions})", path=ref.file)
+    return named
+
+
+def resolve(project_dir: Path, target_flag: str | None = None) -> list[ModelInfo]:
+    """The upstream public models to inject into the parse of the dbt project at `project_dir`."""
+    root = find_mesh_root(project_dir)
+    if root is None or not (project_dir / "dependencies.yml").is_file():
+        return []
+    config = load_config(root)
+    domain = load_domain(project_dir)
+    if not domain.upstreams:
+        return []
+    domains = discover_domains(config)
+    for name in domain.upstreams:
+        if name not in domains:
+            raise MeshError(f"{domain.name} declares upstream {name!r}, which is not a domain of this mesh",
+                            path=domain.dependencies_file)
+    target = resolve_target(target_flag, config)
+    refs = scan_refs(domain.source_paths)
+    wanted = cross_domain_refs(domain, refs, domains)
+    injected: dict[str, ModelInfo] = {}
+    for name in domain.upstreams:
+        upstream_refs = [ref for ref in wanted if ref.package == name]
+        if not upstream_refs and not refs.dynamic_files:
+            continue
+        models = _upstream_models(config, target, domain, domains[name])
+        if refs.dynamic_files:
+            chosen = [m for m in models if m.access == "public"]
+        else:
+            chosen = [m for ref in upstream_refs for m in _matching(ref, domain, name, models)]
+        injected.update((m.unique_id, m) for m in chosen)
+    return list(injected.values())

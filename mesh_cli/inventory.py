@@ -12,8 +12,8 @@ from pathlib import Path
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.graph import DomainGraph
-from mesh_cli.core.manifest import ModelInfo, load_manifest, models_of
-from mesh_cli.core.state import find_manifest
+from mesh_cli.core.manifest import ModelInfo, models_of
+from mesh_cli.core.state import load_target_manifest
 from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtWorkers
 from mesh_cli.engines import engine_for
 from mesh_cli.errors import MeshError
@@ -69,17 +69,20 @@ def load_inventory(config: MeshConfig, target: str, *, parse_missing: bool = Tru
     graph = DomainGraph(domains)
     graph.validate()
     order = graph.order(domains)
-    missing = [domains[name] for name in order if find_manifest(config, target, domains[name]) is None]
+    adapter = engine_for(config, list(domains.values()), target).adapter_type
+    found = {name: load_target_manifest(config, target, domains[name], adapter) for name in order}
+    missing = [domains[name] for name in order if found[name] is None]
     if missing and parse_missing:
         _parse(config, missing, target)
+        found.update({d.name: load_target_manifest(config, target, d, adapter) for d in missing})
     views: dict[str, DomainView] = {}
     edges: list[ModelEdge] = []
     for name in order:
-        path = find_manifest(config, target, domains[name])
-        if path is None:
+        if found[name] is None:
             raise MeshError(f"{name} has no manifest for target {target!r}; run `mesh build {name}`",
                             path=domains[name].path)
-        models = models_of(load_manifest(path), name)
+        path, manifest = found[name]
+        models = models_of(manifest, name)
         views[name] = DomainView(domains[name], path, models)
         for model in models:
             for parent in model.depends_on:

@@ -15,9 +15,10 @@ from pathlib import Path
 from mesh_cli.core.config import TARGET_ENV, MeshConfig, find_mesh_root, load_config
 from mesh_cli.core.domains import Domain, discover_domains, load_domain
 from mesh_cli.core.graph import cross_domain_refs
-from mesh_cli.core.manifest import ModelInfo, load_manifest, models_of
+from mesh_cli.core.manifest import ModelInfo, models_of
 from mesh_cli.core.refs import ModelRef, scan_refs
-from mesh_cli.core.state import find_manifest
+from mesh_cli.core.state import load_target_manifest
+from mesh_cli.engines import adapter_type
 from mesh_cli.errors import MeshError
 
 
@@ -27,13 +28,15 @@ def resolve_target(flag_target: str | None, config: MeshConfig) -> str:
 
 
 def _upstream_models(config: MeshConfig, target: str, domain: Domain, upstream: Domain) -> list[ModelInfo]:
-    path = find_manifest(config, target, upstream)
-    if path is None:
-        raise MeshError(
-            f"{domain.name} refs models of {upstream.name}, but {upstream.name} has no manifest for target "
-            f"{target!r}; build it first with `mesh build +{domain.name} --target {target}`",
-            path=domain.dependencies_file)
-    return models_of(load_manifest(path), upstream.name)
+    """The upstream's models from its manifest for `target`: one built on the same adapter as this domain."""
+    adapter = adapter_type(domain, target)
+    found = load_target_manifest(config, target, upstream, adapter)
+    if found is not None:
+        return models_of(found[1], upstream.name)
+    raise MeshError(
+        f"{domain.name} refs models of {upstream.name}, but {upstream.name} has no {adapter} manifest for "
+        f"target {target!r}; build it first with `mesh build +{domain.name} --target {target}`",
+        path=domain.dependencies_file)
 
 
 def _matching(ref: ModelRef, domain: Domain, upstream: str, models: list[ModelInfo]) -> list[ModelInfo]:
@@ -63,16 +66,14 @@ def resolve(project_dir: Path, target_flag: str | None = None) -> list[ModelInfo
         return []
     config = load_config(root)
     domain = load_domain(project_dir)
-    if not domain.upstreams:
-        return []
     domains = discover_domains(config)
     for name in domain.upstreams:
         if name not in domains:
             raise MeshError(f"{domain.name} declares upstream {name!r}, which is not a domain of this mesh",
                             path=domain.dependencies_file)
-    target = resolve_target(target_flag, config)
     refs = scan_refs(domain.source_paths)
     wanted = cross_domain_refs(domain, refs, domains)
+    target = resolve_target(target_flag, config)
     injected: dict[str, ModelInfo] = {}
     for name in domain.upstreams:
         upstream_refs = [ref for ref in wanted if ref.package == name]

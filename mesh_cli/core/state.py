@@ -6,9 +6,11 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.manifest import load_manifest
 
 ARTIFACTS = ("manifest.json", "run_results.json")
 FINGERPRINT = "fingerprint.json"
@@ -21,12 +23,21 @@ def domain_state_dir(config: MeshConfig, target: str, domain: str) -> Path:
     return config.manifests_dir(target) / domain
 
 
-def find_manifest(config: MeshConfig, target: str, domain: Domain) -> Path | None:
-    """The saved manifest of the domain's last successful build, else the one in its target/ folder."""
-    for candidate in (domain_state_dir(config, target, domain.name) / "manifest.json",
-                      domain.path / "target" / "manifest.json"):
-        if candidate.is_file():
-            return candidate
+def manifest_candidates(config: MeshConfig, target: str, domain: Domain) -> list[Path]:
+    """Where a domain's manifest for `target` may be: the saved one of its last successful `mesh build`,
+    then the one a plain dbt command left in its target/ folder (which may be of another target)."""
+    return [path for path in (domain_state_dir(config, target, domain.name) / "manifest.json",
+                              domain.path / "target" / "manifest.json") if path.is_file()]
+
+
+def load_target_manifest(config: MeshConfig, target: str, domain: Domain,
+                         adapter: str) -> tuple[Path, dict[str, Any]] | None:
+    """The domain's manifest for `target`, if one built with `adapter` exists: a dev manifest left in
+    target/ never stands in for prod."""
+    for path in manifest_candidates(config, target, domain):
+        manifest = load_manifest(path)
+        if manifest.get("metadata", {}).get("adapter_type") == adapter:
+            return path, manifest
     return None
 
 

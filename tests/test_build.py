@@ -1,0 +1,167 @@
+"""`mesh build` end to end: real dbt, real DuckDB files, the example mesh."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+from conftest import REPO, run_build, run_cli
+
+from mesh_cli.build import FAILED, SKIPPED, SUCCESS, BuildReport
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def expected_revenue_by_region() -> dict[str, Decimal]:
+    """Revenue per customer region computed straight from the seeds, without dbt."""
+    seeds = REPO / "domains"
+    region = {row["customer_id"]: row["region"] for row in _rows(seeds / "customers/seeds/raw_customers.csv")}
+    live = {row["order_id"]: row["customer_id"] for row in _rows(seeds / "orders/seeds/raw_orders.csv")
+            if row["status"] != "cancelled"}
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for line in _rows(seeds / "orders/seeds/raw_order_lines.csv"):
+        if line["order_id"] in live:
+            totals[region[live[line["order_id"]]]] += Decimal(line["quantity"]) * Decimal(line["unit_price"])
+    return dict(totals)
+
+
+def test_build_runs_every_domain_in_order(built_mesh: tuple[Path, BuildReport]) -> None:
+    root, report = built_mesh
+    assert [r.domain for r in report.results] == ["customers", "orders", "finance"]
+    assert all(r.status == SUCCESS for r in report.results)
+    assert all(r.count("model", "success") > 0 and r.count("test", "pass") > 0 for r in report.results)
+    for domain in ("customers", "orders", "finance"):
+        state = root / ".mesh" / "state" / "dev" / domain
+        assert json.loads((state / "manifest.json").read_text())["metadata"]["project_name"] == domain
+        assert (state / "run_results.json").is_file()
+        assert (root / ".mesh" / "duckdb" / f"{domain}.duckdb").is_file()
+
+
+def test_finance_rows_come_through_cross_domain_refs(built_mesh: tuple[Path, BuildReport]) -> None:
+    root, _ = built_mesh
+    with duckdb.connect(str(root / ".mesh/duckdb/finance.duckdb"), read_only=True) as connection:
+        revenue = dict(connection.execute(
+            "select region, sum(revenue) from marts.revenue_by_region_month group by region").fetchall())
+    assert revenue == expected_revenue_by_region()
+    assert set(revenue) == {"EMEA", "NA", "APAC", "LATAM"}
+
+
+def test_consumer_pinned_to_version_1_reads_version_1(built_mesh: tuple[Path, BuildReport]) -> None:
+    root, _ = built_mesh
+    manifest = json.loads((root / ".mesh/state/dev/orders/manifest.json").read_text())
+    parents = manifest["nodes"]["model.orders.fct_orders"]["depends_on"]["nodes"]
+    assert "model.customers.dim_customers.v1" in parents
+    injected = manifest["nodes"]["model.customers.dim_customers.v1"]
+    assert injected["deprecation_date"].startswith("2027-06-30")
+    assert str(injected["latest_version"]) == "2"
+    # only what orders refs is injected: not customers' other public models
+    assert not [uid for uid in manifest["nodes"] if uid.startswith("model.customers.dim_regions")]
+
+
+def test_plain_dbt_build_inside_a_domain(built_copy: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MESH_")}
+    domain = built_copy / "domains" / "orders"
+    for command in (["deps"], ["build"]):
+        done = subprocess.run([DBT, *command], cwd=domain, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout[-3000:]
+    assert "Completed successfully" in done.stdout
+    with duckdb.connect(str(built_copy / ".mesh/duckdb/orders.duckdb"), read_only=True) as connection:
+        assert connection.execute("select count(*) from marts.fct_orders").fetchone()[0] == 10_000
+
+
+def test_ref_to_a_private_model_fails_naming_both_domains(built_copy: Path) -> None:
+    model = built_copy / "domains/orders/models/marts/fct_orders.sql"
+    model.write_text(model.read_text().replace("ref('customers', 'dim_customers', v=1)",
+                                               "ref('customers', 'stg_customers')"))
+    before = (built_copy / ".mesh/state/dev/orders/manifest.json").read_bytes()
+    report = run_build(built_copy, "orders")
+    [result] = report.results
+    assert result.status == FAILED
+    assert ("ref('customers', 'stg_customers') in orders: customers.stg_customers is private to customers"
+            in result.reason)
+    assert result.counts == {}  # dbt stopped at parse: nothing ran
+    assert (built_copy / ".mesh/state/dev/orders/manifest.json").read_bytes() == before
+
+
+def test_ref_to_a_missing_version_fails(built_copy: Path) -> None:
+    model = built_copy / "domains/orders/models/marts/fct_orders.sql"
+    model.write_text(model.read_text().replace("v=1", "v=3"))
+    [result] = run_build(built_copy, "orders").results
+    assert "customers.dim_customers has no version 3 (versions: 1, 2)" in result.reason
+
+
+def test_undeclared_domain_is_refused_before_anything_runs(built_copy: Path) -> None:
+    (built_copy / "domains/finance/dependencies.yml").write_text("projects:\n  - name: orders\n")
+    result = run_cli(built_copy, "build")
+    assert result.exit_code == 2
+    assert "ref('customers', 'dim_customers') in finance reaches domain customers" in result.stderr
+    assert "add `- name: customers` under `projects:`" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_upstream_manifest_says_what_to_build(mesh_copy: Path) -> None:
+    [result] = run_build(mesh_copy, "orders").results
+    assert result.status == FAILED
+    assert "orders refs models of customers, but customers has no duckdb manifest" in result.reason
+    assert "`mesh build +orders --target dev`" in result.reason
+
+
+def test_plain_dbt_reports_the_resolver_error(built_copy: Path) -> None:
+    (built_copy / "domains/orders/dependencies.yml").write_text("projects: []\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MESH_")}
+    domain = built_copy / "domains" / "orders"
+    subprocess.run([DBT, "deps"], cwd=domain, env=env, capture_output=True, check=True)
+    done = subprocess.run([DBT, "parse"], cwd=domain, env=env, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "orders reaches domain customers, which orders does not declare" in done.stdout
+
+
+def test_failed_domain_skips_its_downstream(built_copy: Path) -> None:
+    failing = built_copy / "domains/customers/tests/assert_fails.sql"
+    failing.parent.mkdir(exist_ok=True)
+    failing.write_text("select 1 as broken")
+    result = run_cli(built_copy, "build", "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    status = {d["domain"]: (d["status"], d["reason"]) for d in report["domains"]}
+    assert status["customers"][0] == FAILED
+    assert status["orders"] == (SKIPPED, "upstream customers failed")
+    assert status["finance"] == (SKIPPED, "upstream customers failed")
+    [failure] = next(d["failures"] for d in report["domains"] if d["domain"] == "customers")
+    assert failure.startswith("test.customers.assert_fails")
+
+
+def test_selector_with_upstream_builds_only_the_chain(mesh_copy: Path) -> None:
+    report = run_build(mesh_copy, "+orders", jobs=2)
+    assert [(r.domain, r.status) for r in report.results] == [("customers", SUCCESS), ("orders", SUCCESS)]
+    assert not (mesh_copy / ".mesh/duckdb/finance.duckdb").exists()
+
+
+def test_changed_rebuilds_the_changed_domain_and_its_downstream(built_copy: Path) -> None:
+    nothing = run_build(built_copy, changed=True)
+    assert nothing.results == [] and nothing.unchanged == ["customers", "orders", "finance"]
+    model = built_copy / "domains/orders/models/marts/fct_order_lines.sql"
+    model.write_text(model.read_text() + "\n-- reviewed\n")
+    report = run_build(built_copy, changed=True)
+    assert [r.domain for r in report.results] == ["orders", "finance"]
+    assert report.unchanged == ["customers"]
+    assert run_build(built_copy, changed=True).results == []
+
+
+def test_cli_summary_table(built_copy: Path) -> None:
+    result = run_cli(built_copy, "build", "finance")
+    assert result.exit_code == 0, result.output
+    assert "mesh build --target dev" in result.stdout
+    assert "finance" in result.stdout and "success" in result.stdout

@@ -13,6 +13,7 @@ from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.state import fingerprint, save_build, saved_fingerprint
 from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtOutcome, DbtWorkers
 from mesh_cli.engines import engine_for
+from mesh_cli.errors import MeshError
 
 SUCCESS, FAILED, SKIPPED = "success", "failed", "skipped"
 
@@ -103,6 +104,8 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
     notify = listener or (lambda *_: None)
     target = options.target or config.default_target
     domains = discover_domains(config)
+    if not domains:
+        raise MeshError(f"no domains in {config.domains_dir}: a domain is a folder there with a dbt_project.yml")
     graph = DomainGraph(domains)
     graph.validate()
     order, unchanged = select_domains(config, graph, options, target)

@@ -47,9 +47,20 @@ class DbtOutcome:
     seconds: float = 0.0
 
 
+_DBT_PREFIXES = ("Runtime Error", "Parsing Error", "Compilation Error", "get_nodes:")
+
+
 def _first_line(text: str | None) -> str:
+    """dbt's error text on one line, without dbt's category headings."""
     lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
-    return " ".join(lines[:3]) if lines else "unknown error"
+    message = " ".join(lines[:4]) if lines else "unknown error"
+    stripped = True
+    while stripped:
+        stripped = False
+        for prefix in _DBT_PREFIXES:
+            if message.startswith(prefix):
+                message, stripped = message[len(prefix):].strip(), True
+    return message
 
 
 def _record(outcome: DbtOutcome, result: object) -> None:

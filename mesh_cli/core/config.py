@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mesh_cli.core.yamlfile import read_mapping
 from mesh_cli.errors import MeshError
@@ -23,6 +24,14 @@ class MeshConfig:
     domains_dir: Path
     state_dir: Path
     default_target: str
+    settings: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A top-level section of mesh.yml that a feature owns (e.g. `check:`), empty when absent."""
+        value = self.settings.get(name) or {}
+        if not isinstance(value, dict):
+            raise MeshError(f"`{name}:` must be a mapping", path=self.root / MESH_FILE)
+        return value
 
     def manifests_dir(self, target: str) -> Path:
         """Where the manifests of each domain's last successful build on `target` are saved."""
@@ -55,6 +64,7 @@ def load_config(root: Path) -> MeshConfig:
         domains_dir=(root / str(mesh.get("domains_dir", "domains"))).resolve(),
         state_dir=(root / state_dir).resolve(),
         default_target=str(mesh.get("default_target", "dev")),
+        settings=data,
     )
 
 

@@ -1,0 +1,108 @@
+"""`mesh build`: build domains in dependency order and print what ran, failed and was skipped."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from mesh_cli.build import FAILED, SKIPPED, SUCCESS, BuildOptions, BuildReport, DomainResult, build
+from mesh_cli.commands.common import console, err_console, handle_errors, mesh_config
+
+STATUS_STYLE = {SUCCESS: "green", FAILED: "red", SKIPPED: "yellow"}
+
+
+def _counts(result: DomainResult) -> tuple[str, str]:
+    models = result.count("model", "success")
+    tests = result.count("test")
+    passed = result.count("test", "pass")
+    return (str(models) if result.counts else "-", f"{passed}/{tests}" if tests else "-")
+
+
+def _summary(report: BuildReport) -> Table:
+    table = Table(title=f"mesh build --target {report.target}: {report.seconds:.1f}s")
+    for column, justify in (("domain", "left"), ("status", "left"), ("models", "right"),
+                            ("tests", "right"), ("seconds", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for result in report.results:
+        models, tests = _counts(result)
+        style = STATUS_STYLE[result.status]
+        table.add_row(result.domain, f"[{style}]{result.status}[/{style}]", models, tests,
+                      f"{result.seconds:.1f}" if result.status != SKIPPED else "-")
+    return table
+
+
+def _report_json(report: BuildReport) -> str:
+    return json.dumps({
+        "target": report.target, "ok": report.ok, "seconds": round(report.seconds, 3),
+        "unchanged": report.unchanged,
+        "domains": [{"domain": r.domain, "status": r.status, "seconds": round(r.seconds, 3),
+                     "counts": r.counts, "failures": r.failures, "reason": r.reason}
+                    for r in report.results],
+    }, indent=2)
+
+
+@click.command("build")
+@click.argument("selectors", nargs=-1)
+@click.option("--target", default=None, help="dbt target of every domain's profile (dev = DuckDB, prod = Snowflake).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
+              help="Domains built at the same time.")
+@click.option("--full-refresh", is_flag=True, help="Pass --full-refresh to dbt build.")
+@click.option("--changed", is_flag=True, help="Only domains whose files changed since their last build, "
+              "and their downstream.")
+@click.option("--verbose", "-v", is_flag=True, help="Show dbt's own log lines.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+@handle_errors
+def command(ctx: click.Context, selectors: tuple[str, ...], target: str | None, jobs: int,
+                  full_refresh: bool, changed: bool, verbose: bool, as_json: bool) -> None:
+    """Build domains in dependency order: `mesh build`, `mesh build orders`, `customers+`, `+finance`."""
+    config = mesh_config(ctx)
+    options = BuildOptions(selectors, target, jobs, full_refresh, changed, verbose)
+    out = err_console if as_json else console
+    running: set[str] = set()
+    with out.status("resolving the mesh…") as status:
+        def listener(event: str, name: str, result: DomainResult | None) -> None:
+            if event == "started":
+                running.add(name)
+            else:
+                running.discard(name)
+                _print_event(out, event, name, result)
+            status.update(f"building {', '.join(sorted(running))}…" if running else "scheduling…")
+        report = build(config, options, listener)
+    if as_json:
+        click.echo(_report_json(report))
+    else:
+        if report.unchanged:
+            console.print(f"unchanged since their last build: {', '.join(report.unchanged)}")
+        if report.results:
+            console.print(_summary(report))
+        else:
+            console.print("nothing to build")
+        _print_failures(report)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _print_event(out: Console, event: str, name: str, result: DomainResult | None) -> None:
+    style = STATUS_STYLE.get(event, "white")
+    detail = ""
+    if result is not None and event == SUCCESS:
+        models, tests = _counts(result)
+        detail = f"{models} models, {tests} tests, {result.seconds:.1f}s"
+    elif result is not None:
+        detail = result.reason or ""
+    out.print(f"[{style}]{event:>7}[/{style}] {name}  {detail}", highlight=False)
+
+
+def _print_failures(report: BuildReport) -> None:
+    for result in report.results:
+        if result.status != FAILED:
+            continue
+        console.print(f"[red]{result.domain} failed[/red]: {result.reason or 'see below'}", highlight=False)
+        for failure in result.failures:
+            console.print(f"  - {failure}", highlight=False)

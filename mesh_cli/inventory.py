@@ -14,9 +14,9 @@ from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.manifest import ModelInfo, models_of
 from mesh_cli.core.state import load_target_manifest
-from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtWorkers
 from mesh_cli.engines import engine_for
 from mesh_cli.errors import MeshError
+from mesh_cli.parse import parse_domains
 
 
 @dataclass(frozen=True)
@@ -49,20 +49,6 @@ class Inventory:
     edges: list[ModelEdge] = field(default_factory=list)
 
 
-def _parse(config: MeshConfig, domains: list[Domain], target: str) -> None:
-    engine = engine_for(config, domains, target)
-    env = {**engine.dbt_env(), "MESH_TARGET": target}
-    with DbtWorkers(1) as workers:
-        for domain in domains:
-            calls = []
-            if not (domain.path / "dbt_packages").is_dir():
-                calls.append(DbtCall(("deps",), domain.path))
-            calls.append(DbtCall(("parse", "--target", target), domain.path))
-            outcome = workers.submit(DbtJob(tuple(calls), env, engine.adapter_type)).result()
-            if not outcome.ok:
-                raise MeshError(f"dbt parse of {domain.name} failed: {outcome.error}", path=domain.path)
-
-
 def load_inventory(config: MeshConfig, target: str, *, parse_missing: bool = True) -> Inventory:
     """Read every domain's manifest (parsing the domains that have none when `parse_missing`)."""
     domains = discover_domains(config)
@@ -73,7 +59,7 @@ def load_inventory(config: MeshConfig, target: str, *, parse_missing: bool = Tru
     found = {name: load_target_manifest(config, target, domains[name], adapter) for name in order}
     missing = [domains[name] for name in order if found[name] is None]
     if missing and parse_missing:
-        _parse(config, missing, target)
+        parse_domains(config, missing, target)
         found.update({d.name: load_target_manifest(config, target, d, adapter) for d in missing})
     views: dict[str, DomainView] = {}
     edges: list[ModelEdge] = []

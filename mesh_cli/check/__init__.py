@@ -1,0 +1,108 @@
+"""`mesh check`: contracts of public models against the deployed mesh, cross-domain impact, governance rules.
+
+The working tree is parsed (`dbt parse`, no warehouse) domain by domain, upstreams first, each against its
+upstreams as they are now; the baseline is the deployed mesh's manifests (`baseline.py`). Every public model
+and version is compared (`changes.py`), each change's consumers found and the policy applied (`policy.py`),
+and the governance rules checked (`governance.py`). The rules themselves are data (`rules.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from mesh_cli.check.baseline import Baseline, load_baseline
+from mesh_cli.check.changes import classify
+from mesh_cli.check.governance import Governance
+from mesh_cli.check.policy import Policy
+from mesh_cli.check.report import CheckReport, Finding, Hit
+from mesh_cli.check.rules import OFF, RULES, configured_rules
+from mesh_cli.check.snapshot import DomainSnapshot, snapshot
+from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.domains import Domain, discover_domains
+from mesh_cli.core.graph import DomainGraph
+from mesh_cli.errors import MeshError
+from mesh_cli.parse import parse_domains, parsed_manifest_path
+
+__all__ = ["RULES", "CheckOptions", "CheckReport", "Finding", "Hit", "run_check"]
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What to check against: at most one baseline (default: mesh.yml's, else the state folder)."""
+
+    target: str | None = None
+    baseline_dir: Path | None = None
+    baseline_ref: str | None = None
+    baseline_stage: str | None = None
+    today: date | None = None           # the day deprecation dates are judged against (default: today, UTC)
+
+
+class _CurrentParse:
+    """Parses the working tree; a domain that no longer parses because an upstream changed is parsed once
+    more against its upstreams' baseline manifests, and reported (`parse-failed`)."""
+
+    def __init__(self, config: MeshConfig, target: str, baseline: Baseline, scratch: Path) -> None:
+        self.config = config
+        self.target = target
+        self.baseline = baseline
+        self.scratch = scratch
+        self.failures: dict[str, str] = {}
+
+    def fallback(self, domain: Domain, error: str) -> dict[str, Any]:
+        upstreams = [name for name in domain.upstreams if name in self.baseline.manifests]
+        if not upstreams:
+            raise MeshError(f"dbt parse of {domain.name} failed: {error}", path=domain.path)
+        state = self.scratch / f"against-baseline-{domain.name}"
+        for name in upstreams:
+            path = parsed_manifest_path(state, self.target, name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(self.baseline.manifests[name]), encoding="utf-8")
+        try:
+            manifest = parse_domains(self.config, [domain], self.target, state_dir=state)[domain.name]
+        except MeshError as exc:
+            raise MeshError(f"dbt parse of {domain.name} failed: {error}", path=domain.path) from exc
+        self.failures[domain.name] = error
+        return manifest
+
+    def run(self, domains: list[Domain]) -> dict[str, dict[str, Any]]:
+        return parse_domains(self.config, domains, self.target, state_dir=self.scratch / "current",
+                             fallback=self.fallback)
+
+
+def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
+    """Check the working tree of the mesh against its baseline."""
+    rules = configured_rules(config.section("check"))
+    target = options.target or config.default_target
+    today = options.today or datetime.now(UTC).date()
+    domains = discover_domains(config)
+    if not domains:
+        raise MeshError(f"no domains in {config.domains_dir}: a domain is a folder there with a dbt_project.yml")
+    graph = DomainGraph(domains)
+    graph.validate()
+    governance = Governance(rules)
+    baseline = load_baseline(config, target, folder=options.baseline_dir, ref=options.baseline_ref,
+                             stage=options.baseline_stage)
+    with tempfile.TemporaryDirectory(prefix="mesh-check-") as scratch:
+        parser = _CurrentParse(config, target, baseline, Path(scratch))
+        manifests = parser.run([domains[name] for name in graph.order(domains)])
+    before = {name: snapshot(name, manifest, baseline.description) for name, manifest in baseline.manifests.items()}
+    now: dict[str, DomainSnapshot] = {name: snapshot(name, manifest, "working tree", domains[name].path)
+                                      for name, manifest in manifests.items()}
+    policy = Policy(rules, before, now, today)
+    findings = policy.findings(classify(before, now, today)) + policy.consumer_findings()
+    for name, current in now.items():
+        findings += governance.check(current, domains[name])
+    parse_rule = rules["parse-failed"]
+    if parse_rule.severity != OFF:
+        for name, error in parser.failures.items():
+            findings.append(Finding("parse-failed", parse_rule.severity, name,
+                                    f"{name} does not parse against its upstreams as changed: {error}",
+                                    parse_rule.fix, file=domains[name].dependencies_file))
+    notes = [f"{name} was parsed against its upstreams' baseline manifests, as it does not parse against "
+             "their working tree" for name in parser.failures]
+    return CheckReport(baseline.description, target, config.root, list(graph.order(domains)), findings, notes)

@@ -1,0 +1,54 @@
+"""`mesh check`: contracts of public models against the deployed mesh, cross-domain impact, governance rules."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from mesh_cli.check import CheckOptions, run_check
+from mesh_cli.check.output import FORMATS, render
+from mesh_cli.commands.common import err_console, handle_errors, mesh_config, target_option
+
+
+@click.command("check")
+@click.option("--baseline", "baseline_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="A folder with the deployed manifests (<domain>/manifest.json, e.g. a copy of .mesh/state/prod).")
+@click.option("--baseline-ref", default=None, metavar="REF",
+              help="A git ref (e.g. origin/main): its mesh is parsed in a temporary worktree.")
+@click.option("--baseline-stage", default=None, metavar="@STAGE[/PATH]",
+              help="A Snowflake stage holding <domain>/manifest.json (credentials from SNOWFLAKE_* variables).")
+@target_option("dbt target the working tree is parsed with (default: mesh.yml's).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text, json, junit (XML for CI test reports) or github (workflow annotations).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the report to this file instead of standard output.")
+@click.option("--junit-xml", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a JUnit XML report to this file.")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Judge deprecation dates as of this day (default: today).")
+@click.pass_context
+@handle_errors
+def command(ctx: click.Context, baseline_dir: Path | None, baseline_ref: str | None, baseline_stage: str | None,
+            target: str | None, fmt: str, output: Path | None, junit_xml: Path | None,
+            as_of: object | None) -> None:
+    """Check public models' contracts against the deployed mesh, and the mesh's governance rules.
+
+    Exit code 0 when clean (warnings and notices allowed), 1 on any error-level finding, 2 on bad input.
+    """
+    config = mesh_config(ctx)
+    today: date | None = as_of.date() if as_of is not None else None  # type: ignore[attr-defined]
+    options = CheckOptions(target, baseline_dir, baseline_ref, baseline_stage, today)
+    with err_console.status("parsing the mesh and its baseline…"):
+        report = run_check(config, options)
+    text = render(report, fmt)
+    if output is not None:
+        output.write_text(text + "\n", encoding="utf-8")
+        err_console.print(f"{report.summary()}; report written to {output}", highlight=False)
+    else:
+        click.echo(text)
+    if junit_xml is not None:
+        junit_xml.write_text(render(report, "junit") + "\n", encoding="utf-8")
+    sys.exit(report.exit_code)

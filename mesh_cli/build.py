@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.graph import DomainGraph
-from mesh_cli.core.state import fingerprint, save_build, saved_fingerprint
+from mesh_cli.core.state import domain_state_dir, fingerprint, save_build, saved_fingerprint
 from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtOutcome, DbtWorkers
 from mesh_cli.engines import engine_for
 from mesh_cli.errors import MeshError
@@ -42,10 +42,16 @@ class BuildReport:
     results: list[DomainResult]
     seconds: float
     unchanged: list[str] = field(default_factory=list)
+    critical_path: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return all(result.status == SUCCESS for result in self.results)
+
+    @property
+    def critical_seconds(self) -> float:
+        """The build time of the critical path: what the build would take with unlimited --jobs."""
+        return sum(result.seconds for result in self.results if result.domain in self.critical_path)
 
 
 @dataclass(frozen=True)
@@ -73,11 +79,12 @@ def _needs_deps(domain: Domain) -> bool:
             or lock.stat().st_mtime < packages.stat().st_mtime)
 
 
-def _job(domain: Domain, options: BuildOptions, target: str, env: dict[str, str], kind: str) -> DbtJob:
+def _job(domain: Domain, options: BuildOptions, target: str, env: dict[str, str], kind: str,
+         selection: list[str]) -> DbtJob:
     calls = []
     if _needs_deps(domain):
         calls.append(DbtCall(("deps",), domain.path))
-    build_args = ["build", "--target", target] + (["--full-refresh"] if options.full_refresh else [])
+    build_args = ["build", "--target", target] + (["--full-refresh"] if options.full_refresh else []) + selection
     calls.append(DbtCall(tuple(build_args), domain.path))
     return DbtJob(tuple(calls), {**env, "MESH_TARGET": target}, kind, options.verbose)
 
@@ -96,6 +103,32 @@ def select_domains(config: MeshConfig, graph: DomainGraph, options: BuildOptions
         unchanged = graph.order(chosen - affected)
         chosen &= affected
     return graph.order(chosen), unchanged
+
+
+def changed_selection(config: MeshConfig, target: str, domain: Domain, own_change: bool,
+                      rebuilt_upstreams: Iterable[str]) -> list[str]:
+    """dbt selection arguments for a domain under `--changed`: its models modified since the saved manifest
+    of its last successful build, and the models reading rebuilt upstream domains, each with its children.
+    Without a saved manifest the whole domain builds."""
+    state = domain_state_dir(config, target, domain.name)
+    if not (state / "manifest.json").is_file():
+        return []
+    methods = (["state:modified+"] if own_change else []) + [f"package:{up}+" for up in rebuilt_upstreams]
+    if not methods:
+        return []
+    return ["--select", " ".join(methods), "--state", str(state)]
+
+
+def critical_path(results: Iterable[DomainResult], domains: dict[str, Domain]) -> list[str]:
+    """The chain of built domains, each an upstream of the next, with the longest total build time."""
+    paths: dict[str, tuple[float, list[str]]] = {}
+    for result in results:
+        if result.status == SKIPPED:
+            continue
+        before = max((paths[up] for up in domains[result.domain].upstreams if up in paths),
+                     key=lambda path: path[0], default=(0.0, []))
+        paths[result.domain] = (before[0] + result.seconds, [*before[1], result.domain])
+    return max(paths.values(), key=lambda path: path[0], default=(0.0, []))[1]
 
 
 def build(config: MeshConfig, options: BuildOptions, listener: Listener | None = None) -> BuildReport:
@@ -129,7 +162,10 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
                     notify("skipped", name, results[name])
                 elif all(up in results for up in blockers):
                     pending.remove(name)
-                    job = _job(domains[name], options, target, env, engine.adapter_type)
+                    selection = (changed_selection(config, target, domains[name],
+                                                   checksums[name] != saved_fingerprint(config, target, name),
+                                                   blockers) if options.changed else [])
+                    job = _job(domains[name], options, target, env, engine.adapter_type, selection)
                     running[workers.submit(job)] = name
                     notify("started", name, None)
             if not running:
@@ -141,7 +177,8 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
                 if results[name].status == SUCCESS:
                     save_build(config, target, domains[name], checksums[name])
                 notify(results[name].status, name, results[name])
-    return BuildReport(target, [results[name] for name in order], time.perf_counter() - started, unchanged)
+    ordered = [results[name] for name in order]
+    return BuildReport(target, ordered, time.perf_counter() - started, unchanged, critical_path(ordered, domains))
 
 
 def _result(name: str, outcome: DbtOutcome) -> DomainResult:

@@ -40,6 +40,7 @@ def _report_json(report: BuildReport) -> str:
     return json.dumps({
         "target": report.target, "ok": report.ok, "seconds": round(report.seconds, 3),
         "unchanged": report.unchanged,
+        "critical_path": {"domains": report.critical_path, "seconds": round(report.critical_seconds, 3)},
         "domains": [{"domain": r.domain, "status": r.status, "seconds": round(r.seconds, 3),
                      "counts": r.counts, "failures": r.failures, "reason": r.reason}
                     for r in report.results],
@@ -81,6 +82,9 @@ def command(ctx: click.Context, selectors: tuple[str, ...], target: str | None, 
             console.print(f"unchanged since their last build: {', '.join(report.unchanged)}")
         if report.results:
             console.print(_summary(report))
+            if report.critical_path:
+                console.print(f"critical path: {' → '.join(report.critical_path)}, "
+                              f"{report.critical_seconds:.1f}s of {report.seconds:.1f}s", highlight=False)
         else:
             console.print("nothing to build")
         _print_failures(report)

@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/mesh build
+	$(BIN)/mesh catalog --out site/
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,1 @@
+"""Open-standard exports of the catalogue: ODCS data contracts and ODPS data product descriptors."""

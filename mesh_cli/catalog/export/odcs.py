@@ -1,0 +1,156 @@
+"""A public model as an Open Data Contract Standard (ODCS) v3 data contract.
+
+Schema from the model's enforced contract, quality from its dbt data tests, team and support from the domain
+owner, SLA from the product in domain.yml, servers from the domain's profile (DuckDB and Snowflake).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mesh_cli.catalog.export.servers import servers
+from mesh_cli.catalog.export.validate import ODCS_SCHEMA, check
+from mesh_cli.catalog.index import Catalog
+from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.domains import discover_domains
+from mesh_cli.errors import MeshError
+
+API_VERSION = "v3.2.0"
+LOGICAL_TYPES = (
+    (r"(tiny|small|big|huge)?int(eger)?\d*|number\(\d+,\s*0\)|long|short|byte", "integer"),
+    (r"decimal.*|numeric.*|number.*|float.*|double.*|real", "number"),
+    (r"(var)?char.*|text|string|character.*|uuid", "string"),
+    (r"date", "date"),
+    (r"timestamp.*|datetime", "timestamp"),
+    (r"time", "time"),
+    (r"bool(ean)?", "boolean"),
+    (r"variant|object|json|struct.*|map.*", "object"),
+    (r"array.*|list.*", "array"),
+)
+LIBRARY_METRICS = {"not_null": "nullValues", "unique": "duplicateValues"}
+
+
+def logical_type(data_type: str | None) -> str | None:
+    """The ODCS logical type of a SQL data type (`number(38,0)` → integer, `varchar` → string), if known."""
+    text = (data_type or "").strip().lower()
+    return next((kind for pattern, kind in LOGICAL_TYPES if re.fullmatch(pattern, text)), None)
+
+
+def _quality(test: dict[str, Any]) -> dict[str, Any]:
+    name, arguments = test["name"], test["arguments"]
+    if name in LIBRARY_METRICS:
+        return {"name": name, "type": "library", "metric": LIBRARY_METRICS[name], "mustBe": 0}
+    if name == "accepted_values" and isinstance(arguments.get("values"), list):
+        return {"name": name, "type": "library", "metric": "invalidValues", "mustBe": 0,
+                "arguments": {"validValues": arguments["values"]}}
+    return {"name": name, "type": "custom", "engine": "dbt",
+            "implementation": {name: arguments} if arguments else name}
+
+
+def _property(column: dict[str, Any]) -> dict[str, Any]:
+    names = {test["name"] for test in column["tests"]}
+    prop: dict[str, Any] = {"name": column["name"], "physicalName": column["name"]}
+    if column["data_type"]:
+        prop["physicalType"] = column["data_type"]
+        kind = logical_type(column["data_type"])
+        if kind:
+            prop["logicalType"] = kind
+    if column["description"]:
+        prop["description"] = column["description"]
+    prop["required"] = "not_null" in column["constraints"] or "not_null" in names
+    prop["unique"] = "unique" in names or "unique" in column["constraints"] or "primary_key" in column["constraints"]
+    if column["masking"]:
+        prop["classification"] = "restricted"
+        prop["customProperties"] = [{"property": "maskingPolicy", "value": column["masking"]}]
+    if column["tags"]:
+        prop["tags"] = column["tags"]
+    if column["tests"]:
+        prop["quality"] = [_quality(test) for test in column["tests"]]
+    return prop
+
+
+def find_model(catalog: Catalog, reference: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The product, model and version that `DOMAIN.MODEL` (latest version) or `DOMAIN.MODEL.vN` names."""
+    parts = reference.split(".")
+    if len(parts) not in (2, 3) or (len(parts) == 3 and not re.fullmatch(r"v\w+", parts[2])):
+        raise MeshError(f"{reference!r} is not DOMAIN.MODEL or DOMAIN.MODEL.vN (e.g. customers.dim_customers.v2)")
+    for product in catalog.products:
+        for model in product["models"]:
+            if f"{product['domain']}.{model['name']}" != ".".join(parts[:2]):
+                continue
+            wanted = parts[2][1:] if len(parts) == 3 else model["latest_version"]
+            for version in model["versions"]:
+                if version["version"] == wanted:
+                    return product, model, version
+            known = ", ".join(f"v{v['version']}" for v in model["versions"] if v["version"]) or "none"
+            raise MeshError(f"{'.'.join(parts[:2])} has no version {parts[2]} (versions: {known})")
+    public = sorted(f"{p['domain']}.{m['name']}" for p in catalog.products for m in p["models"])
+    raise MeshError(f"{reference!r} is not a public model of any data product (products hold: {', '.join(public)});"
+                    " add it to a product's `models:` in its domain.yml")
+
+
+def odcs_contract(config: MeshConfig, catalog: Catalog, reference: str) -> dict[str, Any]:
+    """The ODCS contract of one public model version, validated against the shipped ODCS JSON schema."""
+    product, model, version = find_model(catalog, reference)
+    domain = discover_domains(config)[product["domain"]]
+    relation = (version["relation"] or "").replace('"', "").split(".")
+    schema_object: dict[str, Any] = {
+        "name": model["name"], "physicalName": relation[-1] or model["name"],
+        "physicalType": "view" if version["materialized"] == "view" else "table", "logicalType": "object",
+        **({"description": model["description"].strip()} if model["description"] else {}),
+        "properties": [_property(column) for column in version["columns"]],
+    }
+    if version["tags"]:
+        schema_object["tags"] = version["tags"]
+    if version["model_tests"]:
+        schema_object["quality"] = [_quality(test) for test in version["model_tests"]]
+    limitations = []
+    if version["deprecation_date"]:
+        limitations.append(f"Deprecated: removed after {version['deprecation_date']}; move to version "
+                           f"{model['latest_version']}.")
+    masked = [c["name"] for c in version["columns"] if c["masking"]]
+    if masked:
+        limitations.append(f"Masked for readers without the right role: {', '.join(masked)}.")
+    if version["row_access"]:
+        limitations.append(f"Rows filtered by the row access policy {version['row_access']}.")
+    description = {"purpose": (model["description"] or product["description"]).strip(),
+                   "usage": product["access"]["mesh_domains"]}
+    if limitations:
+        description["limitations"] = " ".join(limitations)
+    owner = product["owner"] or {"name": product["domain"], "email": None}
+    contract: dict[str, Any] = {
+        "apiVersion": API_VERSION, "kind": "DataContract", "id": version["id"],
+        "name": model["name"] + (f" v{version['version']}" if version["version"] else ""),
+        "version": f"{version['version'] or 1}.0.0",
+        "status": "deprecated" if version["deprecation_date"] else "active",
+        "domain": product["domain"], "dataProduct": product["name"], "tenant": catalog.index["mesh"],
+        "description": description,
+        "schema": [schema_object],
+        "servers": servers(config, domain, relation[-2] if len(relation) > 1 else "main"),
+        "team": {"name": owner["name"],
+                 "members": [{"username": c.get("email") or c["name"], "name": c["name"], "role": c.get("role", "")}
+                             for c in product["contacts"]]},
+        "slaProperties": _sla(product, version),
+        "customProperties": [{"property": "dbtUniqueId", "value": f"model.{product['domain']}."
+                                                                  f"{version['id'].split('.', 1)[1]}"},
+                             {"property": "confidentiality", "value": product["confidentiality"]}],
+    }
+    if product["tags"]:
+        contract["tags"] = product["tags"]
+    if owner.get("email"):
+        contract["support"] = [{"channel": "email", "tool": "email", "url": f"mailto:{owner['email']}"}]
+    check(contract, ODCS_SCHEMA, f"the ODCS contract of {version['id']}")
+    return contract
+
+
+def _sla(product: dict[str, Any], version: dict[str, Any]) -> list[dict[str, Any]]:
+    sla = []
+    hours = product["sla"].get("freshness_hours")
+    if hours is not None:
+        sla.append({"property": "latency", "value": hours, "unit": "h",
+                    "description": f"Rebuilt at least every {hours} hours"})
+    if version["deprecation_date"]:
+        sla.append({"property": "endOfSupport", "value": version["deprecation_date"],
+                    "description": "Deprecation date of this model version"})
+    return sla

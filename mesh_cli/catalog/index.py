@@ -1,0 +1,262 @@
+"""The catalogue's index: every data product with its owner, models, columns, consumers, build and publish status.
+
+Everything comes from what the mesh already has: domain.yml, each domain's manifest and run results, and the
+publish state. The index is plain JSON data; the site and the terminal view render it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from mesh_cli.catalog.governance import column_governance, model_governance
+from mesh_cli.catalog.lineage import Lineage, lineage_graph
+from mesh_cli.catalog.products import ProductSpec, product_specs
+from mesh_cli.catalog.publish import publish_status
+from mesh_cli.catalog.results import BuildResults, last_build
+from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.manifest import ModelInfo, load_manifest
+from mesh_cli.inventory import DomainView, Inventory, load_inventory
+
+INDEX_VERSION = 1
+
+
+@dataclass
+class Catalog:
+    """The index (JSON-ready) and the lineage it was drawn from."""
+
+    index: dict[str, Any]
+    lineage: Lineage
+
+    @property
+    def products(self) -> list[dict[str, Any]]:
+        return self.index["products"]
+
+
+def build_catalog(config: MeshConfig, target: str, *, now: datetime | None = None) -> Catalog:
+    """Read the mesh on `target` and describe every data product; `now` is when freshness is judged."""
+    now = now or datetime.now(UTC)
+    inventory = load_inventory(config, target)
+    specs = {name: product_specs(view.domain, {m.name for m in view.public_models}, set(inventory.views))
+             for name, view in inventory.views.items()}
+    product_of = {f"{spec.domain}.{model}": spec.id for found in specs.values() for spec in found
+                  for model in spec.models}
+    lineage = lineage_graph(inventory, product_of)
+    products = []
+    for name, view in inventory.views.items():
+        manifest = load_manifest(view.manifest_path)
+        results = last_build(config, target, view.domain)
+        products.extend(_product(config, target, spec, view, manifest, results, inventory, now)
+                        for spec in specs[name])
+    index = {
+        "catalog_version": INDEX_VERSION, "mesh": config.name, "target": target,
+        "generated_at": now.isoformat(timespec="seconds"),
+        "domains": [{"name": name, "description": view.domain.description,
+                     "owner": _owner(view), "upstreams": list(view.domain.upstreams)}
+                    for name, view in inventory.views.items()],
+        "products": products,
+        "lineage": lineage.as_json(),
+    }
+    return Catalog(index, lineage)
+
+
+def find_product(catalog: Catalog, product_id: str) -> dict[str, Any] | None:
+    """The product `DOMAIN.PRODUCT`, if the catalogue has it."""
+    return next((p for p in catalog.products if p["id"] == product_id), None)
+
+
+def _owner(view: DomainView) -> dict[str, str | None] | None:
+    owner = view.domain.owner
+    return {"name": owner.name, "email": owner.email} if owner else None
+
+
+def _tests_by_model(manifest: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    tests: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for node in manifest["nodes"].values():
+        if node.get("resource_type") == "test" and node.get("attached_node"):
+            tests[node["attached_node"]].append(node)
+    return tests
+
+
+def _test_name(test: dict[str, Any]) -> str:
+    return str((test.get("test_metadata") or {}).get("name") or test["name"])
+
+
+def _test_entry(test: dict[str, Any]) -> dict[str, Any]:
+    """A data test as `{name, arguments}` (its dbt arguments without the model and column it is attached to)."""
+    kwargs = (test.get("test_metadata") or {}).get("kwargs") or {}
+    return {"name": _test_name(test),
+            "arguments": {k: v for k, v in kwargs.items() if k not in ("model", "column_name")}}
+
+
+def _columns(model: ModelInfo, tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_column: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for test in tests:
+        if test.get("column_name"):
+            by_column[test["column_name"]].append(_test_entry(test))
+    return [{"name": name, "data_type": column.get("data_type"), "description": column.get("description") or "",
+             "constraints": [c.get("type") for c in column.get("constraints") or []],
+             "tests": sorted(by_column.get(name, []), key=lambda t: t["name"]), **column_governance(column)}
+            for name, column in model.columns.items()]
+
+
+def _version_entry(model: ModelInfo, node: dict[str, Any], tests: list[dict[str, Any]],
+                   results: BuildResults) -> dict[str, Any]:
+    built = results.built_at(model.unique_id)
+    return {
+        "id": model.label, "version": model.version, "is_latest": model.version == model.latest_version,
+        "relation": model.relation_name, "materialized": (node.get("config") or {}).get("materialized"),
+        "deprecation_date": model.deprecation_date.date().isoformat() if model.deprecation_date else None,
+        "contract_enforced": model.contract_enforced, "built_at": built.isoformat() if built else None,
+        "model_tests": sorted((_test_entry(t) for t in tests if not t.get("column_name")), key=lambda t: t["name"]),
+        "columns": _columns(model, tests),
+        **model_governance(node),
+    }
+
+
+def _models(spec: ProductSpec, view: DomainView, manifest: dict[str, Any], results: BuildResults,
+            tests: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    entries = []
+    for name in spec.models:
+        versions = sorted((m for m in view.public_models if m.name == name),
+                          key=lambda m: int(m.version) if (m.version or "").isdigit() else 0)
+        latest = next((m for m in versions if m.version == m.latest_version), versions[-1])
+        entries.append({
+            "name": name, "description": latest.description, "group": latest.group,
+            "latest_version": latest.latest_version,
+            "versions": [_version_entry(m, manifest["nodes"][m.unique_id], tests[m.unique_id], results)
+                         for m in versions],
+        })
+    return entries
+
+
+def _contacts(spec: ProductSpec, view: DomainView, manifest: dict[str, Any],
+              models: list[dict[str, Any]]) -> list[dict[str, str]]:
+    contacts = [dict(c) for c in spec.contacts]
+    owner = view.domain.owner
+    if owner:
+        contacts.append({"name": owner.name, **({"email": owner.email} if owner.email else {}),
+                         "role": "domain owner"})
+    groups = {m["group"] for m in models if m["group"]}
+    for group in (manifest.get("groups") or {}).values():
+        if group.get("name") in groups and (group.get("owner") or {}).get("name"):
+            contacts.append({k: str(v) for k, v in group["owner"].items() if k in ("name", "email") and v}
+                            | {"role": f"owner of dbt group {group['name']}"})
+    unique: dict[tuple[str, str], dict[str, str]] = {}
+    for contact in contacts:
+        unique.setdefault((contact["name"], contact.get("email", "")), contact)
+    return list(unique.values())
+
+
+def _build(spec: ProductSpec, models: list[dict[str, Any]], results: BuildResults, manifest: dict[str, Any],
+           now: datetime) -> dict[str, Any]:
+    ids = [f"model.{spec.domain}.{v['id'].split('.', 1)[1]}" for m in models for v in m["versions"]]
+    counts: dict[str, int] = defaultdict(int)
+    failing = []
+    for test in results.tests_of(set(ids)):
+        result = results.nodes.get(test["unique_id"])
+        status = str(result.get("status")) if result else "not run"
+        counts[status] += 1
+        if status not in ("pass", "not run", "skipped"):
+            parents = [p for p in (test.get("depends_on") or {}).get("nodes") or () if p in ids]
+            failing.append({"test": test["name"], "model": ".".join((test.get("attached_node") or parents[0])
+                                                                   .split(".")[1:]),
+                            "column": test.get("column_name"), "status": status,
+                            "message": (result or {}).get("message")})
+    built = [datetime.fromisoformat(v["built_at"]) for m in models for v in m["versions"] if v["built_at"]]
+    oldest = min(built) if len(built) == len(ids) and built else None
+    hours = spec.sla.get("freshness_hours")
+    age = (now - oldest).total_seconds() / 3600 if oldest else None
+    if age is None:
+        freshness = "never built"
+    elif hours is None:
+        freshness = "no SLA"
+    else:
+        freshness = "fresh" if age <= hours else "stale"
+    return {
+        "status": results.status,
+        "finished_at": results.generated_at.isoformat() if results.generated_at else None,
+        "tests": dict(sorted(counts.items())), "failing_tests": failing,
+        "freshness": {"status": freshness, "sla_hours": hours, "last_built": oldest.isoformat() if oldest else None,
+                      "age_hours": round(age, 1) if age is not None else None},
+        "sources": _source_freshness(ids, manifest, results),
+    }
+
+
+def _source_freshness(model_ids: list[str], manifest: dict[str, Any], results: BuildResults) -> list[dict[str, Any]]:
+    """Freshness results of the sources the product's models are built from."""
+    seen: set[str] = set()
+    stack = list(model_ids)
+    while stack:
+        node = manifest["nodes"].get(stack.pop()) or {}
+        for parent in (node.get("depends_on") or {}).get("nodes") or ():
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    found = []
+    for uid in sorted(seen):
+        result = results.sources.get(uid)
+        if uid.startswith("source.") and result:
+            found.append({"source": uid.split(".", 2)[2], "status": result.get("status"),
+                          "max_loaded_at": result.get("max_loaded_at"),
+                          "checked_at": result.get("snapshotted_at")})
+    return found
+
+
+def _consumers(spec: ProductSpec, models: list[dict[str, Any]], inventory: Inventory) -> dict[str, Any]:
+    nodes = {v["id"] for m in models for v in m["versions"]}
+    used_by = [{"model": e.upstream, "used_by": e.downstream} for e in inventory.edges if e.upstream in nodes]
+    observed = sorted({u["used_by"].split(".")[0] for u in used_by})
+    return {"domains": list(spec.consumer_domains), "accounts": list(spec.consumer_accounts), "used_by": used_by,
+            "undeclared": [d for d in observed if d not in spec.consumer_domains],
+            "unused": [d for d in spec.consumer_domains if d not in observed]}
+
+
+def _deprecations(models: list[dict[str, Any]], consumers: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"model": v["id"], "date": v["deprecation_date"],
+             "used_by": [u["used_by"] for u in consumers["used_by"] if u["model"] == v["id"]]}
+            for m in models for v in m["versions"] if v["deprecation_date"]]
+
+
+def _access(spec: ProductSpec, models: list[dict[str, Any]], owner: dict[str, str | None] | None) -> dict[str, str]:
+    model = models[0]["name"]
+    contact = (owner or {}).get("email") or (owner or {}).get("name") or f"the {spec.domain} domain team"
+    return {
+        "mesh_domains": f"Add `- name: {spec.domain}` under `projects:` in your domain's dependencies.yml, then "
+                        f"read it with {{{{ ref('{spec.domain}', '{model}') }}}}; ask {contact} to list your "
+                        f"domain under `consumers.domains` of {spec.name}.",
+        "snowflake_accounts": f"Ask {contact} to add your Snowflake account to `consumers.accounts` of {spec.name} "
+                              f"in domains/{spec.domain}/domain.yml; the share is granted on the next publish.",
+    }
+
+
+def _confidentiality(spec: ProductSpec, models: list[dict[str, Any]]) -> str:
+    if spec.confidentiality:
+        return spec.confidentiality
+    columns = [c for m in models for v in m["versions"] for c in v["columns"]]
+    sensitive = any(c["masking"] or any(t.split("=")[0] == "pii" for t in c["tags"]) for c in columns)
+    return "restricted" if sensitive else "internal"
+
+
+def _product(config: MeshConfig, target: str, spec: ProductSpec, view: DomainView, manifest: dict[str, Any],
+             results: BuildResults, inventory: Inventory, now: datetime) -> dict[str, Any]:
+    tests = _tests_by_model(manifest)
+    models = _models(spec, view, manifest, results, tests)
+    owner = _owner(view)
+    consumers = _consumers(spec, models, inventory)
+    tags = sorted({*spec.tags, *(t for m in models for v in m["versions"] for t in v["tags"])})
+    search = [spec.id, spec.description, *(owner or {}).values(), *tags,
+                       *(m["name"] for m in models),
+                       *(c["name"] for m in models for v in m["versions"] for c in v["columns"])]
+    return {
+        "id": spec.id, "domain": spec.domain, "name": spec.name, "description": spec.description,
+        "domain_description": view.domain.description, "owner": owner,
+        "contacts": _contacts(spec, view, manifest, models), "sla": spec.sla, "tags": tags,
+        "confidentiality": _confidentiality(spec, models), "models": models,
+        "deprecations": _deprecations(models, consumers), "consumers": consumers,
+        "access": _access(spec, models, owner), "publish": publish_status(config, target, spec.domain, spec.name),
+        "build": _build(spec, models, results, manifest, now),
+        "url": f"products/{spec.id}.html", "search": " ".join(dict.fromkeys(str(s).lower() for s in search if s)),
+    }

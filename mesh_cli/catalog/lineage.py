@@ -1,0 +1,182 @@
+"""Lineage across domains: public models as nodes grouped by domain, drawn as an inline SVG.
+
+Private and protected models stay inside their domain: an edge goes from a public model to the nearest public
+models built from it, through any number of internal models. A model that reads another domain's public model
+but feeds no public model of its own domain is kept as a node, so every consumer shows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from html import escape
+
+import networkx as nx
+
+from mesh_cli.inventory import Inventory
+
+CHAR_WIDTH, NODE_HEIGHT, ROW_GAP, PAD, HEADER, COLUMN_GAP, ARC_ROOM = 8.0, 26, 10, 12, 24, 90, 40
+
+
+@dataclass
+class Lineage:
+    """Visible models (`domain.model[.vN]`) with their domain, access and product, and the edges between them."""
+
+    nodes: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    edges: list[tuple[str, str]] = field(default_factory=list)
+    domain_order: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        return {"nodes": [{"id": node, **data} for node, data in self.nodes.items()],
+                "edges": [{"upstream": up, "downstream": down} for up, down in self.edges]}
+
+    def around(self, focus: set[str]) -> Lineage:
+        """The part of the lineage that reaches or comes from the `focus` nodes."""
+        graph = nx.DiGraph(self.edges)
+        graph.add_nodes_from(self.nodes)
+        keep = set(focus)
+        for node in focus & set(graph):
+            keep |= nx.ancestors(graph, node) | nx.descendants(graph, node)
+        return Lineage({n: d for n, d in self.nodes.items() if n in keep},
+                       [(u, v) for u, v in self.edges if u in keep and v in keep], self.domain_order)
+
+
+def _node_id(unique_id: str) -> str:
+    return ".".join(unique_id.split(".")[1:])
+
+
+def lineage_graph(inventory: Inventory, product_of: dict[str, str]) -> Lineage:
+    """The mesh's lineage; `product_of` maps `domain.model` to the product id that contains it."""
+    graph = nx.DiGraph()
+    access: dict[str, str] = {}
+    for view in inventory.views.values():
+        for model in view.models:
+            node = _node_id(model.unique_id)
+            graph.add_node(node)
+            access[node] = model.access
+            for parent in model.depends_on:
+                parts = parent.split(".")
+                if parts[0] == "model" and parts[1] in inventory.views:
+                    graph.add_edge(_node_id(parent), node)
+    readers = {edge.downstream for edge in inventory.edges}
+    public = {node for node, kind in access.items() if kind == "public"}
+    visible = set(public)
+    for reader in readers - public:
+        if not nx.descendants(graph, reader) & public:
+            visible.add(reader)
+    edges = sorted({(up, node) for node in visible for up in _nearest_visible_parents(graph, node, visible)})
+    nodes = {}
+    for node in sorted(visible, key=lambda n: (n.split(".")[0], n)):
+        domain, model, *version = node.split(".")
+        nodes[node] = {"domain": domain, "model": model, "version": version[0][1:] if version else None,
+                       "access": access.get(node, "public"), "product": product_of.get(f"{domain}.{model}")}
+    return Lineage(nodes, edges, inventory.graph.order(inventory.views))
+
+
+def _nearest_visible_parents(graph: nx.DiGraph, node: str, visible: set[str]) -> set[str]:
+    found: set[str] = set()
+    stack, seen = list(graph.predecessors(node)), set()
+    while stack:
+        parent = stack.pop()
+        if parent in seen:
+            continue
+        seen.add(parent)
+        if parent in visible:
+            found.add(parent)
+        else:
+            stack.extend(graph.predecessors(parent))
+    return found
+
+
+def _columns(lineage: Lineage) -> list[list[str]]:
+    """Domains in columns: a domain sits one column right of its deepest upstream present in the drawing."""
+    by_domain: dict[str, list[str]] = defaultdict(list)
+    for node, data in lineage.nodes.items():
+        by_domain[str(data["domain"])].append(node)
+    depth: dict[str, int] = {}
+    upstreams: dict[str, set[str]] = defaultdict(set)
+    for up, down in lineage.edges:
+        if up.split(".")[0] != down.split(".")[0]:
+            upstreams[down.split(".")[0]].add(up.split(".")[0])
+    for domain in [d for d in lineage.domain_order if d in by_domain]:
+        depth[domain] = max((depth[up] + 1 for up in upstreams[domain] if up in depth), default=0)
+    columns: list[list[str]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for domain, level in depth.items():
+        columns[level].append(domain)
+    return columns
+
+
+def render_svg(lineage: Lineage, focus: Collection[str] = (), link_prefix: str = "") -> str:
+    """The lineage as an SVG element: a box per domain holding its models, arrows from upstream to downstream.
+    Nodes link to their product's page (`<link_prefix><product id>.html`); `focus` nodes are highlighted."""
+    if not lineage.nodes:
+        return '<p class="empty">No lineage: this product has no public model yet.</p>'
+    by_domain: dict[str, list[str]] = defaultdict(list)
+    for node, data in lineage.nodes.items():
+        by_domain[str(data["domain"])].append(node)
+    columns = _columns(lineage)
+    level = {domain: index for index, column in enumerate(columns) for domain in column}
+    skips = any(level[down.split(".")[0]] - level[up.split(".")[0]] > 1 for up, down in lineage.edges)
+    position: dict[str, tuple[float, float, float]] = {}
+    boxes: list[tuple[str, float, float, float, float]] = []
+    x = float(PAD)
+    height = 0.0
+    for column in columns:
+        labels = [_label(node, lineage) for domain in column for node in by_domain[domain]] + column
+        width = max(len(label) for label in labels) * CHAR_WIDTH + 3 * PAD
+        y = float(PAD + (ARC_ROOM if skips else 0))
+        for domain in column:
+            top = y
+            y += HEADER
+            for node in sorted(by_domain[domain]):
+                position[node] = (x + PAD, y, width - 2 * PAD)
+                y += NODE_HEIGHT + ROW_GAP
+            boxes.append((domain, x, top, width, y - top))
+            y += 2 * PAD
+        height = max(height, y)
+        x += width + COLUMN_GAP
+    parts = [f'<svg class="lineage" xmlns="http://www.w3.org/2000/svg" role="img" width="{x - COLUMN_GAP + PAD:.0f}" '
+             f'height="{height:.0f}" viewBox="0 0 {x - COLUMN_GAP + PAD:.0f} {height:.0f}">',
+             '<title>Lineage across domains</title>',
+             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+             'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"/></marker></defs>']
+    for domain, bx, by, bw, bh in boxes:
+        parts.append(f'<g class="domain" data-domain="{escape(domain)}"><rect x="{bx:.0f}" y="{by:.0f}" '
+                     f'width="{bw:.0f}" height="{bh:.0f}" rx="8"/><text x="{bx + PAD:.0f}" y="{by + 17:.0f}">'
+                     f'{escape(domain)}</text></g>')
+    for up, down in lineage.edges:
+        skip = level[down.split(".")[0]] - level[up.split(".")[0]] > 1
+        parts.append(f'<path class="edge" data-from="{escape(up)}" data-to="{escape(down)}" '
+                     f'd="{_edge_path(position[up], position[down], skip)}" marker-end="url(#arrow)"/>')
+    for node, data in lineage.nodes.items():
+        nx_, ny, nw = position[node]
+        classes = " ".join(filter(None, ["node", str(data["access"]), "focus" if node in focus else ""]))
+        title = f"{node} ({data['access']})"
+        shape = (f'<g class="{classes}" data-node="{escape(node)}"><title>{escape(title)}</title>'
+                 f'<rect x="{nx_:.0f}" y="{ny:.0f}" width="{nw:.0f}" height="{NODE_HEIGHT}" rx="5"/>'
+                 f'<text x="{nx_ + 8:.0f}" y="{ny + 17:.0f}">{escape(_label(node, lineage))}</text></g>')
+        product = data.get("product")
+        parts.append(f'<a href="{escape(link_prefix)}{escape(str(product))}.html">{shape}</a>' if product else shape)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _label(node: str, lineage: Lineage) -> str:
+    data = lineage.nodes[node]
+    return f"{data['model']}" + (f" v{data['version']}" if data["version"] else "")
+
+
+def _edge_path(start: tuple[float, float, float], end: tuple[float, float, float], skip: bool) -> str:
+    """A curve from the right side of `start` to the left side of `end`; one that skips a column arcs over the
+    top so it does not cross the domains in between; one within a column loops out on the right."""
+    x1, y1 = start[0] + start[2], start[1] + NODE_HEIGHT / 2
+    y2 = end[1] + NODE_HEIGHT / 2
+    if end[0] > start[0]:
+        x2 = end[0]
+        bend = (x2 - x1) / 2
+        if skip:
+            return f"M {x1:.0f} {y1:.0f} C {x1 + COLUMN_GAP:.0f} 0, {x2 - COLUMN_GAP:.0f} 0, {x2:.0f} {y2:.0f}"
+        return f"M {x1:.0f} {y1:.0f} C {x1 + bend:.0f} {y1:.0f}, {x2 - bend:.0f} {y2:.0f}, {x2:.0f} {y2:.0f}"
+    x2 = end[0] + end[2]
+    return f"M {x1:.0f} {y1:.0f} C {x1 + 40:.0f} {y1:.0f}, {x2 + 40:.0f} {y2:.0f}, {x2:.0f} {y2:.0f}"

@@ -1,0 +1,34 @@
+"""Share and listing status of a data product, from the state file that `mesh publish` writes.
+
+The one place that reads it: `publish_status()`. Until a domain is published there is no file and the product
+shows as not published.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.state import domain_state_dir
+from mesh_cli.errors import MeshError
+
+PUBLISH_FILE = "publish.json"
+NOT_PUBLISHED = "not published"
+
+
+def publish_status(config: MeshConfig, target: str, domain: str, product: str) -> dict[str, Any]:
+    """`{"status": ..., "share": ..., "listing": ..., "accounts": [...], "published_at": ...}` of one product,
+    from `<state>/state/<target>/<domain>/publish.json` (`{"products": {"<product>": {...}}}`)."""
+    path = domain_state_dir(config, target, domain) / PUBLISH_FILE
+    if not path.is_file():
+        return {"status": NOT_PUBLISHED}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise MeshError(f"cannot read the publish state ({exc}); run `mesh publish {domain}` to rewrite it",
+                        path=path) from exc
+    entry = ((data.get("products") or {}) if isinstance(data, dict) else {}).get(product)
+    if not isinstance(entry, dict):
+        return {"status": NOT_PUBLISHED}
+    return {"status": str(entry.get("status") or "published"), **{k: v for k, v in entry.items() if k != "status"}}

@@ -1,0 +1,231 @@
+"""The data product catalogue: its index of the example mesh, bad domain.yml input, the site, the terminal view."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import run_build, run_cli
+
+from mesh_cli.build import BuildReport
+from mesh_cli.catalog.describe import object_comment, product_description, share_comment
+from mesh_cli.catalog.index import Catalog, build_catalog, find_product
+from mesh_cli.catalog.products import product_specs
+from mesh_cli.catalog.site import write_site
+from mesh_cli.core.config import load_config
+from mesh_cli.core.domains import load_domain
+from mesh_cli.core.manifest import load_manifest, public_models
+from mesh_cli.errors import MeshError
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+
+
+@pytest.fixture(scope="module")
+def catalog(built_mesh: tuple[Path, BuildReport]) -> Catalog:
+    root, _ = built_mesh
+    return build_catalog(load_config(root), "dev")
+
+
+def _declared_products(root: Path) -> dict[str, dict]:
+    found = {}
+    for path in sorted((root / "domains").glob("*/domain.yml")):
+        for product in yaml.safe_load(path.read_text())["products"]:
+            found[f"{path.parent.name}.{product['name']}"] = product
+    return found
+
+
+def test_index_covers_every_product_with_owner_models_columns_and_consumers(
+        built_mesh: tuple[Path, BuildReport], catalog: Catalog) -> None:
+    root, _ = built_mesh
+    declared = _declared_products(root)
+    assert sorted(p["id"] for p in catalog.products) == sorted(declared)
+    for product in catalog.products:
+        domain_file = yaml.safe_load((root / "domains" / product["domain"] / "domain.yml").read_text())
+        assert product["owner"] == {"name": domain_file["domain"]["owner"]["name"],
+                                    "email": domain_file["domain"]["owner"]["email"]}
+        assert [m["name"] for m in product["models"]] == declared[product["id"]]["models"]
+        assert product["consumers"]["domains"] == declared[product["id"]]["consumers"]["domains"]
+        manifest = load_manifest(root / ".mesh/state/dev" / product["domain"] / "manifest.json")
+        for model in product["models"]:
+            for version in model["versions"]:
+                node = next(m for m in public_models(manifest, product["domain"]) if m.label == version["id"])
+                assert [c["name"] for c in version["columns"]] == list(node.columns)
+                assert [c["data_type"] for c in version["columns"]] == [c["data_type"] for c in node.columns.values()]
+
+
+def test_versions_deprecations_and_observed_consumers_of_customers(catalog: Catalog) -> None:
+    product = find_product(catalog, "customers.customer_master")
+    dim_customers = product["models"][0]
+    assert [v["id"] for v in dim_customers["versions"]] == ["customers.dim_customers.v1", "customers.dim_customers.v2"]
+    v1, v2 = dim_customers["versions"]
+    assert "full_name" in [c["name"] for c in v1["columns"]] and "first_name" not in [c["name"] for c in v1["columns"]]
+    assert {"phone", "birth_date", "first_name"} <= {c["name"] for c in v2["columns"]} and v2["is_latest"]
+    customer_id = next(c for c in v2["columns"] if c["name"] == "customer_id")
+    assert [t["name"] for t in customer_id["tests"]] == ["not_null", "unique"]
+    assert product["deprecations"] == [{"model": "customers.dim_customers.v1", "date": "2027-06-30",
+                                        "used_by": ["orders.fct_orders"]}]
+    assert {"model": "customers.dim_customers.v2", "used_by": "finance.int_order_revenue"} in \
+        product["consumers"]["used_by"]
+    assert product["consumers"]["undeclared"] == [] and product["publish"] == {"status": "not published"}
+    assert product["build"]["status"] == "success" and product["build"]["failing_tests"] == []
+    assert product["build"]["tests"]["pass"] > 10
+
+
+def test_lineage_links_public_models_across_domains_through_internal_models(catalog: Catalog) -> None:
+    edges = {(e["upstream"], e["downstream"]) for e in catalog.index["lineage"]["edges"]}
+    # finance reads both upstreams in a protected model; lineage shows the public models built from it
+    assert {("customers.dim_customers.v1", "orders.fct_orders"),
+            ("customers.dim_customers.v2", "finance.revenue_by_region_month"),
+            ("orders.fct_orders", "finance.customer_revenue")} <= edges
+    nodes = {n["id"]: n for n in catalog.index["lineage"]["nodes"]}
+    assert all(n["access"] == "public" for n in nodes.values())
+    assert nodes["orders.fct_orders"]["product"] == "orders.order_facts"
+    around = catalog.lineage.around({"orders.fct_order_lines"})
+    assert set(around.nodes) == {"orders.fct_order_lines"} and around.edges == []
+
+
+def test_freshness_is_judged_against_the_sla_at_the_given_time(built_mesh: tuple[Path, BuildReport]) -> None:
+    root, _ = built_mesh
+    config = load_config(root)
+    built = datetime.fromisoformat(find_product(build_catalog(config, "dev"), "orders.order_facts")
+                                   ["build"]["freshness"]["last_built"])
+    fresh = find_product(build_catalog(config, "dev", now=built + timedelta(hours=23)), "orders.order_facts")
+    stale = find_product(build_catalog(config, "dev", now=built + timedelta(hours=25)), "orders.order_facts")
+    assert fresh["build"]["freshness"] == {"status": "fresh", "sla_hours": 24, "last_built": built.isoformat(),
+                                           "age_hours": 23.0}
+    assert stale["build"]["freshness"]["status"] == "stale"
+
+
+def test_governance_settings_in_the_manifest_show_and_make_a_product_restricted(built_copy: Path) -> None:
+    state = built_copy / ".mesh/state/dev/customers/manifest.json"
+    manifest = json.loads(state.read_text())
+    node = manifest["nodes"]["model.customers.dim_customers.v2"]
+    node["columns"]["email"]["config"]["meta"] = {"data_mesh": {"masking": "mask_email", "tags": {"pii": "email"}}}
+    node["config"]["meta"] = {"data_mesh": {"tags": {"data_domain": "customers"},
+                                            "row_access": {"policy": "region_access", "columns": ["region"]}}}
+    state.write_text(json.dumps(manifest))
+    product = find_product(build_catalog(load_config(built_copy), "dev"), "customers.customer_master")
+    v2 = product["models"][0]["versions"][1]
+    email = next(c for c in v2["columns"] if c["name"] == "email")
+    assert (email["masking"], email["tags"]) == ("mask_email", ["pii=email"])
+    assert v2["tags"] == ["data_domain=customers"] and v2["row_access"] == "region_access on (region)"
+    assert product["confidentiality"] == "restricted" and "data_domain=customers" in product["tags"]
+
+
+def test_publish_state_is_shown_when_present(built_copy: Path) -> None:
+    state = built_copy / ".mesh/state/dev/orders/publish.json"
+    state.write_text(json.dumps({"products": {"order_facts": {"status": "published", "share": "ORDERS_ORDER_FACTS",
+                                                              "listing": "not listed"}}}))
+    catalog = build_catalog(load_config(built_copy), "dev")
+    assert find_product(catalog, "orders.order_facts")["publish"] == {
+        "status": "published", "share": "ORDERS_ORDER_FACTS", "listing": "not listed"}
+    assert find_product(catalog, "finance.revenue_reporting")["publish"] == {"status": "not published"}
+    state.write_text("{not json")
+    with pytest.raises(MeshError, match=r"publish\.json: cannot read the publish state"):
+        build_catalog(load_config(built_copy), "dev")
+
+
+def test_failed_build_and_source_freshness_reach_the_catalogue(built_copy: Path) -> None:
+    customers = built_copy / "domains/customers"
+    (customers / "tests").mkdir(exist_ok=True)
+    (customers / "tests/assert_no_regions.sql").write_text("select * from {{ ref('dim_regions') }}\n")
+    assert not run_build(built_copy, "customers").ok
+    orders = built_copy / "domains/orders"
+    (orders / "models/_catalog_sources.yml").write_text(yaml.safe_dump({"sources": [{
+        "name": "landing", "schema": "raw", "tables": [{
+            "name": "raw_orders", "loaded_at_field": "cast(order_date as timestamp)",
+            "freshness": {"warn_after": {"count": 24, "period": "hour"}}}]}]}))
+    staging = orders / "models/staging/stg_orders.sql"
+    staging.write_text(staging.read_text().replace("ref('raw_orders')", "source('landing', 'raw_orders')"))
+    assert run_build(built_copy, "orders").ok
+    env = {"MESH_DUCKDB_DIR": str(built_copy / ".mesh/duckdb"), "PATH": str(Path(sys.executable).parent)}
+    done = subprocess.run([DBT, "source", "freshness"], cwd=orders, env=env, capture_output=True, text=True)
+    assert "freshness of landing.raw_orders" in done.stdout, done.stdout[-2000:]
+
+    catalog = build_catalog(load_config(built_copy), "dev")
+    customers_build = find_product(catalog, "customers.customer_master")["build"]
+    assert customers_build["status"] == "failed"
+    assert [(t["test"], t["model"], t["status"]) for t in customers_build["failing_tests"]] == [
+        ("assert_no_regions", "customers.dim_regions", "fail")]
+    sources = find_product(catalog, "orders.order_facts")["build"]["sources"]
+    assert [s["source"] for s in sources] == ["landing.raw_orders"]
+    assert sources[0]["status"] in ("pass", "warn") and sources[0]["max_loaded_at"].startswith(
+        max(line.split(",")[2] for line in (orders / "seeds/raw_orders.csv").read_text().splitlines()[1:]))
+
+
+@pytest.mark.parametrize(("products", "message"), [
+    ([{"name": "x", "models": ["stg_customers"]}], "lists model 'stg_customers', which is not a public model"),
+    ([{"name": "x", "models": []}], "`models` must list at least one public model"),
+    ([{"name": "Bad Name", "models": ["dim_regions"]}], "must be lower-case letters"),
+    ([{"name": "x", "models": ["dim_regions"]}, {"name": "x", "models": ["dim_regions"]}], "used twice"),
+    ([{"name": "x", "models": ["dim_regions"], "sla": {"freshness_hours": -1}}], "`sla` must be a mapping"),
+    ([{"name": "x", "models": ["dim_regions"], "consumers": {"domains": ["marketing"]}}],
+     "consumer domain 'marketing' is not another domain"),
+    ([{"name": "x", "models": ["dim_regions"], "consumers": {"accounts": "acme"}}], "must be a list of names"),
+    (["just a name"], "products\\[0\\] of customers: each product must be a mapping"),
+])
+def test_bad_products_are_one_line_errors_naming_the_file(mesh_copy: Path, products: list, message: str) -> None:
+    path = mesh_copy / "domains/customers/domain.yml"
+    data = yaml.safe_load(path.read_text())
+    data["products"] = products
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(MeshError, match=message) as caught:
+        product_specs(load_domain(path.parent), {"dim_customers", "dim_regions"}, {"customers", "orders", "finance"})
+    assert str(caught.value).startswith(f"{path}: ") and "\n" not in str(caught.value)
+
+
+def test_snowflake_descriptions_come_from_the_catalogue_entry(catalog: Catalog) -> None:
+    product = find_product(catalog, "customers.customer_master")
+    text = product_description(product)
+    assert text.splitlines()[0] == product["description"]
+    assert "owned by Customer Data Team <customer-data@retail.example>" in text
+    assert "dim_customers (v1 deprecated, removed after 2027-06-30, v2), dim_regions" in text
+    assert "rebuilt at least every 24 hours" in text and product["access"]["snowflake_accounts"] in text
+    assert share_comment(product) == (f"{product['description']} Data product customers.customer_master, owned by "
+                                      "Customer Data Team <customer-data@retail.example>.")
+    v1 = object_comment(product, "customers.dim_customers.v1")
+    assert "\n" not in v1 and "Deprecated, removed after 2027-06-30." in v1
+    assert object_comment(product, "customers.dim_customers") == object_comment(product, "customers.dim_customers.v2")
+    with pytest.raises(MeshError, match="not a model of data product"):
+        object_comment(product, "orders.fct_orders")
+
+
+def test_site_has_index_pages_and_exports_and_refuses_a_foreign_folder(
+        built_mesh: tuple[Path, BuildReport], catalog: Catalog, tmp_path: Path) -> None:
+    root, _ = built_mesh
+    out = tmp_path / "site"
+    index = write_site(load_config(root), catalog, out)
+    assert json.loads((out / "index.json").read_text())["products"] == json.loads(json.dumps(catalog.products))
+    html = index.read_text()
+    assert all(f'href="{p["url"]}"' in html for p in catalog.products) and "<svg class=\"lineage\"" in html
+    assert "https://" not in html.replace("http://www.w3.org/2000/svg", "")  # nothing fetched at view time
+    page = (out / "products/customers.customer_master.html").read_text()
+    assert 'class="node public focus" data-node="customers.dim_customers.v1"' in page
+    assert 'href="../contracts/customers.dim_customers.v1.odcs.yaml"' in page
+    assert (out / "contracts/customers.dim_customers.v1.odcs.yaml").is_file()
+    assert (out / "products/orders.order_facts.odps.yaml").is_file()
+    write_site(load_config(root), catalog, out)  # a previous catalogue is replaced
+    foreign = tmp_path / "home"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(MeshError, match="is not empty and holds no catalogue"):
+        write_site(load_config(root), catalog, foreign)
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
+
+
+def test_cli_catalog_product_and_errors(built_mesh: tuple[Path, BuildReport], tmp_path: Path) -> None:
+    root, _ = built_mesh
+    result = run_cli(root, "catalog", "--out", str(tmp_path / "site"))
+    assert result.exit_code == 0, result.output
+    assert "catalogue of 3 data products" in result.output and "file://" in result.output
+    shown = run_cli(root, "product", "orders.order_facts")
+    assert shown.exit_code == 0 and "Order Operations Data Team" in shown.output and "fct_order_lines" in shown.output
+    as_json = json.loads(run_cli(root, "product", "orders.order_facts", "--json").output)
+    assert as_json["id"] == "orders.order_facts"
+    missing = run_cli(root, "product", "orders.nope")
+    assert missing.exit_code == 2 and "no data product 'orders.nope'" in missing.output

@@ -1,0 +1,129 @@
+"""The catalogue site in a real headless browser (Debian's chromium through chromedriver), served on 127.0.0.1.
+
+`.ci/run` installs chromium and chromedriver when they are missing; elsewhere the test is skipped without them.
+The screenshots are saved in the test's tmp folder (the path is printed).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mesh_cli.build import BuildReport
+from mesh_cli.catalog.index import build_catalog
+from mesh_cli.catalog.serve import site_server
+from mesh_cli.catalog.site import write_site
+from mesh_cli.core.config import load_config
+from mesh_cli.errors import MeshError
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+if not (CHROMIUM and CHROMEDRIVER):
+    if os.environ.get("CI"):
+        pytest.fail("chromium and chromedriver are missing: .ci/install-chromium installs them", pytrace=False)
+    pytest.skip("chromium and chromedriver are not installed (apt-get install chromium chromium-driver)",
+                allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402 - only once the browser is known to be there
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--window-size=1280,1100")
+
+
+@pytest.fixture(scope="module")
+def site_url(built_mesh: tuple[Path, BuildReport], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root, _ = built_mesh
+    config = load_config(root)
+    out = tmp_path_factory.mktemp("catalog") / "site"
+    write_site(config, build_catalog(config, "dev"), out)
+    server = site_server(out, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM  # type: ignore[assignment]
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _console_errors(driver: webdriver.Chrome) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def _visible_products(driver: webdriver.Chrome) -> list[str]:
+    return [card.get_attribute("data-id") for card in driver.find_elements(By.CSS_SELECTOR, ".product-card")
+            if card.is_displayed()]
+
+
+def test_front_page_lists_and_search_narrows(browser: webdriver.Chrome, site_url: str, tmp_path: Path) -> None:
+    browser.get(site_url)
+    assert _visible_products(browser) == ["customers.customer_master", "orders.order_facts",
+                                          "finance.revenue_reporting"]
+    browser.save_screenshot(str(tmp_path / "catalog.png"))
+    print(f"screenshot: {tmp_path / 'catalog.png'}")
+    search = browser.find_element(By.ID, "search")
+    search.send_keys("order_total")  # a column of orders.fct_orders only
+    WebDriverWait(browser, 5).until(lambda d: len(_visible_products(d)) == 1)
+    assert _visible_products(browser) == ["orders.order_facts"]
+    assert browser.find_element(By.ID, "count").text == "1 of 3 products"
+    search.clear()
+    search.send_keys("no such thing anywhere")
+    WebDriverWait(browser, 5).until(lambda d: not _visible_products(d))
+    assert browser.find_element(By.ID, "no-match").is_displayed()
+    search.clear()
+    search.send_keys(" ")  # clear() alone fires no input event
+    assert len(_visible_products(browser)) == 3
+    Select(browser.find_element(By.ID, "filter-domain")).select_by_visible_text("finance")
+    assert _visible_products(browser) == ["finance.revenue_reporting"]
+    Select(browser.find_element(By.ID, "filter-domain")).select_by_index(0)
+    Select(browser.find_element(By.ID, "filter-owner")).select_by_visible_text("Customer Data Team")
+    assert _visible_products(browser) == ["customers.customer_master"]
+    assert _console_errors(browser) == []
+
+
+def test_product_page_draws_its_lineage(browser: webdriver.Chrome, site_url: str, tmp_path: Path) -> None:
+    browser.get(site_url)
+    browser.find_element(By.LINK_TEXT, "customer_master").click()
+    WebDriverWait(browser, 5).until(lambda d: d.current_url.endswith("products/customers.customer_master.html"))
+    assert browser.find_element(By.ID, "product-title").text.startswith("customer_master")
+    graph = browser.find_element(By.CSS_SELECTOR, "svg.lineage")
+    assert graph.size["width"] > 300 and graph.size["height"] > 60
+    focus = {n.get_attribute("data-node") for n in graph.find_elements(By.CSS_SELECTOR, "g.node.focus")}
+    assert focus == {"customers.dim_customers.v1", "customers.dim_customers.v2", "customers.dim_regions"}
+    edges = {(e.get_attribute("data-from"), e.get_attribute("data-to"))
+             for e in graph.find_elements(By.CSS_SELECTOR, "path.edge")}
+    assert ("customers.dim_customers.v1", "orders.fct_orders") in edges
+    assert {d.get_attribute("data-domain") for d in graph.find_elements(By.CSS_SELECTOR, "g.domain")} == {
+        "customers", "orders", "finance"}
+    browser.save_screenshot(str(tmp_path / "product.png"))
+    print(f"screenshot: {tmp_path / 'product.png'}")
+    graph.find_element(By.CSS_SELECTOR, "g.node[data-node='orders.fct_orders']").click()
+    WebDriverWait(browser, 5).until(lambda d: d.current_url.endswith("products/orders.order_facts.html"))
+    assert _console_errors(browser) == []
+
+
+def test_serving_a_folder_without_a_catalogue_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(MeshError, match="holds no catalogue"):
+        site_server(tmp_path, 0)

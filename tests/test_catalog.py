@@ -101,20 +101,39 @@ def test_freshness_is_judged_against_the_sla_at_the_given_time(built_mesh: tuple
     assert stale["build"]["freshness"]["status"] == "stale"
 
 
-def test_governance_settings_in_the_manifest_show_and_make_a_product_restricted(built_copy: Path) -> None:
+def _set_governance(manifest_path: Path, models: dict[str, dict], columns: dict[tuple[str, str], dict]) -> None:
+    """Rewrite a state manifest as dbt writes it for these `meta.data_mesh` settings (and no others)."""
+    manifest = json.loads(manifest_path.read_text())
+    for uid, node in manifest["nodes"].items():
+        if node.get("resource_type") != "model":
+            continue
+        node["meta"], node["config"]["meta"] = {}, ({"data_mesh": models[uid]} if uid in models else {})
+        for name, column in node["columns"].items():
+            column["meta"] = {}
+            column["config"]["meta"] = {"data_mesh": columns[(uid, name)]} if (uid, name) in columns else {}
+    manifest_path.write_text(json.dumps(manifest))
+
+
+def test_governance_settings_in_the_manifest_show_and_set_confidentiality(built_copy: Path) -> None:
     state = built_copy / ".mesh/state/dev/customers/manifest.json"
-    manifest = json.loads(state.read_text())
-    node = manifest["nodes"]["model.customers.dim_customers.v2"]
-    node["columns"]["email"]["config"]["meta"] = {"data_mesh": {"masking": "mask_email", "tags": {"pii": "email"}}}
-    node["config"]["meta"] = {"data_mesh": {"tags": {"data_domain": "customers"},
-                                            "row_access": {"policy": "region_access", "columns": ["region"]}}}
-    state.write_text(json.dumps(manifest))
+    v2, regions = "model.customers.dim_customers.v2", "model.customers.dim_regions"
+    _set_governance(state, {v2: {"tags": {"data_domain": "customers"}, "row_access": {"policy": "region_access",
+                                                                                    "true": ["region"]}}},
+                    {(v2, "email"): {"masking": "mask_email", "tags": {"pii": "email"}}})
     product = find_product(build_catalog(load_config(built_copy), "dev"), "customers.customer_master")
-    v2 = product["models"][0]["versions"][1]
-    email = next(c for c in v2["columns"] if c["name"] == "email")
+    version = product["models"][0]["versions"][1]
+    email = next(c for c in version["columns"] if c["name"] == "email")
     assert (email["masking"], email["tags"]) == ("mask_email", ["pii=email"])
-    assert v2["tags"] == ["data_domain=customers"] and v2["row_access"] == "region_access on (region)"
-    assert product["confidentiality"] == "restricted" and "data_domain=customers" in product["tags"]
+    assert version["tags"] == ["data_domain=customers"] and version["row_access"] == "region_access on (region)"
+    assert product["confidentiality"] == "restricted" and product["tags"] == ["data_domain=customers"]
+
+    _set_governance(state, {v2: {"tags": {"confidentiality": "confidential"}},
+                            regions: {"tags": {"confidentiality": "internal"}}}, {})
+    product = find_product(build_catalog(load_config(built_copy), "dev"), "customers.customer_master")
+    assert product["confidentiality"] == "confidential" and product["tags"] == []
+    _set_governance(state, {}, {})
+    assert find_product(build_catalog(load_config(built_copy), "dev"),
+                        "customers.customer_master")["confidentiality"] == "internal"
 
 
 def test_publish_state_is_shown_when_present(built_copy: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 KEY = "data_mesh"
+CONFIDENTIALITY = "confidentiality"
+LEVELS = ("public", "internal", "confidential", "restricted", "secret")
 
 
 def data_mesh_meta(node: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +53,14 @@ def _row_access_label(value: Any) -> str | None:
         return None
     if isinstance(value, dict):
         policy = value.get("policy") or value.get("name") or "row access policy"
-        columns = value.get("columns") or value.get("on") or []
+        # `on:` unquoted in YAML 1.1 (dbt's loader) is the boolean true, which the manifest keeps as "true"
+        columns = value.get("columns") or value.get("on") or value.get("true") or []
         columns = [columns] if isinstance(columns, str) else list(columns)
         return f"{policy} on ({', '.join(map(str, columns))})" if columns else str(policy)
     return str(value)
+
+
+def strictest(levels: list[str]) -> str | None:
+    """The most restrictive confidentiality level among `levels` (an unknown word ranks above every known one)."""
+    rank = {level: index for index, level in enumerate(LEVELS)}
+    return max(levels, key=lambda level: rank.get(level, len(LEVELS)), default=None)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mesh_cli.catalog.governance import column_governance, model_governance
+from mesh_cli.catalog.governance import CONFIDENTIALITY, column_governance, model_governance, strictest
 from mesh_cli.catalog.lineage import Lineage, lineage_graph
 from mesh_cli.catalog.products import ProductSpec, product_specs
 from mesh_cli.catalog.publish import publish_status
@@ -233,8 +233,14 @@ def _access(spec: ProductSpec, models: list[dict[str, Any]], owner: dict[str, st
 
 
 def _confidentiality(spec: ProductSpec, models: list[dict[str, Any]]) -> str:
+    """The product's `confidentiality:`, else the strictest `confidentiality` tag of its models, else restricted
+    when a column is masked or tagged pii, else internal."""
     if spec.confidentiality:
         return spec.confidentiality
+    tagged = [t.split("=", 1)[1] for m in models for v in m["versions"] for t in v["tags"]
+              if t.startswith(f"{CONFIDENTIALITY}=")]
+    if tagged:
+        return str(strictest(tagged))
     columns = [c for m in models for v in m["versions"] for c in v["columns"]]
     sensitive = any(c["masking"] or any(t.split("=")[0] == "pii" for t in c["tags"]) for c in columns)
     return "restricted" if sensitive else "internal"
@@ -246,7 +252,8 @@ def _product(config: MeshConfig, target: str, spec: ProductSpec, view: DomainVie
     models = _models(spec, view, manifest, results, tests)
     owner = _owner(view)
     consumers = _consumers(spec, models, inventory)
-    tags = sorted({*spec.tags, *(t for m in models for v in m["versions"] for t in v["tags"])})
+    tags = sorted({*spec.tags, *(t for m in models for v in m["versions"] for t in v["tags"]
+                                 if not t.startswith(f"{CONFIDENTIALITY}="))})
     search = [spec.id, spec.description, *(owner or {}).values(), *tags,
                        *(m["name"] for m in models),
                        *(c["name"] for m in models for v in m["versions"] for c in v["columns"])]

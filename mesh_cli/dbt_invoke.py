@@ -7,12 +7,16 @@ with starting `dbt` on the command line.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 QUIET_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
 _FAILED_STATUSES = {"error", "fail", "runtime error"}
@@ -45,6 +49,7 @@ class DbtOutcome:
     failures: list[str] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    messages: list[str] = field(default_factory=list)
 
 
 _DBT_PREFIXES = ("Runtime Error", "Parsing Error", "Compilation Error", "get_nodes:")
@@ -65,12 +70,40 @@ def _first_line(text: str | None) -> str:
 
 def _record(outcome: DbtOutcome, result: object) -> None:
     for node_result in getattr(result, "results", None) or []:
-        node = node_result.node
+        node = getattr(node_result, "node", None)
+        if node is None:  # run-operation results carry no node
+            continue
         status = str(getattr(node_result.status, "value", node_result.status)).lower()
         key = f"{node.resource_type}:{status}"
         outcome.counts[key] = outcome.counts.get(key, 0) + 1
         if status in _FAILED_STATUSES:
             outcome.failures.append(f"{node.unique_id}: {_first_line(node_result.message)}")
+
+
+def needs_deps(project_dir: Path) -> bool:
+    """Whether `dbt deps` must run first: packages declared but not installed, or changed since."""
+    packages = project_dir / "packages.yml"
+    if not packages.is_file():
+        return False
+    lock = project_dir / "package-lock.yml"
+    return (not (project_dir / "dbt_packages").is_dir() or not lock.is_file()
+            or lock.stat().st_mtime < packages.stat().st_mtime)
+
+
+def with_deps(project_dir: Path, *calls: DbtCall) -> tuple[DbtCall, ...]:
+    """`calls`, preceded by `dbt deps` when the project needs it."""
+    return ((DbtCall(("deps",), project_dir),) if needs_deps(project_dir) else ()) + calls
+
+
+MESSAGE_PREFIX = "data_mesh:"
+
+
+def _message_collector(outcome: DbtOutcome) -> Callable[[Any], None]:
+    """A dbt event callback keeping the package's own `log()` lines (those prefixed `data_mesh:`)."""
+    def collect(event: Any) -> None:
+        if event.info.name == "JinjaLogInfo" and event.data.msg.startswith(MESSAGE_PREFIX):
+            outcome.messages.append(event.data.msg)
+    return collect
 
 
 def run_job(job: DbtJob) -> DbtOutcome:
@@ -80,6 +113,7 @@ def run_job(job: DbtJob) -> DbtOutcome:
     from mesh_cli.engines import release_connections
 
     os.environ.update(QUIET_ENV)
+    previous = {name: os.environ.get(name) for name in job.env}
     os.environ.update(job.env)
     outcome = DbtOutcome()
     started = time.perf_counter()
@@ -88,7 +122,7 @@ def run_job(job: DbtJob) -> DbtOutcome:
             log_level = "info" if job.verbose else "none"
             args = [*call.args, "--project-dir", str(call.project_dir),
                     "--profiles-dir", str(call.project_dir), "--log-level", log_level]
-            result = dbtRunner().invoke(args)
+            result = dbtRunner(callbacks=[_message_collector(outcome)]).invoke(args)
             _record(outcome, result.result)
             if not result.success:
                 outcome.ok = False
@@ -102,6 +136,11 @@ def run_job(job: DbtJob) -> DbtOutcome:
         outcome.error = _first_line(f"{type(exc).__name__}: {exc}")
     finally:
         release_connections(job.adapter_type)
+        for name, value in previous.items():  # a long-lived worker keeps no job's variables for the next
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         outcome.seconds = time.perf_counter() - started
     return outcome
 
@@ -121,3 +160,23 @@ class DbtWorkers:
 
     def __exit__(self, *exc: object) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+_shared: DbtWorkers | None = None
+
+
+def run_shared(job: DbtJob) -> DbtOutcome:
+    """Run a job in the one worker this process keeps for short jobs (parses): dbt is imported once per process,
+    not once per call, which saves about 2.5 s each time (`mesh check` parses twice with a git baseline)."""
+    global _shared
+    for attempt in (1, 2):
+        if _shared is None:
+            _shared = DbtWorkers(1)
+            atexit.register(_shared.__exit__)
+        try:
+            return _shared.submit(job).result()
+        except BrokenProcessPool:
+            _shared = None  # the worker died (killed, out of memory): start another once
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")

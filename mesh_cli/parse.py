@@ -8,6 +8,7 @@ build's manifest; without one, manifests land in each domain's `target/` as with
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from mesh_cli.core.config import STATE_DIR_ENV, MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.manifest import load_manifest
-from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtWorkers
+from mesh_cli.dbt_invoke import DbtCall, DbtJob, run_shared
 from mesh_cli.engines import engine_for
 from mesh_cli.errors import MeshError
 
@@ -35,31 +36,34 @@ def parse_domains(config: MeshConfig, domains: list[Domain], target: str, *, sta
     if not domains:
         return {}
     engine = engine_for(config, domains, target)
-    env = {**engine.dbt_env(), "MESH_TARGET": target}
+    # The worker is shared and started once: every variable the profiles and the resolver read is passed as the
+    # caller has it now (empty: unset), then this parse's own.
+    env = {STATE_DIR_ENV: "",
+           **{name: value for name, value in os.environ.items() if name.startswith(("MESH_", "SNOWFLAKE_"))},
+           **engine.dbt_env(), "MESH_TARGET": target}
     if state_dir is not None:
         env[STATE_DIR_ENV] = str(state_dir)
     manifests: dict[str, dict[str, Any]] = {}
-    with DbtWorkers(1) as workers:
-        for domain in domains:
-            calls = []
-            if not (domain.path / "dbt_packages").is_dir():
-                calls.append(DbtCall(("deps",), domain.path))
-            args = ["parse", "--target", target]
-            if state_dir is not None:
-                # Plugin-injected upstream nodes are not tracked by partial parsing: always parse in full.
-                args += ["--target-path", str(parsed_manifest_path(state_dir, target, domain.name).parent),
-                         "--no-partial-parse"]
-            calls.append(DbtCall(tuple(args), domain.path))
-            outcome = workers.submit(DbtJob(tuple(calls), env, engine.adapter_type)).result()
-            path = (parsed_manifest_path(state_dir, target, domain.name) if state_dir is not None
-                    else domain.path / "target" / "manifest.json")
-            if outcome.ok:
-                manifests[domain.name] = load_manifest(path)
-                continue
-            error = outcome.error or "; ".join(outcome.failures) or "unknown error"
-            if fallback is None:
-                raise MeshError(f"dbt parse of {domain.name} failed: {error}", path=domain.path)
-            manifests[domain.name] = fallback(domain, error)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(manifests[domain.name]), encoding="utf-8")
+    for domain in domains:
+        calls = []
+        if not (domain.path / "dbt_packages").is_dir():
+            calls.append(DbtCall(("deps",), domain.path))
+        args = ["parse", "--target", target]
+        if state_dir is not None:
+            # Plugin-injected upstream nodes are not tracked by partial parsing: always parse in full.
+            args += ["--target-path", str(parsed_manifest_path(state_dir, target, domain.name).parent),
+                     "--no-partial-parse"]
+        calls.append(DbtCall(tuple(args), domain.path))
+        outcome = run_shared(DbtJob(tuple(calls), env, engine.adapter_type))
+        path = (parsed_manifest_path(state_dir, target, domain.name) if state_dir is not None
+                else domain.path / "target" / "manifest.json")
+        if outcome.ok:
+            manifests[domain.name] = load_manifest(path)
+            continue
+        error = outcome.error or "; ".join(outcome.failures) or "unknown error"
+        if fallback is None:
+            raise MeshError(f"dbt parse of {domain.name} failed: {error}", path=domain.path)
+        manifests[domain.name] = fallback(domain, error)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(manifests[domain.name]), encoding="utf-8")
     return manifests

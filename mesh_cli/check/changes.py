@@ -7,6 +7,7 @@ unpinned ref now resolves to another version (`unpinned`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -126,12 +127,17 @@ def _changes(domain: str, name: str, version: str | None, scope: str, diffs: lis
             for d in diffs]
 
 
+def newest_version(versions: Iterable[str | None]) -> str | None:
+    """The highest version number (`10` after `9`); None when there is none."""
+    numbered = [v for v in versions if v is not None]
+    return max(numbered, key=lambda v: (len(v), v)) if numbered else None
+
+
 def _latest(versions: dict[str | None, Contract]) -> str | None:
     """The version an unpinned ref resolves to (None for an unversioned model)."""
     if None in versions:
         return None
-    any_version = next(iter(versions.values()))
-    return any_version.info.latest_version or max(versions, key=lambda v: (len(str(v)), str(v)))
+    return next(iter(versions.values())).info.latest_version or newest_version(versions)
 
 
 def _model_changes(domain: str, name: str, before: dict[str | None, Contract],
@@ -157,7 +163,7 @@ def _model_changes(domain: str, name: str, before: dict[str | None, Contract],
         if new is None:
             date_ = old.deprecation_date.date() if old.deprecation_date else None
             expired = date_ is not None and date_ <= today
-            when = (f"its deprecation date {date_} has passed" if expired else
+            when = (f"after its deprecation date {date_}" if expired else
                     f"before its deprecation date {date_}" if date_ else "without a deprecation date")
             changes.append(Change("version-removed", NON_BREAKING if expired else BREAKING, domain, name, version,
                                   VERSION, f"version {version} was removed {when}", contract=old, expired=expired))

@@ -11,19 +11,8 @@ from mesh_cli.check.report import Finding, locate
 from mesh_cli.check.rules import OFF, Rule
 from mesh_cli.check.snapshot import Column, Contract, DomainSnapshot
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.manifest import governance_meta
 from mesh_cli.errors import MeshError
-
-GOVERNANCE_KEY = "data_mesh"  # the governance block of `meta` (see docs/governance.md)
-
-
-def _data_mesh(node: dict[str, Any]) -> dict[str, Any]:
-    """A column's `data_mesh` governance block, from `meta` or `config.meta` (the latter wins)."""
-    merged: dict[str, Any] = {}
-    for meta in (node.get("meta") or {}, (node.get("config") or {}).get("meta") or {}):
-        block = meta.get(GOVERNANCE_KEY)
-        if isinstance(block, dict):
-            merged.update(block)
-    return merged
 
 
 def _tag_names(value: Any) -> set[str]:
@@ -37,13 +26,13 @@ def _tag_names(value: Any) -> set[str]:
 def column_tags(column: Column) -> set[str]:
     """The tag names of a column: governance tags (`data_mesh: {tags: {pii: email}}`) and dbt tags."""
     node = column.node
-    return (_tag_names(_data_mesh(node).get("tags")) | _tag_names(node.get("tags"))
+    return (_tag_names(governance_meta(node).get("tags")) | _tag_names(node.get("tags"))
             | _tag_names((node.get("config") or {}).get("tags")))
 
 
 def is_masked(column: Column, masked_tags: set[str]) -> bool:
     """A masking policy on the column itself, or a tag that carries one (tag-based masking)."""
-    block = _data_mesh(column.node)
+    block = governance_meta(column.node)
     return bool(block.get("masking") or block.get("masking_policy")) or bool(column_tags(column) & masked_tags)
 
 

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from mesh_cli.check.changes import MODEL, UNPINNED, VERSION, Change, label
+from mesh_cli.check.changes import MODEL, UNPINNED, VERSION, Change, label, newest_version
 from mesh_cli.check.report import Finding, Hit, locate
-from mesh_cli.check.rules import BREAKING, ERROR, OFF, WARNING, Rule
+from mesh_cli.check.rules import BREAKING, ERROR, INFO, OFF, RULES_BY_ID, WARNING, Rule
 from mesh_cli.check.snapshot import Contract, CrossRef, DomainSnapshot
 
 
@@ -80,6 +80,8 @@ class Policy:
             rule = self.rules[change.rule]
             hits = self._hits(change) if change.model else []
             severity, classification, reason = rule.severity, change.classification, change.reason
+            if classification != BREAKING and RULES_BY_ID[rule.id].severity == ERROR:
+                severity = INFO if severity != OFF else OFF  # a breaking kind of change that is safe this time
             if change.rule == "version-removed" and change.expired and hits:
                 classification = BREAKING
                 severity = self.rules["version-removed"].severity
@@ -145,14 +147,14 @@ class Policy:
                 if rule.severity == OFF:
                     continue
                 when = "passed" if past else "is"
-                latest = contract.info.latest_version
+                newest = newest_version(upstream.versions(ref.model)) if upstream else None
                 message = (f"{snapshot.name}.{ref.node} refs {label(ref.upstream, ref.model, ref.resolved)}, "
                            f"whose deprecation date {when} {deprecated}"
-                           + (f"; the latest is v{latest}" if latest else ""))
+                           + (f"; the newest version is v{newest}" if newest and newest != ref.resolved else ""))
                 path = snapshot.path_of(ref.file)
                 found.append(Finding(rule.id, rule.severity, snapshot.name, message,
                                      rule.fix.replace("<domain>", ref.upstream).replace("<model>", ref.model)
-                                     .replace("<latest>", str(latest)),
+                                     .replace("<newest>", str(newest)),
                                      model=label(ref.upstream, ref.model, ref.resolved), file=path,
                                      line=_line_of(path, ref.model)))
         return found

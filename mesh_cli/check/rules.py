@@ -80,7 +80,7 @@ RULES: tuple[Rule, ...] = (
     Rule("domain-added", CHANGE, INFO, "a domain is new to the mesh (the baseline has no manifest for it)", ""),
     # consumers
     Rule("ref-past-deprecation", POLICY, WARNING, "a domain refs a version of another domain's model past its "
-         "deprecation date", "migrate the ref to the latest version: `ref('<domain>', '<model>', v=<latest>)`"),
+         "deprecation date", "migrate the ref to a newer version: `ref('<domain>', '<model>', v=<newest>)`"),
     Rule("consumer-notice", POLICY, INFO, "a change of an upstream model reaches this domain's models", ""),
     Rule("parse-failed", POLICY, ERROR, "a domain no longer parses against the changed upstreams",
          "undo the upstream change, or migrate this domain's refs in the same change"),
@@ -99,7 +99,8 @@ RULES: tuple[Rule, ...] = (
     Rule("shared-public", GOVERNANCE, ERROR, "every model a data product shares (domain.yml `products`) is a "
          "public model of the domain", "make the model `access: public`, or remove it from the product"),
     Rule("no-deprecated-ref", GOVERNANCE, WARNING, "no cross-domain ref to a version that has a deprecation date",
-         "migrate the ref to the latest version before the deprecation date"),
+         "migrate the ref to a newer version before the deprecation date: "
+         "`ref('<domain>', '<model>', v=<newest>)`"),
     Rule("naming", GOVERNANCE, ERROR, "domain names and the schemas of public models follow the naming rule",
          "rename the domain or move the model to a schema that matches the rule",
          {"domain": r"^[a-z][a-z0-9_]*$", "schema": r"^[a-z][a-z0-9_]*$"}),

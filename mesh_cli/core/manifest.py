@@ -38,6 +38,20 @@ class ModelInfo:
         return f"{self.package}.{self.name}" + (f".v{self.version}" if self.version is not None else "")
 
 
+GOVERNANCE_KEY = "data_mesh"
+
+
+def governance_meta(node: dict[str, Any]) -> dict[str, Any]:
+    """The `data_mesh` governance block of a manifest model or column, from `meta` and `config.meta` (which
+    wins): e.g. `{masking: mask_email, tags: {pii: email}}` on a column."""
+    merged: dict[str, Any] = {}
+    for meta in (node.get("meta") or {}, (node.get("config") or {}).get("meta") or {}):
+        block = meta.get(GOVERNANCE_KEY)
+        if isinstance(block, dict):
+            merged.update(block)
+    return merged
+
+
 def _version(value: Any) -> str | None:
     return None if value is None else str(value)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mesh_cli.check.report import CheckReport
-from mesh_cli.check.rules import ERROR, INFO, WARNING
+from mesh_cli.check.rules import ERROR, INFO, RANK, WARNING
 
 COMMAND = {ERROR: "error", WARNING: "warning", INFO: "notice"}
 
@@ -23,15 +23,16 @@ def _property(text: str) -> str:
 
 def render(report: CheckReport) -> str:
     lines = []
-    for _, findings in report.by_domain():
-        for finding in findings:
-            properties = []
-            where = report.relative(finding.file, Path.cwd())
-            if where:
-                properties.append(f"file={_property(where)}")
-                if finding.line:
-                    properties.append(f"line={finding.line}")
-            properties.append(f"title={_property(f'mesh check {finding.rule}: {finding.model or finding.domain}')}")
-            lines.append(f"::{COMMAND[finding.severity]} {','.join(properties)}::{_data(finding.full_text())}")
+    ordered = [finding for _, findings in report.by_domain() for finding in findings]
+    # GitHub shows a limited number of annotations of each kind per step: errors first, whatever their domain.
+    for finding in sorted(ordered, key=lambda f: RANK[f.severity]):
+        properties = []
+        where = report.relative(finding.file, Path.cwd())
+        if where:
+            properties.append(f"file={_property(where)}")
+            if finding.line:
+                properties.append(f"line={finding.line}")
+        properties.append(f"title={_property(f'mesh check {finding.rule}: {finding.model or finding.domain}')}")
+        lines.append(f"::{COMMAND[finding.severity]} {','.join(properties)}::{_data(finding.full_text())}")
     lines.append(f"mesh check: {report.summary()}")
     return "\n".join(lines)

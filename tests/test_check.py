@@ -1,0 +1,340 @@
+"""`mesh check`: type normalisation, rules configuration, baselines (folder, git ref, stage), the CLI and its
+output formats. The change scenarios themselves are in test_check_scenarios.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import copy_mesh, run_cli
+from test_check_scenarios import CUSTOMERS, drop_column, on_model
+
+from mesh_cli.check.report import locate
+from mesh_cli.check.rules import RULES, configured_rules
+from mesh_cli.core.config import load_config
+from mesh_cli.core.domains import discover_domains
+from mesh_cli.core.graph import DomainGraph
+from mesh_cli.core.types import CHANGED, NARROWED, SAME, WIDENED, compare_types, parse_type
+from mesh_cli.engines.snowflake_stage import connection_parameters, download_manifests
+from mesh_cli.errors import MeshError
+from mesh_cli.parse import parse_domains
+
+AS_OF = ("--as-of", "2026-11-26")
+
+
+# --- types ----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("old", "new", "how"), [
+    ("varchar", "character varying", SAME),
+    ("varchar", "STRING", SAME),
+    ("text", "varchar(16777216)", SAME),
+    ("number(38,0)", "int", SAME),
+    ("integer", "bigint", SAME),
+    ("numeric(10)", "number(10, 0)", SAME),
+    ("timestamp", "timestamp_ntz(9)", SAME),
+    ("timestamp with time zone", "timestamptz", SAME),
+    ("double precision", "float", SAME),
+    ("varchar(5)", "varchar(20)", WIDENED),
+    ("decimal(12,2)", "decimal(14,2)", WIDENED),
+    ("decimal(12,2)", "decimal(13,3)", WIDENED),
+    ("timestamp_ntz(3)", "timestamp_ntz", WIDENED),
+    ("varchar", "varchar(10)", NARROWED),
+    ("decimal(14,2)", "decimal(10,2)", NARROWED),
+    ("decimal(12,2)", "decimal(12,3)", NARROWED),
+    ("int", "decimal(38,2)", NARROWED),
+    ("varchar", "integer", CHANGED),
+    ("number(10,2)", "float", CHANGED),
+    ("date", "timestamp", CHANGED),
+    ("timestamp_ntz", "timestamp_tz", CHANGED),
+])
+def test_type_comparison(old: str, new: str, how: str) -> None:
+    assert compare_types(parse_type(old), parse_type(new)) == how
+
+
+def test_unknown_types_compare_by_spelling() -> None:
+    assert parse_type("Geography ") == parse_type("geography")
+    assert compare_types(parse_type("my_type(1)"), parse_type("my_type(1)")) == SAME
+    assert compare_types(parse_type("my_type(1)"), parse_type("my_type(2)")) == CHANGED
+
+
+# --- rules and locating -----------------------------------------------------------------------------------------
+
+def test_rules_have_ids_fixes_and_known_severities() -> None:
+    assert len({rule.id for rule in RULES}) == len(RULES)
+    for rule in RULES:
+        assert rule.severity in ("error", "warning", "info")
+        assert rule.fix or rule.severity == "info", rule.id
+
+
+def test_rules_configuration() -> None:
+    rules = configured_rules({"rules": {"no-deprecated-ref": "error",
+                                        "naming": {"severity": "warning", "schema": "^marts$"}}})
+    assert rules["no-deprecated-ref"].severity == "error"
+    assert rules["naming"].severity == "warning"
+    assert rules["naming"].options == {"domain": r"^[a-z][a-z0-9_]*$", "schema": "^marts$"}
+    for bad, message in (({"no-such-rule": "error"}, "unknown rule"),
+                         ({"naming": "fatal"}, "severity 'fatal'"),
+                         ({"naming": {"schemas": "x"}}, "unknown option(s) schemas"),
+                         ({"naming": ["error"]}, "must be a severity or a mapping")):
+        with pytest.raises(MeshError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            configured_rules({"rules": bad})
+
+
+def test_locate_finds_models_and_columns_within_their_model(tmp_path: Path) -> None:
+    path = tmp_path / "models.yml"
+    path.write_text("models:\n  - name: a\n    columns:\n      - name: id\n      - name: x\n"
+                    "  - name: b\n    columns:\n      - name: y\n")
+    assert locate(path, "a") == 2
+    assert locate(path, "a", "X") == 5
+    assert locate(path, "a", "y") == 2      # y belongs to b: a removed column points at its model
+    assert locate(path, "b", "y") == 8
+    assert locate(path, "c") is None
+    assert locate(tmp_path / "model.sql", "a") is None
+
+
+# --- baselines and the CLI ----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def parsed_mesh(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A copy of the example mesh and a baseline folder of its parsed manifests."""
+    root = copy_mesh(tmp_path_factory.mktemp("check") / "mesh")
+    config = load_config(root)
+    domains = discover_domains(config)
+    state = tmp_path_factory.mktemp("check-state")
+    parse_domains(config, [domains[n] for n in DomainGraph(domains).order(domains)], "dev", state_dir=state)
+    return root, state / "state" / "dev"
+
+
+@pytest.fixture
+def mesh_and_baseline(parsed_mesh: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
+    root, baseline = parsed_mesh
+    return copy_mesh(tmp_path / "mesh", root), shutil.copytree(baseline, tmp_path / "baseline")
+
+
+def break_customers(root: Path) -> None:
+    on_model(CUSTOMERS, "dim_customers", lambda m: drop_column(m, "region"))(root)
+
+
+def test_done_when_breaking_customers_names_orders_and_finance(mesh_and_baseline: tuple[Path, Path]) -> None:
+    root, baseline = mesh_and_baseline
+    break_customers(root)
+    result = run_cli(root, "check", "--baseline", str(baseline), *AS_OF)
+    assert result.exit_code == 1, result.output
+    assert "column-removed  customers.dim_customers.v1 · region [breaking]" in result.output
+    assert "hits: orders.fct_orders (pins v1, which stays)" in result.output
+    assert "hits: finance.customer_revenue (unpinned, reads v2), finance.int_order_revenue" in result.output
+    assert result.output.index("customers: 2 errors") < result.output.index("orders:")  # the worst domain first
+    assert "FAILED: 2 error(s)" in result.output
+
+
+def test_json_junit_and_github_formats(mesh_and_baseline: tuple[Path, Path], tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    root, baseline = mesh_and_baseline
+    break_customers(root)
+    junit = tmp_path / "mesh-check.xml"
+    result = run_cli(root, "check", "--baseline", str(baseline), "--format", "json", "--junit-xml", str(junit),
+                     *AS_OF)
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["exit_code"] == 1 and not report["ok"] and report["summary"]["errors"] == 2
+    removed = [f for f in report["findings"] if f["rule"] == "column-removed"]
+    assert {f["model"] for f in removed} == {"customers.dim_customers.v1", "customers.dim_customers.v2"}
+    assert {hit["domain"] for f in removed for hit in f["hits"]} == {"orders", "finance"}
+    assert removed[0]["file"] == "domains/customers/models/marts/_marts.yml" and removed[0]["line"] > 1
+    assert removed[0]["classification"] == "breaking" and removed[0]["fix"]
+
+    suites = ET.parse(junit).getroot()
+    assert suites.tag == "testsuites" and suites.get("failures") == "2"
+    customers = suites.find("testsuite[@name='customers']")
+    assert customers is not None and customers.get("failures") == "2"
+    failure = customers.find("testcase/failure")
+    assert failure is not None and "orders.fct_orders" in (failure.text or "")
+    assert {s.get("name") for s in suites} == {"customers", "orders", "finance"}
+
+    monkeypatch.chdir(root)
+    result = run_cli(root, "check", "--baseline", str(baseline), "--format", "github", *AS_OF)
+    errors = [line for line in result.stdout.splitlines() if line.startswith("::error ")]
+    assert len(errors) == 2
+    assert errors[0].startswith("::error file=domains/customers/models/marts/_marts.yml,line=")
+    assert "%0Ahits: " in errors[0] and "\n" not in errors[0]
+    assert any(line.startswith("::warning file=domains/orders/models/marts/fct_orders.sql,line=")
+               for line in result.stdout.splitlines())
+
+
+def test_report_to_a_file(mesh_and_baseline: tuple[Path, Path], tmp_path: Path) -> None:
+    root, baseline = mesh_and_baseline
+    out = tmp_path / "report.json"
+    result = run_cli(root, "check", "--baseline", str(baseline), "--format", "json", "-o", str(out), *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["ok"] is True
+    assert "report written to" in result.stderr
+
+
+def test_baseline_missing_a_domain_is_a_new_domain(mesh_and_baseline: tuple[Path, Path]) -> None:
+    root, baseline = mesh_and_baseline
+    shutil.rmtree(baseline / "finance")
+    result = run_cli(root, "check", "--baseline", str(baseline), "--format", "json", *AS_OF)
+    assert result.exit_code == 0, result.output
+    added = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "domain-added"]
+    assert [(f["domain"], f["severity"]) for f in added] == [("finance", "info")]
+
+
+def test_state_folder_layouts_are_accepted(mesh_and_baseline: tuple[Path, Path], tmp_path: Path) -> None:
+    root, baseline = mesh_and_baseline
+    dot_mesh = tmp_path / "copy-of-dot-mesh"
+    shutil.copytree(baseline, dot_mesh / "state" / "dev")
+    assert run_cli(root, "check", "--baseline", str(dot_mesh), *AS_OF).exit_code == 0
+    # with no baseline option, the state folder of the target is the baseline
+    shutil.copytree(baseline, root / ".mesh" / "state" / "dev")
+    result = run_cli(root, "check", *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert ".mesh/state/dev" in result.output
+
+
+def test_corrupt_manifest_is_exit_2(mesh_and_baseline: tuple[Path, Path]) -> None:
+    root, baseline = mesh_and_baseline
+    (baseline / "orders" / "manifest.json").write_text('{"nodes": {')
+    result = run_cli(root, "check", "--baseline", str(baseline))
+    assert result.exit_code == 2
+    assert "orders/manifest.json: cannot read the dbt manifest" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--baseline", "/no/such/folder"), "baseline folder /no/such/folder does not exist"),
+    (("--baseline", "."), "no manifests in baseline folder"),
+    (("--baseline", ".", "--baseline-ref", "HEAD"), "give one baseline, not --baseline and --baseline-ref"),
+    ((), "no baseline: pass --baseline DIR"),
+    (("--baseline-stage", "@stage"), "needs SNOWFLAKE_ACCOUNT"),
+    (("--format", "xml"), "Invalid value for '--format'"),
+])
+def test_bad_input_is_exit_2(mesh_copy: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...],
+                             message: str) -> None:
+    monkeypatch.delenv("SNOWFLAKE_ACCOUNT", raising=False)
+    monkeypatch.chdir(mesh_copy)
+    result = run_cli(mesh_copy, "check", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr + result.output
+
+
+def test_unknown_rule_in_mesh_yml_is_exit_2(mesh_copy: Path) -> None:
+    with (mesh_copy / "mesh.yml").open("a") as handle:
+        handle.write("check:\n  rules:\n    no-such-rule: error\n")
+    result = run_cli(mesh_copy, "check", "--baseline", ".")
+    assert result.exit_code == 2
+    assert "unknown rule 'no-such-rule'" in result.stderr
+
+
+# --- git ref baselines --------------------------------------------------------------------------------------------
+
+def _git(root: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def git_mesh(mesh_copy: Path) -> Path:
+    (mesh_copy / ".gitignore").write_text("target/\ndbt_packages/\nlogs/\n.mesh/\n")
+    _git(mesh_copy, "init", "-q", "-b", "main")
+    _git(mesh_copy, "add", ".")
+    _git(mesh_copy, "commit", "-q", "-m", "deployed")
+    return mesh_copy
+
+
+def test_git_ref_baseline(git_mesh: Path) -> None:
+    result = run_cli(git_mesh, "check", "--baseline-ref", "main", *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert "against git ref main (" in result.output
+    break_customers(git_mesh)
+    result = run_cli(git_mesh, "check", "--baseline-ref", "main", "--format", "json", *AS_OF)
+    assert result.exit_code == 1, result.output
+    hit = {h["domain"] for f in json.loads(result.stdout)["findings"] if f["rule"] == "column-removed"
+           for h in f["hits"]}
+    assert hit == {"orders", "finance"}
+    assert "mesh-baseline-" not in _git(git_mesh, "worktree", "list")   # the temporary worktree is gone
+
+
+def test_git_ref_that_does_not_exist_is_exit_2(git_mesh: Path) -> None:
+    result = run_cli(git_mesh, "check", "--baseline-ref", "origin/nowhere")
+    assert result.exit_code == 2
+    assert "git ref 'origin/nowhere' does not exist" in result.stderr
+
+
+def test_git_ref_outside_a_repository_is_exit_2(mesh_copy: Path) -> None:
+    result = run_cli(mesh_copy, "check", "--baseline-ref", "main")
+    assert result.exit_code == 2
+    assert "needs a git repository" in result.stderr
+
+
+# --- Snowflake stage baselines ------------------------------------------------------------------------------------
+
+class FakeCursor:
+    """Answers LIST with stage file names and GET by writing the file, as snowflake-connector would."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+        self.statements: list[str] = []
+        self._rows: list[tuple[Any, ...]] = []
+
+    def execute(self, statement: str) -> FakeCursor:
+        self.statements.append(statement)
+        if statement.startswith("LIST"):
+            self._rows = [(name, len(data)) for name, data in self.files.items()]
+        elif statement.startswith("GET"):
+            source, target = statement.split("'")[1], statement.split("'")[3]
+            name = "manifests/" + source.split("/", 1)[1]
+            folder = Path(target.removeprefix("file://"))
+            (folder / Path(name).name).write_bytes(self.files[name])
+        return self
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._rows
+
+
+class FakeConnection:
+    def __init__(self, cursor: FakeCursor) -> None:
+        self._cursor = cursor
+
+    def cursor(self) -> FakeCursor:
+        return self._cursor
+
+    def close(self) -> None:
+        pass
+
+
+def test_stage_download_reads_every_domain_manifest(tmp_path: Path) -> None:
+    import gzip
+
+    manifest = json.dumps({"metadata": {"project_name": "customers"}, "nodes": {}}).encode()
+    cursor = FakeCursor({"manifests/prod/customers/manifest.json.gz": gzip.compress(manifest),
+                         "manifests/prod/orders/manifest.json": manifest})
+    saved = download_manifests("@MESH.STATE.MANIFESTS/prod", tmp_path, FakeConnection(cursor))
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in saved) == ["customers/manifest.json",
+                                                                         "orders/manifest.json"]
+    assert json.loads((tmp_path / "customers/manifest.json").read_text())["nodes"] == {}
+    assert cursor.statements[0] == "LIST @MESH.STATE.MANIFESTS/prod PATTERN = '.*manifest[.]json([.]gz)?'"
+    assert cursor.statements[1].startswith("GET '@MESH.STATE.MANIFESTS/prod/customers/manifest.json.gz' 'file://")
+
+
+def test_empty_stage_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(MeshError, match="no manifests under @stage/prod"):
+        download_manifests("@stage/prod", tmp_path, FakeConnection(FakeCursor({})))
+
+
+def test_connection_parameters_come_from_the_profile_variables() -> None:
+    assert connection_parameters({"SNOWFLAKE_ACCOUNT": "org-acct", "SNOWFLAKE_USER": "U",
+                                  "SNOWFLAKE_PRIVATE_KEY_PATH": "/k.p8"}) == {
+        "account": "org-acct", "user": "U", "private_key_file": "/k.p8"}
+
+
+@pytest.mark.skipif(not os.environ.get("SNOWFLAKE_ACCOUNT") or not os.environ.get("MESH_CHECK_STAGE"),
+                    reason="live Snowflake test: set SNOWFLAKE_ACCOUNT, credentials and MESH_CHECK_STAGE")
+def test_live_stage_baseline(tmp_path: Path) -> None:
+    saved = download_manifests(os.environ["MESH_CHECK_STAGE"], tmp_path)
+    assert saved and all(json.loads(path.read_text()).get("nodes") is not None for path in saved)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import copy_mesh, run_cli
-from test_check_scenarios import CUSTOMERS, drop_column, on_model
+from test_check_scenarios import CUSTOMERS, drop_column, edit, on_model
 
 from mesh_cli.check.report import locate
 from mesh_cli.check.rules import RULES, configured_rules
@@ -338,3 +338,111 @@ def test_connection_parameters_come_from_the_profile_variables() -> None:
 def test_live_stage_baseline(tmp_path: Path) -> None:
     saved = download_manifests(os.environ["MESH_CHECK_STAGE"], tmp_path)
     assert saved and all(json.loads(path.read_text()).get("nodes") is not None for path in saved)
+
+
+# --- output formats on a report made by hand ------------------------------------------------------------------
+
+def _report(root: Path) -> Any:
+    from mesh_cli.check.report import CheckReport, Finding, Hit
+
+    (root / "x.yml").write_text("models:\n  - name: m\n")
+    hit = Hit("b", "fct", "a.m", None, None, False, "models/fct.sql")
+    return CheckReport("folder base", "dev", root, ["a", "b", "c"], [
+        Finding("no-deprecated-ref", "warning", "b", "b.fct refs a.m.v1, deprecated", "migrate"),
+        Finding("public-description", "warning", "b", "second warning of b", "describe it"),
+        Finding("column-removed", "error", "a", "column x, y: was removed\nfor good", "add a version",
+                model="a.m", column="x", classification="breaking", hits=[hit], file=root / "x.yml", line=2),
+        Finding("column-added", "info", "a", "column z was added", model="a.m", classification="non-breaking"),
+    ])
+
+
+def test_github_annotations_put_errors_first_and_escape(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mesh_cli.check.output import render
+
+    monkeypatch.chdir(tmp_path)
+    lines = render(_report(tmp_path), "github").splitlines()
+    assert [line.split(" ", 1)[0] for line in lines[:4]] == ["::error", "::warning", "::warning", "::notice"]
+    assert lines[0] == ("::error file=x.yml,line=2,title=mesh check column-removed%3A a.m::column x, y: was removed"
+                        "%0Afor good%0Ahits: b.fct (unpinned)%0Afix: add a version")
+    assert lines[-1] == "mesh check: 1 error(s), 2 warning(s), 1 notice(s) in 3 domain(s)"
+
+
+def test_text_groups_by_domain_worst_first(tmp_path: Path) -> None:
+    from mesh_cli.check.output import render
+
+    text = render(_report(tmp_path), "text")
+    assert text.index("a: 1 error, 1 notice") < text.index("b: 2 warnings") < text.index("c: ok")
+    assert "           at x.yml:2" in text and text.endswith("FAILED: 1 error(s), 2 warning(s), 1 notice(s) in 3 "
+                                                            "domain(s)")
+
+
+def test_junit_has_a_passing_case_for_a_clean_domain(tmp_path: Path) -> None:
+    from mesh_cli.check.output import render
+
+    suites = ET.fromstring(render(_report(tmp_path), "junit"))
+    assert [(s.get("name"), s.get("tests"), s.get("failures")) for s in suites] == [
+        ("a", "1", "1"), ("b", "2", "0"), ("c", "1", "0")]
+    clean = suites.find("testsuite[@name='c']/testcase")
+    assert clean is not None and clean.get("name") == "contracts and governance" and len(clean) == 0
+    warning = suites.find("testsuite[@name='b']/testcase/system-out")
+    assert warning is not None and (warning.text or "").startswith("warning: b.fct refs a.m.v1")
+
+
+def test_invalid_naming_pattern_is_an_error() -> None:
+    from mesh_cli.check.governance import Governance
+
+    with pytest.raises(MeshError, match="naming: schema:` is not a valid regular expression"):
+        Governance(configured_rules({"rules": {"naming": {"schema": "(marts"}}}))
+
+
+# --- the dbt worker shared by parses ----------------------------------------------------------------------------
+
+def test_a_job_leaves_no_variables_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mesh_cli.dbt_invoke import DbtJob, run_job
+
+    monkeypatch.setenv("MESH_KEPT", "before")
+    monkeypatch.delenv("MESH_ADDED", raising=False)
+    assert run_job(DbtJob((), {"MESH_KEPT": "during", "MESH_ADDED": "during"}, "duckdb")).ok
+    assert os.environ["MESH_KEPT"] == "before"
+    assert "MESH_ADDED" not in os.environ
+
+
+def test_shared_worker_is_started_again_after_it_died() -> None:
+    from mesh_cli import dbt_invoke
+    from mesh_cli.dbt_invoke import DbtJob, run_shared
+
+    assert run_shared(DbtJob((), {}, "duckdb")).ok
+    pool = dbt_invoke._shared
+    assert pool is not None
+    for process in list(pool._pool._processes.values()):  # type: ignore[attr-defined]
+        process.kill()
+        process.join()
+    assert run_shared(DbtJob((), {}, "duckdb")).ok
+    assert dbt_invoke._shared is not pool
+
+
+# --- more input errors and settings ---------------------------------------------------------------------------
+
+def test_working_tree_that_does_not_parse_is_exit_2(mesh_and_baseline: tuple[Path, Path]) -> None:
+    root, baseline = mesh_and_baseline
+    sql = root / "domains/orders/models/marts/fct_orders.sql"
+    sql.write_text(sql.read_text() + "\n{{ this is not jinja }\n")
+    result = run_cli(root, "check", "--baseline", str(baseline))
+    assert result.exit_code == 2
+    assert "dbt parse of orders failed" in result.stderr
+
+
+def test_baseline_from_mesh_yml(mesh_and_baseline: tuple[Path, Path]) -> None:
+    root, baseline = mesh_and_baseline
+    shutil.copytree(baseline, root / "deployed")
+    edit(root, "mesh.yml", lambda data: data.setdefault("check", {}).update(baseline={"dir": "deployed"}))
+    result = run_cli(root, "check", *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert f"against folder {root / 'deployed'}" in result.output
+
+
+def test_bad_baseline_setting_in_mesh_yml_is_exit_2(mesh_copy: Path) -> None:
+    edit(mesh_copy, "mesh.yml", lambda data: data.setdefault("check", {}).update(baseline={"folder": "x"}))
+    result = run_cli(mesh_copy, "check")
+    assert result.exit_code == 2
+    assert "`check: baseline:` must be one of" in result.stderr

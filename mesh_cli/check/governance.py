@@ -41,13 +41,11 @@ class Governance:
 
     def __init__(self, rules: dict[str, Rule]) -> None:
         self.rules = rules
-        for rule_id in ("naming",):
-            for key, pattern in rules[rule_id].options.items():
-                try:
-                    re.compile(str(pattern))
-                except re.error as exc:
-                    raise MeshError(f"`check: rules: {rule_id}: {key}:` is not a valid regular expression: "
-                                    f"{exc}") from exc
+        for key, pattern in rules["naming"].options.items():
+            try:
+                re.compile(str(pattern))
+            except re.error as exc:
+                raise MeshError(f"`check: rules: naming: {key}:` is not a valid regular expression: {exc}") from exc
 
     def _finding(self, rule_id: str, snapshot: DomainSnapshot, message: str, contract: Contract | None = None,
                  column: str | None = None, file: str | None = None) -> Finding:

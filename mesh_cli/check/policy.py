@@ -97,20 +97,16 @@ class Policy:
 
     def _change_finding(self, change: Change, severity: str, classification: str, reason: str, rule: Rule,
                         hits: list[Hit]) -> Finding:
-        where = self.current.get(change.domain) if change.contract and self._is_current(change) else None
-        contract = change.contract
-        path = where.path_of(contract.yaml_file or contract.sql_file) if where and contract else None
-        if path is None and change.domain in self.current:
-            path = self.current[change.domain].path_of("dbt_project.yml")
+        # The YAML that describes the model (still there for a removed column or model), else the project file.
+        snapshot, contract = self.current.get(change.domain), change.contract
+        path = snapshot.path_of(contract.yaml_file or contract.sql_file) if snapshot and contract else None
+        if snapshot is not None and (path is None or not path.is_file()):
+            path = snapshot.path_of("dbt_project.yml")
         return Finding(change.rule, severity, change.domain, reason,
                        rule.fix if classification == BREAKING else "",
                        model=change.label if change.model else None, column=change.column,
                        classification=classification, hits=hits, file=path,
                        line=locate(path, change.model, change.column) if path and contract else None)
-
-    def _is_current(self, change: Change) -> bool:
-        snapshot = self.current.get(change.domain)
-        return snapshot is not None and change.contract in snapshot.contracts.values()
 
     def _notices(self, change: Change, classification: str, hits: list[Hit]) -> Iterator[Finding]:
         """One notice to each consumer domain a breaking or versioning change reaches."""

@@ -97,8 +97,8 @@ class CheckReport:
             findings.sort(key=lambda f: (RANK[f.severity], f.model or "", f.rule, f.column or ""))
 
         def weight(item: tuple[str, list[Finding]]) -> tuple[int, ...]:
-            findings = item[1]
-            return (*(-sum(1 for f in findings if f.severity == s) for s in (ERROR, WARNING, INFO)),)
+            """Most errors first, then most warnings, then most notices, then by name."""
+            return tuple(-sum(1 for f in item[1] if f.severity == s) for s in (ERROR, WARNING, INFO))
         return sorted(groups.items(), key=lambda item: (weight(item), item[0]))
 
     def summary(self) -> str:

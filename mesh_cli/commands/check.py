@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -33,14 +33,13 @@ from mesh_cli.commands.common import err_console, handle_errors, mesh_config, ta
 @handle_errors
 def command(ctx: click.Context, baseline_dir: Path | None, baseline_ref: str | None, baseline_stage: str | None,
             target: str | None, fmt: str, output: Path | None, junit_xml: Path | None,
-            as_of: object | None) -> None:
+            as_of: datetime | None) -> None:
     """Check public models' contracts against the deployed mesh, and the mesh's governance rules.
 
     Exit code 0 when clean (warnings and notices allowed), 1 on any error-level finding, 2 on bad input.
     """
     config = mesh_config(ctx)
-    today: date | None = as_of.date() if as_of is not None else None  # type: ignore[attr-defined]
-    options = CheckOptions(target, baseline_dir, baseline_ref, baseline_stage, today)
+    options = CheckOptions(target, baseline_dir, baseline_ref, baseline_stage, as_of.date() if as_of else None)
     with err_console.status("parsing the mesh and its baseline…"):
         report = run_check(config, options)
     text = render(report, fmt)

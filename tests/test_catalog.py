@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,12 +16,14 @@ from conftest import run_build, run_cli
 from mesh_cli.build import BuildReport
 from mesh_cli.catalog.describe import object_comment, product_description, share_comment
 from mesh_cli.catalog.index import Catalog, build_catalog, find_product
+from mesh_cli.catalog.lineage import lineage_graph, render_svg
 from mesh_cli.catalog.products import product_specs
 from mesh_cli.catalog.site import write_site
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import load_domain
 from mesh_cli.core.manifest import load_manifest, public_models
 from mesh_cli.errors import MeshError
+from mesh_cli.inventory import ModelEdge, load_inventory
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -87,6 +90,22 @@ def test_lineage_links_public_models_across_domains_through_internal_models(cata
     assert nodes["orders.fct_orders"]["product"] == "orders.order_facts"
     around = catalog.lineage.around({"orders.fct_order_lines"})
     assert set(around.nodes) == {"orders.fct_order_lines"} and around.edges == []
+
+
+def test_a_consumer_that_feeds_no_public_model_is_drawn(built_mesh: tuple[Path, BuildReport]) -> None:
+    inventory = load_inventory(load_config(built_mesh[0]), "dev")
+    finance = inventory.views["finance"]
+    template = next(m for m in finance.models if m.access != "public")
+    finance.models.append(replace(template, unique_id="model.finance.audit_regions", name="audit_regions",
+                                  access="private", depends_on=("model.customers.dim_regions",)))
+    inventory.edges.append(ModelEdge("customers.dim_regions", "finance.audit_regions"))
+    lineage = lineage_graph(inventory, {"customers.dim_regions": "customers.customer_master"})
+    assert lineage.nodes["finance.audit_regions"]["access"] == "private"
+    assert ("customers.dim_regions", "finance.audit_regions") in lineage.edges
+    assert "finance.int_order_revenue" not in lineage.nodes  # it feeds public models, which stand for it
+    svg = render_svg(lineage, {"customers.dim_regions"}, "products/")
+    assert 'class="node private" data-node="finance.audit_regions"' in svg
+    assert '<a href="products/customers.customer_master.html"><g class="node public focus"' in svg
 
 
 def test_freshness_is_judged_against_the_sla_at_the_given_time(built_mesh: tuple[Path, BuildReport]) -> None:

@@ -113,6 +113,9 @@ def run_job(job: DbtJob) -> DbtOutcome:
     from mesh_cli.engines import release_connections
 
     os.environ.update(QUIET_ENV)
+    # dbt turns a logging problem into an exception inside its worker threads when it believes it runs under
+    # pytest (and then waits forever for the node); a worker is production code wherever it was started from.
+    os.environ.pop("PYTEST_CURRENT_TEST", None)
     previous = {name: os.environ.get(name) for name in job.env}
     os.environ.update(job.env)
     outcome = DbtOutcome()

@@ -52,6 +52,7 @@ def test_build_runs_every_domain_in_order(built_mesh: tuple[Path, BuildReport]) 
 def test_finance_rows_come_through_cross_domain_refs(built_mesh: tuple[Path, BuildReport]) -> None:
     root, _ = built_mesh
     with duckdb.connect(str(root / ".mesh/duckdb/finance.duckdb"), read_only=True) as connection:
+        connection.execute("set variable mesh_roles = ['ALL_REGIONS']")
         revenue = dict(connection.execute(
             "select region, sum(revenue) from marts.revenue_by_region_month group by region").fetchall())
     assert revenue == expected_revenue_by_region()
@@ -78,6 +79,7 @@ def test_plain_dbt_build_inside_a_domain(built_copy: Path) -> None:
         assert done.returncode == 0, done.stdout[-3000:]
     assert "Completed successfully" in done.stdout
     with duckdb.connect(str(built_copy / ".mesh/duckdb/orders.duckdb"), read_only=True) as connection:
+        connection.execute("set variable mesh_roles = ['ALL_REGIONS']")
         assert connection.execute("select count(*) from marts.fct_orders").fetchone()[0] == 10_000
 
 

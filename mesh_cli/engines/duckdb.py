@@ -9,6 +9,7 @@ import duckdb
 
 from mesh_cli.core.domains import Domain
 from mesh_cli.engines.base import Engine
+from mesh_cli.engines.duckdb_session import set_expanded_roles_sql, set_roles_sql
 from mesh_cli.errors import MeshError
 
 DUCKDB_DIR_ENV = "MESH_DUCKDB_DIR"
@@ -44,8 +45,9 @@ class DuckDBEngine(Engine):
             environment.close()
         DuckDBConnectionManager.close_all_connections()
 
-    def connect(self, domain: Domain) -> duckdb.DuckDBPyConnection:
-        """A read-only connection to a domain's database with its upstreams attached, as dbt sees it."""
+    def connect(self, domain: Domain, roles: list[str] | None = None) -> duckdb.DuckDBPyConnection:
+        """A read-only connection to a domain's database with its upstreams attached, as dbt sees it, whose
+        session holds `roles` and every role they inherit (governance reads them)."""
         path = self.database_path(domain.name)
         if not path.is_file():
             raise MeshError(f"{domain.name} has no database at {path}; run `mesh build +{domain.name}`")
@@ -57,7 +59,25 @@ class DuckDBEngine(Engine):
                 raise MeshError(f"upstream {upstream} of {domain.name} has no database at {upstream_path}; "
                                 f"run `mesh build +{domain.name}`")
             connection.execute(f"ATTACH '{_sql_string(str(upstream_path))}' AS \"{upstream}\" (READ_ONLY)")
+        try:
+            _set_session_roles(connection, [domain.name, *domain.upstreams], roles or [])
+        except ValueError as exc:
+            connection.close()
+            raise MeshError(str(exc)) from exc
         return connection
+
+
+def _set_session_roles(connection: duckdb.DuckDBPyConnection, catalogs: list[str], roles: list[str]) -> None:
+    """Set `mesh_roles`, expanding the roles over the role hierarchies of every attached domain database."""
+    governed = [row[0] for row in connection.execute(
+        "select table_catalog from information_schema.tables where table_schema = 'governance' "
+        "and table_name = 'mesh_role_closure'").fetchall() if row[0] in catalogs]
+    if not governed:
+        connection.execute(set_roles_sql(roles))
+        return
+    closure = "(" + " union all ".join(
+        f'select role_name, holder from "{catalog}".governance.mesh_role_closure' for catalog in governed) + ")"
+    connection.execute(set_expanded_roles_sql(roles, closure))
 
 
 def _sql_string(text: str) -> str:

@@ -1,0 +1,64 @@
+"""A dbt-duckdb plugin that sets the roles of every DuckDB session dbt opens.
+
+The governance emulation reads the session's roles from the DuckDB variable `mesh_roles` (as Snowflake's
+policies read the roles in session). A domain profile names its build roles:
+
+    plugins:
+      - module: mesh_cli.engines.duckdb_session
+        config: {roles: [CUSTOMERS_DEPLOYER]}
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import duckdb
+from dbt.adapters.duckdb.plugins import BasePlugin
+
+ROLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def roles_literal(roles: list[str]) -> str:
+    """A DuckDB list literal of validated, upper-cased role names."""
+    for role in roles:
+        if not ROLE_NAME.match(role):
+            raise ValueError(f"role name {role!r} must be letters, digits and underscores")
+    return "[" + ", ".join(f"'{role.upper()}'" for role in roles) + "]::varchar[]"
+
+
+def set_roles_sql(roles: list[str]) -> str:
+    """Set the session's roles as given."""
+    return f"set variable mesh_roles = {roles_literal(roles)}"
+
+
+def set_expanded_roles_sql(roles: list[str], closure: str = "governance.mesh_role_closure") -> str:
+    """Set the session's roles with every role they inherit, from the database's role hierarchy (as Snowflake
+    counts a role granted to a role in session as in session)."""
+    literal = roles_literal(roles)
+    return (f"set variable mesh_roles = (select list_distinct(list_concat({literal}, coalesce("
+            f"(select list(role_name) from {closure} where list_contains({literal}, holder)), []::varchar[]))))")
+
+
+class Plugin(BasePlugin):
+    """Sets `mesh_roles` on the connection and on every cursor dbt-duckdb hands out."""
+
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        roles = plugin_config.get("roles") or []
+        if not isinstance(roles, list):
+            raise ValueError("the mesh_cli.engines.duckdb_session plugin takes `roles:` as a list")
+        self.roles = [str(role) for role in roles]
+        set_roles_sql(self.roles)  # validates the names
+
+    def _set_roles(self, connection: Any) -> None:
+        # Before the first on-run-start of a new database there is no role hierarchy yet: plain roles.
+        try:
+            connection.execute(set_expanded_roles_sql(self.roles))
+        except duckdb.CatalogException:
+            connection.execute(set_roles_sql(self.roles))
+
+    def configure_connection(self, conn: Any) -> None:
+        self._set_roles(conn)
+
+    def configure_cursor(self, cursor: Any) -> None:
+        self._set_roles(cursor)

@@ -1,0 +1,47 @@
+"""`mesh governance plan`: the governance statements each domain's build runs, without running them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mesh_cli.core.config import MeshConfig
+from mesh_cli.dbt_invoke import MESSAGE_PREFIX, DbtCall, DbtJob, DbtWorkers, with_deps
+from mesh_cli.engines import engine_for
+from mesh_cli.errors import MeshError
+from mesh_cli.inventory import load_inventory
+
+PLAN_PREFIX = f"{MESSAGE_PREFIX}plan "
+
+
+@dataclass(frozen=True)
+class DomainPlan:
+    """The ordered governance statements of one domain on one target."""
+
+    domain: str
+    target: str
+    adapter: str
+    statements: tuple[str, ...]
+
+    def sql(self) -> str:
+        return "".join(f"{statement};\n" for statement in self.statements)
+
+
+def governance_plan(config: MeshConfig, target: str, selectors: Iterable[str] = ()) -> list[DomainPlan]:
+    """Ask dbt (`run-operation data_mesh.governance_plan`) for each selected domain's statements, in build
+    order. Parsing needs no warehouse, so a prod plan needs no credentials."""
+    inventory = load_inventory(config, target)
+    order = inventory.graph.order(inventory.graph.select(selectors))
+    domains = [inventory.graph.domains[name] for name in order]
+    engine = engine_for(config, domains, target)
+    env = {**engine.dbt_env(), "MESH_TARGET": target}
+    plans = []
+    with DbtWorkers(1) as workers:
+        for domain in domains:
+            call = DbtCall(("run-operation", "data_mesh.governance_plan", "--target", target), domain.path)
+            outcome = workers.submit(DbtJob(with_deps(domain.path, call), env, engine.adapter_type)).result()
+            if not outcome.ok:
+                raise MeshError(f"governance plan of {domain.name} failed: {outcome.error}", path=domain.path)
+            statements = tuple(m[len(PLAN_PREFIX):] for m in outcome.messages if m.startswith(PLAN_PREFIX))
+            plans.append(DomainPlan(domain.name, target, engine.adapter_type, statements))
+    return plans

@@ -1,0 +1,47 @@
+"""`mesh query`: read-only SQL against a domain's database, as given roles, so governance can be seen acting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.domains import discover_domains
+from mesh_cli.engines import engine_for
+from mesh_cli.engines.duckdb import DuckDBEngine
+from mesh_cli.errors import MeshError
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Column names, rows (at most the limit asked for), whether more rows were left out, and the roles in
+    session (those given and every role they inherit)."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+    roles: list[str]
+
+
+def run_query(config: MeshConfig, domain_name: str, sql: str, roles: list[str], target: str,
+              limit: int = 100) -> QueryResult:
+    """Run `sql` read-only in the domain's database with its upstreams attached, as `roles`."""
+    domains = discover_domains(config)
+    if domain_name not in domains:
+        raise MeshError(f"no domain named {domain_name!r}; domains: {', '.join(sorted(domains))}")
+    domain = domains[domain_name]
+    engine = engine_for(config, [domain], target)
+    if not isinstance(engine, DuckDBEngine):
+        raise MeshError(f"mesh query reads the embedded DuckDB databases; target {target!r} is "
+                        f"{engine.adapter_type}: query Snowflake with your own client and role")
+    with engine.connect(domain, roles=roles) as connection:
+        try:
+            cursor = connection.execute(sql)
+        except Exception as exc:  # DuckDB reports bad SQL and writes to a read-only database as errors
+            raise MeshError(f"query failed in {domain_name}: {str(exc).splitlines()[0]}") from exc
+        if cursor.description is None:
+            raise MeshError("the statement returned no rows; mesh query runs read-only SELECT statements")
+        columns = [column[0] for column in cursor.description]
+        rows = cursor.fetchmany(limit + 1)
+        in_session = connection.execute("select getvariable('mesh_roles')").fetchone()[0] or []
+    return QueryResult(columns, [tuple(row) for row in rows[:limit]], len(rows) > limit, sorted(in_session))

@@ -10,14 +10,16 @@ available instead.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from mesh_cli.core.config import TARGET_ENV, MeshConfig, find_mesh_root, load_config
 from mesh_cli.core.domains import Domain, discover_domains, load_domain
 from mesh_cli.core.graph import cross_domain_refs
 from mesh_cli.core.manifest import ModelInfo, models_of
+from mesh_cli.core.model_index import read_model_index
 from mesh_cli.core.refs import ModelRef, scan_refs
-from mesh_cli.core.state import load_target_manifest
+from mesh_cli.core.state import domain_state_dir, load_target_manifest
 from mesh_cli.engines import adapter_type
 from mesh_cli.errors import MeshError
 
@@ -27,9 +29,14 @@ def resolve_target(flag_target: str | None, config: MeshConfig) -> str:
     return flag_target or os.environ.get(TARGET_ENV) or config.default_target
 
 
-def _upstream_models(config: MeshConfig, target: str, domain: Domain, upstream: Domain) -> list[ModelInfo]:
-    """The upstream's models from its manifest for `target`: one built on the same adapter as this domain."""
+def _upstream_models(config: MeshConfig, target: str, domain: Domain, upstream: Domain,
+                     names: Collection[str] | None = None) -> list[ModelInfo]:
+    """The upstream's models (those in `names`, or all) for `target`, built on the same adapter as this domain:
+    from the model index of its last `mesh build` when there is one, else from its manifest."""
     adapter = adapter_type(domain, target)
+    indexed = read_model_index(domain_state_dir(config, target, upstream.name), adapter, names)
+    if indexed is not None:
+        return indexed
     found = load_target_manifest(config, target, upstream, adapter)
     if found is not None:
         return models_of(found[1], upstream.name)
@@ -39,12 +46,13 @@ def _upstream_models(config: MeshConfig, target: str, domain: Domain, upstream: 
         path=domain.dependencies_file)
 
 
-def _matching(ref: ModelRef, domain: Domain, upstream: str, models: list[ModelInfo]) -> list[ModelInfo]:
+def _matching(ref: ModelRef, domain: Domain, upstream: str, models: list[ModelInfo],
+              every_model: Callable[[], list[ModelInfo]]) -> list[ModelInfo]:
     """The public model (every version) a ref names; anything else is an error naming both domains."""
     call = f"ref('{upstream}', '{ref.name}'" + (f", v={ref.version}" if ref.version else "") + ")"
     named = [m for m in models if m.name == ref.name]
-    public = [m.name for m in models if m.access == "public"]
     if not named:
+        public = [m.name for m in every_model() if m.access == "public"]
         raise MeshError(f"{call} in {domain.name}: {upstream} has no model {ref.name!r} "
                         f"(its public models: {', '.join(sorted(set(public))) or 'none'})", path=ref.file)
     private = [m for m in named if m.access != "public"]
@@ -79,10 +87,14 @@ def resolve(project_dir: Path, target_flag: str | None = None) -> list[ModelInfo
         upstream_refs = [ref for ref in wanted if ref.package == name]
         if not upstream_refs and not refs.dynamic_files:
             continue
-        models = _upstream_models(config, target, domain, domains[name])
+        upstream = domains[name]
+        names = None if refs.dynamic_files else {ref.name for ref in upstream_refs}
+        models = _upstream_models(config, target, domain, upstream, names)
         if refs.dynamic_files:
             chosen = [m for m in models if m.access == "public"]
         else:
-            chosen = [m for ref in upstream_refs for m in _matching(ref, domain, name, models)]
+            def every_model(upstream: Domain = upstream) -> list[ModelInfo]:
+                return _upstream_models(config, target, domain, upstream)
+            chosen = [m for ref in upstream_refs for m in _matching(ref, domain, name, models, every_model)]
         injected.update((m.unique_id, m) for m in chosen)
     return list(injected.values())

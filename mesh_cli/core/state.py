@@ -11,6 +11,7 @@ from typing import Any
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.manifest import load_manifest
+from mesh_cli.core.model_index import write_model_index
 
 ARTIFACTS = ("manifest.json", "run_results.json")
 FINGERPRINT = "fingerprint.json"
@@ -85,5 +86,7 @@ def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -
         if source.is_file():
             shutil.copyfile(source, folder / f"{name}.tmp")
             (folder / f"{name}.tmp").replace(folder / name)
+    if (folder / "manifest.json").is_file():
+        write_model_index(folder, load_manifest(folder / "manifest.json"))
     (folder / FINGERPRINT).write_text(json.dumps({"fingerprint": checksum}))
     return folder

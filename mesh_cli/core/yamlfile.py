@@ -9,6 +9,10 @@ import yaml
 
 from mesh_cli.errors import MeshError
 
+# libyaml's safe loader when PyYAML was built with it: ten times faster on large files (a domain.yml listing
+# thousands of models is read on every parse of its downstream), same results.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def read_yaml(path: Path, *, default: Any = None) -> Any:
     """Parse a YAML file; a missing file gives `default` (or an error when no default is given)."""
@@ -17,7 +21,7 @@ def read_yaml(path: Path, *, default: Any = None) -> Any:
             return default
         raise MeshError("file not found", path=path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

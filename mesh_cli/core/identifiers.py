@@ -1,0 +1,32 @@
+"""Snowflake identifiers: validated or quoted before they reach SQL."""
+
+from __future__ import annotations
+
+import re
+
+from mesh_cli.errors import MeshError
+
+_UNQUOTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+
+def identifier(name: str, *, what: str = "identifier") -> str:
+    """A name that may stand unquoted in SQL (letters, digits, `_`, `$`; not starting with a digit)."""
+    if not isinstance(name, str) or not _UNQUOTED.match(name):
+        raise MeshError(f"{what} {name!r} is not a valid Snowflake identifier "
+                        "(letters, digits, _ and $, not starting with a digit)")
+    return name
+
+
+def qualified(*parts: str, what: str = "object name") -> str:
+    """`db.schema.name` from validated parts."""
+    return ".".join(identifier(part, what=what) for part in parts)
+
+
+def quote(name: str) -> str:
+    """A double-quoted identifier, for names that must keep their case or characters."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def string_literal(value: str) -> str:
+    """A single-quoted SQL string."""
+    return "'" + str(value).replace("'", "''") + "'"

@@ -1,0 +1,136 @@
+"""The one plan/apply engine for every object the mesh owns in a warehouse (shares, provisioning, ingestion).
+
+A feature reads the current state (one `SHOW` per object kind, through a `StateReader`), diffs it with what
+it declares, and returns a `Plan`: the smallest ordered list of statements that makes the warehouse equal to
+the declaration, touching nothing the feature does not manage. The plan prints for humans (`to_sql`),
+serialises for machines (`to_dict`), and `apply` runs it statement by statement, recording each result. The
+plan of a converged system is empty.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a plan, and why it is there."""
+
+    sql: str
+    action: str            # create, alter, grant, revoke, drop, ...
+    object_kind: str       # share, database, schema, role, warehouse, stage, pipe, ...
+    object_name: str
+    reason: str = ""
+    role: str | None = None        # the role it needs, when higher than the deploying role
+    destructive: bool = False      # drops or revokes something that exists
+
+
+@dataclass
+class Plan:
+    """An ordered list of statements, with what was noticed and left alone."""
+
+    title: str
+    statements: list[Statement] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    offline: bool = False          # planned against an assumed empty state (no credentials)
+
+    @property
+    def empty(self) -> bool:
+        return not self.statements
+
+    def extend(self, statements: Iterable[Statement]) -> None:
+        self.statements.extend(statements)
+
+    def to_sql(self) -> str:
+        """The plan as a SQL script: a comment line per statement with its reason and role."""
+        lines = [f"-- {self.title}" + (" (offline: planned against an empty current state)" if self.offline else "")]
+        lines.extend(f"-- note: {note}" for note in self.notes)
+        for statement in self.statements:
+            remarks = [r for r in (statement.reason, f"needs role {statement.role}" if statement.role else "",
+                                   "destructive" if statement.destructive else "") if r]
+            if remarks:
+                lines.append(f"-- {'; '.join(remarks)}")
+            lines.append(f"{statement.sql};")
+        if self.empty:
+            lines.append("-- nothing to change")
+        return "\n".join(lines) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "offline": self.offline, "notes": list(self.notes),
+                "statements": [asdict(statement) for statement in self.statements]}
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The result of one statement."""
+
+    statement: Statement
+    ok: bool
+    error: str | None
+    seconds: float
+
+
+@dataclass
+class ApplyResult:
+    """What `apply` ran, in order; it stops at the first failure."""
+
+    plan: Plan
+    applied: list[Applied] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(item.ok for item in self.applied) and len(self.applied) == len(self.plan.statements)
+
+    @property
+    def failed(self) -> Applied | None:
+        return next((item for item in self.applied if not item.ok), None)
+
+
+def apply(plan: Plan, execute: Callable[[str], object]) -> ApplyResult:
+    """Run the plan's statements in order with `execute`, stopping at the first that fails."""
+    result = ApplyResult(plan)
+    for statement in plan.statements:
+        started = time.perf_counter()
+        try:
+            execute(statement.sql)
+        except Exception as exc:  # the engine's own error, recorded with the statement that raised it
+            result.applied.append(Applied(statement, False, str(exc).splitlines()[0] if str(exc) else
+                                          type(exc).__name__, time.perf_counter() - started))
+            break
+        result.applied.append(Applied(statement, True, None, time.perf_counter() - started))
+    return result
+
+
+class StateReader(Protocol):
+    """Reads current state: `show("SHARES")`, `show("GRANTS TO SHARE", scope="s")` → rows as dicts with
+    lower-case keys. `queries` counts the SHOW statements issued (benchmarks check one per kind)."""
+
+    queries: int
+
+    def show(self, kind: str, scope: str | None = None, like: str | None = None) -> list[dict[str, Any]]: ...
+
+
+class RecordedState:
+    """A StateReader over recorded SHOW output, keyed by the statement: for tests and offline plans."""
+
+    def __init__(self, recorded: dict[str, list[dict[str, Any]]] | None = None) -> None:
+        self.recorded = {key.upper(): rows for key, rows in (recorded or {}).items()}
+        self.queries = 0
+
+    def show(self, kind: str, scope: str | None = None, like: str | None = None) -> list[dict[str, Any]]:
+        self.queries += 1
+        statement = show_statement(kind, scope, like).upper()
+        return [{key.lower(): value for key, value in row.items()} for row in self.recorded.get(statement, [])]
+
+
+def show_statement(kind: str, scope: str | None = None, like: str | None = None) -> str:
+    """`SHOW <kind> [LIKE '<like>'] [<scope>]`; `scope` is the rest, e.g. `IN ACCOUNT` or a share name."""
+    sql = f"SHOW {kind}"
+    if like is not None:
+        sql += " LIKE '" + like.replace("'", "''") + "'"
+    if scope:
+        sql += f" {scope}"
+    return sql

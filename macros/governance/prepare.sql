@@ -80,7 +80,9 @@
   {%- set statements = [
     'create schema if not exists ' ~ schema,
     'create schema if not exists mesh_protected',
-    'create or replace table ' ~ schema ~ '.mesh_role_grants as ' ~ data_mesh.role_grants_select(library),
+    'create table if not exists ' ~ schema ~ '.mesh_provisioned_grants (role_name varchar, granted_to varchar)',
+    'create or replace table ' ~ schema ~ '.mesh_role_grants as ' ~ data_mesh.role_grants_select(library)
+      ~ ' union select role_name, granted_to from ' ~ schema ~ '.mesh_provisioned_grants',
     'create or replace view ' ~ schema ~ '.mesh_role_closure as with recursive closure (role_name, holder) as ('
       ~ ' select role_name, granted_to from ' ~ schema ~ '.mesh_role_grants'
       ~ ' union select c.role_name, g.granted_to from closure c join ' ~ schema ~ '.mesh_role_grants g on g.role_name = c.holder'

@@ -1,0 +1,44 @@
+"""`mesh provision`: create or reconcile each domain's database, schemas, warehouse, monitor and roles."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
+from mesh_cli.provision import provision
+
+
+@click.command("provision")
+@click.argument("selectors", nargs=-1)
+@click.option("--plan", "plan_only", is_flag=True,
+              help="Print the ordered statements without running them (prod: offline without credentials).")
+@click.option("--prune", is_flag=True, help="Also drop or revoke what the mesh created and no longer declares.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan(s) as JSON.")
+@target_option("Target to provision (dev = DuckDB files and recorded roles, prod = Snowflake).")
+@click.pass_context
+@handle_errors
+def command(ctx: click.Context, selectors: tuple[str, ...], plan_only: bool, prune: bool, as_json: bool,
+            target: str | None) -> None:
+    """Reconcile the declared footprint of every domain (or the selected ones) with the warehouse."""
+    result = provision(mesh_config(ctx), selectors, target, plan_only=plan_only, prune=prune)
+    if as_json:
+        click.echo(json.dumps({"target": result.target, "adapter": result.adapter, "applied": not plan_only,
+                               "ok": result.ok, "plans": [plan.to_dict() for plan in result.plans]}, indent=2))
+    elif plan_only:
+        for plan in result.plans:
+            click.echo(plan.to_sql())
+    else:
+        for applied in result.applied:
+            for item in applied.applied:
+                mark = "[green]ok[/green]" if item.ok else f"[red]failed[/red] {item.error}"
+                console.print(f"{mark} {item.statement.sql}", highlight=False, soft_wrap=True)
+            for note in applied.plan.notes:
+                console.print(f"[yellow]note[/yellow] {note}", highlight=False, soft_wrap=True)
+        done = sum(len(a.applied) for a in result.applied)
+        console.print(f"provisioned {len(result.footprint.domains)} domain(s) on {result.adapter} "
+                      f"({result.target}): {done} statement(s)" + ("" if done else ", nothing to change"))
+    if not result.ok:
+        sys.exit(1)

@@ -1,0 +1,101 @@
+"""The footprint on the embedded engine: each domain's database file and schemas, and the mesh-wide roles and
+their hierarchy recorded in every domain database (`governance.mesh_provisioned_roles` / `_grants`).
+
+The governance emulation folds the recorded grants into its role closure on the next build, so a role granted to
+a role in session counts as in session, as on Snowflake. Warehouses and resource monitors have no DuckDB
+equivalent and are left out. The same plan/apply engine runs it: a converged database gets an empty plan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mesh_cli.core.identifiers import identifier, string_literal
+from mesh_cli.core.plan import Plan, Statement, apply
+from mesh_cli.engines.duckdb import DuckDBEngine
+from mesh_cli.provision.spec import DomainFootprint, MeshFootprint
+
+GOVERNANCE = "governance"
+TABLES = {
+    "mesh_provisioned_roles": "(role_name varchar, comment varchar)",
+    "mesh_provisioned_grants": "(role_name varchar, granted_to varchar)",
+}
+
+
+def _current(connection: Any) -> tuple[set[str], set[str], set[tuple[str, ...]], set[tuple[str, ...]]]:
+    """Schemas, tables of the governance schema, recorded roles, recorded grants."""
+    if connection is None:
+        return set(), set(), set(), set()
+    schemas = {row[0] for row in connection.execute(
+        "select schema_name from information_schema.schemata where catalog_name = current_database()").fetchall()}
+    tables = {row[0] for row in connection.execute(
+        "select table_name from information_schema.tables where table_catalog = current_database() "
+        f"and table_schema = '{GOVERNANCE}'").fetchall()}
+    roles: set[tuple[str, ...]] = set()
+    grants: set[tuple[str, ...]] = set()
+    if "mesh_provisioned_roles" in tables:
+        roles = {tuple(row) for row in connection.execute(
+            f"select role_name, comment from {GOVERNANCE}.mesh_provisioned_roles").fetchall()}
+    if "mesh_provisioned_grants" in tables:
+        grants = {tuple(row) for row in connection.execute(
+            f"select role_name, granted_to from {GOVERNANCE}.mesh_provisioned_grants").fetchall()}
+    return schemas, tables, roles, grants
+
+
+def _values(row: tuple[str, ...]) -> str:
+    return "(" + ", ".join(string_literal(value) for value in row) + ")"
+
+
+def plan_domain(footprint: MeshFootprint, domain: DomainFootprint, connection: Any, *, prune: bool = False) -> Plan:
+    """The statements that make one domain database match the footprint (connection None: the file is new)."""
+    plan = Plan(f"provision {domain.domain} on DuckDB")
+    schemas, tables, roles, grants = _current(connection)
+    statements: list[Statement] = []
+    for schema in [s.lower() for s in domain.schemas] + [GOVERNANCE]:
+        if schema not in schemas:
+            schemas.add(schema)
+            statements.append(Statement(f"create schema {identifier(schema, what='schema')}", "create", "schema",
+                                        schema, "declared schema missing"))
+    for table, columns in TABLES.items():
+        if table not in tables:
+            statements.append(Statement(f"create table {GOVERNANCE}.{table} {columns}", "create", "table", table,
+                                        "where the mesh's roles are recorded"))
+    wanted_roles = {(role, footprint.marker) for role in footprint.all_roles()}
+    wanted_grants = set(footprint.role_grants())
+    for kind, table, wanted, current in (("role", "mesh_provisioned_roles", wanted_roles, roles),
+                                         ("grant", "mesh_provisioned_grants", wanted_grants, grants)):
+        missing = sorted(wanted - current)
+        if missing:
+            statements.append(Statement(f"insert into {GOVERNANCE}.{table} values "
+                                        + ", ".join(_values(row) for row in missing), "record", kind,
+                                        ", ".join(" → ".join(row) if kind == "grant" else row[0] for row in missing),
+                                        f"{len(missing)} declared {kind}(s) not recorded"))
+        for row in sorted(current - wanted):
+            if kind == "role" and row[1] != footprint.marker:
+                continue
+            if not prune:
+                plan.notes.append(f"drift: {kind} {' → '.join(row) if kind == 'grant' else row[0]} is recorded in "
+                                  f"{domain.domain} but not declared (`--prune` removes it)")
+                continue
+            columns = ("role_name", "granted_to") if kind == "grant" else ("role_name", "comment")
+            condition = " and ".join(f"{c} = {string_literal(v)}" for c, v in zip(columns, row, strict=True))
+            statements.append(Statement(f"delete from {GOVERNANCE}.{table} where {condition}", "drop", kind,
+                                        row[0], f"pruned: {kind} no longer declared", destructive=True))
+    plan.extend(statements)
+    return plan
+
+
+def provision_duckdb(engine: DuckDBEngine, footprint: MeshFootprint, *, prune: bool = False,
+                     dry_run: bool = False) -> list[tuple[Plan, Any]]:
+    """Plan (and unless `dry_run`, apply) each domain database; returns (plan, ApplyResult or None) per domain."""
+    results = []
+    for domain in footprint.domains:
+        exists = engine.database_path(domain.domain).is_file()
+        connection = engine.open_database(domain.domain, read_only=dry_run) if exists or not dry_run else None
+        try:
+            plan = plan_domain(footprint, domain, connection, prune=prune)
+            results.append((plan, None if dry_run else apply(plan, connection.execute)))
+        finally:
+            if connection is not None:
+                connection.close()
+    return results

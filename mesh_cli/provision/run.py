@@ -1,0 +1,73 @@
+"""Which domains, which engine, plan or apply: the one entry point of `mesh provision`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.domains import discover_domains
+from mesh_cli.core.graph import DomainGraph
+from mesh_cli.core.plan import ApplyResult, Plan, RecordedState, apply
+from mesh_cli.engines import engine_for
+from mesh_cli.engines.duckdb import DuckDBEngine
+from mesh_cli.engines.snowflake import SnowflakeEngine
+from mesh_cli.errors import MeshError
+from mesh_cli.provision.duckdb import provision_duckdb
+from mesh_cli.provision.snowflake import plan_snowflake
+from mesh_cli.provision.spec import MeshFootprint, declared_footprint
+
+
+@dataclass
+class ProvisionResult:
+    """The plans (one for Snowflake, one per domain database on DuckDB) and, when applied, their results."""
+
+    target: str
+    adapter: str
+    footprint: MeshFootprint
+    plans: list[Plan] = field(default_factory=list)
+    applied: list[ApplyResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(result.ok for result in self.applied)
+
+    @property
+    def statements(self) -> int:
+        return sum(len(plan.statements) for plan in self.plans)
+
+
+def provision(config: MeshConfig, selectors: tuple[str, ...] = (), target: str | None = None, *,
+              plan_only: bool = False, prune: bool = False, connection: Any = None) -> ProvisionResult:
+    """Plan, and unless `plan_only` apply, the footprint of the selected domains on the target's engine.
+
+    On Snowflake without credentials, `plan_only` plans against an empty account (offline); `connection` is an
+    existing connector connection to use instead of one from the environment.
+    """
+    target = target or config.default_target
+    domains = discover_domains(config)
+    graph = DomainGraph(domains)
+    graph.validate()
+    if prune and selectors:
+        raise MeshError("--prune compares the whole mesh with the account: run it without a domain selection")
+    selected = graph.order(graph.select(selectors))
+    engine = engine_for(config, list(domains.values()), target)
+    footprint = declared_footprint(config, domains, selected)
+    result = ProvisionResult(target, engine.adapter_type, footprint)
+    if isinstance(engine, DuckDBEngine):
+        for plan, applied in provision_duckdb(engine, footprint, prune=prune, dry_run=plan_only):
+            result.plans.append(plan)
+            if applied is not None:
+                result.applied.append(applied)
+        return result
+    assert isinstance(engine, SnowflakeEngine)
+    if connection is not None:
+        engine = SnowflakeEngine(config, target, connection)
+    offline = plan_only and connection is None and not os.environ.get("SNOWFLAKE_ACCOUNT")
+    reader = RecordedState() if offline else engine.state_reader()
+    plan = plan_snowflake(footprint, reader, prune=prune, offline=offline)
+    result.plans.append(plan)
+    if not plan_only:
+        result.applied.append(apply(plan, engine.execute))
+    return result

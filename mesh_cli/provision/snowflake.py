@@ -1,0 +1,282 @@
+"""The Snowflake footprint as a plan: read current state with SHOW, diff with the declaration, order the statements.
+
+Only what the declaration names is created or altered; objects the tool created (their comment carries the
+mesh's marker) and grants to the roles it manages that are no longer declared are reported as drift, and
+dropped or revoked only with `prune`. OWNERSHIP and grants on tables and views (the effect of future grants)
+are never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from mesh_cli.core.identifiers import string_literal
+from mesh_cli.core.plan import Plan, Statement, StateReader
+from mesh_cli.provision.spec import MeshFootprint, ResourceMonitor, Warehouse
+
+MANAGED_GRANT_KINDS = {"DATABASE", "SCHEMA", "WAREHOUSE", "ROLE"}
+FUTURE_OBJECTS = {"TABLE": "TABLES", "VIEW": "VIEWS"}
+# the role each kind of statement needs (Snowflake's system roles), shown in the plan
+ROLE_FOR = {"role": "USERADMIN", "database": "SYSADMIN", "schema": "SYSADMIN", "warehouse": "SYSADMIN",
+            "resource monitor": "ACCOUNTADMIN", "grant": "SECURITYADMIN", "future grant": "SECURITYADMIN"}
+PHASES = ["create role", "create database", "create schema", "create resource monitor", "alter resource monitor",
+          "create warehouse", "alter warehouse", "grant role", "grant", "future grant", "revoke", "drop warehouse",
+          "drop resource monitor", "drop schema", "drop database", "drop role"]
+
+Grant = tuple[str, str, str, str]          # privilege, granted_on, object name, grantee role
+
+
+@dataclass
+class Declared:
+    """The declaration flattened into what SHOW returns."""
+
+    roles: list[str] = field(default_factory=list)
+    databases: list[str] = field(default_factory=list)
+    schemas: list[tuple[str, str]] = field(default_factory=list)
+    warehouses: list[Warehouse] = field(default_factory=list)
+    monitors: list[ResourceMonitor] = field(default_factory=list)
+    grants: list[Grant] = field(default_factory=list)
+    future_grants: list[Grant] = field(default_factory=list)   # object name = DB.SCHEMA, granted_on TABLE/VIEW
+
+
+def flatten(footprint: MeshFootprint) -> Declared:
+    """Every object and grant of the footprint."""
+    declared = Declared(roles=footprint.all_roles())
+    declared.grants += [("USAGE", "ROLE", role, holder) for role, holder in footprint.role_grants()]
+    for domain in footprint.domains:
+        db, levels = domain.database, domain.access_roles
+        declared.databases.append(db)
+        declared.schemas += [(db, schema) for schema in domain.schemas]
+        declared.monitors.append(domain.resource_monitor)
+        declared.warehouses.append(domain.warehouse)
+        declared.grants.append(("USAGE", "DATABASE", db, levels["READ"]))
+        declared.grants.append(("CREATE SCHEMA", "DATABASE", db, levels["OWNER"]))
+        for schema in domain.schemas:
+            name = f"{db}.{schema}"
+            declared.grants.append(("USAGE", "SCHEMA", name, levels["READ"]))
+            declared.grants += [(p, "SCHEMA", name, levels["WRITE"]) for p in ("CREATE TABLE", "CREATE VIEW")]
+            declared.grants += [(p, "SCHEMA", name, levels["OWNER"])
+                                for p in ("CREATE TAG", "CREATE MASKING POLICY", "CREATE ROW ACCESS POLICY")]
+            declared.future_grants += [("SELECT", kind, name, levels["READ"]) for kind in FUTURE_OBJECTS]
+            declared.future_grants += [(p, "TABLE", name, levels["WRITE"]) for p in ("INSERT", "UPDATE", "DELETE")]
+        declared.grants += [("USAGE", "WAREHOUSE", role.warehouse, role.name)
+                            for role in domain.functional_roles if role.warehouse]
+    declared.grants = list(dict.fromkeys(declared.grants))
+    return declared
+
+
+@dataclass
+class Current:
+    """What SHOW returned, keyed by upper-case name."""
+
+    roles: dict[str, dict[str, Any]]
+    databases: dict[str, dict[str, Any]]
+    schemas: dict[tuple[str, str], dict[str, Any]]
+    warehouses: dict[str, dict[str, Any]]
+    monitors: dict[str, dict[str, Any]]
+    grants: set[Grant]
+    future_grants: set[Grant]
+    admin_holders: set[str]
+
+
+def _by_name(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {str(row["name"]).upper(): row for row in rows}
+
+
+def _managed(row: dict[str, Any], marker: str) -> bool:
+    return str(row.get("comment") or "") == marker
+
+
+def read_current(reader: StateReader, footprint: MeshFootprint, declared: Declared) -> Current:
+    """One SHOW per object kind, plus one per existing database (schemas) and per existing role (grants)."""
+    roles = _by_name(reader.show("ROLES"))
+    databases = _by_name(reader.show("DATABASES"))
+    warehouses = _by_name(reader.show("WAREHOUSES"))
+    monitors = _by_name(reader.show("RESOURCE MONITORS"))
+    schemas: dict[tuple[str, str], dict[str, Any]] = {}
+    for db in sorted(set(declared.databases) & set(databases)):
+        for row in reader.show("SCHEMAS", scope=f"IN DATABASE {db}"):
+            schemas[(db, str(row["name"]).upper())] = row
+    grants: set[Grant] = set()
+    future: set[Grant] = set()
+    for role in [r for r in declared.roles if r in roles]:
+        for row in reader.show("GRANTS TO ROLE", scope=role):
+            kind = str(row.get("granted_on", "")).upper()
+            if kind in MANAGED_GRANT_KINDS and str(row.get("privilege")).upper() != "OWNERSHIP":
+                grants.add((str(row["privilege"]).upper(), kind, str(row["name"]).upper(), role))
+        for row in reader.show("FUTURE GRANTS TO ROLE", scope=role):
+            kind = str(row.get("grant_on", "")).upper()
+            container = str(row["name"]).upper().rsplit(".", 1)[0]     # DB.SCHEMA.<TABLE> → DB.SCHEMA
+            if kind in FUTURE_OBJECTS:
+                future.add((str(row["privilege"]).upper(), kind, container, role))
+    holders: set[str] = set()
+    if footprint.admin_role in roles:
+        holders = {str(row.get("grantee_name", "")).upper() for row in reader.show("GRANTS OF ROLE",
+                                                                                   scope=footprint.admin_role)}
+    return Current(roles, databases, schemas, warehouses, monitors, grants, future, holders)
+
+
+def _numbers(value: Any) -> tuple[int, ...]:
+    return tuple(sorted(int(n) for n in re.findall(r"\d+", str(value or ""))))
+
+
+def _triggers(monitor: ResourceMonitor) -> str:
+    triggers = [f"ON {p} PERCENT DO NOTIFY" for p in monitor.notify_at]
+    if monitor.suspend_at is not None:
+        triggers.append(f"ON {monitor.suspend_at} PERCENT DO SUSPEND")
+    return " TRIGGERS " + " ".join(triggers) if triggers else ""
+
+
+def _grant_sql(grant: Grant, revoke: bool = False) -> str:
+    privilege, kind, name, grantee = grant
+    if kind == "ROLE":
+        return f"REVOKE ROLE {name} FROM ROLE {grantee}" if revoke else f"GRANT ROLE {name} TO ROLE {grantee}"
+    verb, direction = ("REVOKE", "FROM") if revoke else ("GRANT", "TO")
+    return f"{verb} {privilege} ON {kind} {name} {direction} ROLE {grantee}"
+
+
+def _future_sql(grant: Grant, revoke: bool = False) -> str:
+    privilege, kind, schema, grantee = grant
+    verb, direction = ("REVOKE", "FROM") if revoke else ("GRANT", "TO")
+    return f"{verb} {privilege} ON FUTURE {FUTURE_OBJECTS[kind]} IN SCHEMA {schema} {direction} ROLE {grantee}"
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.statements: list[tuple[int, Statement]] = []
+
+    def add(self, phase: str, sql: str, kind: str, name: str, reason: str, *, role_kind: str | None = None,
+            destructive: bool = False) -> None:
+        statement = Statement(sql, phase.split()[0], kind, name, reason, ROLE_FOR[role_kind or kind], destructive)
+        self.statements.append((PHASES.index(phase), statement))
+
+    def ordered(self) -> list[Statement]:
+        return [statement for _, statement in sorted(self.statements, key=lambda item: item[0])]
+
+
+def _warehouse_changes(wanted: Warehouse, row: dict[str, Any]) -> list[str]:
+    changes = []
+    if str(row.get("size", "")).upper().replace("-", "").replace(" ", "") != wanted.size:
+        changes.append(f"WAREHOUSE_SIZE = {wanted.size}")
+    if _numbers(row.get("auto_suspend")) != (wanted.auto_suspend,):
+        changes.append(f"AUTO_SUSPEND = {wanted.auto_suspend}")
+    if str(row.get("auto_resume", "")).lower() != str(wanted.auto_resume).lower():
+        changes.append(f"AUTO_RESUME = {str(wanted.auto_resume).upper()}")
+    if wanted.resource_monitor and str(row.get("resource_monitor") or "").upper() != wanted.resource_monitor:
+        changes.append(f"RESOURCE_MONITOR = {wanted.resource_monitor}")
+    return changes
+
+
+def _monitor_changes(wanted: ResourceMonitor, row: dict[str, Any]) -> list[str]:
+    changes = []
+    if _numbers(str(row.get("credit_quota", "")).split(".")[0]) != (wanted.credit_quota,):
+        changes.append(f"CREDIT_QUOTA = {wanted.credit_quota}")
+    if str(row.get("frequency", "")).upper() != wanted.frequency:
+        changes.append(f"FREQUENCY = {wanted.frequency} START_TIMESTAMP = IMMEDIATELY")
+    suspend = (wanted.suspend_at,) if wanted.suspend_at is not None else ()
+    if _numbers(row.get("notify_at")) != wanted.notify_at or _numbers(row.get("suspend_at")) != suspend:
+        changes.append(_triggers(wanted).strip())
+    return changes
+
+
+def plan_snowflake(footprint: MeshFootprint, reader: StateReader, *, prune: bool = False,
+                   offline: bool = False) -> Plan:
+    """The ordered statements that make the account match the footprint."""
+    declared = flatten(footprint)
+    current = read_current(reader, footprint, declared)
+    marker, comment = footprint.marker, f"COMMENT = {string_literal(footprint.marker)}"
+    plan = Plan(f"provision {footprint.mesh}: {len(footprint.domains)} domain(s) on Snowflake", offline=offline)
+    out = _Builder()
+    for role in declared.roles:
+        if role not in current.roles:
+            out.add("create role", f"CREATE ROLE {role} {comment}", "role", role, "declared role missing")
+        elif not _managed(current.roles[role], marker):
+            plan.notes.append(f"role {role} exists and was not created by the mesh: its grants are reconciled, "
+                              "it is never dropped")
+    if footprint.admin_granted_to and footprint.admin_granted_to not in current.admin_holders:
+        out.add("grant role", f"GRANT ROLE {footprint.admin_role} TO ROLE {footprint.admin_granted_to}", "role",
+                footprint.admin_role, f"the mesh admin role rolls up to {footprint.admin_granted_to}",
+                role_kind="grant")
+    for db in declared.databases:
+        if db not in current.databases:
+            out.add("create database", f"CREATE DATABASE {db} {comment}", "database", db, "domain database missing")
+    for db, schema in declared.schemas:
+        if (db, schema) not in current.schemas:
+            out.add("create schema", f"CREATE SCHEMA {db}.{schema} {comment}", "schema", f"{db}.{schema}",
+                    "declared schema missing")
+    for monitor in declared.monitors:
+        if monitor.name not in current.monitors:
+            out.add("create resource monitor",
+                    f"CREATE RESOURCE MONITOR {monitor.name} WITH CREDIT_QUOTA = {monitor.credit_quota} "
+                    f"FREQUENCY = {monitor.frequency} START_TIMESTAMP = IMMEDIATELY{_triggers(monitor)}",
+                    "resource monitor", monitor.name, "resource monitor missing")
+        elif changes := _monitor_changes(monitor, current.monitors[monitor.name]):
+            out.add("alter resource monitor", f"ALTER RESOURCE MONITOR {monitor.name} SET {' '.join(changes)}",
+                    "resource monitor", monitor.name, "resource monitor differs from its declaration")
+    for warehouse in declared.warehouses:
+        if warehouse.name not in current.warehouses:
+            out.add("create warehouse",
+                    f"CREATE WAREHOUSE {warehouse.name} WITH WAREHOUSE_SIZE = {warehouse.size} "
+                    f"AUTO_SUSPEND = {warehouse.auto_suspend} AUTO_RESUME = {str(warehouse.auto_resume).upper()} "
+                    f"INITIALLY_SUSPENDED = TRUE RESOURCE_MONITOR = {warehouse.resource_monitor} {comment}",
+                    "warehouse", warehouse.name, "domain warehouse missing", role_kind="resource monitor")
+        elif changes := _warehouse_changes(warehouse, current.warehouses[warehouse.name]):
+            out.add("alter warehouse", f"ALTER WAREHOUSE {warehouse.name} SET {' '.join(changes)}", "warehouse",
+                    warehouse.name, "warehouse differs from its declaration",
+                    role_kind="resource monitor" if any("RESOURCE_MONITOR" in c for c in changes) else None)
+    for grant in declared.grants:
+        if grant not in current.grants:
+            out.add("grant role" if grant[1] == "ROLE" else "grant", _grant_sql(grant), "grant",
+                    f"{grant[2]} → {grant[3]}", "role hierarchy" if grant[1] == "ROLE" else "access role privilege")
+    for grant in declared.future_grants:
+        if grant not in current.future_grants:
+            out.add("future grant", _future_sql(grant), "future grant", f"{grant[2]} → {grant[3]}",
+                    "covers objects created later")
+    _drift(footprint, declared, current, out, plan, prune)
+    plan.extend(out.ordered())
+    return plan
+
+
+def _drift(footprint: MeshFootprint, declared: Declared, current: Current, out: _Builder, plan: Plan,
+           prune: bool) -> None:
+    """What the mesh manages and no longer declares: a note, or (with prune) a revoke or drop."""
+    marker = footprint.marker
+
+    def handle(phase: str, sql: str, kind: str, name: str, what: str, role_kind: str | None = None) -> None:
+        if prune:
+            out.add(phase, sql, kind, name, f"pruned: {what}", role_kind=role_kind, destructive=True)
+        else:
+            plan.notes.append(f"drift: {what} (`--prune` removes it)")
+
+    for grant in sorted(current.grants - set(declared.grants)):
+        if not footprint.complete and grant[3] == footprint.admin_role:
+            continue            # the admin role also holds the roles of domains outside the selection
+        handle("revoke", _grant_sql(grant, revoke=True), "grant", f"{grant[2]} → {grant[3]}",
+               f"{grant[0]} on {grant[1].lower()} {grant[2]} granted to {grant[3]} is not declared")
+    for grant in sorted(current.future_grants - set(declared.future_grants)):
+        handle("revoke", _future_sql(grant, revoke=True), "future grant", f"{grant[2]} → {grant[3]}",
+               f"future {grant[0]} on {grant[1].lower()}s in {grant[2]} to {grant[3]} is not declared")
+    if not footprint.complete:
+        plan.notes.append("objects of domains outside the selection are not compared (drift is checked on the "
+                          "whole mesh)")
+        return
+    wanted_warehouses = {w.name for w in declared.warehouses}
+    for name, row in sorted(current.warehouses.items()):
+        if name not in wanted_warehouses and _managed(row, marker):
+            handle("drop warehouse", f"DROP WAREHOUSE {name}", "warehouse", name, f"warehouse {name} is not declared")
+            monitor = str(row.get("resource_monitor") or "").upper()
+            if monitor in current.monitors and monitor not in {m.name for m in declared.monitors}:
+                handle("drop resource monitor", f"DROP RESOURCE MONITOR {monitor}", "resource monitor", monitor,
+                       f"resource monitor {monitor} of warehouse {name} is not declared")
+    for (db, schema), row in sorted(current.schemas.items()):
+        if (db, schema) not in declared.schemas and _managed(row, marker):
+            handle("drop schema", f"DROP SCHEMA {db}.{schema}", "schema", f"{db}.{schema}",
+                   f"schema {db}.{schema} is not declared")
+    for name, row in sorted(current.databases.items()):
+        if name not in declared.databases and _managed(row, marker):
+            handle("drop database", f"DROP DATABASE {name}", "database", name, f"database {name} is not declared")
+    for name, row in sorted(current.roles.items()):
+        if name not in declared.roles and _managed(row, marker):
+            handle("drop role", f"DROP ROLE {name}", "role", name, f"role {name} is not declared")

@@ -1,0 +1,266 @@
+"""The declared footprint of each domain: `provision:` defaults in mesh.yml, overridden per domain in domain.yml.
+
+Every name comes from one naming rule (`provision.naming`), upper-cased and validated as a Snowflake identifier.
+The role hierarchy follows Snowflake's access-role / functional-role pattern: per database a READ, WRITE and
+OWNER access role (READ granted to WRITE, WRITE to OWNER), and per domain functional roles (ENGINEER, READER,
+DEPLOYER by default) that hold an access role, the warehouse and read access to the upstream domains, all granted
+up to the mesh admin role.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from mesh_cli.core.config import MESH_FILE, MeshConfig
+from mesh_cli.core.domains import Domain
+from mesh_cli.core.identifiers import identifier
+from mesh_cli.core.yamlfile import read_mapping
+from mesh_cli.errors import MeshError
+
+PREFIX_ENV = "MESH_SNOWFLAKE_DATABASE_PREFIX"
+ACCESS_LEVELS = ("READ", "WRITE", "OWNER")
+WAREHOUSE_SIZES = ("XSMALL", "SMALL", "MEDIUM", "LARGE", "XLARGE", "XXLARGE", "XXXLARGE", "X4LARGE", "X5LARGE",
+                   "X6LARGE")
+FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY", "NEVER")
+
+DEFAULT_NAMING = {
+    "prefix": "",                               # MESH_SNOWFLAKE_DATABASE_PREFIX overrides it, as in the profiles
+    "database": "{prefix}{domain}",
+    "warehouse": "{domain}_WH",
+    "resource_monitor": "{domain}_RM",
+    "access_role": "{database}_{level}",
+    "functional_role": "{domain}_{function}",
+}
+DEFAULT_DOMAIN: dict[str, Any] = {
+    "schemas": ["RAW", "STAGING", "INTERMEDIATE", "MARTS", "GOVERNANCE"],
+    "warehouse": {"size": "XSMALL", "auto_suspend": 60, "auto_resume": True},
+    "resource_monitor": {"credit_quota": 100, "frequency": "MONTHLY", "notify_at": [75, 90], "suspend_at": 100},
+    "functional_roles": {
+        "ENGINEER": {"access": "WRITE", "upstreams": True, "warehouse": True, "roles": []},
+        "READER": {"access": "READ", "upstreams": False, "warehouse": True, "roles": []},
+        "DEPLOYER": {"access": "OWNER", "upstreams": True, "warehouse": True, "roles": []},
+    },
+}
+MESH_KEYS = {"admin_role", "admin_granted_to", "naming", "roles", "defaults"}
+DOMAIN_KEYS = set(DEFAULT_DOMAIN)
+FUNCTIONAL_KEYS = {"access", "upstreams", "warehouse", "roles"}
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    name: str
+    size: str
+    auto_suspend: int
+    auto_resume: bool
+    resource_monitor: str | None
+
+
+@dataclass(frozen=True)
+class ResourceMonitor:
+    name: str
+    credit_quota: int
+    frequency: str
+    notify_at: tuple[int, ...]
+    suspend_at: int | None
+
+
+@dataclass(frozen=True)
+class FunctionalRole:
+    name: str
+    function: str
+    access_role: str
+    upstream_roles: tuple[str, ...]     # READ access roles of the upstream databases
+    warehouse: str | None
+    roles: tuple[str, ...]              # further roles granted to it (e.g. governance roles)
+
+
+@dataclass(frozen=True)
+class DomainFootprint:
+    """What one domain owns in Snowflake."""
+
+    domain: str
+    database: str
+    schemas: tuple[str, ...]
+    warehouse: Warehouse
+    resource_monitor: ResourceMonitor
+    access_roles: dict[str, str]        # level → role name
+    functional_roles: tuple[FunctionalRole, ...]
+
+
+@dataclass(frozen=True)
+class MeshFootprint:
+    """The whole declaration: every selected domain, the admin role and the mesh-wide roles."""
+
+    mesh: str
+    admin_role: str
+    admin_granted_to: str | None
+    roles: tuple[str, ...]              # mesh-wide roles (e.g. PII_READER), granted to the admin role
+    domains: tuple[DomainFootprint, ...]
+    complete: bool = True               # every domain of the mesh is declared (drift of objects is checked)
+
+    @property
+    def marker(self) -> str:
+        """The comment on every object the tool creates: what it may prune."""
+        return f"managed by dbt-data-mesh (mesh {self.mesh})"
+
+    def all_roles(self) -> list[str]:
+        names = [self.admin_role, *self.roles]
+        for domain in self.domains:
+            names += [*domain.access_roles.values(), *(role.name for role in domain.functional_roles)]
+        return list(dict.fromkeys(names))
+
+    def role_grants(self) -> list[tuple[str, str]]:
+        """Every role-to-role grant, as (role, granted_to)."""
+        grants = [(role, self.admin_role) for role in self.roles]
+        for domain in self.domains:
+            levels = domain.access_roles
+            grants += [(levels["READ"], levels["WRITE"]), (levels["WRITE"], levels["OWNER"])]
+            for role in domain.functional_roles:
+                grants.append((role.access_role, role.name))
+                grants += [(upstream, role.name) for upstream in role.upstream_roles]
+                grants += [(extra, role.name) for extra in role.roles]
+                grants.append((role.name, self.admin_role))
+        return list(dict.fromkeys(grants))
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+class _Checker:
+    """Validation of one file's `provision:` block; every failure names the file and the key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, message: str) -> NoReturn:
+        raise MeshError(f"provision: {message}", path=self.path)
+
+    def mapping(self, value: Any, where: str, allowed: set[str] | None = None) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(f"`{where}` must be a mapping, got {value!r}")
+        if allowed is not None and set(value) - allowed:
+            self.fail(f"unknown key(s) under `{where}`: {', '.join(sorted(set(value) - allowed))} "
+                      f"(known: {', '.join(sorted(allowed))})")
+        return value
+
+    def name(self, value: Any, where: str) -> str:
+        try:
+            return identifier(str(value).upper(), what=f"`{where}`")
+        except MeshError as exc:
+            self.fail(str(exc))
+
+    def integer(self, value: Any, where: str, low: int = 0) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            self.fail(f"`{where}` must be a whole number >= {low}, got {value!r}")
+        return value
+
+
+def _renderer(naming: dict[str, str], check: _Checker, **values: str) -> Callable[..., str]:
+    """Names from the naming rule: `render("warehouse")`, `render("access_role", database=..., level=...)`."""
+    def render(kind: str, **extra: str) -> str:
+        try:
+            text = naming[kind].format(**{k: v.upper() for k, v in {**values, **extra}.items()})
+        except (KeyError, IndexError) as exc:
+            check.fail(f"naming.{kind} {naming[kind]!r} uses an unknown placeholder {exc}; "
+                       "known: {prefix}, {domain}, {database}, {level}, {function}")
+        return check.name(text, f"naming.{kind}")
+    return render
+
+
+def _domain_footprint(domain: Domain, settings: dict[str, Any], naming: dict[str, str], prefix: str,
+                      upstream_databases: dict[str, str], check: _Checker, mesh_check: _Checker) -> DomainFootprint:
+    render = _renderer(naming, mesh_check, prefix=prefix, domain=domain.name)
+    database = render("database")
+    schemas = tuple(dict.fromkeys(check.name(s, "schemas") for s in settings.get("schemas") or []))
+    monitor_cfg = check.mapping(settings.get("resource_monitor"), "resource_monitor",
+                                {"credit_quota", "frequency", "notify_at", "suspend_at"})
+    frequency = str(monitor_cfg.get("frequency", "MONTHLY")).upper()
+    if frequency not in FREQUENCIES:
+        check.fail(f"`resource_monitor.frequency` {frequency!r} is not one of {', '.join(FREQUENCIES)}")
+    notify = monitor_cfg.get("notify_at") or []
+    if not isinstance(notify, list):
+        check.fail("`resource_monitor.notify_at` must be a list of percentages")
+    suspend = monitor_cfg.get("suspend_at")
+    monitor = ResourceMonitor(
+        name=render("resource_monitor"),
+        credit_quota=check.integer(monitor_cfg.get("credit_quota"), "resource_monitor.credit_quota", 1),
+        frequency=frequency,
+        notify_at=tuple(sorted(check.integer(p, "resource_monitor.notify_at", 1) for p in notify)),
+        suspend_at=None if suspend is None else check.integer(suspend, "resource_monitor.suspend_at", 1))
+    wh_cfg = check.mapping(settings.get("warehouse"), "warehouse", {"size", "auto_suspend", "auto_resume"})
+    size = str(wh_cfg.get("size", "XSMALL")).upper().replace("-", "")
+    if size not in WAREHOUSE_SIZES:
+        check.fail(f"`warehouse.size` {wh_cfg.get('size')!r} is not one of {', '.join(WAREHOUSE_SIZES)}")
+    if not isinstance(wh_cfg.get("auto_resume", True), bool):
+        check.fail("`warehouse.auto_resume` must be true or false")
+    warehouse = Warehouse(render("warehouse"), size,
+                          check.integer(wh_cfg.get("auto_suspend", 60), "warehouse.auto_suspend"),
+                          bool(wh_cfg.get("auto_resume", True)), monitor.name)
+    access = {level: render("access_role", database=database, level=level) for level in ACCESS_LEVELS}
+    roles = []
+    functions = check.mapping(settings.get("functional_roles"), "functional_roles")
+    for function, role_cfg in functions.items():
+        if role_cfg is None:        # `ENGINEER: null` in domain.yml removes a default functional role
+            continue
+        cfg = check.mapping(role_cfg, f"functional_roles.{function}", FUNCTIONAL_KEYS)
+        level = str(cfg.get("access", "READ")).upper()
+        if level not in ACCESS_LEVELS:
+            check.fail(f"`functional_roles.{function}.access` {level!r} is not one of {', '.join(ACCESS_LEVELS)}")
+        extra = cfg.get("roles") or []
+        if not isinstance(extra, list):
+            check.fail(f"`functional_roles.{function}.roles` must be a list of role names")
+        upstream = tuple(render("access_role", database=upstream_databases[up], level="READ")
+                         for up in domain.upstreams if up in upstream_databases) if cfg.get("upstreams") else ()
+        roles.append(FunctionalRole(
+            name=render("functional_role", function=check.name(function, "functional_roles")),
+            function=function.upper(), access_role=access[level], upstream_roles=upstream,
+            warehouse=warehouse.name if cfg.get("warehouse", True) else None,
+            roles=tuple(check.name(r, f"functional_roles.{function}.roles") for r in extra)))
+    return DomainFootprint(domain.name, database, schemas, warehouse, monitor, access, tuple(roles))
+
+
+def declared_footprint(config: MeshConfig, domains: dict[str, Domain],
+                       selected: list[str] | None = None) -> MeshFootprint:
+    """The footprint of the selected domains (default: all), from mesh.yml defaults and domain.yml overrides."""
+    mesh_check = _Checker(config.root / MESH_FILE)
+    section = mesh_check.mapping(config.section("provision"), "provision", MESH_KEYS)
+    naming = {**DEFAULT_NAMING, **mesh_check.mapping(section.get("naming"), "naming", set(DEFAULT_NAMING))}
+    prefix = os.environ.get(PREFIX_ENV, str(naming["prefix"]))
+    defaults = _merge(DEFAULT_DOMAIN, mesh_check.mapping(section.get("defaults"), "defaults", DOMAIN_KEYS))
+    mesh_roles = section.get("roles") or []
+    if not isinstance(mesh_roles, list):
+        mesh_check.fail("`roles` must be a list of role names")
+    databases = {name: _renderer(naming, mesh_check, prefix=prefix, domain=name)("database")
+                 for name in domains}
+    probe = Domain(name="probe", path=config.root, upstreams=(), profile="probe", source_paths=())
+    _domain_footprint(probe, defaults, naming, prefix, databases, mesh_check, mesh_check)  # errors name mesh.yml
+    footprints = []
+    for name in selected if selected is not None else sorted(domains):
+        domain = domains[name]
+        path = domain.path / "domain.yml"
+        check = _Checker(path)
+        override = check.mapping(read_mapping(path, default={}).get("provision"), "provision", DOMAIN_KEYS)
+        footprints.append(_domain_footprint(domain, _merge(defaults, override), naming, prefix, databases, check,
+                                             mesh_check))
+    granted_to = section.get("admin_granted_to", "SYSADMIN")
+    return MeshFootprint(
+        mesh=config.name,
+        admin_role=mesh_check.name(section.get("admin_role", "MESH_ADMIN"), "admin_role"),
+        admin_granted_to=None if granted_to is None else mesh_check.name(granted_to, "admin_granted_to"),
+        roles=tuple(mesh_check.name(role, "roles") for role in mesh_roles),
+        domains=tuple(footprints),
+        complete=selected is None or set(selected) == set(domains))

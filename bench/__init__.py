@@ -1,0 +1,1 @@
+"""Benchmarks of the mesh (`make bench`) and the synthetic mesh generator (`python -m bench.generate`)."""

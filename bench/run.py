@@ -1,0 +1,120 @@
+"""Run the benchmarks: `python -m bench.run` (what `make bench` does), `--smoke` for the tiny run of the tests.
+
+Writes every figure with its baseline, ratio and target to a JSON file (bench/results/latest.json) and the table
+between the markers of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shutil
+import tempfile
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bench.figures import Figure, machine, markdown_table, notes, write_json
+from bench.generate import REPO
+from bench.meshes import Context
+
+BENCHMARKS = ("orchestration", "parallel", "changed", "refs", "check", "reconcile", "memory")
+RESULTS = REPO / "bench" / "results" / "latest.json"
+DOCS = REPO / "docs" / "benchmarks.md"
+START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+
+
+def run_benchmarks(ctx: Context, names: tuple[str, ...], echo: Any = print) -> dict[str, Any]:
+    """Run the named benchmarks; a broken one is recorded with its error and the others still run."""
+    started = time.perf_counter()
+    payload: dict[str, Any] = {"machine": machine(), "smoke": ctx.smoke, "repeat": ctx.repeat,
+                               "started": datetime.now(UTC).isoformat(timespec="seconds"),
+                               "benchmarks": {}, "errors": {}}
+    for name in names:
+        echo(f"running {name}…")
+        begun = time.perf_counter()
+        module = importlib.import_module(f"bench.suite.{name}")
+        try:
+            figures: list[Figure] = module.run(ctx)
+        except Exception as exc:  # one broken benchmark must not hide the others' figures
+            payload["errors"][name] = "".join(traceback.format_exception_only(exc)).strip()
+            figures = [Figure(module.NAME, "failed", None, "", None, "", "-", note=payload["errors"][name])]
+        seconds = time.perf_counter() - begun
+        payload["benchmarks"][name] = {"seconds": round(seconds, 1), "figures": [f.as_dict() for f in figures]}
+        for figure in figures:
+            ratio = "" if figure.ratio is None else f" ({figure.ratio:.2f}x {figure.baseline_label})"
+            value = "-" if figure.value is None else f"{figure.value:.2f} {figure.unit}"
+            echo(f"  {figure.name}: {value}{ratio}")
+        echo(f"  {name} took {seconds:.0f}s")
+    payload["seconds"] = round(time.perf_counter() - started, 1)
+    return payload
+
+
+def figures_of(payload: dict[str, Any]) -> list[Figure]:
+    """The figures of a results file, back as objects."""
+    fields = set(Figure.__dataclass_fields__)
+    return [Figure(**{k: v for k, v in figure.items() if k in fields})
+            for bench in payload["benchmarks"].values() for figure in bench["figures"]]
+
+
+def results_section(payload: dict[str, Any]) -> str:
+    """The markdown that goes between the markers of docs/benchmarks.md."""
+    info = payload["machine"]
+    figures = figures_of(payload)
+    return "\n".join([
+        f"Measured {payload['started']} on {info['cores']} cores ({info['platform']}), Python {info['python']}, "
+        f"dbt-core {info['dbt_core']}, dbt-duckdb {info['dbt_duckdb']}; each figure is the median of "
+        f"{payload['repeat']} runs; the whole `make bench` took {payload['seconds'] / 60:.1f} minutes.",
+        "", markdown_table(figures), "", notes(figures)])
+
+
+def update_docs(path: Path, payload: dict[str, Any]) -> None:
+    """Replace the results between the markers of the benchmarks page."""
+    text = path.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise click.ClickException(f"{path}: the markers {START} and {END} are missing; restore them")
+    head, rest = text.split(START, 1)
+    tail = rest.split(END, 1)[1]
+    path.write_text(f"{head}{START}\n{results_section(payload)}\n{END}{tail}", encoding="utf-8")
+
+
+@click.command()
+@click.option("--smoke", is_flag=True, help="Tiny meshes, one run each: proves every benchmark still works.")
+@click.option("--only", multiple=True, type=click.Choice(BENCHMARKS), help="Run only these benchmarks.")
+@click.option("--repeat", type=click.IntRange(min=1), default=None, help="Runs per measurement (default 3; 1 "
+              "with --smoke).")
+@click.option("--loom-python", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="The python of the bench virtualenv that has dbt-loom (without it, dbt-loom is not measured).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help=f"Results file (default: {RESULTS.relative_to(REPO)}; with --smoke, none).")
+@click.option("--docs/--no-docs", "write_docs", default=None,
+              help=f"Update the table in {DOCS.relative_to(REPO)} (default: yes, except with --smoke or --only).")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the meshes are written (default: a temporary folder, removed afterwards).")
+def main(smoke: bool, only: tuple[str, ...], repeat: int | None, loom_python: Path | None, out: Path | None,
+         write_docs: bool | None, workdir: Path | None) -> None:
+    """Run the benchmarks of the mesh and write their figures."""
+    folder = workdir or Path(tempfile.mkdtemp(prefix="mesh-bench-"))
+    loom = loom_python.absolute() if loom_python else None  # not resolved: a venv's python is a symlink
+    ctx = Context(folder.resolve(), smoke, repeat or (1 if smoke else 3), loom)
+    try:
+        payload = run_benchmarks(ctx, only or BENCHMARKS, echo=click.echo)
+    finally:
+        if workdir is None:
+            shutil.rmtree(folder, ignore_errors=True)
+    target = out or (None if smoke else RESULTS)
+    if target is not None:
+        write_json(target, payload)
+        click.echo(f"wrote {target}")
+    if write_docs if write_docs is not None else not (smoke or only):
+        update_docs(DOCS, payload)
+        click.echo(f"updated {DOCS}")
+    if payload["errors"]:
+        raise click.ClickException(f"benchmarks failed: {', '.join(payload['errors'])}")
+
+
+if __name__ == "__main__":
+    main()

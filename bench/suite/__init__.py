@@ -1,0 +1,1 @@
+"""The benchmarks, one module each; every module's `run(ctx)` returns its figures."""

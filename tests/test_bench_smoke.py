@@ -1,0 +1,135 @@
+"""The generator and a tiny run of every benchmark, so that `make bench` cannot rot. No timing assertions."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import run_build
+
+from bench import generate
+from bench.figures import Figure
+from bench.meshes import Context
+from bench.run import BENCHMARKS, END, START, main, results_section, run_benchmarks, update_docs
+from mesh_cli.build import SUCCESS
+from mesh_cli.core.config import load_config
+from mesh_cli.core.domains import discover_domains
+from mesh_cli.core.graph import DomainGraph
+
+
+def _generate(out: Path, *args: str) -> object:
+    return CliRunner().invoke(generate.main, [*args, str(out)])
+
+
+def test_generated_mesh_is_layered_valid_and_builds(tmp_path: Path) -> None:
+    result = _generate(tmp_path / "mesh", "--domains", "4", "--models", "3", "--public", "2", "--fan-in", "2",
+                       "--seed", "5")
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "mesh"
+    domains = discover_domains(load_config(root))
+    graph = DomainGraph(domains)
+    graph.validate()  # every cross-domain ref declared, no cycle
+    assert graph.order(domains) == ["d00", "d01", "d02", "d03"]
+    assert [len(domains[n].upstreams) for n in ("d00", "d01", "d02", "d03")] == [0, 0, 2, 2]
+    marts = yaml.safe_load((root / "domains/d02/models/marts/_marts.yml").read_text())["models"]
+    assert all(m["config"]["contract"]["enforced"] and m["columns"][0]["data_tests"] for m in marts)
+    assert domains["d00"].products[0]["consumers"]["domains"] == ["d02", "d03"]
+    report = run_build(root, jobs=2)
+    assert [(r.domain, r.status) for r in report.results] == [(n, SUCCESS) for n in ("d00", "d01", "d02", "d03")]
+    for name in ("d00", "d01", "d02", "d03"):
+        ran = json.loads((root / ".mesh/state/dev" / name / "run_results.json").read_text())["results"]
+        own = [r["unique_id"].split(".")[0] for r in ran if r["unique_id"].split(".")[1] == name]
+        assert (own.count("model"), own.count("test"), own.count("seed")) == (3, 5, 1)
+        assert all(r["status"] in ("success", "pass") for r in ran)
+
+
+def test_same_seed_same_mesh_and_chains_are_independent(tmp_path: Path) -> None:
+    args = ("--domains", "12", "--models", "3", "--public", "1", "--fan-in", "1", "--chains", "3", "--layers", "4")
+    for name in ("a", "b"):
+        assert _generate(tmp_path / name, *args).exit_code == 0
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert all((tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes() for f in files)
+    specs = generate.plan_mesh(12, 3, 1, 1, 0, chains=3, layers=4)
+    graph = DomainGraph(discover_domains(load_config(tmp_path / "a")))
+    import networkx as nx
+
+    chains = list(nx.weakly_connected_components(graph.graph))
+    assert sorted(len(c) for c in chains) == [4, 4, 4]
+    assert all(nx.dag_longest_path_length(graph.graph.subgraph(c)) == 3 for c in chains)
+    assert sum(len(s.upstreams) for s in specs) == 9
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--domains", "3", "--models", "2", "--public", "2"), "--public (2) must be at least 1 and below --models"),
+    (("--domains", "2", "--models", "3", "--public", "1", "--chains", "3"), "need 1 <= --chains (3)"),
+    (("--domains", "0", "--models", "3", "--public", "1"), "0 is not in the range x>=1"),
+])
+def test_generator_refuses_bad_sizes(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    result = _generate(tmp_path / "mesh", *args)
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "mesh" / "domains").exists()
+
+
+def test_generator_refuses_a_folder_with_files(tmp_path: Path) -> None:
+    (tmp_path / "mesh").mkdir()
+    (tmp_path / "mesh" / "keep.txt").write_text("mine")
+    result = _generate(tmp_path / "mesh", "--domains", "1", "--models", "2", "--public", "1")
+    assert result.exit_code == 2 and "is not empty" in result.output
+    assert [p.name for p in (tmp_path / "mesh").iterdir()] == ["keep.txt"]
+
+
+def _well_formed(figure: dict[str, object]) -> None:
+    assert figure["unit"] and figure["target"] and figure["benchmark"] and figure["name"]
+    value, baseline, ratio = figure["value"], figure["baseline"], figure["ratio"]
+    assert isinstance(value, float) and math.isfinite(value)
+    if baseline is not None:
+        assert isinstance(ratio, float) and ratio == pytest.approx(value / baseline, rel=1e-2, abs=1e-3)
+    assert figure["met"] in (True, False, None)
+
+
+@pytest.mark.parametrize("name", [b for b in BENCHMARKS if b != "reconcile"])
+def test_benchmark_smoke_run(tmp_path: Path, name: str) -> None:
+    payload = run_benchmarks(Context(tmp_path, smoke=True, repeat=1), (name,), echo=lambda _: None)
+    assert payload["errors"] == {}
+    [bench] = payload["benchmarks"].values()
+    assert bench["figures"]
+    for figure in bench["figures"]:
+        _well_formed(figure)
+    assert payload["machine"]["cores"] >= 1
+
+
+def test_reconcile_reports_what_it_cannot_measure_yet(tmp_path: Path) -> None:
+    payload = run_benchmarks(Context(tmp_path, smoke=True, repeat=1), ("reconcile",), echo=lambda _: None)
+    figures = payload["benchmarks"]["reconcile"]["figures"]
+    assert len(figures) == 3 and all(f["note"] for f in figures)
+
+
+def test_results_table_and_docs_markers(tmp_path: Path) -> None:
+    figure = Figure("1. x", "thing", 2.0, "s", 8.0, "loop", "<= 0.5x", target_ratio=0.5, note="why")
+    missed = Figure("1. x", "other", 3.0, "s", 4.0, "loop", "<= 0.5x", target_ratio=0.5)
+    payload = {"machine": {"cores": 2, "platform": "p", "python": "3", "dbt_core": "1", "dbt_duckdb": "1"},
+               "started": "now", "repeat": 3, "seconds": 60.0,
+               "benchmarks": {"x": {"figures": [figure.as_dict(), missed.as_dict()]}}}
+    section = results_section(payload)
+    assert "| 1. x | thing | 2 s | 8 s (loop) | 0.25x | <= 0.5x | yes |" in section
+    assert "| 1. x | other | 3 s | 4 s (loop) | 0.75x | <= 0.5x | **no** |" in section
+    assert "- **1. x / thing**: why" in section
+    page = tmp_path / "benchmarks.md"
+    page.write_text(f"# intro\n{START}\nold\n{END}\nafter\n")
+    update_docs(page, payload)
+    text = page.read_text()
+    assert text.startswith("# intro\n") and text.endswith(f"{END}\nafter\n") and "old" not in text
+    page.write_text("# no markers\n")
+    with pytest.raises(Exception, match="markers"):
+        update_docs(page, payload)
+
+
+def test_bench_cli_writes_results(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    result = CliRunner().invoke(main, ["--smoke", "--only", "reconcile", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["benchmarks"]["reconcile"]["figures"]

@@ -23,5 +23,21 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# `make bench`: every benchmark of bench/ (about 15 minutes on 2 cores); writes bench/results/latest.json and
+# the table in docs/benchmarks.md. dbt-loom, the peer of the ref-resolution benchmark, is installed only in its
+# own virtualenv with the same dbt versions: dbt would discover its plugin in the main one.
+BENCH_VENV ?= .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+.PHONY: bench
+
+$(BENCH_STAMP): $(STAMP)
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BIN)/python -m pip freeze | grep -iE '^(dbt-|duckdb)' | grep -iv '^dbt-data-mesh' > $(BENCH_VENV)/constraints.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet dbt-loom==0.9.6 dbt-core dbt-duckdb -c $(BENCH_VENV)/constraints.txt
+	touch $(BENCH_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP)
+	$(BIN)/python -m bench.run --loom-python $(BENCH_VENV)/bin/python
+
 clean:
 	rm -rf .mesh/state .mesh/duckdb/*.duckdb* domains/*/target domains/*/dbt_packages domains/*/logs

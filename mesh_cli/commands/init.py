@@ -1,0 +1,40 @@
+"""`mesh init mesh DIR` and `mesh init domain NAME`: self-serve scaffolding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mesh_cli.commands.common import console, handle_errors, mesh_config
+from mesh_cli.scaffold import init_domain, init_mesh
+
+
+@click.group("init")
+def command() -> None:
+    """Start a new mesh repository or a new domain."""
+
+
+@command.command("mesh")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", default=None, help="Mesh name (default: the folder's name).")
+@handle_errors
+def mesh(directory: Path, name: str | None) -> None:
+    """Write a new mesh repository into DIRECTORY (which must not exist)."""
+    root = init_mesh(directory, name)
+    console.print(f"created mesh repository {root}; next: cd {directory} && mesh init domain NAME", highlight=False)
+
+
+@command.command("domain")
+@click.argument("name")
+@click.option("--owner", default=None, help="The owning team's e-mail address.")
+@click.option("--upstream", "upstreams", default="", help="Upstream domains it reads, comma-separated.")
+@click.option("--product", default=None, help="Name of the starter data product (default: NAME_core).")
+@click.pass_context
+@handle_errors
+def domain(ctx: click.Context, name: str, owner: str | None, upstreams: str, product: str | None) -> None:
+    """Write domains/NAME/: a dbt project with a starter data product that builds as it is."""
+    names = tuple(dict.fromkeys(part.strip() for part in upstreams.split(",") if part.strip()))
+    path = init_domain(mesh_config(ctx), name, owner=owner, upstreams=names, product=product)
+    console.print(f"created domain {name} at {path}; next: mesh provision {name} && mesh build {name}",
+                  highlight=False)

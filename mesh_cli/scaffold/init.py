@@ -1,0 +1,96 @@
+"""`mesh init mesh DIR` and `mesh init domain NAME`: a new mesh repository, a new domain that builds, checks
+and publishes with no edits. Every input is checked before anything is written."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from mesh_cli import __version__
+from mesh_cli.core.config import MESH_FILE, MeshConfig
+from mesh_cli.core.domains import DOMAIN_NAME, discover_domains
+from mesh_cli.errors import MeshError
+from mesh_cli.package_path import dbt_package_path
+from mesh_cli.scaffold.render import render_tree, write_new_folder
+
+CONSUMERS = re.compile(r"(consumers:\s*\{\s*domains:\s*\[)([^\]]*)(\])")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# names dbt or Snowflake reserve: a domain called so would not build
+RESERVED = {"dbt", "data_mesh", "governance", "main", "mesh_protected", "information_schema", "select", "table",
+            "database", "schema", "account", "current", "group", "order", "public", "role", "user"}
+
+
+def init_mesh(dest: Path, name: str | None = None) -> Path:
+    """Write a minimal, working mesh repository into the new folder `dest`."""
+    dest = dest.resolve()
+    mesh_name = name or re.sub(r"[^a-z0-9_]", "_", dest.name.lower()).strip("_") or "mesh"
+    if not DOMAIN_NAME.match(mesh_name):
+        raise MeshError(f"mesh name {mesh_name!r} must be lower-case letters, digits and underscores, starting "
+                        "with a letter; pass --name")
+    files = render_tree("mesh", {"name": mesh_name, "version": __version__})
+    files[Path("domains/.gitkeep")] = ""
+    files[Path(".mesh/duckdb/.gitkeep")] = ""
+    write_new_folder(dest, files)
+    return dest
+
+
+def _check_name(name: str, config: MeshConfig) -> None:
+    where = config.root / MESH_FILE
+    if not DOMAIN_NAME.match(name):
+        raise MeshError(f"domain name {name!r} is not valid: use lower-case letters, digits and underscores, "
+                        "starting with a letter (e.g. sales_ops)", path=where)
+    if name in RESERVED:
+        raise MeshError(f"domain name {name!r} is reserved by dbt or Snowflake; choose another name", path=where)
+
+
+def init_domain(config: MeshConfig, name: str, *, owner: str | None = None, upstreams: tuple[str, ...] = (),
+                product: str | None = None) -> Path:
+    """Write `<domains_dir>/<name>/`: a dbt project with a starter data product, wired into the mesh."""
+    _check_name(name, config)
+    domains = discover_domains(config)
+    dest = config.domains_dir / name
+    if name in domains:
+        raise MeshError(f"domain {name!r} already exists at {domains[name].path}; choose another name",
+                        path=domains[name].path / "dbt_project.yml")
+    if dest.exists():
+        raise MeshError(f"folder {dest} already exists; remove it or choose another domain name")
+    for upstream in upstreams:
+        if upstream not in domains:
+            known = ", ".join(sorted(domains)) or "none yet"
+            raise MeshError(f"unknown upstream {upstream!r} for domain {name}: domains of this mesh are {known}",
+                            path=config.root / MESH_FILE)
+    if owner is not None and not EMAIL.match(owner):
+        raise MeshError(f"--owner {owner!r} is not an e-mail address (e.g. {name}-data@example.com)")
+    product = product or f"{name}_core"
+    if not DOMAIN_NAME.match(product):
+        raise MeshError(f"product name {product!r} must be lower-case letters, digits and underscores")
+    owner_email = owner or f"{name}-data@example.com"
+    context = {
+        "name": name, "mesh": config.name, "product": product, "model": f"{name}_summary",
+        "role": f"{name.upper()}_DEPLOYER", "upstreams": list(upstreams), "version": __version__,
+        "owner_name": f"{name.replace('_', ' ').title()} Data Team", "owner_email": owner_email,
+        "description": f"The {name.replace('_', ' ')} domain of the {config.name} mesh.",
+        "package_path": str(dbt_package_path()),
+        "duckdb_dir": Path(os.path.relpath(config.state_dir / "duckdb", dest)).as_posix(),
+    }
+    updates = {upstream: _add_consumer(domains[upstream].path / "domain.yml", name) for upstream in upstreams}
+    write_new_folder(dest, render_tree("domain", context))
+    for path, text in updates.values():
+        if text is not None:
+            path.write_text(text, encoding="utf-8")
+    return dest
+
+
+def _add_consumer(path: Path, consumer: str) -> tuple[Path, str | None]:
+    """The upstream's domain.yml with `consumer` added to every product's `consumers: {domains: [...]}` (the
+    flow style `mesh init` writes), so the new domain may read what the upstream publishes; None when the file
+    has no such list (the upstream team adds it by hand)."""
+    text = path.read_text(encoding="utf-8")
+
+    def add(match: re.Match[str]) -> str:
+        names = [n.strip() for n in match.group(2).split(",") if n.strip()]
+        return match.group(1) + ", ".join([*names, consumer] if consumer not in names else names) + match.group(3)
+
+    updated = CONSUMERS.sub(add, text)
+    return path, updated if updated != text else None

@@ -1,0 +1,110 @@
+"""`mesh init mesh` / `mesh init domain`: what they write, and every bad input refused with nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from mesh_cli.cli import main
+from tests.conftest import REPO
+
+
+def _run(*args: str, cwd: Path | None = None) -> tuple[int, str]:
+    runner = CliRunner()
+    prefix = ["--mesh-dir", str(cwd)] if cwd else []
+    result = runner.invoke(main, [*prefix, *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def new_mesh(tmp_path: Path) -> Path:
+    code, output = _run("init", "mesh", str(tmp_path / "acme-mesh"))
+    assert code == 0, output
+    root = tmp_path / "acme-mesh"
+    assert _run("init", "domain", "customers", "--owner", "cust@acme.example", cwd=root)[0] == 0
+    return root
+
+
+def test_init_mesh_writes_a_minimal_repository(tmp_path: Path) -> None:
+    code, _ = _run("init", "mesh", str(tmp_path / "acme-mesh"))
+    assert code == 0
+    root = tmp_path / "acme-mesh"
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+    assert files == [".github/workflows/mesh-ci.yml", ".gitignore", ".mesh/duckdb/.gitkeep", "README.md",
+                     "domains/.gitkeep", "mesh.yml"]
+    settings = yaml.safe_load((root / "mesh.yml").read_text())
+    assert settings["mesh"]["name"] == "acme_mesh" and "provision" in settings
+    assert "${{ github.base_ref }}" in (root / ".github/workflows/mesh-ci.yml").read_text()
+    assert _run("list", cwd=root)[0] == 0
+
+
+def test_a_new_domain_follows_the_example_mesh_conventions(new_mesh: Path) -> None:
+    code, output = _run("init", "domain", "sales", "--owner", "sales-data@acme.example", "--upstream", "customers",
+                        "--product", "sales_facts", cwd=new_mesh)
+    assert code == 0, output
+    domain = new_mesh / "domains" / "sales"
+    project = yaml.safe_load((domain / "dbt_project.yml").read_text())
+    example = yaml.safe_load((REPO / "domains" / "orders" / "dbt_project.yml").read_text())
+    for key in ("dispatch", "on-run-start", "flags", "config-version", "require-dbt-version"):
+        assert str(project[key]).replace("sales", "orders") == str(example[key]), key
+    assert project["vars"]["data_mesh"]["roles"]["SALES_DEPLOYER"]
+    assert project["models"]["sales"]["+post-hook"] == example["models"]["orders"]["+post-hook"]
+    profile = yaml.safe_load((domain / "profiles.yml").read_text())["sales"]["outputs"]
+    assert profile["dev"]["plugins"] == [{"module": "mesh_cli.engines.duckdb_session",
+                                          "config": {"roles": ["SALES_DEPLOYER"]}}]
+    assert profile["dev"]["attach"][0]["alias"] == "customers"
+    assert "../../.mesh/duckdb" in profile["dev"]["path"]
+    assert profile["prod"]["type"] == "snowflake" and "SNOWFLAKE_ACCOUNT" in profile["prod"]["account"]
+    assert yaml.safe_load((domain / "dependencies.yml").read_text()) == {"projects": [{"name": "customers"}]}
+    products = yaml.safe_load((domain / "domain.yml").read_text())
+    assert products["domain"]["owner"]["email"] == "sales-data@acme.example"
+    assert products["products"][0]["name"] == "sales_facts"
+    marts = yaml.safe_load((domain / "models/marts/_marts.yml").read_text())["models"][0]
+    assert marts["config"]["access"] == "public" and marts["config"]["contract"] == {"enforced": True}
+    assert all(column.get("data_type") for column in marts["columns"])
+    package = yaml.safe_load((domain / "packages.yml").read_text())["packages"][0]["local"]
+    assert "DATA_MESH_PACKAGE" in package
+    # the upstream now lists the new domain as a consumer of its products
+    upstream = yaml.safe_load((new_mesh / "domains/customers/domain.yml").read_text())
+    assert upstream["products"][0]["consumers"]["domains"] == ["sales"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["Sales"], "domain name 'Sales' is not valid"),
+    (["9lives"], "domain name '9lives' is not valid"),
+    (["sales-ops"], "domain name 'sales-ops' is not valid"),
+    (["governance"], "is reserved"),
+    (["customers"], "domain 'customers' already exists"),
+    (["sales", "--upstream", "customers,billing"], "unknown upstream 'billing'"),
+    (["sales", "--owner", "not-an-email"], "is not an e-mail address"),
+    (["sales", "--product", "Sales Facts"], "product name 'Sales Facts'"),
+])
+def test_bad_domain_input_is_one_line_exit_2_and_writes_nothing(new_mesh: Path, args: list[str],
+                                                                message: str) -> None:
+    before = sorted(p for p in new_mesh.rglob("*"))
+    texts = {p: p.read_text() for p in before if p.is_file()}
+    code, output = _run("init", "domain", *args, cwd=new_mesh)
+    assert code == 2 and message in output
+    assert len(output.strip().splitlines()) == 1 or output.count("error:") == 1
+    assert sorted(p for p in new_mesh.rglob("*")) == before
+    assert {p: p.read_text() for p in before if p.is_file()} == texts
+
+
+def test_an_existing_folder_is_refused(new_mesh: Path, tmp_path: Path) -> None:
+    (new_mesh / "domains" / "sales").mkdir()
+    code, output = _run("init", "domain", "sales", cwd=new_mesh)
+    assert code == 2 and "already exists" in output
+    assert list((new_mesh / "domains" / "sales").iterdir()) == []
+    (tmp_path / "taken").mkdir()
+    code, output = _run("init", "mesh", str(tmp_path / "taken"))
+    assert code == 2 and "already exists" in output and list((tmp_path / "taken").iterdir()) == []
+
+
+def test_init_domain_outside_a_mesh_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, output = _run("init", "domain", "sales")
+    assert code == 2 and "no mesh.yml found" in output
+    assert list(tmp_path.iterdir()) == []

@@ -33,16 +33,22 @@ def render_text(inventory: Inventory) -> str:
     return "\n".join(lines)
 
 
+def _nodes_by_domain(inventory: Inventory) -> dict[str, set[str]]:
+    """The models at either end of a cross-domain edge, by domain."""
+    nodes: dict[str, set[str]] = defaultdict(set)
+    for edge in inventory.edges:
+        nodes[_domain_of(edge.upstream)].add(edge.upstream)
+        nodes[_domain_of(edge.downstream)].add(edge.downstream)
+    return nodes
+
+
 def _mermaid_id(node: str) -> str:
     return re.sub(r"\W", "_", node)
 
 
 def render_mermaid(inventory: Inventory) -> str:
     lines = ["graph LR"]
-    nodes: dict[str, set[str]] = defaultdict(set)
-    for edge in inventory.edges:
-        nodes[_domain_of(edge.upstream)].add(edge.upstream)
-        nodes[_domain_of(edge.downstream)].add(edge.downstream)
+    nodes = _nodes_by_domain(inventory)
     for name in inventory.graph.order(inventory.graph.domains):
         lines.append(f"  subgraph {_mermaid_id(name)}[{name}]")
         lines.extend(f'    {_mermaid_id(node)}["{node}"]' for node in sorted(nodes[name]))
@@ -56,10 +62,7 @@ def render_mermaid(inventory: Inventory) -> str:
 
 def render_dot(inventory: Inventory) -> str:
     lines = ["digraph mesh {", "  rankdir=LR;", "  node [shape=box];"]
-    nodes: dict[str, set[str]] = defaultdict(set)
-    for edge in inventory.edges:
-        nodes[_domain_of(edge.upstream)].add(edge.upstream)
-        nodes[_domain_of(edge.downstream)].add(edge.downstream)
+    nodes = _nodes_by_domain(inventory)
     for name in inventory.graph.order(inventory.graph.domains):
         lines.append(f'  subgraph "cluster_{name}" {{')
         lines.append(f'    label="{name}";')

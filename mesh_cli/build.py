@@ -14,6 +14,7 @@ from mesh_cli.core.state import domain_state_dir, fingerprint, save_build, saved
 from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtOutcome, DbtWorkers
 from mesh_cli.engines import engine_for
 from mesh_cli.errors import MeshError
+from mesh_cli.shares.publish import DomainPublish, publish_after_build
 
 SUCCESS, FAILED, SKIPPED = "success", "failed", "skipped"
 
@@ -43,10 +44,12 @@ class BuildReport:
     seconds: float
     unchanged: list[str] = field(default_factory=list)
     critical_path: list[str] = field(default_factory=list)
+    published: list[DomainPublish] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(result.status == SUCCESS for result in self.results)
+        return (all(result.status == SUCCESS for result in self.results)
+                and all(publish.ok for publish in self.published))
 
     @property
     def critical_seconds(self) -> float:
@@ -64,6 +67,7 @@ class BuildOptions:
     full_refresh: bool = False
     changed: bool = False
     verbose: bool = False
+    publish: bool = True
 
 
 Listener = Callable[[str, str, DomainResult | None], None]
@@ -150,6 +154,7 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
     selected = set(order)
     pending = list(order)
     running: dict[Future[DbtOutcome], str] = {}
+    published: list[DomainPublish] = []
     with DbtWorkers(options.jobs) as workers:
         while pending or running:
             for name in list(pending):
@@ -176,9 +181,12 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
                 results[name] = _result(name, future.result())
                 if results[name].status == SUCCESS:
                     save_build(config, target, domains[name], checksums[name])
+                    if options.publish:
+                        published.append(publish_after_build(config, target, domains[name]))
                 notify(results[name].status, name, results[name])
     ordered = [results[name] for name in order]
-    return BuildReport(target, ordered, time.perf_counter() - started, unchanged, critical_path(ordered, domains))
+    return BuildReport(target, ordered, time.perf_counter() - started, unchanged, critical_path(ordered, domains),
+                       published)
 
 
 def _result(name: str, outcome: DbtOutcome) -> DomainResult:

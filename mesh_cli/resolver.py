@@ -22,6 +22,7 @@ from mesh_cli.core.refs import ModelRef, scan_refs
 from mesh_cli.core.state import domain_state_dir, load_target_manifest
 from mesh_cli.engines import adapter_type
 from mesh_cli.errors import MeshError
+from mesh_cli.shares.access import shared_relations
 
 
 def resolve_target(flag_target: str | None, config: MeshConfig) -> str:
@@ -95,6 +96,8 @@ def resolve(project_dir: Path, target_flag: str | None = None) -> list[ModelInfo
         else:
             def every_model(upstream: Domain = upstream) -> list[ModelInfo]:
                 return _upstream_models(config, target, domain, upstream)
-            chosen = [m for ref in upstream_refs for m in _matching(ref, domain, name, models, every_model)]
+            adapter = adapter_type(domain, target)
+            chosen = [m for ref in upstream_refs for m in shared_relations(
+                config, target, adapter, domain, upstream, _matching(ref, domain, name, models, every_model), ref.file)]
         injected.update((m.unique_id, m) for m in chosen)
     return list(injected.values())

@@ -74,7 +74,8 @@ def test_versions_deprecations_and_observed_consumers_of_customers(catalog: Cata
                                         "used_by": ["orders.fct_orders"]}]
     assert {"model": "customers.dim_customers.v2", "used_by": "finance.int_order_revenue"} in \
         product["consumers"]["used_by"]
-    assert product["consumers"]["undeclared"] == [] and product["publish"] == {"status": "not published"}
+    assert product["consumers"]["undeclared"] == [] and product["publish"]["status"] == "published"
+    assert product["publish"]["share"] == "CUSTOMERS_CUSTOMER_MASTER"   # mesh build publishes each built domain
     assert product["build"]["status"] == "success" and product["build"]["failing_tests"] == []
     assert product["build"]["tests"]["pass"] > 10
 

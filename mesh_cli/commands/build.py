@@ -12,6 +12,7 @@ from rich.table import Table
 
 from mesh_cli.build import FAILED, SKIPPED, SUCCESS, BuildOptions, BuildReport, DomainResult, build
 from mesh_cli.commands.common import console, err_console, handle_errors, mesh_config
+from mesh_cli.commands.publish import print_publish
 
 STATUS_STYLE = {SUCCESS: "green", FAILED: "red", SKIPPED: "yellow"}
 
@@ -44,6 +45,7 @@ def _report_json(report: BuildReport) -> str:
         "domains": [{"domain": r.domain, "status": r.status, "seconds": round(r.seconds, 3),
                      "counts": r.counts, "failures": r.failures, "reason": r.reason}
                     for r in report.results],
+        "published": [p.to_dict() for p in report.published],
     }, indent=2)
 
 
@@ -56,14 +58,15 @@ def _report_json(report: BuildReport) -> str:
 @click.option("--changed", is_flag=True, help="Only domains whose files changed since their last build, "
               "and their downstream.")
 @click.option("--verbose", "-v", is_flag=True, help="Show dbt's own log lines.")
+@click.option("--no-publish", is_flag=True, help="Do not publish the shares of built domains (see mesh publish).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 @handle_errors
 def command(ctx: click.Context, selectors: tuple[str, ...], target: str | None, jobs: int,
-                  full_refresh: bool, changed: bool, verbose: bool, as_json: bool) -> None:
+                  full_refresh: bool, changed: bool, verbose: bool, no_publish: bool, as_json: bool) -> None:
     """Build domains in dependency order: `mesh build`, `mesh build orders`, `customers+`, `+finance`."""
     config = mesh_config(ctx)
-    options = BuildOptions(selectors, target, jobs, full_refresh, changed, verbose)
+    options = BuildOptions(selectors, target, jobs, full_refresh, changed, verbose, publish=not no_publish)
     out = err_console if as_json else console
     running: set[str] = set()
     with out.status("resolving the mesh…") as status:
@@ -88,6 +91,7 @@ def command(ctx: click.Context, selectors: tuple[str, ...], target: str | None, 
         else:
             console.print("nothing to build")
         _print_failures(report)
+        print_publish(report.published)
     if not report.ok:
         sys.exit(1)
 

@@ -1,0 +1,50 @@
+"""`mesh publish`: reconcile the shares of data products with each domain's domain.yml."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
+from mesh_cli.shares.publish import FAILED, DomainPublish, publish
+
+STYLE = {"published": "green", "unchanged": "white", "planned": "cyan", FAILED: "red"}
+
+
+def print_publish(results: list[DomainPublish]) -> None:
+    """One line per domain: what was published, what changed, what failed."""
+    for result in results:
+        style = STYLE.get(result.status, "white")
+        if result.status == FAILED:
+            detail = result.error or ""
+        elif result.status == "planned":
+            detail = f"{len(result.plan.statements) if result.plan else 0} statements planned"
+        else:
+            detail = f"{result.applied} statements applied" if result.applied else "nothing to change"
+        console.print(f"[{style}]{result.status:>9}[/{style}] {result.domain}  {detail}", highlight=False,
+                      soft_wrap=True)
+
+
+@click.command("publish")
+@click.argument("domains", nargs=-1)
+@target_option("Target whose shares to reconcile (dev = DuckDB emulation, prod = Snowflake).")
+@click.option("--plan", "plan_only", is_flag=True,
+              help="Print the statements and change nothing (offline against an empty account without credentials).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+@handle_errors
+def command(ctx: click.Context, domains: tuple[str, ...], target: str | None, plan_only: bool, as_json: bool) -> None:
+    """Publish data products as shares: `mesh publish`, `mesh publish customers --target prod --plan`."""
+    config = mesh_config(ctx)
+    results = publish(config, target or config.default_target, list(domains), plan_only=plan_only)
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in results], indent=2))
+    else:
+        for result in results:
+            if result.plan is not None and (plan_only or not result.plan.empty):
+                click.echo(result.plan.to_sql())
+        print_publish(results)
+    if any(not r.ok for r in results):
+        sys.exit(2 if any(r.bad_input for r in results) else 1)

@@ -1,0 +1,70 @@
+"""What a consumer domain may read of an upstream: the models shared with it, and where they are.
+
+The upstream's last publish (`publish.json` of the target) decides; before its first publish, its domain.yml
+does. A ref to a public model not shared with the consumer fails at parse. In an account-per-domain mesh on
+Snowflake the consumer reads the upstream's products from the databases it mounted from their shares.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.domains import Domain
+from mesh_cli.core.manifest import ModelInfo
+from mesh_cli.core.state import domain_state_dir
+from mesh_cli.errors import MeshError
+from mesh_cli.shares.settings import ACCOUNT_PER_DOMAIN, share_name, share_settings
+
+PUBLISH_FILE = "publish.json"
+
+
+def _published(config: MeshConfig, target: str, upstream: Domain) -> dict[str, dict] | None:
+    path = domain_state_dir(config, target, upstream.name) / PUBLISH_FILE
+    if not path.is_file():
+        return None
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8"))["products"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise MeshError(f"cannot read the publish state ({exc}); run `mesh publish {upstream.name}`",
+                        path=path) from exc
+
+
+def _product_of(model: ModelInfo, consumer: str, upstream: Domain,
+                published: dict[str, dict] | None) -> str | None:
+    """The product of `upstream` that shares `model` with `consumer`, if any."""
+    if published is not None:
+        for name, entry in sorted(published.items()):
+            if consumer in (entry.get("consumers") or {}).get("domains", []) and model.label in entry.get("models", []):
+                return name
+        return None
+    for entry in upstream.products:
+        if (isinstance(entry, dict) and model.name in (entry.get("models") or [])
+                and consumer in ((entry.get("consumers") or {}).get("domains") or [])):
+            return str(entry["name"])
+    return None
+
+
+def shared_relations(config: MeshConfig, target: str, adapter: str, consumer: Domain, upstream: Domain,
+                     models: list[ModelInfo], where: Path | None = None) -> list[ModelInfo]:
+    """`models` of `upstream` as `consumer` reads them; a model not shared with it is an error naming both domains,
+    the model and the fix."""
+    published = _published(config, target, upstream)
+    mounted = adapter == "snowflake" and share_settings(config).topology == ACCOUNT_PER_DOMAIN
+    result = []
+    for model in models:
+        product = _product_of(model, consumer.name, upstream, published)
+        if product is None:
+            state = "its last publish" if published is not None else "its domain.yml"
+            raise MeshError(f"{consumer.name} refs {model.label}, which {upstream.name} does not share with "
+                            f"{consumer.name} ({state}): add {consumer.name} to `consumers.domains` of a product "
+                            f"listing {model.name} in domains/{upstream.name}/domain.yml and run "
+                            f"`mesh publish {upstream.name}`", path=where)
+        if mounted:
+            database = share_name(upstream.name, product)
+            model = replace(model, database=database,
+                            relation_name=f"{database}.{model.schema}.{model.alias}".upper())
+        result.append(model)
+    return result

@@ -1,0 +1,93 @@
+"""Where shares are read and applied: a live Snowflake account, an offline empty account (plans without
+credentials), or the DuckDB emulation. Each gives a StateReader and an `execute` for plan/apply."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.plan import RecordedState, StateReader
+from mesh_cli.core.state import domain_state_dir
+from mesh_cli.engines.snowflake import SnowflakeEngine, connection_parameters
+from mesh_cli.errors import MeshError
+from mesh_cli.shares.emulation import EmulatedAccount
+
+
+class Backend(Protocol):
+    """What publishing needs of an engine."""
+
+    offline: bool
+
+    @property
+    def reader(self) -> StateReader: ...
+
+    def execute(self, sql: str) -> Any: ...
+
+    def commit(self) -> None: ...
+
+
+class SnowflakeBackend:
+    """A live account through the mesh's Snowflake engine (one connection per target)."""
+
+    offline = False
+
+    def __init__(self, engine: SnowflakeEngine) -> None:
+        self.engine = engine
+        self.reader = engine.state_reader()
+
+    def execute(self, sql: str) -> Any:
+        return self.engine.execute(sql)
+
+    def commit(self) -> None:
+        """Snowflake DDL commits itself."""
+
+
+class OfflineBackend:
+    """No credentials: plan against an empty account; applying is refused."""
+
+    offline = True
+
+    def __init__(self) -> None:
+        self.reader = RecordedState()
+
+    def execute(self, sql: str) -> Any:
+        raise MeshError("no Snowflake credentials (SNOWFLAKE_ACCOUNT is not set): only `--plan` works offline")
+
+    def commit(self) -> None:
+        """Nothing to keep."""
+
+
+class DuckDBBackend:
+    """The DuckDB emulation: the domain's shares live in `<state>/state/<target>/<domain>/shares.json`."""
+
+    offline = False
+
+    def __init__(self, config: MeshConfig, target: str, domain: str) -> None:
+        self.account = EmulatedAccount(domain_state_dir(config, target, domain) / "shares.json")
+        self.reader = self.account.reader()
+
+    def execute(self, sql: str) -> Any:
+        return self.account.execute(sql)
+
+    def commit(self) -> None:
+        self.account.save()
+
+
+_engines: dict[tuple[str, str], SnowflakeEngine] = {}
+
+
+def backend_for(config: MeshConfig, target: str, domain: str, adapter: str, plan_only: bool) -> Backend:
+    """The backend of a domain's target: DuckDB emulation, live Snowflake, or offline for a plan without
+    credentials. One Snowflake connection serves every domain of a target."""
+    if adapter == "duckdb":
+        return DuckDBBackend(config, target, domain)
+    try:
+        connection_parameters()
+    except MeshError:
+        if plan_only:
+            return OfflineBackend()
+        raise
+    key = (str(config.root), target)
+    if key not in _engines:
+        _engines[key] = SnowflakeEngine(config, target)
+    return SnowflakeBackend(_engines[key])

@@ -1,0 +1,158 @@
+"""Shares as plan/apply: read the current state with SHOW, diff it with the desired state, emit the smallest set
+of statements in a safe order. Pure functions over SHOW rows, so they are tested with recorded output.
+
+Order: first everything that narrows what consumers see (remove accounts and consumer roles, revoke SELECT, then
+database roles, schema and database usage, drop shares of products that are gone), then build (create database
+roles and shares, grant), and only then widen (add accounts, grant reader roles to consumers, listings). A new
+share therefore gets its consumers once it holds exactly the product, and a removed model is revoked before
+anything else changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mesh_cli.core.identifiers import string_literal
+from mesh_cli.core.plan import Plan, Statement, StateReader
+from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, Desired, DomainShares, Grant, Grantee
+
+GRANT_ORDER = {("USAGE", "DATABASE"): 0, ("REFERENCE_USAGE", "DATABASE"): 1, ("USAGE", "SCHEMA"): 2,
+               ("SELECT", "TABLE"): 3, ("SELECT", "VIEW"): 3, ("USAGE", "DATABASE_ROLE"): 4}
+MANAGED_MARK = "Data product {domain}."
+
+
+@dataclass
+class Current:
+    """What exists, as read from SHOW output."""
+
+    shares: dict[str, str] = field(default_factory=dict)              # share -> comment
+    database_roles: set[str] = field(default_factory=set)              # unqualified names in the database
+    grants: dict[Grantee, set[Grant]] = field(default_factory=dict)
+    consumers: dict[Grantee, set[str]] = field(default_factory=dict)
+    databases: set[str] = field(default_factory=set)                   # mounted (imported) databases
+    listings: set[str] = field(default_factory=set)
+
+
+def _name(value: Any) -> str:
+    """An identifier from SHOW output: quotes removed, upper-case."""
+    return str(value or "").replace('"', "").upper()
+
+
+def grant_rows(rows: list[dict[str, Any]]) -> set[Grant]:
+    """`SHOW GRANTS TO SHARE|DATABASE ROLE` rows as grants (ownership is not a grant the mesh manages)."""
+    return {Grant(str(r["privilege"]).upper(), str(r["granted_on"]).upper().replace(" ", "_"), _name(r["name"]))
+            for r in rows if str(r.get("privilege", "")).upper() != "OWNERSHIP"}
+
+
+def share_consumer_rows(rows: list[dict[str, Any]]) -> set[str]:
+    """`SHOW GRANTS OF SHARE` rows: the accounts the share is shared with."""
+    return {_name(r["granted_to"]) for r in rows if r.get("granted_to")}
+
+
+def role_consumer_rows(rows: list[dict[str, Any]]) -> set[str]:
+    """`SHOW GRANTS OF DATABASE ROLE` rows: the account roles holding it."""
+    return {_name(r["grantee_name"]) for r in rows if str(r.get("granted_to", "")).upper() == "ROLE"}
+
+
+def read_current(reader: StateReader, shares: DomainShares) -> Current:
+    """One SHOW per kind, then grants of each share or role that exists."""
+    current = Current()
+    for row in reader.show("SHARES"):
+        if str(row.get("kind", "")).upper() == "OUTBOUND":
+            current.shares[_name(row["name"]).split(".")[-1]] = str(row.get("comment") or "")
+    if shares.database_roles or any(d.grantee.kind == DATABASE_ROLE for d in shares.desired):
+        rows = reader.show("DATABASE ROLES", f"IN DATABASE {shares.database}")
+        current.database_roles = {_name(r["name"]) for r in rows}
+    for grantee in _grantees(shares, current):
+        exists = (grantee.name in current.shares if grantee.kind == SHARE
+                  else grantee.name.split(".")[-1] in current.database_roles)
+        if not exists:
+            continue
+        current.grants[grantee] = grant_rows(reader.show("GRANTS", f"TO {grantee}"))
+        rows = reader.show("GRANTS", f"OF {grantee}")
+        current.consumers[grantee] = share_consumer_rows(rows) if grantee.kind == SHARE else role_consumer_rows(rows)
+    if shares.mounts:
+        current.databases = {_name(r["name"]) for r in reader.show("DATABASES")
+                             if str(r.get("kind", "")).upper() == "IMPORTED DATABASE"}
+    if shares.listings:
+        current.listings = {_name(r["name"]) for r in reader.show("LISTINGS")}
+    return current
+
+
+def _managed(shares: DomainShares, comment: str) -> bool:
+    return MANAGED_MARK.format(domain=shares.domain) in comment
+
+
+def _grantees(shares: DomainShares, current: Current) -> list[Grantee]:
+    declared = [d.grantee for d in shares.desired]
+    gone = [Grantee(SHARE, name) for name, comment in sorted(current.shares.items())
+            if _managed(shares, comment) and Grantee(SHARE, name) not in declared]
+    return declared + gone
+
+
+def _grant_sql(verb: str, grant: Grant, grantee: Grantee) -> str:
+    to = "TO" if verb == "GRANT" else "FROM"
+    if grant.on == "DATABASE_ROLE":
+        return f"{verb} DATABASE ROLE {grant.name} {to} {grantee}"
+    return f"{verb} {grant.privilege} ON {grant.on} {grant.name} {to} {grantee}"
+
+
+def _order(grant: Grant) -> tuple[int, str]:
+    return GRANT_ORDER.get((grant.privilege, grant.on), 5), grant.name
+
+
+def _consumer_statements(desired: Desired, have: set[str], add: bool) -> list[Statement]:
+    grantee = desired.grantee
+    changes = sorted(desired.consumers - have) if add else sorted(have - desired.consumers)
+    if not changes:
+        return []
+    if grantee.kind == SHARE:
+        verb = "ADD" if add else "REMOVE"
+        return [Statement(f"ALTER SHARE {grantee.name} {verb} ACCOUNTS = {', '.join(changes)}", "alter", "share",
+                          grantee.name, f"{desired.product}: {'add' if add else 'remove'} consumer accounts",
+                          destructive=not add)]
+    verb, to = ("GRANT", "TO") if add else ("REVOKE", "FROM")
+    return [Statement(f"{verb} DATABASE ROLE {grantee.name} {to} ROLE {role}", verb.lower(), "database role",
+                      grantee.name, f"{desired.product}: {'consumer domain reads' if add else 'no longer a consumer'}",
+                      destructive=not add) for role in changes]
+
+
+def plan_shares(shares: DomainShares, current: Current, title: str, offline: bool = False) -> Plan:
+    """The statements that make the account hold exactly `shares`; none when it already does."""
+    plan = Plan(title, offline=offline, notes=list(shares.notes))
+    narrow: list[Statement] = []
+    revokes: list[Statement] = []
+    build: list[Statement] = []
+    widen: list[Statement] = []
+    for desired in shares.desired:
+        grantee = desired.grantee
+        have = current.grants.get(grantee, set())
+        narrow += _consumer_statements(desired, current.consumers.get(grantee, set()), add=False)
+        revokes += [Statement(_grant_sql("REVOKE", g, grantee), "revoke", grantee.kind.lower(), grantee.name,
+                             f"{desired.product}: {g.name} is no longer in the product", destructive=True)
+                   for g in sorted(have - desired.grants, key=_order, reverse=True)]
+        if grantee.kind == SHARE and grantee.name not in current.shares:
+            build.append(Statement(f"CREATE SHARE {grantee.name} COMMENT = {string_literal(desired.comment)}",
+                                   "create", "share", grantee.name, f"share of data product {desired.product}"))
+        elif grantee.kind == SHARE and current.shares[grantee.name] != desired.comment:
+            build.append(Statement(f"ALTER SHARE {grantee.name} SET COMMENT = {string_literal(desired.comment)}",
+                                   "alter", "share", grantee.name, "the product's description changed"))
+        build += [Statement(_grant_sql("GRANT", g, grantee), "grant", grantee.kind.lower(), grantee.name,
+                            f"{desired.product}", role=None) for g in sorted(desired.grants - have, key=_order)]
+        widen += _consumer_statements(desired, current.consumers.get(grantee, set()), add=True)
+    declared = {d.grantee for d in shares.desired}
+    revokes += [Statement(f"DROP SHARE {g.name}", "drop", "share", g.name,
+                         f"{shares.domain} no longer declares this product", destructive=True)
+               for g in _grantees(shares, current) if g not in declared]
+    creates = [Statement(f"CREATE DATABASE ROLE IF NOT EXISTS {shares.database}.{role}", "create", "database role",
+                         f"{shares.database}.{role}", "entitlement or reader role of a product")
+               for role in shares.database_roles if role not in current.database_roles]
+    listings = [Statement(f"CREATE ORGANIZATION LISTING IF NOT EXISTS {name} SHARE {name} AS $$\n{manifest}$$ "
+                          "PUBLISH = TRUE", "create", "listing", name, "organization listing of the product")
+                for name, manifest in sorted(shares.listings.items()) if name not in current.listings]
+    mounts = [Statement(f"CREATE DATABASE {m.database} FROM SHARE {m.share}", "create", "database", m.database,
+                        f"{shares.domain} reads the share {m.share}") for m in shares.mounts
+              if m.database not in current.databases]
+    plan.extend(narrow + revokes + creates + build + widen + listings + mounts)
+    return plan

@@ -1,0 +1,133 @@
+"""`mesh publish`: reconcile each domain's shares with its domain.yml, and record what was published.
+
+After a successful apply, `<state>/state/<target>/<domain>/publish.json` says per product which share holds which
+model versions for which consumers; the catalogue shows it and the ref resolver reads it to refuse refs to models
+not shared with the consumer.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.domains import Domain, discover_domains
+from mesh_cli.core.manifest import load_manifest
+from mesh_cli.core.plan import Plan, apply
+from mesh_cli.core.state import domain_state_dir, load_target_manifest
+from mesh_cli.engines import adapter_type
+from mesh_cli.errors import MeshError
+from mesh_cli.inventory import load_inventory
+from mesh_cli.shares.access import PUBLISH_FILE
+from mesh_cli.shares.backends import backend_for
+from mesh_cli.shares.diff import plan_shares, read_current
+from mesh_cli.shares.settings import share_settings
+from mesh_cli.shares.spec import SHARE, DomainShares, desired_shares, mounts_of
+
+PUBLISHED, UNCHANGED, PLANNED, FAILED = "published", "unchanged", "planned", "failed"
+
+
+@dataclass
+class DomainPublish:
+    """How one domain's publish ended."""
+
+    domain: str
+    status: str
+    plan: Plan | None = None
+    applied: int = 0
+    error: str | None = None
+    bad_input: bool = False        # the failure is the mesh's own input (domain.yml, mesh.yml, credentials)
+
+    @property
+    def ok(self) -> bool:
+        return self.status != FAILED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"domain": self.domain, "status": self.status, "applied": self.applied, "error": self.error,
+                "plan": self.plan.to_dict() if self.plan else None}
+
+
+def _publish_record(shares: DomainShares, listed: set[str]) -> dict[str, Any]:
+    products: dict[str, Any] = {}
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for desired in shares.desired:
+        product = desired.product.split(".", 1)[1]
+        entry = products.setdefault(product, {"status": PUBLISHED, "published_at": now, "models": list(desired.models),
+                                              "consumers": {"domains": [], "accounts": [], "roles": []}})
+        if desired.grantee.kind == SHARE:
+            entry.update(share=desired.grantee.name,
+                         listing="listed" if desired.grantee.name in listed else "not listed")
+            entry["consumers"]["accounts"] = sorted(desired.consumers)
+        else:
+            entry["database_role"] = desired.grantee.name
+            entry["consumers"]["roles"] = sorted(desired.consumers)
+    return {"topology": shares.topology, "products": products}
+
+
+def _write_record(path: Path, record: dict[str, Any], consumer_domains: dict[str, list[str]]) -> None:
+    for product, domains in consumer_domains.items():
+        if product in record["products"]:
+            record["products"][product]["consumers"]["domains"] = domains
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    tmp.replace(path)
+
+
+def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dict[str, Domain],
+                   manifest: dict[str, Any], *, plan_only: bool = False) -> DomainPublish:
+    """Plan (and unless `plan_only`, apply) one domain's shares; errors end as a failed result, never raise."""
+    try:
+        settings = share_settings(config)
+        shares = desired_shares(domain, manifest, domains, settings)
+        shares.mounts = mounts_of(domain, domains, settings)
+        adapter = adapter_type(domain, target)
+        backend = backend_for(config, target, domain.name, adapter, plan_only)
+        title = f"publish {domain.name} (target {target}, {adapter}, {settings.topology})"
+        plan = plan_shares(shares, read_current(backend.reader, shares), title, offline=backend.offline)
+        if plan_only:
+            return DomainPublish(domain.name, PLANNED, plan)
+        result = apply(plan, backend.execute)
+        backend.commit()
+        if not result.ok:
+            failed = result.failed
+            where = f"{failed.statement.sql.splitlines()[0]}: {failed.error}" if failed else "incomplete"
+            return DomainPublish(domain.name, FAILED, plan, len(result.applied) - 1, where)
+        consumers = {str(e["name"]): list((e.get("consumers") or {}).get("domains") or [])
+                     for e in domain.products if isinstance(e, dict)}
+        record = domain_state_dir(config, target, domain.name) / PUBLISH_FILE
+        if not plan.empty or not record.is_file():
+            _write_record(record, _publish_record(shares, set(shares.listings)), consumers)
+        return DomainPublish(domain.name, UNCHANGED if plan.empty else PUBLISHED, plan, len(result.applied))
+    except MeshError as exc:
+        return DomainPublish(domain.name, FAILED, error=str(exc), bad_input=True)
+
+
+def publish_after_build(config: MeshConfig, target: str, domain: Domain) -> DomainPublish:
+    """Publish a domain right after its build succeeded, from the manifest just saved in the state folder."""
+    try:
+        domains = discover_domains(config)
+        manifest = load_manifest(domain_state_dir(config, target, domain.name) / "manifest.json")
+    except MeshError as exc:
+        return DomainPublish(domain.name, FAILED, error=str(exc), bad_input=True)
+    return publish_domain(config, target, domain, domains, manifest)
+
+
+def publish(config: MeshConfig, target: str, names: list[str], *, plan_only: bool = False) -> list[DomainPublish]:
+    """Publish the named domains (all when none), in dependency order; each domain's failure is its own."""
+    inventory = load_inventory(config, target)
+    domains = inventory.graph.domains
+    unknown = [name for name in names if name not in domains]
+    if unknown:
+        raise MeshError(f"unknown domain(s): {', '.join(unknown)} (domains: {', '.join(sorted(domains))})")
+    results = []
+    for name in inventory.graph.order(names or domains):
+        found = load_target_manifest(config, target, domains[name], adapter_type(domains[name], target))
+        if found is None:
+            results.append(DomainPublish(name, FAILED, error=f"{name} has no manifest for {target}; build it first"))
+            continue
+        results.append(publish_domain(config, target, domains[name], domains, found[1], plan_only=plan_only))
+    return results

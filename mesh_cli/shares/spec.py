@@ -1,0 +1,202 @@
+"""The desired state of a domain's shares, from its domain.yml and its dbt manifest.
+
+Each product becomes one share named `<DOMAIN>_<PRODUCT>` holding USAGE on the domain's database and the schemas
+of its models, SELECT on every version of each model, REFERENCE_USAGE on the other databases its secure views
+read, and the product's entitlement database roles (`database_roles:`, read by the `<policy>_shared` masking and
+row access policies). Consumers are accounts: those listed under `consumers.accounts`, and in an account-per-domain
+mesh the accounts of the consumer domains. In one account, consumer domains read through a database role
+`<DOMAIN DB>.<PRODUCT>_READER` granted to their roles instead: no share needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mesh_cli.catalog import share_comment
+from mesh_cli.catalog.products import ProductSpec, product_specs
+from mesh_cli.core.domains import Domain
+from mesh_cli.core.identifiers import identifier
+from mesh_cli.core.manifest import ModelInfo, governance_meta, models_of
+from mesh_cli.errors import MeshError
+from mesh_cli.shares.listing import listing_manifest
+from mesh_cli.shares.settings import ACCOUNT_PER_DOMAIN, ONE_ACCOUNT, ShareSettings, account_name, share_name
+
+SHARE, DATABASE_ROLE = "SHARE", "DATABASE ROLE"
+
+
+@dataclass(frozen=True, order=True)
+class Grant:
+    """A privilege held by a share or database role, as SHOW GRANTS TO lists it."""
+
+    privilege: str     # USAGE, SELECT, REFERENCE_USAGE
+    on: str            # DATABASE, SCHEMA, TABLE, VIEW, DATABASE_ROLE
+    name: str          # upper-case, qualified
+
+
+@dataclass(frozen=True)
+class Grantee:
+    """What receives the grants: a share, or a database role (one-account consumers)."""
+
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class Desired:
+    """One share or reader database role as the product declares it."""
+
+    product: str                       # customers.customer_master
+    grantee: Grantee
+    grants: frozenset[Grant]
+    consumers: frozenset[str]          # accounts of a share; account roles of a database role
+    comment: str = ""
+    models: tuple[str, ...] = ()       # labels of the shared model versions
+
+
+@dataclass(frozen=True)
+class Mount:
+    """Consumer side (account per domain): a database this domain creates from an upstream's share."""
+
+    database: str
+    share: str                         # ORG.ACCOUNT.SHARE
+
+
+@dataclass
+class DomainShares:
+    """Everything a domain publishes (and, as a consumer, mounts) on one target."""
+
+    domain: str
+    database: str
+    topology: str
+    desired: list[Desired] = field(default_factory=list)
+    database_roles: tuple[str, ...] = ()        # roles that must exist in the database, unqualified
+    mounts: list[Mount] = field(default_factory=list)
+    listings: dict[str, str] = field(default_factory=dict)     # share name -> listing manifest (YAML)
+    notes: list[str] = field(default_factory=list)
+
+
+def _upper(*parts: str | None) -> str:
+    return ".".join(identifier(str(part), what="object name").upper() for part in parts)
+
+
+def _raw_entry(domain: Domain, product: str) -> dict[str, Any]:
+    return next(e for e in domain.products if isinstance(e, dict) and e.get("name") == product)
+
+
+def _database_roles(domain: Domain, spec: ProductSpec) -> tuple[str, ...]:
+    value = _raw_entry(domain, spec.name).get("database_roles") or []
+    if not isinstance(value, list):
+        raise MeshError(f"product {spec.name!r} of {domain.name}: `database_roles` must be a list of database role "
+                        "names, e.g. [PII_READER]", path=domain.path / "domain.yml")
+    return tuple(identifier(str(r), what=f"database role of product {spec.id}").upper() for r in value)
+
+
+def _objects(domain: Domain, spec: ProductSpec, models: list[ModelInfo],
+             nodes: dict[str, Any]) -> tuple[set[Grant], set[Grant], list[str], list[str]]:
+    """SELECT grants on every version of the product's models, REFERENCE_USAGE on other databases their views
+    read, the shared labels, and notes on masking that cannot work inside a share."""
+    selects: set[Grant] = set()
+    references: set[Grant] = set()
+    labels: list[str] = []
+    notes: list[str] = []
+    unshared: set[str] = set()
+    for model in sorted((m for m in models if m.name in spec.models), key=lambda m: m.label):
+        node = nodes[model.unique_id]
+        config = node.get("config") or {}
+        materialized = config.get("materialized")
+        if model.access != "public":
+            raise MeshError(f"product {spec.name!r} of {domain.name} lists {model.label}, which is {model.access}; "
+                            "only public models may be shared", path=domain.path / "domain.yml")
+        if materialized == "view" and not config.get("secure"):
+            raise MeshError(f"{model.label} is a view in product {spec.id} but not secure; shared views must be "
+                            "secure: set `secure: true` in its config", path=domain.path / node["original_file_path"])
+        kind = "VIEW" if materialized == "view" else "TABLE"
+        selects.add(Grant("SELECT", kind, _upper(model.database, model.schema, model.alias)))
+        labels.append(model.label)
+        if kind == "VIEW":
+            for parent in model.depends_on:
+                parent_db = (nodes.get(parent) or {}).get("database")
+                if parent_db and str(parent_db).upper() != str(model.database).upper():
+                    references.add(Grant("REFERENCE_USAGE", "DATABASE", _upper(parent_db)))
+        for column, entry in model.columns.items():
+            policy = governance_meta(entry).get("masking") or None
+            name = policy.get("policy") if isinstance(policy, dict) else policy
+            if name and not str(name).endswith("_shared"):
+                unshared.add(f"{model.label}.{column} ({name})")
+    if unshared:
+        notes.append(f"{spec.id}: masked with policies that test IS_ROLE_IN_SESSION, so a consumer account always "
+                     f"sees them masked: {', '.join(sorted(unshared))}; use the `<policy>_shared` variants and "
+                     "`database_roles:` to let consumers see clear values")
+    return selects, references, labels, notes
+
+
+def _comment(domain: Domain, spec: ProductSpec) -> str:
+    owner = {"name": domain.owner.name, "email": domain.owner.email} if domain.owner else None
+    return share_comment({"id": spec.id, "domain": domain.name, "description": spec.description, "owner": owner})
+
+
+def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, Domain],
+                   settings: ShareSettings) -> DomainShares:
+    """The shares, reader roles and mounts of `domain`, validated against its manifest and the mesh."""
+    models = models_of(manifest, domain.name)
+    specs = product_specs(domain, {m.name for m in models if m.access == "public"}, set(domains))
+    databases = {str(m.database).upper() for m in models if m.database}
+    result = DomainShares(domain.name, _upper(sorted(databases)[0]) if databases else domain.name.upper(),
+                          settings.topology)
+    roles: set[str] = set()
+    for spec in specs:
+        selects, references, labels, notes = _objects(domain, spec, models, manifest["nodes"])
+        schemas = {Grant("USAGE", "SCHEMA", ".".join(g.name.split(".")[:2])) for g in selects}
+        entitlements = _database_roles(domain, spec)
+        roles.update(entitlements)
+        role_grants = {Grant("USAGE", "DATABASE_ROLE", f"{result.database}.{r}") for r in entitlements}
+        accounts = {account_name(a, where=f"{domain.path / 'domain.yml'}: product {spec.name}")
+                    for a in spec.consumer_accounts}
+        if settings.topology == ACCOUNT_PER_DOMAIN:
+            for consumer in spec.consumer_domains:
+                account = settings.account_of(consumer)
+                if account is None:
+                    raise MeshError(f"product {spec.id} is consumed by {consumer}, which has no account under "
+                                    f"`snowflake.accounts`; add `{consumer}: ORG.ACCOUNT` to mesh.yml")
+                accounts.add(account)
+        if accounts:
+            result.notes.extend(notes)
+        name = share_name(domain.name, spec.name)
+        result.desired.append(Desired(
+            spec.id, Grantee(SHARE, name),
+            frozenset({Grant("USAGE", "DATABASE", result.database)} | references | schemas | selects | role_grants),
+            frozenset(accounts), _comment(domain, spec), tuple(labels)))
+        if settings.topology == ONE_ACCOUNT and spec.consumer_domains:
+            reader = f"{spec.name.upper()}_READER"
+            roles.add(reader)
+            result.desired.append(Desired(
+                spec.id, Grantee(DATABASE_ROLE, f"{result.database}.{reader}"),
+                frozenset(schemas | selects | role_grants),
+                frozenset(settings.role_of(c) for c in spec.consumer_domains), "", tuple(labels)))
+        listing = _raw_entry(domain, spec.name).get("listing")
+        if listing:
+            result.listings[name] = listing_manifest(domain, spec, listing, models)
+    result.database_roles = tuple(sorted(roles))
+    return result
+
+
+def mounts_of(domain: Domain, domains: dict[str, Domain], settings: ShareSettings) -> list[Mount]:
+    """Account per domain: the shares of upstream products this domain consumes, mounted under the share's name."""
+    if settings.topology != ACCOUNT_PER_DOMAIN:
+        return []
+    mounts = []
+    for upstream in domain.upstreams:
+        for entry in domains[upstream].products:
+            consumers = (entry.get("consumers") or {}).get("domains") or [] if isinstance(entry, dict) else []
+            if domain.name in consumers:
+                account = settings.account_of(upstream)
+                if account is None:
+                    raise MeshError(f"{domain.name} mounts a share of {upstream}, which has no account under "
+                                    f"`snowflake.accounts`; add `{upstream}: ORG.ACCOUNT` to mesh.yml")
+                name = share_name(upstream, str(entry["name"]))
+                mounts.append(Mount(name, f"{account}.{name}"))
+    return mounts

@@ -1,0 +1,188 @@
+"""Publishing shares end to end on DuckDB (the example mesh, built once per session), the offline prod plan,
+the account-per-domain topology, listings, bad input, and a live Snowflake run when credentials are set."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import run_build, run_cli
+
+from mesh_cli.build import BuildReport
+from mesh_cli.core.config import load_config
+from mesh_cli.core.domains import discover_domains
+from mesh_cli.core.manifest import load_manifest
+from mesh_cli.engines.duckdb import DuckDBEngine
+from mesh_cli.errors import MeshError
+from mesh_cli.resolver import resolve
+from mesh_cli.shares.publish import publish
+from mesh_cli.shares.settings import share_settings
+from mesh_cli.shares.spec import desired_shares
+
+PRODUCTS = {"customers": "customer_master", "orders": "order_facts", "finance": "revenue_reporting"}
+
+
+def _edit_yaml(path: Path, change) -> None:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_build_publishes_every_product_and_a_second_publish_changes_nothing(
+        built_mesh: tuple[Path, BuildReport]) -> None:
+    root, report = built_mesh
+    assert [(p.domain, p.status) for p in report.published] == [
+        ("customers", "published"), ("orders", "published"), ("finance", "published")]
+    for domain, product in PRODUCTS.items():
+        record = json.loads((root / f".mesh/state/dev/{domain}/publish.json").read_text())["products"][product]
+        assert record["status"] == "published" and record["share"] == f"{domain}_{product}".upper()
+    customers = json.loads((root / ".mesh/state/dev/customers/publish.json").read_text())["products"]
+    assert customers["customer_master"]["models"] == [
+        "customers.dim_customers.v1", "customers.dim_customers.v2", "customers.dim_regions"]
+    assert customers["customer_master"]["consumers"]["domains"] == ["orders", "finance"]
+    result = run_cli(root, "publish", "--json")
+    assert result.exit_code == 0, result.output
+    assert [(r["domain"], r["status"], r["plan"]["statements"]) for r in json.loads(result.output)] == [
+        ("customers", "unchanged", []), ("orders", "unchanged", []), ("finance", "unchanged", [])]
+
+
+def test_consumers_read_shared_objects_with_their_masking_and_row_access(built_mesh: tuple[Path, BuildReport]) -> None:
+    root, _ = built_mesh
+    config = load_config(root)
+    domains = discover_domains(config)
+    connection = DuckDBEngine(config, "dev").connect(domains["orders"], roles=["ORDERS_DEPLOYER"])
+    try:
+        emails = connection.execute("select email from customers.marts.dim_customers_v2 limit 20").fetchall()
+        assert emails and all(e.startswith("*****@") for (e,) in emails)      # no PII_READER: masked
+    finally:
+        connection.close()
+    connection = DuckDBEngine(config, "dev").connect(domains["orders"], roles=["EMEA_ANALYST", "PII_READER"])
+    try:
+        regions = connection.execute("select distinct region from customers.marts.dim_customers_v2").fetchall()
+        clear = connection.execute("select email from customers.marts.dim_customers_v2 limit 5").fetchall()
+        assert regions == [("EMEA",)] and not any(e.startswith("*****") for (e,) in clear)
+    finally:
+        connection.close()
+
+
+def test_a_ref_to_a_model_not_shared_with_the_consumer_is_refused(built_copy: Path) -> None:
+    domain_file = built_copy / "domains/customers/domain.yml"
+    _edit_yaml(domain_file, lambda d: d["products"][0]["consumers"].update(domains=["finance"]))
+    result = run_cli(built_copy, "publish", "customers")
+    assert result.exit_code == 0, result.output
+    assert "REVOKE DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER FROM ROLE ORDERS_DEPLOYER;" in result.output
+    with pytest.raises(MeshError, match=r"orders refs customers\.dim_customers\.v1, which customers does not share "
+                                        r"with orders \(its last publish\): add orders to `consumers.domains`"):
+        resolve(built_copy / "domains/orders")
+    assert resolve(built_copy / "domains/finance")          # finance still reads customers
+    # before a first publish, domain.yml decides
+    (built_copy / ".mesh/state/dev/customers/publish.json").unlink()
+    with pytest.raises(MeshError, match=r"does not share with orders \(its domain.yml\)"):
+        resolve(built_copy / "domains/orders")
+    _edit_yaml(domain_file, lambda d: d["products"][0]["consumers"].update(domains=["orders", "finance"]))
+    assert run_cli(built_copy, "publish", "customers").exit_code == 0
+    assert "customers.dim_customers.v1" in {m.label for m in resolve(built_copy / "domains/orders")}
+
+
+def test_publish_failure_does_not_block_the_builds_of_other_domains(built_copy: Path) -> None:
+    _edit_yaml(built_copy / "domains/customers/domain.yml",
+               lambda d: d["products"][0].update(database_roles="PII_READER"))
+    report = run_build(built_copy, "customers", "orders", jobs=1)
+    assert [r.status for r in report.results] == ["success", "success"] and not report.ok
+    assert [(p.domain, p.status) for p in report.published] == [("customers", "failed"), ("orders", "unchanged")]
+    assert "`database_roles` must be a list" in (report.published[0].error or "")
+    result = run_cli(built_copy, "publish")
+    assert result.exit_code == 2 and "failed customers" in result.output and "unchanged orders" in result.output
+
+
+def test_only_public_secure_models_are_shared(built_mesh: tuple[Path, BuildReport]) -> None:
+    root, _ = built_mesh
+    config = load_config(root)
+    domains = discover_domains(config)
+    manifest = load_manifest(root / ".mesh/state/dev/customers/manifest.json")
+    node = next(n for n in manifest["nodes"].values() if n.get("name") == "dim_regions")
+    node["config"]["materialized"] = "view"
+    with pytest.raises(MeshError, match=r"customers\.dim_regions is a view in product customers.customer_master but "
+                                        r"not secure.*set `secure: true`"):
+        desired_shares(domains["customers"], manifest, domains, share_settings(config))
+    node["config"]["secure"] = True
+    shares = desired_shares(domains["customers"], manifest, domains, share_settings(config))
+    assert any(g.on == "VIEW" and g.name == "CUSTOMERS.MARTS.DIM_REGIONS" for g in shares.desired[0].grants)
+    node["access"] = "protected"
+    with pytest.raises(MeshError, match="lists model 'dim_regions', which is not a public model of customers"):
+        desired_shares(domains["customers"], manifest, domains, share_settings(config))
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    ({"topology": "mesh"}, "`snowflake.topology` is 'mesh'; use one_account or account_per_domain"),
+    ({"accounts": {"orders": "not an account"}}, "account 'not an account' must be ORG.ACCOUNT"),
+    ({"topology": "account_per_domain"}, "consumed by orders, which has no account under `snowflake.accounts`"),
+    ({"regions": []}, "unknown setting(s) under `snowflake:`: regions"),
+])
+def test_bad_topology_settings_are_one_line_errors(built_copy: Path, section: dict, message: str) -> None:
+    _edit_yaml(built_copy / "mesh.yml", lambda d: d.update(snowflake=section))
+    result = run_cli(built_copy, "publish", "customers", "--plan")
+    assert result.exit_code == 2 and message in " ".join(result.output.split())
+
+
+def test_listing_manifest_from_domain_yml(built_copy: Path) -> None:
+    _edit_yaml(built_copy / "domains/customers/domain.yml", lambda d: d["products"][0].update(
+        listing={"title": "Customer master", "approver": "cdo@retail.example"},
+        consumers={"domains": ["orders", "finance"], "accounts": ["RETAIL.MARKETING"]}))
+    result = run_cli(built_copy, "publish", "customers")
+    assert result.exit_code == 0, result.output
+    statement = result.output.split("CREATE ORGANIZATION LISTING IF NOT EXISTS CUSTOMERS_CUSTOMER_MASTER "
+                                    "SHARE CUSTOMERS_CUSTOMER_MASTER AS $$\n")[1].split("$$ PUBLISH = TRUE;")[0]
+    manifest = yaml.safe_load(statement)
+    assert manifest["title"] == "Customer master"
+    assert manifest["support_contact"] == "customer-data@retail.example"
+    assert manifest["approver_contact"] == "cdo@retail.example"
+    assert manifest["organization_targets"]["access"] == [{"account": "MARKETING"}]
+    assert "- customers.dim_customers.v2: " in manifest["description"]
+    assert "Columns: customer_id integer, first_name varchar" in manifest["description"]
+    assert result.output.index("ADD ACCOUNTS = RETAIL.MARKETING") < result.output.index("CREATE ORGANIZATION LISTING")
+    record = json.loads((built_copy / ".mesh/state/dev/customers/publish.json").read_text())
+    assert record["products"]["customer_master"]["listing"] == "listed"
+    assert "nothing to change" in run_cli(built_copy, "publish", "customers").output
+
+
+def test_offline_prod_plan_in_an_account_per_domain_mesh(mesh_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mesh publish --plan --target prod` without credentials: every domain's plan against an empty account, the
+    consumer side mounting its upstreams' shares, and cross-domain refs resolved to the mounted databases."""
+    _edit_yaml(mesh_copy / "mesh.yml", lambda d: d.update(snowflake={"topology": "account_per_domain", "accounts": {
+        "customers": "RETAIL.CUSTOMERS", "orders": "RETAIL.ORDERS", "finance": "RETAIL.FINANCE"}}))
+    monkeypatch.delenv("SNOWFLAKE_ACCOUNT", raising=False)
+    result = run_cli(mesh_copy, "publish", "--plan", "--target", "prod")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "-- publish customers (target prod, snowflake, account_per_domain) (offline: planned against an empty " \
+           "current state)" in out
+    customers = out.split("-- publish orders")[0]
+    assert "READER" not in customers         # no in-account reader roles across accounts
+    assert customers.index("CREATE SHARE CUSTOMERS_CUSTOMER_MASTER") < customers.index(
+        "GRANT SELECT ON TABLE CUSTOMERS.MARTS.DIM_CUSTOMERS_V2") < customers.index(
+        "ALTER SHARE CUSTOMERS_CUSTOMER_MASTER ADD ACCOUNTS = RETAIL.FINANCE, RETAIL.ORDERS;")
+    assert "CREATE DATABASE CUSTOMERS_CUSTOMER_MASTER FROM SHARE RETAIL.CUSTOMERS.CUSTOMERS_CUSTOMER_MASTER;" in \
+        out.split("-- publish orders")[1].split("-- publish finance")[0]
+    assert "CREATE DATABASE ORDERS_ORDER_FACTS FROM SHARE RETAIL.ORDERS.ORDERS_ORDER_FACTS;" in \
+        out.split("-- publish finance")[1]
+    manifest = load_manifest(mesh_copy / "domains/orders/target/manifest.json")
+    upstream = manifest["nodes"]["model.customers.dim_customers.v1"]
+    assert upstream["relation_name"] == "CUSTOMERS_CUSTOMER_MASTER.MARTS.DIM_CUSTOMERS_V1"
+    assert "planned customers" in out and "planned finance" in out
+    applied = run_cli(mesh_copy, "publish", "customers", "--target", "prod")
+    assert applied.exit_code == 2 and "SNOWFLAKE_ACCOUNT is not set" in " ".join(applied.output.split())
+
+
+@pytest.mark.skipif(not os.environ.get("SNOWFLAKE_ACCOUNT"),
+                    reason="live Snowflake: set SNOWFLAKE_ACCOUNT (and credentials) and build the example mesh on prod")
+def test_live_snowflake_publish_converges(built_mesh: tuple[Path, BuildReport]) -> None:
+    root, _ = built_mesh
+    config = load_config(root)
+    first = publish(config, "prod", ["customers"])
+    assert first[0].ok, first[0].error
+    second = publish(config, "prod", ["customers"], plan_only=True)
+    assert second[0].plan is not None and second[0].plan.empty

@@ -12,8 +12,9 @@ from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.state import domain_state_dir, fingerprint, save_build, saved_fingerprint
 from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtOutcome, DbtWorkers
-from mesh_cli.engines import engine_for
+from mesh_cli.engines import Engine, engine_for
 from mesh_cli.errors import MeshError
+from mesh_cli.ingest import DomainIngest, has_freshness, ingest_domain
 from mesh_cli.shares.publish import DomainPublish, publish_after_build
 
 SUCCESS, FAILED, SKIPPED = "success", "failed", "skipped"
@@ -29,6 +30,8 @@ class DomainResult:
     counts: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     reason: str | None = None
+    ingested: DomainIngest | None = None
+    stale_sources: list[str] = field(default_factory=list)
 
     def count(self, resource_type: str, *statuses: str) -> int:
         return sum(n for key, n in self.counts.items()
@@ -88,6 +91,8 @@ def _job(domain: Domain, options: BuildOptions, target: str, env: dict[str, str]
     calls = []
     if _needs_deps(domain):
         calls.append(DbtCall(("deps",), domain.path))
+    if has_freshness(domain):  # sources just landed; before `build`, whose run_results.json the state keeps
+        calls.append(DbtCall(("source", "freshness", "--target", target), domain.path, may_fail=True))
     build_args = ["build", "--target", target] + (["--full-refresh"] if options.full_refresh else []) + selection
     calls.append(DbtCall(tuple(build_args), domain.path))
     return DbtJob(tuple(calls), {**env, "MESH_TARGET": target}, kind, options.verbose)
@@ -110,7 +115,7 @@ def select_domains(config: MeshConfig, graph: DomainGraph, options: BuildOptions
 
 
 def changed_selection(config: MeshConfig, target: str, domain: Domain, own_change: bool,
-                      rebuilt_upstreams: Iterable[str]) -> list[str]:
+                      rebuilt_upstreams: Iterable[str], fed_sources: Iterable[str] = ()) -> list[str]:
     """dbt selection arguments for a domain under `--changed`: its models modified since the saved manifest
     of its last successful build, and the models reading rebuilt upstream domains, each with its children.
     Without a saved manifest the whole domain builds."""
@@ -118,6 +123,7 @@ def changed_selection(config: MeshConfig, target: str, domain: Domain, own_chang
     if not (state / "manifest.json").is_file():
         return []
     methods = (["state:modified+"] if own_change else []) + [f"package:{up}+" for up in rebuilt_upstreams]
+    methods += [f"source:{source}+" for source in fed_sources]  # sources that just received new rows
     if not methods:
         return []
     return ["--select", " ".join(methods), "--state", str(state)]
@@ -154,6 +160,7 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
     selected = set(order)
     pending = list(order)
     running: dict[Future[DbtOutcome], str] = {}
+    ingests: dict[str, DomainIngest] = {}
     published: list[DomainPublish] = []
     with DbtWorkers(options.jobs) as workers:
         while pending or running:
@@ -167,9 +174,15 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
                     notify("skipped", name, results[name])
                 elif all(up in results for up in blockers):
                     pending.remove(name)
+                    ingested = _ingest_first(config, domains[name], engine, options)
+                    if isinstance(ingested, DomainResult):
+                        results[name] = ingested
+                        notify(FAILED, name, ingested)
+                        continue
+                    ingests[name] = ingested
                     selection = (changed_selection(config, target, domains[name],
                                                    checksums[name] != saved_fingerprint(config, target, name),
-                                                   blockers) if options.changed else [])
+                                                   blockers, ingested.loaded_sources) if options.changed else [])
                     job = _job(domains[name], options, target, env, engine.adapter_type, selection)
                     running[workers.submit(job)] = name
                     notify("started", name, None)
@@ -179,6 +192,7 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
             for future in done:
                 name = running.pop(future)
                 results[name] = _result(name, future.result())
+                results[name].ingested = ingests.get(name)
                 if results[name].status == SUCCESS:
                     save_build(config, target, domains[name], checksums[name])
                     if options.publish:
@@ -189,6 +203,17 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
                        published)
 
 
+def _ingest_first(config: MeshConfig, domain: Domain, engine: Engine,
+                  options: BuildOptions) -> DomainIngest | DomainResult:
+    """Land the domain's new raw data before its models build; a failed load fails the domain."""
+    started = time.perf_counter()
+    try:
+        return ingest_domain(config, domain, engine, full_refresh=options.full_refresh)
+    except Exception as exc:  # a bad declaration or a failed load: the domain fails with the reason
+        return DomainResult(domain.name, FAILED, time.perf_counter() - started,
+                            reason=f"ingestion failed: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+
+
 def _result(name: str, outcome: DbtOutcome) -> DomainResult:
     return DomainResult(
         domain=name,
@@ -197,6 +222,7 @@ def _result(name: str, outcome: DbtOutcome) -> DomainResult:
         counts=outcome.counts,
         failures=outcome.failures,
         reason=outcome.error,
+        stale_sources=outcome.stale,
     )
 
 

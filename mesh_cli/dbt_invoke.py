@@ -28,6 +28,7 @@ class DbtCall:
 
     args: tuple[str, ...]
     project_dir: Path
+    may_fail: bool = False   # a failure is recorded and the job goes on (e.g. `source freshness`)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class DbtOutcome:
     error: str | None = None
     seconds: float = 0.0
     messages: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)   # "source.table (warn|error)" from `dbt source freshness`
 
 
 _DBT_PREFIXES = ("Runtime Error", "Parsing Error", "Compilation Error", "get_nodes:")
@@ -76,7 +78,10 @@ def _record(outcome: DbtOutcome, result: object) -> None:
         status = str(getattr(node_result.status, "value", node_result.status)).lower()
         key = f"{node.resource_type}:{status}"
         outcome.counts[key] = outcome.counts.get(key, 0) + 1
-        if status in _FAILED_STATUSES:
+        if node.resource_type == "source":
+            if status != "pass":
+                outcome.stale.append(f"{node.source_name}.{node.name} ({status})")
+        elif status in _FAILED_STATUSES:
             outcome.failures.append(f"{node.unique_id}: {_first_line(node_result.message)}")
 
 
@@ -127,7 +132,7 @@ def run_job(job: DbtJob) -> DbtOutcome:
                     "--profiles-dir", str(call.project_dir), "--log-level", log_level]
             result = dbtRunner(callbacks=[_message_collector(outcome)]).invoke(args)
             _record(outcome, result.result)
-            if not result.success:
+            if not result.success and not call.may_fail:
                 outcome.ok = False
                 if result.exception is not None:
                     outcome.error = _first_line(str(result.exception))

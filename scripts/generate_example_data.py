@@ -1,25 +1,29 @@
-"""Generate the seed CSVs of the example retail mesh (``domains/*/seeds/``).
+"""Generate the raw files of the example retail mesh (``domains/*/landing/``, ``domains/finance/seeds/``).
 
 The data is synthetic and fully deterministic: one ``random.Random`` with a fixed seed drives every choice,
-so running the script twice writes byte-identical files. Names, e-mail addresses (reserved ``example.*``
-domains) and phone numbers look realistic but belong to nobody.
+so running the script twice writes the same files. ``customers`` receives CSV exports of its CRM,
+``orders`` receives order events as the Snowflake Kafka connector lands them (gzipped newline-delimited JSON)
+and its product catalogue as Parquet files partitioned by category; ``mesh ingest`` lands them. Names,
+e-mail addresses (reserved ``example.*`` domains) and phone numbers look realistic but belong to nobody.
 
 Usage::
 
-    python scripts/generate_example_data.py           # (re)write every seed CSV
-    python scripts/generate_example_data.py --check   # exit 1 if a committed CSV differs from the generator
+    python scripts/generate_example_data.py           # (re)write every raw file
+    python scripts/generate_example_data.py --check   # exit 1 if a committed file differs from the generator
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import io
+import json
 import random
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 SEED = 20250101
@@ -30,6 +34,8 @@ N_ORDERS = 10_000
 N_PRODUCTS = 150
 ORDERS_START = date(2025, 1, 1)
 ORDERS_END = date(2026, 10, 31)
+CUSTOMERS_PER_FILE = 1_000
+ORDER_TOPIC = "orders.order_events"
 
 # region -> ((ISO country code, international dialling code), ...)
 COUNTRIES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -224,38 +230,98 @@ def _gen_targets(rng: random.Random, revenue: dict[tuple[str, date], int]) -> li
     return rows
 
 
+def _csv(header: list[str] | None, rows: list[list[object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if header:
+        writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _order_events(order_rows: list[list[object]], line_rows: list[list[object]]) -> dict[Path, str]:
+    """Orders as the Kafka connector lands them: one JSON record per order event (its lines inside), with
+    RECORD_METADATA (topic, partition, offset, CreateTime in ms, key); one newline-delimited file per month."""
+    lines: dict[object, list[dict[str, object]]] = defaultdict(list)
+    for order_id, line_number, product_id, quantity, unit_price in line_rows:
+        lines[order_id].append({"line_number": line_number, "product_id": product_id, "quantity": quantity,
+                                "unit_price": float(str(unit_price))})
+    files: dict[Path, list[str]] = defaultdict(list)
+    for offset, (order_id, customer_id, order_date, status, channel) in enumerate(order_rows):
+        assert isinstance(order_date, date)
+        created = datetime(order_date.year, order_date.month, order_date.day, 8, tzinfo=UTC) + timedelta(
+            seconds=offset % 36_000)
+        record = {"RECORD_METADATA": {"topic": ORDER_TOPIC, "partition": 0, "offset": offset,
+                                      "CreateTime": int(created.timestamp() * 1000), "key": str(order_id)},
+                  "RECORD_CONTENT": {"order_id": order_id, "customer_id": customer_id,
+                                     "order_date": order_date.isoformat(), "status": status, "channel": channel,
+                                     "lines": lines[order_id]}}
+        path = Path(f"orders/landing/order_events/order_events_{order_date:%Y-%m}.ndjson.gz")
+        files[path].append(json.dumps(record, separators=(",", ":")))
+    return {path: "\n".join(records) + "\n" for path, records in files.items()}
+
+
 def generate() -> dict[Path, str]:
-    """Every seed file of the example mesh: path (relative to ``domains/``) -> CSV text."""
+    """Every raw file of the example mesh: path (relative to ``domains/``) -> its content as text (CSV for
+    CSV and Parquet files, newline-delimited JSON for the gzipped order events)."""
     rng = random.Random(SEED)
     customer_rows, customers = _gen_customers(rng)
     product_rows, products = _gen_products(rng)
     order_rows, line_rows, revenue = _gen_orders(rng, customers, products)
     target_rows = _gen_targets(rng, revenue)
-    tables: dict[Path, tuple[list[str], list[list[object]]]] = {
-        Path("customers/seeds/raw_customers.csv"): (
-            ["customer_id", "first_name", "last_name", "email", "phone", "birth_date", "region", "country",
-             "signup_date"], customer_rows),
-        Path("orders/seeds/raw_products.csv"): (["product_id", "product_name", "category"], product_rows),
-        Path("orders/seeds/raw_orders.csv"): (
-            ["order_id", "customer_id", "order_date", "status", "channel"], order_rows),
-        Path("orders/seeds/raw_order_lines.csv"): (
-            ["order_id", "line_number", "product_id", "quantity", "unit_price"], line_rows),
-        Path("finance/seeds/revenue_targets.csv"): (["region", "month", "target_revenue"], target_rows),
-    }
     files: dict[Path, str] = {}
-    for path, (header, rows) in tables.items():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-        files[path] = buffer.getvalue()
+    customer_header = ["customer_id", "first_name", "last_name", "email", "phone", "birth_date", "region",
+                       "country", "signup_date"]
+    for part in range(0, N_CUSTOMERS, CUSTOMERS_PER_FILE):
+        files[Path(f"customers/landing/customers/customers_{part // CUSTOMERS_PER_FILE + 1:04d}.csv")] = _csv(
+            customer_header, customer_rows[part:part + CUSTOMERS_PER_FILE])
+    for category in sorted(CATALOGUE):
+        rows = [[product_id, name] for product_id, name, cat in product_rows if cat == category]
+        if rows:
+            files[Path(f"orders/landing/products/category={category}/products.parquet")] = _csv(
+                ["product_id", "product_name"], rows)
+    files.update(_order_events(order_rows, line_rows))
+    files[Path("finance/seeds/revenue_targets.csv")] = _csv(["region", "month", "target_revenue"], target_rows)
     return files
 
 
+def read_text(path: Path) -> str | None:
+    """A raw file's content as the generator describes it (gunzipped; Parquet rows as CSV), None if absent."""
+    if not path.exists():
+        return None
+    if path.suffix == ".gz":
+        return gzip.decompress(path.read_bytes()).decode("utf-8")
+    if path.suffix == ".parquet":
+        import duckdb
+
+        with duckdb.connect() as connection:
+            relation = connection.execute("select * from read_parquet(?, hive_partitioning = false)", [str(path)])
+            header = [column[0] for column in relation.description]
+            return _csv(header, [list(row) for row in relation.fetchall()])
+    return path.read_text(encoding="utf-8")
+
+
+def write(path: Path, text: str) -> None:
+    """Write a raw file: gzipped with a fixed header for ``.gz``, typed Parquet for ``.parquet``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
+    elif path.suffix == ".parquet":
+        import duckdb
+
+        with duckdb.connect() as connection:
+            connection.execute("create table t (product_id bigint, product_name varchar)")
+            rows = list(csv.reader(io.StringIO(text)))[1:]
+            connection.executemany("insert into t values (?, ?)", [[int(i), name] for i, name in rows])
+            connection.execute(f"copy t to '{path.as_posix()}' (format parquet)")
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Write the seed CSVs, or with ``--check`` report those that differ from the generator (exit 1)."""
+    """Write the raw files, or with ``--check`` report those that differ from the generator (exit 1)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if any CSV differs")
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 if any file differs")
     parser.add_argument("--domains-dir", type=Path, default=DOMAINS_DIR, help="where the domain projects are")
     args = parser.parse_args(argv)
 
@@ -263,13 +329,11 @@ def main(argv: list[str] | None = None) -> int:
     stale = []
     for relative, text in files.items():
         path = args.domains_dir / relative
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current == text:
+        if read_text(path) == text:
             continue
         stale.append(relative)
         if not args.check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            write(path, text)
     if args.check:
         for relative in stale:
             print(f"out of date: domains/{relative}", file=sys.stderr)

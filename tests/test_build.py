@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import os
 import subprocess
@@ -19,21 +20,31 @@ from mesh_cli.build import FAILED, SKIPPED, SUCCESS, BuildReport
 DBT = str(Path(sys.executable).with_name("dbt"))
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))
+def raw_customers() -> list[dict[str, str]]:
+    """The customers domain's CRM exports (the CSV files `mesh ingest` lands)."""
+    rows: list[dict[str, str]] = []
+    for path in sorted((REPO / "domains/customers/landing/customers").glob("*.csv")):
+        with path.open(newline="") as handle:
+            rows.extend(csv.DictReader(handle))
+    return rows
+
+
+def raw_order_events() -> list[dict[str, object]]:
+    """The RECORD_CONTENT of every Kafka-shaped order event the orders domain lands."""
+    return [json.loads(line)["RECORD_CONTENT"]
+            for path in sorted((REPO / "domains/orders/landing/order_events").glob("*.ndjson.gz"))
+            for line in gzip.decompress(path.read_bytes()).decode().splitlines()]
 
 
 def expected_revenue_by_region() -> dict[str, Decimal]:
-    """Revenue per customer region computed straight from the seeds, without dbt."""
-    seeds = REPO / "domains"
-    region = {row["customer_id"]: row["region"] for row in _rows(seeds / "customers/seeds/raw_customers.csv")}
-    live = {row["order_id"]: row["customer_id"] for row in _rows(seeds / "orders/seeds/raw_orders.csv")
-            if row["status"] != "cancelled"}
+    """Revenue per customer region computed straight from the raw files, without dbt."""
+    region = {int(row["customer_id"]): row["region"] for row in raw_customers()}
     totals: dict[str, Decimal] = defaultdict(Decimal)
-    for line in _rows(seeds / "orders/seeds/raw_order_lines.csv"):
-        if line["order_id"] in live:
-            totals[region[live[line["order_id"]]]] += Decimal(line["quantity"]) * Decimal(line["unit_price"])
+    for order in raw_order_events():
+        if order["status"] == "cancelled":
+            continue
+        for line in order["lines"]:  # type: ignore[attr-defined]
+            totals[region[order["customer_id"]]] += Decimal(line["quantity"]) * Decimal(str(line["unit_price"]))
     return dict(totals)
 
 

@@ -1,13 +1,16 @@
-"""The example mesh's seed data: committed CSVs match the generator, and the data keeps its invariants."""
+"""The example mesh's raw data: committed files match the generator, and the data keeps its invariants."""
 
 from __future__ import annotations
 
 import csv
+import gzip
+import json
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,22 +24,48 @@ def _rows(relative: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def _events() -> list[dict[str, object]]:
+    return [json.loads(line) for path in sorted((DOMAINS / "orders/landing/order_events").glob("*.ndjson.gz"))
+            for line in gzip.decompress(path.read_bytes()).decode("utf-8").splitlines()]
+
+
 @pytest.fixture(scope="module")
 def customers() -> list[dict[str, str]]:
-    return _rows("customers/seeds/raw_customers.csv")
+    files = sorted((DOMAINS / "customers/landing/customers").glob("*.csv"))
+    assert len(files) == 2
+    return [row for path in files for row in _rows(str(path.relative_to(DOMAINS)))]
 
 
 @pytest.fixture(scope="module")
 def orders() -> list[dict[str, str]]:
-    return _rows("orders/seeds/raw_orders.csv")
+    return [{key: str(value) for key, value in event["RECORD_CONTENT"].items() if key != "lines"}  # type: ignore[union-attr]
+            for event in _events()]
 
 
 @pytest.fixture(scope="module")
 def order_lines() -> list[dict[str, str]]:
-    return _rows("orders/seeds/raw_order_lines.csv")
+    return [{"order_id": str(event["RECORD_CONTENT"]["order_id"]), **{k: str(v) for k, v in line.items()}}  # type: ignore[index]
+            for event in _events() for line in event["RECORD_CONTENT"]["lines"]]  # type: ignore[index]
 
 
-def test_committed_csvs_match_the_generator() -> None:
+def _products() -> list[dict[str, str]]:
+    with duckdb.connect() as connection:
+        rows = connection.execute("select product_id, product_name, category from read_parquet(?, "
+                                  "hive_partitioning = true)", [str(DOMAINS / "orders/landing/products/*/*.parquet")])
+        return [{"product_id": str(i), "product_name": name, "category": category}
+                for i, name, category in rows.fetchall()]
+
+
+def test_order_events_are_kafka_shaped() -> None:
+    events = _events()
+    assert {tuple(sorted(e)) for e in events} == {("RECORD_CONTENT", "RECORD_METADATA")}
+    metadata = [e["RECORD_METADATA"] for e in events]
+    assert [m["offset"] for m in metadata] == list(range(len(events)))  # type: ignore[index]
+    assert {m["topic"] for m in metadata} == {"orders.order_events"}  # type: ignore[index]
+    assert all(str(m["key"]) == str(e["RECORD_CONTENT"]["order_id"]) for m, e in zip(metadata, events, strict=True))  # type: ignore[index]
+
+
+def test_committed_files_match_the_generator() -> None:
     result = subprocess.run([sys.executable, str(GENERATOR), "--check"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
@@ -57,7 +86,7 @@ def test_row_counts(customers: list[dict[str, str]], orders: list[dict[str, str]
     assert len(customers) == 2_000
     assert len(orders) == 10_000
     assert 20_000 <= len(order_lines) <= 30_000
-    assert len(_rows("orders/seeds/raw_products.csv")) == 150
+    assert len(_products()) == 150
 
 
 def test_keys_are_unique(customers: list[dict[str, str]], orders: list[dict[str, str]],
@@ -72,7 +101,7 @@ def test_referential_integrity(customers: list[dict[str, str]], orders: list[dic
                                order_lines: list[dict[str, str]]) -> None:
     customer_ids = {c["customer_id"] for c in customers}
     order_ids = {o["order_id"] for o in orders}
-    product_ids = {p["product_id"] for p in _rows("orders/seeds/raw_products.csv")}
+    product_ids = {p["product_id"] for p in _products()}
     assert {o["customer_id"] for o in orders} <= customer_ids
     assert {line["order_id"] for line in order_lines} == order_ids  # every order has at least one line
     assert {line["product_id"] for line in order_lines} <= product_ids

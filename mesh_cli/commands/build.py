@@ -26,13 +26,14 @@ def _counts(result: DomainResult) -> tuple[str, str]:
 
 def _summary(report: BuildReport) -> Table:
     table = Table(title=f"mesh build --target {report.target}: {report.seconds:.1f}s")
-    for column, justify in (("domain", "left"), ("status", "left"), ("models", "right"),
+    for column, justify in (("domain", "left"), ("status", "left"), ("ingested", "right"), ("models", "right"),
                             ("tests", "right"), ("seconds", "right")):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for result in report.results:
         models, tests = _counts(result)
         style = STATUS_STYLE[result.status]
-        table.add_row(result.domain, f"[{style}]{result.status}[/{style}]", models, tests,
+        ingested = result.ingested.summary() if result.ingested and result.ingested.tables else "-"
+        table.add_row(result.domain, f"[{style}]{result.status}[/{style}]", ingested, models, tests,
                       f"{result.seconds:.1f}" if result.status != SKIPPED else "-")
     return table
 
@@ -43,7 +44,8 @@ def _report_json(report: BuildReport) -> str:
         "unchanged": report.unchanged,
         "critical_path": {"domains": report.critical_path, "seconds": round(report.critical_seconds, 3)},
         "domains": [{"domain": r.domain, "status": r.status, "seconds": round(r.seconds, 3),
-                     "counts": r.counts, "failures": r.failures, "reason": r.reason}
+                     "counts": r.counts, "failures": r.failures, "reason": r.reason,
+                     "ingested": r.ingested.summary() if r.ingested else None, "stale_sources": r.stale_sources}
                     for r in report.results],
         "published": [p.to_dict() for p in report.published],
     }, indent=2)
@@ -91,6 +93,7 @@ def command(ctx: click.Context, selectors: tuple[str, ...], target: str | None, 
         else:
             console.print("nothing to build")
         _print_failures(report)
+        _print_ingestion(report)
         print_publish(report.published)
     if not report.ok:
         sys.exit(1)
@@ -114,3 +117,14 @@ def _print_failures(report: BuildReport) -> None:
         console.print(f"[red]{result.domain} failed[/red]: {result.reason or 'see below'}", highlight=False)
         for failure in result.failures:
             console.print(f"  - {failure}", highlight=False)
+
+
+def _print_ingestion(report: BuildReport) -> None:
+    """Files skipped or rows rejected by ingestion, and sources older than their freshness allows."""
+    for result in report.results:
+        for load in result.ingested.tables if result.ingested else []:
+            for line in [*load.files_skipped, *load.rejected]:
+                console.print(f"[yellow]ingestion[/yellow] {load.table}: {line}", highlight=False)
+        if result.stale_sources:
+            console.print(f"[yellow]stale sources[/yellow] in {result.domain}: {', '.join(result.stale_sources)}",
+                          highlight=False)

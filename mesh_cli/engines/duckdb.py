@@ -45,6 +45,12 @@ class DuckDBEngine(Engine):
             environment.close()
         DuckDBConnectionManager.close_all_connections()
 
+    def open_database(self, domain: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        """A connection to a domain's own database alone (created when missing unless `read_only`), for what
+        the mesh writes itself (ingestion); no dbt process may hold the file meanwhile."""
+        self.prepare()
+        return duckdb.connect(str(self.database_path(domain)), read_only=read_only)
+
     def connect(self, domain: Domain, roles: list[str] | None = None) -> duckdb.DuckDBPyConnection:
         """A read-only connection to a domain's database with its upstreams attached, as dbt sees it, whose
         session holds `roles` and every role they inherit (governance reads them)."""

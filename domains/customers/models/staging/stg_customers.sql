@@ -1,4 +1,4 @@
--- One row per customer, typed and tidied from the raw customer master.
+-- One row per customer, typed and tidied from the CRM exports: the latest export of each customer wins.
 select
     cast(customer_id as integer)                    as customer_id,
     cast(trim(first_name) as varchar)               as first_name,
@@ -9,4 +9,5 @@ select
     cast(upper(trim(region)) as varchar)            as region,
     cast(upper(trim(country)) as varchar)           as country,
     cast(signup_date as date)                       as signup_date
-from {{ ref('raw_customers') }}
+from {{ source('crm', 'customers') }}
+qualify row_number() over (partition by customer_id order by _file_last_modified desc, _file desc, _file_row desc) = 1

@@ -1,0 +1,66 @@
+"""`mesh ingest`: land each domain's raw data (docs/ingestion.md)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.table import Table
+
+from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
+from mesh_cli.ingest import DomainIngest, ingest
+
+
+def _as_dict(result: DomainIngest) -> dict[str, object]:
+    return {"domain": result.domain, "adapter": result.adapter,
+            "tables": [vars(table) for table in result.tables],
+            "plan": result.plan.to_dict() if result.plan else None,
+            "applied": [{"sql": a.statement.sql, "ok": a.ok, "error": a.error} for a in result.applied.applied]
+            if result.applied else None}
+
+
+def _print_local(results: list[DomainIngest], plan_only: bool) -> None:
+    table = Table(title="mesh ingest" + (" --plan" if plan_only else ""))
+    columns = ("source table", "mode", "files to load") if plan_only else \
+        ("source table", "mode", "files", "rows", "rejected", "skipped files")
+    for column in columns:
+        table.add_column(column)
+    for result in results:
+        for load in result.tables:
+            if plan_only:
+                table.add_row(load.table, load.mode, str(len(load.pending)))
+            else:
+                table.add_row(load.table, load.mode, str(len(load.files_loaded)), str(load.rows_loaded),
+                              str(load.rows_rejected), str(len(load.files_skipped)))
+    console.print(table)
+    for result in results:
+        for load in result.tables:
+            for line in [*load.changes, *load.files_skipped, *load.rejected, *load.pending]:
+                console.print(f"  {load.table}: {line}", highlight=False)
+
+
+@click.command("ingest")
+@click.argument("domains", nargs=-1)
+@click.option("--plan", "plan_only", is_flag=True,
+              help="Show what would load (DuckDB: the new files; Snowflake: the statements) without running it.")
+@target_option("dbt target (dev = DuckDB loads local files; prod = Snowflake objects and loads).")
+@click.option("--full-refresh", is_flag=True, help="Allow destructive changes: recreate landing tables, pipes, "
+              "stages whose definition changed (their load history is lost: every file loads again).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+@handle_errors
+def command(ctx: click.Context, domains: tuple[str, ...], plan_only: bool, target: str | None,
+            full_refresh: bool, as_json: bool) -> None:
+    """Load each domain's new raw files into its landing tables, each file once (`mesh ingest orders`)."""
+    results = ingest(mesh_config(ctx), domains, target, full_refresh=full_refresh, plan_only=plan_only)
+    if as_json:
+        click.echo(json.dumps([_as_dict(result) for result in results], indent=2, default=str))
+        return
+    if not results:
+        console.print("no domain declares ingestion (sources with config.meta.data_mesh.ingest)")
+        return
+    if any(result.plan is None for result in results):
+        _print_local([r for r in results if r.plan is None], plan_only)
+    for result in results:
+        if result.plan is not None:
+            click.echo(result.plan.to_sql())

@@ -1,0 +1,319 @@
+"""Ingestion on DuckDB: a domain's raw files land in its landing tables, each file once.
+
+A load-history table per domain database (`mesh_ingest.load_history`) records every file loaded into each
+landing table by name, size and modification time; a file is loaded when that triple is new (so an edited file
+is loaded again, Snowflake's rule) and its rows and its history row are written in one transaction, so a load
+interrupted midway leaves nothing behind and the next run loads every file exactly once. Each file is first
+read into a temporary table as text; rows whose values do not cast to the declared types are rejected, and
+`on_error` decides: `abort_statement` loads nothing, `skip_file` skips the file, `continue` loads its good rows.
+The connection comes from the DuckDB engine; this module only writes SQL.
+"""
+
+from __future__ import annotations
+
+import glob
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mesh_cli.core.identifiers import quote, string_literal
+from mesh_cli.engines.engine_types import duckdb_type
+from mesh_cli.errors import MeshError
+from mesh_cli.ingest.spec import Column, IngestTable
+
+HISTORY_SCHEMA = "mesh_ingest"
+HISTORY = f"{HISTORY_SCHEMA}.load_history"
+METADATA_COLUMNS = (("_file", "VARCHAR"), ("_file_row", "BIGINT"), ("_file_last_modified", "TIMESTAMP"),
+                    ("_loaded_at", "TIMESTAMP"))
+KAFKA_COLUMNS = (("record_metadata", "JSON"), ("record_content", "JSON"))
+MAX_REPORTED = 5
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A raw file: its path relative to the domain folder (the name it is known by), size and mtime."""
+
+    name: str
+    path: Path
+    size: int
+    last_modified: datetime
+
+
+@dataclass
+class TableLoad:
+    """What one landing table received in one run."""
+
+    table: str
+    mode: str
+    files_loaded: list[str] = field(default_factory=list)
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    files_skipped: list[str] = field(default_factory=list)   # "file: reason"
+    rejected: list[str] = field(default_factory=list)        # "file row n: column = 'value'"
+    pending: list[str] = field(default_factory=list)         # with --plan: the files a run would load
+    changes: list[str] = field(default_factory=list)         # DDL run on the landing table
+
+
+def list_files(table: IngestTable, domain_dir: Path) -> list[LocalFile]:
+    """The files under the table's location (a folder, read recursively, or a glob), filtered by `pattern`
+    (matched against the path relative to the domain folder, as Snowflake matches the path in the stage)."""
+    root = domain_dir.resolve()
+    location = table.location
+    spec = location if glob.has_magic(location) else location.rstrip("/") + "/**/*"
+    files = []
+    for found in sorted(root.glob(spec)):
+        if not found.is_file() or found.name.startswith("."):
+            continue
+        name = found.resolve().relative_to(root).as_posix()
+        if table.pattern and not re.fullmatch(table.pattern, name):
+            continue
+        stat = found.stat()
+        files.append(LocalFile(name, found.resolve(), stat.st_size,
+                               datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)))
+    return files
+
+
+def landing_columns(table: IngestTable) -> list[tuple[str, str]]:
+    """The landing table's columns with their DuckDB types, metadata columns last."""
+    declared = KAFKA_COLUMNS if table.mode == "kafka" else tuple(
+        (column.name, _duck(column)) for column in (*table.columns, *table.partitions))
+    return [*declared, *METADATA_COLUMNS]
+
+
+def _duck(column: Column) -> str:
+    kind = duckdb_type(column.data_type)
+    if kind is None:  # validated when the declaration was read
+        raise MeshError(f"DuckDB cannot hold column {column.name} of type {column.data_type}")
+    return kind
+
+
+def _rows(connection: Any, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    return connection.execute(sql, parameters or []).fetchall()
+
+
+def _ensure_history(connection: Any) -> None:
+    connection.execute(f"create schema if not exists {HISTORY_SCHEMA}")
+    connection.execute(f"create table if not exists {HISTORY} (target varchar, file varchar, size bigint, "
+                       "last_modified timestamp, status varchar, rows_loaded bigint, rows_rejected bigint, "
+                       "loaded_at timestamp)")
+
+
+def _target(table: IngestTable) -> str:
+    return f"{table.schema}.{table.landing_identifier}"
+
+
+def _relation(table: IngestTable) -> str:
+    return f"{quote(table.schema)}.{quote(table.landing_identifier)}"
+
+
+def _existing_columns(connection: Any, table: IngestTable) -> dict[str, str]:
+    return {name: kind.upper() for name, kind in _rows(
+        connection, "select column_name, data_type from information_schema.columns where table_catalog = "
+        "current_database() and table_schema = ? and table_name = ? order by ordinal_position",
+        [table.schema, table.landing_identifier])}
+
+
+def prepare_landing(connection: Any, table: IngestTable, full_refresh: bool) -> list[str]:
+    """Create or evolve the landing table: a new column is added in place; a removed or retyped column needs
+    `full_refresh`, which recreates the table and forgets its load history (every file loads again)."""
+    wanted = landing_columns(table)
+    existing = _existing_columns(connection, table)
+    changes: list[str] = []
+    broken = [f"{name} ({kind} → {dict(wanted).get(name, 'removed')})" for name, kind in existing.items()
+              if dict(wanted).get(name) != kind]
+    if existing and broken:
+        if not full_refresh:
+            raise MeshError(f"landing table {_target(table)} of {table.label}: column(s) {', '.join(broken)} "
+                            "changed; run with --full-refresh to recreate it and reload every file", path=table.path)
+        connection.execute(f"drop table {_relation(table)}")
+        connection.execute(f"delete from {HISTORY} where target = ?", [_target(table)])
+        changes.append(f"recreated {_target(table)} ({', '.join(broken)})")
+        existing = {}
+    connection.execute(f"create schema if not exists {quote(table.schema)}")
+    if not existing:
+        body = ", ".join(f"{quote(name)} {kind}" for name, kind in wanted)
+        connection.execute(f"create table {_relation(table)} ({body})")
+        changes.append(f"created {_target(table)}")
+    for name, kind in wanted:
+        if existing and name not in existing:
+            connection.execute(f"alter table {_relation(table)} add column {quote(name)} {kind}")
+            changes.append(f"added column {name} {kind} to {_target(table)}")
+    if table.mode == "kafka":
+        connection.execute(kafka_view_sql(table))
+    return changes
+
+
+def kafka_view_sql(table: IngestTable) -> str:
+    """The typed view over a Kafka landing table: declared columns out of RECORD_CONTENT, the record's
+    CreateTime as `_loaded_at` (what freshness reads), and its topic, partition and offset."""
+    typed = []
+    for column in table.columns:
+        kind = _duck(column)
+        value = f"record_content->{string_literal(column.name)}" if kind == "JSON" else \
+            f"try_cast(record_content->>{string_literal(column.name)} as {kind})"
+        typed.append(f"{value} as {quote(column.name)}")
+    return (f"create or replace view {quote(table.schema)}.{quote(table.identifier)} as select "
+            + ", ".join(typed)
+            + ", epoch_ms(try_cast(record_metadata->>'CreateTime' as bigint)) as _loaded_at"
+            + ", record_metadata->>'topic' as _topic, try_cast(record_metadata->>'partition' as integer) as _partition"
+            + ", try_cast(record_metadata->>'offset' as bigint) as _offset, _file"
+            + f" from {_relation(table)}")
+
+
+def _loaded(connection: Any, table: IngestTable) -> set[tuple[str, int, datetime]]:
+    return {(file, size, modified) for file, size, modified in _rows(
+        connection, f"select file, size, last_modified from {HISTORY} where target = ?", [_target(table)])}
+
+
+def pending_files(connection: Any | None, table: IngestTable, files: list[LocalFile]) -> list[LocalFile]:
+    """The files a run would load: those whose (name, size, mtime) the history does not hold. An external
+    table reloads every file whenever the set of files changed."""
+    loaded = _loaded(connection, table) if connection is not None and _has_history(connection) else set()
+    current = {(f.name, f.size, f.last_modified) for f in files}
+    if table.mode == "external_table":
+        return [] if current == loaded else files
+    return [f for f in files if (f.name, f.size, f.last_modified) not in loaded]
+
+
+def _has_history(connection: Any) -> bool:
+    return bool(_rows(connection, "select 1 from information_schema.tables where table_catalog = current_database()"
+                      " and table_schema = ? and table_name = 'load_history'", [HISTORY_SCHEMA]))
+
+
+def _reader(table: IngestTable, file: LocalFile) -> tuple[str, list[tuple[str, str]]]:
+    """A SELECT of one file's rows as text, and the (column, raw expression) pairs it yields."""
+    path = string_literal(str(file.path))
+    fmt = table.file_format
+    if fmt.type == "csv":
+        names = [c.name for c in table.columns]
+        options = [f"header = false, skip = {int(fmt.option('skip_header', 0))}", "auto_detect = false",
+                   "columns = {" + ", ".join(f"{string_literal(n)}: 'VARCHAR'" for n in names) + "}",
+                   f"delim = {string_literal(fmt.option('field_delimiter', ','))}",
+                   f"quote = {string_literal(fmt.option('field_optionally_enclosed_by', chr(34)))}"]
+        if fmt.option("null_if"):
+            options.append("nullstr = [" + ", ".join(string_literal(v) for v in fmt.option("null_if")) + "]")
+        return f"select * from read_csv({path}, {', '.join(options)})", [(n, quote(n)) for n in names]
+    if fmt.type == "json":
+        layout = "array" if fmt.option("strip_outer_array") else "newline_delimited"
+        source = f"select json from read_json_objects({path}, format = {string_literal(layout)})"
+        if table.mode == "kafka":
+            return source, [(name, f"cast(json->{string_literal(name.upper())} as varchar)") for name, _ in
+                            KAFKA_COLUMNS]
+        return source, [(c.name, f"cast(json->{string_literal(c.name)} as varchar)" if _duck(c) == "JSON"
+                         else f"json->>{string_literal(c.name)}") for c in table.columns]
+    return f"select * from read_parquet({path})", [(c.name, f"cast({quote(c.name)} as varchar)")
+                                                    for c in table.columns]
+
+
+def _partition_values(table: IngestTable, file: LocalFile) -> list[tuple[str, str]]:
+    values = []
+    for column in table.partitions:
+        found = re.search(rf"(?:^|/){re.escape(column.name)}=([^/]+)/", file.name)
+        values.append((column.name, string_literal(found.group(1)) if found else "null"))
+    return values
+
+
+def _typed(table: IngestTable) -> dict[str, str]:
+    return dict(landing_columns(table))
+
+
+def _stage_file(connection: Any, table: IngestTable, file: LocalFile, temp: str) -> tuple[list[str], int, list[str]]:
+    """Read one file into a temporary table of text values; returns its value columns, the number of rows
+    whose values do not cast, and a few of them."""
+    source, raw = _reader(table, file)
+    raw = raw + _partition_values(table, file)
+    selects = ", ".join(f"{expression} as {quote(name)}" for name, expression in raw)
+    connection.execute(f"create or replace temp table {temp} as select {selects}, "
+                       f"row_number() over () as _file_row from ({source})")
+    types = _typed(table)
+    checks = [f"({quote(name)} is not null and try_cast({quote(name)} as {types[name]}) is null)"
+              for name, _ in raw]
+    if table.mode == "kafka":
+        checks += [f"({quote(name)} is null)" for name, _ in KAFKA_COLUMNS]
+    bad = " or ".join(checks) or "false"
+    count = _rows(connection, f"select count(*) from {temp} where {bad}")[0][0]
+    examples = []
+    if count:
+        for row in _rows(connection, f"select _file_row, {', '.join(quote(n) for n, _ in raw)} from {temp} "
+                         f"where {bad} order by _file_row limit {MAX_REPORTED}"):
+            for (name, _), value in zip(raw, row[1:], strict=True):
+                if (value is None and table.mode == "kafka") or (value is not None and _rows(
+                        connection, f"select try_cast(? as {types[name]}) is null", [value])[0][0]):
+                    examples.append(f"{file.name} row {row[0]}: {name} = {value!r}")
+                    break
+    return [name for name, _ in raw], count, examples
+
+
+def load_table(connection: Any, table: IngestTable, files: list[LocalFile], full_refresh: bool = False) -> TableLoad:
+    """Load the table's new files in one transaction (rows and history rows together)."""
+    _ensure_history(connection)
+    result = TableLoad(table.label, table.mode)
+    result.changes = prepare_landing(connection, table, full_refresh)
+    todo = pending_files(connection, table, files)
+    if not todo:
+        return result
+    staged: list[tuple[LocalFile, str, list[str], int]] = []
+    try:
+        for index, file in enumerate(todo):
+            temp = quote(f"_mesh_ingest_{index}")
+            try:
+                names, bad, examples = _stage_file(connection, table, file, temp)
+            except Exception as exc:  # the engine's parse error, reported per file
+                reason = str(exc).splitlines()[0]
+                if table.on_error == "abort_statement":
+                    raise MeshError(f"{table.label}: cannot read {file.name}: {reason}; nothing loaded "
+                                    "(on_error: abort_statement)", path=table.path) from exc
+                result.files_skipped.append(f"{file.name}: {reason}")
+                continue
+            if bad and table.on_error == "abort_statement":
+                raise MeshError(f"{table.label}: {bad} row(s) of {file.name} do not cast to the declared types "
+                                f"(first: {examples[0] if examples else '?'}); nothing loaded "
+                                "(on_error: abort_statement)", path=table.path)
+            if bad and table.on_error == "skip_file":
+                result.files_skipped.append(f"{file.name}: {bad} row(s) do not cast (on_error: skip_file)")
+                result.rejected.extend(examples)
+                continue
+            result.rejected.extend(examples)
+            staged.append((file, temp, names, bad))
+        _commit(connection, table, staged, result)
+    finally:
+        for index in range(len(todo)):
+            connection.execute(f"drop table if exists {quote(f'_mesh_ingest_{index}')}")
+    return result
+
+
+def _commit(connection: Any, table: IngestTable, staged: list[tuple[LocalFile, str, list[str], int]],
+            result: TableLoad) -> None:
+    types = _typed(table)
+    connection.execute("begin transaction")
+    try:
+        connection.execute("create temp table if not exists _mesh_now as select "
+                           "current_timestamp at time zone 'UTC' as now")
+        if table.mode == "external_table":  # an external table shows exactly the files there are now
+            connection.execute(f"delete from {_relation(table)}")
+            connection.execute(f"delete from {HISTORY} where target = ?", [_target(table)])
+        for file, temp, names, bad in staged:
+            casts = [f"try_cast({quote(n)} as {types[n]})" for n in names]
+            ok = " and ".join(f"({quote(n)} is null or try_cast({quote(n)} as {types[n]}) is not null)"
+                              for n in names) or "true"
+            if table.mode == "kafka":
+                ok += " and " + " and ".join(f"{quote(n)} is not null" for n, _ in KAFKA_COLUMNS)
+            columns = ", ".join(quote(n) for n in [*names, *dict(METADATA_COLUMNS)])
+            # an external table's rows are as recent as its files (Snowflake: METADATA$FILE_LAST_MODIFIED)
+            loaded_at = "?" if table.mode == "external_table" else "(select max(now) from _mesh_now)"
+            parameters = [file.name, file.last_modified] + ([file.last_modified] if loaded_at == "?" else [])
+            inserted = _rows(connection, f"insert into {_relation(table)} ({columns}) select {', '.join(casts)}, "
+                             f"?, _file_row, ?, {loaded_at} from {temp} where {ok}", parameters)[0][0]
+            connection.execute(f"insert into {HISTORY} select ?, ?, ?, ?, ?, ?, ?, max(now) from _mesh_now",
+                               [_target(table), file.name, file.size, file.last_modified,
+                                "partially_loaded" if bad else "loaded", inserted, bad])
+            result.files_loaded.append(file.name)
+            result.rows_loaded += inserted
+            result.rows_rejected += bad
+        connection.execute("drop table _mesh_now")
+        connection.execute("commit")
+    except BaseException:
+        connection.execute("rollback")
+        raise

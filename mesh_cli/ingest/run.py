@@ -1,0 +1,137 @@
+"""`mesh ingest`: land each selected domain's raw data on the target's engine, before its models build."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.domains import Domain, discover_domains
+from mesh_cli.core.graph import DomainGraph
+from mesh_cli.core.plan import ApplyResult, Plan, RecordedState, apply
+from mesh_cli.engines import Engine, engine_for
+from mesh_cli.errors import MeshError
+from mesh_cli.ingest.local import TableLoad, list_files, load_table, pending_files
+from mesh_cli.ingest.snowflake_plan import BLOCKED, plan_domain, snowflake_database
+from mesh_cli.ingest.spec import IngestTable, load_ingest_tables
+
+
+@dataclass
+class DomainIngest:
+    """What ingestion did (or, with `plan_only`, would do) for one domain."""
+
+    domain: str
+    adapter: str
+    tables: list[TableLoad] = field(default_factory=list)
+    plan: Plan | None = None
+    applied: ApplyResult | None = None
+
+    @property
+    def files(self) -> int:
+        return sum(len(t.files_loaded) for t in self.tables)
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows_loaded for t in self.tables)
+
+    @property
+    def rejected(self) -> int:
+        return sum(t.rows_rejected for t in self.tables)
+
+    @property
+    def skipped(self) -> list[str]:
+        return [skip for t in self.tables for skip in t.files_skipped]
+
+    @property
+    def loaded_sources(self) -> list[str]:
+        """`source:<name>` of every source that received rows (dbt selectors)."""
+        return sorted({t.table.split(".")[1] for t in self.tables if t.rows_loaded})
+
+    def summary(self) -> str:
+        if self.plan is not None:
+            return f"{len(self.plan.statements)} statement(s)" + (" applied" if self.applied else " planned")
+        text = f"{self.files} file(s), {self.rows} row(s)"
+        if self.rejected:
+            text += f", {self.rejected} rejected"
+        if self.skipped:
+            text += f", {len(self.skipped)} file(s) skipped"
+        return text
+
+
+def has_ingestion(domain: Domain) -> bool:
+    return bool(load_ingest_tables(domain))
+
+
+def has_freshness(domain: Domain) -> bool:
+    """Whether any ingested source declares freshness (so `dbt source freshness` has something to check)."""
+    return any(table.freshness for table in load_ingest_tables(domain))
+
+
+def ingest_domain(config: MeshConfig, domain: Domain, engine: Engine, *, full_refresh: bool = False,
+                  plan_only: bool = False) -> DomainIngest:
+    """Land one domain's raw data on `engine`: DuckDB loads local files; Snowflake reconciles the ingestion
+    objects and runs the loads."""
+    tables = load_ingest_tables(domain)
+    result = DomainIngest(domain.name, engine.adapter_type)
+    if not tables:
+        return result
+    if engine.adapter_type == "duckdb":
+        return _duckdb(domain, tables, engine, result, full_refresh, plan_only)
+    if engine.adapter_type != "snowflake":
+        raise MeshError(f"ingestion does not support the {engine.adapter_type} engine")
+    database = snowflake_database(domain, engine.target)
+    offline = plan_only and not os.environ.get("SNOWFLAKE_ACCOUNT")
+    reader = RecordedState() if offline else engine.state_reader()  # type: ignore[attr-defined]
+    result.plan = plan_domain(domain.name, tables, database, reader, full_refresh, offline=offline)
+    blocked = [note for note in result.plan.notes if note.startswith(BLOCKED)]
+    if plan_only:
+        return result
+    if blocked:
+        raise MeshError(f"ingestion of {domain.name}: {blocked[0]}")
+    result.applied = apply(result.plan, engine.execute)  # type: ignore[attr-defined]
+    failed = result.applied.failed
+    if failed is not None:
+        raise MeshError(f"ingestion of {domain.name}: {failed.statement.action} {failed.statement.object_kind} "
+                        f"{failed.statement.object_name} failed: {failed.error}")
+    return result
+
+
+def _duckdb(domain: Domain, tables: list[IngestTable], engine: Engine, result: DomainIngest,
+            full_refresh: bool, plan_only: bool) -> DomainIngest:
+    if plan_only:
+        path = engine.database_path(domain.name)  # type: ignore[attr-defined]
+        connection = engine.open_database(domain.name, read_only=True) if path.is_file() else None  # type: ignore[attr-defined]
+        try:
+            for table in tables:
+                files = list_files(table, domain.path)
+                load = TableLoad(table.label, table.mode)
+                load.pending = [f.name for f in pending_files(connection, table, files)]
+                result.tables.append(load)
+        finally:
+            if connection is not None:
+                connection.close()
+        return result
+    connection = engine.open_database(domain.name)  # type: ignore[attr-defined]
+    try:
+        for table in tables:
+            result.tables.append(load_table(connection, table, list_files(table, domain.path), full_refresh))
+    finally:
+        connection.close()
+    return result
+
+
+def ingest(config: MeshConfig, selectors: Iterable[str] = (), target: str | None = None, *,
+           full_refresh: bool = False, plan_only: bool = False) -> list[DomainIngest]:
+    """Ingest every selected domain with ingestion declarations, upstreams first."""
+    target = target or config.default_target
+    domains = discover_domains(config)
+    graph = DomainGraph(domains)
+    chosen = [domains[name] for name in graph.order(graph.select(list(selectors)))]
+    chosen = [domain for domain in chosen if load_ingest_tables(domain)]
+    if not chosen:
+        return []
+    engine = engine_for(config, chosen, target)
+    engine.prepare()
+    return [ingest_domain(config, domain, engine, full_refresh=full_refresh, plan_only=plan_only)
+            for domain in chosen]

@@ -1,0 +1,281 @@
+"""Ingestion declarations: the dbt sources of a domain whose `config.meta.data_mesh.ingest` says how their raw
+data lands, read from the domain's YAML and validated strictly (one line per error, naming file, table, fix)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mesh_cli.core.domains import Domain
+from mesh_cli.core.types import DataType, parse_type
+from mesh_cli.core.yamlfile import read_yaml
+from mesh_cli.engines.engine_types import duckdb_type, snowflake_type
+from mesh_cli.errors import MeshError
+
+MODES = ("copy", "snowpipe", "external_table", "kafka")
+ON_ERROR = ("abort_statement", "skip_file", "continue")
+FORMAT_OPTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "csv": {"skip_header": int, "field_delimiter": str, "field_optionally_enclosed_by": str, "null_if": list,
+            "compression": str},
+    "json": {"strip_outer_array": bool, "compression": str},
+    "parquet": {"compression": str},
+}
+KEYS = {"mode", "location", "file_format", "pattern", "on_error", "stage", "partitions", "auto_refresh",
+        "auto_ingest", "integration", "aws_sns_topic", "backfill", "topic", "schematized"}
+STAGE_KEYS = {"name", "url", "storage_integration"}
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DEFAULT_STAGE = "landing"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A landing column: its name and canonical type."""
+
+    name: str
+    data_type: DataType
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Where files are staged on Snowflake: an internal stage, or an external one at `url`."""
+
+    name: str = DEFAULT_STAGE
+    url: str | None = None
+    storage_integration: str | None = None
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """The format of the raw files and its options (Snowflake's option names, lower case)."""
+
+    type: str
+    options: tuple[tuple[str, Any], ...] = ()
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return dict(self.options).get(name, default)
+
+
+@dataclass(frozen=True)
+class IngestTable:
+    """One source table with an ingestion block: what lands where, and how."""
+
+    domain: str
+    source: str
+    name: str
+    identifier: str
+    schema: str
+    database: str | None
+    mode: str
+    location: str
+    file_format: FileFormat
+    columns: tuple[Column, ...]
+    path: Path
+    pattern: str | None = None
+    on_error: str = "abort_statement"
+    stage: Stage = field(default_factory=Stage)
+    partitions: tuple[Column, ...] = ()
+    auto_refresh: bool = False
+    auto_ingest: bool = True
+    integration: str | None = None
+    aws_sns_topic: str | None = None
+    backfill: bool = False
+    topic: str | None = None
+    schematized: bool = False
+    freshness: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.domain}.{self.source}.{self.name}"
+
+    @property
+    def landing_identifier(self) -> str:
+        """The table files land in: the source table itself, or for Kafka the connector's table under a view."""
+        return f"{self.identifier}_records" if self.mode == "kafka" else self.identifier
+
+
+def _fail(path: Path, where: str, message: str) -> MeshError:
+    return MeshError(f"{where}: {message}", path=path)
+
+
+def _ingest_block(entry: dict[str, Any]) -> dict[str, Any] | None:
+    for holder in (entry.get("config") or {}, entry):
+        meta = holder.get("meta") if isinstance(holder, dict) else None
+        block = ((meta or {}).get("data_mesh") or {}).get("ingest") if isinstance(meta, dict) else None
+        if block is not None:
+            return block
+    return None
+
+
+def _columns(path: Path, where: str, entries: Any, engine_check: bool = True) -> tuple[Column, ...]:
+    if not isinstance(entries, list) or not entries:
+        raise _fail(path, where, "list the landing columns under `columns:`, each with a `data_type`")
+    columns = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise _fail(path, where, f"each column needs a `name:`, got {entry!r}")
+        name = entry["name"]
+        if not _NAME.match(name) or name.lower().startswith("_file") or name.lower() == "_loaded_at":
+            raise _fail(path, where, f"column {name!r} must be a plain identifier (letters, digits, _) and not a "
+                        "metadata column (_file, _file_row, _file_last_modified, _loaded_at)")
+        written = entry.get("data_type")
+        if not isinstance(written, str):
+            raise _fail(path, where, f"column {name!r} needs a `data_type` (e.g. varchar, number(38,0), date)")
+        data_type = parse_type(written)
+        if engine_check and (snowflake_type(data_type) is None or duckdb_type(data_type) is None):
+            raise _fail(path, where, f"column {name!r} has type {written!r}, which the engines cannot cast raw "
+                        "values to; use varchar, number(p,s), float, boolean, date, timestamp_ntz or variant")
+        columns.append(Column(name.lower(), data_type))
+    names = [c.name for c in columns]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise _fail(path, where, f"column {duplicate!r} is listed twice")
+    return tuple(columns)
+
+
+def _file_format(path: Path, where: str, value: Any) -> FileFormat:
+    if not isinstance(value, dict) or value.get("type") not in FORMAT_OPTIONS:
+        raise _fail(path, where, f"`file_format` needs a `type` of {', '.join(FORMAT_OPTIONS)}, got {value!r}")
+    kind = value["type"]
+    allowed = FORMAT_OPTIONS[kind]
+    options = []
+    for key, option in sorted(value.items()):
+        if key == "type":
+            continue
+        if key not in allowed:
+            raise _fail(path, where, f"unknown {kind} file_format option {key!r} (known: {', '.join(allowed)})")
+        if not isinstance(option, allowed[key]) or (isinstance(option, bool) and allowed[key] is int):
+            raise _fail(path, where, f"file_format option {key!r} must be a {allowed[key].__name__}")  # type: ignore[union-attr]
+        options.append((key, tuple(option) if isinstance(option, list) else option))
+    return FileFormat(kind, tuple(options))
+
+
+def _stage(path: Path, where: str, value: Any) -> Stage:
+    if value is None:
+        return Stage()
+    if isinstance(value, str):
+        value = {"name": value}
+    if not isinstance(value, dict) or set(value) - STAGE_KEYS:
+        raise _fail(path, where, f"`stage` takes {', '.join(sorted(STAGE_KEYS))}, got {value!r}")
+    name = value.get("name", DEFAULT_STAGE)
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise _fail(path, where, f"stage name {name!r} must be a plain identifier")
+    integration = value.get("storage_integration")
+    if integration is not None and not (isinstance(integration, str) and _NAME.match(integration)):
+        raise _fail(path, where, f"storage_integration {integration!r} must be a plain identifier")
+    if integration and not value.get("url"):
+        raise _fail(path, where, "a stage with a storage_integration needs its `url`")
+    return Stage(name, value.get("url"), integration)
+
+
+def _partitions(path: Path, where: str, value: Any) -> tuple[Column, ...]:
+    if value is None:
+        return ()
+    return _columns(path, where + " partitions", value)
+
+
+def _flag(path: Path, where: str, block: dict[str, Any], key: str, default: bool) -> bool:
+    value = block.get(key, default)
+    if not isinstance(value, bool):
+        raise _fail(path, where, f"`{key}` must be true or false, got {value!r}")
+    return value
+
+
+def _table(domain: Domain, path: Path, source: dict[str, Any], table: dict[str, Any],
+           block: dict[str, Any]) -> IngestTable:
+    where = f"source {source['name']}.{table.get('name')}"
+    unknown = set(block) - KEYS
+    if unknown:
+        raise _fail(path, where, f"unknown ingest key(s) {', '.join(sorted(unknown))} "
+                    f"(known: {', '.join(sorted(KEYS))})")
+    mode = block.get("mode")
+    if mode not in MODES:
+        raise _fail(path, where, f"ingest mode {mode!r} is not one of {', '.join(MODES)}")
+    location = block.get("location")
+    if not isinstance(location, str) or not location.strip() or ".." in Path(location).parts \
+            or location.startswith("/"):
+        raise _fail(path, where, "`location` is required: a folder or glob relative to the domain (locally) and "
+                    "a path in the stage (Snowflake), without `..`")
+    on_error = block.get("on_error", "skip_file" if mode == "snowpipe" else "abort_statement")
+    if on_error not in ON_ERROR:
+        raise _fail(path, where, f"on_error {on_error!r} is not one of {', '.join(ON_ERROR)}")
+    pattern = block.get("pattern")
+    if pattern is not None:
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            raise _fail(path, where, f"pattern {pattern!r} is not a regular expression: {exc}") from exc
+    topic = block.get("topic")
+    if mode == "kafka" and not (isinstance(topic, str) and topic):
+        raise _fail(path, where, "a kafka source needs its `topic`")
+    if mode != "kafka" and topic is not None:
+        raise _fail(path, where, "`topic` applies to kafka sources only")
+    file_format = _file_format(path, where, block.get("file_format", {"type": "json"} if mode == "kafka" else None))
+    if mode == "kafka" and file_format.type != "json":
+        raise _fail(path, where, "a kafka source lands JSON records: use file_format {type: json}")
+    for key in ("integration", "aws_sns_topic"):
+        if block.get(key) is not None and mode != "snowpipe":
+            raise _fail(path, where, f"`{key}` applies to snowpipe sources only")
+    name = table["name"]
+    identifier = table.get("identifier", name)
+    if not isinstance(identifier, str) or not _NAME.match(identifier):
+        raise _fail(path, where, f"identifier {identifier!r} must be a plain identifier")
+    schema = source.get("schema", source["name"])
+    if not isinstance(schema, str) or not _NAME.match(schema):
+        raise _fail(path, f"source {source['name']}", f"schema {schema!r} must be a plain identifier")
+    freshness = next((entry.get(key) for entry in (table, table.get("config") or {}, source,
+                                                    source.get("config") or {})
+                      for key in ("freshness",) if isinstance(entry, dict) and entry.get(key)), None)
+    return IngestTable(
+        domain=domain.name, source=source["name"], name=name, identifier=identifier.lower(), schema=schema.lower(),
+        database=source.get("database"), mode=mode, location=location.strip(), file_format=file_format,
+        columns=_columns(path, where, table.get("columns")), path=path, pattern=pattern, on_error=on_error,
+        stage=_stage(path, where, block.get("stage")), partitions=_partitions(path, where, block.get("partitions")),
+        auto_refresh=_flag(path, where, block, "auto_refresh", False),
+        auto_ingest=_flag(path, where, block, "auto_ingest", True), integration=block.get("integration"),
+        aws_sns_topic=block.get("aws_sns_topic"), backfill=_flag(path, where, block, "backfill", False),
+        topic=topic, schematized=_flag(path, where, block, "schematized", False),
+        freshness=bool(freshness and (table.get("loaded_at_field") or source.get("loaded_at_field"))),
+    )
+
+
+def _yaml_files(domain: Domain) -> list[Path]:
+    model_dirs = [p for p in domain.source_paths if p.name != "tests" and p.is_dir()]
+    return sorted({f for folder in model_dirs for pattern in ("*.yml", "*.yaml") for f in folder.rglob(pattern)})
+
+
+def load_ingest_tables(domain: Domain) -> list[IngestTable]:
+    """Every source table of the domain with an ingestion block (a source's block applies to each of its
+    tables, a table's own block is merged over it)."""
+    found: list[IngestTable] = []
+    for path in _yaml_files(domain):
+        data = read_yaml(path, default={})
+        sources = data.get("sources") if isinstance(data, dict) else None
+        if not sources:
+            continue
+        if not isinstance(sources, list):
+            raise MeshError("`sources:` must be a list", path=path)
+        for source in sources:
+            if not isinstance(source, dict) or not isinstance(source.get("name"), str):
+                raise MeshError(f"each source needs a `name:`, got {source!r}", path=path)
+            shared = _ingest_block(source)
+            for table in source.get("tables") or []:
+                if not isinstance(table, dict) or not isinstance(table.get("name"), str):
+                    raise MeshError(f"source {source['name']}: each table needs a `name:`", path=path)
+                own = _ingest_block(table)
+                if shared is None and own is None:
+                    continue
+                for block in (shared, own):
+                    if block is not None and not isinstance(block, dict):
+                        raise MeshError(f"source {source['name']}.{table['name']}: `meta.data_mesh.ingest` must be "
+                                        f"a mapping, got {block!r}", path=path)
+                found.append(_table(domain, path, source, table, {**(shared or {}), **(own or {})}))
+    seen: dict[tuple[str, str], IngestTable] = {}
+    for table in found:
+        key = (table.schema, table.identifier)
+        if key in seen:
+            raise MeshError(f"source {table.source}.{table.name} lands in {table.schema}.{table.identifier}, like "
+                            f"{seen[key].source}.{seen[key].name}; give one an `identifier:`", path=table.path)
+        seen[key] = table
+    return found

@@ -1,0 +1,64 @@
+"""`mesh list` and `mesh graph`: what the mesh holds, read from dbt's manifests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+from mesh_cli.build import BuildReport
+
+MODEL_EDGES = {("customers.dim_customers.v1", "orders.fct_orders"),
+               ("customers.dim_customers.v2", "finance.int_order_revenue"),
+               ("orders.fct_orders", "finance.int_order_revenue")}
+
+
+def test_list_json_names_owners_public_models_and_upstreams(built_mesh: tuple[Path, BuildReport]) -> None:
+    result = run_cli(built_mesh[0], "list", "--json")
+    assert result.exit_code == 0, result.output
+    rows = {row["domain"]: row for row in json.loads(result.stdout)}
+    assert list(rows) == ["customers", "orders", "finance"]
+    assert set(rows["customers"]["public_models"]) == {"dim_customers.v1", "dim_customers.v2", "dim_regions"}
+    assert rows["customers"]["owner_email"] == "customer-data@retail.example"
+    assert rows["finance"]["upstreams"] == ["customers", "orders"]
+    assert rows["customers"]["downstreams"] == ["finance", "orders"]
+    assert "stg_customers" not in rows["customers"]["public_models"]
+
+
+def test_graph_json_has_domain_and_model_edges(built_mesh: tuple[Path, BuildReport]) -> None:
+    result = run_cli(built_mesh[0], "graph", "--format", "json")
+    graph = json.loads(result.stdout)
+    assert {(e["upstream"], e["downstream"]) for e in graph["domain_edges"]} == {
+        ("customers", "orders"), ("customers", "finance"), ("orders", "finance")}
+    assert {(e["upstream"], e["downstream"]) for e in graph["model_edges"]} == MODEL_EDGES
+
+
+@pytest.mark.parametrize(("fmt", "expected"), [
+    ("text", ["customers\n  → finance", "customers.dim_customers.v1 → orders.fct_orders"]),
+    ("mermaid", ["graph LR", "subgraph customers[customers]",
+                 "customers_dim_customers_v1 --> orders_fct_orders"]),
+    ("dot", ["digraph mesh {", 'subgraph "cluster_orders" {', '"orders.fct_orders" -> "finance.int_order_revenue";']),
+])
+def test_graph_formats(built_mesh: tuple[Path, BuildReport], fmt: str, expected: list[str]) -> None:
+    result = run_cli(built_mesh[0], "graph", "--format", fmt)
+    assert result.exit_code == 0, result.output
+    for text in expected:
+        assert text in result.stdout
+
+
+def test_graph_of_prod_parses_without_credentials(built_copy: Path) -> None:
+    result = run_cli(built_copy, "graph", "--target", "prod", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert {(e["upstream"], e["downstream"]) for e in json.loads(result.stdout)["model_edges"]} == MODEL_EDGES
+    manifest = json.loads((built_copy / "domains/orders/target/manifest.json").read_text())
+    assert manifest["metadata"]["adapter_type"] == "snowflake"
+    # the upstream's prod relation, never the dev (DuckDB) manifest left in its target/ folder
+    assert manifest["nodes"]["model.customers.dim_customers.v1"]["relation_name"] == "CUSTOMERS.marts.dim_customers_v1"
+
+
+def test_graph_outside_a_mesh_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "graph")
+    assert result.exit_code == 2
+    assert "no mesh.yml found" in result.stderr

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-KEY = "data_mesh"
+from mesh_cli.core.manifest import governance_meta
+
 CONFIDENTIALITY = "confidentiality"
 LEVELS = ("public", "internal", "confidential", "restricted", "secret")
-
-
-def data_mesh_meta(node: dict[str, Any]) -> dict[str, Any]:
-    """The `data_mesh` block of a manifest model or column (`config.meta` wins over `meta`)."""
-    merged: dict[str, Any] = {}
-    for meta in ((node.get("meta") or {}), ((node.get("config") or {}).get("meta") or {})):
-        block = meta.get(KEY)
-        if isinstance(block, dict):
-            merged.update(block)
-    return merged
 
 
 def tag_labels(tags: Any) -> list[str]:
@@ -30,7 +21,7 @@ def tag_labels(tags: Any) -> list[str]:
 
 def column_governance(column: dict[str, Any]) -> dict[str, Any]:
     """A column's masking policy and tags (governance tags and dbt tags)."""
-    block = data_mesh_meta(column)
+    block = governance_meta(column)
     masking = block.get("masking")
     return {
         "masking": str(masking) if masking else None,
@@ -40,7 +31,7 @@ def column_governance(column: dict[str, Any]) -> dict[str, Any]:
 
 def model_governance(node: dict[str, Any]) -> dict[str, Any]:
     """A model's governance tags, dbt tags and row access policy."""
-    block = data_mesh_meta(node)
+    block = governance_meta(node)
     return {
         "tags": sorted({*tag_labels(block.get("tags")), *tag_labels(node.get("tags"))}),
         "row_access": _row_access_label(block.get("row_access")),

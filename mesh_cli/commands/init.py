@@ -8,6 +8,7 @@ import click
 
 from mesh_cli.commands.common import console, handle_errors, mesh_config
 from mesh_cli.scaffold import init_domain, init_mesh
+from mesh_cli.scaffold.adopt import Adoption, adopt
 
 
 @click.group("init")
@@ -18,9 +19,15 @@ def command() -> None:
 @command.command("mesh")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", default=None, help="Mesh name (default: the folder's name).")
+@click.option("--adopt", "adopted", multiple=True, type=click.Path(path_type=Path),
+              help="An existing dbt project folder inside DIRECTORY to make a domain (repeatable).")
 @handle_errors
-def mesh(directory: Path, name: str | None) -> None:
-    """Write a new mesh repository into DIRECTORY (which must not exist)."""
+def mesh(directory: Path, name: str | None, adopted: tuple[Path, ...]) -> None:
+    """Write a new mesh repository into DIRECTORY (which must not exist), or with --adopt a mesh.yml into the
+    existing DIRECTORY over dbt projects already there."""
+    if adopted:
+        _report(adopt(directory, list(adopted), name))
+        return
     root = init_mesh(directory, name)
     console.print(f"created mesh repository {root}; next: cd {directory} && mesh init domain NAME", highlight=False)
 
@@ -38,3 +45,16 @@ def domain(ctx: click.Context, name: str, owner: str | None, upstreams: str, pro
     path = init_domain(mesh_config(ctx), name, owner=owner, upstreams=names, product=product)
     console.print(f"created domain {name} at {path}; next: mesh provision {name} && mesh build {name}",
                   highlight=False)
+
+
+def _report(adoption: Adoption) -> None:
+    for path in adoption.written:
+        console.print(f"wrote {path.relative_to(adoption.root)}", highlight=False)
+    for manifest, project in sorted(adoption.loom.items()):
+        console.print(f"dbt-loom manifest {manifest} -> project {project}", highlight=False)
+    for finding in adoption.findings:
+        console.print(f"[yellow]{finding.project}[/]: {finding.problem}\n  fix: {finding.fix}", highlight=False)
+    count = len(adoption.findings)
+    console.print(f"adopted {len(adoption.domains)} project(s); " + (
+        f"{count} thing(s) stand in the way of `mesh build` (above)" if count else "next: mesh build"),
+        highlight=False)

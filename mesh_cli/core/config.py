@@ -25,6 +25,7 @@ class MeshConfig:
     state_dir: Path
     default_target: str
     settings: dict[str, Any] = field(default_factory=dict, compare=False)
+    domain_paths: tuple[str, ...] = ()   # `mesh.domains:` project folders (or globs) anywhere below the root
 
     def section(self, name: str) -> dict[str, Any]:
         """A top-level section of mesh.yml that a feature owns (e.g. `check:`), empty when absent."""
@@ -54,9 +55,13 @@ def load_config(root: Path) -> MeshConfig:
     mesh = data.get("mesh", {})
     if not isinstance(mesh, dict):
         raise MeshError("`mesh:` must be a mapping of settings", path=path)
-    unknown = set(mesh) - {"name", "domains_dir", "state_dir", "default_target"}
+    unknown = set(mesh) - {"name", "domains_dir", "domains", "state_dir", "default_target"}
     if unknown:
         raise MeshError(f"unknown setting(s) under `mesh:`: {', '.join(sorted(unknown))}", path=path)
+    domain_paths = mesh.get("domains") or []
+    if not isinstance(domain_paths, list) or not all(isinstance(p, str) and p.strip() for p in domain_paths):
+        raise MeshError("`mesh.domains:` must be a list of project folders or globs relative to mesh.yml, "
+                        "e.g. [analytics/*, platform/core]", path=path)
     state_dir = os.environ.get(STATE_DIR_ENV) or mesh.get("state_dir", ".mesh")
     return MeshConfig(
         root=root.resolve(),
@@ -65,6 +70,7 @@ def load_config(root: Path) -> MeshConfig:
         state_dir=(root / state_dir).resolve(),
         default_target=str(mesh.get("default_target", "dev")),
         settings=data,
+        domain_paths=tuple(domain_paths),
     )
 
 

@@ -95,16 +95,36 @@ def load_domain(project_dir: Path) -> Domain:
     )
 
 
+def _listed_projects(config: MeshConfig) -> list[Path]:
+    """The project folders `mesh.domains:` names (paths or globs relative to the mesh root)."""
+    where = config.root / "mesh.yml"
+    found: list[Path] = []
+    for pattern in config.domain_paths:
+        if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
+            raise MeshError(f"`mesh.domains:` entry {pattern!r} must be relative to the mesh root and inside it",
+                            path=where)
+        matches = sorted(p for p in config.root.glob(pattern) if (p / "dbt_project.yml").is_file()
+                         and not {"dbt_packages", "target"}.intersection(p.relative_to(config.root).parts))
+        if not matches:
+            raise MeshError(f"`mesh.domains:` entry {pattern!r} matches no folder with a dbt_project.yml; "
+                            "fix the path or remove the entry", path=where)
+        found.extend(matches)
+    return found
+
+
 def discover_domains(config: MeshConfig) -> dict[str, Domain]:
-    """All domains of the mesh, by name."""
-    if not config.domains_dir.is_dir():
+    """All domains of the mesh, by name: every project folder under the domains folder, and those `mesh.domains:`
+    lists anywhere in the repository."""
+    folders = [p.parent for p in sorted(config.domains_dir.glob("*/dbt_project.yml"))]
+    if not config.domains_dir.is_dir() and not config.domain_paths:
         raise MeshError(f"domains folder {config.domains_dir} does not exist",
                         path=config.root / "mesh.yml")
+    folders += _listed_projects(config)
     domains: dict[str, Domain] = {}
-    for project_file in sorted(config.domains_dir.glob("*/dbt_project.yml")):
-        domain = load_domain(project_file.parent)
+    for folder in dict.fromkeys(p.resolve() for p in folders):
+        domain = load_domain(folder)
         if domain.name in domains:
             raise MeshError(f"domain name {domain.name!r} is used by both {domains[domain.name].path} "
-                            f"and {domain.path}; rename one project", path=project_file)
+                            f"and {domain.path}; rename one project", path=folder / "dbt_project.yml")
         domains[domain.name] = domain
     return domains

@@ -13,6 +13,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,7 @@ from mesh_cli.ingest.spec import Column, IngestTable
 BLOCKED = "BLOCKED"
 METADATA = (("_FILE", "VARCHAR", "METADATA$FILENAME"), ("_FILE_ROW", "NUMBER(38,0)", "METADATA$FILE_ROW_NUMBER"),
             ("_FILE_LAST_MODIFIED", "TIMESTAMP_NTZ", "METADATA$FILE_LAST_MODIFIED"),
-            ("_LOADED_AT", "TIMESTAMP_LTZ", "METADATA$START_SCAN_TIME"))
+            ("_LOADED_AT", "TIMESTAMP_TZ", "METADATA$START_SCAN_TIME"))
 KAFKA_METADATA = ("RECORD_METADATA", "VARIANT")
 
 
@@ -98,15 +99,27 @@ def stage_sql(table: IngestTable, n: Names, replace: bool = False) -> str:
     return sql
 
 
+def _folder_and_glob(location: str) -> tuple[str, str]:
+    parts = location.strip("/").split("/")
+    cut = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    return "/".join(parts[:cut]), "/".join(parts[cut:])
+
+
 def stage_path(table: IngestTable, n: Names) -> str:
-    """`@stage/path`: the location's folder part (a glob's wildcard part is left to `pattern`)."""
-    parts = []
-    for part in table.location.strip("/").split("/"):
-        if glob.has_magic(part):
-            break
-        parts.append(part)
-    path = "/".join(parts)
+    """`@stage/path`: the location's folder part (a glob's wildcard part becomes the PATTERN)."""
+    path = _folder_and_glob(table.location)[0]
     return f"@{n.stage}/{path}/" if path else f"@{n.stage}/"
+
+
+def pattern(table: IngestTable) -> str | None:
+    """The declared pattern, else the location's glob as a regular expression over the whole path."""
+    if table.pattern:
+        return table.pattern
+    folder, wildcard = _folder_and_glob(table.location)
+    if not wildcard:
+        return None
+    regex = re.escape(wildcard).replace(r"\*\*/", "(.*/)?").replace(r"\*", "[^/]*").replace(r"\?", "[^/]")
+    return ".*" + (re.escape(folder + "/") if folder else "") + regex
 
 
 def _value(table: IngestTable, column: Column, position: int, prefix: str) -> str:
@@ -140,8 +153,8 @@ def copy_sql(table: IngestTable, n: Names) -> str:
     columns = ", ".join(name for name, _ in landing_columns(table))
     sql = (f"COPY INTO {n.landing} ({columns}) FROM (SELECT {', '.join(values)} FROM {stage_path(table, n)}) "
            f"FILE_FORMAT = (FORMAT_NAME = {string_literal(n.file_format)})")
-    if table.pattern:
-        sql += f" PATTERN = {string_literal(table.pattern)}"
+    if pattern(table):
+        sql += f" PATTERN = {string_literal(pattern(table))}"
     return sql + f" ON_ERROR = {table.on_error.upper()}"
 
 
@@ -171,8 +184,8 @@ def external_table_sql(table: IngestTable, n: Names, replace: bool = False) -> s
     if table.partitions:
         sql += f" PARTITION BY ({', '.join(c.name.upper() for c in table.partitions)})"
     sql += f" LOCATION = {stage_path(table, n)} AUTO_REFRESH = {_option_sql(table.auto_refresh)}"
-    if table.pattern:
-        sql += f" PATTERN = {string_literal(table.pattern)}"
+    if pattern(table):
+        sql += f" PATTERN = {string_literal(pattern(table))}"
     return sql + f" FILE_FORMAT = (FORMAT_NAME = {string_literal(n.file_format)})"
 
 
@@ -201,7 +214,8 @@ class _State:
         kinds |= {"EXTERNAL TABLES" for t in tables if t.mode == "external_table"}
         for schema in sorted({n.schema for n in all_names}):
             database, name = schema.split(".")
-            if not reader.show("SCHEMAS", scope=f"IN DATABASE {database}", like=name):
+            shown = reader.show("SCHEMAS", scope=f"IN DATABASE {database}", like=name)
+            if not any(str(row.get("name", "")).upper() == name for row in shown):  # LIKE's `_` matches any char
                 continue
             self.schemas.add(schema)
             for kind in sorted(kinds):

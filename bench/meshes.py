@@ -46,6 +46,7 @@ class Context:
 
 def example_mesh(dest: Path) -> Path:
     """A copy of the repository's example mesh, without build leftovers."""
+    dest.mkdir(parents=True, exist_ok=True)
     for name in EXAMPLE_FILES:
         source = REPO / name
         if source.is_dir():

@@ -7,6 +7,7 @@ between the markers of docs/benchmarks.md.
 from __future__ import annotations
 
 import importlib
+import json
 import shutil
 import tempfile
 import time
@@ -42,6 +43,7 @@ def run_benchmarks(ctx: Context, names: tuple[str, ...], echo: Any = print) -> d
         except Exception as exc:  # one broken benchmark must not hide the others' figures
             payload["errors"][name] = "".join(traceback.format_exception_only(exc)).strip()
             figures = [Figure(module.NAME, "failed", None, "", None, "", "-", note=payload["errors"][name])]
+            echo(f"  failed: {payload['errors'][name]}")
         seconds = time.perf_counter() - begun
         payload["benchmarks"][name] = {"seconds": round(seconds, 1), "figures": [f.as_dict() for f in figures]}
         for figure in figures:
@@ -51,6 +53,15 @@ def run_benchmarks(ctx: Context, names: tuple[str, ...], echo: Any = print) -> d
         echo(f"  {name} took {seconds:.0f}s")
     payload["seconds"] = round(time.perf_counter() - started, 1)
     return payload
+
+
+def merge(previous: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """The results of a partial run (`--only`) laid over those of an earlier run."""
+    benchmarks = {**previous.get("benchmarks", {}), **payload["benchmarks"]}
+    errors = {k: v for k, v in previous.get("errors", {}).items() if k not in payload["benchmarks"]}
+    ordered = {name: benchmarks[name] for name in BENCHMARKS if name in benchmarks}
+    return {**payload, "benchmarks": ordered, "errors": {**errors, **payload["errors"]},
+            "seconds": round(sum(b["seconds"] for b in ordered.values()), 1)}
 
 
 def figures_of(payload: dict[str, Any]) -> list[Figure]:
@@ -89,9 +100,10 @@ def update_docs(path: Path, payload: dict[str, Any]) -> None:
 @click.option("--loom-python", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="The python of the bench virtualenv that has dbt-loom (without it, dbt-loom is not measured).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help=f"Results file (default: {RESULTS.relative_to(REPO)}; with --smoke, none).")
+              help=f"Results file (default: {RESULTS.relative_to(REPO)}; with --smoke, none). With --only, the "
+              "new figures replace those of the same benchmarks in it.")
 @click.option("--docs/--no-docs", "write_docs", default=None,
-              help=f"Update the table in {DOCS.relative_to(REPO)} (default: yes, except with --smoke or --only).")
+              help=f"Update the table in {DOCS.relative_to(REPO)} (default: yes, except with --smoke).")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the meshes are written (default: a temporary folder, removed afterwards).")
 def main(smoke: bool, only: tuple[str, ...], repeat: int | None, loom_python: Path | None, out: Path | None,
@@ -106,10 +118,12 @@ def main(smoke: bool, only: tuple[str, ...], repeat: int | None, loom_python: Pa
         if workdir is None:
             shutil.rmtree(folder, ignore_errors=True)
     target = out or (None if smoke else RESULTS)
+    if target is not None and only and target.is_file():
+        payload = merge(json.loads(target.read_text(encoding="utf-8")), payload)
     if target is not None:
         write_json(target, payload)
         click.echo(f"wrote {target}")
-    if write_docs if write_docs is not None else not (smoke or only):
+    if write_docs if write_docs is not None else not smoke:
         update_docs(DOCS, payload)
         click.echo(f"updated {DOCS}")
     if payload["errors"]:

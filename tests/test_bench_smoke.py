@@ -85,13 +85,16 @@ def test_generator_refuses_a_folder_with_files(tmp_path: Path) -> None:
 def _well_formed(figure: dict[str, object]) -> None:
     assert figure["unit"] and figure["target"] and figure["benchmark"] and figure["name"]
     value, baseline, ratio = figure["value"], figure["baseline"], figure["ratio"]
+    if value is None:
+        assert str(figure["note"]).startswith("not measured: ") and figure["met"] is None
+        return
     assert isinstance(value, float) and math.isfinite(value)
     if baseline is not None:
         assert isinstance(ratio, float) and ratio == pytest.approx(value / baseline, rel=1e-2, abs=1e-3)
     assert figure["met"] in (True, False, None)
 
 
-@pytest.mark.parametrize("name", [b for b in BENCHMARKS if b != "reconcile"])
+@pytest.mark.parametrize("name", BENCHMARKS)
 def test_benchmark_smoke_run(tmp_path: Path, name: str) -> None:
     payload = run_benchmarks(Context(tmp_path, smoke=True, repeat=1), (name,), echo=lambda _: None)
     assert payload["errors"] == {}
@@ -102,10 +105,14 @@ def test_benchmark_smoke_run(tmp_path: Path, name: str) -> None:
     assert payload["machine"]["cores"] >= 1
 
 
-def test_reconcile_reports_what_it_cannot_measure_yet(tmp_path: Path) -> None:
-    payload = run_benchmarks(Context(tmp_path, smoke=True, repeat=1), ("reconcile",), echo=lambda _: None)
-    figures = payload["benchmarks"]["reconcile"]["figures"]
-    assert len(figures) == 3 and all(f["note"] for f in figures)
+def test_statements_are_counted_from_each_commands_json() -> None:
+    from bench.suite.reconcile import statements
+
+    plan = {"statements": [{"sql": "create schema raw"}, {"sql": "grant usage"}]}
+    assert statements("provision", {"plans": [plan, {"statements": []}]}) == 2
+    assert statements("publish", [{"plan": plan}, {"plan": None}]) == 2
+    tables = [{"files_loaded": ["a.csv"], "changes": ["create table"]}, {"files_loaded": [], "changes": []}]
+    assert statements("ingest", [{"tables": tables, "plan": plan}, {"tables": [], "plan": None}]) == 4
 
 
 def test_results_table_and_docs_markers(tmp_path: Path) -> None:
@@ -128,8 +135,22 @@ def test_results_table_and_docs_markers(tmp_path: Path) -> None:
         update_docs(page, payload)
 
 
-def test_bench_cli_writes_results(tmp_path: Path) -> None:
+def test_example_mesh_copy_has_no_build_leftovers(tmp_path: Path) -> None:
+    from bench.meshes import domain_order, example_mesh
+
+    root = example_mesh(tmp_path / "new" / "mesh")
+    assert domain_order(root) == ["customers", "orders", "finance"]
+    assert not list(root.glob("domains/*/target")) and not list(root.glob("domains/*/dbt_packages"))
+
+
+def test_cli_partial_run_replaces_only_its_benchmarks(tmp_path: Path) -> None:
     out = tmp_path / "results.json"
-    result = CliRunner().invoke(main, ["--smoke", "--only", "reconcile", "--out", str(out)])
+    earlier = {"benchmarks": {"memory": {"seconds": 5.0, "figures": []}, "orchestration": {"seconds": 9.0}},
+               "errors": {"orchestration": "old failure"}}
+    out.write_text(json.dumps(earlier))
+    result = CliRunner().invoke(main, ["--smoke", "--only", "orchestration", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert json.loads(out.read_text())["benchmarks"]["reconcile"]["figures"]
+    merged = json.loads(out.read_text())
+    assert list(merged["benchmarks"]) == ["orchestration", "memory"]  # in the benchmarks' order
+    assert merged["benchmarks"]["memory"] == {"seconds": 5.0, "figures": []}
+    assert merged["benchmarks"]["orchestration"]["figures"] and merged["errors"] == {}

@@ -96,8 +96,8 @@ def resolve(project_dir: Path, target_flag: str | None = None) -> list[ModelInfo
         else:
             def every_model(upstream: Domain = upstream) -> list[ModelInfo]:
                 return _upstream_models(config, target, domain, upstream)
-            adapter = adapter_type(domain, target)
-            chosen = [m for ref in upstream_refs for m in shared_relations(
-                config, target, adapter, domain, upstream, _matching(ref, domain, name, models, every_model), ref.file)]
+            matched = [(m, ref.file) for ref in upstream_refs
+                       for m in _matching(ref, domain, name, models, every_model)]
+            chosen = shared_relations(config, target, adapter_type(domain, target), domain, upstream, matched)
         injected.update((m.unique_id, m) for m in chosen)
     return list(injected.values())

@@ -160,6 +160,7 @@ def test_publish_state_is_shown_when_present(built_copy: Path) -> None:
     state = built_copy / ".mesh/state/dev/orders/publish.json"
     state.write_text(json.dumps({"products": {"order_facts": {"status": "published", "share": "ORDERS_ORDER_FACTS",
                                                               "listing": "not listed"}}}))
+    (built_copy / ".mesh/state/dev/finance/publish.json").unlink()    # as if finance was built with --no-publish
     catalog = build_catalog(load_config(built_copy), "dev")
     assert find_product(catalog, "orders.order_facts")["publish"] == {
         "status": "published", "share": "ORDERS_ORDER_FACTS", "listing": "not listed"}

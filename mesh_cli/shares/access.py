@@ -48,13 +48,15 @@ def _product_of(model: ModelInfo, consumer: str, upstream: Domain,
 
 
 def shared_relations(config: MeshConfig, target: str, adapter: str, consumer: Domain, upstream: Domain,
-                     models: list[ModelInfo], where: Path | None = None) -> list[ModelInfo]:
-    """`models` of `upstream` as `consumer` reads them; a model not shared with it is an error naming both domains,
-    the model and the fix."""
+                     models: list[tuple[ModelInfo, Path]]) -> list[ModelInfo]:
+    """The models of `upstream` that `consumer` refs (each with the file of its ref), as `consumer` reads them; a
+    model not shared with it is an error naming the file, both domains, the model and the fix."""
+    if not models:
+        return []
     published = _published(config, target, upstream)
     mounted = adapter == "snowflake" and share_settings(config).topology == ACCOUNT_PER_DOMAIN
     result = []
-    for model in models:
+    for model, where in models:
         product = _product_of(model, consumer.name, upstream, published)
         if product is None:
             state = "its last publish" if published is not None else "its domain.yml"

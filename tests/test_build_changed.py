@@ -35,8 +35,9 @@ def test_changed_without_a_saved_manifest_builds_the_whole_domain(built_copy: Pa
     report = run_build(built_copy, changed=True)
     [finance] = report.results
     assert finance.domain == "finance" and finance.status == SUCCESS
+    # the whole project, the governance package's entitlements model included
     assert _ran(built_copy, "finance") == {"stg_revenue_targets", "int_order_revenue",
-                                           "revenue_by_region_month", "customer_revenue"}
+                                           "revenue_by_region_month", "customer_revenue", "mesh_entitlements"}
     assert finance.count("seed", "success") == 1
 
 

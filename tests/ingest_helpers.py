@@ -61,3 +61,42 @@ def run_ingest(root: Path, **options: Any) -> DomainIngest:
 def query(root: Path, sql: str) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(root / ".mesh/duckdb/shop.duckdb"), read_only=True) as connection:
         return connection.execute(sql).fetchall()
+
+
+try:
+    import fakesnow
+
+    # fakesnow.server() imports its `fakesnow.server` module, which then replaces the function on the package:
+    # keep the function from collection time, so that a second test in the same process can start a server.
+    FAKESNOW_SERVER = fakesnow.server if callable(fakesnow.server) else None
+except ImportError:  # pragma: no cover - fakesnow is a dev dependency
+    FAKESNOW_SERVER = None
+
+
+def land_on_fakesnow(domain: Path, engine: Any) -> int:
+    """Create a domain's ingestion objects from its plan on a fakesnow server and load its `copy` files through
+    the planned file format, from a `file://` stage over the domain folder. fakesnow cannot run the planned
+    COPY (its `$1` / METADATA$ columns), so the declared columns are copied by name and the metadata columns
+    stay empty. Returns the rows loaded."""
+    from mesh_cli.core.domains import load_domain
+    from mesh_cli.core.plan import Plan, apply
+    from mesh_cli.ingest import load_ingest_tables
+    from mesh_cli.ingest.snowflake_plan import names, plan_domain
+
+    tables = load_ingest_tables(load_domain(domain))
+    database = domain.name.upper()
+    engine.execute(f"CREATE DATABASE IF NOT EXISTS {database}")
+    plan = plan_domain(domain.name, tables, database, engine.state_reader())
+    applied = apply(Plan("objects", [s for s in plan.statements if s.action != "load"]), engine.execute)
+    assert applied.ok, applied.failed
+    loaded = 0
+    for table in tables:
+        if table.mode != "copy":
+            continue
+        n = names(table, database)
+        engine.execute(f"CREATE STAGE IF NOT EXISTS {n.schema}.FILES URL = 'file://{domain}/'")
+        columns = ", ".join(c.name.upper() for c in table.columns)
+        rows = engine.execute(f"COPY INTO {n.landing} ({columns}) FROM @{n.schema}.FILES/{table.location} "
+                              f"FILE_FORMAT = (FORMAT_NAME = '{n.file_format}')")
+        loaded += sum(int(row["rows_loaded"]) for row in rows)
+    return loaded

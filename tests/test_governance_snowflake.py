@@ -11,10 +11,12 @@ import pytest
 import sqlglot
 import yaml
 from conftest import copy_mesh
+from ingest_helpers import FAKESNOW_SERVER, land_on_fakesnow
 from sqlglot import exp
 
 from mesh_cli.core.config import load_config
 from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtWorkers, with_deps
+from mesh_cli.engines.snowflake import SnowflakeEngine
 from mesh_cli.governance.plan import DomainPlan, governance_plan
 
 GOLDEN = Path(__file__).parent / "golden" / "governance"
@@ -87,8 +89,12 @@ def test_dbt_snowflake_build_runs_on_fakesnow_with_governance_recorded(tmp_path:
     fakesnow = pytest.importorskip("fakesnow")
     root = copy_mesh(tmp_path / "mesh")
     domain = root / "domains" / "customers"
-    with fakesnow.server() as connection:
+    with (FAKESNOW_SERVER or fakesnow.server)() as connection:
         _fakesnow_profile(domain, connection)
+        import snowflake.connector
+
+        with snowflake.connector.connect(**connection) as raw:  # the customers' CRM files (docs/ingestion.md)
+            assert land_on_fakesnow(domain, SnowflakeEngine(load_config(root), "fakesnow", connection=raw)) == 2000
         job = DbtJob(with_deps(domain, DbtCall(("build", "--target", "fakesnow"), domain)),
                      {"MESH_GOVERNANCE_RECORD": "true"}, "snowflake")
         with DbtWorkers(1) as workers:

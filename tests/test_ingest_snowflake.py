@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlglot
 from conftest import REPO, run_cli
-from ingest_helpers import COLUMNS, make_mesh, source, write_file, write_sources
+from ingest_helpers import COLUMNS, FAKESNOW_SERVER, make_mesh, source, write_file, write_sources
 from sqlglot import exp
 
 from mesh_cli.core.config import load_config
@@ -177,13 +177,14 @@ def test_stage_file_format_table_and_copy_on_fakesnow(tmp_path: Path) -> None:
     """Applies the plan's object statements on a fakesnow server with a file:// stage, re-plans against the live
     SHOW output (converged: only the load is left), adds a YAML column in place, and loads the staged CSV through
     the planned stage and file format. The planned COPY itself (METADATA$ columns) is golden-file only."""
-    fakesnow = pytest.importorskip("fakesnow")
+    if FAKESNOW_SERVER is None:
+        pytest.skip("fakesnow is not installed")
     import snowflake.connector
 
     root = tmp_path / "mesh"
     make_mesh(root, [source({**COPY, "stage": {"name": "landing", "url": f"file://{tmp_path}/stage/"}})])
     write_file(tmp_path, "stage/landing/orders/a.csv", "id,name,amount\n1,apple,1.50\n2,pear,2.25\n")
-    with fakesnow.server() as parameters:
+    with FAKESNOW_SERVER() as parameters:
         connection = snowflake.connector.connect(**parameters)
         engine = SnowflakeEngine(load_config(root), "prod", connection=connection)
         engine.execute("CREATE DATABASE SHOP")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -45,7 +46,8 @@ def run_benchmarks(ctx: Context, names: tuple[str, ...], echo: Any = print) -> d
             figures = [Figure(module.NAME, "failed", None, "", None, "", "-", note=payload["errors"][name])]
             echo(f"  failed: {payload['errors'][name]}")
         seconds = time.perf_counter() - begun
-        payload["benchmarks"][name] = {"seconds": round(seconds, 1), "figures": [f.as_dict() for f in figures]}
+        payload["benchmarks"][name] = {"seconds": round(seconds, 1), "figures": [f.as_dict() for f in figures],
+                                       "load_average": [round(x, 2) for x in os.getloadavg()]}
         for figure in figures:
             ratio = "" if figure.ratio is None else f" ({figure.ratio:.2f}x {figure.baseline_label})"
             value = "-" if figure.value is None else f"{figure.value:.2f} {figure.unit}"
@@ -79,7 +81,11 @@ def results_section(payload: dict[str, Any]) -> str:
         f"Measured {payload['started']} on {info['cores']} cores ({info['platform']}), Python {info['python']}, "
         f"dbt-core {info['dbt_core']}, dbt-duckdb {info['dbt_duckdb']}; each figure is the median of "
         f"{payload['repeat']} runs; the whole `make bench` took {payload['seconds'] / 60:.1f} minutes.",
-        "", markdown_table(figures), "", notes(figures)])
+        "", markdown_table(figures), "", notes(figures), "",
+        "Load average of the machine (1, 5, 15 minutes) at the end of each benchmark, a sign of other work "
+        "sharing its 2 cores while it ran: " + "; ".join(
+            f"{name} {', '.join(str(x) for x in bench['load_average'])}"
+            for name, bench in payload["benchmarks"].items() if bench.get("load_average")) + "."])
 
 
 def update_docs(path: Path, payload: dict[str, Any]) -> None:

@@ -78,12 +78,20 @@ def run(ctx: Context) -> list[Figure]:
     for count in sizes:
         mesh_root, subset = _submesh(root, specs, folder / f"mesh_{count}", baseline, count)
         seconds.append(_check(mesh_root, subset).seconds)
-    small, large = sizes
-    return [Figure(
-        NAME, f"`mesh check`, {large} domains x {public} public models", seconds[1], "s", seconds[0],
-        f"{small} domains", f"< 5 s; linear (≤ {large / small * 1.1:.1f}x)", target_ratio=large / small * 1.1,
-        target_value=5.0,
-        note=(f"Whole-process wall time, one run per size, against a baseline of the same mesh. Linear growth "
-              f"from {small} to {large} domains is a ratio of {large / small:.0f}x (10% allowed for noise)."),
-        details={"domains": list(sizes), "seconds": seconds})]
+    return figures(sizes, public, seconds)
 
+
+def figures(sizes: tuple[int, int], public: int, seconds: list[float]) -> list[Figure]:
+    """The check's seconds at the larger size, and its growth from the smaller one against linear growth."""
+    (small, large), linear = sizes, sizes[1] / sizes[0]
+    details = {"domains": list(sizes), "seconds": seconds, "public_models_per_domain": public}
+    return [
+        Figure(NAME, f"`mesh check`, {large} domains x {public} public models", seconds[1], "s", seconds[0],
+               f"{small} domains", "< 5 s", target_value=5.0, details=details,
+               note=("Whole-process wall time, one run per size, against a baseline of the same mesh (nothing "
+                     "changed). `mesh check` runs `dbt parse --no-partial-parse` of every domain, one after the "
+                     "other in one worker; that parse is nearly all of its time.")),
+        Figure(NAME, f"growth from {small} to {large} domains", seconds[1] / seconds[0], "x", linear,
+               f"linear: {linear:.0f}x", "linear (<= 1.1x of linear)", target_ratio=1.1,
+               note=f"The check's time at {large} domains over its time at {small}, against {linear:.0f}x."),
+    ]

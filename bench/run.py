@@ -78,9 +78,10 @@ def results_section(payload: dict[str, Any]) -> str:
     info = payload["machine"]
     figures = figures_of(payload)
     return "\n".join([
-        f"Measured {payload['started']} on {info['cores']} cores ({info['platform']}), Python {info['python']}, "
-        f"dbt-core {info['dbt_core']}, dbt-duckdb {info['dbt_duckdb']}; each figure is the median of "
-        f"{payload['repeat']} runs; the whole `make bench` took {payload['seconds'] / 60:.1f} minutes.",
+        f"Measured on {info['cores']} cores ({info['platform']}), Python {info['python']}, dbt-core "
+        f"{info['dbt_core']}, dbt-duckdb {info['dbt_duckdb']}, last run started {payload['started']}; each figure "
+        f"is the median of {payload['repeat']} runs; the benchmarks took {payload['seconds'] / 60:.1f} minutes in "
+        "all (benchmarks re-run with `--only` count with their latest run).",
         "", markdown_table(figures), "", notes(figures), "",
         "Load average of the machine (1, 5, 15 minutes) at the end of each benchmark, a sign of other work "
         "sharing its 2 cores while it ran: " + "; ".join(

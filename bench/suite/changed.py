@@ -10,7 +10,7 @@ NAME = "3. change-aware"
 
 
 def run(ctx: Context) -> list[Figure]:
-    domains, models, public = (3, 3, 1) if ctx.smoke else (10, 40, 10)
+    domains, models, public = (2, 3, 1) if ctx.smoke else (10, 40, 10)
     root, specs = generated_mesh(ctx.folder("changed") / "mesh", domains=domains, models=models, public=public)
     leaf = next(spec.name for spec in reversed(specs) if not spec.downstreams)
     model = root / "domains" / leaf / "models" / "marts" / "pub_0.sql"

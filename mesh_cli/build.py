@@ -11,7 +11,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.state import domain_state_dir, fingerprint, save_build, saved_fingerprint
-from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtOutcome, DbtWorkers
+from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtOutcome, DbtWorkers, with_deps
 from mesh_cli.engines import Engine, engine_for
 from mesh_cli.errors import MeshError
 from mesh_cli.ingest import DomainIngest, has_freshness, ingest_domain
@@ -76,26 +76,14 @@ class BuildOptions:
 Listener = Callable[[str, str, DomainResult | None], None]
 
 
-def _needs_deps(domain: Domain) -> bool:
-    packages = domain.path / "packages.yml"
-    if not packages.is_file():
-        return False
-    lock = domain.path / "package-lock.yml"
-    installed = domain.path / "dbt_packages"
-    return (not installed.is_dir() or not lock.is_file()
-            or lock.stat().st_mtime < packages.stat().st_mtime)
-
-
 def _job(domain: Domain, options: BuildOptions, target: str, env: dict[str, str], kind: str,
          selection: list[str]) -> DbtJob:
     calls = []
-    if _needs_deps(domain):
-        calls.append(DbtCall(("deps",), domain.path))
     if has_freshness(domain):  # sources just landed; before `build`, whose run_results.json the state keeps
         calls.append(DbtCall(("source", "freshness", "--target", target), domain.path, may_fail=True))
     build_args = ["build", "--target", target] + (["--full-refresh"] if options.full_refresh else []) + selection
     calls.append(DbtCall(tuple(build_args), domain.path))
-    return DbtJob(tuple(calls), {**env, "MESH_TARGET": target}, kind, options.verbose)
+    return DbtJob(with_deps(domain.path, *calls), {**env, "MESH_TARGET": target}, kind, options.verbose)
 
 
 def select_domains(config: MeshConfig, graph: DomainGraph, options: BuildOptions,

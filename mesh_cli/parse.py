@@ -16,7 +16,7 @@ from typing import Any
 from mesh_cli.core.config import STATE_DIR_ENV, MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.manifest import load_manifest
-from mesh_cli.dbt_invoke import DbtCall, DbtJob, run_shared
+from mesh_cli.dbt_invoke import DbtCall, DbtJob, run_shared, with_deps
 from mesh_cli.engines import engine_for
 from mesh_cli.errors import MeshError
 
@@ -45,16 +45,13 @@ def parse_domains(config: MeshConfig, domains: list[Domain], target: str, *, sta
         env[STATE_DIR_ENV] = str(state_dir)
     manifests: dict[str, dict[str, Any]] = {}
     for domain in domains:
-        calls = []
-        if not (domain.path / "dbt_packages").is_dir():
-            calls.append(DbtCall(("deps",), domain.path))
         args = ["parse", "--target", target]
         if state_dir is not None:
             # Plugin-injected upstream nodes are not tracked by partial parsing: always parse in full.
             args += ["--target-path", str(parsed_manifest_path(state_dir, target, domain.name).parent),
                      "--no-partial-parse"]
-        calls.append(DbtCall(tuple(args), domain.path))
-        outcome = run_shared(DbtJob(tuple(calls), env, engine.adapter_type))
+        calls = with_deps(domain.path, DbtCall(tuple(args), domain.path))
+        outcome = run_shared(DbtJob(calls, env, engine.adapter_type))
         path = (parsed_manifest_path(state_dir, target, domain.name) if state_dir is not None
                 else domain.path / "target" / "manifest.json")
         if outcome.ok:

@@ -44,11 +44,11 @@ class Context:
         return path
 
 
-def example_mesh(dest: Path) -> Path:
-    """A copy of the repository's example mesh, without build leftovers."""
+def example_mesh(dest: Path, root: Path = REPO) -> Path:
+    """A copy of a mesh repository (the repository's example mesh by default), without build leftovers."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in EXAMPLE_FILES:
-        source = REPO / name
+        source = root / name
         if source.is_dir():
             shutil.copytree(source, dest / name, ignore=LEFTOVERS)
         elif source.is_file():

@@ -9,26 +9,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from bench.meshes import example_mesh
 from mesh_cli.build import BuildOptions, BuildReport, build
 from mesh_cli.cli import main
 from mesh_cli.core.config import MeshConfig, load_config
 
 REPO = Path(__file__).resolve().parents[1]
-BUILD_LEFTOVERS = shutil.ignore_patterns("target", "dbt_packages", "logs", "package-lock.yml", "*.duckdb*")
-MESH_FILES = ("mesh.yml", "dbt_project.yml", "packages.yml", "macros", "models", "domains")
-
-
-def copy_mesh(dest: Path, source: Path = REPO) -> Path:
-    """A copy of a mesh repository (the example mesh by default) without build leftovers."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in MESH_FILES:
-        path = source / name
-        if path.is_dir():
-            shutil.copytree(path, dest / name, ignore=BUILD_LEFTOVERS)
-        elif path.is_file():
-            shutil.copy(path, dest / name)
-    (dest / ".mesh" / "duckdb").mkdir(parents=True, exist_ok=True)
-    return dest
+# The example mesh copied without build leftovers: the benchmarks' copy serves the tests too.
+copy_mesh = example_mesh
 
 
 def copy_built_mesh(source: Path, dest: Path) -> Path:

@@ -212,7 +212,3 @@ def _result(name: str, outcome: DbtOutcome) -> DomainResult:
         reason=outcome.error,
         stale_sources=outcome.stale,
     )
-
-
-def domain_names(results: Iterable[DomainResult], status: str) -> list[str]:
-    return [result.domain for result in results if result.status == status]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,15 @@ class DomainSnapshot:
     stale: str | None = None            # why the baseline manifest stands in for the working tree
 
     def versions(self, name: str) -> dict[str | None, Contract]:
-        return {version: contract for (model, version), contract in self.contracts.items() if model == name}
+        return dict(self._by_model.get(name, {}))
+
+    @cached_property
+    def _by_model(self) -> dict[str, dict[str | None, Contract]]:
+        """The contracts by model name (read once `snapshot` has filled them)."""
+        index: dict[str, dict[str | None, Contract]] = {}
+        for (model, version), contract in self.contracts.items():
+            index.setdefault(model, {})[version] = contract
+        return index
 
     def public_names(self) -> list[str]:
         return sorted({contract.name for contract in self.contracts.values() if contract.public})

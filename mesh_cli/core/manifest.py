@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from mesh_cli.errors import MeshError
 
@@ -65,7 +66,7 @@ def _date(value: Any) -> datetime | None:
 def load_manifest(path: Path) -> dict[str, Any]:
     """Load a manifest.json; a corrupt one is a clear error naming the file."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = orjson.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
         raise MeshError(f"cannot read the dbt manifest ({exc}); rebuild the domain to rewrite it",
                         path=path) from exc

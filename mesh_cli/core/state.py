@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,29 +44,52 @@ def load_target_manifest(config: MeshConfig, target: str, domain: Domain,
     return None
 
 
+def shapes_build(relative: Path) -> bool:
+    """Whether a file (relative to its project) counts for the fingerprint: not a build leftover."""
+    return relative.name not in _IGNORED_FILES and not _IGNORED_DIRS.intersection(relative.parts)
+
+
 def _project_files(folder: Path) -> list[Path]:
     if folder.is_file():
         return [folder]
-    return sorted(
-        p for p in folder.rglob("*")
-        if p.is_file() and p.name not in _IGNORED_FILES
-        and not _IGNORED_DIRS.intersection(p.relative_to(folder).parts)
-    )
+    found = []
+    for parent, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d not in _IGNORED_DIRS]
+        found += [Path(parent, name) for name in files
+                  if name not in _IGNORED_FILES and os.path.isfile(os.path.join(parent, name))]
+    return sorted(found)
 
 
-def fingerprint(config: MeshConfig, domain: Domain) -> str:
-    """A checksum of everything that shapes the domain's build: its project files and the shared package."""
+def _digest(root: Path, folders: list[Path]) -> str:
     digest = hashlib.sha256()
-    folders = [domain.path] + [config.root / name for name in ROOT_PACKAGE_FILES]
     for folder in folders:
         if not folder.exists():
             continue
         for path in _project_files(folder):
-            digest.update(str(path.relative_to(config.root)).encode())
+            digest.update(str(path.relative_to(root)).encode())
             digest.update(b"\0")
             digest.update(path.read_bytes())
             digest.update(b"\0")
     return digest.hexdigest()
+
+
+def _package_digest(root: Path) -> str:
+    """The shared package's files, read once however many domains are fingerprinted (again when one changed)."""
+    folders = [root / name for name in ROOT_PACKAGE_FILES]
+    stats = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size)
+                  for folder in folders if folder.exists() for path in _project_files(folder))
+    return _package_digest_of(root, stats)
+
+
+@cache
+def _package_digest_of(root: Path, stats: tuple[tuple[str, int, int], ...]) -> str:
+    return _digest(root, [root / name for name in ROOT_PACKAGE_FILES])
+
+
+def fingerprint(config: MeshConfig, domain: Domain) -> str:
+    """A checksum of everything that shapes the domain's build: its project files and the shared package."""
+    own = _digest(config.root, [domain.path])
+    return hashlib.sha256(f"{own}\0{_package_digest(config.root)}".encode()).hexdigest()
 
 
 def saved_fingerprint(config: MeshConfig, target: str, domain: str) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 SAME, WIDENED, NARROWED, CHANGED = "same", "widened", "narrowed", "changed"
 
@@ -61,9 +62,14 @@ class DataType:
         return self.base + (f"({','.join(map(str, self.size))})" if self.size else "")
 
 
-def parse_type(text: str) -> DataType:
+def parse_type(text: object) -> DataType:
     """The canonical form of a type as written in a contract; an unknown type keeps its lower-case spelling."""
-    written = " ".join(str(text).lower().split())
+    return _parse_type(str(text))
+
+
+@lru_cache(maxsize=4096)   # a mesh spells a few dozen types over and over
+def _parse_type(text: str) -> DataType:
+    written = " ".join(text.lower().split())
     sizes = _SIZE.findall(written)
     name = " ".join(_SIZE.sub(" ", written).split())
     if name not in _ALIASES:

@@ -1,16 +1,18 @@
 """`mesh check`: contracts of public models against the deployed mesh, cross-domain impact, governance rules.
 
-The working tree is parsed (`dbt parse`, no warehouse) domain by domain, upstreams first, each against its
-upstreams as they are now; the baseline is the deployed mesh's manifests (`baseline.py`). Every public model
-and version is compared (`changes.py`), each change's consumers found and the policy applied (`policy.py`),
-and the governance rules checked (`governance.py`). The rules themselves are data (`rules.py`).
+The working tree is parsed (`dbt parse`, no warehouse), upstreams first and independent domains at the same
+time, each against its upstreams as they are now; a domain whose files, upstreams and tools are unchanged since
+an earlier check is not parsed again (`parse_cache.py`); the baseline is the deployed mesh's manifests
+(`baseline.py`). Every public model and version is compared (`changes.py`), each change's consumers found and
+the policy applied (`policy.py`), and the governance rules checked (`governance.py`). The rules themselves are
+data (`rules.py`).
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.errors import MeshError
 from mesh_cli.parse import parse_domains, parsed_manifest_path
+from mesh_cli.parse_cache import ParseCache
 
 __all__ = ["RULES", "CheckOptions", "CheckReport", "Finding", "Hit", "run_check"]
 
@@ -40,28 +43,36 @@ class CheckOptions:
     baseline_ref: str | None = None
     baseline_stage: str | None = None
     today: date | None = None           # the day deprecation dates are judged against (default: today, UTC)
+    jobs: int = 1                       # domains parsed at the same time
+    cache: bool = True                  # reuse the parses of domains whose inputs did not change
 
 
 class _CurrentParse:
     """Parses the working tree; a domain that no longer parses because an upstream changed is parsed once
     more against its upstreams' baseline manifests, and reported (`parse-failed`)."""
 
-    def __init__(self, config: MeshConfig, target: str, baseline: Baseline, scratch: Path) -> None:
+    def __init__(self, config: MeshConfig, options: CheckOptions, target: str, baseline: Baseline,
+                 scratch: Path) -> None:
         self.config = config
+        self.options = options
         self.target = target
         self.baseline = baseline
         self.scratch = scratch
         self.failures: dict[str, str] = {}
 
     def fallback(self, domain: Domain, error: str) -> dict[str, Any]:
-        upstreams = [name for name in domain.upstreams if name in self.baseline.manifests]
+        baseline = self.baseline
+        upstreams = [name for name in domain.upstreams if name in baseline.manifests or name in baseline.identical]
         if not upstreams:
             raise MeshError(f"dbt parse of {domain.name} failed: {error}", path=domain.path)
         state = self.scratch / f"against-baseline-{domain.name}"
         for name in upstreams:
             path = parsed_manifest_path(state, self.target, name)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(self.baseline.manifests[name]), encoding="utf-8")
+            if name in baseline.manifests:
+                path.write_text(json.dumps(baseline.manifests[name]), encoding="utf-8")
+            else:  # the same at the baseline as in the working tree, whose parse is already there
+                path.write_bytes(parsed_manifest_path(self.scratch / "current", self.target, name).read_bytes())
         try:
             manifest = parse_domains(self.config, [domain], self.target, state_dir=state)[domain.name]
         except MeshError as exc:
@@ -70,8 +81,10 @@ class _CurrentParse:
         return manifest
 
     def run(self, domains: list[Domain]) -> dict[str, dict[str, Any]]:
+        cache = ParseCache.of(self.config, self.target) if self.options.cache else None
         return parse_domains(self.config, domains, self.target, state_dir=self.scratch / "current",
-                             fallback=self.fallback)
+                             fallback=self.fallback, cache=cache, jobs=self.options.jobs,
+                             fingerprints=self.baseline.fingerprints)
 
 
 def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
@@ -86,13 +99,15 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
     graph.validate()
     governance = Governance(rules)
     baseline = load_baseline(config, target, folder=options.baseline_dir, ref=options.baseline_ref,
-                             stage=options.baseline_stage)
+                             stage=options.baseline_stage, jobs=options.jobs, cache=options.cache)
     with tempfile.TemporaryDirectory(prefix="mesh-check-") as scratch:
-        parser = _CurrentParse(config, target, baseline, Path(scratch))
+        parser = _CurrentParse(config, options, target, baseline, Path(scratch))
         manifests = parser.run([domains[name] for name in graph.order(domains)])
-    before = {name: snapshot(name, manifest, baseline.description) for name, manifest in baseline.manifests.items()}
     now: dict[str, DomainSnapshot] = {name: snapshot(name, manifest, "working tree", domains[name].path)
                                       for name, manifest in manifests.items()}
+    before = {name: snapshot(name, manifest, baseline.description) for name, manifest in baseline.manifests.items()}
+    before.update((name, replace(now[name], source=baseline.description, project_dir=None))
+                  for name in baseline.identical if name in now)
     policy = Policy(rules, before, now, today)
     findings = policy.findings(classify(before, now, today)) + policy.consumer_findings()
     for name, current in now.items():

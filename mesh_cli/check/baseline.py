@@ -2,33 +2,33 @@
 
 - a folder: one subfolder per domain with its `manifest.json` — the state folder of a target
   (`.mesh/state/prod`), a copy of the whole `.mesh` folder, or of `.mesh/state`;
-- a git ref: the mesh at that revision, parsed in a temporary worktree (`dbt parse`, no database);
+- a git ref: the mesh at that revision, what differs from the working tree parsed (`git_baseline.py`);
 - a Snowflake stage: the same layout as a folder, downloaded first.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mesh_cli.core.config import MESH_FILE, MeshConfig, load_config
-from mesh_cli.core.domains import discover_domains
-from mesh_cli.core.graph import DomainGraph
+from mesh_cli.check.git_baseline import from_git_ref
+from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.errors import MeshError
-from mesh_cli.parse import parse_domains
 
 
 @dataclass
 class Baseline:
-    """The deployed mesh: each domain's manifest, and where they came from."""
+    """The deployed mesh: each domain's manifest, and where they came from. A domain in `identical` is the same
+    at the baseline as in the working tree (a git baseline's untouched domains): its manifest is the working
+    tree's, read once."""
 
     description: str
     manifests: dict[str, dict[str, Any]]
+    identical: set[str] = field(default_factory=set)
+    fingerprints: dict[str, str] = field(default_factory=dict)   # of working-tree domains, already computed
 
 
 def _manifest_root(folder: Path, target: str) -> Path:
@@ -54,48 +54,6 @@ def from_folder(folder: Path, target: str, description: str | None = None) -> Ba
     return Baseline(description or f"folder {folder}", manifests)
 
 
-def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    except FileNotFoundError as exc:
-        raise MeshError("--baseline-ref needs git on the PATH") from exc
-
-
-def from_git_ref(config: MeshConfig, ref: str, target: str) -> Baseline:
-    """The mesh at git revision `ref`, parsed in a temporary worktree (no database needed)."""
-    top = _git(config.root, "rev-parse", "--show-toplevel")
-    if top.returncode != 0:
-        raise MeshError(f"--baseline-ref needs a git repository, and {config.root} is not in one")
-    commit = _git(config.root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if commit.returncode != 0:
-        raise MeshError(f"git ref {ref!r} does not exist in {top.stdout.strip()} (in CI, fetch it first: "
-                        "`git fetch origin main`, or check out with fetch-depth: 0)")
-    sha = commit.stdout.strip()
-    relative = config.root.relative_to(Path(top.stdout.strip()).resolve())
-    scratch = Path(tempfile.mkdtemp(prefix="mesh-baseline-"))
-    tree = scratch / "tree"
-    added = _git(config.root, "worktree", "add", "--detach", str(tree), sha)
-    if added.returncode != 0:
-        shutil.rmtree(scratch, ignore_errors=True)
-        raise MeshError(f"cannot check out {ref} in a temporary worktree: {added.stderr.strip()}")
-    try:
-        root = tree / relative
-        if not (root / MESH_FILE).is_file():
-            raise MeshError(f"git ref {ref!r} has no {MESH_FILE} at {relative.as_posix() or '.'}")
-        base = load_config(root)
-        domains = discover_domains(base)
-        graph = DomainGraph(domains)
-        try:
-            manifests = parse_domains(base, [domains[n] for n in graph.order(domains)], target,
-                                      state_dir=scratch / "state")
-        except MeshError as exc:
-            raise MeshError(f"the baseline {ref} does not parse: {exc}") from exc
-    finally:
-        _git(config.root, "worktree", "remove", "--force", str(tree))
-        shutil.rmtree(scratch, ignore_errors=True)
-    return Baseline(f"git ref {ref} ({sha[:12]})", manifests)
-
-
 def from_stage(stage: str, target: str) -> Baseline:
     """Manifests downloaded from a Snowflake stage laid out like a folder."""
     from mesh_cli.engines.snowflake_stage import download_manifests
@@ -106,7 +64,7 @@ def from_stage(stage: str, target: str) -> Baseline:
 
 
 def load_baseline(config: MeshConfig, target: str, *, folder: Path | None = None, ref: str | None = None,
-                  stage: str | None = None) -> Baseline:
+                  stage: str | None = None, jobs: int = 1, cache: bool = True) -> Baseline:
     """The baseline named by the options, else by `check: baseline:` in mesh.yml, else the state folder."""
     given = [name for name, value in (("--baseline", folder), ("--baseline-ref", ref),
                                       ("--baseline-stage", stage)) if value]
@@ -120,7 +78,7 @@ def load_baseline(config: MeshConfig, target: str, *, folder: Path | None = None
         folder = config.root / settings["dir"] if settings.get("dir") else None
         ref, stage = settings.get("ref"), settings.get("stage")
     if ref:
-        return from_git_ref(config, str(ref), target)
+        return Baseline(*from_git_ref(config, str(ref), target, jobs=jobs, cache=cache))
     if stage:
         return from_stage(str(stage), target)
     if folder is None:

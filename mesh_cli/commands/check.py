@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -27,19 +28,24 @@ from mesh_cli.commands.common import err_console, handle_errors, mesh_config, ta
               help="Write the report to this file instead of standard output.")
 @click.option("--junit-xml", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a JUnit XML report to this file.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
+              help="Domains parsed at the same time.")
+@click.option("--no-cache", is_flag=True,
+              help="Parse every domain, even those unchanged since an earlier check (see docs/ci.md).")
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Judge deprecation dates as of this day (default: today).")
 @click.pass_context
 @handle_errors
 def command(ctx: click.Context, baseline_dir: Path | None, baseline_ref: str | None, baseline_stage: str | None,
-            target: str | None, fmt: str, output: Path | None, junit_xml: Path | None,
-            as_of: datetime | None) -> None:
+            target: str | None, fmt: str, output: Path | None, junit_xml: Path | None, jobs: int,
+            no_cache: bool, as_of: datetime | None) -> None:
     """Check public models' contracts against the deployed mesh, and the mesh's governance rules.
 
     Exit code 0 when clean (warnings and notices allowed), 1 on any error-level finding, 2 on bad input.
     """
     config = mesh_config(ctx)
-    options = CheckOptions(target, baseline_dir, baseline_ref, baseline_stage, as_of.date() if as_of else None)
+    options = CheckOptions(target, baseline_dir, baseline_ref, baseline_stage, as_of.date() if as_of else None,
+                           jobs=jobs, cache=not no_cache)
     with err_console.status("parsing the mesh and its baseline…"):
         report = run_check(config, options)
     text = render(report, fmt)

@@ -197,6 +197,10 @@ def write_domain(folder: Path, spec: DomainSpec, rng: random.Random) -> None:
     (folder / "seeds" / f"raw_{spec.name}.csv").write_text(_seed_rows(spec, rng))
 
 
+GITIGNORE = "# build leftovers and the state folder: what a mesh repository does not track\n" + "".join(
+    f"{entry}\n" for entry in (".mesh/", "target/", "dbt_packages/", "logs/", "package-lock.yml"))
+
+
 def write_mesh(out: Path, specs: list[DomainSpec], *, seed: int = 0, name: str = "bench") -> Path:
     """Write a mesh repository with the given domains and a copy of the `data_mesh` package into `out`."""
     if out.exists() and any(out.iterdir()):
@@ -212,6 +216,7 @@ def write_mesh(out: Path, specs: list[DomainSpec], *, seed: int = 0, name: str =
                                       "default_target": "dev"}},
           header="# A synthetic mesh written by `python -m bench.generate`.\n")
     (out / ".mesh" / "duckdb").mkdir(parents=True, exist_ok=True)
+    (out / ".gitignore").write_text(GITIGNORE)
     rng = random.Random(seed)
     for spec in specs:
         write_domain(out / "domains" / spec.name, spec, rng)

@@ -118,11 +118,10 @@ def fakesnow_engine(config: MeshConfig) -> Iterator[SnowflakeEngine]:
 def _create(engine: SnowflakeEngine, plan: Plan, feature: str) -> None:
     """Run the plan's statements that create what fakesnow can hold."""
     kinds = FAKESNOW_OBJECTS[feature]
-    done = apply(Plan(plan.title, [s for s in plan.statements if s.action == "create" and s.object_kind in kinds]),
-                 engine.execute)
-    if not done.ok:
-        raise CommandFailed(f"fakesnow refused {done.failed.statement.sql if done.failed else 'a statement'}: "
-                            f"{done.failed.error if done.failed else ''}")
+    failed = apply(Plan(plan.title, [s for s in plan.statements if s.action == "create" and s.object_kind in kinds]),
+                   engine.execute).failed
+    if failed is not None:
+        raise CommandFailed(f"fakesnow refused {failed.statement.sql}: {failed.error}")
 
 
 def provision_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog]:

@@ -115,6 +115,26 @@ def test_statements_are_counted_from_each_commands_json() -> None:
     assert statements("ingest", [{"tables": tables, "plan": plan}, {"tables": [], "plan": None}]) == 4
 
 
+def test_plans_read_one_show_per_kind_on_fakesnow(tmp_path: Path) -> None:
+    """Ten domains, each with seven ingested tables in two landing schemas: the provision plan reads each kind
+    once (grants per role), and each domain's ingestion plan each kind once, columns included."""
+    from bench.suite.reconcile import add_ingestion, ingest_reads, per_object, provision_reads
+
+    root = generate.write_mesh(tmp_path / "mesh", generate.plan_mesh(10, 2, 1, 2, 3))
+    for domain in (root / "domains").iterdir():
+        add_ingestion(domain, tables=4)
+    config = load_config(root)
+    domains = discover_domains(config)
+    [provision] = provision_reads(config, domains)
+    assert {kind: n for kind, n in provision.kinds.items() if not per_object(kind)} == {
+        "ROLES": 1, "DATABASES": 1, "WAREHOUSES": 1, "RESOURCE MONITORS": 1, "SCHEMAS": 1}
+    # per role: READ, WRITE, OWNER, ENGINEER, READER and DEPLOYER of each domain, and the mesh admin role
+    assert provision.kinds["GRANTS TO ROLE"] == provision.kinds["FUTURE GRANTS TO ROLE"] == len(domains) * 6 + 1
+    ingest = ingest_reads(config, domains)
+    kinds = ("SCHEMAS", "TABLES", "VIEWS", "STAGES", "FILE FORMATS", "PIPES", "EXTERNAL TABLES", "COLUMNS")
+    assert len(ingest) == 10 and all(log.kinds == dict.fromkeys(kinds, 1) for log in ingest)
+
+
 def test_results_table_and_docs_markers(tmp_path: Path) -> None:
     figure = Figure("1. x", "thing", 2.0, "s", 8.0, "loop", "<= 0.5x", target_ratio=0.5, note="why")
     missed = Figure("1. x", "other", 3.0, "s", 4.0, "loop", "<= 0.5x", target_ratio=0.5)

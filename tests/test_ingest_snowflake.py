@@ -18,9 +18,10 @@ from conftest import REPO, run_cli
 from ingest_helpers import COLUMNS, FAKESNOW_SERVER, make_mesh, source, write_file, write_sources
 from sqlglot import exp
 
+from bench.suite.reconcile import ShowLog
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import load_domain
-from mesh_cli.core.plan import Plan, RecordedState, apply
+from mesh_cli.core.plan import Plan, RecordedState, ShowTooLarge, StateReader, apply, show_statement
 from mesh_cli.engines.snowflake import SnowflakeEngine
 from mesh_cli.ingest import load_ingest_tables
 from mesh_cli.ingest.snowflake_plan import BLOCKED, plan_domain
@@ -47,7 +48,7 @@ EVERY_MODE = [
 ]
 
 
-def _plan(root: Path, reader: RecordedState | None = None, full_refresh: bool = False) -> Plan:
+def _plan(root: Path, reader: StateReader | None = None, full_refresh: bool = False) -> Plan:
     tables = load_ingest_tables(load_domain(root / "domains/shop"))
     return plan_domain("shop", tables, "SHOP", reader or RecordedState(), full_refresh)
 
@@ -99,6 +100,17 @@ def test_the_example_mesh_prod_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert "CREATE STAGE DEV_CUSTOMERS.LANDING.LANDING;" in result.output
 
 
+def _columns(table: str, schema: str = "LANDING") -> list[dict[str, object]]:
+    """`SHOW COLUMNS` rows of a converged copy landing table of COLUMNS (id, name, amount)."""
+    return [{"table_name": table, "schema_name": schema, "column_name": name, "data_type": kind,
+             "database_name": "SHOP"} for name, kind in (
+                ("ID", '{"type":"FIXED","precision":38,"scale":0}'), ("NAME", '{"type":"TEXT","length":16777216}'),
+                ("AMOUNT", '{"type":"FIXED","precision":10,"scale":2}'), ("_FILE", '{"type":"TEXT","length":16777216}'),
+                ("_FILE_ROW", '{"type":"FIXED","precision":38,"scale":0}'),
+                ("_FILE_LAST_MODIFIED", '{"type":"TIMESTAMP_NTZ","scale":9}'),
+                ("_LOADED_AT", '{"type":"TIMESTAMP_TZ","scale":9}'))]
+
+
 def _existing() -> dict[str, list[dict[str, object]]]:
     """SHOW output of a converged `shop` with one copy source (orders: id, name, amount)."""
     return {
@@ -107,13 +119,7 @@ def _existing() -> dict[str, list[dict[str, object]]]:
                                                       "format_options": '{"TYPE": "CSV", "SKIP_HEADER": 1}'}],
         "SHOW STAGES IN SCHEMA SHOP.LANDING": [{"name": "LANDING", "url": ""}],
         "SHOW TABLES IN SCHEMA SHOP.LANDING": [{"name": "ORDERS"}],
-        "SHOW COLUMNS IN TABLE SHOP.LANDING.ORDERS": [
-            {"column_name": name, "data_type": kind} for name, kind in (
-                ("ID", '{"type":"FIXED","precision":38,"scale":0}'), ("NAME", '{"type":"TEXT","length":16777216}'),
-                ("AMOUNT", '{"type":"FIXED","precision":10,"scale":2}'), ("_FILE", '{"type":"TEXT","length":16777216}'),
-                ("_FILE_ROW", '{"type":"FIXED","precision":38,"scale":0}'),
-                ("_FILE_LAST_MODIFIED", '{"type":"TIMESTAMP_NTZ","scale":9}'),
-                ("_LOADED_AT", '{"type":"TIMESTAMP_TZ","scale":9}'))],
+        "SHOW COLUMNS IN SCHEMA SHOP.LANDING": _columns("ORDERS"),
     }
 
 
@@ -145,6 +151,78 @@ def test_reconciliation_adds_columns_in_place_and_blocks_destructive_changes(tmp
         in forced.to_sql()
 
 
+TWO_SCHEMAS = [("LANDING", "ORDERS_0"), ("LANDING", "ORDERS_1"), ("LANDING", "ORDERS_2"), ("EVENTS", "CLICKS")]
+
+
+def _two_schema_sources(columns: list[dict[str, str]] = COLUMNS) -> list[dict[str, object]]:
+    return [source(COPY, columns=columns, name=f"raw_{table.lower()}", table=table.lower(), schema=schema.lower())
+            for schema, table in TWO_SCHEMAS]
+
+
+def _two_schemas() -> dict[str, list[dict[str, object]]]:
+    """SHOW output once the sources of `_two_schema_sources` landed: one query per kind over the database, which
+    also holds the domain's models (MARTS)."""
+    options = '{"TYPE": "CSV", "SKIP_HEADER": 1}'
+    return {
+        "SHOW SCHEMAS IN DATABASE SHOP": [{"name": name, "database_name": "SHOP"}
+                                          for name in ("EVENTS", "INFORMATION_SCHEMA", "LANDING", "MARTS")],
+        "SHOW FILE FORMATS IN DATABASE SHOP": [{"name": f"{table}_FORMAT", "schema_name": schema, "type": "CSV",
+                                                "format_options": options} for schema, table in TWO_SCHEMAS],
+        "SHOW STAGES IN DATABASE SHOP": [{"name": "LANDING", "schema_name": schema, "url": ""}
+                                         for schema in ("EVENTS", "LANDING")],
+        "SHOW TABLES IN DATABASE SHOP": [{"name": table, "schema_name": schema} for schema, table in
+                                         [*TWO_SCHEMAS, ("MARTS", "ORDERS_0")]],
+        "SHOW COLUMNS IN DATABASE SHOP": [row for schema, table in TWO_SCHEMAS for row in _columns(table, schema)]
+        + [{"table_name": "ORDERS_0", "schema_name": "MARTS", "column_name": "TOTAL", "database_name": "SHOP",
+            "data_type": '{"type":"TEXT","length":16777216}'}],
+    }
+
+
+def test_landing_schemas_of_a_database_are_read_with_one_show_per_kind(tmp_path: Path) -> None:
+    """Four landing tables in two schemas: one SHOW per kind over the database, columns included (not one per
+    schema and one per table); the models' table of the same name in MARTS is not taken for a landing table."""
+    root = tmp_path / "mesh"
+    make_mesh(root, _two_schema_sources())
+    reader = ShowLog(RecordedState(_two_schemas()))
+    plan = _plan(root, reader)
+    assert [s.action for s in plan.statements] == ["load"] * 4 and not plan.notes
+    assert reader.kinds == {"SCHEMAS": 1, "FILE FORMATS": 1, "STAGES": 1, "TABLES": 1, "COLUMNS": 1}
+    write_sources(root, _two_schema_sources([*COLUMNS, {"name": "note", "data_type": "varchar"}]))
+    added = _plan(root, RecordedState(_two_schemas()))
+    assert [s.sql for s in added.statements if s.action == "alter"] == [
+        f"ALTER TABLE SHOP.{schema}.{table} ADD COLUMN NOTE VARCHAR" for schema, table in TWO_SCHEMAS]
+
+
+class _TooLarge(RecordedState):
+    """Recorded SHOW output of a database too large for some SHOW statements: Snowflake refuses those."""
+
+    def __init__(self, recorded: dict[str, list[dict[str, object]]], refused: set[str]) -> None:
+        super().__init__(recorded)
+        self.refused = refused
+
+    def show(self, kind: str, scope: str | None = None, like: str | None = None) -> list[dict[str, object]]:
+        if show_statement(kind, scope, like) in self.refused:
+            self.queries += 1
+            raise ShowTooLarge(f"{show_statement(kind, scope, like)}: more than 10,000 rows")
+        return super().show(kind, scope, like)
+
+
+def test_a_database_too_large_to_show_at_once_is_read_schema_by_schema_and_table_by_table(tmp_path: Path) -> None:
+    root = tmp_path / "mesh"
+    make_mesh(root, _two_schema_sources())
+    state = _two_schemas()
+    for kind in ("FILE FORMATS", "STAGES", "TABLES"):
+        for row in state[f"SHOW {kind} IN DATABASE SHOP"]:
+            state.setdefault(f"SHOW {kind} IN SCHEMA SHOP.{row['schema_name']}", []).append(row)
+    for schema, table in TWO_SCHEMAS:
+        state[f"SHOW COLUMNS IN TABLE SHOP.{schema}.{table}"] = _columns(table, schema)
+    reader = ShowLog(_TooLarge(state, {f"SHOW {kind} IN DATABASE SHOP"
+                                       for kind in ("FILE FORMATS", "STAGES", "TABLES", "COLUMNS")}))
+    plan = _plan(root, reader)
+    assert [s.action for s in plan.statements] == ["load"] * 4 and not plan.notes
+    assert reader.kinds == {"SCHEMAS": 1, "FILE FORMATS": 3, "STAGES": 3, "TABLES": 3, "COLUMNS": 1 + 4}
+
+
 def test_a_changed_pipe_needs_full_refresh_and_an_external_table_is_refreshed(tmp_path: Path) -> None:
     root = tmp_path / "mesh"
     make_mesh(root, [EVERY_MODE[1], EVERY_MODE[2]])
@@ -153,7 +231,7 @@ def test_a_changed_pipe_needs_full_refresh_and_an_external_table_is_refreshed(tm
              "SHOW TABLES IN SCHEMA SHOP.LANDING": [{"name": "CLICKS"}],
              "SHOW PIPES IN SCHEMA SHOP.LANDING": [{"name": "CLICKS_PIPE", "definition": "COPY INTO old"}],
              "SHOW EXTERNAL TABLES IN SCHEMA SHOP.LANDING": [{"name": "ITEMS"}],
-             "SHOW COLUMNS IN TABLE SHOP.LANDING.CLICKS": []}
+             "SHOW COLUMNS IN SCHEMA SHOP.LANDING": []}
     plan = _plan(root, RecordedState(state))
     assert any(note.startswith(f"{BLOCKED}: pipe SHOP.LANDING.CLICKS_PIPE changed") for note in plan.notes)
     assert "ALTER EXTERNAL TABLE SHOP.LANDING.ITEMS REFRESH" in [s.sql for s in plan.statements]

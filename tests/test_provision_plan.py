@@ -9,9 +9,12 @@ import pytest
 import sqlglot
 import yaml
 
+from bench.meshes import generated_mesh
+from bench.suite.reconcile import ShowLog
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
-from mesh_cli.core.plan import Plan, RecordedState, show_statement
+from mesh_cli.core.plan import Plan, RecordedState, ShowTooLarge, show_statement
+from mesh_cli.engines.snowflake import SnowflakeEngine
 from mesh_cli.errors import MeshError
 from mesh_cli.provision import declared_footprint
 from mesh_cli.provision.snowflake import flatten, plan_snowflake
@@ -42,10 +45,11 @@ def converged_state(footprint: MeshFootprint) -> dict[str, list[dict[str, Any]]]
         show_statement("GRANTS OF ROLE", footprint.admin_role): [{"role": footprint.admin_role,
                                                                   "granted_to": "ROLE", "grantee_name": "SYSADMIN"}],
     }
-    for db in declared.databases:
-        rows[f"SHOW SCHEMAS IN DATABASE {db}"] = [{"name": s, "database_name": d, "comment": marker}
-                                                  for d, s in declared.schemas if d == db] + [
-            {"name": "INFORMATION_SCHEMA", "database_name": db, "comment": "Views describing the database"}]
+    rows["SHOW SCHEMAS IN ACCOUNT"] = [{"name": s, "database_name": d, "comment": marker}
+                                       for d, s in declared.schemas] + [
+        {"name": "INFORMATION_SCHEMA", "database_name": db, "comment": "Views describing the database"}
+        for db in [*declared.databases, "SNOWFLAKE"]] + [
+        {"name": "ACCOUNT_USAGE", "database_name": "SNOWFLAKE", "comment": ""}]
     for role in declared.roles:
         rows[f"SHOW GRANTS TO ROLE {role}"] = [
             {"privilege": p, "granted_on": k, "name": n, "granted_to": "ROLE", "grantee_name": g}
@@ -102,8 +106,67 @@ def test_nothing_changed_gives_zero_statements() -> None:
     plan = plan_snowflake(footprint, reader)
     assert plan.empty, _sqls(plan)[:5]
     assert not [note for note in plan.notes if note.startswith("drift")]
-    # one SHOW per kind, plus one per database (schemas) and two per role (grants, future grants)
-    assert reader.queries == 5 + 3 + 2 * len(footprint.all_roles())
+    # one SHOW per kind (schemas: one over the account), and two per role (grants, future grants)
+    assert reader.queries == 6 + 2 * len(footprint.all_roles())
+
+
+def test_ten_domains_read_schemas_with_one_query(tmp_path: Path) -> None:
+    """Schemas come from one SHOW over the account whatever the number of domains; only grants, which Snowflake
+    shows per role, are read per object."""
+    footprint = _footprint(generated_mesh(tmp_path / "mesh", domains=10, models=2, public=1)[0])
+    assert len(footprint.domains) == 10
+    reader = ShowLog(RecordedState(converged_state(footprint)))
+    assert plan_snowflake(footprint, reader).empty
+    roles = len(footprint.all_roles())
+    assert reader.kinds == {"ROLES": 1, "DATABASES": 1, "WAREHOUSES": 1, "RESOURCE MONITORS": 1, "SCHEMAS": 1,
+                            "GRANTS TO ROLE": roles, "FUTURE GRANTS TO ROLE": roles, "GRANTS OF ROLE": 1}
+
+
+class _TooLarge(RecordedState):
+    """Recorded SHOW output of an account too large for some SHOW statements: Snowflake refuses those."""
+
+    def __init__(self, recorded: dict[str, list[dict[str, Any]]], refused: set[str]) -> None:
+        super().__init__(recorded)
+        self.refused = refused
+
+    def show(self, kind: str, scope: str | None = None, like: str | None = None) -> list[dict[str, Any]]:
+        if show_statement(kind, scope, like) in self.refused:
+            self.queries += 1
+            raise ShowTooLarge(f"{show_statement(kind, scope, like)}: more than 10,000 rows")
+        return super().show(kind, scope, like)
+
+
+def test_schemas_are_read_per_database_when_the_account_has_too_many() -> None:
+    footprint = _footprint()
+    state = converged_state(footprint)
+    for row in state["SHOW SCHEMAS IN ACCOUNT"]:
+        state.setdefault(f"SHOW SCHEMAS IN DATABASE {row['database_name']}", []).append(row)
+    reader = ShowLog(_TooLarge(state, {"SHOW SCHEMAS IN ACCOUNT"}))
+    assert plan_snowflake(footprint, reader).empty
+    assert reader.kinds["SCHEMAS"] == 1 + len(footprint.domains)
+    with pytest.raises(ShowTooLarge):       # no narrower scope than a database: the refusal stands
+        plan_snowflake(footprint, _TooLarge(state, {f"SHOW SCHEMAS IN DATABASE {footprint.domains[0].database}",
+                                                    "SHOW SCHEMAS IN ACCOUNT"}))
+
+
+def test_the_engine_reports_a_show_refused_for_its_size() -> None:
+    """Snowflake refuses a SHOW of more than 10,000 rows with error 090153; the reader says so as ShowTooLarge."""
+    from snowflake.connector.errors import ProgrammingError
+
+    class Refusing:  # a connection whose every statement fails as Snowflake fails such a SHOW
+        def cursor(self) -> Refusing:
+            return self
+
+        def execute(self, sql: str) -> None:
+            raise ProgrammingError(msg="The result set size exceeded the max number of rows(10000) supported for "
+                                       "SHOW statements.", errno=90153, sqlstate="22000")
+
+        def close(self) -> None:
+            pass
+
+    reader = SnowflakeEngine(load_config(REPO), "prod", connection=Refusing()).state_reader()
+    with pytest.raises(ShowTooLarge, match="SHOW SCHEMAS IN ACCOUNT"):
+        reader.show("SCHEMAS", "IN ACCOUNT")
 
 
 def test_a_resized_warehouse_is_altered_in_place() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.suite.reconcile import ShowLog
 from mesh_cli.core.plan import RecordedState
 from mesh_cli.shares.diff import plan_shares, read_current
 from mesh_cli.shares.emulation import EmulatedAccount
@@ -43,11 +44,26 @@ def _plan(shares: DomainShares, recorded: dict[str, list[dict]] | None = None) -
 
 
 def test_no_change_issues_no_statements_and_one_show_per_kind() -> None:
-    state = RecordedState(_recorded())
+    state = ShowLog(RecordedState(_recorded()))
     plan = plan_shares(_shares(), read_current(state, _shares()), "test")
     assert plan.empty and plan.to_sql().endswith("-- nothing to change\n")
-    # SHOW SHARES, SHOW DATABASE ROLES, then grants to and of each existing share and role
-    assert state.queries == 6
+    # SHOW SHARES (with the consumer accounts), SHOW DATABASE ROLES, then the grants of each share and role, which
+    # Snowflake shows per grantee
+    assert state.kinds == {"SHARES": 1, "DATABASE ROLES": 1, "GRANTS TO SHARE": 1, "GRANTS TO DATABASE ROLE": 1,
+                           "GRANTS OF DATABASE ROLE": 1}
+
+
+def test_consumer_accounts_come_from_show_shares() -> None:
+    """The `to` column lists every account of a share, comma-separated: no SHOW GRANTS OF SHARE per share."""
+    recorded = _recorded()
+    recorded["SHOW SHARES"][0]["to"] = "ACME.PARTNER, retail.finance"
+    state = ShowLog(RecordedState(recorded))
+    current = read_current(state, _shares())
+    assert current.consumers[Grantee(SHARE, SHARE_NAME)] == {"ACME.PARTNER", "RETAIL.FINANCE"}
+    assert _plan(_shares(accounts=("ACME.PARTNER",)), recorded) == [
+        f"ALTER SHARE {SHARE_NAME} REMOVE ACCOUNTS = RETAIL.FINANCE"]
+    recorded["SHOW SHARES"][0]["to"] = ""
+    assert _plan(_shares(), recorded) == [f"ALTER SHARE {SHARE_NAME} ADD ACCOUNTS = ACME.PARTNER"]
 
 
 def test_create_from_nothing_in_a_safe_order() -> None:

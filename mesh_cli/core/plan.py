@@ -1,8 +1,9 @@
 """The one plan/apply engine for every object the mesh owns in a warehouse (shares, provisioning, ingestion).
 
-A feature reads the current state (one `SHOW` per object kind, through a `StateReader`), diffs it with what
-it declares, and returns a `Plan`: the smallest ordered list of statements that makes the warehouse equal to
-the declaration, touching nothing the feature does not manage. The plan prints for humans (`to_sql`),
+A feature reads the current state through a `StateReader`: one `SHOW` per object kind over the smallest scope
+holding what it manages, per object only where Snowflake has no bulk form (grants, shown per grantee). It diffs
+that with what it declares and returns a `Plan`: the smallest ordered list of statements that makes the warehouse
+equal to the declaration, touching nothing the feature does not manage. The plan prints for humans (`to_sql`),
 serialises for machines (`to_dict`), and `apply` runs it statement by statement, recording each result. The
 plan of a converged system is empty.
 """
@@ -13,6 +14,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
+
+from mesh_cli.errors import MeshError
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,22 @@ class StateReader(Protocol):
     queries: int
 
     def show(self, kind: str, scope: str | None = None, like: str | None = None) -> list[dict[str, Any]]: ...
+
+
+class ShowTooLarge(MeshError):
+    """Snowflake refused a SHOW whose result exceeds its 10,000 rows (error 090153): read narrower scopes."""
+
+
+def show_within(reader: StateReader, kind: str, scope: str, narrower: Iterable[str]) -> list[dict[str, Any]]:
+    """`SHOW <kind> <scope>`: one query for every object of the kind in the scope, filtered by the caller. When
+    Snowflake refuses it for its size, one query per narrower scope instead (none: the refusal stands)."""
+    try:
+        return reader.show(kind, scope=scope)
+    except ShowTooLarge:
+        parts = list(narrower)
+        if not parts:
+            raise
+        return [row for part in parts for row in reader.show(kind, scope=part)]
 
 
 class RecordedState:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from mesh_cli.core.plan import show_statement
+from mesh_cli.core.plan import ShowTooLarge, show_statement
 from mesh_cli.engines.base import Engine
 from mesh_cli.errors import MeshError
 
@@ -26,6 +26,8 @@ CONNECTION_ENV = {
     "port": "SNOWFLAKE_PORT",
     "protocol": "SNOWFLAKE_PROTOCOL",
 }
+# "The result set size exceeded the max number of rows(10000) supported for SHOW statements"
+SHOW_TOO_LARGE = 90153
 
 
 def connection_parameters(environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -75,7 +77,8 @@ class SnowflakeEngine(Engine):
 
 
 class SnowflakeState:
-    """A StateReader over a live account: each `show` is one SHOW statement."""
+    """A StateReader over a live account: each `show` is one SHOW statement; one Snowflake refuses for its size
+    raises ShowTooLarge, so that the plan reads narrower scopes."""
 
     def __init__(self, engine: SnowflakeEngine) -> None:
         self.engine = engine
@@ -83,4 +86,10 @@ class SnowflakeState:
 
     def show(self, kind: str, scope: str | None = None, like: str | None = None) -> list[dict[str, Any]]:
         self.queries += 1
-        return self.engine.execute(show_statement(kind, scope, like))
+        sql = show_statement(kind, scope, like)
+        try:
+            return self.engine.execute(sql)
+        except Exception as exc:  # the connector's error; only its error number tells a refusal for size apart
+            if getattr(exc, "errno", None) == SHOW_TOO_LARGE:
+                raise ShowTooLarge(f"{sql}: Snowflake lists at most 10,000 rows per SHOW") from exc
+            raise

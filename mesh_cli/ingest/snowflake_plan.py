@@ -2,10 +2,11 @@
 objects reconciled with the shared plan engine, and the loads each run issues (`COPY INTO`, external table
 refreshes).
 
-State is read with one SHOW per object kind (and one `SHOW COLUMNS` per existing landing table). A missing
-object is created, a new YAML column becomes `ALTER TABLE ... ADD COLUMN`; a change that would drop data or load
-history (a removed or retyped column, a changed pipe or stage URL) is planned only with `full_refresh`, and
-otherwise reported as a note starting with `BLOCKED`.
+State is read with one SHOW per object kind, columns included, over the smallest scope holding the domain's
+landing schemas (the schema when there is one, else their database). A missing object is created, a new YAML
+column becomes `ALTER TABLE ... ADD COLUMN`; a change that would drop data or load history (a removed or retyped
+column, a changed pipe or stage URL) is planned only with `full_refresh`, and otherwise reported as a note
+starting with `BLOCKED`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import jinja2
 
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.identifiers import qualified, string_literal
-from mesh_cli.core.plan import Plan, Statement, StateReader
+from mesh_cli.core.plan import Plan, Statement, StateReader, show_within
 from mesh_cli.core.types import DataType, parse_type
 from mesh_cli.core.yamlfile import read_mapping
 from mesh_cli.engines.engine_types import snowflake_column_type, snowflake_type
@@ -201,37 +202,81 @@ def kafka_view_sql(table: IngestTable, n: Names) -> str:
     return f"CREATE OR REPLACE VIEW {n.table} AS SELECT {', '.join(typed)} FROM {n.landing}"
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """Where one database's existing landing schemas are read: the schema when there is one, else the database."""
+
+    database: str
+    schemas: tuple[str, ...]       # unqualified, sorted
+
+    @property
+    def sql(self) -> str:
+        if len(self.schemas) == 1:
+            return f"IN SCHEMA {self.database}.{self.schemas[0]}"
+        return f"IN DATABASE {self.database}"
+
+    @property
+    def narrower(self) -> list[str]:
+        """One scope per schema, read instead when Snowflake refuses the database-wide SHOW for its size."""
+        return [f"IN SCHEMA {self.database}.{schema}" for schema in self.schemas] if len(self.schemas) > 1 else []
+
+    def qualified(self, row: dict[str, Any], name: Any) -> str:
+        """`DB.SCHEMA.NAME` of a SHOW row (its `schema_name`; a one-schema scope needs none)."""
+        return f"{self.database}.{str(row.get('schema_name') or self.schemas[0]).upper()}.{str(name).upper()}"
+
+
+def _existing_schemas(reader: StateReader, database: str, wanted: set[str]) -> tuple[str, ...]:
+    """Which of the wanted landing schemas exist in the database: one SHOW SCHEMAS (with LIKE for a single one)."""
+    like = next(iter(wanted)) if len(wanted) == 1 else None
+    shown = {str(row.get("name", "")).upper() for row in reader.show("SCHEMAS", scope=f"IN DATABASE {database}",
+                                                                     like=like)}
+    return tuple(sorted(wanted & shown))  # exact names: LIKE's `_` matches any character
+
+
 class _State:
-    """What exists in the landing schemas, read once per kind."""
+    """What exists in the landing schemas, read once per kind; columns once, when a landing table exists."""
 
     def __init__(self, reader: StateReader, tables: list[IngestTable], all_names: list[Names]) -> None:
         self.reader = reader
-        self.schemas: set[str] = set()
-        self.rows: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        self.landings = [n.landing for n in all_names]
+        self.rows: dict[tuple[str, str], dict[str, Any]] = {}
+        self._columns: dict[str, dict[str, DataType]] | None = None
+        wanted: dict[str, set[str]] = {}
+        for n in all_names:
+            database, schema = n.schema.split(".")
+            wanted.setdefault(database, set()).add(schema)
+        self.scopes = [_Scope(database, existing) for database, schemas in sorted(wanted.items())
+                       if (existing := _existing_schemas(reader, database, schemas))]
         kinds = {"FILE FORMATS", "STAGES", "TABLES"}
         kinds |= {"VIEWS" for t in tables if t.mode == "kafka"}
         kinds |= {"PIPES" for t in tables if t.mode == "snowpipe"}
         kinds |= {"EXTERNAL TABLES" for t in tables if t.mode == "external_table"}
-        for schema in sorted({n.schema for n in all_names}):
-            database, name = schema.split(".")
-            shown = reader.show("SCHEMAS", scope=f"IN DATABASE {database}", like=name)
-            if not any(str(row.get("name", "")).upper() == name for row in shown):  # LIKE's `_` matches any char
-                continue
-            self.schemas.add(schema)
+        for scope in self.scopes:
             for kind in sorted(kinds):
-                self.rows[(schema, kind)] = {f"{schema}.{str(row['name']).upper()}": row
-                                             for row in reader.show(kind, scope=f"IN SCHEMA {schema}")}
+                for row in show_within(reader, kind, scope.sql, scope.narrower):
+                    self.rows[(kind, scope.qualified(row, row["name"]))] = row
+
+    @property
+    def schemas(self) -> set[str]:
+        return {f"{scope.database}.{schema}" for scope in self.scopes for schema in scope.schemas}
 
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
-        return self.rows.get((name.rsplit(".", 1)[0], kind), {}).get(name)
+        return self.rows.get((kind, name))
 
     def columns(self, table: str) -> dict[str, DataType]:
-        found = {}
-        for row in self.reader.show("COLUMNS", scope=f"IN TABLE {table}"):
-            shown = row.get("data_type")
-            found[str(row["column_name"]).upper()] = snowflake_column_type(
-                json.loads(shown) if isinstance(shown, str) else dict(shown or {}))
-        return found
+        """The columns of an existing landing table; the first call reads those of every table in the scopes
+        (table by table when Snowflake refuses that for its size)."""
+        if self._columns is None:
+            self._columns = {}
+            for scope in self.scopes:
+                tables = [f"IN TABLE {name}" for name in self.landings
+                          if name.startswith(f"{scope.database}.") and self.get("TABLES", name) is not None]
+                for row in show_within(self.reader, "COLUMNS", scope.sql, tables):
+                    shown = row.get("data_type")
+                    found = self._columns.setdefault(scope.qualified(row, row["table_name"]), {})
+                    found[str(row["column_name"]).upper()] = snowflake_column_type(
+                        json.loads(shown) if isinstance(shown, str) else dict(shown or {}))
+        return self._columns.get(table, {})
 
 
 def _format_differs(table: IngestTable, row: dict[str, Any]) -> bool:

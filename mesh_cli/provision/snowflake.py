@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mesh_cli.core.identifiers import string_literal
-from mesh_cli.core.plan import Plan, Statement, StateReader
+from mesh_cli.core.plan import Plan, Statement, StateReader, show_within
 from mesh_cli.provision.spec import MeshFootprint, ResourceMonitor, Warehouse
 
 MANAGED_GRANT_KINDS = {"DATABASE", "SCHEMA", "WAREHOUSE", "ROLE"}
@@ -89,16 +89,23 @@ def _managed(row: dict[str, Any], marker: str) -> bool:
     return str(row.get("comment") or "") == marker
 
 
+def _schemas(reader: StateReader, databases: set[str]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The schemas of the existing declared databases, from one SHOW over the account (one per database when
+    the account has more schemas than Snowflake lists at once)."""
+    if not databases:
+        return {}
+    rows = show_within(reader, "SCHEMAS", "IN ACCOUNT", [f"IN DATABASE {db}" for db in sorted(databases)])
+    return {(str(row["database_name"]).upper(), str(row["name"]).upper()): row for row in rows
+            if str(row.get("database_name", "")).upper() in databases}
+
+
 def read_current(reader: StateReader, footprint: MeshFootprint, declared: Declared) -> Current:
-    """One SHOW per object kind, plus one per existing database (schemas) and per existing role (grants)."""
+    """One SHOW per object kind; grants one per existing role (Snowflake shows grants per grantee)."""
     roles = _by_name(reader.show("ROLES"))
     databases = _by_name(reader.show("DATABASES"))
     warehouses = _by_name(reader.show("WAREHOUSES"))
     monitors = _by_name(reader.show("RESOURCE MONITORS"))
-    schemas: dict[tuple[str, str], dict[str, Any]] = {}
-    for db in sorted(set(declared.databases) & set(databases)):
-        for row in reader.show("SCHEMAS", scope=f"IN DATABASE {db}"):
-            schemas[(db, str(row["name"]).upper())] = row
+    schemas = _schemas(reader, set(declared.databases) & set(databases))
     grants: set[Grant] = set()
     future: set[Grant] = set()
     for role in [r for r in declared.roles if r in roles]:

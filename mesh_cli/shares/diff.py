@@ -45,9 +45,10 @@ def grant_rows(rows: list[dict[str, Any]]) -> set[Grant]:
             for r in rows if str(r.get("privilege", "")).upper() != "OWNERSHIP"}
 
 
-def share_consumer_rows(rows: list[dict[str, Any]]) -> set[str]:
-    """`SHOW GRANTS OF SHARE` rows: the accounts the share is shared with."""
-    return {_name(r["granted_to"]) for r in rows if r.get("granted_to")}
+def share_consumers(to: Any) -> set[str]:
+    """The `to` column of `SHOW SHARES`: the accounts an outbound share is shared with, comma-separated (what
+    `SHOW GRANTS OF SHARE` lists one share at a time)."""
+    return {_name(account.strip()) for account in str(to or "").split(",") if account.strip()}
 
 
 def role_consumer_rows(rows: list[dict[str, Any]]) -> set[str]:
@@ -56,11 +57,15 @@ def role_consumer_rows(rows: list[dict[str, Any]]) -> set[str]:
 
 
 def read_current(reader: StateReader, shares: DomainShares) -> Current:
-    """One SHOW per kind, then grants of each share or role that exists."""
+    """One SHOW per kind (a share's consumer accounts come with `SHOW SHARES`), then the grants of each share or
+    role that exists, which Snowflake shows per grantee."""
     current = Current()
+    accounts: dict[str, set[str]] = {}
     for row in reader.show("SHARES"):
         if str(row.get("kind", "")).upper() == "OUTBOUND":
-            current.shares[_name(row["name"]).split(".")[-1]] = str(row.get("comment") or "")
+            name = _name(row["name"]).split(".")[-1]
+            current.shares[name] = str(row.get("comment") or "")
+            accounts[name] = share_consumers(row.get("to"))
     if shares.database_roles or any(d.grantee.kind == DATABASE_ROLE for d in shares.desired):
         rows = reader.show("DATABASE ROLES", f"IN DATABASE {shares.database}")
         current.database_roles = {_name(r["name"]) for r in rows}
@@ -70,8 +75,8 @@ def read_current(reader: StateReader, shares: DomainShares) -> Current:
         if not exists:
             continue
         current.grants[grantee] = grant_rows(reader.show("GRANTS", f"TO {grantee}"))
-        rows = reader.show("GRANTS", f"OF {grantee}")
-        current.consumers[grantee] = share_consumer_rows(rows) if grantee.kind == SHARE else role_consumer_rows(rows)
+        current.consumers[grantee] = accounts[grantee.name] if grantee.kind == SHARE else \
+            role_consumer_rows(reader.show("GRANTS", f"OF {grantee}"))
     if shares.mounts:
         current.databases = {_name(r["name"]) for r in reader.show("DATABASES")
                              if str(r.get("kind", "")).upper() == "IMPORTED DATABASE"}

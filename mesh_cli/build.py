@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 
-from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.config import TARGET_ENV, MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.state import domain_state_dir, fingerprint, save_build, saved_fingerprint
 from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtOutcome, DbtWorkers, with_deps
-from mesh_cli.engines import Engine, engine_for
+from mesh_cli.engines import Engine, engine_for, target_args
 from mesh_cli.errors import MeshError
 from mesh_cli.ingest import DomainIngest, has_freshness, ingest_domain
 from mesh_cli.shares.publish import DomainPublish, publish_after_build
@@ -76,14 +76,16 @@ class BuildOptions:
 Listener = Callable[[str, str, DomainResult | None], None]
 
 
-def _job(domain: Domain, options: BuildOptions, target: str, env: dict[str, str], kind: str,
-         selection: list[str]) -> DbtJob:
-    calls = []
+def _job(domain: Domain, options: BuildOptions, target: str, engine: Engine, selection: list[str]) -> DbtJob:
+    chosen = target_args(domain, target)
+    # One parse serves both commands (each would otherwise load and check the project again).
+    calls = [DbtCall(("parse", *chosen), domain.path)]
     if has_freshness(domain):  # sources just landed; before `build`, whose run_results.json the state keeps
-        calls.append(DbtCall(("source", "freshness", "--target", target), domain.path, may_fail=True))
-    build_args = ["build", "--target", target] + (["--full-refresh"] if options.full_refresh else []) + selection
-    calls.append(DbtCall(tuple(build_args), domain.path))
-    return DbtJob(with_deps(domain.path, *calls), {**env, "MESH_TARGET": target}, kind, options.verbose)
+        calls.append(DbtCall(("source", "freshness", *chosen), domain.path, may_fail=True, parsed=True))
+    build_args = ["build", *chosen] + (["--full-refresh"] if options.full_refresh else []) + selection
+    calls.append(DbtCall(tuple(build_args), domain.path, parsed=True))
+    return DbtJob(with_deps(domain.path, *calls), {**engine.domain_env(domain), TARGET_ENV: target},
+                  engine.adapter_type, options.verbose)
 
 
 def select_domains(config: MeshConfig, graph: DomainGraph, options: BuildOptions,
@@ -142,7 +144,6 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
     order, unchanged = select_domains(config, graph, options, target)
     engine = engine_for(config, [domains[name] for name in order], target)
     engine.prepare()
-    env = engine.dbt_env()
     results: dict[str, DomainResult] = {}
     checksums = {name: fingerprint(config, domains[name]) for name in order}
     selected = set(order)
@@ -171,7 +172,7 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
                     selection = (changed_selection(config, target, domains[name],
                                                    checksums[name] != saved_fingerprint(config, target, name),
                                                    blockers, ingested.loaded_sources) if options.changed else [])
-                    job = _job(domains[name], options, target, env, engine.adapter_type, selection)
+                    job = _job(domains[name], options, target, engine, selection)
                     running[workers.submit(job)] = name
                     notify("started", name, None)
             if not running:

@@ -94,6 +94,18 @@ def test_plain_dbt_build_inside_a_domain(built_copy: Path) -> None:
         assert connection.execute("select count(*) from marts.fct_orders").fetchone()[0] == 10_000
 
 
+def test_mesh_build_and_plain_dbt_share_the_partial_parse(built_copy: Path) -> None:
+    """`mesh build` runs dbt as a plain `dbt build` in the domain would (same target arguments, same rendered
+    connection), so switching between the two never costs a full parse."""
+    assert run_build(built_copy, "orders").ok
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MESH_")}
+    done = subprocess.run([DBT, "parse", "--debug"], cwd=built_copy / "domains" / "orders", env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "Unable to do partial parsing" not in done.stdout
+    assert "skipping parsing" in done.stdout
+
+
 def test_ref_to_a_private_model_fails_naming_both_domains(built_copy: Path) -> None:
     model = built_copy / "domains/orders/models/marts/fct_orders.sql"
     model.write_text(model.read_text().replace("ref('customers', 'dim_customers', v=1)",
@@ -178,3 +190,17 @@ def test_cli_summary_table(built_copy: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "mesh build --target dev" in result.stdout
     assert "finance" in result.stdout and "success" in result.stdout
+
+
+def test_target_arguments_follow_the_profile(tmp_path: Path) -> None:
+    """No `--target` when the profile picks the target from MESH_TARGET (or names it), else `--target`."""
+    from mesh_cli.core.domains import load_domain
+    from mesh_cli.engines import target_args
+
+    project = tmp_path / "d"
+    project.mkdir()
+    (project / "dbt_project.yml").write_text("name: d\nversion: '1'\nprofile: d\n")
+    for chosen, target, expected in (("{{ env_var('MESH_TARGET', 'dev') }}", "prod", ()),
+                                     ("dev", "dev", ()), ("dev", "prod", ("--target", "prod"))):
+        (project / "profiles.yml").write_text(f"d:\n  target: \"{chosen}\"\n  outputs: {{}}\n")
+        assert target_args(load_domain(project), target) == expected

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.config import TARGET_ENV, MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.yamlfile import read_mapping
 from mesh_cli.engines.base import Engine
@@ -31,6 +31,18 @@ def adapter_type(domain: Domain, target: str) -> str:
     return kind
 
 
+def target_args(domain: Domain, target: str) -> tuple[str, ...]:
+    """The dbt arguments that select `target` when MESH_TARGET is set to it: none when the profile already
+    follows MESH_TARGET (the mesh's profiles) or names `target` itself, so that dbt's partial-parse state is
+    the same as that of a plain `dbt build` in the domain (dbt re-parses when `--target` differs); else
+    `--target`."""
+    profile = read_mapping(domain.path / "profiles.yml").get(domain.profile)
+    chosen = str(profile.get("target", "")) if isinstance(profile, dict) else ""
+    if chosen == target or TARGET_ENV in chosen:
+        return ()
+    return ("--target", target)
+
+
 def engine_for(config: MeshConfig, domains: list[Domain], target: str) -> Engine:
     """The one engine the given domains use on `target` (a mesh build runs on one engine at a time)."""
     kinds = {adapter_type(domain, target) for domain in domains}
@@ -45,4 +57,4 @@ def release_connections(kind: str) -> None:
     ENGINES[kind].release_connections()
 
 
-__all__ = ["ENGINES", "Engine", "adapter_type", "engine_for", "release_connections"]
+__all__ = ["ENGINES", "Engine", "adapter_type", "engine_for", "release_connections", "target_args"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.domains import Domain
 
 
 class Engine:
@@ -19,6 +20,10 @@ class Engine:
     def dbt_env(self) -> dict[str, str]:
         """Environment variables the domain profiles read on this engine."""
         return {}
+
+    def domain_env(self, domain: Domain) -> dict[str, str]:
+        """The same, for dbt running inside the domain's folder (paths relative to it where the engine can)."""
+        return self.dbt_env()
 
     def prepare(self) -> None:
         """Make the engine ready for a build (create local folders, check settings)."""

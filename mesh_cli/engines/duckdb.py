@@ -31,6 +31,11 @@ class DuckDBEngine(Engine):
     def dbt_env(self) -> dict[str, str]:
         return {DUCKDB_DIR_ENV: str(self.database_dir)}
 
+    def domain_env(self, domain: Domain) -> dict[str, str]:
+        # Relative, as the profiles' own default (`../../.mesh/duckdb`) is: dbt's partial-parse state hashes the
+        # rendered connection, so `mesh build` and a plain `dbt build` in the domain then share it.
+        return {DUCKDB_DIR_ENV: os.path.relpath(self.database_dir, domain.path)}
+
     def prepare(self) -> None:
         self.database_dir.mkdir(parents=True, exist_ok=True)
 

@@ -102,8 +102,8 @@ def update_docs(path: Path, payload: dict[str, Any]) -> None:
 @click.command()
 @click.option("--smoke", is_flag=True, help="Tiny meshes, one run each: proves every benchmark still works.")
 @click.option("--only", multiple=True, type=click.Choice(BENCHMARKS), help="Run only these benchmarks.")
-@click.option("--repeat", type=click.IntRange(min=1), default=None, help="Runs per measurement (default 3; 1 "
-              "with --smoke).")
+@click.option("--repeat", type=click.IntRange(min=1), default=None, help="Runs per measurement (default 2, "
+              "which keeps `make bench` under 15 minutes on 2 cores; 1 with --smoke).")
 @click.option("--loom-python", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="The python of the bench virtualenv that has dbt-loom (without it, dbt-loom is not measured).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -118,7 +118,7 @@ def main(smoke: bool, only: tuple[str, ...], repeat: int | None, loom_python: Pa
     """Run the benchmarks of the mesh and write their figures."""
     folder = workdir or Path(tempfile.mkdtemp(prefix="mesh-bench-"))
     loom = loom_python.absolute() if loom_python else None  # not resolved: a venv's python is a symlink
-    ctx = Context(folder.resolve(), smoke, repeat or (1 if smoke else 3), loom)
+    ctx = Context(folder.resolve(), smoke, repeat or (1 if smoke else 2), loom)
     try:
         payload = run_benchmarks(ctx, only or BENCHMARKS, echo=click.echo)
     finally:

@@ -1,4 +1,6 @@
-"""The `mesh` command: a thin click layer; every subcommand is a module of `mesh_cli.commands`."""
+"""The `mesh` command: a thin click layer; every subcommand is a module of `mesh_cli.commands`, imported only
+when it runs (each pulls in what it needs: dbt's adapters, DuckDB, networkx...), so `mesh` and the dbt worker
+processes it spawns, which import this module again, start quickly."""
 
 from __future__ import annotations
 
@@ -10,8 +12,30 @@ import click
 
 from mesh_cli import __version__, commands
 
+_NOT_COMMANDS = {"common"}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+def command_modules() -> dict[str, str]:
+    """Each subcommand's name and its module in `mesh_cli.commands` (`package_path` is `package-path`)."""
+    return {module.name.replace("_", "-"): module.name for module in pkgutil.iter_modules(commands.__path__)
+            if module.name not in _NOT_COMMANDS}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported when they are asked for (click's lazy-loading pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(command_modules())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = command_modules().get(cmd_name)
+        if module is None:
+            return None
+        command = getattr(importlib.import_module(f"{commands.__name__}.{module}"), "command", None)
+        return command if isinstance(command, click.Command) else None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mesh")
 @click.option("--mesh-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="The mesh repository (default: the nearest folder with a mesh.yml).")
@@ -19,9 +43,3 @@ from mesh_cli import __version__, commands
 def main(ctx: click.Context, mesh_dir: Path | None) -> None:
     """A data mesh on Snowflake, built on dbt: build, inspect and govern every domain."""
     ctx.obj = {"mesh_dir": mesh_dir}
-
-
-for _module in pkgutil.iter_modules(commands.__path__):
-    _command = getattr(importlib.import_module(f"{commands.__name__}.{_module.name}"), "command", None)
-    if isinstance(_command, click.Command):
-        main.add_command(_command)

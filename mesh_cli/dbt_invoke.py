@@ -170,6 +170,7 @@ class DbtWorkers:
     def __init__(self, jobs: int) -> None:
         self._pool = ProcessPoolExecutor(max_workers=max(1, jobs),
                                          mp_context=multiprocessing.get_context("spawn"))
+        self.warming = 0   # no-op jobs submitted to start workers early
 
     def submit(self, job: DbtJob) -> Future[DbtOutcome]:
         return self._pool.submit(run_job, job)
@@ -206,7 +207,9 @@ def run_shared(job: DbtJob) -> DbtOutcome:
 
 
 def prewarm_shared(count: int) -> None:
-    """Start `count` shared workers importing dbt now, while the caller goes on with other work."""
+    """Have `count` shared workers import dbt now, while the caller goes on with other work (those already
+    asked for count)."""
     workers = _shared_workers()
-    for _ in range(count):
+    for _ in range(count - workers.warming):
         workers.submit(DbtJob((), {}, "duckdb"))
+        workers.warming += 1

@@ -111,15 +111,15 @@ def missing_parses(config: MeshConfig, domains: list[Domain], target: str, cache
 
 def parse_domains(config: MeshConfig, domains: list[Domain], target: str, *, state_dir: Path | None = None,
                   fallback: Fallback | None = None, cache: ParseCache | None = None, jobs: int = 1,
-                  fingerprints: dict[str, str] | None = None,
-                  load: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
+                  fingerprints: dict[str, str] | None = None, load: Collection[str] | None = None,
+                  on_manifest: Callable[[str, dict[str, Any]], None] | None = None) -> dict[str, dict[str, Any]]:
     """Parse `domains` (given upstreams first), up to `jobs` at a time; returns the manifest of each domain
     (of those in `load`, when given).
 
     An upstream outside `domains` is read from `state_dir` as it is. `fingerprints` stand in for the files of
     domains known to be identical elsewhere (see `parse_cache.parse_keys`). A domain parsed against a
     fallback's manifest, or downstream of one, is neither looked up in nor stored in the cache. Cached
-    manifests are read while dbt parses the others.
+    manifests are read (and handed to `on_manifest`) while dbt parses the others.
     """
     if not domains:
         return {}
@@ -130,6 +130,12 @@ def parse_domains(config: MeshConfig, domains: list[Domain], target: str, *, sta
     if len(hits) < len(domains):
         prewarm_shared(min(jobs, len(domains) - len(hits)))
     manifests: dict[str, dict[str, Any]] = {}
+
+    def read(name: str, path: Path) -> None:
+        manifests[name] = load_manifest(path)
+        if on_manifest is not None:
+            on_manifest(name, manifests[name])
+
     done: set[str] = set()
     unread: list[tuple[str, Path]] = []   # cached manifests still to load
     tainted: set[str] = set()   # parsed against a fallback's manifest: not cached
@@ -153,8 +159,7 @@ def parse_domains(config: MeshConfig, domains: list[Domain], target: str, *, sta
             if ready and not running:
                 continue   # cache hits may have readied their downstream
             if unread:
-                name, path = unread.pop()
-                manifests[name] = load_manifest(path)
+                read(*unread.pop())
             if not running:
                 if waiting:
                     raise MeshError(f"cannot order the parse of {', '.join(d.name for d in waiting)}: "
@@ -168,12 +173,14 @@ def parse_domains(config: MeshConfig, domains: list[Domain], target: str, *, sta
                 if outcome.ok:
                     kept = parser.keep(domain, cacheable)
                     if domain.name in wanted:
-                        manifests[domain.name] = load_manifest(kept)
+                        read(domain.name, kept)
                     continue
                 error = outcome.error or "; ".join(outcome.failures) or "unknown error"
                 if fallback is None:
                     raise MeshError(f"dbt parse of {domain.name} failed: {error}", path=domain.path)
                 manifests[domain.name] = fallback(domain, error)
+                if on_manifest is not None:
+                    on_manifest(domain.name, manifests[domain.name])
                 tainted.add(domain.name)
                 path = parser.output(domain)
                 path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
+import click
 import pytest
+from click.testing import CliRunner
 from conftest import run_cli
 
 from mesh_cli.build import BuildReport
+from mesh_cli.cli import command_modules, main
 
 MODEL_EDGES = {("customers.dim_customers.v1", "orders.fct_orders"),
                ("customers.dim_customers.v2", "finance.int_order_revenue"),
@@ -62,3 +66,14 @@ def test_graph_outside_a_mesh_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "graph")
     assert result.exit_code == 2
     assert "no mesh.yml found" in result.stderr
+
+
+def test_every_command_module_is_a_subcommand_of_its_own_name() -> None:
+    """Subcommands load lazily by module name: each module's command must carry that name."""
+    names = command_modules()
+    assert {"build", "check", "package-path"} <= set(names)
+    for name, module in names.items():
+        command = importlib.import_module(f"mesh_cli.commands.{module}").command
+        assert isinstance(command, click.Command) and command.name == name
+    result = CliRunner().invoke(main, ["no-such-command"])
+    assert result.exit_code == 2 and "No such command 'no-such-command'" in result.output

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from bench.figures import Figure
-from bench.measure import median
-from bench.meshes import Context, dbt, dbt_env, generated_mesh, mesh
+from bench.meshes import Context, dbt, generated_mesh, mesh, plain_env
 
 NAME = "7. memory"
 
@@ -13,15 +12,15 @@ def run(ctx: Context) -> list[Figure]:
     domains, models, public = (2, 2, 1) if ctx.smoke else (20, 10, 3)
     root, specs = generated_mesh(ctx.folder("memory") / "mesh", domains=domains, models=models, public=public)
     largest = max(specs, key=lambda spec: (spec.staging + spec.public, len(spec.upstreams))).name
-    ctx.warm_up(root, "--jobs", "2")
-    wrapper, plain = [], []
+    wrapper, plain = [], []   # the first build is cold (deps, full parses), the later ones warm
     for _ in range(ctx.repeat):
         wrapper.append(mesh(root, "build", "--jobs", "2").tree_peak_mib)
-        plain.append(dbt(root / "domains" / largest, "build", env=dbt_env(root)).tree_peak_mib)
+        plain.append(dbt(root / "domains" / largest, "build", env=plain_env()).tree_peak_mib)
     return [Figure(
-        NAME, f"peak RSS of `mesh build --jobs 2`, {domains} domains", median(wrapper), "MiB", median(plain),
+        NAME, f"peak RSS of `mesh build --jobs 2`, {domains} domains", max(wrapper), "MiB", max(plain),
         f"plain `dbt build` of {largest}", "≤ 3x (2 workers + coordinator)", target_ratio=3.0,
-        note=("Summed RSS of the whole process tree, sampled every 20 ms, median of the runs. The issue sets no "
+        note=("Summed RSS of the whole process tree, sampled every 20 ms, the highest of the runs (the first "
+              "one cold). The issue sets no "
               "target; 3x is what two dbt workers and the coordinating process cost at most if each is one dbt. "
               f"{largest} is the domain with the most models and upstream attachments."),
         details={"mesh_runs_mib": wrapper, "dbt_runs_mib": plain})]

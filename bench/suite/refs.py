@@ -19,7 +19,7 @@ from bench import measure
 from bench.figures import Figure
 from bench.generate import CrossRef, DomainSpec, write_mesh
 from bench.measure import Run, median
-from bench.meshes import DBT, Context, dbt, dbt_env
+from bench.meshes import DBT, Context, dbt, plain_env
 
 NAME = "4. ref resolution"
 DOWNSTREAM_MODELS = 10
@@ -47,7 +47,7 @@ def _upstream_mesh(folder: Path, public: int) -> Path:
     upstream = DomainSpec("up", 1, public, rows=1, downstreams=["down"])  # its product is shared with down
     root = write_mesh(folder, [upstream, _downstream(CROSS_REFS)])
     up = root / "domains" / "up"
-    env = dbt_env(root)
+    env = plain_env()
     dbt(up, "deps", env=env)
     dbt(up, "parse", "--no-partial-parse", env=env)
     # saved as `mesh build` saves it, in a process of its own: loading a large manifest here would inflate the
@@ -82,21 +82,21 @@ def run(ctx: Context) -> list[Figure]:
     folder = ctx.folder("refs")
     sizes = (30,) if ctx.smoke else (1_000, 10_000)
     plain = write_mesh(folder / "plain", [_downstream(0)]) / "domains" / "down"
-    plain_env = dbt_env(plain.parents[1])
+    env = plain_env()
     loom_bin = ctx.loom_python.parent / "dbt" if ctx.loom_python else None
-    dbt(plain, "deps", env=plain_env)
+    dbt(plain, "deps", env=env)
     figures = []
     for size in sizes:
         root = _upstream_mesh(folder / f"mesh_{size}", size)
         loom = _loom_copy(root, folder / f"loom_{size}" / "down") if loom_bin else None
-        loom_env = {**dbt_env(root), "DBT_LOOM_CONFIG": str(loom[1])} if loom else {}
+        loom_env = {**env, "DBT_LOOM_CONFIG": str(loom[1])} if loom else {}
         if loom_bin and loom:
             dbt(loom[0], "deps", dbt_bin=loom_bin, env=loom_env)
         ours, theirs = [], []
         for _ in range(ctx.repeat):  # each round measures its own baselines, under the same machine load
-            ours.append((_parse(root / "domains" / "down", DBT, dbt_env(root)), _parse(plain, DBT, plain_env)))
+            ours.append((_parse(root / "domains" / "down", DBT, env), _parse(plain, DBT, env)))
             if loom_bin and loom:
-                theirs.append((_parse(loom[0], loom_bin, loom_env), _parse(plain, loom_bin, plain_env)))
+                theirs.append((_parse(loom[0], loom_bin, loom_env), _parse(plain, loom_bin, env)))
         mine = _added(ours)
         peer: tuple[float | None, float | None] = _added(theirs) if theirs else (None, None)
         last = size == sizes[-1]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,8 +28,10 @@ from mesh_cli.check.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.graph import DomainGraph
+from mesh_cli.core.state import fingerprint
+from mesh_cli.dbt_invoke import prewarm_shared
 from mesh_cli.errors import MeshError
-from mesh_cli.parse import parse_domains, parsed_manifest_path
+from mesh_cli.parse import missing_parses, parse_domains, parsed_manifest_path
 from mesh_cli.parse_cache import ParseCache
 
 __all__ = ["RULES", "CheckOptions", "CheckReport", "Finding", "Hit", "run_check"]
@@ -52,12 +55,13 @@ class _CurrentParse:
     more against its upstreams' baseline manifests, and reported (`parse-failed`)."""
 
     def __init__(self, config: MeshConfig, options: CheckOptions, target: str, baseline: Baseline,
-                 scratch: Path) -> None:
+                 scratch: Path, fingerprints: dict[str, str]) -> None:
         self.config = config
         self.options = options
         self.target = target
         self.baseline = baseline
         self.scratch = scratch
+        self.fingerprints = fingerprints
         self.failures: dict[str, str] = {}
 
     def fallback(self, domain: Domain, error: str) -> dict[str, Any]:
@@ -80,11 +84,24 @@ class _CurrentParse:
         self.failures[domain.name] = error
         return manifest
 
-    def run(self, domains: list[Domain]) -> dict[str, dict[str, Any]]:
+    def run(self, domains: list[Domain], on_manifest: Callable[[str, dict[str, Any]], None]) -> None:
         cache = ParseCache.of(self.config, self.target) if self.options.cache else None
-        return parse_domains(self.config, domains, self.target, state_dir=self.scratch / "current",
-                             fallback=self.fallback, cache=cache, jobs=self.options.jobs,
-                             fingerprints=self.baseline.fingerprints)
+        parse_domains(self.config, domains, self.target, state_dir=self.scratch / "current",
+                      fallback=self.fallback, cache=cache, jobs=self.options.jobs,
+                      fingerprints=self.fingerprints, on_manifest=on_manifest)
+
+
+def _prewarm(config: MeshConfig, options: CheckOptions, target: str, ordered: list[Domain]) -> dict[str, str]:
+    """The working tree's fingerprints; when several domains must be parsed, more dbt workers start importing
+    dbt now, while the baseline is read."""
+    if not options.cache:
+        prewarm_shared(min(options.jobs, len(ordered)))
+        return {}
+    fingerprints = {domain.name: fingerprint(config, domain) for domain in ordered}
+    missing = missing_parses(config, ordered, target, ParseCache.of(config, target), fingerprints=fingerprints)
+    if missing:
+        prewarm_shared(min(options.jobs, len(missing)))
+    return fingerprints
 
 
 def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
@@ -95,16 +112,24 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
     domains = discover_domains(config)
     if not domains:
         raise MeshError(f"no domains in {config.domains_dir}: a domain is a folder there with a dbt_project.yml")
+    prewarm_shared(1)   # most checks follow an edit: one dbt worker starts importing dbt at once (2 s)
     graph = DomainGraph(domains)
     graph.validate()
     governance = Governance(rules)
+    ordered = [domains[name] for name in graph.order(domains)]
+    fingerprints = _prewarm(config, options, target, ordered)
     baseline = load_baseline(config, target, folder=options.baseline_dir, ref=options.baseline_ref,
-                             stage=options.baseline_stage, jobs=options.jobs, cache=options.cache)
+                             stage=options.baseline_stage, jobs=options.jobs, cache=options.cache,
+                             fingerprints=fingerprints)
+    now: dict[str, DomainSnapshot] = {}
+
+    def read(name: str, manifest: dict[str, Any]) -> None:   # while dbt parses other domains
+        now[name] = snapshot(name, manifest, "working tree", domains[name].path)
+
     with tempfile.TemporaryDirectory(prefix="mesh-check-") as scratch:
-        parser = _CurrentParse(config, options, target, baseline, Path(scratch))
-        manifests = parser.run([domains[name] for name in graph.order(domains)])
-    now: dict[str, DomainSnapshot] = {name: snapshot(name, manifest, "working tree", domains[name].path)
-                                      for name, manifest in manifests.items()}
+        parser = _CurrentParse(config, options, target, baseline, Path(scratch), fingerprints)
+        parser.run(ordered, read)
+    now = {domain.name: now[domain.name] for domain in ordered if domain.name in now}   # upstreams first
     before = {name: snapshot(name, manifest, baseline.description) for name, manifest in baseline.manifests.items()}
     before.update((name, replace(now[name], source=baseline.description, project_dir=None))
                   for name in baseline.identical if name in now)

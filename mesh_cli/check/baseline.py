@@ -28,7 +28,6 @@ class Baseline:
     description: str
     manifests: dict[str, dict[str, Any]]
     identical: set[str] = field(default_factory=set)
-    fingerprints: dict[str, str] = field(default_factory=dict)   # of working-tree domains, already computed
 
 
 def _manifest_root(folder: Path, target: str) -> Path:
@@ -64,7 +63,8 @@ def from_stage(stage: str, target: str) -> Baseline:
 
 
 def load_baseline(config: MeshConfig, target: str, *, folder: Path | None = None, ref: str | None = None,
-                  stage: str | None = None, jobs: int = 1, cache: bool = True) -> Baseline:
+                  stage: str | None = None, jobs: int = 1, cache: bool = True,
+                  fingerprints: dict[str, str] | None = None) -> Baseline:
     """The baseline named by the options, else by `check: baseline:` in mesh.yml, else the state folder."""
     given = [name for name, value in (("--baseline", folder), ("--baseline-ref", ref),
                                       ("--baseline-stage", stage)) if value]
@@ -78,7 +78,7 @@ def load_baseline(config: MeshConfig, target: str, *, folder: Path | None = None
         folder = config.root / settings["dir"] if settings.get("dir") else None
         ref, stage = settings.get("ref"), settings.get("stage")
     if ref:
-        return Baseline(*from_git_ref(config, str(ref), target, jobs=jobs, cache=cache))
+        return Baseline(*from_git_ref(config, str(ref), target, jobs=jobs, cache=cache, fingerprints=fingerprints))
     if stage:
         return from_stage(str(stage), target)
     if folder is None:

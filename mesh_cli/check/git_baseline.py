@@ -126,11 +126,12 @@ class GitBaseline(NamedTuple):
     description: str
     manifests: dict[str, dict[str, Any]]   # of the domains that differ from the working tree
     identical: set[str]                    # domains whose baseline is the working tree's own parse
-    fingerprints: dict[str, str]           # of the working tree's domains, computed on the way
 
 
-def from_git_ref(config: MeshConfig, ref: str, target: str, *, jobs: int = 1, cache: bool = True) -> GitBaseline:
-    """The mesh at `ref`, read and parsed only where it differs from the working tree."""
+def from_git_ref(config: MeshConfig, ref: str, target: str, *, jobs: int = 1, cache: bool = True,
+                 fingerprints: dict[str, str] | None = None) -> GitBaseline:
+    """The mesh at `ref`, read and parsed only where it differs from the working tree (whose domains'
+    `fingerprints` the caller may have computed already)."""
     revision = GitRevision(config, ref)
     description = f"git ref {ref} ({revision.sha[:12]})"
     changed = revision.changed_paths() if cache else None
@@ -148,19 +149,21 @@ def from_git_ref(config: MeshConfig, ref: str, target: str, *, jobs: int = 1, ca
         touched = _touched(config, base, domains, current, changed)
         differ = touched | {d for name in touched for d in graph.downstream_of(name)}
         needed = [domains[n] for n in order if n in differ or graph.downstream_of(n) & differ]
-        fingerprints = {name: fingerprint(config, current[name]) for name in domains if name not in touched}
+        known = fingerprints or {}
+        untouched = {name: known.get(name) or fingerprint(config, current[name])
+                     for name in domains if name not in touched}
         shared = ParseCache.of(config, target, partial_parse=False) if cache else None
-        missing = (set(missing_parses(base, needed, target, shared, fingerprints=fingerprints))
+        missing = (set(missing_parses(base, needed, target, shared, fingerprints=untouched))
                    if shared is not None else {d.name for d in needed})
         extraction.folders([d for d in needed if d.name in missing])
         try:
             manifests = parse_domains(base, needed, target, state_dir=scratch / "state", cache=shared, jobs=jobs,
-                                      fingerprints=fingerprints, load=differ)
+                                      fingerprints=untouched, load=differ)
         except MeshError as exc:
             raise MeshError(f"the baseline {ref} does not parse: {exc}") from exc
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return GitBaseline(description, manifests, set(domains) - differ, fingerprints)
+    return GitBaseline(description, manifests, set(domains) - differ)
 
 
 def _touched(config: MeshConfig, base: MeshConfig, domains: dict[str, Domain], current: dict[str, Domain],

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from mesh_cli.check.baseline import Baseline, load_baseline
+from mesh_cli.check.baseline import Baseline, baseline_source
 from mesh_cli.check.changes import classify
 from mesh_cli.check.governance import Governance
 from mesh_cli.check.policy import Policy
@@ -112,15 +112,15 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
     domains = discover_domains(config)
     if not domains:
         raise MeshError(f"no domains in {config.domains_dir}: a domain is a folder there with a dbt_project.yml")
+    load_baseline = baseline_source(config, target, folder=options.baseline_dir, ref=options.baseline_ref,
+                                    stage=options.baseline_stage, jobs=options.jobs, cache=options.cache)
     prewarm_shared(1)   # most checks follow an edit: one dbt worker starts importing dbt at once (2 s)
     graph = DomainGraph(domains)
     graph.validate()
     governance = Governance(rules)
     ordered = [domains[name] for name in graph.order(domains)]
     fingerprints = _prewarm(config, options, target, ordered)
-    baseline = load_baseline(config, target, folder=options.baseline_dir, ref=options.baseline_ref,
-                             stage=options.baseline_stage, jobs=options.jobs, cache=options.cache,
-                             fingerprints=fingerprints)
+    baseline = load_baseline(fingerprints)
     now: dict[str, DomainSnapshot] = {}
 
     def read(name: str, manifest: dict[str, Any]) -> None:   # while dbt parses other domains

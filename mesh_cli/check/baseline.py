@@ -9,11 +9,12 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mesh_cli.check.git_baseline import from_git_ref
+from mesh_cli.check.git_baseline import GitRevision, from_git_ref
 from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.errors import MeshError
@@ -37,19 +38,23 @@ def _manifest_root(folder: Path, target: str) -> Path:
     return folder
 
 
-def from_folder(folder: Path, target: str, description: str | None = None) -> Baseline:
-    """Manifests from `folder/<domain>/manifest.json` (also under `state/<target>/` or `<target>/`)."""
+def _check_folder(folder: Path, target: str) -> Path:
     if not folder.is_dir():
         raise MeshError(f"baseline folder {folder} does not exist")
-    root = _manifest_root(folder, target)
+    if not any(_manifest_root(folder, target).glob("*/manifest.json")):
+        raise MeshError(f"no manifests in baseline folder {folder}: expected <domain>/manifest.json "
+                        f"(e.g. a copy of .mesh/state/{target})")
+    return folder
+
+
+def from_folder(folder: Path, target: str, description: str | None = None) -> Baseline:
+    """Manifests from `folder/<domain>/manifest.json` (also under `state/<target>/` or `<target>/`)."""
+    root = _manifest_root(_check_folder(folder, target), target)
     manifests = {}
     for path in sorted(root.glob("*/manifest.json")):
         manifest = load_manifest(path)
         name = (manifest.get("metadata") or {}).get("project_name") or path.parent.name
         manifests[str(name)] = manifest
-    if not manifests:
-        raise MeshError(f"no manifests in baseline folder {folder}: expected <domain>/manifest.json "
-                        f"(e.g. a copy of .mesh/state/{target})")
     return Baseline(description or f"folder {folder}", manifests)
 
 
@@ -62,10 +67,14 @@ def from_stage(stage: str, target: str) -> Baseline:
         return from_folder(Path(scratch), target, f"stage {stage}")
 
 
-def load_baseline(config: MeshConfig, target: str, *, folder: Path | None = None, ref: str | None = None,
-                  stage: str | None = None, jobs: int = 1, cache: bool = True,
-                  fingerprints: dict[str, str] | None = None) -> Baseline:
-    """The baseline named by the options, else by `check: baseline:` in mesh.yml, else the state folder."""
+# Reads the baseline, given the working tree's fingerprints (a git baseline reuses them for untouched domains).
+BaselineLoader = Callable[[dict[str, str]], Baseline]
+
+
+def baseline_source(config: MeshConfig, target: str, *, folder: Path | None = None, ref: str | None = None,
+                    stage: str | None = None, jobs: int = 1, cache: bool = True) -> BaselineLoader:
+    """The baseline named by the options, else by `check: baseline:` in mesh.yml, else the state folder: checked
+    now (a git ref that does not exist, a folder without manifests), read when the loader is called."""
     given = [name for name, value in (("--baseline", folder), ("--baseline-ref", ref),
                                       ("--baseline-stage", stage)) if value]
     if len(given) > 1:
@@ -78,13 +87,16 @@ def load_baseline(config: MeshConfig, target: str, *, folder: Path | None = None
         folder = config.root / settings["dir"] if settings.get("dir") else None
         ref, stage = settings.get("ref"), settings.get("stage")
     if ref:
-        return Baseline(*from_git_ref(config, str(ref), target, jobs=jobs, cache=cache, fingerprints=fingerprints))
+        revision = GitRevision(config, str(ref))
+        return lambda fingerprints: Baseline(*from_git_ref(revision, target, jobs=jobs, cache=cache,
+                                                           fingerprints=fingerprints))
     if stage:
-        return from_stage(str(stage), target)
+        return lambda _: from_stage(str(stage), target)
     if folder is None:
         folder = config.manifests_dir(target)
         if not any(folder.glob("*/manifest.json")):
             raise MeshError("no baseline: pass --baseline DIR (the deployed state folder), --baseline-ref REF or "
                             "--baseline-stage @STAGE, or set `check: baseline:` in mesh.yml "
                             f"(the default, the state folder {folder}, has no manifests)")
-    return from_folder(folder, target)
+    checked = _check_folder(folder, target)
+    return lambda _: from_folder(checked, target)

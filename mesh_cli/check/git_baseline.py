@@ -128,11 +128,11 @@ class GitBaseline(NamedTuple):
     identical: set[str]                    # domains whose baseline is the working tree's own parse
 
 
-def from_git_ref(config: MeshConfig, ref: str, target: str, *, jobs: int = 1, cache: bool = True,
+def from_git_ref(revision: GitRevision, target: str, *, jobs: int = 1, cache: bool = True,
                  fingerprints: dict[str, str] | None = None) -> GitBaseline:
-    """The mesh at `ref`, read and parsed only where it differs from the working tree (whose domains'
+    """The mesh at a revision, read and parsed only where it differs from the working tree (whose domains'
     `fingerprints` the caller may have computed already)."""
-    revision = GitRevision(config, ref)
+    config, ref = revision.config, revision.ref
     description = f"git ref {ref} ({revision.sha[:12]})"
     changed = revision.changed_paths() if cache else None
     scratch = Path(tempfile.mkdtemp(prefix="mesh-baseline-"))

@@ -168,12 +168,19 @@ class DbtWorkers:
     """A pool of spawned worker processes running dbt jobs."""
 
     def __init__(self, jobs: int) -> None:
-        self._pool = ProcessPoolExecutor(max_workers=max(1, jobs),
-                                         mp_context=multiprocessing.get_context("spawn"))
+        self._jobs = max(1, jobs)
+        self._pool = ProcessPoolExecutor(max_workers=self._jobs, mp_context=multiprocessing.get_context("spawn"))
         self.warming = 0   # no-op jobs submitted to start workers early
 
     def submit(self, job: DbtJob) -> Future[DbtOutcome]:
         return self._pool.submit(run_job, job)
+
+    def prewarm(self, count: int) -> None:
+        """Have `count` workers import dbt now, while the caller goes on with other work (those already asked
+        for count)."""
+        for _ in range(min(count, self._jobs) - self.warming):
+            self.submit(DbtJob((), {}, "duckdb"))
+            self.warming += 1
 
     def __enter__(self) -> DbtWorkers:
         return self
@@ -207,9 +214,5 @@ def run_shared(job: DbtJob) -> DbtOutcome:
 
 
 def prewarm_shared(count: int) -> None:
-    """Have `count` shared workers import dbt now, while the caller goes on with other work (those already
-    asked for count)."""
-    workers = _shared_workers()
-    for _ in range(count - workers.warming):
-        workers.submit(DbtJob((), {}, "duckdb"))
-        workers.warming += 1
+    """Have `count` shared workers import dbt now (see `DbtWorkers.prewarm`)."""
+    _shared_workers().prewarm(count)

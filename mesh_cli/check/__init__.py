@@ -122,9 +122,11 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
     fingerprints = _prewarm(config, options, target, ordered)
     baseline = load_baseline(fingerprints)
     now: dict[str, DomainSnapshot] = {}
+    governed: dict[str, list[Finding]] = {}
 
     def read(name: str, manifest: dict[str, Any]) -> None:   # while dbt parses other domains
         now[name] = snapshot(name, manifest, "working tree", domains[name].path)
+        governed[name] = governance.check(now[name], domains[name])
 
     with tempfile.TemporaryDirectory(prefix="mesh-check-") as scratch:
         parser = _CurrentParse(config, options, target, baseline, Path(scratch), fingerprints)
@@ -135,8 +137,8 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
                   for name in baseline.identical if name in now)
     policy = Policy(rules, before, now, today)
     findings = policy.findings(classify(before, now, today)) + policy.consumer_findings()
-    for name, current in now.items():
-        findings += governance.check(current, domains[name])
+    for name in now:
+        findings += governed[name]
     parse_rule = rules["parse-failed"]
     if parse_rule.severity != OFF:
         for name, error in parser.failures.items():

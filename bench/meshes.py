@@ -70,9 +70,9 @@ def domain_order(root: Path) -> list[str]:
     return DomainGraph(domains).order(domains)
 
 
-def mesh(root: Path, *args: str) -> Run:
+def mesh(root: Path, *args: str, tree_memory: bool = False) -> Run:
     """`mesh --mesh-dir ROOT ARGS` as a new process."""
-    return run([MESH, "--mesh-dir", root, *args], root)
+    return run([MESH, "--mesh-dir", root, *args], root, tree_memory=tree_memory)
 
 
 def mesh_build_json(root: Path, *args: str) -> tuple[Run, dict[str, Any]]:
@@ -87,9 +87,10 @@ def plain_env() -> dict[str, str]:
     return clean_env()
 
 
-def dbt(project: Path, *args: str, dbt_bin: Path = DBT, env: dict[str, str] | None = None) -> Run:
+def dbt(project: Path, *args: str, dbt_bin: Path = DBT, env: dict[str, str] | None = None,
+        tree_memory: bool = False) -> Run:
     """Plain `dbt ARGS` inside a project, as a new process."""
-    return run([dbt_bin, *args], project, env)
+    return run([dbt_bin, *args], project, env, tree_memory=tree_memory)
 
 
 def shell_loop(root: Path, domains: list[str]) -> Run:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -13,6 +16,7 @@ from bench.meshes import example_mesh
 from mesh_cli.build import BuildOptions, BuildReport, build
 from mesh_cli.cli import main
 from mesh_cli.core.config import MeshConfig, load_config
+from mesh_cli.core.plan import RecordedState, ShowTooLarge, show_statement
 
 REPO = Path(__file__).resolve().parents[1]
 # The example mesh copied without build leftovers: the benchmarks' copy serves the tests too.
@@ -63,3 +67,34 @@ def built_copy(tmp_path: Path, built_mesh: tuple[Path, BuildReport]) -> Path:
 
 def config_of(root: Path) -> MeshConfig:
     return load_config(root)
+
+
+def git(root: Path, *args: str) -> str:
+    """Run git in `root` as a committer with a name, and return its output."""
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def git_mesh(mesh_copy: Path) -> Path:
+    """A copy of the example mesh committed to a new git repository on branch main."""
+    (mesh_copy / ".gitignore").write_text("target/\ndbt_packages/\nlogs/\n.mesh/\n")
+    git(mesh_copy, "init", "-q", "-b", "main")
+    git(mesh_copy, "add", ".")
+    git(mesh_copy, "commit", "-q", "-m", "deployed")
+    return mesh_copy
+
+
+class TooLargeState(RecordedState):
+    """Recorded SHOW output of an account too large for some SHOW statements: Snowflake refuses those."""
+
+    def __init__(self, recorded: dict[str, list[dict[str, Any]]], refused: set[str]) -> None:
+        super().__init__(recorded)
+        self.refused = refused
+
+    def show(self, kind: str, scope: str | None = None, like: str | None = None) -> list[dict[str, Any]]:
+        if show_statement(kind, scope, like) in self.refused:
+            self.queries += 1
+            raise ShowTooLarge(f"{show_statement(kind, scope, like)}: more than 10,000 rows")
+        return super().show(kind, scope, like)

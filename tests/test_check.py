@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import copy_mesh, run_cli
+from conftest import copy_mesh, git, run_cli
 from test_check_scenarios import CUSTOMERS, drop_column, edit, on_model
 
 from mesh_cli.check.report import locate
@@ -232,19 +231,6 @@ def test_unknown_rule_in_mesh_yml_is_exit_2(mesh_copy: Path) -> None:
 
 # --- git ref baselines --------------------------------------------------------------------------------------------
 
-def _git(root: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True).stdout
-
-
-@pytest.fixture
-def git_mesh(mesh_copy: Path) -> Path:
-    (mesh_copy / ".gitignore").write_text("target/\ndbt_packages/\nlogs/\n.mesh/\n")
-    _git(mesh_copy, "init", "-q", "-b", "main")
-    _git(mesh_copy, "add", ".")
-    _git(mesh_copy, "commit", "-q", "-m", "deployed")
-    return mesh_copy
 
 
 def test_git_ref_baseline(git_mesh: Path) -> None:
@@ -257,7 +243,7 @@ def test_git_ref_baseline(git_mesh: Path) -> None:
     hit = {h["domain"] for f in json.loads(result.stdout)["findings"] if f["rule"] == "column-removed"
            for h in f["hits"]}
     assert hit == {"orders", "finance"}
-    assert "mesh-baseline-" not in _git(git_mesh, "worktree", "list")   # the temporary worktree is gone
+    assert "mesh-baseline-" not in git(git_mesh, "worktree", "list")   # the temporary worktree is gone
 
 
 def test_git_ref_that_does_not_exist_is_exit_2(git_mesh: Path) -> None:

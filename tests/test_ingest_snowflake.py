@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 import sqlglot
-from conftest import REPO, run_cli
+from conftest import REPO, TooLargeState, run_cli
 from ingest_helpers import COLUMNS, FAKESNOW_SERVER, make_mesh, source, write_file, write_sources
 from sqlglot import exp
 
 from bench.suite.reconcile import ShowLog
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import load_domain
-from mesh_cli.core.plan import Plan, RecordedState, ShowTooLarge, StateReader, apply, show_statement
+from mesh_cli.core.plan import Plan, RecordedState, StateReader, apply
 from mesh_cli.engines.snowflake import SnowflakeEngine
 from mesh_cli.ingest import load_ingest_tables
 from mesh_cli.ingest.snowflake_plan import BLOCKED, plan_domain
@@ -193,19 +193,6 @@ def test_landing_schemas_of_a_database_are_read_with_one_show_per_kind(tmp_path:
         f"ALTER TABLE SHOP.{schema}.{table} ADD COLUMN NOTE VARCHAR" for schema, table in TWO_SCHEMAS]
 
 
-class _TooLarge(RecordedState):
-    """Recorded SHOW output of a database too large for some SHOW statements: Snowflake refuses those."""
-
-    def __init__(self, recorded: dict[str, list[dict[str, object]]], refused: set[str]) -> None:
-        super().__init__(recorded)
-        self.refused = refused
-
-    def show(self, kind: str, scope: str | None = None, like: str | None = None) -> list[dict[str, object]]:
-        if show_statement(kind, scope, like) in self.refused:
-            self.queries += 1
-            raise ShowTooLarge(f"{show_statement(kind, scope, like)}: more than 10,000 rows")
-        return super().show(kind, scope, like)
-
 
 def test_a_database_too_large_to_show_at_once_is_read_schema_by_schema_and_table_by_table(tmp_path: Path) -> None:
     root = tmp_path / "mesh"
@@ -216,7 +203,7 @@ def test_a_database_too_large_to_show_at_once_is_read_schema_by_schema_and_table
             state.setdefault(f"SHOW {kind} IN SCHEMA SHOP.{row['schema_name']}", []).append(row)
     for schema, table in TWO_SCHEMAS:
         state[f"SHOW COLUMNS IN TABLE SHOP.{schema}.{table}"] = _columns(table, schema)
-    reader = ShowLog(_TooLarge(state, {f"SHOW {kind} IN DATABASE SHOP"
+    reader = ShowLog(TooLargeState(state, {f"SHOW {kind} IN DATABASE SHOP"
                                        for kind in ("FILE FORMATS", "STAGES", "TABLES", "COLUMNS")}))
     plan = _plan(root, reader)
     assert [s.action for s in plan.statements] == ["load"] * 4 and not plan.notes

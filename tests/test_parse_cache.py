@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,19 +22,6 @@ AS_OF = ("--as-of", "2026-11-26")
 EVERY_DOMAIN = ["customers", "finance", "orders"]
 
 
-def _git(root: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True).stdout
-
-
-@pytest.fixture
-def git_mesh(mesh_copy: Path) -> Path:
-    (mesh_copy / ".gitignore").write_text("target/\ndbt_packages/\nlogs/\n.mesh/\n")
-    _git(mesh_copy, "init", "-q", "-b", "main")
-    _git(mesh_copy, "add", ".")
-    _git(mesh_copy, "commit", "-q", "-m", "deployed")
-    return mesh_copy
 
 
 @pytest.fixture

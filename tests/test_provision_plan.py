@@ -19,7 +19,7 @@ from mesh_cli.errors import MeshError
 from mesh_cli.provision import declared_footprint
 from mesh_cli.provision.snowflake import flatten, plan_snowflake
 from mesh_cli.provision.spec import MeshFootprint
-from tests.conftest import REPO, copy_mesh, run_cli
+from tests.conftest import REPO, TooLargeState, copy_mesh, run_cli
 
 GOLDEN = Path(__file__).parent / "golden" / "provision_prod.sql"
 
@@ -122,30 +122,17 @@ def test_ten_domains_read_schemas_with_one_query(tmp_path: Path) -> None:
                             "GRANTS TO ROLE": roles, "FUTURE GRANTS TO ROLE": roles, "GRANTS OF ROLE": 1}
 
 
-class _TooLarge(RecordedState):
-    """Recorded SHOW output of an account too large for some SHOW statements: Snowflake refuses those."""
-
-    def __init__(self, recorded: dict[str, list[dict[str, Any]]], refused: set[str]) -> None:
-        super().__init__(recorded)
-        self.refused = refused
-
-    def show(self, kind: str, scope: str | None = None, like: str | None = None) -> list[dict[str, Any]]:
-        if show_statement(kind, scope, like) in self.refused:
-            self.queries += 1
-            raise ShowTooLarge(f"{show_statement(kind, scope, like)}: more than 10,000 rows")
-        return super().show(kind, scope, like)
-
 
 def test_schemas_are_read_per_database_when_the_account_has_too_many() -> None:
     footprint = _footprint()
     state = converged_state(footprint)
     for row in state["SHOW SCHEMAS IN ACCOUNT"]:
         state.setdefault(f"SHOW SCHEMAS IN DATABASE {row['database_name']}", []).append(row)
-    reader = ShowLog(_TooLarge(state, {"SHOW SCHEMAS IN ACCOUNT"}))
+    reader = ShowLog(TooLargeState(state, {"SHOW SCHEMAS IN ACCOUNT"}))
     assert plan_snowflake(footprint, reader).empty
     assert reader.kinds["SCHEMAS"] == 1 + len(footprint.domains)
     with pytest.raises(ShowTooLarge):       # no narrower scope than a database: the refusal stands
-        plan_snowflake(footprint, _TooLarge(state, {f"SHOW SCHEMAS IN DATABASE {footprint.domains[0].database}",
+        plan_snowflake(footprint, TooLargeState(state, {f"SHOW SCHEMAS IN DATABASE {footprint.domains[0].database}",
                                                     "SHOW SCHEMAS IN ACCOUNT"}))
 
 

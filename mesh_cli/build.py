@@ -78,12 +78,12 @@ Listener = Callable[[str, str, DomainResult | None], None]
 
 def _job(domain: Domain, options: BuildOptions, target: str, engine: Engine, selection: list[str]) -> DbtJob:
     chosen = target_args(domain, target)
-    # One parse serves both commands (each would otherwise load and check the project again).
-    calls = [DbtCall(("parse", *chosen), domain.path)]
+    calls = []
     if has_freshness(domain):  # sources just landed; before `build`, whose run_results.json the state keeps
-        calls.append(DbtCall(("source", "freshness", *chosen), domain.path, may_fail=True, parsed=True))
+        calls.append(DbtCall(("source", "freshness", *chosen), domain.path, may_fail=True))
     build_args = ["build", *chosen] + (["--full-refresh"] if options.full_refresh else []) + selection
-    calls.append(DbtCall(tuple(build_args), domain.path, parsed=True))
+    # each command parses (partially) on its own: the saved manifest is the build's, which its run results name
+    calls.append(DbtCall(tuple(build_args), domain.path))
     return DbtJob(with_deps(domain.path, *calls), {**engine.domain_env(domain), TARGET_ENV: target},
                   engine.adapter_type, options.verbose)
 

@@ -31,7 +31,6 @@ class DbtCall:
     args: tuple[str, ...]
     project_dir: Path
     may_fail: bool = False   # a failure is recorded and the job goes on (e.g. `source freshness`)
-    parsed: bool = False     # run on the manifest of the job's last `parse`, without parsing again
 
 
 @dataclass(frozen=True)
@@ -128,20 +127,16 @@ def run_job(job: DbtJob) -> DbtOutcome:
     os.environ.update(job.env)
     outcome = DbtOutcome()
     started = time.perf_counter()
-    manifest = None   # of the job's last `parse`, for the calls that run on it
     try:
         for call in job.calls:
             log_level = "info" if job.verbose else "none"
             args = [*call.args, "--project-dir", str(call.project_dir),
                     "--profiles-dir", str(call.project_dir), "--log-level", log_level]
-            runner = dbtRunner(manifest=manifest if call.parsed else None,
-                               callbacks=[_message_collector(outcome)])
+            runner = dbtRunner(callbacks=[_message_collector(outcome)])
             # dbt runs from the project's folder, as `cd domains/<d> && dbt build` does, so relative paths in
             # profiles (DuckDB files, attachments) mean the same under `mesh` as under plain dbt.
             with contextlib.chdir(call.project_dir):
                 result = runner.invoke(args)
-            if call.args[0] == "parse" and result.success:
-                manifest = result.result
             _record(outcome, result.result)
             if not result.success and not call.may_fail:
                 outcome.ok = False

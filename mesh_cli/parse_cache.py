@@ -4,7 +4,7 @@ A domain's parse is shaped by its project files, the shared package and mesh.yml
 injects their public models), the target, the variables its profiles read, and the versions of dbt, its
 adapter and the mesh's own resolver. The cache key is a hash of all of them, each upstream counted by its own
 key, so a change anywhere reaches every domain downstream. Identical content has one key wherever it lives:
-a git baseline's worktree and the working tree share the parses of every domain the change did not touch.
+a git baseline's extracted tree and the working tree share the parses of every domain a change did not touch.
 
 Entries live in `<state folder>/cache/parse/<target>/<domain>/<key>/manifest.json` (the manifest without what
 the mesh never reads, such as dbt's macros) with its model index; the few most recently used per domain are
@@ -35,7 +35,7 @@ MANIFEST = "manifest.json"
 KEEP = 3   # entries per domain: the working tree's, the baseline's, and one before
 # What the check and the resolver never read, left out of the cache: a third of a manifest is dbt's macros.
 UNREAD = {"macros", "docs", "parent_map", "child_map", "group_map"}
-# Folders of local files, which differ between a worktree and the working tree but shape no parse.
+# Folders of local files, which differ between an extracted baseline and the working tree but shape no parse.
 _UNKEYED_ENV = {STATE_DIR_ENV, DUCKDB_DIR_ENV}
 _ADAPTER_PACKAGES = {"duckdb": "dbt-duckdb", "snowflake": "dbt-snowflake"}
 

@@ -193,14 +193,16 @@ def test_cli_summary_table(built_copy: Path) -> None:
 
 
 def test_target_arguments_follow_the_profile(tmp_path: Path) -> None:
-    """No `--target` when the profile picks the target from MESH_TARGET (or names it), else `--target`."""
+    """No `--target` when plain dbt picks the target by default, else `--target`, as plain dbt needs it."""
     from mesh_cli.core.domains import load_domain
     from mesh_cli.engines import target_args
 
     project = tmp_path / "d"
     project.mkdir()
     (project / "dbt_project.yml").write_text("name: d\nversion: '1'\nprofile: d\n")
-    for chosen, target, expected in (("{{ env_var('MESH_TARGET', 'dev') }}", "prod", ()),
-                                     ("dev", "dev", ()), ("dev", "prod", ("--target", "prod"))):
+    for chosen, target, expected in (("{{ env_var('MESH_TARGET', 'dev') }}", "dev", ()),
+                                     ("{{ env_var('MESH_TARGET', 'dev') }}", "prod", ("--target", "prod")),
+                                     ("dev", "dev", ()), ("dev", "prod", ("--target", "prod")),
+                                     ("{{ unknown_macro() }}", "dev", ("--target", "dev"))):
         (project / "profiles.yml").write_text(f"d:\n  target: \"{chosen}\"\n  outputs: {{}}\n")
         assert target_args(load_domain(project), target) == expected

@@ -12,6 +12,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.state import domain_state_dir
+from mesh_cli.engines import default_target
 from mesh_cli.errors import MeshError
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
@@ -72,10 +73,12 @@ def _newest(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(dated, key=lambda data: _generated_at(data)) if dated else None  # type: ignore[arg-type, return-value]
 
 
-def _is_build(data: dict[str, Any], target: str | None = None) -> bool:
-    """A `dbt build`'s results (and, when `target` is given, one run with `--target target`)."""
+def _is_build(data: dict[str, Any], domain: Domain, target: str | None = None) -> bool:
+    """A `dbt build`'s results (and, when `target` is given, one run on `target`: with `--target target`, or
+    without `--target` when that is the domain's default)."""
     args = data.get("args") or {}
-    return args.get("which") == "build" and (target is None or args.get("target") == target)
+    ran_on = args.get("target") or default_target(domain)
+    return args.get("which") == "build" and (target is None or ran_on == target)
 
 
 def last_build(config: MeshConfig, target: str, domain: Domain) -> BuildResults:
@@ -84,7 +87,8 @@ def last_build(config: MeshConfig, target: str, domain: Domain) -> BuildResults:
     state = domain_state_dir(config, target, domain.name)
     saved = _read(state / "run_results.json")
     latest = _read(domain.path / "target" / "run_results.json")
-    runs = [data for data in (saved, latest) if data is not None and _is_build(data, None if data is saved else target)]
+    runs = [data for data in (saved, latest)
+            if data is not None and _is_build(data, domain, None if data is saved else target)]
     freshness = _newest([data for data in (_read(state / "sources.json"),
                                            _read(domain.path / "target" / "sources.json")) if data is not None])
     sources = {r["unique_id"]: r for r in (freshness or {}).get("results", []) if "unique_id" in r}

@@ -18,7 +18,7 @@ from mesh_cli.commands.common import err_console, handle_errors, mesh_config, ta
 @click.option("--baseline", "baseline_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="A folder with the deployed manifests (<domain>/manifest.json, e.g. a copy of .mesh/state/prod).")
 @click.option("--baseline-ref", default=None, metavar="REF",
-              help="A git ref (e.g. origin/main): its mesh is parsed in a temporary worktree.")
+              help="A git ref (e.g. origin/main): what differs from it is read from git and parsed.")
 @click.option("--baseline-stage", default=None, metavar="@STAGE[/PATH]",
               help="A Snowflake stage holding <domain>/manifest.json (credentials from SNOWFLAKE_* variables).")
 @target_option("dbt target the working tree is parsed with (default: mesh.yml's).")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+import jinja2
+
 from mesh_cli.core.config import TARGET_ENV, MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.yamlfile import read_mapping
@@ -31,16 +35,29 @@ def adapter_type(domain: Domain, target: str) -> str:
     return kind
 
 
-def target_args(domain: Domain, target: str) -> tuple[str, ...]:
-    """The dbt arguments that select `target` when MESH_TARGET is set to it: none when the profile already
-    follows MESH_TARGET (the mesh's profiles) or names `target` itself, so that dbt's partial-parse state is
-    the same as that of a plain `dbt build` in the domain (dbt re-parses when `--target` differs); else
-    `--target`."""
+def default_target(domain: Domain) -> str | None:
+    """The target plain `dbt` picks in the domain without `--target`: its profile's `target:`, rendered with
+    MESH_TARGET unset (None when that cannot be told: a profile template beyond `env_var`)."""
     profile = read_mapping(domain.path / "profiles.yml").get(domain.profile)
-    chosen = str(profile.get("target", "")) if isinstance(profile, dict) else ""
-    if chosen == target or TARGET_ENV in chosen:
-        return ()
-    return ("--target", target)
+    chosen = profile.get("target") if isinstance(profile, dict) else None
+    if chosen is None:
+        return "default"   # dbt's own default target name
+    def env_var(name: str, default: str | None = None) -> str:
+        value = default if name == TARGET_ENV else os.environ.get(name, default)
+        if value is None:
+            raise jinja2.UndefinedError(name)
+        return value
+    try:
+        return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(str(chosen)).render(env_var=env_var)
+    except jinja2.TemplateError:
+        return None
+
+
+def target_args(domain: Domain, target: str) -> tuple[str, ...]:
+    """The dbt arguments that select `target`: none when plain `dbt` picks it by default, so that dbt's
+    partial-parse state is that of a plain `dbt build` in the domain (dbt parses again from scratch when
+    `--target` differs); else `--target`, as plain dbt needs it too."""
+    return () if default_target(domain) == target else ("--target", target)
 
 
 def engine_for(config: MeshConfig, domains: list[Domain], target: str) -> Engine:
@@ -57,4 +74,4 @@ def release_connections(kind: str) -> None:
     ENGINES[kind].release_connections()
 
 
-__all__ = ["ENGINES", "Engine", "adapter_type", "engine_for", "release_connections", "target_args"]
+__all__ = ["ENGINES", "Engine", "adapter_type", "default_target", "engine_for", "release_connections", "target_args"]

@@ -132,11 +132,10 @@ def run_job(job: DbtJob) -> DbtOutcome:
             log_level = "info" if job.verbose else "none"
             args = [*call.args, "--project-dir", str(call.project_dir),
                     "--profiles-dir", str(call.project_dir), "--log-level", log_level]
-            runner = dbtRunner(callbacks=[_message_collector(outcome)])
             # dbt runs from the project's folder, as `cd domains/<d> && dbt build` does, so relative paths in
             # profiles (DuckDB files, attachments) mean the same under `mesh` as under plain dbt.
             with contextlib.chdir(call.project_dir):
-                result = runner.invoke(args)
+                result = dbtRunner(callbacks=[_message_collector(outcome)]).invoke(args)
             _record(outcome, result.result)
             if not result.success and not call.may_fail:
                 outcome.ok = False

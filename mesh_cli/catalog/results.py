@@ -77,8 +77,9 @@ def _is_build(data: dict[str, Any], domain: Domain, target: str | None = None) -
     """A `dbt build`'s results (and, when `target` is given, one run on `target`: with `--target target`, or
     without `--target` when that is the domain's default)."""
     args = data.get("args") or {}
-    ran_on = args.get("target") or default_target(domain)
-    return args.get("which") == "build" and (target is None or ran_on == target)
+    if args.get("which") != "build":
+        return False
+    return target is None or (args.get("target") or default_target(domain)) == target
 
 
 def last_build(config: MeshConfig, target: str, domain: Domain) -> BuildResults:

@@ -120,7 +120,7 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
     governance = Governance(rules)
     ordered = [domains[name] for name in graph.order(domains)]
     fingerprints = _prewarm(config, options, target, ordered)
-    baseline = load_baseline(fingerprints)
+    baseline = load_baseline(domains, fingerprints)
     now: dict[str, DomainSnapshot] = {}
     governed: dict[str, list[Finding]] = {}
 

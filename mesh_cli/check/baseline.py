@@ -16,6 +16,7 @@ from typing import Any
 
 from mesh_cli.check.git_baseline import GitRevision, from_git_ref
 from mesh_cli.core.config import MESH_FILE, MeshConfig
+from mesh_cli.core.domains import Domain
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.errors import MeshError
 
@@ -67,8 +68,9 @@ def from_stage(stage: str, target: str) -> Baseline:
         return from_folder(Path(scratch), target, f"stage {stage}")
 
 
-# Reads the baseline, given the working tree's fingerprints (a git baseline reuses them for untouched domains).
-BaselineLoader = Callable[[dict[str, str]], Baseline]
+# Reads the baseline, given the working tree's domains and their fingerprints (a git baseline compares with the
+# first and reuses the second for untouched domains).
+BaselineLoader = Callable[[dict[str, Domain], dict[str, str]], Baseline]
 
 
 def baseline_source(config: MeshConfig, target: str, *, folder: Path | None = None, ref: str | None = None,
@@ -88,10 +90,10 @@ def baseline_source(config: MeshConfig, target: str, *, folder: Path | None = No
         ref, stage = settings.get("ref"), settings.get("stage")
     if ref:
         revision = GitRevision(config, str(ref))
-        return lambda fingerprints: Baseline(*from_git_ref(revision, target, jobs=jobs, cache=cache,
-                                                           fingerprints=fingerprints))
+        return lambda current, fingerprints: Baseline(*from_git_ref(revision, target, current, jobs=jobs,
+                                                                    cache=cache, fingerprints=fingerprints))
     if stage:
-        return lambda _: from_stage(str(stage), target)
+        return lambda *_: from_stage(str(stage), target)
     if folder is None:
         folder = config.manifests_dir(target)
         if not any(folder.glob("*/manifest.json")):
@@ -99,4 +101,4 @@ def baseline_source(config: MeshConfig, target: str, *, folder: Path | None = No
                             "--baseline-stage @STAGE, or set `check: baseline:` in mesh.yml "
                             f"(the default, the state folder {folder}, has no manifests)")
     checked = _check_folder(folder, target)
-    return lambda _: from_folder(checked, target)
+    return lambda *_: from_folder(checked, target)

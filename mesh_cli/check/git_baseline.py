@@ -128,10 +128,10 @@ class GitBaseline(NamedTuple):
     identical: set[str]                    # domains whose baseline is the working tree's own parse
 
 
-def from_git_ref(revision: GitRevision, target: str, *, jobs: int = 1, cache: bool = True,
-                 fingerprints: dict[str, str] | None = None) -> GitBaseline:
-    """The mesh at a revision, read and parsed only where it differs from the working tree (whose domains'
-    `fingerprints` the caller may have computed already)."""
+def from_git_ref(revision: GitRevision, target: str, current: dict[str, Domain], *, jobs: int = 1,
+                 cache: bool = True, fingerprints: dict[str, str] | None = None) -> GitBaseline:
+    """The mesh at a revision, read and parsed only where it differs from the working tree's `current` domains
+    (whose `fingerprints` the caller may have computed already)."""
     config, ref = revision.config, revision.ref
     description = f"git ref {ref} ({revision.sha[:12]})"
     changed = revision.changed_paths() if cache else None
@@ -145,7 +145,6 @@ def from_git_ref(revision: GitRevision, target: str, *, jobs: int = 1, cache: bo
         domains = discover_domains(base)
         graph = DomainGraph(domains)
         order = graph.order(domains)
-        current = discover_domains(config)
         touched = _touched(config, base, domains, current, changed)
         differ = touched | {d for name in touched for d in graph.downstream_of(name)}
         needed = [domains[n] for n in order if n in differ or graph.downstream_of(n) & differ]

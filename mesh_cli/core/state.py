@@ -75,10 +75,12 @@ def _digest(root: Path, folders: list[Path]) -> str:
 
 def _package_digest(root: Path) -> str:
     """The shared package's files, read once however many domains are fingerprinted (again when one changed)."""
-    folders = [root / name for name in ROOT_PACKAGE_FILES]
-    stats = tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size)
-                  for folder in folders if folder.exists() for path in _project_files(folder))
-    return _package_digest_of(root, stats)
+    stats = []
+    for folder in [root / name for name in ROOT_PACKAGE_FILES]:
+        for path in _project_files(folder) if folder.exists() else []:
+            stat = path.stat()
+            stats.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return _package_digest_of(root, tuple(stats))
 
 
 @cache

@@ -1,7 +1,7 @@
 """dbt plugin of the data mesh: resolves cross-domain refs (`ref('customers', 'dim_customers')`).
 
 dbt discovers plugins in top-level modules whose name starts with `dbt_`; this one registers the resolver of
-`mesh_cli.resolver`, so that plain `dbt build` inside a domain sees its upstreams' public models.
+`mesh_cli.plugin.resolver`, so that plain `dbt build` inside a domain sees its upstreams' public models.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ class DataMeshPlugin(dbtPlugin):
 
     @dbt_hook
     def get_nodes(self) -> PluginNodes:
-        from mesh_cli.resolver import resolve
+        from mesh_cli.plugin.resolver import resolve
+        from mesh_cli.shares.access import shared_relations
 
         flags = get_flags()
         project_dir = Path(getattr(flags, "PROJECT_DIR", None) or ".").resolve()
         nodes = PluginNodes()
-        for model in resolve(project_dir, getattr(flags, "TARGET", None)):
+        for model in resolve(project_dir, getattr(flags, "TARGET", None), share_lookup=shared_relations):
             nodes.add_model(ModelNodeArgs(
                 name=model.name,
                 package_name=model.package,

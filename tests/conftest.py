@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bench.meshes import example_mesh
-from mesh_cli.build import BuildOptions, BuildReport, build
+from mesh_cli.build.run import BuildOptions, BuildReport, build
 from mesh_cli.cli import main
 from mesh_cli.core.config import MeshConfig, load_config
 from mesh_cli.core.plan import RecordedState, ShowTooLarge, show_statement

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from mesh_cli.cli import main
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 from mesh_cli.scaffold.adopt import adopt
 from tests.conftest import run_build
 

@@ -15,7 +15,7 @@ from bench import generate
 from bench.figures import Figure
 from bench.meshes import Context
 from bench.run import BENCHMARKS, END, START, main, results_section, run_benchmarks, update_docs
-from mesh_cli.build import SUCCESS
+from mesh_cli.build.run import SUCCESS
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.graph import DomainGraph

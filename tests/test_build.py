@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 from conftest import REPO, run_build, run_cli
 
-from mesh_cli.build import FAILED, SKIPPED, SUCCESS, BuildReport
+from mesh_cli.build.run import FAILED, SKIPPED, SUCCESS, BuildReport
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -195,7 +195,7 @@ def test_cli_summary_table(built_copy: Path) -> None:
 def test_target_arguments_follow_the_profile(tmp_path: Path) -> None:
     """No `--target` when plain dbt picks the target by default, else `--target`, as plain dbt needs it."""
     from mesh_cli.core.domains import load_domain
-    from mesh_cli.engines import target_args
+    from mesh_cli.engines.registry import target_args
 
     project = tmp_path / "d"
     project.mkdir()

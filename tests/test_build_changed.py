@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import run_build, run_cli
 
-from mesh_cli.build import FAILED, SKIPPED, SUCCESS, BuildReport, DomainResult, critical_path
+from mesh_cli.build.run import FAILED, SKIPPED, SUCCESS, BuildReport, DomainResult, critical_path
 from mesh_cli.core.domains import Domain
 
 

@@ -13,17 +13,17 @@ import pytest
 import yaml
 from conftest import run_build, run_cli
 
-from mesh_cli.build import BuildReport
-from mesh_cli.catalog.describe import object_comment, product_description, share_comment
+from mesh_cli.build.run import BuildReport
 from mesh_cli.catalog.index import Catalog, build_catalog, find_product
 from mesh_cli.catalog.lineage import lineage_graph, render_svg
-from mesh_cli.catalog.products import product_specs
 from mesh_cli.catalog.site import write_site
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import load_domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest, public_models
-from mesh_cli.errors import MeshError
-from mesh_cli.inventory import ModelEdge, load_inventory
+from mesh_cli.core.product_text import object_comment, product_description, share_comment
+from mesh_cli.core.products import product_specs
+from mesh_cli.dbt.inventory import ModelEdge, load_inventory
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 

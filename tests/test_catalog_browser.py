@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from mesh_cli.build import BuildReport
+from mesh_cli.build.run import BuildReport
 from mesh_cli.catalog.index import build_catalog
 from mesh_cli.catalog.serve import site_server
 from mesh_cli.catalog.site import write_site
 from mesh_cli.core.config import load_config
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 if not (CHROMIUM and CHROMEDRIVER):

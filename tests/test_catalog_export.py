@@ -9,13 +9,13 @@ import yaml
 from conftest import run_cli
 from open_data_contract_standard.model import OpenDataContractStandard
 
-from mesh_cli.build import BuildReport
+from mesh_cli.build.run import BuildReport
 from mesh_cli.catalog.export.odcs import logical_type, odcs_contract
 from mesh_cli.catalog.export.odps import odps_product
 from mesh_cli.catalog.export.validate import ODCS_SCHEMA, ODPS_SCHEMA, check, schema_errors
 from mesh_cli.catalog.index import Catalog, build_catalog
 from mesh_cli.core.config import load_config
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 
 @pytest.fixture(scope="module")

@@ -18,11 +18,11 @@ from mesh_cli.check.report import locate
 from mesh_cli.check.rules import RULES, configured_rules
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.types import CHANGED, NARROWED, SAME, WIDENED, compare_types, parse_type
+from mesh_cli.dbt.parse import parse_domains
 from mesh_cli.engines.snowflake_stage import connection_parameters, download_manifests
-from mesh_cli.errors import MeshError
-from mesh_cli.parse import parse_domains
 
 AS_OF = ("--as-of", "2026-11-26")
 
@@ -384,7 +384,7 @@ def test_invalid_naming_pattern_is_an_error() -> None:
 # --- the dbt worker shared by parses ----------------------------------------------------------------------------
 
 def test_a_job_leaves_no_variables_behind(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mesh_cli.dbt_invoke import DbtJob, run_job
+    from mesh_cli.dbt.invoke import DbtJob, run_job
 
     monkeypatch.setenv("MESH_KEPT", "before")
     monkeypatch.delenv("MESH_ADDED", raising=False)
@@ -394,8 +394,8 @@ def test_a_job_leaves_no_variables_behind(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_shared_worker_is_started_again_after_it_died() -> None:
-    from mesh_cli import dbt_invoke
-    from mesh_cli.dbt_invoke import DbtJob, run_shared
+    from mesh_cli.dbt import invoke as dbt_invoke
+    from mesh_cli.dbt.invoke import DbtJob, run_shared
 
     assert run_shared(DbtJob((), {}, "duckdb")).ok
     pool = dbt_invoke._shared

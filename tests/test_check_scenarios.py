@@ -17,11 +17,11 @@ import pytest
 import yaml
 from conftest import copy_mesh
 
-from mesh_cli.check import CheckOptions, CheckReport, run_check
+from mesh_cli.check.run import CheckOptions, CheckReport, run_check
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.graph import DomainGraph
-from mesh_cli.parse import parse_domains
+from mesh_cli.dbt.parse import parse_domains
 
 TODAY = date(2026, 11, 26)            # before v1's deprecation date (2027-06-30)
 AFTER_DEPRECATION = date(2027, 7, 1)

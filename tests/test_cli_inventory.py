@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import run_cli
 
-from mesh_cli.build import BuildReport
+from mesh_cli.build.run import BuildReport
 from mesh_cli.cli import command_modules, main
 
 MODEL_EDGES = {("customers.dim_customers.v1", "orders.fct_orders"),

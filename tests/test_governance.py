@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from conftest import run_build, run_cli
 
-from mesh_cli.build import FAILED, BuildReport
+from mesh_cli.build.run import FAILED, BuildReport
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.engines.duckdb import DuckDBEngine

@@ -15,7 +15,7 @@ from ingest_helpers import FAKESNOW_SERVER, land_on_fakesnow
 from sqlglot import exp
 
 from mesh_cli.core.config import load_config
-from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtWorkers, with_deps
+from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtWorkers, with_deps
 from mesh_cli.engines.snowflake import SnowflakeEngine
 from mesh_cli.governance.plan import DomainPlan, governance_plan
 

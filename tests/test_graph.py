@@ -6,8 +6,8 @@ import pytest
 
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
-from mesh_cli.errors import MeshError
 
 
 def write_domain(root: Path, name: str, upstreams: tuple[str, ...] = (), sql: str = "select 1 as id") -> Path:

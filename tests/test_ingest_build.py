@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 from conftest import run_build
 
-from mesh_cli.build import SUCCESS, BuildReport
+from mesh_cli.build.run import SUCCESS, BuildReport
 from mesh_cli.commands.build import _print_ingestion, _report_json, _summary
 from mesh_cli.commands.common import console
 

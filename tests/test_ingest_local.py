@@ -11,7 +11,7 @@ import pytest
 from conftest import run_cli
 from ingest_helpers import COLUMNS, make_mesh, query, run_ingest, source, write_file, write_sources
 
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 CSV = {"mode": "copy", "location": "landing/orders/", "pattern": ".*[.]csv",
        "file_format": {"type": "csv", "skip_header": 1}}

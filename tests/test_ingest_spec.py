@@ -10,8 +10,8 @@ from conftest import REPO, run_cli
 from ingest_helpers import COLUMNS, make_mesh, source, write_sources
 
 from mesh_cli.core.domains import load_domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.types import DataType
-from mesh_cli.errors import MeshError
 from mesh_cli.ingest import load_ingest_tables
 
 CSV = {"mode": "copy", "location": "landing/orders/", "file_format": {"type": "csv"}}

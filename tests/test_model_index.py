@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from mesh_cli.build import BuildReport
+from mesh_cli.build.run import BuildReport
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import models_of
 from mesh_cli.core.model_index import MODEL_INDEX, read_model_index
-from mesh_cli.errors import MeshError
-from mesh_cli.resolver import resolve
+from mesh_cli.plugin.resolver import resolve
+from mesh_cli.shares.access import shared_relations
 
 
 def _state(root: Path, domain: str) -> Path:
@@ -56,17 +57,17 @@ def test_resolver_reads_the_index_not_the_manifest(built_copy: Path) -> None:
     (folder / "manifest.json").write_text("not a manifest")  # were it read, resolution would fail
     stamp = (folder / "manifest.json").stat().st_mtime
     os.utime(folder / MODEL_INDEX, (stamp + 10, stamp + 10))
-    injected = resolve(built_copy / "domains" / "finance")
+    injected = resolve(built_copy / "domains" / "finance", share_lookup=shared_relations)
     assert sorted(m.label for m in injected) == ["customers.dim_customers.v1", "customers.dim_customers.v2",
                                                  "orders.fct_orders"]
     model = built_copy / "domains/finance/models/marts/customer_revenue.sql"
     model.write_text(model.read_text() + "\n-- {{ ref('customers', 'dim_customer') }}\n")
     with pytest.raises(MeshError, match=r"customers has no model 'dim_customer' \(its public models: "
                                         r"dim_customers, dim_regions\)"):
-        resolve(built_copy / "domains" / "finance")
+        resolve(built_copy / "domains" / "finance", share_lookup=shared_relations)
 
 
 def test_without_an_index_the_resolver_falls_back_to_the_manifest(built_copy: Path) -> None:
     (_state(built_copy, "customers") / MODEL_INDEX).unlink()
-    injected = resolve(built_copy / "domains" / "orders")
+    injected = resolve(built_copy / "domains" / "orders", share_lookup=shared_relations)
     assert [m.label for m in injected] == ["customers.dim_customers.v1", "customers.dim_customers.v2"]

@@ -11,12 +11,12 @@ import pytest
 from conftest import copy_mesh, run_cli
 from test_check_scenarios import CUSTOMERS, drop_column, on_model
 
-from mesh_cli import parse as parse_module
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.graph import DomainGraph
-from mesh_cli.dbt_invoke import DbtJob, DbtOutcome
-from mesh_cli.parse_cache import KEEP, ParseCache, parse_keys
+from mesh_cli.dbt import parse as parse_module
+from mesh_cli.dbt.invoke import DbtJob, DbtOutcome
+from mesh_cli.dbt.parse_cache import KEEP, ParseCache, parse_keys
 
 AS_OF = ("--as-of", "2026-11-26")
 EVERY_DOMAIN = ["customers", "finance", "orders"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from mesh_cli.build import BuildReport
+from mesh_cli.build.run import BuildReport
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.engines.duckdb import DuckDBEngine

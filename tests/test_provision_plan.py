@@ -13,9 +13,9 @@ from bench.meshes import generated_mesh
 from bench.suite.reconcile import ShowLog
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import Plan, RecordedState, ShowTooLarge, show_statement
 from mesh_cli.engines.snowflake import SnowflakeEngine
-from mesh_cli.errors import MeshError
 from mesh_cli.provision import declared_footprint
 from mesh_cli.provision.snowflake import flatten, plan_snowflake
 from mesh_cli.provision.spec import MeshFootprint

@@ -190,7 +190,7 @@ def test_the_emulated_account_converges_from_any_state(tmp_path: Path) -> None:
 
 
 def test_the_emulation_refuses_statements_it_does_not_know(tmp_path: Path) -> None:
-    from mesh_cli.errors import MeshError
+    from mesh_cli.core.errors import MeshError
 
     account = EmulatedAccount(tmp_path / "shares.json")
     with pytest.raises(MeshError, match="does not run this statement: DROP DATABASE CUSTOMERS"):

@@ -11,13 +11,14 @@ import pytest
 import yaml
 from conftest import run_build, run_cli
 
-from mesh_cli.build import BuildReport
+from mesh_cli.build.run import BuildReport
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.engines.duckdb import DuckDBEngine
-from mesh_cli.errors import MeshError
-from mesh_cli.resolver import resolve
+from mesh_cli.plugin.resolver import resolve
+from mesh_cli.shares.access import shared_relations
 from mesh_cli.shares.publish import publish
 from mesh_cli.shares.settings import share_settings
 from mesh_cli.shares.spec import desired_shares
@@ -76,15 +77,16 @@ def test_a_ref_to_a_model_not_shared_with_the_consumer_is_refused(built_copy: Pa
     assert "REVOKE DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER FROM ROLE ORDERS_DEPLOYER;" in result.output
     with pytest.raises(MeshError, match=r"orders refs customers\.dim_customers\.v1, which customers does not share "
                                         r"with orders \(its last publish\): add orders to `consumers.domains`"):
-        resolve(built_copy / "domains/orders")
-    assert resolve(built_copy / "domains/finance")          # finance still reads customers
+        resolve(built_copy / "domains/orders", share_lookup=shared_relations)
+    assert resolve(built_copy / "domains/finance", share_lookup=shared_relations)  # finance still reads customers
     # before a first publish, domain.yml decides
     (built_copy / ".mesh/state/dev/customers/publish.json").unlink()
     with pytest.raises(MeshError, match=r"does not share with orders \(its domain.yml\)"):
-        resolve(built_copy / "domains/orders")
+        resolve(built_copy / "domains/orders", share_lookup=shared_relations)
     _edit_yaml(domain_file, lambda d: d["products"][0]["consumers"].update(domains=["orders", "finance"]))
     assert run_cli(built_copy, "publish", "customers").exit_code == 0
-    assert "customers.dim_customers.v1" in {m.label for m in resolve(built_copy / "domains/orders")}
+    injected = resolve(built_copy / "domains/orders", share_lookup=shared_relations)
+    assert "customers.dim_customers.v1" in {m.label for m in injected}
 
 
 def test_publish_failure_does_not_block_the_builds_of_other_domains(built_copy: Path) -> None:

@@ -13,12 +13,12 @@ from typing import Any
 
 from mesh_cli.catalog.governance import CONFIDENTIALITY, column_governance, model_governance, strictest
 from mesh_cli.catalog.lineage import Lineage, lineage_graph
-from mesh_cli.catalog.products import ProductSpec, product_specs
 from mesh_cli.catalog.publish import publish_status
 from mesh_cli.catalog.results import BuildResults, last_build
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.manifest import ModelInfo, load_manifest
-from mesh_cli.inventory import DomainView, Inventory, load_inventory
+from mesh_cli.core.products import ProductSpec, product_specs
+from mesh_cli.dbt.inventory import DomainView, Inventory, load_inventory
 
 INDEX_VERSION = 1
 

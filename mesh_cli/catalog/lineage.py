@@ -14,7 +14,7 @@ from html import escape
 
 import networkx as nx
 
-from mesh_cli.inventory import Inventory
+from mesh_cli.dbt.inventory import Inventory
 
 CHAR_WIDTH, NODE_HEIGHT, ROW_GAP, PAD, HEADER, COLUMN_GAP, ARC_ROOM = 8.0, 26, 10, 12, 24, 90, 40
 

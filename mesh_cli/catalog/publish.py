@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.state import domain_state_dir
-from mesh_cli.errors import MeshError
 
 PUBLISH_FILE = "publish.json"
 NOT_PUBLISHED = "not published"

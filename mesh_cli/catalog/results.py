@@ -10,10 +10,10 @@ from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.state import domain_state_dir
-from mesh_cli.engines import default_target
-from mesh_cli.errors import MeshError
+from mesh_cli.engines.registry import default_target
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 

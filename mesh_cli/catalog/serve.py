@@ -7,7 +7,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

@@ -17,7 +17,7 @@ from mesh_cli.catalog.export.odps import odps_product
 from mesh_cli.catalog.index import Catalog
 from mesh_cli.catalog.lineage import render_svg
 from mesh_cli.core.config import MeshConfig
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 PACKAGE = Path(__file__).resolve().parent
 OWNED = ("products", "contracts", "static", "index.html", "index.json")

@@ -17,8 +17,8 @@ from typing import Any
 from mesh_cli.check.git_baseline import GitRevision, from_git_ref
 from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
-from mesh_cli.errors import MeshError
 
 
 @dataclass

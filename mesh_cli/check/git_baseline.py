@@ -21,11 +21,11 @@ from typing import Any, NamedTuple
 
 from mesh_cli.core.config import MESH_FILE, MeshConfig, load_config
 from mesh_cli.core.domains import Domain, discover_domains
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.state import ROOT_PACKAGE_FILES, fingerprint, shapes_build
-from mesh_cli.errors import MeshError
-from mesh_cli.parse import missing_parses, parse_domains
-from mesh_cli.parse_cache import ParseCache
+from mesh_cli.dbt.parse import missing_parses, parse_domains
+from mesh_cli.dbt.parse_cache import ParseCache
 
 SKELETON_FILES = {"dbt_project.yml", "dependencies.yml", "domain.yml", "profiles.yml", "packages.yml"}
 

@@ -11,8 +11,8 @@ from mesh_cli.check.report import Finding, locate
 from mesh_cli.check.rules import OFF, Rule
 from mesh_cli.check.snapshot import Column, Contract, DomainSnapshot
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import governance_meta
-from mesh_cli.errors import MeshError
 
 
 def _tag_names(value: Any) -> set[str]:

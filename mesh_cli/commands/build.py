@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from mesh_cli.build import FAILED, SKIPPED, SUCCESS, BuildOptions, BuildReport, DomainResult, build
+from mesh_cli.build.run import FAILED, SKIPPED, SUCCESS, BuildOptions, BuildReport, DomainResult, build
 from mesh_cli.commands.common import console, err_console, handle_errors, mesh_config
 from mesh_cli.commands.publish import print_publish
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from mesh_cli.check import CheckOptions, run_check
 from mesh_cli.check.output import FORMATS, render
+from mesh_cli.check.run import CheckOptions, run_check
 from mesh_cli.commands.common import err_console, handle_errors, mesh_config, target_option
 
 

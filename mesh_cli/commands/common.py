@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 
 from mesh_cli.core.config import MeshConfig, locate_config
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 console = Console()
 err_console = Console(stderr=True)

@@ -8,7 +8,7 @@ import click
 from rich.table import Table
 
 from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
-from mesh_cli.inventory import load_inventory
+from mesh_cli.dbt.inventory import load_inventory
 
 
 @click.command("list")

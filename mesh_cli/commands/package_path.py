@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from mesh_cli.commands.common import handle_errors
-from mesh_cli.package_path import dbt_package_path
+from mesh_cli.core.package_path import dbt_package_path
 
 
 @click.command("package-path")

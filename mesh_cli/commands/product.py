@@ -10,7 +10,7 @@ from rich.table import Table
 
 from mesh_cli.catalog.index import build_catalog, find_product
 from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 
 def _facts(product: dict[str, Any]) -> Table:

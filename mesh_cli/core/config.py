@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.yamlfile import read_mapping
-from mesh_cli.errors import MeshError
 
 MESH_FILE = "mesh.yml"
 STATE_DIR_ENV = "MESH_STATE_DIR"

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.yamlfile import read_mapping
-from mesh_cli.errors import MeshError
 
 DOMAIN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 SOURCE_PATH_KEYS = {"model-paths": ["models"], "snapshot-paths": ["snapshots"],

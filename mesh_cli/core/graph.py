@@ -8,8 +8,8 @@ from collections.abc import Iterable
 import networkx as nx
 
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.refs import ModelRef, ProjectRefs, scan_refs
-from mesh_cli.errors import MeshError
 
 
 class DomainGraph:

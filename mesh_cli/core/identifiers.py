@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 _UNQUOTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 
 @dataclass(frozen=True)

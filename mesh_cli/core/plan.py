@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 
 @dataclass(frozen=True)

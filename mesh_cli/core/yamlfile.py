@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 # libyaml's safe loader when PyYAML was built with it: ten times faster on large files (a domain.yml listing
 # thousands of models is read on every parse of its downstream), same results.

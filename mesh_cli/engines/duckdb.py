@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.engines.base import Engine
 from mesh_cli.engines.duckdb_roles import set_expanded_roles_sql, set_roles_sql
-from mesh_cli.errors import MeshError
 
 DUCKDB_DIR_ENV = "MESH_DUCKDB_DIR"
 

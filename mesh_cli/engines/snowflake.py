@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import ShowTooLarge, show_statement
 from mesh_cli.engines.base import Engine
-from mesh_cli.errors import MeshError
 
 CONNECTION_ENV = {
     "account": "SNOWFLAKE_ACCOUNT",

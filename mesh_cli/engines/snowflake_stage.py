@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Protocol
 
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 MANIFEST_PATTERN = ".*manifest[.]json([.]gz)?"
 _STAGE = re.compile(r"^@?([\w$.\"]+?)(/.*)?$")

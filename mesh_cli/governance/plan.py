@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mesh_cli.core.config import MeshConfig
-from mesh_cli.dbt_invoke import MESSAGE_PREFIX, DbtCall, DbtJob, DbtWorkers, with_deps
-from mesh_cli.engines import engine_for
-from mesh_cli.errors import MeshError
-from mesh_cli.inventory import load_inventory
+from mesh_cli.core.errors import MeshError
+from mesh_cli.dbt.inventory import load_inventory
+from mesh_cli.dbt.invoke import MESSAGE_PREFIX, DbtCall, DbtJob, DbtWorkers, with_deps
+from mesh_cli.engines.registry import engine_for
 
 PLAN_PREFIX = f"{MESSAGE_PREFIX}plan "
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import discover_domains
-from mesh_cli.engines import engine_for
+from mesh_cli.core.errors import MeshError
 from mesh_cli.engines.duckdb import DuckDBEngine
-from mesh_cli.errors import MeshError
+from mesh_cli.engines.registry import engine_for
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.identifiers import quote, string_literal
 from mesh_cli.engines.engine_types import duckdb_type
-from mesh_cli.errors import MeshError
 from mesh_cli.ingest.spec import Column, IngestTable
 
 HISTORY_SCHEMA = "mesh_ingest"

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.plan import ApplyResult, Plan, RecordedState, apply
-from mesh_cli.engines import Engine, engine_for
-from mesh_cli.errors import MeshError
+from mesh_cli.engines.registry import Engine, engine_for
 from mesh_cli.ingest.local import TableLoad, list_files, load_table, pending_files
 from mesh_cli.ingest.snowflake_plan import BLOCKED, plan_domain, snowflake_database
 from mesh_cli.ingest.spec import IngestTable, load_ingest_tables

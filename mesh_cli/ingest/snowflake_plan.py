@@ -21,12 +21,12 @@ from typing import Any
 import jinja2
 
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.identifiers import qualified, string_literal
 from mesh_cli.core.plan import Plan, Statement, StateReader, show_within
 from mesh_cli.core.types import DataType, parse_type
 from mesh_cli.core.yamlfile import read_mapping
 from mesh_cli.engines.engine_types import snowflake_column_type, snowflake_type
-from mesh_cli.errors import MeshError
 from mesh_cli.ingest.spec import Column, IngestTable
 
 BLOCKED = "BLOCKED"

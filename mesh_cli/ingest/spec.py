@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.types import DataType, parse_type
 from mesh_cli.core.yamlfile import read_yaml
 from mesh_cli.engines.engine_types import duckdb_type, snowflake_type
-from mesh_cli.errors import MeshError
 
 MODES = ("copy", "snowpipe", "external_table", "kafka")
 ON_ERROR = ("abort_statement", "skip_file", "continue")

@@ -8,12 +8,12 @@ from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import discover_domains
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.plan import ApplyResult, Plan, RecordedState, apply
-from mesh_cli.engines import engine_for
 from mesh_cli.engines.duckdb import DuckDBEngine
+from mesh_cli.engines.registry import engine_for
 from mesh_cli.engines.snowflake import SnowflakeEngine
-from mesh_cli.errors import MeshError
 from mesh_cli.provision.duckdb import provision_duckdb
 from mesh_cli.provision.snowflake import plan_snowflake
 from mesh_cli.provision.spec import MeshFootprint, declared_footprint

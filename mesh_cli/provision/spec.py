@@ -18,9 +18,9 @@ from typing import Any, NoReturn
 
 from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.identifiers import identifier
 from mesh_cli.core.yamlfile import read_mapping
-from mesh_cli.errors import MeshError
 
 PREFIX_ENV = "MESH_SNOWFLAKE_DATABASE_PREFIX"
 ACCESS_LEVELS = ("READ", "WRITE", "OWNER")

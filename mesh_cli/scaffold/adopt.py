@@ -16,10 +16,10 @@ import yaml
 
 from mesh_cli.core.config import MESH_FILE
 from mesh_cli.core.domains import DOMAIN_NAME, Domain, load_domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.refs import scan_refs
 from mesh_cli.core.yamlfile import read_mapping, read_yaml
 from mesh_cli.engines.duckdb_types import duckdb_spelling, duckdb_type_error
-from mesh_cli.errors import MeshError
 
 LOOM_FILES = ("dbt_loom.config.yml", "dbt_loom.config.yaml")
 DUCKDB_DIR_VAR = "MESH_DUCKDB_DIR"

@@ -10,8 +10,8 @@ from pathlib import Path
 from mesh_cli import __version__
 from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.domains import DOMAIN_NAME, discover_domains
-from mesh_cli.errors import MeshError
-from mesh_cli.package_path import dbt_package_path
+from mesh_cli.core.errors import MeshError
+from mesh_cli.core.package_path import dbt_package_path
 from mesh_cli.scaffold.render import render_tree, write_new_folder
 
 CONSUMERS = re.compile(r"(consumers:\s*\{\s*domains:\s*\[)([^\]]*)(\])")

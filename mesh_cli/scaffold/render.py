@@ -14,7 +14,7 @@ from typing import Any
 
 import jinja2
 
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _ENV = jinja2.Environment(variable_start_string="[[", variable_end_string="]]", block_start_string="[%",

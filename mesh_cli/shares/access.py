@@ -13,9 +13,9 @@ from pathlib import Path
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import ModelInfo
 from mesh_cli.core.state import domain_state_dir
-from mesh_cli.errors import MeshError
 from mesh_cli.shares.settings import ACCOUNT_PER_DOMAIN, share_name, share_settings
 
 PUBLISH_FILE = "publish.json"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import RecordedState, StateReader
 from mesh_cli.core.state import domain_state_dir
 from mesh_cli.engines.snowflake import SnowflakeEngine, connection_parameters
-from mesh_cli.errors import MeshError
 from mesh_cli.shares.emulation import EmulatedAccount
 
 

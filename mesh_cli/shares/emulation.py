@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import RecordedState, show_statement
-from mesh_cli.errors import MeshError
 
 Rows = list[dict[str, Any]]
 _NAME = r"([A-Za-z0-9_$.]+)"

@@ -13,10 +13,10 @@ from typing import Any
 
 import yaml
 
-from mesh_cli.catalog.products import ProductSpec
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import ModelInfo
-from mesh_cli.errors import MeshError
+from mesh_cli.core.products import ProductSpec
 
 KEYS = {"title", "support", "approver", "access"}
 

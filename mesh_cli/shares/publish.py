@@ -15,12 +15,12 @@ from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.plan import Plan, apply
 from mesh_cli.core.state import domain_state_dir, load_target_manifest
-from mesh_cli.engines import adapter_type
-from mesh_cli.errors import MeshError
-from mesh_cli.inventory import load_inventory
+from mesh_cli.dbt.inventory import load_inventory
+from mesh_cli.engines.registry import adapter_type
 from mesh_cli.shares.access import PUBLISH_FILE
 from mesh_cli.shares.backends import backend_for
 from mesh_cli.shares.diff import plan_shares, read_current

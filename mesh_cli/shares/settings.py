@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass, field
 
 from mesh_cli.core.config import MESH_FILE, MeshConfig
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.identifiers import identifier
-from mesh_cli.errors import MeshError
 
 ONE_ACCOUNT, ACCOUNT_PER_DOMAIN = "one_account", "account_per_domain"
 ACCOUNT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$")

@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mesh_cli.catalog import share_comment
-from mesh_cli.catalog.products import ProductSpec, product_specs
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.identifiers import identifier
 from mesh_cli.core.manifest import ModelInfo, governance_meta, models_of
-from mesh_cli.errors import MeshError
+from mesh_cli.core.product_text import share_comment
+from mesh_cli.core.products import ProductSpec, product_specs
 from mesh_cli.shares.listing import listing_manifest
 from mesh_cli.shares.settings import ACCOUNT_PER_DOMAIN, ONE_ACCOUNT, ShareSettings, account_name, share_name
 

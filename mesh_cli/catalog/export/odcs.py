@@ -14,7 +14,7 @@ from mesh_cli.catalog.export.validate import ODCS_SCHEMA, check
 from mesh_cli.catalog.index import Catalog
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import discover_domains
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 API_VERSION = "v3.2.0"
 LOGICAL_TYPES = (

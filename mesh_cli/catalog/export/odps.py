@@ -10,7 +10,7 @@ from typing import Any
 
 from mesh_cli.catalog.export.validate import ODPS_SCHEMA, check
 from mesh_cli.catalog.index import Catalog, find_product
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 API_VERSION = "v1.0.0"
 

@@ -10,7 +10,7 @@ from typing import Any
 from jsonschema import Draft201909Validator
 from jsonschema.exceptions import best_match
 
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 ODCS_SCHEMA = "odcs-json-schema-v3.2.0.json"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from mesh_cli.core.domains import Domain
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 PRODUCT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 Fail = Callable[[str], NoReturn]

@@ -117,7 +117,7 @@ def run_job(job: DbtJob) -> DbtOutcome:
     """Run a job's dbt commands in this process (the worker's entry point)."""
     from dbt.cli.main import dbtRunner
 
-    from mesh_cli.engines import release_connections
+    from mesh_cli.engines.registry import release_connections
 
     os.environ.update(QUIET_ENV)
     # dbt turns a logging problem into an exception inside its worker threads when it believes it runs under

@@ -11,9 +11,9 @@ from mesh_cli.core.config import TARGET_ENV, MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.state import domain_state_dir, fingerprint, save_build, saved_fingerprint
-from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtOutcome, DbtWorkers, with_deps
-from mesh_cli.engines import Engine, engine_for, target_args
-from mesh_cli.errors import MeshError
+from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtOutcome, DbtWorkers, with_deps
+from mesh_cli.engines.registry import Engine, engine_for, target_args
+from mesh_cli.core.errors import MeshError
 from mesh_cli.ingest import DomainIngest, has_freshness, ingest_domain
 from mesh_cli.shares.publish import DomainPublish, publish_after_build
 

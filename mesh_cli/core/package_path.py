@@ -1,11 +1,11 @@
 """Where the `data_mesh` dbt package is: inside the installed distribution (package data), or the repository
-root in a development checkout. `python -m mesh_cli.package_path` prints it (so does `mesh package-path`)."""
+root in a development checkout. `python -m mesh_cli.core.package_path` prints it (so does `mesh package-path`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 PACKAGE_ENV = "DATA_MESH_PACKAGE"
 _HERE = Path(__file__).resolve().parent

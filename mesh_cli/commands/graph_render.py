@@ -6,7 +6,7 @@ import json
 import re
 from collections import defaultdict
 
-from mesh_cli.inventory import Inventory
+from mesh_cli.dbt.inventory import Inventory
 
 FORMATS = ("text", "mermaid", "dot", "json")
 

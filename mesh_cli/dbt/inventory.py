@@ -11,12 +11,12 @@ from pathlib import Path
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.manifest import ModelInfo, models_of
 from mesh_cli.core.state import load_target_manifest
-from mesh_cli.engines import engine_for
-from mesh_cli.errors import MeshError
-from mesh_cli.parse import parse_domains
+from mesh_cli.dbt.parse import parse_domains
+from mesh_cli.engines.registry import engine_for
 
 
 @dataclass(frozen=True)

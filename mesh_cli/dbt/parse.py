@@ -19,11 +19,11 @@ from typing import Any
 
 from mesh_cli.core.config import STATE_DIR_ENV, MeshConfig
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
-from mesh_cli.dbt_invoke import DbtCall, DbtJob, DbtOutcome, prewarm_shared, run_shared, with_deps
-from mesh_cli.engines import engine_for
-from mesh_cli.errors import MeshError
-from mesh_cli.parse_cache import ParseCache, parse_keys
+from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtOutcome, prewarm_shared, run_shared, with_deps
+from mesh_cli.dbt.parse_cache import ParseCache, parse_keys
+from mesh_cli.engines.registry import engine_for
 
 # Called with a domain whose parse failed and dbt's error; returns a manifest to stand in for it (so that its
 # downstream can still be parsed) or raises.

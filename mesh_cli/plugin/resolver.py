@@ -15,14 +15,13 @@ from pathlib import Path
 
 from mesh_cli.core.config import TARGET_ENV, MeshConfig, find_mesh_root, load_config
 from mesh_cli.core.domains import Domain, discover_domains, load_domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import cross_domain_refs
 from mesh_cli.core.manifest import ModelInfo, models_of
 from mesh_cli.core.model_index import read_model_index
 from mesh_cli.core.refs import ModelRef, scan_refs
 from mesh_cli.core.state import domain_state_dir, load_target_manifest
-from mesh_cli.engines import adapter_type
-from mesh_cli.errors import MeshError
-from mesh_cli.shares.access import shared_relations
+from mesh_cli.engines.registry import adapter_type
 
 
 def resolve_target(flag_target: str | None, config: MeshConfig) -> str:
@@ -68,7 +67,13 @@ def _matching(ref: ModelRef, domain: Domain, upstream: str, models: list[ModelIn
     return named
 
 
-def resolve(project_dir: Path, target_flag: str | None = None) -> list[ModelInfo]:
+ShareLookup = Callable[[MeshConfig, str, str, Domain, Domain, list[tuple[ModelInfo, Path]]], list[ModelInfo]]
+"""Given (config, target, adapter type, consumer, upstream, matched models with the file that refs each), the
+relations the consumer reads: the upstream's own, or its share's (publishing decides; the plugin passes
+`mesh_cli.shares.access.shared_relations`)."""
+
+
+def resolve(project_dir: Path, target_flag: str | None = None, *, share_lookup: ShareLookup) -> list[ModelInfo]:
     """The upstream public models to inject into the parse of the dbt project at `project_dir`."""
     root = find_mesh_root(project_dir)
     if root is None or not (project_dir / "dependencies.yml").is_file():
@@ -98,6 +103,6 @@ def resolve(project_dir: Path, target_flag: str | None = None) -> list[ModelInfo
                 return _upstream_models(config, target, domain, upstream)
             matched = [(m, ref.file) for ref in upstream_refs
                        for m in _matching(ref, domain, name, models, every_model)]
-            chosen = shared_relations(config, target, adapter_type(domain, target), domain, upstream, matched)
+            chosen = share_lookup(config, target, adapter_type(domain, target), domain, upstream, matched)
         injected.update((m.unique_id, m) for m in chosen)
     return list(injected.values())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mesh_cli.errors import MeshError
+from mesh_cli.core.errors import MeshError
 
 
 def _one_line(text: str) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
+import shutil
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -11,18 +13,25 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import run_build, run_cli
+from conftest import git, run_build, run_cli
 
 from mesh_cli.build.run import BuildReport
+from mesh_cli.catalog.display import consumers_text, human, label, listing, local_time, relative_age, when
+from mesh_cli.catalog.health import health_summary
+from mesh_cli.catalog.health_chart import render_health_svg
+from mesh_cli.catalog.history import ContractState, contract_states, product_history
 from mesh_cli.catalog.index import Catalog, build_catalog, find_product
 from mesh_cli.catalog.lineage import lineage_graph, render_svg
-from mesh_cli.catalog.site import write_site
+from mesh_cli.catalog.site import render_site, write_site
+from mesh_cli.check.snapshot import snapshot
+from mesh_cli.core import state as state_module
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import load_domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest, public_models
 from mesh_cli.core.product_text import object_comment, product_description, share_comment
 from mesh_cli.core.products import product_specs
+from mesh_cli.core.state import CONTRACT_HISTORY, RUN_HISTORY, kept_files, save_build
 from mesh_cli.dbt.inventory import ModelEdge, load_inventory
 
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -181,6 +190,10 @@ def test_failed_build_and_source_freshness_reach_the_catalogue(built_copy: Path)
     assert customers_build["status"] == "failed"
     assert [(t["test"], t["model"], t["status"]) for t in customers_build["failing_tests"]] == [
         ("assert_no_regions", "customers.dim_regions", "fail")]
+    # the failed build dbt left in target/ follows the successful one the state keeps
+    health = find_product(catalog, "customers.customer_master")["health"]["builds"]
+    assert [(b["status"], b["built"], b["tests"].get("fail")) for b in health] == [
+        ("success", True, None), ("failed", True, 1)]
     sources = find_product(catalog, "orders.order_facts")["build"]["sources"]
     assert [s["source"] for s in sources] == ["order_stream.order_events"]
     newest = max(json.loads(line)["RECORD_METADATA"]["CreateTime"]
@@ -261,3 +274,206 @@ def test_cli_catalog_product_and_errors(built_mesh: tuple[Path, BuildReport], tm
     assert as_json["id"] == "orders.order_facts"
     missing = run_cli(root, "product", "orders.nope")
     assert missing.exit_code == 2 and "no data product 'orders.nope'" in missing.output
+
+
+# --- values for people, history and health ---------------------------------------------------------------------
+
+NOW = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("then", "age"), [
+    (NOW - timedelta(seconds=20), "just now"), (NOW - timedelta(minutes=1), "1 min ago"),
+    (NOW - timedelta(minutes=59), "59 min ago"), (NOW - timedelta(hours=2, minutes=10), "2 h ago"),
+    (NOW - timedelta(hours=47), "47 h ago"), (NOW - timedelta(hours=48), "2 days ago"),
+    (NOW - timedelta(days=45), "45 days ago"), (NOW - timedelta(days=61), "2 months ago"),
+    (NOW - timedelta(days=800), "2 years ago"), (NOW + timedelta(days=211), "in 7 months"),
+    (NOW + timedelta(days=1, hours=1), "in 25 h"), ("2026-12-01T13:21:49.303875+00:00", "2 h ago"),
+    ("2026-12-01T13:21:49Z", "2 h ago"), ("2027-06-30", "in 7 months"),
+])
+def test_relative_ages(then: object, age: str) -> None:
+    assert relative_age(then, NOW) == age
+
+
+@pytest.mark.parametrize("bad", [None, "", "soon", "2026-13-45T00:00:00", 42, ["2026-12-01"]])
+def test_relative_age_of_something_that_is_not_a_time_is_empty(bad: object) -> None:
+    assert relative_age(bad, NOW) == ""
+
+
+def test_times_read_as_dates_without_microseconds() -> None:
+    assert local_time("2026-12-01T13:21:49.303875+00:00") == "1 Dec 2026, 13:21 UTC"
+    assert local_time("2026-12-01T14:21:49+01:00") == "1 Dec 2026, 13:21 UTC"
+    assert local_time("2027-06-30") == "30 Jun 2027"
+    assert local_time(None) == "—" and local_time("not a time") == "not a time"
+    html = str(when("2026-12-01T13:21:49.303875+00:00", NOW))
+    assert html == ('<time datetime="2026-12-01T13:21:49+00:00" title="2026-12-01T13:21:49+00:00">1 Dec 2026, '
+                    '13:21 UTC</time> <span class="age" data-since="2026-12-01T13:21:49+00:00">(2 h ago)</span>')
+    assert str(when("<b>x</b>", NOW)) == "&lt;b&gt;x&lt;/b&gt;" and str(when(None, NOW)) == "—"
+
+
+def test_lists_and_consumers_read_as_words() -> None:
+    assert listing([]) == "none" and listing(None, "nobody") == "nobody"
+    assert listing(["orders.fct_orders"]) == "orders.fct_orders"
+    assert listing(["orders.fct_order_lines", "orders.fct_orders"]) == "orders.fct_order_lines and orders.fct_orders"
+    assert listing(["a", None, "b", "c"]) == "a, b and c"
+    consumers = {"domains": ["finance"], "accounts": [], "roles": ["FINANCE_DEPLOYER"]}
+    assert consumers_text(consumers) == "domains finance; roles FINANCE_DEPLOYER"
+    assert human(consumers) == "domains finance; roles FINANCE_DEPLOYER"
+    assert consumers_text({"domains": [], "accounts": ["acme.fin"]}) == "Snowflake accounts acme.fin"
+    assert consumers_text({"domains": [], "accounts": []}) == "none" and consumers_text(["x"]) == "x"
+    assert human(None) == "—" and human(True) == "yes" and human({"a_b": [1, 2]}) == "a b 1 and 2"
+    assert human("2026-12-01T13:21:49.303875+00:00") == "1 Dec 2026, 13:21 UTC"
+    assert label("published_at") == "Published at" and label("share") == "Share"
+    for value in (consumers, ["a", "b"], {"nested": {"x": None}}, None, {"k": ["a"]}):
+        assert not {"['", "{'", "None"} & {part for part in ("['", "{'", "None") if part in human(value)}
+
+
+def _without_column(manifest: dict, unique_id: str, column: str, at: str) -> dict:
+    changed = copy.deepcopy(manifest)
+    del changed["nodes"][unique_id]["columns"][column]
+    changed["metadata"]["generated_at"] = at
+    return changed
+
+
+def _state_manifest(root: Path, domain: str) -> dict:
+    return load_manifest(root / ".mesh/state/dev" / domain / "manifest.json")
+
+
+def test_history_classifies_a_breaking_change_and_the_consumers_it_hit(built_mesh: tuple[Path, BuildReport]) -> None:
+    root, _ = built_mesh
+    orders = _state_manifest(root, "orders")
+    readers = {name: snapshot(name, _state_manifest(root, name), "test") for name in ("customers", "finance")}
+    later = _without_column(orders, "model.orders.fct_orders", "order_total", "2026-12-02T08:00:00Z")
+    states = [ContractState(datetime(2026, 12, 1, tzinfo=UTC), "build", orders),
+              ContractState(datetime(2026, 12, 2, 8, tzinfo=UTC), "git 0123456789", later)]
+    history = product_history(states, "orders", ["fct_orders", "fct_order_lines"], readers)
+    [entry] = history["changes"]
+    assert entry["breaking"] and entry["at"] == "2026-12-02T08:00:00+00:00" and entry["source"] == "git 0123456789"
+    [change] = entry["changes"]
+    assert (change["rule"], change["model"], change["column"], change["classification"]) == (
+        "column-removed", "orders.fct_orders", "order_total", "breaking")
+    assert change["reason"].startswith("column order_total was removed")
+    assert change["hits"] == ["finance.int_order_revenue (unpinned)"]
+    assert history["states"] == 2 and history["first_recorded"] == "2026-12-01T00:00:00+00:00"
+    # the same change to a model of another product is not this product's history
+    assert product_history(states, "orders", ["fct_order_lines"], readers)["changes"] == []
+    # the other way round a column is added: compatible, read by the same consumer
+    [back] = product_history(states[::-1], "orders", ["fct_orders"], readers)["changes"]
+    assert not back["breaking"] and back["changes"][0]["rule"] == "column-added"
+
+
+def test_history_of_versions_and_deprecations(built_mesh: tuple[Path, BuildReport]) -> None:
+    root, _ = built_mesh
+    customers = _state_manifest(root, "customers")
+    readers = {name: snapshot(name, _state_manifest(root, name), "test") for name in ("orders", "finance")}
+    without_v1 = copy.deepcopy(customers)
+    del without_v1["nodes"]["model.customers.dim_customers.v1"]
+    states = [ContractState(datetime(2026, 12, 1, tzinfo=UTC), "build", customers),
+              ContractState(datetime(2026, 12, 3, tzinfo=UTC), "build", without_v1)]
+    history = product_history(states, "customers", ["dim_customers", "dim_regions"], readers)
+    [change] = history["changes"][0]["changes"]
+    assert change["rule"] == "version-removed" and change["classification"] == "breaking"
+    assert "before its deprecation date 2027-06-30" in change["reason"]
+    assert change["hits"] == ["orders.fct_orders (pins v1, which is gone)"]
+    versions = {v["id"]: v for v in history["versions"]}
+    assert versions["customers.dim_customers.v1"] == {
+        "id": "customers.dim_customers.v1", "model": "dim_customers", "version": "1",
+        "first_seen": "2026-12-01T00:00:00+00:00", "last_seen": "2026-12-01T00:00:00+00:00",
+        "deprecation_date": "2027-06-30", "status": "removed"}
+    assert versions["customers.dim_customers.v2"]["status"] == "current"
+
+
+def test_build_keeps_the_last_runs_and_each_distinct_contract(built_copy: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(built_copy)
+    domain = load_domain(built_copy / "domains/orders")
+    folder = built_copy / ".mesh/state/dev/orders"
+    runs, contracts = folder / RUN_HISTORY, folder / CONTRACT_HISTORY
+    assert len(kept_files(runs)) == 1 and len(kept_files(contracts)) == 1   # written by the session's mesh build
+    save_build(config, "dev", domain, "same build again")
+    assert len(kept_files(runs)) == 1 and len(kept_files(contracts)) == 1   # the same run, the same contract
+    target = built_copy / "domains/orders/target"
+    manifest, results = json.loads((target / "manifest.json").read_text()), json.loads(
+        (target / "run_results.json").read_text())
+    monkeypatch.setattr(state_module, "KEPT_RUNS", 2)
+    for hour in (10, 11, 12):   # three later builds with the same contracts
+        results["metadata"]["generated_at"] = manifest["metadata"]["generated_at"] = f"2030-01-01T{hour}:00:00Z"
+        (target / "run_results.json").write_text(json.dumps(results))
+        (target / "manifest.json").write_text(json.dumps(manifest))
+        save_build(config, "dev", domain, "later")
+    assert [p.name for p in kept_files(runs)] == ["20300101T110000Z.json.gz", "20300101T120000Z.json.gz"]
+    assert len(kept_files(contracts)) == 1
+    (target / "manifest.json").write_text(json.dumps(
+        _without_column(manifest, "model.orders.fct_orders", "order_total", "2030-01-01T13:00:00Z")))
+    save_build(config, "dev", domain, "changed")
+    assert [p.name for p in kept_files(contracts)][-1] == "20300101T130000Z.json.gz"
+    product = find_product(build_catalog(load_config(built_copy), "dev"), "orders.order_facts")
+    assert [c["rule"] for e in product["history"]["changes"] for c in e["changes"]] == ["column-removed"]
+    assert [b["at"][:13] for b in product["health"]["builds"]] == ["2030-01-01T11", "2030-01-01T12"]
+    assert product["health"]["builds"][-1]["hours_since_previous"] == 1.0
+
+
+def test_repository_history_of_a_committed_manifest(built_copy: Path) -> None:
+    manifest_path = built_copy / ".mesh/state/dev/orders/manifest.json"
+    original = json.loads(manifest_path.read_text())
+    git(built_copy, "init", "-q")
+    git(built_copy, "add", "-f", str(manifest_path))
+    git(built_copy, "commit", "-q", "-m", "deployed")
+    changed = _without_column(original, "model.orders.fct_orders", "channel", "2099-01-01T00:00:00Z")
+    manifest_path.write_text(json.dumps(changed))
+    git(built_copy, "commit", "-q", "-am", "channel dropped")
+    sha = git(built_copy, "rev-parse", "HEAD").strip()
+    states = contract_states(load_config(built_copy), "dev", "orders", changed)
+    assert [s.source for s in states] == ["build", f"git {sha[:10]}"]
+    product = find_product(build_catalog(load_config(built_copy), "dev"), "orders.order_facts")
+    [entry] = product["history"]["changes"]
+    assert entry["source"] == f"git {sha[:10]}" and entry["breaking"]
+    assert entry["changes"][0]["reason"].startswith("column channel was removed")
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"not gzip at all", "cannot read this dbt run results file of the build history"),
+    (gzip.compress(b"{broken json"), "cannot read this dbt run results file of the build history"),
+    (gzip.compress(b'{"metadata": {}}'), r"not a dbt run results file \(no `results`\)"),
+    (gzip.compress(b'{"results": 3}'), "`results` is not a list"),
+])
+def test_a_malformed_kept_run_is_one_error_naming_the_file(built_copy: Path, content: bytes, message: str) -> None:
+    bad = built_copy / ".mesh/state/dev/orders" / RUN_HISTORY / "20300101T000000Z.json.gz"
+    bad.write_bytes(content)
+    with pytest.raises(MeshError, match=message) as error:
+        build_catalog(load_config(built_copy), "dev")
+    assert "20300101T000000Z.json.gz" in str(error.value) and "delete the file" in str(error.value)
+    result = run_cli(built_copy, "catalog", "--out", str(built_copy / "site"))
+    assert result.exit_code == 2 and "20300101T000000Z.json.gz" in result.output
+
+
+def test_a_malformed_kept_manifest_is_one_error_naming_the_file(built_copy: Path) -> None:
+    bad = built_copy / ".mesh/state/dev/customers" / CONTRACT_HISTORY / "20300101T000000Z.json.gz"
+    bad.write_bytes(gzip.compress(b'{"metadata": {}}'))
+    with pytest.raises(MeshError, match=r"20300101T000000Z\.json\.gz: not a dbt manifest \(no `nodes`\)"):
+        build_catalog(load_config(built_copy), "dev")
+
+
+def test_without_run_results_the_health_says_so(built_copy: Path) -> None:
+    shutil.rmtree(built_copy / ".mesh/state/dev/finance" / RUN_HISTORY)
+    (built_copy / ".mesh/state/dev/finance/run_results.json").unlink()
+    (built_copy / "domains/finance/target/run_results.json").unlink()
+    product = find_product(build_catalog(load_config(built_copy), "dev"), "finance.revenue_reporting")
+    assert product["health"] == {"builds": [], "summary": "No build of this product is recorded yet."}
+    assert render_health_svg([], 24) == ""
+    page = render_site(load_config(built_copy), build_catalog(load_config(built_copy), "dev"))[product["url"]]
+    assert "No build of this product is recorded yet." in page and '<svg class="health"' not in page
+
+
+def test_health_chart_draws_each_build() -> None:
+    builds = [{"at": "2026-12-01T10:00:00+00:00", "built": True, "status": "success", "tests": {"pass": 20},
+               "hours_since_previous": None, "within_sla": None},
+              {"at": "2026-12-02T12:00:00+00:00", "built": True, "status": "failed",
+               "tests": {"fail": 2, "pass": 18}, "hours_since_previous": 26.0, "within_sla": False},
+              {"at": "2026-12-02T13:00:00+00:00", "built": False, "status": "failed", "tests": {},
+               "hours_since_previous": None, "within_sla": None}]
+    svg = render_health_svg(builds, 24)
+    assert svg.count('<g class="run ') == 3 and svg.count('class="fail"') == 1 and svg.count("✕") == 1
+    assert 'class="sla late"' in svg and "26.0 h after the previous build (SLA 24 h)" in svg
+    assert "1 Dec 2026, 10:00 UTC → 2 Dec 2026, 13:00 UTC" in svg and 'viewBox="0 0 480 132"' in svg
+    assert health_summary(builds) == ("1 of 3 recorded builds succeeded; every test passed in 1; "
+                                      "rebuilt within the SLA 0 of 1 time.")

@@ -12,9 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mesh_cli.catalog.governance import CONFIDENTIALITY, column_governance, model_governance, strictest
+from mesh_cli.catalog.health import health_summary, product_health
+from mesh_cli.catalog.history import ContractState, contract_states, product_history
 from mesh_cli.catalog.lineage import Lineage, lineage_graph
 from mesh_cli.catalog.publish import publish_status
-from mesh_cli.catalog.results import BuildResults, last_build
+from mesh_cli.catalog.results import BuildResults, build_history, last_build
+from mesh_cli.check.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.manifest import ModelInfo, load_manifest
 from mesh_cli.core.products import ProductSpec, product_specs
@@ -44,11 +47,14 @@ def build_catalog(config: MeshConfig, target: str, *, now: datetime | None = Non
     product_of = {f"{spec.domain}.{model}": spec.id for found in specs.values() for spec in found
                   for model in spec.models}
     lineage = lineage_graph(inventory, product_of)
+    manifests = {name: load_manifest(view.manifest_path) for name, view in inventory.views.items()}
+    readers = {name: snapshot(name, manifest, "catalogue") for name, manifest in manifests.items()}
     products = []
     for name, view in inventory.views.items():
-        manifest = load_manifest(view.manifest_path)
         results = last_build(config, target, view.domain)
-        products.extend(_product(config, target, spec, view, manifest, results, inventory, now)
+        past = _Past(contract_states(config, target, name, manifests[name]), build_history(config, target, view.domain),
+                     readers)
+        products.extend(_product(config, target, spec, view, manifests[name], results, inventory, now, past)
                         for spec in specs[name])
     index = {
         "catalog_version": INDEX_VERSION, "mesh": config.name, "target": target,
@@ -60,6 +66,21 @@ def build_catalog(config: MeshConfig, target: str, *, now: datetime | None = Non
         "lineage": lineage.as_json(),
     }
     return Catalog(index, lineage)
+
+
+@dataclass
+class _Past:
+    """A domain's contract states and recorded builds, and every domain as it reads others now."""
+
+    states: list[ContractState]
+    runs: list[BuildResults]
+    readers: dict[str, DomainSnapshot]
+
+    def tests(self, results: BuildResults) -> dict[str, dict[str, Any]]:
+        """Every data test node the domain's manifests know, by id (their ids stay the same across builds)."""
+        known = {uid: node for state in self.states for uid, node in state.manifest["nodes"].items()
+                 if node.get("resource_type") == "test"}
+        return known | results.tests
 
 
 def find_product(catalog: Catalog, product_id: str) -> dict[str, Any] | None:
@@ -246,8 +267,14 @@ def _confidentiality(spec: ProductSpec, models: list[dict[str, Any]]) -> str:
     return "restricted" if sensitive else "internal"
 
 
+def _health(spec: ProductSpec, models: list[dict[str, Any]], results: BuildResults, past: _Past) -> dict[str, Any]:
+    ids = {f"model.{spec.domain}.{v['id'].split('.', 1)[1]}" for m in models for v in m["versions"]}
+    builds = product_health(past.runs, ids, past.tests(results), spec.sla.get("freshness_hours"))
+    return {"builds": builds, "summary": health_summary(builds)}
+
+
 def _product(config: MeshConfig, target: str, spec: ProductSpec, view: DomainView, manifest: dict[str, Any],
-             results: BuildResults, inventory: Inventory, now: datetime) -> dict[str, Any]:
+             results: BuildResults, inventory: Inventory, now: datetime, past: _Past) -> dict[str, Any]:
     tests = _tests_by_model(manifest)
     models = _models(spec, view, manifest, results, tests)
     owner = _owner(view)
@@ -265,5 +292,7 @@ def _product(config: MeshConfig, target: str, spec: ProductSpec, view: DomainVie
         "deprecations": _deprecations(models, consumers), "consumers": consumers,
         "access": _access(spec, models, owner), "publish": publish_status(config, target, spec.domain, spec.name),
         "build": _build(spec, models, results, manifest, now),
+        "history": product_history(past.states, spec.domain, list(spec.models), past.readers),
+        "health": _health(spec, models, results, past),
         "url": f"products/{spec.id}.html", "search": " ".join(dict.fromkeys(str(s).lower() for s in search if s)),
     }

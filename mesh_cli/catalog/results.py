@@ -8,11 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from mesh_cli.catalog.kept import read_kept
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
-from mesh_cli.core.state import domain_state_dir
+from mesh_cli.core.state import RUN_HISTORY, domain_state_dir, kept_files
 from mesh_cli.engines.registry import default_target
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
@@ -102,6 +103,31 @@ def last_build(config: MeshConfig, target: str, domain: Domain) -> BuildResults:
     tests = {uid: node for uid, node in (manifest or {}).get("nodes", {}).items()
              if node.get("resource_type") == "test"}
     return BuildResults("failed" if failed else "success", _generated_at(run), nodes, sources, tests)
+
+
+def _results(run: dict[str, Any]) -> BuildResults:
+    nodes = {r["unique_id"]: r for r in run["results"] if isinstance(r, dict) and "unique_id" in r}
+    failed = any(str(r.get("status")) in FAILED_STATUSES for r in nodes.values())
+    return BuildResults("failed" if failed else "success", _generated_at(run), nodes)
+
+
+def build_history(config: MeshConfig, target: str, domain: Domain) -> list[BuildResults]:
+    """The domain's last builds on `target`, oldest first: those the state keeps (`history/runs/`, written by
+    `mesh build`), and a later failed one that dbt left in the domain's target/ folder."""
+    runs = []
+    for path in kept_files(domain_state_dir(config, target, domain.name) / RUN_HISTORY):
+        run = read_kept(path, "dbt run results file", "results")
+        if not isinstance(run["results"], list):
+            raise MeshError("not a dbt run results file (`results` is not a list); delete the file, the history "
+                            "goes on with the next build", path=path)
+        if _generated_at(run) is not None:
+            runs.append(_results(run))
+    latest = _read(domain.path / "target" / "run_results.json")
+    if latest is not None and _is_build(latest, domain, target) and _generated_at(latest) is not None:
+        newest = runs[-1].generated_at if runs else None
+        if newest is None or _generated_at(latest) > newest:  # type: ignore[operator]
+            runs.append(_results(latest))
+    return sorted(runs, key=lambda run: run.generated_at)  # type: ignore[arg-type, return-value]
 
 
 def _manifest_of(run: dict[str, Any], candidates: list[Path]) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,10 @@ import jinja2
 import yaml
 from markupsafe import Markup
 
+from mesh_cli.catalog.display import human, label, listing, parse_time, when
 from mesh_cli.catalog.export.odcs import odcs_contract
 from mesh_cli.catalog.export.odps import odps_product
+from mesh_cli.catalog.health_chart import render_health_svg
 from mesh_cli.catalog.index import Catalog
 from mesh_cli.catalog.lineage import render_svg
 from mesh_cli.core.config import MeshConfig
@@ -23,9 +26,20 @@ PACKAGE = Path(__file__).resolve().parent
 OWNED = ("products", "contracts", "static", "index.html", "index.json")
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(PACKAGE / "templates"),
-                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+def source_label(source: str) -> str:
+    """Where a contract state of the history was found, in words."""
+    if source.startswith("git "):
+        return f"committed in {source[4:]}"
+    return {"build": "recorded by mesh build", "current": "the manifest the catalogue reads"}.get(source, source)
+
+
+def _environment(now: datetime) -> jinja2.Environment:
+    """Templates with the filters that put values into words, ages judged at `now` (when the site is written)."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(PACKAGE / "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(when=lambda value: when(value, now), human=human, label=label, listing=listing,
+                       source=source_label)
+    return env
 
 
 def _facets(products: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -39,8 +53,8 @@ def _facets(products: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 def render_site(config: MeshConfig, catalog: Catalog) -> dict[str, str]:
     """Every file of the site, by path relative to the site folder (static files not included)."""
-    env = _environment()
     index = catalog.index
+    env = _environment(parse_time(index["generated_at"]) or datetime.now(UTC))
     files = {
         "index.json": json.dumps(index, indent=2) + "\n",
         "index.html": env.get_template("index.html.j2").render(
@@ -51,7 +65,8 @@ def render_site(config: MeshConfig, catalog: Catalog) -> dict[str, str]:
         focus = {v["id"] for m in product["models"] for v in m["versions"]}
         files[product["url"]] = env.get_template("product.html.j2").render(
             index=index, root="../", product=product,
-            lineage_svg=Markup(render_svg(catalog.lineage.around(focus), focus)))
+            lineage_svg=Markup(render_svg(catalog.lineage.around(focus), focus)),
+            health_svg=Markup(render_health_svg(product["health"]["builds"], product["sla"].get("freshness_hours"))))
         files[f"products/{product['id']}.odps.yaml"] = yaml.safe_dump(odps_product(catalog, product["id"]),
                                                                       sort_keys=False)
         for version in (v for m in product["models"] for v in m["versions"]):

@@ -1,7 +1,11 @@
-"""The mesh state folder: each domain's artifacts from its last successful build, per target."""
+"""The mesh state folder: each domain's artifacts from its last successful build, per target, and their history:
+the run results of the last `KEPT_RUNS` builds, and the manifest of each of the last `KEPT_CONTRACTS` distinct
+states of the domain's public contracts (`history/runs/`, `history/contracts/`, gzipped, named by dbt's
+`generated_at`)."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -12,7 +16,7 @@ from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
-from mesh_cli.core.manifest import load_manifest
+from mesh_cli.core.manifest import load_manifest, public_models
 from mesh_cli.core.model_index import write_model_index
 
 ARTIFACTS = ("manifest.json", "run_results.json")
@@ -20,6 +24,8 @@ FINGERPRINT = "fingerprint.json"
 _IGNORED_DIRS = {"target", "dbt_packages", "logs", "__pycache__", ".venv"}
 _IGNORED_FILES = {"package-lock.yml", ".user.yml"}
 ROOT_PACKAGE_FILES = ("dbt_project.yml", "macros", "models")
+RUN_HISTORY, CONTRACT_HISTORY = Path("history/runs"), Path("history/contracts")
+KEPT_RUNS, KEPT_CONTRACTS = 30, 20
 
 
 def domain_state_dir(config: MeshConfig, target: str, domain: str) -> Path:
@@ -114,6 +120,54 @@ def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -
             shutil.copyfile(source, folder / f"{name}.tmp")
             (folder / f"{name}.tmp").replace(folder / name)
     if (folder / "manifest.json").is_file():
-        write_model_index(folder, load_manifest(folder / "manifest.json"))
+        manifest = load_manifest(folder / "manifest.json")
+        write_model_index(folder, manifest)
+        if contract_digest(manifest, domain.name) != _newest_kept_digest(folder / CONTRACT_HISTORY, domain.name):
+            _keep(folder / CONTRACT_HISTORY, folder / "manifest.json", manifest, KEPT_CONTRACTS)
+    if (folder / "run_results.json").is_file():
+        run_results = json.loads((folder / "run_results.json").read_text(encoding="utf-8"))
+        _keep(folder / RUN_HISTORY, folder / "run_results.json", run_results, KEPT_RUNS)
     (folder / FINGERPRINT).write_text(json.dumps({"fingerprint": checksum}))
     return folder
+
+
+def contract_digest(manifest: dict[str, Any], domain: str) -> str:
+    """A checksum of what the domain's public contracts promise: each public model version's access, versions,
+    deprecation date, contract, constraints and columns, and the data tests on them."""
+    models = {model.unique_id: model for model in public_models(manifest, domain)}
+    promised = [[model.label, model.latest_version, model.access, str(model.deprecation_date),
+                 model.contract_enforced, manifest["nodes"][uid].get("constraints"),
+                 {name: [c.get("data_type"), c.get("constraints")] for name, c in model.columns.items()}]
+                for uid, model in sorted(models.items())]
+    tests = sorted(json.dumps([node.get("attached_node"), node.get("column_name"), node.get("test_metadata"),
+                               (node.get("config") or {}).get("enabled")], sort_keys=True, default=str)
+                   for node in manifest["nodes"].values()
+                   if node.get("resource_type") == "test" and node.get("attached_node") in models)
+    return hashlib.sha256(json.dumps([promised, tests], sort_keys=True, default=str).encode()).hexdigest()
+
+
+def kept_files(folder: Path) -> list[Path]:
+    """The files of a history folder, oldest first."""
+    return sorted(folder.glob("*.json.gz")) if folder.is_dir() else []
+
+
+def _newest_kept_digest(folder: Path, domain: str) -> str | None:
+    kept = kept_files(folder)
+    if not kept:
+        return None
+    try:
+        manifest = json.loads(gzip.decompress(kept[-1].read_bytes()))
+    except (OSError, ValueError):
+        return None  # unreadable: the new state is kept anyway
+    return contract_digest(manifest, domain) if isinstance(manifest, dict) and "nodes" in manifest else None
+
+
+def _keep(folder: Path, source: Path, data: dict[str, Any], limit: int) -> None:
+    """A gzipped copy of an artifact, named by its `generated_at`; only the newest `limit` stay."""
+    stamp = str((data.get("metadata") or {}).get("generated_at") or "")
+    name = "".join(ch for ch in stamp if ch.isalnum()) or "undated"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.tmp").write_bytes(gzip.compress(source.read_bytes()))
+    (folder / f"{name}.tmp").replace(folder / f"{name}.json.gz")
+    for old in kept_files(folder)[:-limit]:
+        old.unlink()

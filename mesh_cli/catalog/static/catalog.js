@@ -40,3 +40,29 @@
   Object.keys(filters).forEach(function (key) { filters[key].addEventListener("change", apply); });
   apply();
 }());
+
+// Ages ("2 h ago") as of when the page is read, with the rules of mesh_cli/catalog/display.py: the site may be
+// opened long after it was written.
+(function () {
+  "use strict";
+  var DAY = 24 * 60;
+  var UNITS = [[60, 1, "min"], [2 * DAY, 60, "h"], [60 * DAY, DAY, "days"], [730 * DAY, 30 * DAY, "months"],
+               [Infinity, 365 * DAY, "years"]];
+
+  function age(since, now) {
+    var minutes = (now - since) / 60000;
+    var ahead = minutes < 0;
+    minutes = Math.abs(minutes);
+    if (minutes < 1) { return "just now"; }
+    var unit = UNITS.filter(function (u) { return minutes < u[0]; })[0];
+    var count = Math.floor(minutes / unit[1]);
+    var name = count === 1 && /s$/.test(unit[2]) ? unit[2].slice(0, -1) : unit[2];
+    return ahead ? "in " + count + " " + name : count + " " + name + " ago";
+  }
+
+  var now = Date.now();
+  Array.prototype.forEach.call(document.querySelectorAll(".age[data-since]"), function (span) {
+    var since = Date.parse(span.getAttribute("data-since"));
+    if (!isNaN(since)) { span.textContent = "(" + age(since, now) + ")"; }
+  });
+}());

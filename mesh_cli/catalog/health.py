@@ -1,0 +1,58 @@
+"""The health of a data product over its last builds: per build, whether its models built, its data tests' results,
+and how long after the previous build it came (its freshness against the SLA)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from mesh_cli.catalog.results import BuildResults
+
+PASSED, FAILED_TESTS = {"pass"}, {"fail", "error", "runtime error"}
+
+
+def attached_model(test: dict[str, Any]) -> str | None:
+    """The model a data test checks: the one it is attached to, else the one model a singular test reads."""
+    parents = [p for p in (test.get("depends_on") or {}).get("nodes") or () if p.startswith("model.")]
+    return test.get("attached_node") or (parents[0] if len(parents) == 1 else None)
+
+
+def product_health(runs: list[BuildResults], model_ids: set[str], tests: dict[str, dict[str, Any]],
+                   sla_hours: float | None) -> list[dict[str, Any]]:
+    """One entry per build that ran any of the product's models or tests, oldest first; `tests` are the test
+    nodes known from the domain's manifests, by id, to tell which results are the product's."""
+    ours = {uid for uid, test in tests.items() if attached_model(test) in model_ids}
+    entries: list[dict[str, Any]] = []
+    previous: datetime | None = None
+    for run in runs:
+        models = [run.nodes[uid] for uid in sorted(model_ids) if uid in run.nodes]
+        results = [run.nodes[uid] for uid in sorted(ours) if uid in run.nodes]
+        if (not models and not results) or run.generated_at is None:
+            continue
+        built = bool(models) and all(str(m.get("status")) == "success" for m in models)
+        counts = Counter(str(r.get("status")) for r in results)
+        gap = (run.generated_at - previous).total_seconds() / 3600 if built and previous else None
+        entries.append({
+            "at": run.generated_at.isoformat(timespec="seconds"), "built": built,
+            "status": "success" if built and not FAILED_TESTS & set(counts) else "failed",
+            "tests": dict(sorted(counts.items())),
+            "hours_since_previous": round(gap, 1) if gap is not None else None,
+            "within_sla": None if gap is None or sla_hours is None else gap <= sla_hours,
+        })
+        previous = run.generated_at if built else previous
+    return entries
+
+
+def health_summary(entries: list[dict[str, Any]]) -> str:
+    """One sentence: `4 of 5 builds succeeded; tests passed in 4; rebuilt within the SLA 3 of 4 times.`"""
+    if not entries:
+        return "No build of this product is recorded yet."
+    good = sum(e["status"] == "success" for e in entries)
+    clean = sum(bool(e["tests"]) and set(e["tests"]) <= PASSED for e in entries)
+    timed = [e["within_sla"] for e in entries if e["within_sla"] is not None]
+    words = [f"{good} of {len(entries)} recorded build{'s' if len(entries) != 1 else ''} succeeded",
+             f"every test passed in {clean}"]
+    if timed:
+        words.append(f"rebuilt within the SLA {sum(timed)} of {len(timed)} time{'s' if len(timed) != 1 else ''}")
+    return "; ".join(words) + "."

@@ -1,7 +1,11 @@
 """The catalogue site in a real headless browser (Debian's chromium through chromedriver), served on 127.0.0.1.
 
 `.ci/run` installs chromium and chromedriver when they are missing; elsewhere the test is skipped without them.
-The screenshots are saved in the test's tmp folder (the path is printed).
+The screenshots are saved in the test's tmp folder (the path is printed); with `MESH_DOCS_SCREENSHOTS=docs/img`
+the ones docs/catalog.md shows are written there too.
+
+The mesh is the session's built example with one more build of `orders` after a breaking contract change (the
+`not_null` test of `fct_orders.region` removed), so a product page has a history and more than one build.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import copy_built_mesh, run_build
 
 from mesh_cli.build.run import BuildReport
 from mesh_cli.catalog.index import build_catalog
@@ -34,12 +39,37 @@ from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--window-size=1280,1100")
+         "--disable-dev-shm-usage", "--hide-scrollbars", "--window-size=1280,1100")
+
+
+WIDTHS = (1280, 390)   # a laptop, a phone
+PAGES = ("index.html", "products/customers.customer_master.html", "products/orders.order_facts.html",
+         "products/finance.revenue_reporting.html")
+DOCS_SHOTS = {("index.html", 1280): "catalog.png", ("products/orders.order_facts.html", 1280): "catalog-product.png",
+              ("products/orders.order_facts.html", 390): "catalog-product-phone.png"}
+OVERFLOWING = """return Array.from(document.querySelectorAll('body *')).filter(e => {
+  const box = e.getBoundingClientRect();
+  return box.width > 0 && (box.right > window.innerWidth + 1 || box.left < -1);
+}).map(e => e.tagName.toLowerCase() + (e.className && e.className.baseVal === undefined ? '.' + e.className : ''));"""
+
+
+def _mesh_with_history(built: Path, root: Path) -> Path:
+    """A copy of the built mesh where `orders` was built once more after a breaking change to fct_orders."""
+    copy_built_mesh(built, root)
+    schema = root / "domains/orders/models/marts/_marts.yml"
+    text = schema.read_text()
+    region = "      - name: region\n        description: Sales region of the customer at build time.\n" \
+             "        data_type: varchar\n        data_tests:\n"
+    assert text.count(region + "          - not_null\n") == 1
+    schema.write_text(text.replace(region + "          - not_null\n", region))
+    report = run_build(root, "orders")
+    assert report.ok, [(r.domain, r.status, r.reason) for r in report.results]
+    return root
 
 
 @pytest.fixture(scope="module")
 def site_url(built_mesh: tuple[Path, BuildReport], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root, _ = built_mesh
+    root = _mesh_with_history(built_mesh[0], tmp_path_factory.mktemp("history") / "mesh")
     config = load_config(root)
     out = tmp_path_factory.mktemp("catalog") / "site"
     write_site(config, build_catalog(config, "dev"), out)
@@ -68,6 +98,14 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chro
         driver.quit()
 
 
+def _resize(driver: webdriver.Chrome, width: int, height: int = 1100) -> None:
+    """A viewport exactly `width` CSS pixels wide (the window adds its frame, if any)."""
+    driver.set_window_size(width, height)
+    inner = driver.execute_script("return window.innerWidth")
+    if inner != width:
+        driver.set_window_size(2 * width - inner, height)
+
+
 def _console_errors(driver: webdriver.Chrome) -> list[str]:
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
@@ -78,6 +116,7 @@ def _visible_products(driver: webdriver.Chrome) -> list[str]:
 
 
 def test_front_page_lists_and_search_narrows(browser: webdriver.Chrome, site_url: str, tmp_path: Path) -> None:
+    _resize(browser, 1280)
     browser.get(site_url)
     assert _visible_products(browser) == ["customers.customer_master", "orders.order_facts",
                                           "finance.revenue_reporting"]
@@ -104,6 +143,7 @@ def test_front_page_lists_and_search_narrows(browser: webdriver.Chrome, site_url
 
 
 def test_product_page_draws_its_lineage(browser: webdriver.Chrome, site_url: str, tmp_path: Path) -> None:
+    _resize(browser, 1280)
     browser.get(site_url)
     browser.find_element(By.LINK_TEXT, "customer_master").click()
     WebDriverWait(browser, 5).until(lambda d: d.current_url.endswith("products/customers.customer_master.html"))
@@ -121,6 +161,53 @@ def test_product_page_draws_its_lineage(browser: webdriver.Chrome, site_url: str
     print(f"screenshot: {tmp_path / 'product.png'}")
     graph.find_element(By.CSS_SELECTOR, "g.node[data-node='orders.fct_orders']").click()
     WebDriverWait(browser, 5).until(lambda d: d.current_url.endswith("products/orders.order_facts.html"))
+    assert _console_errors(browser) == []
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_reads_for_people_and_fits_the_width(browser: webdriver.Chrome, site_url: str, tmp_path: Path,
+                                                        width: int) -> None:
+    docs = os.environ.get("MESH_DOCS_SCREENSHOTS")
+    for page in PAGES:
+        _resize(browser, width)
+        browser.get(site_url + page)
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= width, page
+        assert browser.execute_script(OVERFLOWING) == [], f"{page} at {width} px"
+        text = browser.find_element(By.TAG_NAME, "body").text
+        assert [literal for literal in ("['", "{'", "None") if literal in text] == [], f"{page} at {width} px"
+        assert ".303875" not in text and "+00:00" not in text   # times read as dates, without microseconds
+        _resize(browser, width, browser.execute_script("return document.documentElement.scrollHeight") + 40)
+        shot = tmp_path / f"{Path(page).stem}-{width}.png"
+        browser.save_screenshot(str(shot))
+        print(f"screenshot: {shot}")
+        if docs and (page, width) in DOCS_SHOTS:
+            shutil.copyfile(shot, Path(docs) / DOCS_SHOTS[(page, width)])
+    assert _console_errors(browser) == []
+
+
+def test_each_product_page_shows_its_history_and_health(browser: webdriver.Chrome, site_url: str) -> None:
+    _resize(browser, 1280)
+    for page in PAGES[1:]:
+        browser.get(site_url + page)
+        history = browser.find_element(By.ID, "history")
+        assert history.is_displayed() and history.find_element(By.TAG_NAME, "h2").text == "History"
+        versions = [row.text for row in history.find_elements(By.CSS_SELECTOR, "table.versions td:first-child")]
+        assert versions and all(v.startswith(page.split("/")[1].split(".")[0] + ".") for v in versions)
+        health = browser.find_element(By.ID, "health")
+        assert health.find_elements(By.CSS_SELECTOR, "svg.health g.run"), page
+    browser.get(site_url + "products/orders.order_facts.html")
+    [change] = browser.find_elements(By.CSS_SELECTOR, "#history article.change")
+    assert "breaking" in change.get_attribute("class")
+    assert "column region may now be null" in change.text and "hits: finance.int_order_revenue" in change.text
+    runs = browser.find_elements(By.CSS_SELECTOR, "svg.health g.run")
+    assert len(runs) == 2 and all("success" in run.get_attribute("class") for run in runs)
+    assert "2 of 2 recorded builds succeeded" in browser.find_element(By.ID, "health").text
+    browser.get(site_url + "products/customers.customer_master.html")
+    rows = {row.find_element(By.TAG_NAME, "code").text: row.text
+            for row in browser.find_elements(By.CSS_SELECTOR, "#history table.versions tr") if
+            row.find_elements(By.TAG_NAME, "code")}
+    assert "removed after 30 Jun 2027" in rows["customers.dim_customers.v1"]
+    assert "No contract change recorded" in browser.find_element(By.ID, "history").text
     assert _console_errors(browser) == []
 
 

@@ -100,7 +100,8 @@ def human(value: Any) -> str:
 
 
 def when(value: Any, now: datetime) -> Markup:
-    """A time for the site: the date, and its age that the page's script keeps current (`data-since`)."""
+    """A value for the site: a time as its date and its age, which the page's script keeps current (`data-since`);
+    anything else as `human()` text."""
     moment = parse_time(value)
     if moment is None:
         return Markup(escape(human(value)))

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).parent / "dbt"
 PACKAGE = ("dbt_project.yml", "macros", "models")
 LEFTOVERS = shutil.ignore_patterns("target", "dbt_packages", "logs", "package-lock.yml")
-# 9 `equal_rows` tests (one a macro model or governed read), 2 singular tests, 3 not_null of mesh_entitlements
+# 9 `equal_rows` tests (7 macro models, 2 governed reads), 2 singular tests, 3 not_null of mesh_entitlements
 DATA_TESTS = 14
 
 

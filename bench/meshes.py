@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.generate import REPO, DomainSpec, plan_mesh, write_mesh
+from bench.generate import DomainSpec, plan_mesh, write_mesh
 from bench.measure import Run, clean_env, run
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
@@ -18,8 +18,6 @@ from mesh_cli.core.graph import DomainGraph
 BIN = Path(sys.executable).parent
 MESH = BIN / "mesh"
 DBT = BIN / "dbt"
-EXAMPLE_FILES = ("mesh.yml", "dbt_project.yml", "packages.yml", "macros", "models", "domains")
-LEFTOVERS = shutil.ignore_patterns("target", "dbt_packages", "logs", "package-lock.yml", "*.duckdb*")
 
 
 @dataclass(frozen=True)
@@ -42,19 +40,6 @@ class Context:
             shutil.rmtree(path)
         path.mkdir(parents=True)
         return path
-
-
-def example_mesh(dest: Path, root: Path = REPO) -> Path:
-    """A copy of a mesh repository (the repository's example mesh by default), without build leftovers."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in EXAMPLE_FILES:
-        source = root / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name, ignore=LEFTOVERS)
-        elif source.is_file():
-            shutil.copy(source, dest / name)
-    (dest / ".mesh" / "duckdb").mkdir(parents=True, exist_ok=True)
-    return dest
 
 
 def generated_mesh(dest: Path, domains: int, models: int, public: int, fan_in: int = 2, seed: int = 11,

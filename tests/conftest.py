@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from mesh_copy import example_mesh
 
-from bench.meshes import example_mesh
 from mesh_cli.build.run import BuildOptions, BuildReport, build
 from mesh_cli.cli import main
-from mesh_cli.core.config import MeshConfig, load_config
+from mesh_cli.core.config import load_config
 from mesh_cli.core.plan import RecordedState, ShowTooLarge, show_statement
 
 REPO = Path(__file__).resolve().parents[1]
-# The example mesh copied without build leftovers: the benchmarks' copy serves the tests too.
+# The example mesh copied without build leftovers (tests/mesh_copy.py, which the benchmarks use too).
 copy_mesh = example_mesh
 
 
@@ -63,10 +63,6 @@ def mesh_copy(tmp_path: Path) -> Path:
 def built_copy(tmp_path: Path, built_mesh: tuple[Path, BuildReport]) -> Path:
     """A private copy of the built example mesh, for tests that change it."""
     return copy_built_mesh(built_mesh[0], tmp_path / "mesh")
-
-
-def config_of(root: Path) -> MeshConfig:
-    return load_config(root)
 
 
 def git(root: Path, *args: str) -> str:

@@ -12,7 +12,7 @@ from open_data_contract_standard.model import OpenDataContractStandard
 from mesh_cli.build.run import BuildReport
 from mesh_cli.catalog.export.odcs import logical_type, odcs_contract
 from mesh_cli.catalog.export.odps import odps_product
-from mesh_cli.catalog.export.validate import ODCS_SCHEMA, ODPS_SCHEMA, check, schema_errors
+from mesh_cli.catalog.export.validate import ODCS_SCHEMA, ODPS_SCHEMA, check
 from mesh_cli.catalog.index import Catalog, build_catalog
 from mesh_cli.core.config import load_config
 from mesh_cli.core.errors import MeshError
@@ -30,7 +30,7 @@ def test_every_public_model_version_exports_a_valid_odcs_contract(built_mesh: tu
     assert len(versions) == 7
     for version in versions:
         contract = odcs_contract(config, catalog, version["id"])
-        assert schema_errors(contract, ODCS_SCHEMA) == []
+        check(contract, ODCS_SCHEMA, version["id"])  # raises MeshError naming the first problem
         parsed = OpenDataContractStandard.from_string(yaml.safe_dump(contract))
         assert parsed.id == version["id"]
         assert [p.name for p in parsed.schema_[0].properties] == [c["name"] for c in version["columns"]]
@@ -64,7 +64,7 @@ def test_odcs_contract_of_a_deprecated_version(built_mesh: tuple[Path, BuildRepo
 
 def test_odps_descriptors_validate_and_point_at_the_contracts(catalog: Catalog) -> None:
     for product in catalog.products:
-        assert schema_errors(odps_product(catalog, product["id"]), ODPS_SCHEMA) == []
+        check(odps_product(catalog, product["id"]), ODPS_SCHEMA, product["id"])
     finance = odps_product(catalog, "finance.revenue_reporting")
     assert (finance["apiVersion"], finance["kind"], finance["status"]) == ("v1.0.0", "DataProduct", "active")
     assert [p["contractId"] for p in finance["inputPorts"]] == ["customers.dim_customers.v2", "orders.fct_orders"]
@@ -78,9 +78,10 @@ def test_the_schemas_reject_what_the_standards_forbid() -> None:
     with pytest.raises(MeshError, match=r"odcs-json-schema-v3\.2\.0\.json: the test contract does not validate"):
         check({"apiVersion": "v9", "kind": "DataContract", "id": "x", "version": "1.0.0"}, ODCS_SCHEMA,
               "the test contract")
-    assert schema_errors({"apiVersion": "v1.0.0", "kind": "DataProduct", "id": "x", "status": "active",
-                          "outputPorts": [{"name": "no version"}]}, ODPS_SCHEMA) == [
-        "outputPorts/0: 'version' is a required property"]
+    with pytest.raises(MeshError, match=r"the test product does not validate against odps-json-schema-v1\.0\.0\.json "
+                                        r"at outputPorts/0: 'version' is a required property$"):
+        check({"apiVersion": "v1.0.0", "kind": "DataProduct", "id": "x", "status": "active",
+               "outputPorts": [{"name": "no version"}]}, ODPS_SCHEMA, "the test product")
 
 
 @pytest.mark.parametrize(("reference", "message"), [

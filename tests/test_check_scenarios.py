@@ -325,5 +325,5 @@ def test_scenario(scenario: Scenario, baseline_dir: Path, tmp_path: Path) -> Non
     assert not scenario.absent & {rule for rule, _ in found}, described
     assert report.exit_code == scenario.exit_code, described
     for rule, domains in scenario.hits.items():
-        hit = {d for f in report.findings if f.rule == rule for d in f.hit_domains}
+        hit = {h.domain for f in report.findings if f.rule == rule for h in f.hits}
         assert domains <= hit, described

@@ -16,9 +16,9 @@ import pytest
 import sqlglot
 from conftest import REPO, TooLargeState, run_cli
 from ingest_helpers import COLUMNS, FAKESNOW_SERVER, make_mesh, source, write_file, write_sources
+from show_log import ShowLog
 from sqlglot import exp
 
-from bench.suite.reconcile import ShowLog
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import load_domain
 from mesh_cli.core.plan import Plan, RecordedState, StateReader, apply

@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 import sqlglot
 import yaml
+from show_log import ShowLog
 
-from bench.meshes import generated_mesh
-from bench.suite.reconcile import ShowLog
 from mesh_cli.core.config import load_config
-from mesh_cli.core.domains import discover_domains
+from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import Plan, RecordedState, ShowTooLarge, show_statement
 from mesh_cli.engines.snowflake import SnowflakeEngine
@@ -113,7 +112,10 @@ def test_nothing_changed_gives_zero_statements() -> None:
 def test_ten_domains_read_schemas_with_one_query(tmp_path: Path) -> None:
     """Schemas come from one SHOW over the account whatever the number of domains; only grants, which Snowflake
     shows per role, are read per object."""
-    footprint = _footprint(generated_mesh(tmp_path / "mesh", domains=10, models=2, public=1)[0])
+    names = [f"d{i:02d}" for i in range(10)]
+    domains = {name: Domain(name=name, path=tmp_path / name, upstreams=(), profile=name, source_paths=())
+               for name in names}
+    footprint = declared_footprint(load_config(REPO), domains)
     assert len(footprint.domains) == 10
     reader = ShowLog(RecordedState(converged_state(footprint)))
     assert plan_snowflake(footprint, reader).empty

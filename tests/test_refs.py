@@ -43,4 +43,4 @@ def test_scan_reads_yaml_tests_and_marks_dynamic_files(tmp_path: Path) -> None:
     found = scan_refs([models, tmp_path / "missing"])
     assert {(r.package, r.name) for r in found.refs} == {("customers", "dim_customers"), ("orders", "fct_orders")}
     assert found.dynamic_files == (models / "b.sql",)
-    assert [r.name for r in found.to_package("orders")] == ["fct_orders"]
+    assert [r.name for r in found.refs if r.package == "orders"] == ["fct_orders"]

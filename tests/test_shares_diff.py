@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from show_log import ShowLog
 
-from bench.suite.reconcile import ShowLog
 from mesh_cli.core.plan import RecordedState
 from mesh_cli.shares.diff import plan_shares, read_current
 from mesh_cli.shares.emulation import EmulatedAccount

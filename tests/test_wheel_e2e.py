@@ -41,11 +41,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_wheel_ships_the_dbt_package_and_templates(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"mesh_cli/dbt_package/dbt_project.yml", "mesh_cli/dbt_package/macros/governance/library.sql",
+    assert {"mesh_cli/dbt_package/dbt_project.yml", "mesh_cli/dbt_package/macros/governance/library/library.sql",
             "mesh_cli/dbt_package/models/governance/mesh_entitlements.sql", "dbt_data_mesh.py",
             "mesh_cli/scaffold/templates/domain/dbt_project.yml.j2",
             "mesh_cli/scaffold/templates/mesh/dot-github/workflows/mesh-ci.yml.j2"} <= names
-    assert not [name for name in names if name.startswith("tests/") or "/golden/" in name]
+    assert not [name for name in names
+                if name.startswith("tests/") or "/golden/" in name or "integration_tests" in name]
 
 
 def test_a_new_mesh_outside_the_repository_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None:

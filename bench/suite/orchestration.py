@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bench.figures import Figure
 from bench.measure import median
-from bench.meshes import Context, domain_order, example_mesh, generated_mesh, mesh, shell_loop
+from bench.meshes import Context, domain_order, generated_mesh, mesh, shell_loop
+from tests.mesh_copy import example_mesh
 
 NAME = "1. orchestration"
 

@@ -21,7 +21,6 @@ import json
 import logging
 import subprocess
 import tempfile
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,12 +29,14 @@ import yaml
 
 from bench.figures import Figure
 from bench.measure import CommandFailed, clean_env
-from bench.meshes import MESH, Context, example_mesh, generated_mesh, mesh
+from bench.meshes import MESH, Context, generated_mesh, mesh
 from mesh_cli.core.config import MeshConfig, load_config
 from mesh_cli.core.domains import Domain, discover_domains
-from mesh_cli.core.plan import Plan, RecordedState, StateReader, apply
+from mesh_cli.core.plan import Plan, RecordedState, apply
 from mesh_cli.core.state import load_target_manifest
 from mesh_cli.engines.snowflake import SnowflakeEngine
+from tests.mesh_copy import example_mesh
+from tests.show_log import ShowLog
 
 NAME = "6. reconciliation"
 FEATURES = ("provision", "ingest", "publish")
@@ -68,33 +69,9 @@ def _apply(root: Any, feature: str) -> int:
     return statements(feature, json.loads(done.stdout))
 
 
-def show_kind(kind: str, scope: str | None) -> str:
-    """The object kind a SHOW reads: its kind, and for grants the grantee's kind (`GRANTS TO SHARE`)."""
-    if kind == "GRANTS" and scope:
-        return f"GRANTS {scope.rsplit(' ', 1)[0]}"
-    return kind
-
-
 def per_object(kind: str) -> bool:
     """Grants are shown per grantee: Snowflake has no form that lists the grants to many roles or shares."""
     return kind.startswith(("GRANTS", "FUTURE GRANTS"))
-
-
-class ShowLog:
-    """A StateReader that counts every SHOW by kind, sending the kinds in `live_kinds` to `live`, the rest to
-    `recorded`."""
-
-    def __init__(self, recorded: StateReader, live: StateReader | None = None,
-                 live_kinds: frozenset[str] = frozenset()) -> None:
-        self.recorded, self.live, self.live_kinds = recorded, live, live_kinds
-        self.queries = 0
-        self.kinds: Counter[str] = Counter()
-
-    def show(self, kind: str, scope: str | None = None, like: str | None = None) -> list[dict[str, Any]]:
-        self.queries += 1
-        self.kinds[show_kind(kind, scope)] += 1
-        reader = self.live if self.live is not None and kind in self.live_kinds else self.recorded
-        return reader.show(kind, scope, like)
 
 
 @contextlib.contextmanager

@@ -46,10 +46,6 @@ class Finding:
     line: int | None = None
 
     @property
-    def hit_domains(self) -> list[str]:
-        return sorted({hit.domain for hit in self.hits})
-
-    @property
     def hits_text(self) -> str:
         """`hits: ...` for a breaking change, `read by: ...` for any other."""
         word = "hits" if self.classification == "breaking" else "read by"

@@ -38,9 +38,6 @@ class ProjectRefs:
     refs: tuple[ModelRef, ...]
     dynamic_files: tuple[Path, ...]
 
-    def to_package(self, package: str) -> list[ModelRef]:
-        return [ref for ref in self.refs if ref.package == package]
-
 
 def _regex_refs(text: str, path: Path) -> tuple[list[ModelRef], bool]:
     found = []

@@ -23,12 +23,6 @@ def _validator(name: str) -> Draft201909Validator:
     return Draft201909Validator(schema, format_checker=Draft201909Validator.FORMAT_CHECKER)
 
 
-def schema_errors(document: dict[str, Any], schema: str) -> list[str]:
-    """Every way `document` breaks the schema, as `path: message` lines (empty when it is valid)."""
-    return [f"{'/'.join(map(str, error.absolute_path)) or '(top)'}: {error.message}"
-            for error in sorted(_validator(schema).iter_errors(document), key=lambda e: list(e.absolute_path))]
-
-
 def check(document: dict[str, Any], schema: str, what: str) -> None:
     """Raise a MeshError naming the first problem when `document` does not validate against `schema`."""
     error = best_match(_validator(schema).iter_errors(document))

@@ -1,113 +1,4 @@
 {#-
-  The governance registry: the central library merged with the domain's extensions, and each model's
-  governance configuration, validated strictly. Errors name the model, the file and the fix.
--#}
-
-{% macro library() %}
-  {%- set central = data_mesh.central_library() -%}
-  {%- set extension = var('data_mesh', {}) -%}
-  {%- set allowed = ['tags', 'masking_policies', 'row_access_policies', 'roles', 'entitlements'] -%}
-  {%- for key in extension -%}
-    {%- if key not in allowed -%}
-      {{ exceptions.raise_compiler_error("dbt_project.yml of " ~ project_name ~ ": unknown key vars.data_mesh." ~ key ~ " (allowed: " ~ allowed | join(', ') ~ ")") }}
-    {%- endif -%}
-  {%- endfor -%}
-  {%- set merged = {} -%}
-  {%- for section in ['tags', 'masking_policies', 'row_access_policies', 'roles'] -%}
-    {%- set entries = {} -%}
-    {%- do entries.update(central.get(section) or {}) -%}
-    {%- for name, entry in (extension.get(section) or {}).items() -%}
-      {%- if name in entries or name ~ '_shared' in entries or (name.endswith('_shared') and name[:-7] in entries) -%}
-        {{ exceptions.raise_compiler_error("dbt_project.yml of " ~ project_name ~ ": vars.data_mesh." ~ section ~ "." ~ name ~ " redefines a central " ~ section ~ " entry; a domain may add entries but not redefine or weaken central ones: choose another name") }}
-      {%- endif -%}
-      {%- do entries.update({name: entry}) -%}
-    {%- endfor -%}
-    {%- do merged.update({section: entries}) -%}
-  {%- endfor -%}
-  {%- for kind in ['masking_policies', 'row_access_policies'] -%}
-    {%- set variants = {} -%}
-    {%- for name, policy in merged[kind].items() -%}
-      {%- do data_mesh._check_policy(kind, name, policy) -%}
-      {%- set shared = {} -%}
-      {%- do shared.update(policy) -%}
-      {%- do shared.update({'body': policy.body | replace('is_role_in_session(', 'is_database_role_in_session('), 'shared': true}) -%}
-      {%- if policy.get('body_duckdb') -%}
-        {%- do shared.update({'body_duckdb': policy.body_duckdb | replace('is_role_in_session(', 'is_database_role_in_session(')}) -%}
-      {%- endif -%}
-      {%- do variants.update({name ~ '_shared': shared}) -%}
-    {%- endfor -%}
-    {%- do merged[kind].update(variants) -%}
-  {%- endfor -%}
-  {%- for name, tag in merged.tags.items() -%}
-    {%- if not modules.re.match('^[a-z][a-z0-9_]*$', name) -%}
-      {{ exceptions.raise_compiler_error("governance library: tag name '" ~ name ~ "' must be lower-case letters, digits and underscores") }}
-    {%- endif -%}
-    {%- for policy_name in (tag or {}).get('masking_policies') or [] -%}
-      {%- if policy_name not in merged.masking_policies -%}
-        {{ exceptions.raise_compiler_error("governance library: tag " ~ name ~ " names masking policy '" ~ policy_name ~ "', which is not in the library") }}
-      {%- endif -%}
-    {%- endfor -%}
-  {%- endfor -%}
-  {%- for name, role in merged.roles.items() -%}
-    {%- for role_name in [name] + ((role or {}).get('inherits') or []) -%}
-      {%- if not modules.re.match('^[A-Za-z][A-Za-z0-9_]*$', role_name) -%}
-        {{ exceptions.raise_compiler_error("governance library: role name '" ~ role_name ~ "' must be letters, digits and underscores") }}
-      {%- endif -%}
-    {%- endfor -%}
-  {%- endfor -%}
-  {%- set entitlements = (central.get('entitlements') or []) + (extension.get('entitlements') or []) -%}
-  {%- do merged.update({'entitlements': entitlements}) -%}
-  {{ return(merged) }}
-{% endmacro %}
-
-
-{% macro _check_policy(kind, name, policy) %}
-  {%- if not modules.re.match('^[a-z][a-z0-9_]*$', name) -%}
-    {{ exceptions.raise_compiler_error("governance library: " ~ kind ~ " name '" ~ name ~ "' must be lower-case letters, digits and underscores") }}
-  {%- endif -%}
-  {%- if not policy.get('args') or not policy.get('body') -%}
-    {{ exceptions.raise_compiler_error("governance library: " ~ kind ~ "." ~ name ~ " needs `args` (a list of {name, type}) and a `body`") }}
-  {%- endif -%}
-  {%- if kind == 'masking_policies' and (policy.get('returns') or '') | lower != (policy.args[0].type or '') | lower -%}
-    {{ exceptions.raise_compiler_error("governance library: masking policy " ~ name ~ " returns " ~ policy.get('returns') ~ " but its first argument is " ~ policy.args[0].type ~ "; Snowflake requires them to be equal") }}
-  {%- endif -%}
-{% endmacro %}
-
-
-{#- The normalised type family of a contract data type, to match columns with policy arguments. -#}
-{% macro type_family(data_type) %}
-  {%- set t = (data_type or '') | lower | trim -%}
-  {%- set base = t.split('(')[0] | trim -%}
-  {%- if base in ['varchar', 'text', 'string', 'char', 'character', 'character varying'] -%}{{ return('varchar') }}
-  {%- elif base in ['int', 'integer', 'bigint', 'smallint', 'tinyint', 'number', 'numeric', 'decimal'] -%}{{ return('number') }}
-  {%- elif base in ['timestamp', 'timestamp_ntz', 'datetime'] -%}{{ return('timestamp') }}
-  {%- else -%}{{ return(base) }}
-  {%- endif -%}
-{% endmacro %}
-
-
-{% macro _fail(node, what, fix) %}
-  {{ exceptions.raise_compiler_error(node.original_file_path ~ ": " ~ node.package_name ~ "." ~ node.name ~ (("_v" ~ node.version) if node.version is not none else "") ~ ": " ~ what ~ "; " ~ fix) }}
-{% endmacro %}
-
-
-{% macro _check_tags(node, where, tags, library) %}
-  {%- if tags is not mapping -%}
-    {%- do data_mesh._fail(node, where ~ " tags must be a mapping of tag: value", "write e.g. `tags: {pii: email}`") -%}
-  {%- endif -%}
-  {%- for tag, value in tags.items() -%}
-    {%- if tag not in library.tags -%}
-      {%- do data_mesh._fail(node, where ~ " tag '" ~ tag ~ "' is not in the governance library", "use one of: " ~ library.tags.keys() | sort | join(', ')) -%}
-    {%- endif -%}
-    {%- set allowed_values = library.tags[tag].get('allowed_values') -%}
-    {%- if allowed_values and value not in allowed_values -%}
-      {%- do data_mesh._fail(node, where ~ " tag " ~ tag ~ " = '" ~ value ~ "' is not an allowed value", "use one of: " ~ allowed_values | join(', ')) -%}
-    {%- endif -%}
-  {%- endfor -%}
-{% endmacro %}
-
-
-{#-
   The governance configuration of a model node, validated against the library:
   {tags: {tag: value}, row_access: {policy, columns: [columns]} or none,
    columns: {column: {masking: {policy, using: [columns]} or none, tags: {tag: value}}}, governed: bool}
@@ -203,9 +94,22 @@
 {% endmacro %}
 
 
-{#- Validate every model of the project before anything builds (called from the on-run-start hook). -#}
-{% macro validate_all(library) %}
-  {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.package_name == project_name -%}
-    {%- do data_mesh.model_governance(node, library) -%}
+{% macro _fail(node, what, fix) %}
+  {{ exceptions.raise_compiler_error(node.original_file_path ~ ": " ~ node.package_name ~ "." ~ node.name ~ (("_v" ~ node.version) if node.version is not none else "") ~ ": " ~ what ~ "; " ~ fix) }}
+{% endmacro %}
+
+
+{% macro _check_tags(node, where, tags, library) %}
+  {%- if tags is not mapping -%}
+    {%- do data_mesh._fail(node, where ~ " tags must be a mapping of tag: value", "write e.g. `tags: {pii: email}`") -%}
+  {%- endif -%}
+  {%- for tag, value in tags.items() -%}
+    {%- if tag not in library.tags -%}
+      {%- do data_mesh._fail(node, where ~ " tag '" ~ tag ~ "' is not in the governance library", "use one of: " ~ library.tags.keys() | sort | join(', ')) -%}
+    {%- endif -%}
+    {%- set allowed_values = library.tags[tag].get('allowed_values') -%}
+    {%- if allowed_values and value not in allowed_values -%}
+      {%- do data_mesh._fail(node, where ~ " tag " ~ tag ~ " = '" ~ value ~ "' is not an allowed value", "use one of: " ~ allowed_values | join(', ')) -%}
+    {%- endif -%}
   {%- endfor -%}
 {% endmacro %}

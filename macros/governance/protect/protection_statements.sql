@@ -1,21 +1,24 @@
 {#-
-  post-hook of every domain model: protect the relation the model just built.
-  Snowflake: tables were created with their protection inline (see columns_ddl.sql); views get theirs here,
-  with FORCE, since CREATE OR REPLACE VIEW drops what was attached. DuckDB: the clear rows move to the
-  `mesh_protected` schema and the model's own name becomes a view that applies masking macros and the row
-  filter for the reading session's roles; tags and policy attachments are recorded in queryable tables.
+  The statements that protect `relation`, freshly built by `node` (run by apply_governance, printed by
+  `mesh governance plan`). `gov` is the result of model_governance().
+  Snowflake: a table was created with its protection inline (governed_columns_ddl), so nothing; a view gets its
+  own here, with FORCE, since CREATE OR REPLACE VIEW drops what was attached
+  (https://docs.snowflake.com/en/sql-reference/sql/alter-view).
+  DuckDB: the clear rows move to the `mesh_protected` schema and the model's own name becomes a view that
+  applies the masking macros and the row filter for the reading session's roles; tags and policy attachments
+  are recorded in queryable tables shaped like Snowflake's TAG_REFERENCES and POLICY_REFERENCES.
 -#}
-{% macro apply_governance() %}
-  {%- if not execute or model.resource_type != 'model' -%}{{ return('') }}{%- endif -%}
-  {%- set gov = data_mesh.model_governance(model) -%}
-  {{ return(adapter.dispatch('apply_governance', 'data_mesh')(model, gov)) }}
+{% macro protection_statements(node, relation, gov) %}
+  {{ return(adapter.dispatch('protection_statements', 'data_mesh')(node, relation, gov)) }}
 {% endmacro %}
 
-{% macro default__apply_governance(node, gov) %}{{ return('') }}{% endmacro %}
+{% macro default__protection_statements(node, relation, gov) %}
+  {{ return(data_mesh.unsupported_adapter('protection_statements')) }}
+{% endmacro %}
 
-{#- The statements that protect an existing view on Snowflake (also printed by `mesh governance plan`). -#}
-{% macro snowflake_view_statements(relation, gov) %}
+{% macro snowflake__protection_statements(node, relation, gov) %}
   {%- set statements = [] -%}
+  {%- if node.config.materialized != 'view' -%}{{ return(statements) }}{%- endif -%}
   {%- if gov.row_access -%}
     {%- do statements.append('alter view ' ~ relation ~ ' drop all row access policies') -%}
     {%- do statements.append('alter view ' ~ relation ~ ' add row access policy ' ~ data_mesh.governance_object(gov.row_access.policy) ~ ' on (' ~ gov.row_access.columns | join(', ') ~ ')') -%}
@@ -35,24 +38,7 @@
   {{ return(statements) }}
 {% endmacro %}
 
-{% macro snowflake__apply_governance(node, gov) %}
-  {%- if node.config.materialized == 'view' -%}
-    {%- for statement in data_mesh.snowflake_view_statements(this, gov) -%}
-      {%- do data_mesh.run_governance(statement) -%}
-    {%- endfor -%}
-  {%- endif -%}
-  {{ return('') }}
-{% endmacro %}
-
-{% macro duckdb__apply_governance(node, gov) %}
-  {%- for statement in data_mesh.duckdb_apply_statements(node, this, gov) -%}
-    {%- do run_query(statement) -%}
-  {%- endfor -%}
-  {{ return('') }}
-{% endmacro %}
-
-{#- What protects a freshly built relation on DuckDB (also printed by `mesh governance plan`). -#}
-{% macro duckdb_apply_statements(node, relation, gov) %}
+{% macro duckdb__protection_statements(node, relation, gov) %}
   {%- set schema = data_mesh.governance_schema() -%}
   {%- set domain = 'VIEW' if node.config.materialized == 'view' else 'TABLE' -%}
   {%- set statements = [
@@ -99,18 +85,10 @@
 
 {% macro _tag_reference(relation, tag, value, domain, column_name) %}
   {%- set values = [relation.database, data_mesh.governance_schema(), tag, value, relation.database, relation.schema, relation.identifier, domain, column_name] -%}
-  {{ return('insert into ' ~ data_mesh.governance_schema() ~ '.tag_references values (' ~ data_mesh._sql_values(values) ~ ')') }}
+  {{ return('insert into ' ~ data_mesh.governance_schema() ~ '.tag_references values (' ~ data_mesh.sql_values(values) ~ ')') }}
 {% endmacro %}
 
 {% macro _policy_reference(relation, policy, kind, domain, column_name, arguments, tag_name) %}
   {%- set values = [relation.database, data_mesh.governance_schema(), policy, kind, relation.database, relation.schema, relation.identifier, domain, column_name, (arguments | join(',')) or none, tag_name, 'ACTIVE'] -%}
-  {{ return('insert into ' ~ data_mesh.governance_schema() ~ '.policy_references values (' ~ data_mesh._sql_values(values) ~ ')') }}
-{% endmacro %}
-
-{% macro _sql_values(values) %}
-  {%- set parts = [] -%}
-  {%- for value in values -%}
-    {%- do parts.append('null' if value is none else data_mesh.sql_string(value)) -%}
-  {%- endfor -%}
-  {{ return(parts | join(', ')) }}
+  {{ return('insert into ' ~ data_mesh.governance_schema() ~ '.policy_references values (' ~ data_mesh.sql_values(values) ~ ')') }}
 {% endmacro %}

@@ -16,26 +16,9 @@
     {%- set gov = data_mesh.model_governance(node, library) -%}
     {%- if gov.governed or gov.tags or (gov.columns.values() | selectattr('tags') | list) -%}
       {%- set relation = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) -%}
-      {%- for statement in adapter.dispatch('model_plan', 'data_mesh')(node, relation, gov) -%}
+      {%- for statement in data_mesh.model_plan(node, relation, gov) -%}
         {%- do log('data_mesh:plan ' ~ statement, info=true) -%}
       {%- endfor -%}
     {%- endif -%}
   {%- endfor -%}
-{% endmacro %}
-
-{% macro default__model_plan(node, relation, gov) %}{{ return([]) }}{% endmacro %}
-
-{% macro duckdb__model_plan(node, relation, gov) %}
-  {{ return(data_mesh.duckdb_apply_statements(node, relation, gov)) }}
-{% endmacro %}
-
-{% macro snowflake__model_plan(node, relation, gov) %}
-  {%- if node.config.materialized == 'view' -%}
-    {{ return(['create or replace secure view ' ~ relation ~ ' as (...)'] + data_mesh.snowflake_view_statements(relation, gov)) }}
-  {%- elif node.config.materialized in ['table', 'incremental'] and node.config.contract.enforced -%}
-    {%- set transient = '' if node.config.get('transient') == false else 'transient ' -%}
-    {{ return(['create or replace ' ~ transient ~ 'table ' ~ relation ~ ' ' ~ data_mesh.snowflake_columns_ddl(node, relation, gov) ~ '\nas (...)']) }}
-  {%- else -%}
-    {{ exceptions.raise_compiler_error(node.original_file_path ~ ": " ~ node.name ~ " is governed but is a " ~ node.config.materialized ~ " without an enforced contract; governed tables need `contract: {enforced: true}` so their protection is created inline") }}
-  {%- endif -%}
 {% endmacro %}

@@ -1,49 +1,11 @@
-{#-
-  on-run-start: validate every model's governance configuration, then create the governance objects the
-  models need, before any model builds. Each domain database carries its own `governance` schema, so that a
-  shared database is self-contained (a policy on a shared object must not read another database).
--#}
-{% macro prepare_governance() %}
-  {%- if not execute -%}{{ return('') }}{%- endif -%}
-  {%- set library = data_mesh.library() -%}
-  {%- do data_mesh.validate_all(library) -%}
-  {%- for statement in data_mesh.governance_statements(library) -%}
-    {%- do data_mesh.run_prepare_statement(statement) -%}
-  {%- endfor -%}
-  {%- do adapter.dispatch('sync_policy_bodies', 'data_mesh')(library) -%}
-  {%- do adapter.dispatch('cache_governance_relations', 'data_mesh')() -%}
-  {{ return('') }}
-{% endmacro %}
-
-{% macro default__cache_governance_relations() %}{% endmacro %}
-
-{#- The entitlements table exists from here on (the row access macros read it): tell dbt's relation cache,
-    which was filled before this hook, so the mesh_entitlements model replaces it instead of colliding. -#}
-{% macro duckdb__cache_governance_relations() %}
-  {%- do adapter.cache_added(api.Relation.create(database=target.database, schema=data_mesh.governance_schema(),
-                                                 identifier='mesh_entitlements', type='table')) -%}
-{% endmacro %}
-
-{% macro run_prepare_statement(statement) %}
-  {{ return(adapter.dispatch('run_prepare_statement', 'data_mesh')(statement)) }}
-{% endmacro %}
-
-{% macro default__run_prepare_statement(statement) %}
-  {%- do run_query(statement) -%}
-{% endmacro %}
-
-{% macro snowflake__run_prepare_statement(statement) %}
-  {#- schemas are created for real; tags and policies go through run_governance (recordable) -#}
-  {%- if statement.startswith('create schema') -%}
-    {%- do run_query(statement) -%}
-  {%- else -%}
-    {%- do data_mesh.run_governance(statement) -%}
-  {%- endif -%}
-{% endmacro %}
-
 {#- The idempotent statements that create the governance objects, for the target's engine. -#}
 {% macro governance_statements(library) %}
   {{ return(adapter.dispatch('governance_statements', 'data_mesh')(library)) }}
+{% endmacro %}
+
+{#- Governance objects need tags and policies (Snowflake) or their emulation (DuckDB): no generic SQL exists. -#}
+{% macro default__governance_statements(library) %}
+  {{ return(data_mesh.unsupported_adapter('governance_statements')) }}
 {% endmacro %}
 
 {% macro snowflake__governance_statements(library) %}
@@ -62,10 +24,10 @@
     {%- do statements.append(sql) -%}
   {%- endfor -%}
   {%- for name, policy in library.masking_policies.items() -%}
-    {%- do statements.append('create masking policy if not exists ' ~ data_mesh.governance_object(name) ~ ' as (' ~ data_mesh.policy_signature(policy) ~ ') returns ' ~ policy.returns ~ ' -> ' ~ data_mesh.policy_body(policy, 'snowflake') ~ (' comment = ' ~ data_mesh.sql_string(policy.description) if policy.get('description') else '')) -%}
+    {%- do statements.append('create masking policy if not exists ' ~ data_mesh.governance_object(name) ~ ' as (' ~ data_mesh.policy_signature(policy) ~ ') returns ' ~ policy.returns ~ ' -> ' ~ data_mesh.snowflake__policy_body(policy) ~ (' comment = ' ~ data_mesh.sql_string(policy.description) if policy.get('description') else '')) -%}
   {%- endfor -%}
   {%- for name, policy in library.row_access_policies.items() -%}
-    {%- do statements.append('create row access policy if not exists ' ~ data_mesh.governance_object(name) ~ ' as (' ~ data_mesh.policy_signature(policy) ~ ') returns boolean -> ' ~ data_mesh.policy_body(policy, 'snowflake') ~ (' comment = ' ~ data_mesh.sql_string(policy.description) if policy.get('description') else '')) -%}
+    {%- do statements.append('create row access policy if not exists ' ~ data_mesh.governance_object(name) ~ ' as (' ~ data_mesh.policy_signature(policy) ~ ') returns boolean -> ' ~ data_mesh.snowflake__policy_body(policy) ~ (' comment = ' ~ data_mesh.sql_string(policy.description) if policy.get('description') else '')) -%}
   {%- endfor -%}
   {%- for name, tag in library.tags.items() -%}
     {%- for policy_name in (tag or {}).get('masking_policies') or [] -%}
@@ -96,7 +58,7 @@
   {%- for kind in ['masking_policies', 'row_access_policies'] -%}
     {%- for name, policy in library[kind].items() -%}
       {%- set arguments = policy.args | map(attribute='name') | join(', ') -%}
-      {%- do statements.append('create or replace macro ' ~ schema ~ '.' ~ name ~ '(' ~ arguments ~ ') as (' ~ data_mesh.policy_body(policy, 'duckdb') ~ ')') -%}
+      {%- do statements.append('create or replace macro ' ~ schema ~ '.' ~ name ~ '(' ~ arguments ~ ') as (' ~ data_mesh.duckdb__policy_body(policy) ~ ')') -%}
     {%- endfor -%}
   {%- endfor -%}
   {{ return(statements) }}
@@ -108,21 +70,4 @@
     {%- do rows.append('(' ~ data_mesh.sql_string(name) ~ ', ' ~ data_mesh.sql_string(((tag or {}).get('allowed_values') or []) | join(',')) ~ ', ' ~ data_mesh.sql_string((tag or {}).get('description') or '') ~ ')') -%}
   {%- endfor -%}
   {{ return(rows | join(', ')) }}
-{% endmacro %}
-
-{#- Snowflake cannot replace a policy that is attached: change a changed body in place. -#}
-{% macro default__sync_policy_bodies(library) %}{% endmacro %}
-
-{% macro snowflake__sync_policy_bodies(library) %}
-  {%- if data_mesh.recording() -%}{{ return('') }}{%- endif -%}
-  {%- for kind, keyword in [('masking_policies', 'masking policy'), ('row_access_policies', 'row access policy')] -%}
-    {%- for name, policy in library[kind].items() -%}
-      {%- set wanted = data_mesh.policy_body(policy, 'snowflake') | trim -%}
-      {%- set described = run_query('describe ' ~ keyword ~ ' ' ~ data_mesh.governance_object(name)) -%}
-      {%- set current = (described.rows[0]['body'] if described and described.rows else '') | trim -%}
-      {%- if current != wanted -%}
-        {%- do run_query('alter ' ~ keyword ~ ' ' ~ data_mesh.governance_object(name) ~ ' set body -> ' ~ wanted) -%}
-      {%- endif -%}
-    {%- endfor -%}
-  {%- endfor -%}
 {% endmacro %}

@@ -1,0 +1,21 @@
+{#- What `mesh governance plan` shows for one governed model: how it is created and protected on the target. -#}
+{% macro model_plan(node, relation, gov) %}
+  {{ return(adapter.dispatch('model_plan', 'data_mesh')(node, relation, gov)) }}
+{% endmacro %}
+
+{% macro default__model_plan(node, relation, gov) %}{{ return([]) }}{% endmacro %}
+
+{% macro duckdb__model_plan(node, relation, gov) %}
+  {{ return(data_mesh.protection_statements(node, relation, gov)) }}
+{% endmacro %}
+
+{% macro snowflake__model_plan(node, relation, gov) %}
+  {%- if node.config.materialized == 'view' -%}
+    {{ return(['create or replace secure view ' ~ relation ~ ' as (...)'] + data_mesh.snowflake__protection_statements(node, relation, gov)) }}
+  {%- elif node.config.materialized in ['table', 'incremental'] and node.config.contract.enforced -%}
+    {%- set transient = '' if node.config.get('transient') == false else 'transient ' -%}
+    {{ return(['create or replace ' ~ transient ~ 'table ' ~ relation ~ ' ' ~ data_mesh.snowflake__governed_columns_ddl(node, relation, gov) ~ '\nas (...)']) }}
+  {%- else -%}
+    {{ exceptions.raise_compiler_error(node.original_file_path ~ ": " ~ node.name ~ " is governed but is a " ~ node.config.materialized ~ " without an enforced contract; governed tables need `contract: {enforced: true}` so their protection is created inline") }}
+  {%- endif -%}
+{% endmacro %}

@@ -1,0 +1,24 @@
+"""Copies of a mesh repository without build leftovers: the tests' example mesh, also the benchmarks' (bench/
+imports this module; tests never import bench/)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE_FILES = ("mesh.yml", "dbt_project.yml", "packages.yml", "macros", "models", "domains")
+LEFTOVERS = shutil.ignore_patterns("target", "dbt_packages", "logs", "package-lock.yml", "*.duckdb*")
+
+
+def example_mesh(dest: Path, root: Path = REPO) -> Path:
+    """A copy of a mesh repository (the repository's example mesh by default), without build leftovers."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in EXAMPLE_FILES:
+        source = root / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=LEFTOVERS)
+        elif source.is_file():
+            shutil.copy(source, dest / name)
+    (dest / ".mesh" / "duckdb").mkdir(parents=True, exist_ok=True)
+    return dest

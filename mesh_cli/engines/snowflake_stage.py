@@ -13,8 +13,8 @@ import shutil
 from pathlib import Path
 from typing import Any, Protocol
 
-from mesh_cli.core.errors import MeshError
-from mesh_cli.engines.snowflake import connect
+from mesh_cli.core.errors import EngineError, MeshError
+from mesh_cli.engines.snowflake import connect, environment_profile
 
 MANIFEST_PATTERN = ".*manifest[.]json([.]gz)?"
 _STAGE = re.compile(r"^@?([\w$.\"]+?)(/.*)?$")
@@ -26,11 +26,15 @@ class Connection(Protocol):
 
 
 def _connect() -> Connection:
+    profile = environment_profile()
+    if not profile.get("account"):
+        raise MeshError("reading a Snowflake stage needs SNOWFLAKE_ACCOUNT (and SNOWFLAKE_USER with "
+                        "SNOWFLAKE_PASSWORD or SNOWFLAKE_PRIVATE_KEY_PATH) in the environment")
     try:
-        connection: Connection = connect()
-        return connection
-    except MeshError as exc:
-        raise MeshError(f"reading a Snowflake stage: {exc}") from exc
+        connection: Connection = connect(profile)
+    except EngineError as exc:
+        raise MeshError(f"cannot connect to Snowflake: {exc}") from exc
+    return connection
 
 
 def download_manifests(stage: str, dest: Path, connection: Connection | None = None) -> list[Path]:

@@ -210,3 +210,21 @@ def test_one_snowflake_connection_from_the_dbt_profile(fakesnow_parameters: dict
     keys = ("account", "user", "password", "host", "port", "protocol")
     with connect({key: fakesnow_parameters[key] for key in keys}) as connection:
         assert connection.cursor().execute("select 42").fetchone() == (42,)
+
+
+def test_features_reach_a_third_engine_through_the_interface(tmp_path: Path) -> None:
+    """Publishing picks its backend by the engine's kind and offline answer, not by adapter name."""
+    from mesh_cli.shares.backends import OfflineBackend, backend_for
+
+    config = _config(tmp_path)
+    assert isinstance(backend_for(config, "t", "shop", SQLiteEngine.adapter_type, plan_only=True), OfflineBackend)
+    with pytest.raises(MeshError, match="no SQLite connection was given"):
+        backend_for(config, "t", "shop", SQLiteEngine.adapter_type, plan_only=False)
+
+
+def test_mesh_query_refuses_an_account_engine_by_its_kind(mesh_copy: Path) -> None:
+    from mesh_cli.core.config import load_config
+    from mesh_cli.governance.query import run_query
+
+    with pytest.raises(MeshError, match="target 'prod' is snowflake: query it with your own client and role"):
+        run_query(load_config(mesh_copy), "customers", "select 1", [], "prod")

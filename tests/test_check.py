@@ -22,7 +22,8 @@ from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.types import CHANGED, NARROWED, SAME, WIDENED, compare_types, parse_type
 from mesh_cli.dbt.parse import parse_domains
-from mesh_cli.engines.snowflake_stage import connection_parameters, download_manifests
+from mesh_cli.engines.snowflake import connection_parameters, environment_profile
+from mesh_cli.engines.snowflake_stage import download_manifests
 
 AS_OF = ("--as-of", "2026-11-26")
 
@@ -314,8 +315,8 @@ def test_empty_stage_is_an_error(tmp_path: Path) -> None:
 
 
 def test_connection_parameters_come_from_the_profile_variables() -> None:
-    assert connection_parameters({"SNOWFLAKE_ACCOUNT": "org-acct", "SNOWFLAKE_USER": "U",
-                                  "SNOWFLAKE_PRIVATE_KEY_PATH": "/k.p8"}) == {
+    assert connection_parameters(environment_profile({"SNOWFLAKE_ACCOUNT": "org-acct", "SNOWFLAKE_USER": "U",
+                                                      "SNOWFLAKE_PRIVATE_KEY_PATH": "/k.p8"})) == {
         "account": "org-acct", "user": "U", "private_key_file": "/k.p8"}
 
 

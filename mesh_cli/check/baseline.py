@@ -61,10 +61,10 @@ def from_folder(folder: Path, target: str, description: str | None = None) -> Ba
 
 def from_stage(stage: str, target: str) -> Baseline:
     """Manifests downloaded from a Snowflake stage laid out like a folder."""
-    from mesh_cli.engines.snowflake_stage import download_manifests
+    from mesh_cli.engines.registry import download_stage_manifests
 
     with tempfile.TemporaryDirectory(prefix="mesh-stage-") as scratch:
-        download_manifests(stage, Path(scratch))
+        download_stage_manifests(stage, Path(scratch))
         return from_folder(Path(scratch), target, f"stage {stage}")
 
 

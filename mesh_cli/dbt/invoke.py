@@ -172,8 +172,10 @@ class DbtWorkers:
     def prewarm(self, count: int) -> None:
         """Have `count` workers import dbt now, while the caller goes on with other work (those already asked
         for count)."""
+        from mesh_cli.engines.registry import DEFAULT_ADAPTER
+
         for _ in range(min(count, self._jobs) - self.warming):
-            self.submit(DbtJob((), {}, "duckdb"))
+            self.submit(DbtJob((), {}, DEFAULT_ADAPTER))
             self.warming += 1
 
     def __enter__(self) -> DbtWorkers:

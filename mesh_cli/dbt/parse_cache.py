@@ -29,22 +29,21 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.model_index import write_model_index
 from mesh_cli.core.state import fingerprint
-from mesh_cli.engines.duckdb import DUCKDB_DIR_ENV
+from mesh_cli.engines.registry import ENGINES
 
 MANIFEST = "manifest.json"
 KEEP = 3   # entries per domain: the working tree's, the baseline's, and one before
 # What the check and the resolver never read, left out of the cache: a third of a manifest is dbt's macros.
 UNREAD = {"macros", "docs", "parent_map", "child_map", "group_map"}
 # Folders of local files, which differ between an extracted baseline and the working tree but shape no parse.
-_UNKEYED_ENV = {STATE_DIR_ENV, DUCKDB_DIR_ENV}
-_ADAPTER_PACKAGES = {"duckdb": "dbt-duckdb", "snowflake": "dbt-snowflake"}
+_UNKEYED_ENV = {STATE_DIR_ENV, *(name for engine in ENGINES.values() for name in engine.local_dirs_env)}
 
 
 @cache
 def _tool_digest() -> str:
     """The versions of dbt and of the mesh's own code (every module: the resolver runs inside each parse)."""
     digest = hashlib.sha256()
-    for package in ("dbt-core", *_ADAPTER_PACKAGES.values()):
+    for package in ("dbt-core", *sorted(engine.dbt_package for engine in ENGINES.values())):
         try:
             digest.update(f"{package}=={metadata.version(package)}\0".encode())
         except metadata.PackageNotFoundError:

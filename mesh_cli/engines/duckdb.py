@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
-from mesh_cli.engines.base import Engine
+from mesh_cli.core.types import DataType
+from mesh_cli.engines.base import Engine, PolicyFunctions
 from mesh_cli.engines.duckdb_roles import set_expanded_roles_sql, set_roles_sql
+from mesh_cli.engines.duckdb_types import duckdb_spelling, duckdb_type, duckdb_type_error
 
 DUCKDB_DIR_ENV = "MESH_DUCKDB_DIR"
 
@@ -19,6 +23,12 @@ class DuckDBEngine(Engine):
     """Each domain builds into `<state>/duckdb/<domain>.duckdb`; its profile attaches its upstreams' files."""
 
     adapter_type = "duckdb"
+    dbt_package = "dbt-duckdb"
+    embedded = True
+    local_dirs_env = (DUCKDB_DIR_ENV,)
+    # The emulation's policies test one list of roles in session (`mesh_roles`, expanded over the role
+    # hierarchy): IS_DATABASE_ROLE_IN_SESSION reads it as IS_ROLE_IN_SESSION does (macros/governance/render.sql).
+    policy_functions = PolicyFunctions(database_roles_apart=False)
 
     @property
     def database_dir(self) -> Path:
@@ -50,11 +60,19 @@ class DuckDBEngine(Engine):
             environment.close()
         DuckDBConnectionManager.close_all_connections()
 
+    @classmethod
+    def driver_errors(cls) -> tuple[type[BaseException], ...]:
+        return (duckdb.Error,)
+
+    def has_database(self, domain: str) -> bool:
+        return self.database_path(domain).is_file()
+
     def open_database(self, domain: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """A connection to a domain's own database alone (created when missing unless `read_only`), for what
         the mesh writes itself (ingestion); no dbt process may hold the file meanwhile."""
         self.prepare()
-        return duckdb.connect(str(self.database_path(domain)), read_only=read_only)
+        with self.errors():
+            return duckdb.connect(str(self.database_path(domain)), read_only=read_only)
 
     def connect(self, domain: Domain, roles: list[str] | None = None) -> duckdb.DuckDBPyConnection:
         """A read-only connection to a domain's database with its upstreams attached, as dbt sees it, whose
@@ -76,6 +94,27 @@ class DuckDBEngine(Engine):
             connection.close()
             raise MeshError(str(exc)) from exc
         return connection
+
+    def session_roles(self, connection: Any) -> list[str]:
+        return sorted(connection.execute("select getvariable('mesh_roles')").fetchone()[0] or [])
+
+    @classmethod
+    def spell_type(cls, data_type: DataType) -> str | None:
+        return duckdb_type(data_type)
+
+    @classmethod
+    def contract_type_error(cls, data_type: str) -> str | None:
+        return duckdb_type_error(data_type)
+
+    @classmethod
+    def native_spelling(cls, data_type: str) -> str | None:
+        return duckdb_spelling(data_type)
+
+    def server(self, domain: str, schema: str, setting: Callable[[str], str]) -> dict[str, Any]:
+        path = self.database_path(domain)
+        root = self.config.root
+        return {"type": self.adapter_type, "database": str(path.relative_to(root) if path.is_relative_to(root)
+                                                         else path), "schema": schema}
 
 
 def _set_session_roles(connection: duckdb.DuckDBPyConnection, catalogs: list[str], roles: list[str]) -> None:

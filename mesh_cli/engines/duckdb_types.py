@@ -1,4 +1,5 @@
-"""Which contract data types the embedded engine can create, and the DuckDB spelling of a Snowflake type."""
+"""DuckDB's spelling of the mesh's column types (the canonical, Snowflake-shaped `DataType` of core), and which
+contract data types the embedded engine can create."""
 
 from __future__ import annotations
 
@@ -8,7 +9,31 @@ import duckdb
 import sqlglot
 from sqlglot.errors import SqlglotError
 
+from mesh_cli.core.errors import MeshError
+from mesh_cli.core.types import DataType
+from mesh_cli.engines.base import TypedColumn
+
 _TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_ ]*(\(\s*\d+\s*(,\s*\d+\s*)?\))?(\[\])?$")
+_SIMPLE = {"float": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE", "time": "TIME",
+           "timestamp_ntz": "TIMESTAMP", "timestamp_tz": "TIMESTAMPTZ", "timestamp_ltz": "TIMESTAMPTZ",
+           "binary": "BLOB", "variant": "JSON", "object": "JSON", "array": "JSON", "varchar": "VARCHAR"}
+
+
+def duckdb_type(data_type: DataType) -> str | None:
+    """The DuckDB type of a canonical type, or None when DuckDB cannot hold it. Integers are BIGINT: a raw
+    value beyond 64 bits is a rejected row."""
+    if data_type.base == "number":
+        precision, scale = data_type.size
+        return "BIGINT" if scale == 0 else f"DECIMAL({precision},{scale})"
+    return _SIMPLE.get(data_type.base)
+
+
+def duckdb_column_type(column: TypedColumn) -> str:
+    """The DuckDB type of a column; an error when DuckDB cannot hold it."""
+    spelled = duckdb_type(column.data_type)
+    if spelled is None:  # ingestion validates declarations when it reads them
+        raise MeshError(f"DuckDB cannot hold column {column.name} of type {column.data_type}")
+    return spelled
 
 
 def duckdb_type_error(data_type: str) -> str | None:

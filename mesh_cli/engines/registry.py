@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import jinja2
 
@@ -15,6 +16,19 @@ from mesh_cli.engines.duckdb import DuckDBEngine
 from mesh_cli.engines.snowflake import SnowflakeEngine
 
 ENGINES: dict[str, type[Engine]] = {cls.adapter_type: cls for cls in (DuckDBEngine, SnowflakeEngine)}
+DEFAULT_ADAPTER = DuckDBEngine.adapter_type   # the embedded default, when no domain names an engine
+
+
+def register(engine: type[Engine]) -> None:
+    """Make `engine` the one for its adapter type (how a new engine joins; see docs/engines.md)."""
+    ENGINES[engine.adapter_type] = engine
+
+
+def engine_class(adapter: str) -> type[Engine]:
+    """The engine of a dbt adapter type; an error naming the supported ones for another."""
+    if adapter not in ENGINES:
+        raise MeshError(f"adapter {adapter!r} is not a mesh engine; the mesh supports {', '.join(sorted(ENGINES))}")
+    return ENGINES[adapter]
 
 
 def adapter_type(domain: Domain, target: str) -> str:
@@ -66,7 +80,7 @@ def engine_for(config: MeshConfig, domains: list[Domain], target: str) -> Engine
     if len(kinds) > 1:
         raise MeshError(f"target {target!r} mixes adapters {', '.join(sorted(kinds))} across domains; "
                         "every domain of one target must use the same engine")
-    kind = kinds.pop() if kinds else "duckdb"
+    kind = kinds.pop() if kinds else DEFAULT_ADAPTER
     return ENGINES[kind](config, target)
 
 
@@ -74,4 +88,23 @@ def release_connections(kind: str) -> None:
     ENGINES[kind].release_connections()
 
 
-__all__ = ["ENGINES", "Engine", "adapter_type", "default_target", "engine_for", "release_connections", "target_args"]
+def download_stage_manifests(stage: str, dest: Path) -> list[Path]:
+    """The deployed mesh's manifests from a Snowflake stage (`mesh check --baseline-stage`), into `dest`."""
+    from mesh_cli.engines.snowflake_stage import download_manifests
+
+    return download_manifests(stage, dest)
+
+
+__all__ = [
+    "DEFAULT_ADAPTER",
+    "ENGINES",
+    "Engine",
+    "adapter_type",
+    "default_target",
+    "download_stage_manifests",
+    "engine_class",
+    "engine_for",
+    "register",
+    "release_connections",
+    "target_args",
+]

@@ -8,13 +8,13 @@ profiles read (README: SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER, ...).
 from __future__ import annotations
 
 import gzip
-import os
 import re
 import shutil
 from pathlib import Path
 from typing import Any, Protocol
 
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import EngineError, MeshError
+from mesh_cli.engines.snowflake import connect, environment_profile
 
 MANIFEST_PATTERN = ".*manifest[.]json([.]gz)?"
 _STAGE = re.compile(r"^@?([\w$.\"]+?)(/.*)?$")
@@ -25,25 +25,16 @@ class Connection(Protocol):
     def close(self) -> None: ...
 
 
-def connection_parameters(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """snowflake-connector arguments from the environment variables the domain profiles read."""
-    env = os.environ if environ is None else environ
-    if not env.get("SNOWFLAKE_ACCOUNT"):
+def _connect() -> Connection:
+    profile = environment_profile()
+    if not profile.get("account"):
         raise MeshError("reading a Snowflake stage needs SNOWFLAKE_ACCOUNT (and SNOWFLAKE_USER with "
                         "SNOWFLAKE_PASSWORD or SNOWFLAKE_PRIVATE_KEY_PATH) in the environment")
-    names = {"account": "SNOWFLAKE_ACCOUNT", "user": "SNOWFLAKE_USER", "password": "SNOWFLAKE_PASSWORD",
-             "authenticator": "SNOWFLAKE_AUTHENTICATOR", "private_key_file": "SNOWFLAKE_PRIVATE_KEY_PATH",
-             "role": "SNOWFLAKE_ROLE", "warehouse": "SNOWFLAKE_WAREHOUSE"}
-    return {key: env[name] for key, name in names.items() if env.get(name)}
-
-
-def _connect() -> Connection:
-    import snowflake.connector
-
     try:
-        return snowflake.connector.connect(**connection_parameters())  # type: ignore[no-any-return]
-    except snowflake.connector.errors.Error as exc:
+        connection: Connection = connect(profile)
+    except EngineError as exc:
         raise MeshError(f"cannot connect to Snowflake: {exc}") from exc
+    return connection
 
 
 def download_manifests(stage: str, dest: Path, connection: Connection | None = None) -> list[Path]:

@@ -8,7 +8,6 @@ from typing import Any
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
-from mesh_cli.engines.duckdb import DuckDBEngine
 from mesh_cli.engines.registry import engine_for
 
 
@@ -31,17 +30,17 @@ def run_query(config: MeshConfig, domain_name: str, sql: str, roles: list[str], 
         raise MeshError(f"no domain named {domain_name!r}; domains: {', '.join(sorted(domains))}")
     domain = domains[domain_name]
     engine = engine_for(config, [domain], target)
-    if not isinstance(engine, DuckDBEngine):
-        raise MeshError(f"mesh query reads the embedded DuckDB databases; target {target!r} is "
-                        f"{engine.adapter_type}: query Snowflake with your own client and role")
+    if not engine.embedded:
+        raise MeshError(f"mesh query reads the embedded engine's databases; target {target!r} is "
+                        f"{engine.adapter_type}: query it with your own client and role")
     with engine.connect(domain, roles=roles) as connection:
         try:
             cursor = connection.execute(sql)
-        except Exception as exc:  # DuckDB reports bad SQL and writes to a read-only database as errors
+        except engine.driver_errors() as exc:  # bad SQL, or a write to the read-only database
             raise MeshError(f"query failed in {domain_name}: {str(exc).splitlines()[0]}") from exc
         if cursor.description is None:
             raise MeshError("the statement returned no rows; mesh query runs read-only SELECT statements")
         columns = [column[0] for column in cursor.description]
         rows = cursor.fetchmany(limit + 1)
-        in_session = connection.execute("select getvariable('mesh_roles')").fetchone()[0] or []
-    return QueryResult(columns, [tuple(row) for row in rows[:limit]], len(rows) > limit, sorted(in_session))
+        in_session = engine.session_roles(connection)
+    return QueryResult(columns, [tuple(row) for row in rows[:limit]], len(rows) > limit, in_session)

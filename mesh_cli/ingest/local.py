@@ -20,8 +20,8 @@ from typing import Any
 
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.identifiers import quote, string_literal
-from mesh_cli.engines.engine_types import duckdb_type
-from mesh_cli.ingest.spec import Column, IngestTable
+from mesh_cli.engines.duckdb_types import duckdb_column_type
+from mesh_cli.ingest.spec import IngestTable
 
 HISTORY_SCHEMA = "mesh_ingest"
 HISTORY = f"{HISTORY_SCHEMA}.load_history"
@@ -78,15 +78,8 @@ def list_files(table: IngestTable, domain_dir: Path) -> list[LocalFile]:
 def landing_columns(table: IngestTable) -> list[tuple[str, str]]:
     """The landing table's columns with their DuckDB types, metadata columns last."""
     declared = KAFKA_COLUMNS if table.mode == "kafka" else tuple(
-        (column.name, _duck(column)) for column in (*table.columns, *table.partitions))
+        (column.name, duckdb_column_type(column)) for column in (*table.columns, *table.partitions))
     return [*declared, *METADATA_COLUMNS]
-
-
-def _duck(column: Column) -> str:
-    kind = duckdb_type(column.data_type)
-    if kind is None:  # validated when the declaration was read
-        raise MeshError(f"DuckDB cannot hold column {column.name} of type {column.data_type}")
-    return kind
 
 
 def _rows(connection: Any, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -150,7 +143,7 @@ def kafka_view_sql(table: IngestTable) -> str:
     CreateTime as `_loaded_at` (what freshness reads), and its topic, partition and offset."""
     typed = []
     for column in table.columns:
-        kind = _duck(column)
+        kind = duckdb_column_type(column)
         value = f"record_content->{string_literal(column.name)}" if kind == "JSON" else \
             f"try_cast(record_content->>{string_literal(column.name)} as {kind})"
         typed.append(f"{value} as {quote(column.name)}")
@@ -201,7 +194,7 @@ def _reader(table: IngestTable, file: LocalFile) -> tuple[str, list[tuple[str, s
         if table.mode == "kafka":
             return source, [(name, f"cast(json->{string_literal(name.upper())} as varchar)") for name, _ in
                             KAFKA_COLUMNS]
-        return source, [(c.name, f"cast(json->{string_literal(c.name)} as varchar)" if _duck(c) == "JSON"
+        return source, [(c.name, f"cast(json->{string_literal(c.name)} as varchar)" if duckdb_column_type(c) == "JSON"
                          else f"json->>{string_literal(c.name)}") for c in table.columns]
     return f"select * from read_parquet({path})", [(c.name, f"cast({quote(c.name)} as varchar)")
                                                     for c in table.columns]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -76,20 +75,18 @@ def ingest_domain(config: MeshConfig, domain: Domain, engine: Engine, *, full_re
     result = DomainIngest(domain.name, engine.adapter_type)
     if not tables:
         return result
-    if engine.adapter_type == "duckdb":
-        return _duckdb(domain, tables, engine, result, full_refresh, plan_only)
-    if engine.adapter_type != "snowflake":
-        raise MeshError(f"ingestion does not support the {engine.adapter_type} engine")
+    if engine.embedded:
+        return _load_files(domain, tables, engine, result, full_refresh, plan_only)
     database = snowflake_database(domain, engine.target)
-    offline = plan_only and not os.environ.get("SNOWFLAKE_ACCOUNT")
-    reader = RecordedState() if offline else engine.state_reader()  # type: ignore[attr-defined]
+    offline = plan_only and engine.offline
+    reader = RecordedState() if offline else engine.state_reader()
     result.plan = plan_domain(domain.name, tables, database, reader, full_refresh, offline=offline)
     blocked = [note for note in result.plan.notes if note.startswith(BLOCKED)]
     if plan_only:
         return result
     if blocked:
         raise MeshError(f"ingestion of {domain.name}: {blocked[0]}")
-    result.applied = apply(result.plan, engine.execute)  # type: ignore[attr-defined]
+    result.applied = apply(result.plan, engine.execute)
     failed = result.applied.failed
     if failed is not None:
         raise MeshError(f"ingestion of {domain.name}: {failed.statement.action} {failed.statement.object_kind} "
@@ -97,11 +94,11 @@ def ingest_domain(config: MeshConfig, domain: Domain, engine: Engine, *, full_re
     return result
 
 
-def _duckdb(domain: Domain, tables: list[IngestTable], engine: Engine, result: DomainIngest,
-            full_refresh: bool, plan_only: bool) -> DomainIngest:
+def _load_files(domain: Domain, tables: list[IngestTable], engine: Engine, result: DomainIngest,
+                full_refresh: bool, plan_only: bool) -> DomainIngest:
     if plan_only:
-        path = engine.database_path(domain.name)  # type: ignore[attr-defined]
-        connection = engine.open_database(domain.name, read_only=True) if path.is_file() else None  # type: ignore[attr-defined]
+        exists = engine.has_database(domain.name)
+        connection = engine.open_database(domain.name, read_only=True) if exists else None
         try:
             for table in tables:
                 files = list_files(table, domain.path)
@@ -112,7 +109,7 @@ def _duckdb(domain: Domain, tables: list[IngestTable], engine: Engine, result: D
             if connection is not None:
                 connection.close()
         return result
-    connection = engine.open_database(domain.name)  # type: ignore[attr-defined]
+    connection = engine.open_database(domain.name)
     try:
         for table in tables:
             result.tables.append(load_table(connection, table, list_files(table, domain.path), full_refresh))

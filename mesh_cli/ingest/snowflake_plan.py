@@ -26,7 +26,7 @@ from mesh_cli.core.identifiers import qualified, string_literal
 from mesh_cli.core.plan import Plan, Statement, StateReader, show_within
 from mesh_cli.core.types import DataType, parse_type
 from mesh_cli.core.yamlfile import read_mapping
-from mesh_cli.engines.engine_types import snowflake_column_type, snowflake_type
+from mesh_cli.engines.snowflake_types import shown_column_type, snowflake_column_type
 from mesh_cli.ingest.spec import Column, IngestTable
 
 BLOCKED = "BLOCKED"
@@ -66,13 +66,6 @@ def names(table: IngestTable, database: str) -> Names:
     return Names(schema, f"{schema}.{table.identifier.upper()}", f"{schema}.{table.landing_identifier.upper()}",
                  f"{schema}.{table.identifier.upper()}_FORMAT", f"{schema}.{table.stage.name.upper()}",
                  f"{schema}.{table.identifier.upper()}_PIPE")
-
-
-def _sf_type(column: Column) -> str:
-    kind = snowflake_type(column.data_type)
-    if kind is None:  # validated when the declaration was read
-        raise MeshError(f"Snowflake has no type {column.data_type} (column {column.name})")
-    return kind
 
 
 def _option_sql(value: Any) -> str:
@@ -128,21 +121,21 @@ def _value(table: IngestTable, column: Column, position: int, prefix: str) -> st
         raw = f"{prefix}{position}" if prefix == "$" else f"VALUE:c{position}"
     else:
         raw = f"{'$1' if prefix == '$' else 'VALUE'}:{json.dumps(column.name)}"
-    return f"{raw}::{_sf_type(column)}"
+    return f"{raw}::{snowflake_column_type(column)}"
 
 
 def _partition_value(column: Column) -> str:
     return (f"SPLIT_PART(SPLIT_PART(METADATA$FILENAME, {string_literal(column.name + '=')}, 2), '/', 1)"
-            f"::{_sf_type(column)}")
+            f"::{snowflake_column_type(column)}")
 
 
 def landing_columns(table: IngestTable) -> list[tuple[str, str]]:
     """The landing table's columns and Snowflake types (Kafka: the connector's table)."""
     if table.mode == "kafka":
-        declared = [(c.name.upper(), _sf_type(c)) for c in table.columns] if table.schematized else \
+        declared = [(c.name.upper(), snowflake_column_type(c)) for c in table.columns] if table.schematized else \
             [("RECORD_CONTENT", "VARIANT")]
         return [KAFKA_METADATA, *declared]
-    return [*((c.name.upper(), _sf_type(c)) for c in (*table.columns, *table.partitions)),
+    return [*((c.name.upper(), snowflake_column_type(c)) for c in (*table.columns, *table.partitions)),
             *((name, kind) for name, kind, _ in METADATA)]
 
 
@@ -175,9 +168,9 @@ def pipe_sql(table: IngestTable, n: Names, replace: bool = False) -> str:
 
 
 def external_table_sql(table: IngestTable, n: Names, replace: bool = False) -> str:
-    columns = [f"{c.name.upper()} {_sf_type(c)} AS ({_value(table, c, i, 'VALUE')})"
+    columns = [f"{c.name.upper()} {snowflake_column_type(c)} AS ({_value(table, c, i, 'VALUE')})"
                for i, c in enumerate(table.columns, start=1)]
-    columns += [f"{c.name.upper()} {_sf_type(c)} AS ({_partition_value(c)})" for c in table.partitions]
+    columns += [f"{c.name.upper()} {snowflake_column_type(c)} AS ({_partition_value(c)})" for c in table.partitions]
     columns += ["_FILE VARCHAR AS (METADATA$FILENAME)",
                 "_FILE_LAST_MODIFIED TIMESTAMP_NTZ AS (METADATA$FILE_LAST_MODIFIED::TIMESTAMP_NTZ)",
                 "_LOADED_AT TIMESTAMP_NTZ AS (METADATA$FILE_LAST_MODIFIED::TIMESTAMP_NTZ)"]
@@ -193,9 +186,10 @@ def external_table_sql(table: IngestTable, n: Names, replace: bool = False) -> s
 def kafka_view_sql(table: IngestTable, n: Names) -> str:
     """The typed view over the connector's table; `_LOADED_AT` is the record's CreateTime."""
     if table.schematized:
-        typed = [f"{c.name.upper()}::{_sf_type(c)} AS {c.name.upper()}" for c in table.columns]
+        typed = [f"{c.name.upper()}::{snowflake_column_type(c)} AS {c.name.upper()}" for c in table.columns]
     else:
-        typed = [f"RECORD_CONTENT:{json.dumps(c.name)}::{_sf_type(c)} AS {c.name.upper()}" for c in table.columns]
+        typed = [f"RECORD_CONTENT:{json.dumps(c.name)}::{snowflake_column_type(c)} AS {c.name.upper()}"
+                 for c in table.columns]
     typed += ["TO_TIMESTAMP(RECORD_METADATA:CreateTime::NUMBER, 3) AS _LOADED_AT",
               "RECORD_METADATA:topic::VARCHAR AS _TOPIC", "RECORD_METADATA:partition::NUMBER AS _PARTITION",
               "RECORD_METADATA:offset::NUMBER AS _OFFSET"]
@@ -274,7 +268,7 @@ class _State:
                 for row in show_within(self.reader, "COLUMNS", scope.sql, tables):
                     shown = row.get("data_type")
                     found = self._columns.setdefault(scope.qualified(row, row["table_name"]), {})
-                    found[str(row["column_name"]).upper()] = snowflake_column_type(
+                    found[str(row["column_name"]).upper()] = shown_column_type(
                         json.loads(shown) if isinstance(shown, str) else dict(shown or {}))
         return self._columns.get(table, {})
 

@@ -12,7 +12,7 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.types import DataType, parse_type
 from mesh_cli.core.yamlfile import read_yaml
-from mesh_cli.engines.engine_types import duckdb_type, snowflake_type
+from mesh_cli.engines.registry import ENGINES
 
 MODES = ("copy", "snowpipe", "external_table", "kafka")
 ON_ERROR = ("abort_statement", "skip_file", "continue")
@@ -123,7 +123,7 @@ def _columns(path: Path, where: str, entries: Any, engine_check: bool = True) ->
         if not isinstance(written, str):
             raise _fail(path, where, f"column {name!r} needs a `data_type` (e.g. varchar, number(38,0), date)")
         data_type = parse_type(written)
-        if engine_check and (snowflake_type(data_type) is None or duckdb_type(data_type) is None):
+        if engine_check and any(engine.spell_type(data_type) is None for engine in ENGINES.values()):
             raise _fail(path, where, f"column {name!r} has type {written!r}, which the engines cannot cast raw "
                         "values to; use varchar, number(p,s), float, boolean, date, timestamp_ntz or variant")
         columns.append(Column(name.lower(), data_type))

@@ -12,7 +12,7 @@ from typing import Any
 
 from mesh_cli.core.identifiers import identifier, string_literal
 from mesh_cli.core.plan import Plan, Statement, apply
-from mesh_cli.engines.duckdb import DuckDBEngine
+from mesh_cli.engines.base import Engine
 from mesh_cli.provision.spec import DomainFootprint, MeshFootprint
 
 GOVERNANCE = "governance"
@@ -85,12 +85,12 @@ def plan_domain(footprint: MeshFootprint, domain: DomainFootprint, connection: A
     return plan
 
 
-def provision_duckdb(engine: DuckDBEngine, footprint: MeshFootprint, *, prune: bool = False,
+def provision_duckdb(engine: Engine, footprint: MeshFootprint, *, prune: bool = False,
                      dry_run: bool = False) -> list[tuple[Plan, Any]]:
     """Plan (and unless `dry_run`, apply) each domain database; returns (plan, ApplyResult or None) per domain."""
     results = []
     for domain in footprint.domains:
-        exists = engine.database_path(domain.domain).is_file()
+        exists = engine.has_database(domain.domain)
         connection = engine.open_database(domain.domain, read_only=dry_run) if exists or not dry_run else None
         try:
             plan = plan_domain(footprint, domain, connection, prune=prune)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,9 +10,7 @@ from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.plan import ApplyResult, Plan, RecordedState, apply
-from mesh_cli.engines.duckdb import DuckDBEngine
 from mesh_cli.engines.registry import engine_for
-from mesh_cli.engines.snowflake import SnowflakeEngine
 from mesh_cli.provision.duckdb import provision_duckdb
 from mesh_cli.provision.snowflake import plan_snowflake
 from mesh_cli.provision.spec import MeshFootprint, declared_footprint
@@ -55,16 +52,15 @@ def provision(config: MeshConfig, selectors: tuple[str, ...] = (), target: str |
     engine = engine_for(config, list(domains.values()), target)
     footprint = declared_footprint(config, domains, selected)
     result = ProvisionResult(target, engine.adapter_type, footprint)
-    if isinstance(engine, DuckDBEngine):
+    if engine.embedded:
         for plan, applied in provision_duckdb(engine, footprint, prune=prune, dry_run=plan_only):
             result.plans.append(plan)
             if applied is not None:
                 result.applied.append(applied)
         return result
-    assert isinstance(engine, SnowflakeEngine)
     if connection is not None:
-        engine = SnowflakeEngine(config, target, connection)
-    offline = plan_only and connection is None and not os.environ.get("SNOWFLAKE_ACCOUNT")
+        engine = engine.with_connection(connection)
+    offline = plan_only and engine.offline
     reader = RecordedState() if offline else engine.state_reader()
     plan = plan_snowflake(footprint, reader, prune=prune, offline=offline)
     result.plans.append(plan)

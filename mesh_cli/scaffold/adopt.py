@@ -19,7 +19,7 @@ from mesh_cli.core.domains import DOMAIN_NAME, Domain, load_domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.refs import scan_refs
 from mesh_cli.core.yamlfile import read_mapping, read_yaml
-from mesh_cli.engines.duckdb_types import duckdb_spelling, duckdb_type_error
+from mesh_cli.engines.registry import ENGINES, Engine
 
 LOOM_FILES = ("dbt_loom.config.yml", "dbt_loom.config.yaml")
 DUCKDB_DIR_VAR = "MESH_DUCKDB_DIR"
@@ -171,7 +171,7 @@ def _package_findings(project: Domain, projects: dict[str, Domain]) -> Iterator[
                           f"`local:` or `git:` in {path}")
 
 
-def _contract_findings(project: Domain) -> Iterator[Finding]:
+def _contract_findings(project: Domain, engine: type[Engine]) -> Iterator[Finding]:
     for folder in project.source_paths:
         for path in sorted(folder.rglob("*.y*ml")) if folder.is_dir() else []:
             data = read_yaml(path, default={})
@@ -182,11 +182,12 @@ def _contract_findings(project: Domain) -> Iterator[Finding]:
                     continue
                 for column in model.get("columns") or []:
                     data_type = str(column.get("data_type") or "")
-                    error = duckdb_type_error(data_type) if data_type else None
+                    error = engine.contract_type_error(data_type) if data_type else None
                     if error:
-                        spelling = duckdb_spelling(data_type)
-                        hint = (f"declare `data_type: {spelling}` for the DuckDB target" if spelling and
-                                duckdb_type_error(spelling) is None else "build its dev target on Snowflake")
+                        spelling = engine.native_spelling(data_type)
+                        hint = (f"declare `data_type: {spelling}` for the {engine.adapter_type} target" if spelling
+                                and engine.contract_type_error(spelling) is None
+                                else "build its dev target on Snowflake")
                         yield Finding(project.name, f"contract type {data_type!r} of {model.get('name')}."
                                       f"{column.get('name')} ({path.relative_to(project.path)}) cannot be created "
                                       f"by the local engine: {error}", hint)
@@ -275,9 +276,9 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
         output, finding = _output(project, target)
         if finding:
             result.findings.append(finding)
-        elif output is not None and output.get("type") == "duckdb":
+        elif output is not None and output.get("type") in ENGINES and ENGINES[output["type"]].embedded:
             outputs[project.name] = output
-            result.findings += _contract_findings(project)
+            result.findings += _contract_findings(project, ENGINES[output["type"]])
     result.findings += _duckdb_findings(projects, outputs, target)
     result.findings += loom_findings
     refs = {n: {(r.package, r.name) for r in scan_refs(p.source_paths).refs if r.package}

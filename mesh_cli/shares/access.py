@@ -16,6 +16,7 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import ModelInfo
 from mesh_cli.core.state import domain_state_dir
+from mesh_cli.engines.registry import engine_class
 from mesh_cli.shares.settings import ACCOUNT_PER_DOMAIN, share_name, share_settings
 
 PUBLISH_FILE = "publish.json"
@@ -54,7 +55,7 @@ def shared_relations(config: MeshConfig, target: str, adapter: str, consumer: Do
     if not models:
         return []
     published = _published(config, target, upstream)
-    mounted = adapter == "snowflake" and share_settings(config).topology == ACCOUNT_PER_DOMAIN
+    mounted = not engine_class(adapter).embedded and share_settings(config).topology == ACCOUNT_PER_DOMAIN
     result = []
     for model, where in models:
         product = _product_of(model, consumer.name, upstream, published)

@@ -9,7 +9,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import RecordedState, StateReader
 from mesh_cli.core.state import domain_state_dir
-from mesh_cli.engines.snowflake import SnowflakeEngine, connection_parameters
+from mesh_cli.engines.registry import Engine, engine_class
 from mesh_cli.shares.emulation import EmulatedAccount
 
 
@@ -26,12 +26,12 @@ class Backend(Protocol):
     def commit(self) -> None: ...
 
 
-class SnowflakeBackend:
-    """A live account through the mesh's Snowflake engine (one connection per target)."""
+class AccountBackend:
+    """A live account through the target's engine (one connection per target)."""
 
     offline = False
 
-    def __init__(self, engine: SnowflakeEngine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.reader = engine.state_reader()
 
@@ -73,21 +73,20 @@ class DuckDBBackend:
         self.account.save()
 
 
-_engines: dict[tuple[str, str], SnowflakeEngine] = {}
+_engines: dict[tuple[str, str], Engine] = {}
 
 
 def backend_for(config: MeshConfig, target: str, domain: str, adapter: str, plan_only: bool) -> Backend:
     """The backend of a domain's target: DuckDB emulation, live Snowflake, or offline for a plan without
     credentials. One Snowflake connection serves every domain of a target."""
-    if adapter == "duckdb":
+    engine_type = engine_class(adapter)
+    if engine_type.embedded:
         return DuckDBBackend(config, target, domain)
-    try:
-        connection_parameters()
-    except MeshError:
+    key = (str(config.root), target)
+    engine = _engines.get(key) or engine_type(config, target)
+    if engine.offline_reason is not None:
         if plan_only:
             return OfflineBackend()
-        raise
-    key = (str(config.root), target)
-    if key not in _engines:
-        _engines[key] = SnowflakeEngine(config, target)
-    return SnowflakeBackend(_engines[key])
+        raise MeshError(engine.offline_reason)
+    _engines[key] = engine
+    return AccountBackend(engine)

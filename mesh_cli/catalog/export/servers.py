@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import Any
 
 import jinja2
@@ -10,7 +11,7 @@ import jinja2
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.yamlfile import read_mapping
-from mesh_cli.engines.duckdb import DuckDBEngine
+from mesh_cli.engines.registry import ENGINES
 
 
 def _render(value: Any, *, placeholders: bool) -> str:
@@ -30,18 +31,12 @@ def _setting(output: dict[str, Any], key: str) -> str:
 
 
 def servers(config: MeshConfig, domain: Domain, schema: str) -> list[dict[str, Any]]:
-    """One server per target of the domain's profile that runs on a supported engine (DuckDB, Snowflake)."""
+    """One server per target of the domain's profile that runs on a supported engine, as the engine describes it."""
     profile = read_mapping(domain.path / "profiles.yml").get(domain.profile) or {}
     found = []
     for target, output in sorted((profile.get("outputs") or {}).items()):
         kind = output.get("type") if isinstance(output, dict) else None
-        if kind == "duckdb":
-            path = DuckDBEngine(config, target).database_path(domain.name)
-            database = path.relative_to(config.root) if path.is_relative_to(config.root) else path
-            found.append({"server": target, "type": "duckdb", "environment": target,
-                          "database": str(database), "schema": schema})
-        elif kind == "snowflake":
-            found.append({"server": target, "type": "snowflake", "environment": target,
-                          "account": _setting(output, "account"), "database": _setting(output, "database"),
-                          "schema": schema, "warehouse": _setting(output, "warehouse")})
+        if kind in ENGINES:
+            described = ENGINES[kind](config, target).server(domain.name, schema, partial(_setting, output))
+            found.append({"server": target, **described, "environment": target})
     return found

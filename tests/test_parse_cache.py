@@ -127,3 +127,15 @@ def test_the_cache_keeps_a_few_entries_without_macros(tmp_path: Path) -> None:
     assert "macros" not in kept and "child_map" not in kept and kept["disabled"] == {}
     assert (cache.lookup("d", keys[-1]).parent / "models.jsonl").is_file()
     assert cache.lookup("d", "unknown") is None
+
+
+def test_the_cache_key_covers_all_of_the_mesh_code():
+    """Every module of mesh_cli (the resolver and the engines run inside a parse) and the dbt plugin module."""
+    import mesh_cli
+    from mesh_cli.dbt.parse_cache import tool_sources
+
+    sources = {path.resolve() for path in tool_sources()}
+    package = Path(mesh_cli.__file__).resolve().parent
+    assert package / "plugin" / "resolver.py" in sources
+    assert package / "core" / "types.py" in sources
+    assert package.parent / "dbt_data_mesh.py" in sources

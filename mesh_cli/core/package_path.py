@@ -8,16 +8,16 @@ from pathlib import Path
 from mesh_cli.core.errors import MeshError
 
 PACKAGE_ENV = "DATA_MESH_PACKAGE"
-_HERE = Path(__file__).resolve().parent
+_MESH_CLI = Path(__file__).resolve().parent.parent
 
 
 def dbt_package_path() -> Path:
     """The folder holding the package's dbt_project.yml, macros/ and models/."""
-    for candidate in (_HERE / "dbt_package", _HERE.parent):
+    for candidate in (_MESH_CLI / "dbt_package", _MESH_CLI.parent):
         project = candidate / "dbt_project.yml"
         if project.is_file() and "name: data_mesh" in project.read_text(encoding="utf-8"):
             return candidate
-    raise MeshError(f"the data_mesh dbt package is not installed next to {_HERE}; reinstall dbt-data-mesh")
+    raise MeshError(f"the data_mesh dbt package is not installed next to {_MESH_CLI}; reinstall dbt-data-mesh")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,13 @@ UNREAD = {"macros", "docs", "parent_map", "child_map", "group_map"}
 _UNKEYED_ENV = {STATE_DIR_ENV, *(name for engine in ENGINES.values() for name in engine.local_dirs_env)}
 
 
+def tool_sources() -> list[Path]:
+    """The mesh's own code a parse runs: every module of mesh_cli and the dbt plugin module beside it."""
+    package_dir = Path(__file__).resolve().parent.parent   # mesh_cli/
+    return sorted(path for path in [*package_dir.rglob("*.py"), package_dir.parent / "dbt_data_mesh.py"]
+                  if path.is_file())
+
+
 @cache
 def _tool_digest() -> str:
     """The versions of dbt and of the mesh's own code (every module: the resolver runs inside each parse)."""
@@ -48,10 +55,8 @@ def _tool_digest() -> str:
             digest.update(f"{package}=={metadata.version(package)}\0".encode())
         except metadata.PackageNotFoundError:
             digest.update(f"{package} missing\0".encode())
-    package_dir = Path(__file__).parent
-    for path in sorted([*package_dir.rglob("*.py"), package_dir.parent / "dbt_data_mesh.py"]):
-        if path.is_file():
-            digest.update(path.read_bytes())
+    for path in tool_sources():
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

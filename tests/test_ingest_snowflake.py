@@ -96,7 +96,9 @@ def _columns(table: str, schema: str = "LANDING") -> list[dict[str, object]]:
 
 
 def _existing() -> dict[str, list[dict[str, object]]]:
-    """SHOW output of a converged `shop` with one copy source (orders: id, name, amount)."""
+    """SHOW output of a converged `shop` with one copy source (orders: id, name, amount), hand-written with the
+    documented columns (https://docs.snowflake.com/en/sql-reference/sql/show-file-formats, show-stages,
+    show-columns)."""
     return {
         "SHOW SCHEMAS LIKE 'LANDING' IN DATABASE SHOP": [{"name": "LANDING"}],
         "SHOW FILE FORMATS IN SCHEMA SHOP.LANDING": [{"name": "ORDERS_FORMAT", "type": "CSV",

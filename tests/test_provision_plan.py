@@ -32,7 +32,9 @@ def _footprint(root: Path = REPO) -> MeshFootprint:
 
 
 def converged_state(footprint: MeshFootprint) -> dict[str, list[dict[str, Any]]]:
-    """The SHOW output of an account where the footprint was applied: what Snowflake would answer."""
+    """The SHOW output of an account where the footprint was applied, hand-written (not recorded) with the columns
+    Snowflake documents for SHOW ROLES / DATABASES / WAREHOUSES / RESOURCE MONITORS / SCHEMAS / GRANTS / DATABASE
+    ROLES (https://docs.snowflake.com/en/sql-reference/sql/show-grants and the other SHOW pages)."""
     declared = flatten(footprint)
     marker = footprint.marker
     rows: dict[str, list[dict[str, Any]]] = {

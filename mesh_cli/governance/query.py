@@ -1,4 +1,9 @@
-"""`mesh query`: read-only SQL against a domain's database, as given roles, so governance can be seen acting."""
+"""`mesh query`: one read-only SELECT against a domain's database, as given roles, so governance can be seen acting.
+
+The session previews Snowflake's behaviour; it is no security boundary for someone holding the database files.
+Within it: exactly one SELECT (anything else is refused), only roles the databases know, no file access outside
+the attached databases, and a locked configuration.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Any
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
-from mesh_cli.engines.duckdb import DuckDBEngine
+from mesh_cli.engines.duckdb import DuckDBEngine, single_select
 from mesh_cli.engines.registry import engine_for
 
 
@@ -34,7 +39,8 @@ def run_query(config: MeshConfig, domain_name: str, sql: str, roles: list[str], 
     if not isinstance(engine, DuckDBEngine):
         raise MeshError(f"mesh query reads the embedded DuckDB databases; target {target!r} is "
                         f"{engine.adapter_type}: query Snowflake with your own client and role")
-    with engine.connect(domain, roles=roles) as connection:
+    with engine.connect(domain, roles=roles, locked=True) as connection:
+        single_select(connection, sql)
         try:
             cursor = connection.execute(sql)
         except Exception as exc:  # DuckDB reports bad SQL and writes to a read-only database as errors

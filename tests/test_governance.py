@@ -119,7 +119,7 @@ def test_mesh_query_shows_governance_acting(built_mesh: tuple[Path, BuildReport]
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["customers", "delete from marts.dim_regions"], "attached in read-only mode"),
+    (["customers", "delete from marts.dim_regions"], "mesh query runs exactly one read-only SELECT; got DELETE"),
     (["nowhere", "select 1"], "no domain named 'nowhere'"),
     (["customers", "select 1", "--role", "bad-role"], "role name 'bad-role' must be letters"),
 ])

@@ -137,7 +137,8 @@ def test_hive_partitions_and_external_tables_follow_the_files(tmp_path: Path) ->
                                                                           {"name": "day", "data_type": "date"}]},
                table="sales"),
         source({"mode": "external_table", "location": "landing/catalogue/", "file_format": {"type": "json"},
-                "partitions": [{"name": "category", "data_type": "varchar"}]},
+                "partitions": [{"name": "category", "data_type": "varchar"}],
+                "stage": {"name": "catalogue", "url": "s3://bucket/shop/"}},   # external tables need one
                columns=[{"name": "sku", "data_type": "varchar"}, {"name": "price", "data_type": "float"}],
                name="catalogue", table="items")])
     write_file(domain, "landing/sales/region=EU/day=2026-01-02/part.csv", _csv("1,a,1.00", "2,b,2.00"))

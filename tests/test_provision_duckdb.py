@@ -34,7 +34,7 @@ def test_provision_creates_databases_and_schemas_then_converges(mesh_copy: Path)
             schemas = {row[0] for row in db.execute("select schema_name from information_schema.schemata").fetchall()}
             assert {"raw", "staging", "intermediate", "marts", "governance"} <= schemas
             grants = set(db.execute("select role_name, granted_to from governance.mesh_provisioned_grants").fetchall())
-            assert ("CUSTOMERS_READ", "ORDERS_ENGINEER") in grants and ("ORDERS_DEPLOYER", "MESH_ADMIN") in grants
+            assert ("ORDERS_DEPLOYER", "MESH_ADMIN") in grants and ("CUSTOMERS_READ", "ORDERS_ENGINEER") not in grants
     again = run_cli(mesh_copy, "provision", "--json")
     assert [plan["statements"] for plan in json.loads(again.output)["plans"]] == [[], [], []]
     text = run_cli(mesh_copy, "provision")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlglot
 import yaml
 from show_log import ShowLog
 
@@ -19,8 +19,10 @@ from mesh_cli.provision import declared_footprint
 from mesh_cli.provision.snowflake import flatten, plan_snowflake
 from mesh_cli.provision.spec import MeshFootprint
 from tests.conftest import REPO, TooLargeState, copy_mesh, run_cli
+from tests.sql_oracle import assert_snowflake_sql
 
 GOLDEN = Path(__file__).parent / "golden" / "provision_prod.sql"
+DOMAINS = ("CUSTOMERS", "ORDERS", "FINANCE")
 
 
 def _footprint(root: Path = REPO) -> MeshFootprint:
@@ -29,7 +31,9 @@ def _footprint(root: Path = REPO) -> MeshFootprint:
 
 
 def converged_state(footprint: MeshFootprint) -> dict[str, list[dict[str, Any]]]:
-    """The SHOW output of an account where the footprint was applied: what Snowflake would answer."""
+    """The SHOW output of an account where the footprint was applied, hand-written (not recorded) with the columns
+    Snowflake documents for SHOW ROLES / DATABASES / WAREHOUSES / RESOURCE MONITORS / SCHEMAS / GRANTS / DATABASE
+    ROLES (https://docs.snowflake.com/en/sql-reference/sql/show-grants and the other SHOW pages)."""
     declared = flatten(footprint)
     marker = footprint.marker
     rows: dict[str, list[dict[str, Any]]] = {
@@ -49,10 +53,13 @@ def converged_state(footprint: MeshFootprint) -> dict[str, list[dict[str, Any]]]
         {"name": "INFORMATION_SCHEMA", "database_name": db, "comment": "Views describing the database"}
         for db in [*declared.databases, "SNOWFLAKE"]] + [
         {"name": "ACCOUNT_USAGE", "database_name": "SNOWFLAKE", "comment": ""}]
+    for db in {reader.split(".")[0] for reader in declared.database_roles}:
+        rows[f"SHOW DATABASE ROLES IN DATABASE {db}"] = [
+            {"name": reader.split(".")[1]} for reader in declared.database_roles if reader.startswith(f"{db}.")]
     for role in declared.roles:
-        rows[f"SHOW GRANTS TO ROLE {role}"] = [
-            {"privilege": p, "granted_on": k, "name": n, "granted_to": "ROLE", "grantee_name": g}
-            for p, k, n, g in declared.grants if g == role] + [
+        rows[f"SHOW GRANTS TO ROLE {role}"] = [  # an account-level privilege shows the account's name
+            {"privilege": p, "granted_on": k.replace("_", " "), "name": n or "XY12345", "granted_to": "ROLE",
+             "grantee_name": g} for p, k, n, g in declared.grants if g == role] + [
             {"privilege": "OWNERSHIP", "granted_on": "TABLE", "name": "X.Y.Z", "granted_to": "ROLE",
              "grantee_name": role}]
         rows[f"SHOW FUTURE GRANTS TO ROLE {role}"] = [
@@ -79,13 +86,13 @@ def test_create_from_nothing_declares_every_object_in_dependency_order() -> None
     for grant in ("GRANT ROLE CUSTOMERS_READ TO ROLE CUSTOMERS_WRITE", "GRANT ROLE CUSTOMERS_WRITE TO ROLE "
                   "CUSTOMERS_OWNER", "GRANT ROLE CUSTOMERS_OWNER TO ROLE CUSTOMERS_DEPLOYER",
                   "GRANT ROLE PII_READER TO ROLE CUSTOMERS_DEPLOYER",
-                  "GRANT ROLE CUSTOMERS_READ TO ROLE ORDERS_ENGINEER",
+                  "GRANT DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER TO ROLE ORDERS_ENGINEER",
                   "GRANT ROLE ORDERS_DEPLOYER TO ROLE MESH_ADMIN", "GRANT ROLE MESH_ADMIN TO ROLE SYSADMIN",
                   "GRANT SELECT ON FUTURE TABLES IN SCHEMA ORDERS.MARTS TO ROLE ORDERS_READ",
                   "GRANT USAGE ON WAREHOUSE FINANCE_WH TO ROLE FINANCE_READER"):
         assert grant in sqls
     # finance reads orders and customers, not the other way round
-    assert "GRANT ROLE FINANCE_READ TO ROLE ORDERS_ENGINEER" not in sqls
+    assert not [sql for sql in sqls if sql.startswith("GRANT DATABASE ROLE FINANCE.")]
     # order: roles, databases, schemas, monitors, warehouses, then the hierarchy, privileges and future grants
     first = {kind: next(i for i, s in enumerate(plan.statements) if s.sql.startswith(kind))
              for kind in ("CREATE ROLE", "CREATE DATABASE", "CREATE SCHEMA", "CREATE RESOURCE MONITOR",
@@ -105,13 +112,68 @@ def test_nothing_changed_gives_zero_statements() -> None:
     plan = plan_snowflake(footprint, reader)
     assert plan.empty, _sqls(plan)[:5]
     assert not [note for note in plan.notes if note.startswith("drift")]
-    # one SHOW per kind (schemas: one over the account), and two per role (grants, future grants)
-    assert reader.queries == 6 + 2 * len(footprint.all_roles())
+    # one SHOW per kind (schemas: one over the account), two per role (grants, future grants), and the database
+    # roles of each upstream database whose products are consumed (customers, orders)
+    assert reader.queries == 6 + 2 * len(footprint.all_roles()) + 2
+
+
+def test_consumer_roles_read_upstream_products_only_never_a_whole_database() -> None:
+    """A consumer's functional roles hold each consumed product's reader database role, never the upstream's READ
+    access role, whose future grants cover every schema of its database (staging, landing, governance)
+    (https://docs.snowflake.com/en/sql-reference/sql/grant-privilege#future-grants-on-database-or-schema-objects)."""
+    footprint = _footprint()
+    sqls = _sqls(plan_snowflake(footprint, RecordedState(), offline=True))
+    read_roles = {f"{d.database}_READ": d.domain.upper() for d in footprint.domains}
+    granted = [re.match(r"GRANT ROLE (\w+) TO ROLE (\w+)$", sql) for sql in sqls]
+    for grant in filter(None, granted):
+        if grant.group(1) in read_roles:
+            assert grant.group(2).startswith(read_roles[grant.group(1)] + "_"), grant.group(0)
+    readers = sorted(sql for sql in sqls if sql.startswith("GRANT DATABASE ROLE"))
+    assert readers == [
+        "GRANT DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER TO ROLE FINANCE_DEPLOYER",
+        "GRANT DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER TO ROLE FINANCE_ENGINEER",
+        "GRANT DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER TO ROLE ORDERS_DEPLOYER",
+        "GRANT DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER TO ROLE ORDERS_ENGINEER",
+        "GRANT DATABASE ROLE ORDERS.ORDER_FACTS_READER TO ROLE FINANCE_DEPLOYER",
+        "GRANT DATABASE ROLE ORDERS.ORDER_FACTS_READER TO ROLE FINANCE_ENGINEER"]
+    creates = [sql for sql in sqls if sql.startswith("CREATE DATABASE ROLE")]
+    assert creates == ["CREATE DATABASE ROLE IF NOT EXISTS CUSTOMERS.CUSTOMER_MASTER_READER",
+                       "CREATE DATABASE ROLE IF NOT EXISTS ORDERS.ORDER_FACTS_READER"]
+    assert not [sql for sql in sqls if " ON FUTURE " in sql and not sql.endswith(tuple(
+        f"IN SCHEMA {d.database}.{schema} TO ROLE {d.access_roles[level]}" for d in footprint.domains
+        for schema in d.schemas for level in ("READ", "WRITE")))]
+
+
+def test_removing_a_consumer_revokes_its_reader_role(mesh_copy: Path) -> None:
+    """Revoking a consumer removes its access: the reader role's grant is drift, revoked with --prune."""
+    before = _footprint(mesh_copy)
+    state = converged_state(before)
+    path = mesh_copy / "domains/customers/domain.yml"
+    path.write_text(path.read_text().replace("consumers: {domains: [orders, finance]", "consumers: {domains: [orders]"))
+    after = _footprint(mesh_copy)
+    notes = plan_snowflake(after, RecordedState(state)).notes
+    assert "drift: USAGE on database_role CUSTOMERS.CUSTOMER_MASTER_READER granted to FINANCE_DEPLOYER is not " \
+        "declared (`--prune` removes it)" in notes
+    pruned = _sqls(plan_snowflake(after, RecordedState(state), prune=True))
+    assert sorted(sql for sql in pruned if "CUSTOMER_MASTER_READER" in sql) == [
+        "REVOKE DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER FROM ROLE FINANCE_DEPLOYER",
+        "REVOKE DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER FROM ROLE FINANCE_ENGINEER"]
+
+
+def test_the_publishing_role_is_granted_create_share_and_create_database_role() -> None:
+    """CREATE SHARE and CREATE DATABASE ROLE belong to ACCOUNTADMIN by default
+    (https://docs.snowflake.com/en/sql-reference/sql/create-share): the deployer that publishes gets them."""
+    plan = plan_snowflake(_footprint(), RecordedState(), offline=True)
+    grants = {s.sql: s.role for s in plan.statements if "CREATE SHARE" in s.sql or "CREATE DATABASE ROLE ON" in s.sql}
+    assert grants == {
+        **{f"GRANT CREATE SHARE ON ACCOUNT TO ROLE {d}_DEPLOYER": "ACCOUNTADMIN" for d in DOMAINS},
+        **{f"GRANT CREATE DATABASE ROLE ON DATABASE {d} TO ROLE {d}_DEPLOYER": "SECURITYADMIN" for d in DOMAINS}}
 
 
 def test_ten_domains_read_schemas_with_one_query(tmp_path: Path) -> None:
     """Schemas come from one SHOW over the account whatever the number of domains; only grants, which Snowflake
-    shows per role, are read per object."""
+    shows per role, and database roles, which it shows per database (of the upstreams whose products are
+    consumed), are read per object."""
     names = [f"d{i:02d}" for i in range(10)]
     domains = {name: Domain(name=name, path=tmp_path / name, upstreams=(), profile=name, source_paths=())
                for name in names}
@@ -122,6 +184,7 @@ def test_ten_domains_read_schemas_with_one_query(tmp_path: Path) -> None:
     roles = len(footprint.all_roles())
     assert reader.kinds == {"ROLES": 1, "DATABASES": 1, "WAREHOUSES": 1, "RESOURCE MONITORS": 1, "SCHEMAS": 1,
                             "GRANTS TO ROLE": roles, "FUTURE GRANTS TO ROLE": roles, "GRANTS OF ROLE": 1}
+    assert not footprint.reader_grants()   # no products consumed: no database roles to read
 
 
 
@@ -191,9 +254,9 @@ def test_a_role_added_to_the_hierarchy(mesh_copy: Path) -> None:
     assert _sqls(plan) == [
         "CREATE ROLE ORDERS_ANALYST COMMENT = 'managed by dbt-data-mesh (mesh retail)'",
         "GRANT ROLE ORDERS_READ TO ROLE ORDERS_ANALYST",
-        "GRANT ROLE CUSTOMERS_READ TO ROLE ORDERS_ANALYST",
         "GRANT ROLE PII_READER TO ROLE ORDERS_ANALYST",
         "GRANT ROLE ORDERS_ANALYST TO ROLE MESH_ADMIN",
+        "GRANT DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER TO ROLE ORDERS_ANALYST",
         "GRANT USAGE ON WAREHOUSE ORDERS_WH TO ROLE ORDERS_ANALYST",
     ]
 
@@ -248,13 +311,13 @@ def test_a_domain_selection_does_not_report_other_domains_as_drift() -> None:
     assert plan.empty and not [note for note in plan.notes if note.startswith("drift")]
 
 
-def test_generated_sql_parses_with_sqlglot_snowflake() -> None:
+def test_generated_sql_is_valid_snowflake_sql() -> None:
+    """Parsed by sqlfluff's Snowflake dialect (tests/sql_oracle.py), which fails on what it cannot parse; sqlglot
+    would accept any statement as a generic Command."""
     footprint = _footprint()
     plans = [plan_snowflake(footprint, RecordedState(), offline=True),
              plan_snowflake(footprint, RecordedState(_with_strays(footprint)), prune=True)]
-    for plan in plans:
-        for statement in plan.statements:
-            assert sqlglot.parse(statement.sql, read="snowflake"), statement.sql
+    assert assert_snowflake_sql(s.sql for plan in plans for s in plan.statements) > 200
 
 
 def test_golden_plan_of_the_example_mesh(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -276,7 +339,8 @@ def test_the_naming_rule_and_prefix_apply_everywhere(mesh_copy: Path, monkeypatc
     (mesh_copy / "mesh.yml").write_text(text)
     sqls = _sqls(plan_snowflake(_footprint(mesh_copy), RecordedState(), offline=True))
     assert "CREATE DATABASE DEV_ORDERS COMMENT = 'managed by dbt-data-mesh (mesh retail)'" in sqls
-    assert "GRANT ROLE _DEV_CUSTOMERS_READ TO ROLE ORDERS_ENGINEER" in sqls
+    assert "GRANT ROLE _DEV_CUSTOMERS_READ TO ROLE _DEV_CUSTOMERS_WRITE" in sqls
+    assert "GRANT DATABASE ROLE DEV_CUSTOMERS.CUSTOMER_MASTER_READER TO ROLE ORDERS_ENGINEER" in sqls
     assert any(sql.startswith("CREATE WAREHOUSE WH_FINANCE") for sql in sqls)
 
 

@@ -20,8 +20,12 @@ COMMENT = "Who our customers are. Data product customers.customer_master, owned 
 OBJECTS = ("CUSTOMERS.MARTS.DIM_CUSTOMERS_V1", "CUSTOMERS.MARTS.DIM_CUSTOMERS_V2", "CUSTOMERS.MARTS.DIM_REGIONS")
 
 
+MANAGED_ROLES = frozenset({"CUSTOMERS_DEPLOYER", "ORDERS_DEPLOYER", "FINANCE_DEPLOYER"})
+
+
 def _recorded() -> dict[str, list[dict]]:
-    return json.loads((FIXTURES / "converged.json").read_text())
+    """Hand-written SHOW output (tests/fixtures/shares/README.md: the documented column sets), not a recording."""
+    return json.loads((FIXTURES / "converged.handwritten.json").read_text())
 
 
 def _shares(objects: tuple[str, ...] = OBJECTS, accounts: tuple[str, ...] = ("ACME.PARTNER",),
@@ -34,7 +38,7 @@ def _shares(objects: tuple[str, ...] = OBJECTS, accounts: tuple[str, ...] = ("AC
                     frozenset({Grant("USAGE", "DATABASE", "CUSTOMERS")} | schemas | selects | extra),
                     frozenset(accounts), comment)
     reader = Desired("customers.customer_master", Grantee(DATABASE_ROLE, READER),
-                     frozenset(schemas | selects), frozenset(roles))
+                     frozenset(schemas | selects), frozenset(roles), managed=MANAGED_ROLES)
     return DomainShares("customers", "CUSTOMERS", "one_account", [share, reader], ("CUSTOMER_MASTER_READER",))
 
 

@@ -131,6 +131,7 @@ def test_bad_topology_settings_are_one_line_errors(built_copy: Path, section: di
 
 
 def test_listing_manifest_from_domain_yml(built_copy: Path) -> None:
+    _edit_yaml(built_copy / "mesh.yml", lambda d: d.update(snowflake={"organization": "RETAIL"}))
     _edit_yaml(built_copy / "domains/customers/domain.yml", lambda d: d["products"][0].update(
         listing={"title": "Customer master", "approver": "cdo@retail.example"},
         consumers={"domains": ["orders", "finance"], "accounts": ["RETAIL.MARKETING"]}))

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 
+from mesh_cli.check.side_doors import side_door_error
 from mesh_cli.core.config import TARGET_ENV, MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.graph import DomainGraph
@@ -165,6 +166,11 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
                     notify("skipped", name, results[name])
                 elif all(up in results for up in blockers):
                     pending.remove(name)
+                    side_door = side_door_error(domains[name], domains, target)
+                    if side_door is not None:     # read another domain only through ref(): refused, unbuilt
+                        results[name] = DomainResult(name, FAILED, reason=side_door)
+                        notify(FAILED, name, results[name])
+                        continue
                     ingested = _ingest_first(config, domains[name], engine, options)
                     if isinstance(ingested, DomainResult):
                         results[name] = ingested

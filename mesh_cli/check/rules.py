@@ -96,6 +96,9 @@ RULES: tuple[Rule, ...] = (
     Rule("sensitive-masked", GOVERNANCE, ERROR, "every column tagged sensitive has a masking policy",
          "set `config: {meta: {data_mesh: {masking: <policy>}}}` on the column",
          {"tags": ["pii", "sensitive"], "masked_tags": []}),
+    Rule("no-side-door", GOVERNANCE, ERROR, "a domain reads another domain only through `ref()` to a public "
+         "model: no hand-written relation into its database (protected storage, staging, landing, governance)",
+         "replace the relation with the `ref()` the finding names"),
     Rule("shared-public", GOVERNANCE, ERROR, "every model a data product shares (domain.yml `products`) is a "
          "public model of the domain", "make the model `access: public`, or remove it from the product"),
     Rule("no-deprecated-ref", GOVERNANCE, WARNING, "no cross-domain ref to a version that has a deprecation date",

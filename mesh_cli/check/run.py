@@ -24,6 +24,7 @@ from mesh_cli.check.governance import Governance
 from mesh_cli.check.policy import Policy
 from mesh_cli.check.report import CheckReport, Finding, Hit
 from mesh_cli.check.rules import OFF, RULES, configured_rules
+from mesh_cli.check.side_doors import find_side_doors, target_databases
 from mesh_cli.check.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
@@ -124,9 +125,16 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
     now: dict[str, DomainSnapshot] = {}
     governed: dict[str, list[Finding]] = {}
 
+    databases = target_databases(domains, target)
+    side_door_rule = rules["no-side-door"]
+
     def read(name: str, manifest: dict[str, Any]) -> None:   # while dbt parses other domains
         now[name] = snapshot(name, manifest, "working tree", domains[name].path)
         governed[name] = governance.check(now[name], domains[name])
+        if side_door_rule.severity != OFF:
+            governed[name] += [Finding("no-side-door", side_door_rule.severity, name, door.message(name),
+                                       side_door_rule.fix, file=door.path)
+                               for door in find_side_doors(domains[name], domains, databases)]
 
     with tempfile.TemporaryDirectory(prefix="mesh-check-") as scratch:
         parser = _CurrentParse(config, options, target, baseline, Path(scratch), fingerprints)

@@ -1,4 +1,4 @@
-"""`mesh query`: read-only SQL against a domain's database as given roles."""
+"""`mesh query`: one read-only SELECT against a domain's database as given roles (anything else: exit 2)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from mesh_cli.governance.query import run_query
 @handle_errors
 def command(ctx: click.Context, domain: str, sql: str, roles: tuple[str, ...], limit: int, as_json: bool,
             target: str | None) -> None:
-    """Run read-only SQL in DOMAIN's database (upstreams attached) as the given roles.
+    """Run one read-only SELECT in DOMAIN's database (upstreams attached) as the given roles.
 
     Example: mesh query customers "select email, region from marts.dim_customers_v2" --role EMEA_ANALYST
     """

@@ -26,7 +26,3 @@ def quote(name: str) -> str:
     """A double-quoted identifier, for names that must keep their case or characters."""
     return '"' + name.replace('"', '""') + '"'
 
-
-def string_literal(value: str) -> str:
-    """A single-quoted SQL string."""
-    return "'" + str(value).replace("'", "''") + "'"

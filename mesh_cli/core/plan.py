@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.sql_literals import snowflake_string
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def show_statement(kind: str, scope: str | None = None, like: str | None = None)
     """`SHOW <kind> [LIKE '<like>'] [<scope>]`; `scope` is the rest, e.g. `IN ACCOUNT` or a share name."""
     sql = f"SHOW {kind}"
     if like is not None:
-        sql += " LIKE '" + like.replace("'", "''") + "'"
+        sql += f" LIKE {snowflake_string(like)}"
     if scope:
         sql += f" {scope}"
     return sql

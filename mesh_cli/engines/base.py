@@ -101,9 +101,14 @@ class Engine:
         """A DB-API connection to the domain's own database alone, for what the mesh writes itself (embedded)."""
         raise self._unsupported("database per domain")
 
-    def connect(self, domain: Domain, roles: list[str] | None = None) -> Any:
+    def connect(self, domain: Domain, roles: list[str] | None = None, *, locked: bool = False) -> Any:
         """A read-only DB-API connection to a domain's database as dbt sees it, its upstreams readable, whose
-        session holds `roles` and every role they inherit (embedded engines; `mesh query`)."""
+        session holds `roles` and every role they inherit (embedded engines; `mesh query`). `locked`: only
+        roles the databases know, no file access outside them, the configuration locked."""
+        raise self._unsupported("read-only query sessions (query it with your own client and role)")
+
+    def check_single_select(self, connection: Any, sql: str) -> None:
+        """Refuse anything but exactly one read-only SELECT on a `connect` session (`mesh query`)."""
         raise self._unsupported("read-only query sessions (query it with your own client and role)")
 
     def session_roles(self, connection: Any) -> list[str]:

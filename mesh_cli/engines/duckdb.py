@@ -74,9 +74,15 @@ class DuckDBEngine(Engine):
         with self.errors():
             return duckdb.connect(str(self.database_path(domain)), read_only=read_only)
 
-    def connect(self, domain: Domain, roles: list[str] | None = None) -> duckdb.DuckDBPyConnection:
+    def check_single_select(self, connection: duckdb.DuckDBPyConnection, sql: str) -> None:
+        single_select(connection, sql)
+
+    def connect(self, domain: Domain, roles: list[str] | None = None, *,
+                locked: bool = False) -> duckdb.DuckDBPyConnection:
         """A read-only connection to a domain's database with its upstreams attached, as dbt sees it, whose
-        session holds `roles` and every role they inherit (governance reads them)."""
+        session holds `roles` and every role they inherit (governance reads them). `locked`: every role must be
+        one the attached databases know, files outside them cannot be read or written, and the configuration is
+        locked (`mesh query`)."""
         path = self.database_path(domain.name)
         if not path.is_file():
             raise MeshError(f"{domain.name} has no database at {path}; run `mesh build +{domain.name}`")
@@ -90,7 +96,12 @@ class DuckDBEngine(Engine):
             connection.execute(f"ATTACH '{_sql_string(str(upstream_path))}' AS \"{upstream}\" (READ_ONLY)")
         try:
             _set_session_roles(connection, [domain.name, *domain.upstreams], roles or [])
-        except ValueError as exc:
+            if locked:
+                _known_roles_only(connection, [domain.name, *domain.upstreams], roles or [])
+            if locked:
+                connection.execute("set enable_external_access = false")
+                connection.execute("set lock_configuration = true")
+        except (ValueError, MeshError) as exc:
             connection.close()
             raise MeshError(str(exc)) from exc
         return connection
@@ -115,6 +126,32 @@ class DuckDBEngine(Engine):
         root = self.config.root
         return {"type": self.adapter_type, "database": str(path.relative_to(root) if path.is_relative_to(root)
                                                          else path), "schema": schema}
+
+
+def single_select(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Refuse anything but exactly one SELECT (SET, COPY, ATTACH, PRAGMA, INSTALL/LOAD, CREATE, several
+    statements): a session variable or a file written would step around the governance emulation."""
+    try:
+        statements = connection.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise MeshError(f"the query does not parse: {str(exc).splitlines()[0]}") from exc
+    kinds = [str(statement.type).rsplit(".", 1)[-1] for statement in statements]
+    if kinds != ["SELECT"]:
+        raise MeshError(f"mesh query runs exactly one read-only SELECT; got {', '.join(kinds) or 'no statement'}")
+
+
+def _known_roles_only(connection: duckdb.DuckDBPyConnection, catalogs: list[str], roles: list[str]) -> None:
+    """Every role asked for is one the attached databases' governance tables name (as grantee or granted)."""
+    columns = connection.execute(
+        "select table_catalog, table_name, column_name from information_schema.columns where table_schema = "
+        "'governance' and column_name in ('role_name', 'holder', 'granted_to')").fetchall()
+    parts = [f'select "{column}" as role from "{catalog}".governance."{table}"'
+             for catalog, table, column in columns if catalog in catalogs]
+    known = {str(row[0]).upper() for row in connection.execute(" union ".join(parts)).fetchall()} if parts else set()
+    unknown = [role for role in roles if role.upper() not in known]
+    if unknown:
+        raise MeshError(f"unknown role(s) {', '.join(unknown)}; the roles of {catalogs[0]} and its upstreams: "
+                        f"{', '.join(sorted(known)) or 'none (no governance tables: build the domain first)'}")
 
 
 def _set_session_roles(connection: duckdb.DuckDBPyConnection, catalogs: list[str], roles: list[str]) -> None:

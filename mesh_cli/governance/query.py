@@ -1,4 +1,9 @@
-"""`mesh query`: read-only SQL against a domain's database, as given roles, so governance can be seen acting."""
+"""`mesh query`: one read-only SELECT against a domain's database, as given roles, so governance can be seen acting.
+
+The session previews Snowflake's behaviour; it is no security boundary for someone holding the database files.
+Within it: exactly one SELECT (anything else is refused), only roles the databases know, no file access outside
+the attached databases, and a locked configuration.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +38,8 @@ def run_query(config: MeshConfig, domain_name: str, sql: str, roles: list[str], 
     if not engine.embedded:
         raise MeshError(f"mesh query reads the embedded engine's databases; target {target!r} is "
                         f"{engine.adapter_type}: query it with your own client and role")
-    with engine.connect(domain, roles=roles) as connection:
+    with engine.connect(domain, roles=roles, locked=True) as connection:
+        engine.check_single_select(connection, sql)
         try:
             cursor = connection.execute(sql)
         except engine.driver_errors() as exc:  # bad SQL, or a write to the read-only database

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.core.errors import MeshError
-from mesh_cli.core.identifiers import quote, string_literal
+from mesh_cli.core.identifiers import quote
+from mesh_cli.core.sql_literals import duckdb_string
 from mesh_cli.engines.duckdb_types import duckdb_column_type
 from mesh_cli.ingest.spec import IngestTable
 
@@ -144,8 +145,8 @@ def kafka_view_sql(table: IngestTable) -> str:
     typed = []
     for column in table.columns:
         kind = duckdb_column_type(column)
-        value = f"record_content->{string_literal(column.name)}" if kind == "JSON" else \
-            f"try_cast(record_content->>{string_literal(column.name)} as {kind})"
+        value = f"record_content->{duckdb_string(column.name)}" if kind == "JSON" else \
+            f"try_cast(record_content->>{duckdb_string(column.name)} as {kind})"
         typed.append(f"{value} as {quote(column.name)}")
     return (f"create or replace view {quote(table.schema)}.{quote(table.identifier)} as select "
             + ", ".join(typed)
@@ -177,25 +178,25 @@ def _has_history(connection: Any) -> bool:
 
 def _reader(table: IngestTable, file: LocalFile) -> tuple[str, list[tuple[str, str]]]:
     """A SELECT of one file's rows as text, and the (column, raw expression) pairs it yields."""
-    path = string_literal(str(file.path))
+    path = duckdb_string(str(file.path))
     fmt = table.file_format
     if fmt.type == "csv":
         names = [c.name for c in table.columns]
         options = [f"header = false, skip = {int(fmt.option('skip_header', 0))}", "auto_detect = false",
-                   "columns = {" + ", ".join(f"{string_literal(n)}: 'VARCHAR'" for n in names) + "}",
-                   f"delim = {string_literal(fmt.option('field_delimiter', ','))}",
-                   f"quote = {string_literal(fmt.option('field_optionally_enclosed_by', chr(34)))}"]
+                   "columns = {" + ", ".join(f"{duckdb_string(n)}: 'VARCHAR'" for n in names) + "}",
+                   f"delim = {duckdb_string(fmt.option('field_delimiter', ','))}",
+                   f"quote = {duckdb_string(fmt.option('field_optionally_enclosed_by', chr(34)))}"]
         if fmt.option("null_if"):
-            options.append("nullstr = [" + ", ".join(string_literal(v) for v in fmt.option("null_if")) + "]")
+            options.append("nullstr = [" + ", ".join(duckdb_string(v) for v in fmt.option("null_if")) + "]")
         return f"select * from read_csv({path}, {', '.join(options)})", [(n, quote(n)) for n in names]
     if fmt.type == "json":
         layout = "array" if fmt.option("strip_outer_array") else "newline_delimited"
-        source = f"select json from read_json_objects({path}, format = {string_literal(layout)})"
+        source = f"select json from read_json_objects({path}, format = {duckdb_string(layout)})"
         if table.mode == "kafka":
-            return source, [(name, f"cast(json->{string_literal(name.upper())} as varchar)") for name, _ in
+            return source, [(name, f"cast(json->{duckdb_string(name.upper())} as varchar)") for name, _ in
                             KAFKA_COLUMNS]
-        return source, [(c.name, f"cast(json->{string_literal(c.name)} as varchar)" if duckdb_column_type(c) == "JSON"
-                         else f"json->>{string_literal(c.name)}") for c in table.columns]
+        return source, [(c.name, f"cast(json->{duckdb_string(c.name)} as varchar)" if duckdb_column_type(c) == "JSON"
+                         else f"json->>{duckdb_string(c.name)}") for c in table.columns]
     return f"select * from read_parquet({path})", [(c.name, f"cast({quote(c.name)} as varchar)")
                                                     for c in table.columns]
 
@@ -204,7 +205,7 @@ def _partition_values(table: IngestTable, file: LocalFile) -> list[tuple[str, st
     values = []
     for column in table.partitions:
         found = re.search(rf"(?:^|/){re.escape(column.name)}=([^/]+)/", file.name)
-        values.append((column.name, string_literal(found.group(1)) if found else "null"))
+        values.append((column.name, duckdb_string(found.group(1)) if found else "null"))
     return values
 
 

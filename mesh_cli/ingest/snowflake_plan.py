@@ -5,8 +5,11 @@ refreshes).
 State is read with one SHOW per object kind, columns included, over the smallest scope holding the domain's
 landing schemas (the schema when there is one, else their database). A missing object is created, a new YAML
 column becomes `ALTER TABLE ... ADD COLUMN`; a change that would drop data or load history (a removed or retyped
-column, a changed pipe or stage URL) is planned only with `full_refresh`, and otherwise reported as a note
-starting with `BLOCKED`.
+column, a changed pipe, a stage changing between internal and external) is planned only with `full_refresh`, and
+otherwise reported as a note starting with `BLOCKED`. So is a change to a stage or file format that external
+tables read: Snowflake refuses to recreate either, or to alter the stage's URL, while dependent external tables
+exist (behaviour change 2025_05, https://docs.snowflake.com/en/release-notes/bcr-bundles/2025_05/bcr-1989); with
+`full_refresh` those external tables are dropped first and created again after the change.
 """
 
 from __future__ import annotations
@@ -22,14 +25,16 @@ import jinja2
 
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
-from mesh_cli.core.identifiers import qualified, string_literal
+from mesh_cli.core.identifiers import qualified
 from mesh_cli.core.plan import Plan, Statement, StateReader, show_within
+from mesh_cli.core.sql_literals import snowflake_string
 from mesh_cli.core.types import DataType, parse_type
 from mesh_cli.core.yamlfile import read_mapping
 from mesh_cli.engines.snowflake_types import shown_column_type, snowflake_column_type
 from mesh_cli.ingest.spec import Column, IngestTable
 
 BLOCKED = "BLOCKED"
+DEPENDENCY_CHECKS = "https://docs.snowflake.com/en/release-notes/bcr-bundles/2025_05/bcr-1989"
 METADATA = (("_FILE", "VARCHAR", "METADATA$FILENAME"), ("_FILE_ROW", "NUMBER(38,0)", "METADATA$FILE_ROW_NUMBER"),
             ("_FILE_LAST_MODIFIED", "TIMESTAMP_NTZ", "METADATA$FILE_LAST_MODIFIED"),
             ("_LOADED_AT", "TIMESTAMP_TZ", "METADATA$START_SCAN_TIME"))
@@ -74,8 +79,8 @@ def _option_sql(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, tuple):
-        return "(" + ", ".join(string_literal(v) for v in value) + ")"
-    return string_literal(value)
+        return "(" + ", ".join(snowflake_string(v) for v in value) + ")"
+    return snowflake_string(value)
 
 
 def file_format_sql(table: IngestTable, n: Names, replace: bool = False) -> str:
@@ -87,7 +92,7 @@ def file_format_sql(table: IngestTable, n: Names, replace: bool = False) -> str:
 def stage_sql(table: IngestTable, n: Names, replace: bool = False) -> str:
     sql = f"CREATE {'OR REPLACE ' if replace else ''}STAGE {n.stage}"
     if table.stage.url:
-        sql += f" URL = {string_literal(table.stage.url)}"
+        sql += f" URL = {snowflake_string(table.stage.url)}"
     if table.stage.storage_integration:
         sql += f" STORAGE_INTEGRATION = {qualified(table.stage.storage_integration, what='storage integration')}"
     return sql
@@ -125,7 +130,7 @@ def _value(table: IngestTable, column: Column, position: int, prefix: str) -> st
 
 
 def _partition_value(column: Column) -> str:
-    return (f"SPLIT_PART(SPLIT_PART(METADATA$FILENAME, {string_literal(column.name + '=')}, 2), '/', 1)"
+    return (f"SPLIT_PART(SPLIT_PART(METADATA$FILENAME, {snowflake_string(column.name + '=')}, 2), '/', 1)"
             f"::{snowflake_column_type(column)}")
 
 
@@ -146,9 +151,9 @@ def copy_sql(table: IngestTable, n: Names) -> str:
     values += [expression for _, _, expression in METADATA]
     columns = ", ".join(name for name, _ in landing_columns(table))
     sql = (f"COPY INTO {n.landing} ({columns}) FROM (SELECT {', '.join(values)} FROM {stage_path(table, n)}) "
-           f"FILE_FORMAT = (FORMAT_NAME = {string_literal(n.file_format)})")
+           f"FILE_FORMAT = (FORMAT_NAME = {snowflake_string(n.file_format)})")
     if pattern(table):
-        sql += f" PATTERN = {string_literal(pattern(table))}"
+        sql += f" PATTERN = {snowflake_string(pattern(table))}"
     return sql + f" ON_ERROR = {table.on_error.upper()}"
 
 
@@ -161,9 +166,9 @@ def create_table_sql(table: IngestTable, n: Names, replace: bool = False) -> str
 def pipe_sql(table: IngestTable, n: Names, replace: bool = False) -> str:
     sql = f"CREATE {'OR REPLACE ' if replace else ''}PIPE {n.pipe} AUTO_INGEST = {_option_sql(table.auto_ingest)}"
     if table.aws_sns_topic:
-        sql += f" AWS_SNS_TOPIC = {string_literal(table.aws_sns_topic)}"
+        sql += f" AWS_SNS_TOPIC = {snowflake_string(table.aws_sns_topic)}"
     if table.integration:
-        sql += f" INTEGRATION = {string_literal(table.integration)}"
+        sql += f" INTEGRATION = {snowflake_string(table.integration)}"
     return f"{sql} AS {copy_sql(table, n)}"
 
 
@@ -179,8 +184,8 @@ def external_table_sql(table: IngestTable, n: Names, replace: bool = False) -> s
         sql += f" PARTITION BY ({', '.join(c.name.upper() for c in table.partitions)})"
     sql += f" LOCATION = {stage_path(table, n)} AUTO_REFRESH = {_option_sql(table.auto_refresh)}"
     if pattern(table):
-        sql += f" PATTERN = {string_literal(pattern(table))}"
-    return sql + f" FILE_FORMAT = (FORMAT_NAME = {string_literal(n.file_format)})"
+        sql += f" PATTERN = {snowflake_string(pattern(table))}"
+    return sql + f" FILE_FORMAT = (FORMAT_NAME = {snowflake_string(n.file_format)})"
 
 
 def kafka_view_sql(table: IngestTable, n: Names) -> str:
@@ -307,16 +312,79 @@ def plan_domain(domain: str, tables: list[IngestTable], database: str, reader: S
     for schema in sorted({n.schema for n in all_names} - state.schemas):
         objects.append(Statement(f"CREATE SCHEMA IF NOT EXISTS {schema}", "create", "schema", schema,
                                  "landing schema"))
+    held = _held_by_external_tables(tables, all_names, state, full_refresh, plan)
+    objects.extend(Statement(f"DROP EXTERNAL TABLE {name}", "drop", "external table", name,
+                             f"reads {', '.join(changed)}, which change (--full-refresh; created again below)",
+                             destructive=True) for name, changed in sorted(held.dropped.items()))
     for table, n in zip(tables, all_names, strict=True):
-        objects.extend(_stage_statements(table, n, state, full_refresh, plan, done))
-        objects.extend(_format_statements(table, n, state))
+        if n.stage not in held.blocked:
+            objects.extend(_stage_statements(table, n, state, full_refresh, plan, done))
+        if n.file_format not in held.blocked:
+            objects.extend(_format_statements(table, n, state))
         objects.extend(_table_statements(table, n, state, full_refresh, plan))
-        more, run = _mode_statements(table, n, state, full_refresh, plan)
+        more, run = _mode_statements(table, n, state, full_refresh, plan, recreate=n.table in held.dropped)
         objects.extend(more)
         loads.extend(run)
     plan.extend(objects)
     plan.extend(loads)
     return plan
+
+
+def _stage_changes(table: IngestTable, n: Names, state: _State) -> bool:
+    """Whether the stage exists with another URL (or kind) than declared."""
+    row = state.get("STAGES", n.stage)
+    return row is not None and str(row.get("url") or "") != (table.stage.url or "")
+
+
+def _format_changes(table: IngestTable, n: Names, state: _State) -> bool:
+    row = state.get("FILE FORMATS", n.file_format)
+    return row is not None and _format_differs(table, row)
+
+
+def _shown_name(value: Any) -> str:
+    """An object name as SHOW EXTERNAL TABLES prints it in `stage` / `file_format_name` (`@`, quotes removed)."""
+    return str(value or "").lstrip("@").replace('"', "").split("/")[0].upper()
+
+
+@dataclass
+class _Held:
+    """Stages and file formats that external tables read and that change: blocked, or their readers dropped."""
+
+    blocked: set[str]
+    dropped: dict[str, list[str]]          # external table -> the stage / file format it reads that changes
+
+
+def _held_by_external_tables(tables: list[IngestTable], all_names: list[Names], state: _State, full_refresh: bool,
+                             plan: Plan) -> _Held:
+    """The existing external tables reading a stage or file format this plan changes. Without `full_refresh` the
+    change is blocked (Snowflake refuses it, 2025_05); with it, the declared readers are dropped before it and
+    created again after it. A reader the domain does not declare blocks the change either way."""
+    changed = {n.stage for t, n in zip(tables, all_names, strict=True) if _stage_changes(t, n, state)}
+    changed |= {n.file_format for t, n in zip(tables, all_names, strict=True) if _format_changes(t, n, state)}
+    declared = {n.table: n for t, n in zip(tables, all_names, strict=True) if t.mode == "external_table"}
+    readers: dict[str, set[str]] = {}
+    for (kind, name), row in state.rows.items():
+        if kind != "EXTERNAL TABLES":
+            continue
+        reads = {_shown_name(row.get("stage")), _shown_name(row.get("file_format_name"))}
+        if name in declared:
+            reads |= {declared[name].stage, declared[name].file_format}
+        for held in reads & changed:
+            readers.setdefault(held, set()).add(name)
+    result = _Held(set(), {})
+    for held, reading in sorted(readers.items()):
+        foreign = sorted(reading - set(declared))
+        if foreign or not full_refresh:
+            result.blocked.add(held)
+            fix = f"drop {', '.join(foreign)} (not declared here) first" if foreign else "run with --full-refresh " \
+                "(drops and recreates them around the change)"
+            plan.notes.append(f"{BLOCKED}: {held} changes and external tables read it ({', '.join(sorted(reading))}); "
+                              f"Snowflake refuses to recreate it or alter its URL while they exist "
+                              f"({DEPENDENCY_CHECKS}): {fix}")
+            continue
+        for name in reading:
+            result.dropped.setdefault(name, []).append(held)
+    return result
 
 
 def _stage_statements(table: IngestTable, n: Names, state: _State, full_refresh: bool, plan: Plan,
@@ -332,7 +400,7 @@ def _stage_statements(table: IngestTable, n: Names, state: _State, full_refresh:
     if current == (table.stage.url or ""):
         return []
     if current and table.stage.url:
-        return [Statement(f"ALTER STAGE {n.stage} SET URL = {string_literal(table.stage.url)}", "alter", "stage",
+        return [Statement(f"ALTER STAGE {n.stage} SET URL = {snowflake_string(table.stage.url)}", "alter", "stage",
                           n.stage, f"URL {current} → {table.stage.url}")]
     if not full_refresh:
         plan.notes.append(f"{BLOCKED}: stage {n.stage} changes between internal and external; recreating it "
@@ -375,15 +443,15 @@ def _table_statements(table: IngestTable, n: Names, state: _State, full_refresh:
                       "column added in YAML") for name, kind in wanted if name not in existing]
 
 
-def _mode_statements(table: IngestTable, n: Names, state: _State, full_refresh: bool,
-                     plan: Plan) -> tuple[list[Statement], list[Statement]]:
+def _mode_statements(table: IngestTable, n: Names, state: _State, full_refresh: bool, plan: Plan,
+                     recreate: bool = False) -> tuple[list[Statement], list[Statement]]:
     if table.mode == "copy":
         return [], [Statement(copy_sql(table, n), "load", "table", n.landing,
                               "loads the files not loaded yet (Snowflake skips loaded files)")]
     if table.mode == "snowpipe":
         return _pipe_statements(table, n, state, full_refresh, plan), []
     if table.mode == "external_table":
-        row = state.get("EXTERNAL TABLES", n.table)
+        row = None if recreate else state.get("EXTERNAL TABLES", n.table)
         objects = []
         if row is None or full_refresh:
             objects.append(Statement(external_table_sql(table, n, replace=row is not None),

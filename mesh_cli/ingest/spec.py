@@ -4,7 +4,7 @@ data lands, read from the domain's YAML and validated strictly (one line per err
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ KEYS = {"mode", "location", "file_format", "pattern", "on_error", "stage", "part
 STAGE_KEYS = {"name", "url", "storage_integration"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DEFAULT_STAGE = "landing"
+EXTERNAL_TABLE_DOC = "https://docs.snowflake.com/en/sql-reference/sql/create-external-table"
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,7 @@ def load_ingest_tables(domain: Domain) -> list[IngestTable]:
                         raise MeshError(f"source {source['name']}.{table['name']}: `meta.data_mesh.ingest` must be "
                                         f"a mapping, got {block!r}", path=path)
                 found.append(_table(domain, path, source, table, {**(shared or {}), **(own or {})}))
+    found = _resolve_stages(found)
     seen: dict[tuple[str, str], IngestTable] = {}
     for table in found:
         key = (table.schema, table.identifier)
@@ -279,3 +281,31 @@ def load_ingest_tables(domain: Domain) -> list[IngestTable]:
                             f"{seen[key].source}.{seen[key].name}; give one an `identifier:`", path=table.path)
         seen[key] = table
     return found
+
+
+def _resolve_stages(tables: list[IngestTable]) -> list[IngestTable]:
+    """One stage per database, schema and name: the declaration with a `url` holds for every table naming the stage
+    alone. External tables read external stages only
+    (https://docs.snowflake.com/en/sql-reference/sql/create-external-table): one on an internal stage is refused, on
+    both engines."""
+    external: dict[tuple[str | None, str, str], IngestTable] = {}
+    for table in tables:
+        key = (table.database, table.schema, table.stage.name.lower())
+        if table.stage.url:
+            other = external.setdefault(key, table)
+            if other.stage != table.stage:
+                raise _fail(table.path, f"source {table.source}.{table.name}",
+                            f"stage {table.stage.name!r} is declared differently by source {other.source}."
+                            f"{other.name}; declare its url and storage_integration once, the same everywhere")
+    resolved = []
+    for table in tables:
+        owner = external.get((table.database, table.schema, table.stage.name.lower()))
+        if owner is not None and not table.stage.url:
+            table = replace(table, stage=owner.stage)
+        if table.mode == "external_table" and not table.stage.url:
+            raise _fail(table.path, f"source {table.source}.{table.name}",
+                        f"an external table reads an external stage only, and stage {table.stage.name!r} is internal; "
+                        "declare `stage: {name: ..., url: 's3://bucket/path/', storage_integration: ...}` "
+                        f"({EXTERNAL_TABLE_DOC})")
+        resolved.append(table)
+    return resolved

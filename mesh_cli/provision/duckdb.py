@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mesh_cli.core.identifiers import identifier, string_literal
+from mesh_cli.core.identifiers import identifier
 from mesh_cli.core.plan import Plan, Statement, apply
+from mesh_cli.core.sql_literals import duckdb_string
 from mesh_cli.engines.base import Engine
 from mesh_cli.provision.spec import DomainFootprint, MeshFootprint
 
@@ -43,7 +44,7 @@ def _current(connection: Any) -> tuple[set[str], set[str], set[tuple[str, ...]],
 
 
 def _values(row: tuple[str, ...]) -> str:
-    return "(" + ", ".join(string_literal(value) for value in row) + ")"
+    return "(" + ", ".join(duckdb_string(value) for value in row) + ")"
 
 
 def plan_domain(footprint: MeshFootprint, domain: DomainFootprint, connection: Any, *, prune: bool = False) -> Plan:
@@ -78,7 +79,7 @@ def plan_domain(footprint: MeshFootprint, domain: DomainFootprint, connection: A
                                   f"{domain.domain} but not declared (`--prune` removes it)")
                 continue
             columns = ("role_name", "granted_to") if kind == "grant" else ("role_name", "comment")
-            condition = " and ".join(f"{c} = {string_literal(v)}" for c, v in zip(columns, row, strict=True))
+            condition = " and ".join(f"{c} = {duckdb_string(v)}" for c, v in zip(columns, row, strict=True))
             statements.append(Statement(f"delete from {GOVERNANCE}.{table} where {condition}", "drop", kind,
                                         row[0], f"pruned: {kind} no longer declared", destructive=True))
     plan.extend(statements)

@@ -12,17 +12,23 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from mesh_cli.core.identifiers import string_literal
 from mesh_cli.core.plan import Plan, Statement, StateReader, show_within
+from mesh_cli.core.sql_literals import snowflake_string
 from mesh_cli.provision.spec import MeshFootprint, ResourceMonitor, Warehouse
 
-MANAGED_GRANT_KINDS = {"DATABASE", "SCHEMA", "WAREHOUSE", "ROLE"}
+MANAGED_GRANT_KINDS = {"DATABASE", "SCHEMA", "WAREHOUSE", "ROLE", "DATABASE_ROLE", "ACCOUNT"}
+# CREATE SHARE belongs to ACCOUNTADMIN until granted (https://docs.snowflake.com/en/sql-reference/sql/create-share);
+# the publishing role gets it, and CREATE DATABASE ROLE on its database, so `mesh publish` runs as the deployer.
+# Of the account-level privileges, only these are managed (others granted to a managed role are left alone).
+PUBLISH_ACCOUNT_PRIVILEGES = ("CREATE SHARE",)
 FUTURE_OBJECTS = {"TABLE": "TABLES", "VIEW": "VIEWS"}
 # the role each kind of statement needs (Snowflake's system roles), shown in the plan
 ROLE_FOR = {"role": "USERADMIN", "database": "SYSADMIN", "schema": "SYSADMIN", "warehouse": "SYSADMIN",
-            "resource monitor": "ACCOUNTADMIN", "grant": "SECURITYADMIN", "future grant": "SECURITYADMIN"}
-PHASES = ["create role", "create database", "create schema", "create resource monitor", "alter resource monitor",
-          "create warehouse", "alter warehouse", "grant role", "grant", "future grant", "revoke", "drop warehouse",
+            "resource monitor": "ACCOUNTADMIN", "grant": "SECURITYADMIN", "future grant": "SECURITYADMIN",
+            "database role": "SYSADMIN", "account grant": "ACCOUNTADMIN"}
+PHASES = ["create role", "create database", "create schema", "create database role", "create resource monitor",
+          "alter resource monitor", "create warehouse", "alter warehouse", "grant role", "grant", "future grant",
+          "revoke", "drop warehouse",
           "drop resource monitor", "drop schema", "drop database", "drop role"]
 
 Grant = tuple[str, str, str, str]          # privilege, granted_on, object name, grantee role
@@ -39,12 +45,15 @@ class Declared:
     monitors: list[ResourceMonitor] = field(default_factory=list)
     grants: list[Grant] = field(default_factory=list)
     future_grants: list[Grant] = field(default_factory=list)   # object name = DB.SCHEMA, granted_on TABLE/VIEW
+    database_roles: list[str] = field(default_factory=list)    # DB.ROLE: upstream products' reader roles
 
 
 def flatten(footprint: MeshFootprint) -> Declared:
     """Every object and grant of the footprint."""
     declared = Declared(roles=footprint.all_roles())
     declared.grants += [("USAGE", "ROLE", role, holder) for role, holder in footprint.role_grants()]
+    declared.grants += [("USAGE", "DATABASE_ROLE", reader, holder) for reader, holder in footprint.reader_grants()]
+    declared.database_roles = list(dict.fromkeys(reader for reader, _ in footprint.reader_grants()))
     for domain in footprint.domains:
         db, levels = domain.database, domain.access_roles
         declared.databases.append(db)
@@ -63,6 +72,9 @@ def flatten(footprint: MeshFootprint) -> Declared:
             declared.future_grants += [(p, "TABLE", name, levels["WRITE"]) for p in ("INSERT", "UPDATE", "DELETE")]
         declared.grants += [("USAGE", "WAREHOUSE", role.warehouse, role.name)
                             for role in domain.functional_roles if role.warehouse]
+        for role in (r for r in domain.functional_roles if r.publishes):
+            declared.grants += [(p, "ACCOUNT", "", role.name) for p in PUBLISH_ACCOUNT_PRIVILEGES]
+            declared.grants.append(("CREATE DATABASE ROLE", "DATABASE", db, role.name))
     declared.grants = list(dict.fromkeys(declared.grants))
     return declared
 
@@ -79,6 +91,7 @@ class Current:
     grants: set[Grant]
     future_grants: set[Grant]
     admin_holders: set[str]
+    database_roles: set[str] = field(default_factory=set)     # DB.ROLE
 
 
 def _by_name(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -110,9 +123,13 @@ def read_current(reader: StateReader, footprint: MeshFootprint, declared: Declar
     future: set[Grant] = set()
     for role in [r for r in declared.roles if r in roles]:
         for row in reader.show("GRANTS TO ROLE", scope=role):
-            kind = str(row.get("granted_on", "")).upper()
-            if kind in MANAGED_GRANT_KINDS and str(row.get("privilege")).upper() != "OWNERSHIP":
-                grants.add((str(row["privilege"]).upper(), kind, str(row["name"]).upper(), role))
+            kind = str(row.get("granted_on", "")).upper().replace(" ", "_")
+            privilege = str(row.get("privilege")).upper()
+            if kind == "ACCOUNT" and privilege not in PUBLISH_ACCOUNT_PRIVILEGES:
+                continue
+            if kind in MANAGED_GRANT_KINDS and privilege != "OWNERSHIP":
+                name = "" if kind == "ACCOUNT" else str(row["name"]).replace('"', "").upper()
+                grants.add((privilege, kind, name, role))
         for row in reader.show("FUTURE GRANTS TO ROLE", scope=role):
             kind = str(row.get("grant_on", "")).upper()
             container = str(row["name"]).upper().rsplit(".", 1)[0]     # DB.SCHEMA.<TABLE> → DB.SCHEMA
@@ -122,7 +139,11 @@ def read_current(reader: StateReader, footprint: MeshFootprint, declared: Declar
     if footprint.admin_role in roles:
         holders = {str(row.get("grantee_name", "")).upper() for row in reader.show("GRANTS OF ROLE",
                                                                                    scope=footprint.admin_role)}
-    return Current(roles, databases, schemas, warehouses, monitors, grants, future, holders)
+    database_roles: set[str] = set()
+    for db in sorted({name.split(".")[0] for name in declared.database_roles} & set(databases)):
+        database_roles |= {f"{db}.{str(row['name']).upper()}"
+                           for row in reader.show("DATABASE ROLES", scope=f"IN DATABASE {db}")}
+    return Current(roles, databases, schemas, warehouses, monitors, grants, future, holders, database_roles)
 
 
 def _numbers(value: Any) -> tuple[int, ...]:
@@ -138,9 +159,11 @@ def _triggers(monitor: ResourceMonitor) -> str:
 
 def _grant_sql(grant: Grant, revoke: bool = False) -> str:
     privilege, kind, name, grantee = grant
-    if kind == "ROLE":
-        return f"REVOKE ROLE {name} FROM ROLE {grantee}" if revoke else f"GRANT ROLE {name} TO ROLE {grantee}"
     verb, direction = ("REVOKE", "FROM") if revoke else ("GRANT", "TO")
+    if kind in ("ROLE", "DATABASE_ROLE"):
+        return f"{verb} {kind.replace('_', ' ')} {name} {direction} ROLE {grantee}"
+    if kind == "ACCOUNT":
+        return f"{verb} {privilege} ON ACCOUNT {direction} ROLE {grantee}"
     return f"{verb} {privilege} ON {kind} {name} {direction} ROLE {grantee}"
 
 
@@ -148,6 +171,17 @@ def _future_sql(grant: Grant, revoke: bool = False) -> str:
     privilege, kind, schema, grantee = grant
     verb, direction = ("REVOKE", "FROM") if revoke else ("GRANT", "TO")
     return f"{verb} {privilege} ON FUTURE {FUTURE_OBJECTS[kind]} IN SCHEMA {schema} {direction} ROLE {grantee}"
+
+
+def _grant_reason(grant: Grant) -> str:
+    kind = grant[1]
+    if kind == "ROLE":
+        return "role hierarchy"
+    if kind == "DATABASE_ROLE":
+        return "reads the upstream product's shared models only (its reader database role)"
+    if kind == "ACCOUNT" or grant[0] == "CREATE DATABASE ROLE":
+        return "publishes the domain's products (CREATE SHARE / CREATE DATABASE ROLE are ACCOUNTADMIN's by default)"
+    return "access role privilege"
 
 
 class _Builder:
@@ -193,7 +227,7 @@ def plan_snowflake(footprint: MeshFootprint, reader: StateReader, *, prune: bool
     """The ordered statements that make the account match the footprint."""
     declared = flatten(footprint)
     current = read_current(reader, footprint, declared)
-    marker, comment = footprint.marker, f"COMMENT = {string_literal(footprint.marker)}"
+    marker, comment = footprint.marker, f"COMMENT = {snowflake_string(footprint.marker)}"
     plan = Plan(f"provision {footprint.mesh}: {len(footprint.domains)} domain(s) on Snowflake", offline=offline)
     out = _Builder()
     for role in declared.roles:
@@ -233,10 +267,15 @@ def plan_snowflake(footprint: MeshFootprint, reader: StateReader, *, prune: bool
             out.add("alter warehouse", f"ALTER WAREHOUSE {warehouse.name} SET {' '.join(changes)}", "warehouse",
                     warehouse.name, "warehouse differs from its declaration",
                     role_kind="resource monitor" if any("RESOURCE_MONITOR" in c for c in changes) else None)
+    for reader_db_role in declared.database_roles:
+        if reader_db_role not in current.database_roles:
+            out.add("create database role", f"CREATE DATABASE ROLE IF NOT EXISTS {reader_db_role}", "database role",
+                    reader_db_role, "reader role of an upstream product (its SELECT grants come from mesh publish)")
     for grant in declared.grants:
         if grant not in current.grants:
-            out.add("grant role" if grant[1] == "ROLE" else "grant", _grant_sql(grant), "grant",
-                    f"{grant[2]} → {grant[3]}", "role hierarchy" if grant[1] == "ROLE" else "access role privilege")
+            out.add("grant role" if grant[1] in ("ROLE", "DATABASE_ROLE") else "grant", _grant_sql(grant), "grant",
+                    f"{grant[2] or grant[1]} → {grant[3]}", _grant_reason(grant),
+                    role_kind="account grant" if grant[1] == "ACCOUNT" else None)
     for grant in declared.future_grants:
         if grant not in current.future_grants:
             out.add("future grant", _future_sql(grant), "future grant", f"{grant[2]} → {grant[3]}",
@@ -260,8 +299,9 @@ def _drift(footprint: MeshFootprint, declared: Declared, current: Current, out: 
     for grant in sorted(current.grants - set(declared.grants)):
         if not footprint.complete and grant[3] == footprint.admin_role:
             continue            # the admin role also holds the roles of domains outside the selection
-        handle("revoke", _grant_sql(grant, revoke=True), "grant", f"{grant[2]} → {grant[3]}",
-               f"{grant[0]} on {grant[1].lower()} {grant[2]} granted to {grant[3]} is not declared")
+        handle("revoke", _grant_sql(grant, revoke=True), "grant", f"{grant[2] or grant[1]} → {grant[3]}",
+               f"{grant[0]} on {grant[1].lower()} {grant[2]}".rstrip() + f" granted to {grant[3]} is not declared",
+               role_kind="account grant" if grant[1] == "ACCOUNT" else None)
     for grant in sorted(current.future_grants - set(declared.future_grants)):
         handle("revoke", _future_sql(grant, revoke=True), "future grant", f"{grant[2]} → {grant[3]}",
                f"future {grant[0]} on {grant[1].lower()}s in {grant[2]} to {grant[3]} is not declared")

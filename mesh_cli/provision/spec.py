@@ -5,6 +5,12 @@ The role hierarchy follows Snowflake's access-role / functional-role pattern: pe
 OWNER access role (READ granted to WRITE, WRITE to OWNER), and per domain functional roles (ENGINEER, READER,
 DEPLOYER by default) that hold an access role, the warehouse and read access to the upstream domains, all granted
 up to the mesh admin role.
+
+Read access to an upstream is never its database's READ role, whose future grants cover every schema (staging,
+landing, governance included: https://docs.snowflake.com/en/sql-reference/sql/grant-privilege, "future grants"): a
+functional role with `upstreams: true` holds, for each product of an upstream that lists its domain as a consumer,
+the product's reader database role `<UPSTREAM DB>.<PRODUCT>_READER`, which publishing grants SELECT on the
+product's shared models only. Removing the consumer from the product removes the grant.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.identifiers import identifier
 from mesh_cli.core.yamlfile import read_mapping
+from mesh_cli.shares.settings import ONE_ACCOUNT, reader_role, share_settings
 
 PREFIX_ENV = "MESH_SNOWFLAKE_DATABASE_PREFIX"
 ACCESS_LEVELS = ("READ", "WRITE", "OWNER")
@@ -43,12 +50,12 @@ DEFAULT_DOMAIN: dict[str, Any] = {
     "functional_roles": {
         "ENGINEER": {"access": "WRITE", "upstreams": True, "warehouse": True, "roles": []},
         "READER": {"access": "READ", "upstreams": False, "warehouse": True, "roles": []},
-        "DEPLOYER": {"access": "OWNER", "upstreams": True, "warehouse": True, "roles": []},
+        "DEPLOYER": {"access": "OWNER", "upstreams": True, "warehouse": True, "roles": [], "publishes": True},
     },
 }
 MESH_KEYS = {"admin_role", "admin_granted_to", "naming", "roles", "defaults"}
 DOMAIN_KEYS = set(DEFAULT_DOMAIN)
-FUNCTIONAL_KEYS = {"access", "upstreams", "warehouse", "roles"}
+FUNCTIONAL_KEYS = {"access", "upstreams", "warehouse", "roles", "publishes"}
 
 
 @dataclass(frozen=True)
@@ -74,9 +81,10 @@ class FunctionalRole:
     name: str
     function: str
     access_role: str
-    upstream_roles: tuple[str, ...]     # READ access roles of the upstream databases
+    reader_roles: tuple[str, ...]       # DB.ROLE: reader database roles of the upstream products it consumes
     warehouse: str | None
     roles: tuple[str, ...]              # further roles granted to it (e.g. governance roles)
+    publishes: bool = False             # publishes the domain's shares: CREATE SHARE, CREATE DATABASE ROLE
 
 
 @dataclass(frozen=True)
@@ -115,17 +123,21 @@ class MeshFootprint:
         return list(dict.fromkeys(names))
 
     def role_grants(self) -> list[tuple[str, str]]:
-        """Every role-to-role grant, as (role, granted_to)."""
+        """Every account-role-to-role grant, as (role, granted_to) (database roles: `reader_grants`)."""
         grants = [(role, self.admin_role) for role in self.roles]
         for domain in self.domains:
             levels = domain.access_roles
             grants += [(levels["READ"], levels["WRITE"]), (levels["WRITE"], levels["OWNER"])]
             for role in domain.functional_roles:
                 grants.append((role.access_role, role.name))
-                grants += [(upstream, role.name) for upstream in role.upstream_roles]
                 grants += [(extra, role.name) for extra in role.roles]
                 grants.append((role.name, self.admin_role))
         return list(dict.fromkeys(grants))
+
+    def reader_grants(self) -> list[tuple[str, str]]:
+        """Every upstream product's reader database role granted to a consumer role, as (DB.ROLE, granted_to)."""
+        return list(dict.fromkeys((reader, role.name) for domain in self.domains
+                                  for role in domain.functional_roles for reader in role.reader_roles))
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -182,7 +194,7 @@ def _renderer(naming: dict[str, str], check: _Checker, **values: str) -> Callabl
 
 
 def _domain_footprint(domain: Domain, settings: dict[str, Any], naming: dict[str, str], prefix: str,
-                      upstream_databases: dict[str, str], check: _Checker, mesh_check: _Checker) -> DomainFootprint:
+                      readers: tuple[str, ...], check: _Checker, mesh_check: _Checker) -> DomainFootprint:
     render = _renderer(naming, mesh_check, prefix=prefix, domain=domain.name)
     database = render("database")
     schemas = tuple(dict.fromkeys(check.name(s, "schemas") for s in settings.get("schemas") or []))
@@ -223,14 +235,27 @@ def _domain_footprint(domain: Domain, settings: dict[str, Any], naming: dict[str
         extra = cfg.get("roles") or []
         if not isinstance(extra, list):
             check.fail(f"`functional_roles.{function}.roles` must be a list of role names")
-        upstream = tuple(render("access_role", database=upstream_databases[up], level="READ")
-                         for up in domain.upstreams if up in upstream_databases) if cfg.get("upstreams") else ()
+        if not isinstance(cfg.get("publishes", False), bool):
+            check.fail(f"`functional_roles.{function}.publishes` must be true or false")
         roles.append(FunctionalRole(
             name=render("functional_role", function=check.name(function, "functional_roles")),
-            function=function.upper(), access_role=access[level], upstream_roles=upstream,
+            function=function.upper(), access_role=access[level], reader_roles=readers if cfg.get("upstreams") else (),
             warehouse=warehouse.name if cfg.get("warehouse", True) else None,
-            roles=tuple(check.name(r, f"functional_roles.{function}.roles") for r in extra)))
+            roles=tuple(check.name(r, f"functional_roles.{function}.roles") for r in extra),
+            publishes=bool(cfg.get("publishes", False))))
     return DomainFootprint(domain.name, database, schemas, warehouse, monitor, access, tuple(roles))
+
+
+def _consumed_readers(domain: Domain, domains: dict[str, Domain], databases: dict[str, str]) -> tuple[str, ...]:
+    """`DB.<PRODUCT>_READER` of every upstream product listing `domain` under `consumers.domains` (one account:
+    across accounts a consumer reads the mounted share instead)."""
+    readers = []
+    for upstream in domain.upstreams:
+        for entry in domains[upstream].products if upstream in domains else ():
+            consumers = ((entry.get("consumers") or {}).get("domains") or []) if isinstance(entry, dict) else []
+            if domain.name in consumers:
+                readers.append(f"{databases[upstream]}.{reader_role(str(entry['name']))}")
+    return tuple(readers)
 
 
 def declared_footprint(config: MeshConfig, domains: dict[str, Domain],
@@ -247,14 +272,16 @@ def declared_footprint(config: MeshConfig, domains: dict[str, Domain],
     databases = {name: _renderer(naming, mesh_check, prefix=prefix, domain=name)("database")
                  for name in domains}
     probe = Domain(name="probe", path=config.root, upstreams=(), profile="probe", source_paths=())
-    _domain_footprint(probe, defaults, naming, prefix, databases, mesh_check, mesh_check)  # errors name mesh.yml
+    _domain_footprint(probe, defaults, naming, prefix, (), mesh_check, mesh_check)  # errors name mesh.yml
+    in_account = share_settings(config).topology == ONE_ACCOUNT
     footprints = []
     for name in selected if selected is not None else sorted(domains):
         domain = domains[name]
         path = domain.path / "domain.yml"
         check = _Checker(path)
         override = check.mapping(read_mapping(path, default={}).get("provision"), "provision", DOMAIN_KEYS)
-        footprints.append(_domain_footprint(domain, _merge(defaults, override), naming, prefix, databases, check,
+        readers = _consumed_readers(domain, domains, databases) if in_account else ()
+        footprints.append(_domain_footprint(domain, _merge(defaults, override), naming, prefix, readers, check,
                                              mesh_check))
     granted_to = section.get("admin_granted_to", "SYSADMIN")
     return MeshFootprint(

@@ -10,16 +10,23 @@ anything else changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mesh_cli.core.identifiers import string_literal
 from mesh_cli.core.plan import Plan, Statement, StateReader
+from mesh_cli.core.sql_literals import snowflake_string
 from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, Desired, DomainShares, Grant, Grantee
 
 GRANT_ORDER = {("USAGE", "DATABASE"): 0, ("REFERENCE_USAGE", "DATABASE"): 1, ("USAGE", "SCHEMA"): 2,
                ("SELECT", "TABLE"): 3, ("SELECT", "VIEW"): 3, ("USAGE", "DATABASE_ROLE"): 4}
 MANAGED_MARK = "Data product {domain}."
+# CREATE SHARE, CREATE DATABASE ROLE and CREATE LISTING are ACCOUNTADMIN's until granted
+# (https://docs.snowflake.com/en/sql-reference/sql/create-share,
+# https://docs.snowflake.com/en/collaboration/provider-listings-privileges)
+PRIVILEGES_NOTE = ("publishing needs CREATE SHARE ON ACCOUNT and CREATE DATABASE ROLE ON the domain's database "
+                   "(ACCOUNTADMIN's by default, https://docs.snowflake.com/en/sql-reference/sql/create-share): "
+                   "`mesh provision` grants both to the domain's DEPLOYER (`publishes: true`); a listing also needs "
+                   "CREATE LISTING ON ACCOUNT; otherwise run `mesh publish` with SNOWFLAKE_ROLE=ACCOUNTADMIN")
 
 
 @dataclass
@@ -109,7 +116,10 @@ def _order(grant: Grant) -> tuple[int, str]:
 
 def _consumer_statements(desired: Desired, have: set[str], add: bool) -> list[Statement]:
     grantee = desired.grantee
-    changes = sorted(desired.consumers - have) if add else sorted(have - desired.consumers)
+    gone = have - desired.consumers
+    if grantee.kind == DATABASE_ROLE:
+        gone &= desired.managed            # provisioning's grants to other roles are its own to revoke
+    changes = sorted(desired.consumers - have) if add else sorted(gone)
     if not changes:
         return []
     if grantee.kind == SHARE:
@@ -138,10 +148,10 @@ def plan_shares(shares: DomainShares, current: Current, title: str, offline: boo
                              f"{desired.product}: {g.name} is no longer in the product", destructive=True)
                    for g in sorted(have - desired.grants, key=_order, reverse=True)]
         if grantee.kind == SHARE and grantee.name not in current.shares:
-            build.append(Statement(f"CREATE SHARE {grantee.name} COMMENT = {string_literal(desired.comment)}",
+            build.append(Statement(f"CREATE SHARE {grantee.name} COMMENT = {snowflake_string(desired.comment)}",
                                    "create", "share", grantee.name, f"share of data product {desired.product}"))
         elif grantee.kind == SHARE and current.shares[grantee.name] != desired.comment:
-            build.append(Statement(f"ALTER SHARE {grantee.name} SET COMMENT = {string_literal(desired.comment)}",
+            build.append(Statement(f"ALTER SHARE {grantee.name} SET COMMENT = {snowflake_string(desired.comment)}",
                                    "alter", "share", grantee.name, "the product's description changed"))
         build += [Statement(_grant_sql("GRANT", g, grantee), "grant", grantee.kind.lower(), grantee.name,
                             f"{desired.product}", role=None) for g in sorted(desired.grants - have, key=_order)]
@@ -159,5 +169,20 @@ def plan_shares(shares: DomainShares, current: Current, title: str, offline: boo
     mounts = [Statement(f"CREATE DATABASE {m.database} FROM SHARE {m.share}", "create", "database", m.database,
                         f"{shares.domain} reads the share {m.share}") for m in shares.mounts
               if m.database not in current.databases]
-    plan.extend(narrow + revokes + creates + build + widen + listings + mounts)
+    statements = [_with_role(statement, shares.database)
+                  for statement in narrow + revokes + creates + build + widen + listings + mounts]
+    if any(statement.role for statement in statements):
+        plan.notes.append(PRIVILEGES_NOTE)
+    plan.extend(statements)
     return plan
+
+
+def _with_role(statement: Statement, database: str) -> Statement:
+    """The statement with the privilege it needs beyond owning the shared objects, when it needs one."""
+    if statement.object_kind == "share":
+        return replace(statement, role="ACCOUNTADMIN or a role granted CREATE SHARE ON ACCOUNT")
+    if statement.object_kind == "database role" and statement.action == "create":
+        return replace(statement, role=f"ACCOUNTADMIN or a role granted CREATE DATABASE ROLE ON DATABASE {database}")
+    if statement.object_kind == "listing":
+        return replace(statement, role="ACCOUNTADMIN or a role granted CREATE LISTING ON ACCOUNT")
+    return statement

@@ -11,6 +11,7 @@ from typing import Any
 
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import RecordedState, show_statement
+from mesh_cli.core.sql_literals import snowflake_unquote
 
 Rows = list[dict[str, Any]]
 _NAME = r"([A-Za-z0-9_$.]+)"
@@ -69,7 +70,7 @@ class EmulatedAccount:
     def _create_share(self, name: str, comment: str) -> None:
         if any(r["name"] == name for r in self._rows("SHARES")):
             raise MeshError(f"share {name} already exists")
-        self._rows("SHARES").append({"kind": "OUTBOUND", "name": name, "comment": comment.replace("''", "'"),
+        self._rows("SHARES").append({"kind": "OUTBOUND", "name": name, "comment": snowflake_unquote(comment),
                                      "database_name": "", "to": ""})
 
     def _share(self, name: str) -> dict[str, Any]:
@@ -79,7 +80,7 @@ class EmulatedAccount:
         raise MeshError(f"share {name} does not exist")
 
     def _comment(self, name: str, comment: str) -> None:
-        self._share(name)["comment"] = comment.replace("''", "'")
+        self._share(name)["comment"] = snowflake_unquote(comment)
 
     def _accounts(self, name: str, verb: str, accounts: str) -> None:
         rows = self._rows("GRANTS", f"OF SHARE {name}")

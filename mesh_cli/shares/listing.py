@@ -5,6 +5,13 @@
       support: customer-data@retail.example  # default: the domain owner's e-mail
       approver: data-owner@retail.example    # default: the support contact
       access: all                            # or the consumer accounts (default)
+
+An organization listing reaches only accounts of the provider's own organisation
+(https://docs.snowflake.com/en/sql-reference/sql/create-organization-listing); its manifest names them by account
+name within that organisation. A consumer account `ORG.ACCOUNT` of the provider's organisation is listed as
+`ACCOUNT`; one of another organisation is never listed (its name would designate another account): it is reached by
+the product's direct share (`ALTER SHARE ... ADD ACCOUNTS = ORG.ACCOUNT`), as Snowflake allows
+(https://docs.snowflake.com/en/sql-reference/sql/create-listing for an external listing).
 """
 
 from __future__ import annotations
@@ -27,8 +34,18 @@ def _columns(model: ModelInfo) -> str:
            f" Columns: {columns}."
 
 
-def listing_manifest(domain: Domain, spec: ProductSpec, listing: Any, models: list[ModelInfo]) -> str:
-    """The manifest of `CREATE ORGANIZATION LISTING ... AS $$<manifest>$$`; bad settings name the domain.yml."""
+def listing_access(accounts: set[str], organization: str | None) -> tuple[list[str], list[str]]:
+    """The consumer accounts (`ORG.ACCOUNT`) an organization listing may target (by account name, those of the
+    provider's organisation) and those only a direct share reaches (every other organisation's)."""
+    inside = sorted(a.split(".", 1)[1] for a in accounts if a.split(".", 1)[0] == organization)
+    outside = sorted(a for a in accounts if a.split(".", 1)[0] != organization)
+    return inside, outside
+
+
+def listing_manifest(domain: Domain, spec: ProductSpec, listing: Any, models: list[ModelInfo],
+                     accounts: set[str], organization: str | None) -> str | None:
+    """The manifest of `CREATE ORGANIZATION LISTING ... AS $$<manifest>$$` for the consumer `accounts` of the
+    provider's `organization` (None when the listing would target no account); bad settings name the domain.yml."""
     path = domain.path / "domain.yml"
     if listing is True:
         listing = {}
@@ -50,7 +67,13 @@ def listing_manifest(domain: Domain, spec: ProductSpec, listing: Any, models: li
     if listing.get("access") == "all":
         access: list[dict[str, Any]] = [{"all_internal_accounts": True}]
     else:
-        access = [{"account": account.split(".")[-1].upper()} for account in spec.consumer_accounts]
+        if accounts and organization is None:
+            raise MeshError(f"product {spec.name!r} of {domain.name}: an organization listing reaches only the "
+                            "provider's organisation, which mesh.yml does not name: set `snowflake.organization: ORG`",
+                            path=path)
+        access = [{"account": name} for name in listing_access(accounts, organization)[0]]
+        if not access:
+            return None
     manifest = {
         "title": str(listing.get("title") or spec.name.replace("_", " ").capitalize()),
         "description": description,

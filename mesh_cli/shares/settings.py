@@ -2,6 +2,7 @@
 
     snowflake:
       topology: one_account            # or account_per_domain
+      organization: RETAIL             # one_account: the account's organisation (listings reach only it)
       accounts:                        # account_per_domain: each domain's account, ORG.ACCOUNT
         customers: RETAIL.CUSTOMERS
       roles:                           # one_account: the role a consumer domain reads with (default <DOMAIN>_DEPLOYER)
@@ -28,6 +29,13 @@ class ShareSettings:
     topology: str = ONE_ACCOUNT
     accounts: dict[str, str] = field(default_factory=dict)
     roles: dict[str, str] = field(default_factory=dict)
+    organization: str | None = None
+
+    def organization_of(self, domain: str) -> str | None:
+        """The organisation of the account a domain publishes from: its own account's (account per domain), else
+        the mesh's `organization`."""
+        account = self.accounts.get(domain) if self.topology == ACCOUNT_PER_DOMAIN else None
+        return account.split(".", 1)[0] if account else self.organization
 
     def role_of(self, domain: str) -> str:
         """The account role a consumer domain reads with in one account."""
@@ -49,10 +57,13 @@ def share_settings(config: MeshConfig) -> ShareSettings:
     """The `snowflake:` section of mesh.yml, validated."""
     path = config.root / MESH_FILE
     section = config.section("snowflake")
-    unknown = set(section) - {"topology", "accounts", "roles"}
+    unknown = set(section) - {"topology", "accounts", "roles", "organization"}
     if unknown:
         raise MeshError(f"unknown setting(s) under `snowflake:`: {', '.join(sorted(unknown))} "
-                        "(known: topology, accounts, roles)", path=path)
+                        "(known: topology, organization, accounts, roles)", path=path)
+    organization = section.get("organization")
+    if organization is not None:
+        organization = identifier(str(organization), what=f"{path}: snowflake.organization").upper()
     topology = section.get("topology", ONE_ACCOUNT)
     if topology not in (ONE_ACCOUNT, ACCOUNT_PER_DOMAIN):
         raise MeshError(f"`snowflake.topology` is {topology!r}; use {ONE_ACCOUNT} or {ACCOUNT_PER_DOMAIN}", path=path)
@@ -63,7 +74,13 @@ def share_settings(config: MeshConfig) -> ShareSettings:
         topology=topology,
         accounts={str(d): account_name(a, where=f"{path}: snowflake.accounts.{d}") for d, a in accounts.items()},
         roles={str(d): identifier(str(r), what=f"snowflake.roles.{d}").upper() for d, r in roles.items()},
+        organization=organization,
     )
+
+
+def reader_role(product: str) -> str:
+    """The database role, in the provider's database, through which one-account consumer roles read a product."""
+    return identifier(f"{product}_READER".upper(), what="reader role name")
 
 
 def share_name(domain: str, product: str) -> str:

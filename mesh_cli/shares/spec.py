@@ -19,8 +19,15 @@ from mesh_cli.core.identifiers import identifier
 from mesh_cli.core.manifest import ModelInfo, governance_meta, models_of
 from mesh_cli.core.product_text import share_comment
 from mesh_cli.core.products import ProductSpec, product_specs
-from mesh_cli.shares.listing import listing_manifest
-from mesh_cli.shares.settings import ACCOUNT_PER_DOMAIN, ONE_ACCOUNT, ShareSettings, account_name, share_name
+from mesh_cli.shares.listing import listing_access, listing_manifest
+from mesh_cli.shares.settings import (
+    ACCOUNT_PER_DOMAIN,
+    ONE_ACCOUNT,
+    ShareSettings,
+    account_name,
+    reader_role,
+    share_name,
+)
 
 SHARE, DATABASE_ROLE = "SHARE", "DATABASE ROLE"
 
@@ -55,6 +62,8 @@ class Desired:
     consumers: frozenset[str]          # accounts of a share; account roles of a database role
     comment: str = ""
     models: tuple[str, ...] = ()       # labels of the shared model versions
+    managed: frozenset[str] = frozenset()  # reader role: the consumer roles publishing grants and revokes (the
+                                           # other holders come from provisioning, `upstreams: true`)
 
 
 @dataclass(frozen=True)
@@ -154,8 +163,9 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
         entitlements = _database_roles(domain, spec)
         roles.update(entitlements)
         role_grants = {Grant("USAGE", "DATABASE_ROLE", f"{result.database}.{r}") for r in entitlements}
-        accounts = {account_name(a, where=f"{domain.path / 'domain.yml'}: product {spec.name}")
-                    for a in spec.consumer_accounts}
+        listed = {account_name(a, where=f"{domain.path / 'domain.yml'}: product {spec.name}")
+                  for a in spec.consumer_accounts}
+        accounts = set(listed)
         if settings.topology == ACCOUNT_PER_DOMAIN:
             for consumer in spec.consumer_domains:
                 account = settings.account_of(consumer)
@@ -171,15 +181,26 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
             frozenset({Grant("USAGE", "DATABASE", result.database)} | references | schemas | selects | role_grants),
             frozenset(accounts), _comment(domain, spec), tuple(labels)))
         if settings.topology == ONE_ACCOUNT and spec.consumer_domains:
-            reader = f"{spec.name.upper()}_READER"
+            reader = reader_role(spec.name)
             roles.add(reader)
             result.desired.append(Desired(
                 spec.id, Grantee(DATABASE_ROLE, f"{result.database}.{reader}"),
                 frozenset(schemas | selects | role_grants),
-                frozenset(settings.role_of(c) for c in spec.consumer_domains), "", tuple(labels)))
+                frozenset(settings.role_of(c) for c in spec.consumer_domains), "", tuple(labels),
+                frozenset(settings.role_of(d) for d in domains)))
         listing = _raw_entry(domain, spec.name).get("listing")
         if listing:
-            result.listings[name] = listing_manifest(domain, spec, listing, models)
+            organization = settings.organization_of(domain.name)
+            manifest = listing_manifest(domain, spec, listing, models, listed, organization)
+            outside = listing_access(listed, organization)[1]
+            if outside:
+                result.notes.append(f"{spec.id}: {', '.join(outside)} outside organisation {organization}: reached "
+                                    "by the direct share, never by the organization listing")
+            if manifest is None:
+                result.notes.append(f"{spec.id}: no consumer account in organisation {organization}: no "
+                                    "organization listing is created")
+            else:
+                result.listings[name] = manifest
     result.database_roles = tuple(sorted(roles))
     return result
 

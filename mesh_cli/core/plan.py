@@ -170,7 +170,8 @@ class Backend(Protocol):
 
 
 class OfflineBackend:
-    """No credentials: plan against an empty account; applying is refused with `reason`, as bad input."""
+    """No credentials: plan against an empty account. Every statement fails with `reason` (callers refuse an
+    apply without credentials as bad input before planning; this is the backstop)."""
 
     offline = True
 

@@ -189,3 +189,15 @@ def test_live_snowflake_publish_converges(built_mesh: tuple[Path, BuildReport]) 
     assert first[0].ok, first[0].error
     second = publish(config, "prod", ["customers"], plan_only=True)
     assert second[0].plan is not None and second[0].plan.empty
+
+
+def test_a_statement_failing_while_applied_exits_1_and_names_it(built_copy: Path) -> None:
+    """The emulated account holds the share under another kind: the plan creates it, the CREATE fails."""
+    state = built_copy / ".mesh/state/dev/customers/shares.json"
+    recorded = json.loads(state.read_text())
+    for row in recorded["show"]["SHOW SHARES"]:
+        row["kind"] = "INBOUND"
+    state.write_text(json.dumps(recorded))
+    result = run_cli(built_copy, "publish", "customers")
+    assert result.exit_code == 1, result.output
+    assert "failed customers" in result.output and "share CUSTOMERS_CUSTOMER_MASTER already exists" in result.output

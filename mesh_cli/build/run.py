@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from mesh_cli.check.side_doors import side_door_error
 from mesh_cli.core.config import TARGET_ENV, MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.graph import DomainGraph
+from mesh_cli.core.scheduler import FAILED, SKIPPED, SUCCESS, Tasks, run_tasks
 from mesh_cli.core.state import domain_state_dir, fingerprint, save_build, saved_fingerprint
 from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtOutcome, DbtWorkers, with_deps
 from mesh_cli.engines.registry import Engine, engine_for, target_args
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.ingest import DomainIngest, has_freshness, ingest_domain
 from mesh_cli.shares.publish import DomainPublish, publish_after_build
-
-SUCCESS, FAILED, SKIPPED = "success", "failed", "skipped"
-
 
 @dataclass
 class DomainResult:
@@ -33,6 +31,11 @@ class DomainResult:
     reason: str | None = None
     ingested: DomainIngest | None = None
     stale_sources: list[str] = field(default_factory=list)
+    bad_input: bool = False        # failed on the mesh's own input (exit 2), not in a run (exit 1)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == SUCCESS
 
     def count(self, resource_type: str, *statuses: str) -> int:
         return sum(n for key, n in self.counts.items()
@@ -54,6 +57,11 @@ class BuildReport:
     def ok(self) -> bool:
         return (all(result.status == SUCCESS for result in self.results)
                 and all(publish.ok for publish in self.published))
+
+    @property
+    def outcomes(self) -> list[DomainResult | DomainPublish]:
+        """Every domain's build and publish, for the exit code (`core.plan.exit_code`)."""
+        return [*self.results, *self.published]
 
     @property
     def critical_seconds(self) -> float:
@@ -151,50 +159,46 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
         results: dict[str, DomainResult] = {}
         checksums = {name: fingerprint(config, domains[name]) for name in order}
         selected = set(order)
-        pending = list(order)
-        running: dict[Future[DbtOutcome], str] = {}
         ingests: dict[str, DomainIngest] = {}
         published: list[DomainPublish] = []
-        while pending or running:
-            for name in list(pending):
-                blockers = [up for up in domains[name].upstreams if up in selected]
-                failed = [up for up in blockers if up in results and results[up].status != SUCCESS]
-                if failed:
-                    pending.remove(name)
-                    results[name] = DomainResult(name, SKIPPED, reason=f"upstream {failed[0]} "
-                                                 f"{results[failed[0]].status}")
-                    notify("skipped", name, results[name])
-                elif all(up in results for up in blockers):
-                    pending.remove(name)
-                    side_door = side_door_error(domains[name], domains, target)
-                    if side_door is not None:     # read another domain only through ref(): refused, unbuilt
-                        results[name] = DomainResult(name, FAILED, reason=side_door)
-                        notify(FAILED, name, results[name])
-                        continue
-                    ingested = _ingest_first(config, domains[name], engine, options)
-                    if isinstance(ingested, DomainResult):
-                        results[name] = ingested
-                        notify(FAILED, name, ingested)
-                        continue
-                    ingests[name] = ingested
-                    selection = (changed_selection(config, target, domains[name],
-                                                   checksums[name] != saved_fingerprint(config, target, name),
-                                                   blockers, ingested.loaded_sources) if options.changed else [])
-                    job = _job(domains[name], options, target, engine, selection)
-                    running[workers.submit(job)] = name
-                    notify("started", name, None)
-            if not running:
-                continue
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for future in done:
-                name = running.pop(future)
-                results[name] = _result(name, future.result())
-                results[name].ingested = ingests.get(name)
-                if results[name].status == SUCCESS:
-                    save_build(config, target, domains[name], checksums[name])
-                    if options.publish:
-                        published.append(publish_after_build(config, target, domains[name]))
-                notify(results[name].status, name, results[name])
+
+        def start(name: str) -> Future[DbtOutcome] | DomainResult:
+            side_door = side_door_error(domains[name], domains, target)
+            if side_door is not None:     # read another domain only through ref(): refused, unbuilt
+                return DomainResult(name, FAILED, reason=side_door)
+            ingested = _ingest_first(config, domains[name], engine, options)
+            if isinstance(ingested, DomainResult):
+                return ingested
+            ingests[name] = ingested
+            blockers = [up for up in domains[name].upstreams if up in selected]
+            selection = (changed_selection(config, target, domains[name],
+                                           checksums[name] != saved_fingerprint(config, target, name),
+                                           blockers, ingested.loaded_sources) if options.changed else [])
+            future = workers.submit(_job(domains[name], options, target, engine, selection))
+            notify("started", name, None)
+            return future
+
+        def finish(name: str, ended: DbtOutcome | DomainResult) -> bool:
+            if isinstance(ended, DomainResult):  # refused, or its ingestion failed: dbt did not run
+                results[name] = ended
+                notify(FAILED, name, ended)
+                return False
+            results[name] = _result(name, ended)
+            results[name].ingested = ingests.get(name)
+            if results[name].status == SUCCESS:
+                save_build(config, target, domains[name], checksums[name])
+                if options.publish:
+                    published.append(publish_after_build(config, target, domains[name]))
+            notify(results[name].status, name, results[name])
+            return results[name].status == SUCCESS
+
+        def skip(name: str, reason: str) -> None:
+            results[name] = DomainResult(name, SKIPPED, reason=reason)
+            notify(SKIPPED, name, results[name])
+
+        tasks: Tasks[DbtOutcome | DomainResult] = Tasks(order, {n: domains[n].upstreams for n in order},
+                                                       start, finish, skip)
+        run_tasks(tasks, options.jobs)
     ordered = [results[name] for name in order]
     return BuildReport(target, ordered, time.perf_counter() - started, unchanged, critical_path(ordered, domains),
                        published)
@@ -202,13 +206,25 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
 
 def _ingest_first(config: MeshConfig, domain: Domain, engine: Engine,
                   options: BuildOptions) -> DomainIngest | DomainResult:
-    """Land the domain's new raw data before its models build; a failed load fails the domain."""
+    """Land the domain's new raw data before its models build; bad input or a failed load fails the domain.
+    Any other exception is a bug and propagates."""
     started = time.perf_counter()
     try:
-        return ingest_domain(config, domain, engine, full_refresh=options.full_refresh)
-    except Exception as exc:  # a bad declaration or a failed load: the domain fails with the reason
+        ingested = ingest_domain(config, domain, engine, full_refresh=options.full_refresh)
+    except EngineError as exc:  # the warehouse failed (a locked file, a lost connection): a failed run
         return DomainResult(domain.name, FAILED, time.perf_counter() - started,
-                            reason=f"ingestion failed: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+                            reason=f"ingestion failed: {_first_line(exc)}")
+    except MeshError as exc:  # a bad declaration or a file that does not load
+        return DomainResult(domain.name, FAILED, time.perf_counter() - started,
+                            reason=f"ingestion failed: {_first_line(exc)}", bad_input=True)
+    if not ingested.ok:
+        return DomainResult(domain.name, FAILED, time.perf_counter() - started,
+                            reason=f"ingestion failed: {ingested.error}", ingested=ingested)
+    return ingested
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else repr(exc)
 
 
 def _result(name: str, outcome: DbtOutcome) -> DomainResult:

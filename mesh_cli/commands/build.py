@@ -13,6 +13,7 @@ from rich.table import Table
 from mesh_cli.build.run import FAILED, SKIPPED, SUCCESS, BuildOptions, BuildReport, DomainResult, build
 from mesh_cli.commands.common import console, err_console, handle_errors, mesh_config
 from mesh_cli.commands.publish import print_publish
+from mesh_cli.core.plan import exit_code
 
 STATUS_STYLE = {SUCCESS: "green", FAILED: "red", SKIPPED: "yellow"}
 
@@ -95,8 +96,7 @@ def command(ctx: click.Context, selectors: tuple[str, ...], target: str | None, 
         _print_failures(report)
         _print_ingestion(report)
         print_publish(report.published)
-    if not report.ok:
-        sys.exit(1)
+    sys.exit(exit_code(report.outcomes))
 
 
 def _print_event(out: Console, event: str, name: str, result: DomainResult | None) -> None:

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
+from mesh_cli import __version__
 from mesh_cli.core.config import MeshConfig, locate_config
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import EXIT_INTERNAL, MeshError
 
 console = Console()
 err_console = Console(stderr=True)
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Print a MeshError as one line on stderr and exit with its code (2 for bad input)."""
+    """Print a MeshError as one line on stderr and exit with its code (2 for bad input); report any other
+    exception as a bug in mesh (exit 3), its traceback saved to a file (`core.errors` lists the codes)."""
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -26,7 +32,25 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except MeshError as exc:
             err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # a bug: reported as one, never as a domain's failure
+            saved = save_traceback(exc)
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            err_console.print(f"[red]internal error in mesh {__version__}[/red] ({type(exc).__name__}"
+                              f"{': ' + first if first else ''}): please report it; traceback in {saved}",
+                              highlight=False, soft_wrap=True)
+            sys.exit(EXIT_INTERNAL)
     return wrapper
+
+
+def save_traceback(exc: BaseException) -> Path:
+    """Write the exception's traceback to a new file in the temporary folder; returns its path."""
+    handle, name = tempfile.mkstemp(prefix="mesh-internal-error-", suffix=".log")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(f"mesh {__version__}: {' '.join(sys.argv)}\n")
+        out.write("".join(traceback.format_exception(exc)))
+    return Path(name)
 
 
 def mesh_config(ctx: click.Context) -> MeshConfig:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 from rich.table import Table
 
-from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
+from mesh_cli.commands.common import console, err_console, handle_errors, mesh_config, target_option
+from mesh_cli.core.plan import exit_code
 from mesh_cli.ingest import DomainIngest, ingest
 
 
 def _as_dict(result: DomainIngest) -> dict[str, object]:
-    return {"domain": result.domain, "adapter": result.adapter,
+    return {"domain": result.domain, "adapter": result.adapter, "ok": result.ok, "error": result.error,
             "tables": [vars(table) for table in result.tables],
             "plan": result.plan.to_dict() if result.plan else None,
             "applied": [{"sql": a.statement.sql, "ok": a.ok, "error": a.error} for a in result.applied.applied]
@@ -55,12 +57,14 @@ def command(ctx: click.Context, domains: tuple[str, ...], plan_only: bool, targe
     results = ingest(mesh_config(ctx), domains, target, full_refresh=full_refresh, plan_only=plan_only)
     if as_json:
         click.echo(json.dumps([_as_dict(result) for result in results], indent=2, default=str))
-        return
-    if not results:
+    elif not results:
         console.print("no domain declares ingestion (sources with config.meta.data_mesh.ingest)")
-        return
-    if any(result.plan is None for result in results):
-        _print_local([r for r in results if r.plan is None], plan_only)
-    for result in results:
-        if result.plan is not None:
-            click.echo(result.plan.to_sql())
+    else:
+        if any(result.plan is None for result in results):
+            _print_local([r for r in results if r.plan is None], plan_only)
+        for result in results:
+            if result.plan is not None:
+                click.echo(result.plan.to_sql())
+            if result.error:
+                err_console.print(f"[red]error:[/red] {result.error}", highlight=False, soft_wrap=True)
+    sys.exit(exit_code(results))

@@ -8,6 +8,7 @@ import sys
 import click
 
 from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
+from mesh_cli.core.plan import exit_code
 from mesh_cli.provision import provision
 
 
@@ -40,5 +41,4 @@ def command(ctx: click.Context, selectors: tuple[str, ...], plan_only: bool, pru
         done = sum(len(a.applied) for a in result.applied)
         console.print(f"provisioned {len(result.footprint.domains)} domain(s) on {result.adapter} "
                       f"({result.target}): {done} statement(s)" + ("" if done else ", nothing to change"))
-    if not result.ok:
-        sys.exit(1)
+    sys.exit(exit_code([result]))

@@ -8,6 +8,7 @@ import sys
 import click
 
 from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
+from mesh_cli.core.plan import exit_code
 from mesh_cli.shares.publish import FAILED, DomainPublish, publish
 
 STYLE = {"published": "green", "unchanged": "white", "planned": "cyan", FAILED: "red"}
@@ -46,5 +47,4 @@ def command(ctx: click.Context, domains: tuple[str, ...], target: str | None, pl
             if result.plan is not None and (plan_only or not result.plan.empty):
                 click.echo(result.plan.to_sql())
         print_publish(results)
-    if any(not r.ok for r in results):
-        sys.exit(2 if any(r.bad_input for r in results) else 1)
+    sys.exit(exit_code(results))

@@ -6,6 +6,17 @@ that with what it declares and returns a `Plan`: the smallest ordered list of st
 equal to the declaration, touching nothing the feature does not manage. The plan prints for humans (`to_sql`),
 serialises for machines (`to_dict`), and `apply` runs it statement by statement, recording each result. The
 plan of a converged system is empty.
+
+Provisioning, ingestion and publishing all plan and apply through these types: a `Backend` gives the
+`StateReader` to plan against and the `execute` to apply with (`apply_to`). They fail in one way:
+
+- bad input (a declaration, a selection, missing credentials) raises `MeshError` while planning, before
+  anything is applied (exit code 2);
+- a statement that fails while applying is recorded in the `ApplyResult` (`ok` is false, `failed` says which),
+  never raised; the feature's result carries it (an `Outcome`) and the command exits 1;
+- anything else is a bug in mesh and propagates (the CLI reports an internal error).
+
+`exit_code` turns the outcomes of a command into its exit code (see `core.errors`).
 """
 
 from __future__ import annotations
@@ -15,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, MeshError
 from mesh_cli.core.sql_literals import snowflake_string
 
 
@@ -108,6 +119,33 @@ def apply(plan: Plan, execute: Callable[[str], object]) -> ApplyResult:
     return result
 
 
+def apply_to(plan: Plan, backend: Backend) -> ApplyResult:
+    """Apply the plan through the backend, then keep what ran (`commit`), whether or not every statement did."""
+    result = apply(plan, backend.execute)
+    backend.commit()
+    return result
+
+
+class Outcome(Protocol):
+    """How one unit of a command ended (a domain's publish, ingestion or build, a provisioning run)."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def bad_input(self) -> bool:
+        """The failure is the mesh's own input (exit 2), not a run that failed (exit 1)."""
+        ...
+
+
+def exit_code(outcomes: Iterable[Outcome]) -> int:
+    """0 when every outcome is ok; else 2 when any failed on bad input, else 1."""
+    failed = [outcome for outcome in outcomes if not outcome.ok]
+    if not failed:
+        return EXIT_OK
+    return EXIT_BAD_INPUT if any(outcome.bad_input for outcome in failed) else EXIT_FAILED
+
+
 class StateReader(Protocol):
     """Reads current state: `show("SHARES")`, `show("GRANTS TO SHARE", scope="s")` → rows as dicts with
     lower-case keys. `queries` counts the SHOW statements issued (benchmarks check one per kind)."""
@@ -115,6 +153,38 @@ class StateReader(Protocol):
     queries: int
 
     def show(self, kind: str, scope: str | None = None, like: str | None = None) -> list[dict[str, Any]]: ...
+
+
+class Backend(Protocol):
+    """Where a plan is read and applied: the current state to plan against, and how statements run there."""
+
+    offline: bool                  # no account to read: plans start from an empty state, applying is refused
+
+    @property
+    def reader(self) -> StateReader: ...
+
+    def execute(self, sql: str) -> Any: ...
+
+    def commit(self) -> None:
+        """Keep what the applied statements changed (nothing to do where each statement commits itself)."""
+        ...
+
+
+class OfflineBackend:
+    """No credentials: plan against an empty account. Every statement fails with `reason` (callers refuse an
+    apply without credentials as bad input before planning; this is the backstop)."""
+
+    offline = True
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.reader = RecordedState()
+
+    def execute(self, sql: str) -> Any:
+        raise MeshError(self.reason)
+
+    def commit(self) -> None:
+        """Nothing to keep."""
 
 
 class ShowTooLarge(MeshError):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Collection
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from mesh_cli.core.config import STATE_DIR_ENV, MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
+from mesh_cli.core.scheduler import Tasks, run_tasks
 from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtOutcome, prewarm_shared, run_shared, with_deps
 from mesh_cli.dbt.parse_cache import ParseCache, parse_keys
 from mesh_cli.engines.registry import engine_for
@@ -136,53 +137,55 @@ def parse_domains(config: MeshConfig, domains: list[Domain], target: str, *, sta
         if on_manifest is not None:
             on_manifest(name, manifests[name])
 
-    done: set[str] = set()
     unread: list[tuple[str, Path]] = []   # cached manifests still to load
     tainted: set[str] = set()   # parsed against a fallback's manifest: not cached
-    waiting = list(domains)
-    running: dict[Future[DbtOutcome], tuple[Domain, bool]] = {}
+    cacheable: dict[str, bool] = {}
+    by_name = {domain.name: domain for domain in domains}
+
+    def start(name: str) -> Future[DbtOutcome] | None:
+        """A parse running, or None for a cache hit (exposed now, read while dbt parses the others)."""
+        domain = by_name[name]
+        cacheable[name] = not tainted.intersection(domain.upstreams)
+        if not cacheable[name]:
+            tainted.add(name)
+        elif name in hits:
+            parser.expose(domain, hits[name])
+            if name in wanted:
+                unread.append((name, hits[name]))
+            return None
+        return threads.submit(run_shared, parser.job(domain, cacheable[name]))
+
+    def finish(name: str, outcome: DbtOutcome | None) -> bool:
+        """Keep a parsed manifest; a failed parse raises, or with a fallback goes on with its stand-in."""
+        if outcome is None or outcome.ok:
+            if outcome is not None:
+                kept = parser.keep(by_name[name], cacheable[name])
+                if name in wanted:
+                    read(name, kept)
+            return True
+        error = outcome.error or "; ".join(outcome.failures) or "unknown error"
+        if fallback is None:
+            raise MeshError(f"dbt parse of {name} failed: {error}", path=by_name[name].path)
+        manifests[name] = fallback(by_name[name], error)
+        if on_manifest is not None:
+            on_manifest(name, manifests[name])
+        tainted.add(name)
+        path = parser.output(by_name[name])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(manifests[name]), encoding="utf-8")
+        return True
+
+    def idle() -> bool:
+        if unread:
+            read(*unread.pop())
+            return True
+        return False
+
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
-        while waiting or running or unread:
-            ready = [d for d in waiting if names.isdisjoint(set(d.upstreams) - done)]
-            for domain in ready:
-                waiting.remove(domain)
-                cacheable = not tainted.intersection(domain.upstreams)
-                if not cacheable:
-                    tainted.add(domain.name)
-                elif domain.name in hits:
-                    parser.expose(domain, hits[domain.name])
-                    done.add(domain.name)
-                    if domain.name in wanted:
-                        unread.append((domain.name, hits[domain.name]))
-                    continue
-                running[threads.submit(run_shared, parser.job(domain, cacheable))] = (domain, cacheable)
-            if ready and not running:
-                continue   # cache hits may have readied their downstream
-            if unread:
-                read(*unread.pop())
-            if not running:
-                if waiting:
-                    raise MeshError(f"cannot order the parse of {', '.join(d.name for d in waiting)}: "
-                                    "their upstreams form a cycle")
-                continue
-            finished, _ = wait(running, timeout=0 if unread else None, return_when=FIRST_COMPLETED)
-            for future in finished:
-                domain, cacheable = running.pop(future)
-                outcome = future.result()
-                done.add(domain.name)
-                if outcome.ok:
-                    kept = parser.keep(domain, cacheable)
-                    if domain.name in wanted:
-                        read(domain.name, kept)
-                    continue
-                error = outcome.error or "; ".join(outcome.failures) or "unknown error"
-                if fallback is None:
-                    raise MeshError(f"dbt parse of {domain.name} failed: {error}", path=domain.path)
-                manifests[domain.name] = fallback(domain, error)
-                if on_manifest is not None:
-                    on_manifest(domain.name, manifests[domain.name])
-                tainted.add(domain.name)
-                path = parser.output(domain)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(json.dumps(manifests[domain.name]), encoding="utf-8")
+        tasks: Tasks[DbtOutcome | None] = Tasks(
+            [d.name for d in domains], {d.name: d.upstreams for d in domains}, start, finish, idle=idle,
+            instant=lambda name: name in hits and not tainted.intersection(by_name[name].upstreams))
+        run_tasks(tasks, jobs)
+    while unread:
+        read(*unread.pop())
     return manifests

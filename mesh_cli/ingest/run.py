@@ -27,6 +27,24 @@ class DomainIngest:
     applied: ApplyResult | None = None
 
     @property
+    def ok(self) -> bool:
+        """False when a statement of the applied plan failed (`error` says which)."""
+        return self.applied is None or self.applied.ok
+
+    @property
+    def bad_input(self) -> bool:
+        """Bad input raises `MeshError` before anything is applied: a result that is not ok is a failed apply."""
+        return False
+
+    @property
+    def error(self) -> str | None:
+        failed = self.applied.failed if self.applied is not None else None
+        if failed is None:
+            return None
+        return (f"ingestion of {self.domain}: {failed.statement.action} {failed.statement.object_kind} "
+                f"{failed.statement.object_name} failed: {failed.error}")
+
+    @property
     def files(self) -> int:
         return sum(len(t.files_loaded) for t in self.tables)
 
@@ -70,7 +88,7 @@ def has_freshness(domain: Domain) -> bool:
 def ingest_domain(config: MeshConfig, domain: Domain, engine: Engine, *, full_refresh: bool = False,
                   plan_only: bool = False) -> DomainIngest:
     """Land one domain's raw data on `engine`: DuckDB loads local files; Snowflake reconciles the ingestion
-    objects and runs the loads."""
+    objects and runs the loads. Bad input raises `MeshError`; a failed statement ends in the result (`ok`)."""
     tables = load_ingest_tables(domain)
     result = DomainIngest(domain.name, engine.adapter_type)
     if not tables:
@@ -87,10 +105,6 @@ def ingest_domain(config: MeshConfig, domain: Domain, engine: Engine, *, full_re
     if blocked:
         raise MeshError(f"ingestion of {domain.name}: {blocked[0]}")
     result.applied = apply(result.plan, engine.execute)
-    failed = result.applied.failed
-    if failed is not None:
-        raise MeshError(f"ingestion of {domain.name}: {failed.statement.action} {failed.statement.object_kind} "
-                        f"{failed.statement.object_name} failed: {failed.error}")
     return result
 
 
@@ -120,7 +134,8 @@ def _load_files(domain: Domain, tables: list[IngestTable], engine: Engine, resul
 
 def ingest(config: MeshConfig, selectors: Iterable[str] = (), target: str | None = None, *,
            full_refresh: bool = False, plan_only: bool = False) -> list[DomainIngest]:
-    """Ingest every selected domain with ingestion declarations, upstreams first."""
+    """Ingest every selected domain with ingestion declarations, upstreams first, up to the first that fails
+    (the last result returned)."""
     target = target or config.default_target
     domains = discover_domains(config)
     graph = DomainGraph(domains)
@@ -130,5 +145,9 @@ def ingest(config: MeshConfig, selectors: Iterable[str] = (), target: str | None
         return []
     engine = engine_for(config, chosen, target)
     engine.prepare()
-    return [ingest_domain(config, domain, engine, full_refresh=full_refresh, plan_only=plan_only)
-            for domain in chosen]
+    results = []
+    for domain in chosen:
+        results.append(ingest_domain(config, domain, engine, full_refresh=full_refresh, plan_only=plan_only))
+        if not results[-1].ok:
+            break
+    return results

@@ -31,6 +31,11 @@ class ProvisionResult:
         return all(result.ok for result in self.applied)
 
     @property
+    def bad_input(self) -> bool:
+        """Bad input raises `MeshError` before anything is planned: a result that is not ok is a failed apply."""
+        return False
+
+    @property
     def statements(self) -> int:
         return sum(len(plan.statements) for plan in self.plans)
 

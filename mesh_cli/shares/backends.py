@@ -1,29 +1,16 @@
 """Where shares are read and applied: a live Snowflake account, an offline empty account (plans without
-credentials), or the DuckDB emulation. Each gives a StateReader and an `execute` for plan/apply."""
+credentials), or the DuckDB emulation: each a `core.plan.Backend`."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.errors import MeshError
-from mesh_cli.core.plan import RecordedState, StateReader
+from mesh_cli.core.plan import Backend, OfflineBackend
 from mesh_cli.core.state import domain_state_dir
 from mesh_cli.engines.registry import Engine, engine_class
 from mesh_cli.shares.emulation import EmulatedAccount
-
-
-class Backend(Protocol):
-    """What publishing needs of an engine."""
-
-    offline: bool
-
-    @property
-    def reader(self) -> StateReader: ...
-
-    def execute(self, sql: str) -> Any: ...
-
-    def commit(self) -> None: ...
 
 
 class AccountBackend:
@@ -40,21 +27,6 @@ class AccountBackend:
 
     def commit(self) -> None:
         """Snowflake DDL commits itself."""
-
-
-class OfflineBackend:
-    """No credentials: plan against an empty account; applying is refused."""
-
-    offline = True
-
-    def __init__(self) -> None:
-        self.reader = RecordedState()
-
-    def execute(self, sql: str) -> Any:
-        raise MeshError("no Snowflake credentials (SNOWFLAKE_ACCOUNT is not set): only `--plan` works offline")
-
-    def commit(self) -> None:
-        """Nothing to keep."""
 
 
 class DuckDBBackend:
@@ -86,7 +58,7 @@ def backend_for(config: MeshConfig, target: str, domain: str, adapter: str, plan
     engine = _engines.get(key) or engine_type(config, target)
     if engine.offline_reason is not None:
         if plan_only:
-            return OfflineBackend()
+            return OfflineBackend(engine.offline_reason)
         raise MeshError(engine.offline_reason)
     _engines[key] = engine
     return AccountBackend(engine)

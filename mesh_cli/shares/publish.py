@@ -17,7 +17,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
-from mesh_cli.core.plan import Plan, apply
+from mesh_cli.core.plan import Plan, apply_to
 from mesh_cli.core.state import domain_state_dir, load_target_manifest
 from mesh_cli.dbt.inventory import load_inventory
 from mesh_cli.engines.registry import adapter_type
@@ -79,7 +79,8 @@ def _write_record(path: Path, record: dict[str, Any], consumer_domains: dict[str
 
 def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dict[str, Domain],
                    manifest: dict[str, Any], *, plan_only: bool = False) -> DomainPublish:
-    """Plan (and unless `plan_only`, apply) one domain's shares; errors end as a failed result, never raise."""
+    """Plan (and unless `plan_only`, apply) one domain's shares. Bad input and a failed apply end as a failed
+    result (`bad_input` tells them apart), never raise: each domain's failure is its own."""
     try:
         settings = share_settings(config)
         shares = desired_shares(domain, manifest, domains, settings)
@@ -90,8 +91,7 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
         plan = plan_shares(shares, read_current(backend.reader, shares), title, offline=backend.offline)
         if plan_only:
             return DomainPublish(domain.name, PLANNED, plan)
-        result = apply(plan, backend.execute)
-        backend.commit()
+        result = apply_to(plan, backend)
         if not result.ok:
             failed = result.failed
             where = f"{failed.statement.sql.splitlines()[0]}: {failed.error}" if failed else "incomplete"

@@ -1,0 +1,137 @@
+"""One failure convention for every command (core/errors.py): 0 done, 1 a run failed, 2 bad input, 3 a bug in
+mesh (reported as one, with its traceback saved). Per plan/apply command: bad input exits 2, a failed apply 1."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import run_cli
+from ingest_helpers import FAKESNOW_SERVER, make_mesh, source, write_file
+
+import mesh_cli.commands.list as list_command
+from mesh_cli.core.config import load_config
+from mesh_cli.core.domains import load_domain
+from mesh_cli.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERNAL, EXIT_OK
+from mesh_cli.core.plan import OfflineBackend, Plan, Statement, apply_to, exit_code
+from mesh_cli.engines.snowflake import SnowflakeEngine
+from mesh_cli.ingest.run import DomainIngest, ingest_domain
+
+COPY = {"mode": "copy", "location": "landing/orders/", "file_format": {"type": "csv", "skip_header": 1}}
+
+
+class Ended:
+    def __init__(self, ok: bool, bad_input: bool = False) -> None:
+        self.ok, self.bad_input = ok, bad_input
+
+
+def test_exit_code_of_outcomes() -> None:
+    assert exit_code([]) == EXIT_OK == 0
+    assert exit_code([Ended(True), Ended(True)]) == 0
+    assert exit_code([Ended(True), Ended(False)]) == EXIT_FAILED == 1
+    assert exit_code([Ended(False), Ended(False, bad_input=True)]) == EXIT_BAD_INPUT == 2
+    assert exit_code([Ended(True, bad_input=True)]) == 0  # only failures count
+
+
+def test_an_offline_backend_plans_from_an_empty_state_and_refuses_to_apply() -> None:
+    backend = OfflineBackend("no credentials: only --plan works offline")
+    assert backend.offline and backend.reader.show("SHARES") == []
+    result = apply_to(Plan("t", [Statement("CREATE SHARE S", "create", "share", "S")]), backend)
+    assert not result.ok and result.failed is not None and "only --plan works offline" in (result.failed.error or "")
+
+
+# provision: bad input 2, a failed apply 1
+
+def test_provision_bad_input_exits_2_and_applies_nothing(mesh_copy: Path) -> None:
+    result = run_cli(mesh_copy, "provision", "orders", "--prune")
+    assert result.exit_code == 2 and "--prune compares the whole mesh" in result.output
+    assert not list(mesh_copy.rglob("*.duckdb"))
+
+
+def test_provision_failed_apply_exits_1_naming_the_statement(mesh_copy: Path) -> None:
+    assert run_cli(mesh_copy, "provision", "orders").exit_code == 0
+    database = next((mesh_copy / ".mesh").rglob("orders.duckdb"))
+    connection = duckdb.connect(str(database))
+    # A recorded-roles table the plan reads but cannot insert into: the insert fails when applied.
+    connection.execute("drop table governance.mesh_provisioned_roles")
+    connection.execute("create table governance.mesh_provisioned_roles "
+                       "(role_name varchar, comment varchar, added integer not null)")
+    connection.close()
+    result = run_cli(mesh_copy, "provision", "orders")
+    assert result.exit_code == 1, result.output
+    assert "failed" in result.output and "insert into governance.mesh_provisioned_roles" in result.output
+
+
+# ingest: bad input 2, a failed apply 1 (a COPY fakesnow cannot run, on a live prod target)
+
+def test_ingest_bad_input_exits_2(tmp_path: Path) -> None:
+    root = tmp_path / "mesh"
+    make_mesh(root, [source({**COPY, "mode": "ftp"})])
+    result = run_cli(root, "ingest")
+    assert result.exit_code == 2 and "ingest mode 'ftp'" in result.output
+
+
+def test_ingest_failed_apply_ends_in_the_result_naming_the_statement(tmp_path: Path) -> None:
+    """On a fakesnow server the objects apply and the planned COPY (METADATA$ columns) fails: the result says
+    which statement failed, nothing is raised, and the command's exit code is 1."""
+    if FAKESNOW_SERVER is None:
+        pytest.skip("fakesnow is not installed")
+    import snowflake.connector
+
+    root = tmp_path / "mesh"
+    domain = make_mesh(root, [source({**COPY, "stage": {"name": "landing", "url": f"file://{tmp_path}/stage/"}})])
+    write_file(tmp_path, "stage/landing/orders/a.csv", "id,name,amount\n1,apple,1.50\n")
+    with FAKESNOW_SERVER() as parameters:
+        engine = SnowflakeEngine(load_config(root), "prod", connection=snowflake.connector.connect(**parameters))
+        engine.execute("CREATE DATABASE SHOP")
+        ingested = ingest_domain(load_config(root), load_domain(domain), engine)
+    assert not ingested.ok and not ingested.bad_input and exit_code([ingested]) == EXIT_FAILED
+    assert ingested.applied is not None and ingested.applied.failed is not None
+    assert ingested.applied.failed.statement.action == "load"
+    assert all(item.ok for item in ingested.applied.applied[:-1]) and len(ingested.applied.applied) > 1
+    assert re.match(r"ingestion of shop: load table \S+ failed: ", ingested.error or "")
+
+
+def test_a_failed_ingestion_fails_its_result_without_raising() -> None:
+    from mesh_cli.core.plan import ApplyResult
+
+    plan = Plan("t", [Statement("COPY INTO X", "load", "table", "SHOP.LANDING.ORDERS")])
+    failed = DomainIngest("shop", "snowflake", plan=plan, applied=apply_to(plan, OfflineBackend("offline")))
+    assert not failed.ok and not failed.bad_input and exit_code([failed]) == 1
+    assert failed.error == "ingestion of shop: load table SHOP.LANDING.ORDERS failed: offline"
+    done = DomainIngest("shop", "snowflake", plan=Plan("t"), applied=ApplyResult(Plan("t")))
+    assert done.ok and done.error is None and exit_code([done]) == 0
+
+
+# publish and build: bad input 2
+
+def test_publish_of_an_unknown_domain_exits_2(mesh_copy: Path) -> None:
+    result = run_cli(mesh_copy, "publish", "nowhere", "--plan")
+    assert result.exit_code == 2 and "unknown domain(s): nowhere" in result.output
+
+
+def test_build_bad_input_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "mesh.yml").write_text("mesh:\n  name: empty\n")
+    (tmp_path / "domains").mkdir()
+    result = run_cli(tmp_path, "build")
+    assert result.exit_code == 2 and "no domains in" in result.output
+
+
+# a bug in mesh: exit 3, one line, the traceback saved
+
+def test_a_bug_is_reported_as_an_internal_error_with_its_traceback(mesh_copy: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("views")
+
+    monkeypatch.setattr(list_command, "load_inventory", broken)
+    result = run_cli(mesh_copy, "list")
+    assert result.exit_code == EXIT_INTERNAL == 3
+    found = re.search(r"internal error in mesh \S+ \(KeyError: 'views'\): please report it; traceback in (\S+)",
+                      " ".join(result.output.split()))
+    assert found, result.output
+    saved = Path(found.group(1)).read_text()
+    assert saved.startswith("mesh ") and "Traceback" in saved and "raise KeyError" in saved
+    Path(found.group(1)).unlink()

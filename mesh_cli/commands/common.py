@@ -12,13 +12,14 @@ from rich.console import Console
 
 from mesh_cli.core.config import MeshConfig, locate_config
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.safe_io import os_error_message
 
 console = Console()
 err_console = Console(stderr=True)
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Print a MeshError as one line on stderr and exit with its code (2 for bad input)."""
+    """Print a MeshError (or an OSError) as one line on stderr and exit with its code (2 for bad input)."""
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -26,6 +27,9 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except MeshError as exc:
             err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:   # disk full, name too long, permission: one line, never a traceback
+            err_console.print(f"[red]error:[/red] {os_error_message(exc)}", highlight=False, soft_wrap=True)
+            sys.exit(2)
     return wrapper
 
 

@@ -13,7 +13,7 @@ _HERE = Path(__file__).resolve().parent
 
 def dbt_package_path() -> Path:
     """The folder holding the package's dbt_project.yml, macros/ and models/."""
-    for candidate in (_HERE / "dbt_package", _HERE.parent):
+    for candidate in (_HERE.parent / "dbt_package", _HERE.parents[1]):   # mesh_cli/dbt_package, the repository
         project = candidate / "dbt_project.yml"
         if project.is_file() and "name: data_mesh" in project.read_text(encoding="utf-8"):
             return candidate

@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.model_index import write_model_index
+from mesh_cli.core.safe_io import copy_atomic, write_text_atomic
 
 ARTIFACTS = ("manifest.json", "run_results.json")
 FINGERPRINT = "fingerprint.json"
@@ -42,6 +43,20 @@ def load_target_manifest(config: MeshConfig, target: str, domain: Domain,
         if manifest.get("metadata", {}).get("adapter_type") == adapter:
             return path, manifest
     return None
+
+
+def load_publish_record(path: Path, domain: str) -> dict[str, dict[str, Any]]:
+    """The products of a `publish.json` (`{"products": {"<product>": {...}}}`); a wrong shape names the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise MeshError(f"cannot read the publish state ({exc}); run `mesh publish {domain}` to rewrite it",
+                        path=path) from exc
+    products = data.get("products") if isinstance(data, dict) else None
+    if not isinstance(products, dict) or not all(isinstance(entry, dict) for entry in products.values()):
+        raise MeshError("not a publish state (`products` must map product names to mappings); run "
+                        f"`mesh publish {domain}` to rewrite it (rebuild)", path=path)
+    return products
 
 
 def shapes_build(relative: Path) -> bool:
@@ -107,13 +122,11 @@ def saved_fingerprint(config: MeshConfig, target: str, domain: str) -> str | Non
 def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -> Path:
     """Copy a successful build's artifacts into the state folder; returns the folder."""
     folder = domain_state_dir(config, target, domain.name)
-    folder.mkdir(parents=True, exist_ok=True)
     for name in ARTIFACTS:
         source = domain.path / "target" / name
         if source.is_file():
-            shutil.copyfile(source, folder / f"{name}.tmp")
-            (folder / f"{name}.tmp").replace(folder / name)
+            copy_atomic(source, folder / name)
     if (folder / "manifest.json").is_file():
         write_model_index(folder, load_manifest(folder / "manifest.json"))
-    (folder / FINGERPRINT).write_text(json.dumps({"fingerprint": checksum}))
+    write_text_atomic(folder / FINGERPRINT, json.dumps({"fingerprint": checksum}))
     return folder

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 
+from mesh_cli.build.validate import validate_mesh
 from mesh_cli.core.config import TARGET_ENV, MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.graph import DomainGraph
@@ -71,6 +72,7 @@ class BuildOptions:
     changed: bool = False
     verbose: bool = False
     publish: bool = True
+    allow_destroy: bool = False    # apply publish and ingestion plans that drop or revoke (core/destroy.py)
 
 
 Listener = Callable[[str, str, DomainResult | None], None]
@@ -140,6 +142,8 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
     if not domains:
         raise MeshError(f"no domains in {config.domains_dir}: a domain is a folder there with a dbt_project.yml")
     graph = DomainGraph(domains)
+    validate_mesh(config, graph, target, options.selectors, changed=options.changed,   # every problem, nothing built
+                  allow_destroy=options.allow_destroy, publish=options.publish)
     graph.validate()
     order, unchanged = select_domains(config, graph, options, target)
     engine = engine_for(config, [domains[name] for name in order], target)
@@ -187,7 +191,8 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
                 if results[name].status == SUCCESS:
                     save_build(config, target, domains[name], checksums[name])
                     if options.publish:
-                        published.append(publish_after_build(config, target, domains[name]))
+                        published.append(publish_after_build(config, target, domains[name],
+                                                             allow_destroy=options.allow_destroy))
                 notify(results[name].status, name, results[name])
     ordered = [results[name] for name in order]
     return BuildReport(target, ordered, time.perf_counter() - started, unchanged, critical_path(ordered, domains),
@@ -199,7 +204,8 @@ def _ingest_first(config: MeshConfig, domain: Domain, engine: Engine,
     """Land the domain's new raw data before its models build; a failed load fails the domain."""
     started = time.perf_counter()
     try:
-        return ingest_domain(config, domain, engine, full_refresh=options.full_refresh)
+        return ingest_domain(config, domain, engine, full_refresh=options.full_refresh,
+                             allow_destroy=options.allow_destroy)
     except Exception as exc:  # a bad declaration or a failed load: the domain fails with the reason
         return DomainResult(domain.name, FAILED, time.perf_counter() - started,
                             reason=f"ingestion failed: {str(exc).splitlines()[0] if str(exc) else exc!r}")

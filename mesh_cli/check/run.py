@@ -21,6 +21,7 @@ from typing import Any
 from mesh_cli.check.baseline import Baseline, baseline_source
 from mesh_cli.check.changes import classify
 from mesh_cli.check.governance import Governance
+from mesh_cli.check.governance_config import central_library
 from mesh_cli.check.policy import Policy
 from mesh_cli.check.report import CheckReport, Finding, Hit
 from mesh_cli.check.rules import OFF, RULES, configured_rules
@@ -29,6 +30,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
+from mesh_cli.core.products import product_specs
 from mesh_cli.core.state import fingerprint
 from mesh_cli.dbt.invoke import prewarm_shared
 from mesh_cli.dbt.parse import missing_parses, parse_domains, parsed_manifest_path
@@ -118,6 +120,9 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
     graph = DomainGraph(domains)
     graph.validate()
     governance = Governance(rules)
+    central = central_library()
+    for domain in domains.values():   # domain.yml as `mesh build` reads it: keys, names, consumer domains
+        product_specs(domain, None, set(domains))
     ordered = [domains[name] for name in graph.order(domains)]
     fingerprints = _prewarm(config, options, target, ordered)
     baseline = load_baseline(domains, fingerprints)
@@ -126,7 +131,8 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
 
     def read(name: str, manifest: dict[str, Any]) -> None:   # while dbt parses other domains
         now[name] = snapshot(name, manifest, "working tree", domains[name].path)
-        governed[name] = governance.check(now[name], domains[name])
+        governed[name] = (governance.check(now[name], domains[name])
+                          + governance.configuration(domains[name], manifest, central))
 
     with tempfile.TemporaryDirectory(prefix="mesh-check-") as scratch:
         parser = _CurrentParse(config, options, target, baseline, Path(scratch), fingerprints)

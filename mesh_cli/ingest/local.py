@@ -108,6 +108,11 @@ def _relation(table: IngestTable) -> str:
     return f"{quote(table.schema)}.{quote(table.landing_identifier)}"
 
 
+def landing_rows(connection: Any, table: IngestTable) -> int:
+    """The rows the table's landing relation holds after its loads."""
+    return int(connection.execute(f"select count(*) from {_relation(table)}").fetchone()[0])
+
+
 def _existing_columns(connection: Any, table: IngestTable) -> dict[str, str]:
     return {name: kind.upper() for name, kind in _rows(
         connection, "select column_name, data_type from information_schema.columns where table_catalog = "

@@ -128,6 +128,11 @@ CASES = [
          edit_yaml(CUSTOMERS, lambda d: d["products"][0].update(models=["dim_customers"])),
          ("publish", "customers"), 2,
          ("would destroy", "REVOKE SELECT ON TABLE CUSTOMERS.MARTS.DIM_REGIONS FROM SHARE", "--allow-destroy")),
+    Case("provision-prune-without-allow", both(lambda root: run_cli(root, "provision"),
+                                               replace("mesh.yml", "roles: [PII_READER, ALL_REGIONS]",
+                                                       "roles: [ALL_REGIONS]"),
+                                               replace(CUSTOMERS, "[PII_READER, ALL_REGIONS]", "[ALL_REGIONS]")),
+         ("provision", "--prune"), 2, ("provisioning would destroy", "PII_READER", "--allow-destroy")),
     Case("domain-yml-without-project", write("domains/marketing/domain.yml", "domain: {name: marketing}\n"),
          ("list",), 2, ("marketing", "no dbt_project.yml", "mesh init domain marketing")),
     Case("empty-domains-publish", empty_domains, ("publish",), 2, ("no domains in", "mesh init domain")),
@@ -441,6 +446,63 @@ def test_files_that_land_no_row_fail_with_the_reason(mesh_copy: Path) -> None:
     result = run_cli(mesh_copy, "ingest", "customers")
     assert result.exit_code == 2
     message_line(result.output, ("landing table is empty", "crm.customers", "may_be_empty: true"))
+
+
+def test_a_csv_row_with_an_extra_column_says_why(mesh_copy: Path) -> None:
+    folder = mesh_copy / "domains/customers/landing/customers"
+    lines = (folder / "customers_0002.csv").read_text().splitlines()
+    (folder / "customers_0002.csv").write_text("\n".join([lines[0], lines[1] + ",extra", *lines[2:]]) + "\n")
+    result = run_cli(mesh_copy, "ingest", "customers")
+    assert result.exit_code == 2
+    message_line(result.output, ("customers_0002.csv", "more or fewer fields than the 9 declared columns",
+                                 "nothing loaded"))
+
+
+def test_a_failed_commit_during_ingestion_is_one_line_and_loads_nothing(mesh_copy: Path, tmp_path: Path) -> None:
+    """Disk full at commit: the engine's reason in one line, not DuckDB's `cannot rollback`, and no row."""
+    import duckdb
+
+    from mesh_cli.core.config import load_config
+    from mesh_cli.core.domains import discover_domains
+    from mesh_cli.ingest.local import list_files, load_table
+    from mesh_cli.ingest.spec import load_ingest_tables
+
+    class DiskFull:
+        """The real connection, whose commit fails as it does on a full disk."""
+
+        def __init__(self, connection: Any) -> None:
+            self.connection = connection
+
+        def execute(self, sql: str, *args: Any) -> Any:
+            if sql == "commit":
+                raise duckdb.IOException("Could not write file: No space left on device")
+            return self.connection.execute(sql, *args)
+
+    domain = discover_domains(load_config(mesh_copy))["customers"]
+    [table] = load_ingest_tables(domain)
+    connection = duckdb.connect(str(tmp_path / "customers.duckdb"))
+    with pytest.raises(safe_io.MeshError) as error:
+        load_table(DiskFull(connection), table, list_files(table, domain.path))
+    assert "loading failed: Could not write file: No space left on device; nothing loaded" in str(error.value)
+    assert "\n" not in str(error.value)
+    assert connection.execute("select count(*) from landing.customers").fetchone() == (0,)
+
+
+def test_check_reports_a_removed_model_a_consumer_still_refs(broken: Path) -> None:
+    """Not exit 2 for the consumer's failed parse: a `model-removed` finding naming the consumers, exit 1."""
+    marts = broken / "domains/customers/models/marts"
+    for path in marts.glob("dim_customers_v*.sql"):
+        path.unlink()
+    schema = yaml.safe_load((marts / "_marts.yml").read_text())
+    schema["models"] = [m for m in schema["models"] if m["name"] != "dim_customers"]
+    (marts / "_marts.yml").write_text(yaml.safe_dump(schema, sort_keys=False))
+    replace(CUSTOMERS, "models: [dim_customers, dim_regions]", "models: [dim_regions]")(broken)
+    result = run_cli(broken, "check", "--format", "json")
+    assert result.exit_code == 1, result.output
+    findings = json.loads(result.output[result.output.index("{"):])["findings"]
+    [removed] = [f for f in findings if f["rule"] == "model-removed"]
+    assert removed["model"] == "customers.dim_customers"
+    assert {hit["domain"] for hit in removed["hits"]} == {"orders", "finance"}
 
 
 def doc_table(records: list[dict[str, Any]]) -> str:

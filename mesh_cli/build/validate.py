@@ -22,13 +22,12 @@ from mesh_cli.core.model_index import MODEL_INDEX, read_model_index
 from mesh_cli.core.products import product_specs
 from mesh_cli.core.refs import ModelRef, scan_refs
 from mesh_cli.core.safe_io import os_error_message
-from mesh_cli.core.state import ARTIFACTS, FINGERPRINT, domain_state_dir, fingerprint, load_publish_record, saved_fingerprint
+from mesh_cli.core.state import ARTIFACTS, FINGERPRINT, PUBLISH_FILE, domain_state_dir, fingerprint, load_publish_record, saved_fingerprint
 from mesh_cli.core.yamlfile import read_mapping
 from mesh_cli.engines.registry import Engine, adapter_type, engine_for
 from mesh_cli.ingest.local import list_files
 from mesh_cli.ingest.spec import load_ingest_tables
 
-PUBLISH_FILE = "publish.json"        # what `mesh publish` last applied (shares/publish.py)
 PACKAGE = "data_mesh"                 # the mesh's own dbt package, installed in every domain
 _DUCKDB_MAGIC = b"DUCK"               # a DuckDB database file carries it at bytes 8-12 of its header
 

@@ -11,6 +11,7 @@ data (`rules.py`).
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -31,7 +32,7 @@ from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.products import product_specs
-from mesh_cli.core.state import fingerprint
+from mesh_cli.core.state import PUBLISH_FILE, domain_state_dir, fingerprint
 from mesh_cli.dbt.invoke import prewarm_shared
 from mesh_cli.dbt.parse import missing_parses, parse_domains, parsed_manifest_path
 from mesh_cli.dbt.parse_cache import ParseCache
@@ -75,6 +76,9 @@ class _CurrentParse:
         for name in upstreams:
             path = parsed_manifest_path(state, self.target, name)
             path.parent.mkdir(parents=True, exist_ok=True)
+            published = domain_state_dir(self.config, self.target, name) / PUBLISH_FILE
+            if published.is_file():   # what the deployed upstream shares, not what its changed domain.yml says
+                shutil.copyfile(published, path.parent / PUBLISH_FILE)
             if name in baseline.manifests:
                 path.write_text(json.dumps(baseline.manifests[name]), encoding="utf-8")
             else:  # the same at the baseline as in the working tree, whose parse is already there

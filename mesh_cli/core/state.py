@@ -18,6 +18,7 @@ from mesh_cli.core.safe_io import copy_atomic, write_text_atomic
 
 ARTIFACTS = ("manifest.json", "run_results.json")
 FINGERPRINT = "fingerprint.json"
+PUBLISH_FILE = "publish.json"     # what `mesh publish` last applied (shares/publish.py writes it)
 _IGNORED_DIRS = {"target", "dbt_packages", "logs", "__pycache__", ".venv"}
 _IGNORED_FILES = {"package-lock.yml", ".user.yml"}
 ROOT_PACKAGE_FILES = ("dbt_project.yml", "macros", "models")

@@ -13,9 +13,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import REPO, run_build, run_cli
 
 from mesh_cli.build.run import FAILED, SKIPPED, SUCCESS, BuildReport
+from mesh_cli.core.errors import MeshError
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 
@@ -111,20 +113,17 @@ def test_ref_to_a_private_model_fails_naming_both_domains(built_copy: Path) -> N
     model.write_text(model.read_text().replace("ref('customers', 'dim_customers', v=1)",
                                                "ref('customers', 'stg_customers')"))
     before = (built_copy / ".mesh/state/dev/orders/manifest.json").read_bytes()
-    report = run_build(built_copy, "orders")
-    [result] = report.results
-    assert result.status == FAILED
-    assert ("ref('customers', 'stg_customers') in orders: customers.stg_customers is private to customers"
-            in result.reason)
-    assert result.counts == {}  # dbt stopped at parse: nothing ran
+    with pytest.raises(MeshError, match=r"ref\('customers', 'stg_customers'\) in orders: customers.stg_customers is "
+                                        "private to customers"):
+        run_build(built_copy, "orders")   # refused before anything builds (build/validate.py)
     assert (built_copy / ".mesh/state/dev/orders/manifest.json").read_bytes() == before
 
 
 def test_ref_to_a_missing_version_fails(built_copy: Path) -> None:
     model = built_copy / "domains/orders/models/marts/fct_orders.sql"
     model.write_text(model.read_text().replace("v=1", "v=3"))
-    [result] = run_build(built_copy, "orders").results
-    assert "customers.dim_customers has no version 3 (versions: 1, 2)" in result.reason
+    with pytest.raises(MeshError, match=r"customers.dim_customers has no version 3 \(versions: 1, 2\)"):
+        run_build(built_copy, "orders")
 
 
 def test_undeclared_domain_is_refused_before_anything_runs(built_copy: Path) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import copy_mesh, git, run_cli
-from test_check_scenarios import CUSTOMERS, drop_column, edit, on_model
+from test_check_scenarios import CUSTOMERS, drop_bound_column, edit, on_model
 
 from mesh_cli.check.report import locate
 from mesh_cli.check.rules import RULES, configured_rules
@@ -118,7 +118,7 @@ def mesh_and_baseline(parsed_mesh: tuple[Path, Path], tmp_path: Path) -> tuple[P
 
 
 def break_customers(root: Path) -> None:
-    on_model(CUSTOMERS, "dim_customers", lambda m: drop_column(m, "region"))(root)
+    on_model(CUSTOMERS, "dim_customers", lambda m: drop_bound_column(m, "region"))(root)
 
 
 def test_done_when_breaking_customers_names_orders_and_finance(mesh_and_baseline: tuple[Path, Path]) -> None:

@@ -105,5 +105,5 @@ def test_a_bad_declaration_fails_its_domain_in_mesh_build(tmp_path: Path) -> Non
     make_mesh(root, [source(CSV)])
     write_sources(root, [source({**CSV, "mode": "ftp"})])
     result = run_cli(root, "build", "--json")
-    assert result.exit_code == 2   # bad input, though the build ran (core/errors.py)
-    assert "ingestion failed" in result.output and "ingest mode 'ftp'" in result.output
+    assert result.exit_code == 2           # refused before anything builds (build/validate.py)
+    assert "ingest mode 'ftp'" in result.output

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_mesh, run_cli
-from test_check_scenarios import CUSTOMERS, drop_column, on_model
+from test_check_scenarios import CUSTOMERS, drop_bound_column, on_model
 
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
@@ -72,7 +72,7 @@ def test_each_change_parses_only_what_it_reaches(git_mesh: Path, parsed: list[st
 
 
 def test_cached_and_uncached_checks_agree(git_mesh: Path, parsed: list[str]) -> None:
-    on_model(CUSTOMERS, "dim_customers", lambda m: drop_column(m, "region"))(git_mesh)
+    on_model(CUSTOMERS, "dim_customers", lambda m: drop_bound_column(m, "region"))(git_mesh)
     cached = check(git_mesh)
     again = check(git_mesh)
     parsed.clear()

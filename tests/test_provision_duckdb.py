@@ -50,7 +50,7 @@ def test_a_role_removed_from_the_declaration_is_drift_until_pruned(mesh_copy: Pa
     plan = run_cli(mesh_copy, "provision", "--plan")
     assert "drift: role PII_READER is recorded in customers but not declared" in plan.output
     assert "delete from" not in plan.output
-    pruned = run_cli(mesh_copy, "provision", "--prune")
+    pruned = run_cli(mesh_copy, "provision", "--prune", "--allow-destroy")
     assert "delete from governance.mesh_provisioned_roles where role_name = 'PII_READER'" in pruned.output
     assert "drift" not in run_cli(mesh_copy, "provision", "--plan").output
 

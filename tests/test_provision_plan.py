@@ -348,7 +348,7 @@ def test_the_naming_rule_and_prefix_apply_everywhere(mesh_copy: Path, monkeypatc
     ("mesh.yml", {"naming": {"warehouse": "{team}_WH"}}, "unknown placeholder 'team'"),
     ("mesh.yml", {"naming": {"database": "{domain}-DB"}}, "not a valid Snowflake identifier"),
     ("mesh.yml", {"defaults": {"warehouse": {"size": "HUGE"}}}, "`warehouse.size` 'HUGE' is not one of"),
-    ("mesh.yml", {"colour": "blue"}, "unknown key(s) under `provision`: colour"),
+    ("mesh.yml", {"colour": "blue"}, "unknown setting(s) under `provision:`: colour"),
     ("orders", {"resource_monitor": {"credit_quota": 0}}, "`resource_monitor.credit_quota` must be a whole number"),
     ("orders", {"functional_roles": {"ENGINEER": {"access": "ADMIN"}}}, "is not one of READ, WRITE, OWNER"),
     ("orders", {"functional_roles": {"ENGINEER": {"roles": ["PII READER"]}}}, "not a valid Snowflake identifier"),

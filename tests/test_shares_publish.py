@@ -72,7 +72,10 @@ def test_consumers_read_shared_objects_with_their_masking_and_row_access(built_m
 def test_a_ref_to_a_model_not_shared_with_the_consumer_is_refused(built_copy: Path) -> None:
     domain_file = built_copy / "domains/customers/domain.yml"
     _edit_yaml(domain_file, lambda d: d["products"][0]["consumers"].update(domains=["finance"]))
-    result = run_cli(built_copy, "publish", "customers")
+    refused = run_cli(built_copy, "publish", "customers")     # revoking a consumer's access is never implicit
+    assert refused.exit_code == 2
+    assert "REVOKE DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER FROM ROLE ORDERS_DEPLOYER" in refused.output
+    result = run_cli(built_copy, "publish", "customers", "--allow-destroy")
     assert result.exit_code == 0, result.output
     assert "REVOKE DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER FROM ROLE ORDERS_DEPLOYER;" in result.output
     with pytest.raises(MeshError, match=r"orders refs customers\.dim_customers\.v1, which customers does not share "

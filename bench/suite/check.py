@@ -13,6 +13,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import yaml
+
 from bench import measure
 from bench.figures import Figure
 from bench.generate import DomainSpec
@@ -36,6 +38,13 @@ def _submesh(root: Path, specs: list[DomainSpec], dest: Path, count: int) -> Pat
         return [n for n in names if Path(folder).name == "domains" and n not in keep]
 
     shutil.copytree(root, dest, ignore=ignore)
+    for name in keep:   # consumers outside the submesh are not domains of it (mesh check refuses them)
+        path = dest / "domains" / name / "domain.yml"
+        data = yaml.safe_load(path.read_text())
+        for product in data.get("products") or []:
+            consumers = product.get("consumers") or {}
+            consumers["domains"] = [d for d in consumers.get("domains") or [] if d in keep]
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
     _git(dest, "init", "-q", "-b", "main")
     _git(dest, "add", ".")
     _git(dest, "commit", "-q", "-m", "deployed")

@@ -7,17 +7,19 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from mesh_cli.build.validate import validate_mesh
 from mesh_cli.check.side_doors import side_door_error
 from mesh_cli.core.config import TARGET_ENV, MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
+from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.scheduler import FAILED, SKIPPED, SUCCESS, Tasks, run_tasks
 from mesh_cli.core.state import domain_state_dir, fingerprint, save_build, saved_fingerprint
 from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtOutcome, DbtWorkers, with_deps
 from mesh_cli.engines.registry import Engine, engine_for, target_args
-from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.ingest import DomainIngest, has_freshness, ingest_domain
 from mesh_cli.shares.publish import DomainPublish, publish_after_build
+
 
 @dataclass
 class DomainResult:
@@ -80,6 +82,7 @@ class BuildOptions:
     changed: bool = False
     verbose: bool = False
     publish: bool = True
+    allow_destroy: bool = False    # apply publish and ingestion plans that drop or revoke (core/destroy.py)
 
 
 Listener = Callable[[str, str, DomainResult | None], None]
@@ -149,6 +152,8 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
     if not domains:
         raise MeshError(f"no domains in {config.domains_dir}: a domain is a folder there with a dbt_project.yml")
     graph = DomainGraph(domains)
+    validate_mesh(config, graph, target, options.selectors, changed=options.changed,   # every problem, nothing built
+                  allow_destroy=options.allow_destroy, publish=options.publish)
     graph.validate()
     order, unchanged = select_domains(config, graph, options, target)
     engine = engine_for(config, [domains[name] for name in order], target)
@@ -188,7 +193,8 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
             if results[name].status == SUCCESS:
                 save_build(config, target, domains[name], checksums[name])
                 if options.publish:
-                    published.append(publish_after_build(config, target, domains[name]))
+                    published.append(publish_after_build(config, target, domains[name],
+                                                         allow_destroy=options.allow_destroy))
             notify(results[name].status, name, results[name])
             return results[name].status == SUCCESS
 
@@ -210,7 +216,8 @@ def _ingest_first(config: MeshConfig, domain: Domain, engine: Engine,
     Any other exception is a bug and propagates."""
     started = time.perf_counter()
     try:
-        ingested = ingest_domain(config, domain, engine, full_refresh=options.full_refresh)
+        ingested = ingest_domain(config, domain, engine, full_refresh=options.full_refresh,
+                                 allow_destroy=options.allow_destroy)
     except EngineError as exc:  # the warehouse failed (a locked file, a lost connection): a failed run
         return DomainResult(domain.name, FAILED, time.perf_counter() - started,
                             reason=f"ingestion failed: {_first_line(exc)}")

@@ -6,12 +6,10 @@ shows as not published.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from mesh_cli.core.config import MeshConfig
-from mesh_cli.core.errors import MeshError
-from mesh_cli.core.state import domain_state_dir
+from mesh_cli.core.state import domain_state_dir, load_publish_record
 
 PUBLISH_FILE = "publish.json"
 NOT_PUBLISHED = "not published"
@@ -23,12 +21,7 @@ def publish_status(config: MeshConfig, target: str, domain: str, product: str) -
     path = domain_state_dir(config, target, domain) / PUBLISH_FILE
     if not path.is_file():
         return {"status": NOT_PUBLISHED}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise MeshError(f"cannot read the publish state ({exc}); run `mesh publish {domain}` to rewrite it",
-                        path=path) from exc
-    entry = ((data.get("products") or {}) if isinstance(data, dict) else {}).get(product)
+    entry = load_publish_record(path, domain).get(product)
     if not isinstance(entry, dict):
         return {"status": NOT_PUBLISHED}
     return {"status": str(entry.get("status") or "published"), **{k: v for k, v in entry.items() if k != "status"}}

@@ -51,6 +51,12 @@ def _check_folder(folder: Path, target: str) -> Path:
 def from_folder(folder: Path, target: str, description: str | None = None) -> Baseline:
     """Manifests from `folder/<domain>/manifest.json` (also under `state/<target>/` or `<target>/`)."""
     root = _manifest_root(_check_folder(folder, target), target)
+    incomplete = sorted(p for p in root.iterdir() if p.is_dir() and not (p / "manifest.json").is_file()
+                        and any(p.glob("*.json*")))
+    if incomplete:   # a deployed domain without its manifest is not an added domain: its changes would pass
+        raise MeshError(f"the baseline holds state of {incomplete[0].name} but no manifest.json: it is incomplete; "
+                        f"restore the manifest (rebuild {incomplete[0].name} on the deployed target) or pass a "
+                        "complete --baseline", path=incomplete[0])
     manifests = {}
     for path in sorted(root.glob("*/manifest.json")):
         manifest = load_manifest(path)

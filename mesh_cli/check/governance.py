@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mesh_cli.check.changes import label
+from mesh_cli.check.governance_config import governance_problems, node_file
 from mesh_cli.check.report import Finding, locate
 from mesh_cli.check.rules import OFF, Rule
 from mesh_cli.check.snapshot import Column, Contract, DomainSnapshot
@@ -55,6 +56,15 @@ class Governance:
                        model=label(snapshot.name, contract.name, contract.version) if contract else None,
                        column=column, file=path,
                        line=locate(path, contract.name, column) if contract else None)
+
+    def configuration(self, domain: Domain, manifest: dict[str, Any], central: dict[str, Any]) -> list[Finding]:
+        """What the build's governance validation would refuse, as `governance-config` findings."""
+        rule = self.rules["governance-config"]
+        if rule.severity == OFF:
+            return []
+        return [Finding("governance-config", rule.severity, domain.name, message, rule.fix,
+                        model=label(domain.name, node["name"], node.get("version")), file=node_file(domain, node))
+                for node, message in governance_problems(domain, manifest, central)]
 
     def check(self, snapshot: DomainSnapshot, domain: Domain | None) -> list[Finding]:
         return [f for f in self._all(snapshot, domain) if self.rules[f.rule].severity != OFF]

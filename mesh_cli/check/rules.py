@@ -101,6 +101,9 @@ RULES: tuple[Rule, ...] = (
          "replace the relation with the `ref()` the finding names"),
     Rule("shared-public", GOVERNANCE, ERROR, "every model a data product shares (domain.yml `products`) is a "
          "public model of the domain", "make the model `access: public`, or remove it from the product"),
+    Rule("governance-config", GOVERNANCE, ERROR, "every model's governance configuration is valid against the "
+         "library (the validation `dbt build` runs first: policies, tags and their values, bound columns and types)",
+         "fix the `meta.data_mesh` block as the message says"),
     Rule("no-deprecated-ref", GOVERNANCE, WARNING, "no cross-domain ref to a version that has a deprecation date",
          "migrate the ref to a newer version before the deprecation date: "
          "`ref('<domain>', '<model>', v=<newest>)`"),

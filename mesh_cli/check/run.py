@@ -11,6 +11,7 @@ data (`rules.py`).
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -21,6 +22,7 @@ from typing import Any
 from mesh_cli.check.baseline import Baseline, baseline_source
 from mesh_cli.check.changes import classify
 from mesh_cli.check.governance import Governance
+from mesh_cli.check.governance_config import central_library
 from mesh_cli.check.policy import Policy
 from mesh_cli.check.report import CheckReport, Finding, Hit
 from mesh_cli.check.rules import OFF, RULES, configured_rules
@@ -30,7 +32,8 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
-from mesh_cli.core.state import fingerprint
+from mesh_cli.core.products import product_specs
+from mesh_cli.core.state import PUBLISH_FILE, domain_state_dir, fingerprint
 from mesh_cli.dbt.invoke import prewarm_shared
 from mesh_cli.dbt.parse import missing_parses, parse_domains, parsed_manifest_path
 from mesh_cli.dbt.parse_cache import ParseCache
@@ -74,6 +77,9 @@ class _CurrentParse:
         for name in upstreams:
             path = parsed_manifest_path(state, self.target, name)
             path.parent.mkdir(parents=True, exist_ok=True)
+            published = domain_state_dir(self.config, self.target, name) / PUBLISH_FILE
+            if published.is_file():   # what the deployed upstream shares, not what its changed domain.yml says
+                shutil.copyfile(published, path.parent / PUBLISH_FILE)
             if name in baseline.manifests:
                 path.write_text(json.dumps(baseline.manifests[name]), encoding="utf-8")
             else:  # the same at the baseline as in the working tree, whose parse is already there
@@ -119,6 +125,9 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
     graph = DomainGraph(domains)
     graph.validate()
     governance = Governance(rules)
+    central = central_library()
+    for domain in domains.values():   # domain.yml as `mesh build` reads it: keys, names, consumer domains
+        product_specs(domain, None, set(domains))
     ordered = [domains[name] for name in graph.order(domains)]
     fingerprints = _prewarm(config, options, target, ordered)
     baseline = load_baseline(domains, fingerprints)
@@ -130,7 +139,8 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
 
     def read(name: str, manifest: dict[str, Any]) -> None:   # while dbt parses other domains
         now[name] = snapshot(name, manifest, "working tree", domains[name].path)
-        governed[name] = governance.check(now[name], domains[name])
+        governed[name] = (governance.check(now[name], domains[name])
+                          + governance.configuration(domains[name], manifest, central))
         if side_door_rule.severity != OFF:
             governed[name] += [Finding("no-side-door", side_door_rule.severity, name, door.message(name),
                                        side_door_rule.fix, file=door.path)

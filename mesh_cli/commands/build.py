@@ -13,6 +13,7 @@ from rich.table import Table
 from mesh_cli.build.run import FAILED, SKIPPED, SUCCESS, BuildOptions, BuildReport, DomainResult, build
 from mesh_cli.commands.common import console, err_console, handle_errors, mesh_config
 from mesh_cli.commands.publish import print_publish
+from mesh_cli.core.lock import state_lock
 from mesh_cli.core.plan import exit_code
 
 STATUS_STYLE = {SUCCESS: "green", FAILED: "red", SKIPPED: "yellow"}
@@ -62,14 +63,18 @@ def _report_json(report: BuildReport) -> str:
               "and their downstream.")
 @click.option("--verbose", "-v", is_flag=True, help="Show dbt's own log lines.")
 @click.option("--no-publish", is_flag=True, help="Do not publish the shares of built domains (see mesh publish).")
+@click.option("--allow-destroy", is_flag=True, help="Apply publish and ingestion plans that drop or revoke what "
+              "exists because its declaration disappeared (refused otherwise).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 @handle_errors
 def command(ctx: click.Context, selectors: tuple[str, ...], target: str | None, jobs: int,
-                  full_refresh: bool, changed: bool, verbose: bool, no_publish: bool, as_json: bool) -> None:
+                  full_refresh: bool, changed: bool, verbose: bool, no_publish: bool, allow_destroy: bool,
+                  as_json: bool) -> None:
     """Build domains in dependency order: `mesh build`, `mesh build orders`, `customers+`, `+finance`."""
     config = mesh_config(ctx)
-    options = BuildOptions(selectors, target, jobs, full_refresh, changed, verbose, publish=not no_publish)
+    options = BuildOptions(selectors, target, jobs, full_refresh, changed, verbose, publish=not no_publish,
+                           allow_destroy=allow_destroy)
     out = err_console if as_json else console
     running: set[str] = set()
     with out.status("resolving the mesh…") as status:
@@ -80,7 +85,8 @@ def command(ctx: click.Context, selectors: tuple[str, ...], target: str | None, 
                 running.discard(name)
                 _print_event(out, event, name, result)
             status.update(f"building {', '.join(sorted(running))}…" if running else "scheduling…")
-        report = build(config, options, listener)
+        with state_lock(config.state_dir, "mesh build " + " ".join(selectors)):
+            report = build(config, options, listener)
     if as_json:
         click.echo(_report_json(report))
     else:

@@ -16,15 +16,16 @@ from rich.console import Console
 
 from mesh_cli import __version__
 from mesh_cli.core.config import MeshConfig, locate_config
-from mesh_cli.core.errors import EXIT_INTERNAL, MeshError
+from mesh_cli.core.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, MeshError
+from mesh_cli.core.safe_io import os_error_message
 
 console = Console()
 err_console = Console(stderr=True)
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Print a MeshError as one line on stderr and exit with its code (2 for bad input); report any other
-    exception as a bug in mesh (exit 3), its traceback saved to a file (`core.errors` lists the codes)."""
+    """Print a MeshError (or an OSError) as one line on stderr and exit with its code (2 for bad input); report
+    any other exception as a bug in mesh (exit 3), its traceback saved to a file (`core.errors` lists the codes)."""
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -34,6 +35,9 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(exc.exit_code)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except OSError as exc:   # disk full, name too long, permission: one line, never a traceback
+            err_console.print(f"[red]error:[/red] {os_error_message(exc)}", highlight=False, soft_wrap=True)
+            sys.exit(EXIT_BAD_INPUT)
         except Exception as exc:  # a bug: reported as one, never as a domain's failure
             saved = save_traceback(exc)
             first = str(exc).splitlines()[0] if str(exc) else ""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from mesh_cli.catalog.graph_render import FORMATS, render
 from mesh_cli.commands.common import handle_errors, mesh_config, target_option
-from mesh_cli.commands.graph_render import FORMATS, render
 from mesh_cli.dbt.inventory import load_inventory
 
 

@@ -48,13 +48,16 @@ def _print_local(results: list[DomainIngest], plan_only: bool) -> None:
 @target_option("dbt target (dev = DuckDB loads local files; prod = Snowflake objects and loads).")
 @click.option("--full-refresh", is_flag=True, help="Allow destructive changes: recreate landing tables, pipes, "
               "stages whose definition changed (their load history is lost: every file loads again).")
+@click.option("--allow-destroy", is_flag=True, help="Apply plans that replace landing tables, pipes or stages "
+              "(with --full-refresh); refused otherwise.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 @handle_errors
 def command(ctx: click.Context, domains: tuple[str, ...], plan_only: bool, target: str | None,
-            full_refresh: bool, as_json: bool) -> None:
+            full_refresh: bool, allow_destroy: bool, as_json: bool) -> None:
     """Load each domain's new raw files into its landing tables, each file once (`mesh ingest orders`)."""
-    results = ingest(mesh_config(ctx), domains, target, full_refresh=full_refresh, plan_only=plan_only)
+    results = ingest(mesh_config(ctx), domains, target, full_refresh=full_refresh, plan_only=plan_only,
+                     allow_destroy=allow_destroy)
     if as_json:
         click.echo(json.dumps([_as_dict(result) for result in results], indent=2, default=str))
     elif not results:

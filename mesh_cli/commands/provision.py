@@ -17,14 +17,16 @@ from mesh_cli.provision import provision
 @click.option("--plan", "plan_only", is_flag=True,
               help="Print the ordered statements without running them (prod: offline without credentials).")
 @click.option("--prune", is_flag=True, help="Also drop or revoke what the mesh created and no longer declares.")
+@click.option("--allow-destroy", is_flag=True, help="Apply the drops and revokes `--prune` plans (refused otherwise).")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan(s) as JSON.")
 @target_option("Target to provision (dev = DuckDB files and recorded roles, prod = Snowflake).")
 @click.pass_context
 @handle_errors
-def command(ctx: click.Context, selectors: tuple[str, ...], plan_only: bool, prune: bool, as_json: bool,
-            target: str | None) -> None:
+def command(ctx: click.Context, selectors: tuple[str, ...], plan_only: bool, prune: bool, allow_destroy: bool,
+            as_json: bool, target: str | None) -> None:
     """Reconcile the declared footprint of every domain (or the selected ones) with the warehouse."""
-    result = provision(mesh_config(ctx), selectors, target, plan_only=plan_only, prune=prune)
+    result = provision(mesh_config(ctx), selectors, target, plan_only=plan_only, prune=prune,
+                       allow_destroy=allow_destroy)
     if as_json:
         click.echo(json.dumps({"target": result.target, "adapter": result.adapter, "applied": not plan_only,
                                "ok": result.ok, "plans": [plan.to_dict() for plan in result.plans]}, indent=2))

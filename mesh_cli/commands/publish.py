@@ -8,6 +8,7 @@ import sys
 import click
 
 from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
+from mesh_cli.core.lock import state_lock
 from mesh_cli.core.plan import exit_code
 from mesh_cli.shares.publish import FAILED, DomainPublish, publish
 
@@ -33,13 +34,18 @@ def print_publish(results: list[DomainPublish]) -> None:
 @target_option("Target whose shares to reconcile (dev = DuckDB emulation, prod = Snowflake).")
 @click.option("--plan", "plan_only", is_flag=True,
               help="Print the statements and change nothing (offline against an empty account without credentials).")
+@click.option("--allow-destroy", is_flag=True,
+              help="Apply plans that drop shares or revoke access whose declaration disappeared (refused otherwise).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 @handle_errors
-def command(ctx: click.Context, domains: tuple[str, ...], target: str | None, plan_only: bool, as_json: bool) -> None:
+def command(ctx: click.Context, domains: tuple[str, ...], target: str | None, plan_only: bool, allow_destroy: bool,
+            as_json: bool) -> None:
     """Publish data products as shares: `mesh publish`, `mesh publish customers --target prod --plan`."""
     config = mesh_config(ctx)
-    results = publish(config, target or config.default_target, list(domains), plan_only=plan_only)
+    with state_lock(config.state_dir, "mesh publish " + " ".join(domains)):
+        results = publish(config, target or config.default_target, list(domains), plan_only=plan_only,
+                          allow_destroy=allow_destroy)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in results], indent=2))
     else:

@@ -8,11 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.strict import check_keys
 from mesh_cli.core.yamlfile import read_mapping
 
 MESH_FILE = "mesh.yml"
 STATE_DIR_ENV = "MESH_STATE_DIR"
 TARGET_ENV = "MESH_TARGET"
+# The sections of mesh.yml, each owned by one feature; anything else is a typo (core/strict.py).
+SECTIONS = ("mesh", "check", "provision", "snowflake")
+MESH_KEYS = ("name", "domains_dir", "domains", "state_dir", "default_target")
 
 
 @dataclass(frozen=True)
@@ -52,12 +56,11 @@ def load_config(root: Path) -> MeshConfig:
     """Read `<root>/mesh.yml`; the state folder may be moved with the MESH_STATE_DIR variable."""
     path = root / MESH_FILE
     data = read_mapping(path)
+    check_keys(data, SECTIONS, path=path, where="")
     mesh = data.get("mesh", {})
     if not isinstance(mesh, dict):
         raise MeshError("`mesh:` must be a mapping of settings", path=path)
-    unknown = set(mesh) - {"name", "domains_dir", "domains", "state_dir", "default_target"}
-    if unknown:
-        raise MeshError(f"unknown setting(s) under `mesh:`: {', '.join(sorted(unknown))}", path=path)
+    check_keys(mesh, MESH_KEYS, path=path, where="mesh")
     domain_paths = mesh.get("domains") or []
     if not isinstance(domain_paths, list) or not all(isinstance(p, str) and p.strip() for p in domain_paths):
         raise MeshError("`mesh.domains:` must be a list of project folders or globs relative to mesh.yml, "

@@ -9,9 +9,11 @@ from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.strict import check_identifier_length, check_keys
 from mesh_cli.core.yamlfile import read_mapping
 
 DOMAIN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+DOMAIN_FILE_KEYS = ("domain", "products", "provision")
 SOURCE_PATH_KEYS = {"model-paths": ["models"], "snapshot-paths": ["snapshots"],
                     "test-paths": ["tests"], "analysis-paths": ["analyses"]}
 
@@ -57,18 +59,38 @@ def _upstreams(path: Path) -> tuple[str, ...]:
 
 def _domain_info(path: Path) -> tuple[str, Owner | None, tuple[dict[str, Any], ...]]:
     data = read_mapping(path, default={})
+    check_keys(data, DOMAIN_FILE_KEYS, path=path, where="")
     info = data.get("domain") or {}
     if not isinstance(info, dict):
         raise MeshError("`domain:` must be a mapping (name, description, owner)", path=path)
+    check_keys(info, ("name", "description", "owner"), path=path, where="domain")
     owner = info.get("owner")
     if owner is not None and not (isinstance(owner, dict) and owner.get("name")):
         raise MeshError("`domain.owner` needs at least a `name:`", path=path)
+    if owner is not None:
+        check_keys(owner, ("name", "email"), path=path, where="domain.owner")
     products = data.get("products") or []
     if not isinstance(products, list):
         raise MeshError("`products:` must be a list", path=path)
     return (str(info.get("description", "")),
             Owner(str(owner["name"]), owner.get("email")) if owner else None,
             tuple(products))
+
+
+DOMAIN_FILE = "domain.yml"
+MISNAMED_DOMAIN_FILES = ("domain.yaml", "Domain.yml", "domain.yml.yml", "domains.yml")
+
+
+def domain_file(project_dir: Path) -> Path:
+    """The domain's `domain.yml`. A misnamed one (`domain.yaml`) is refused with the right name: read as "no
+    products", it would turn into a plan that drops every share of the domain."""
+    path = project_dir / DOMAIN_FILE
+    if not path.is_file():
+        for name in MISNAMED_DOMAIN_FILES:
+            if (project_dir / name).is_file():
+                raise MeshError(f"the domain file must be named {DOMAIN_FILE}: rename {name} to {DOMAIN_FILE}",
+                                path=project_dir / name)
+    return path
 
 
 def load_domain(project_dir: Path) -> Domain:
@@ -80,9 +102,11 @@ def load_domain(project_dir: Path) -> Domain:
         raise MeshError(f"project name {name!r} is not a valid domain name "
                         "(lower-case letters, digits and underscores, starting with a letter)",
                         path=project_file)
+    check_identifier_length(name, what="domain name (its database and shares are named after it)",
+                            path=project_file)
     paths = [project_dir / p for key, default in SOURCE_PATH_KEYS.items()
              for p in project.get(key, default)]
-    description, owner, products = _domain_info(project_dir / "domain.yml")
+    description, owner, products = _domain_info(domain_file(project_dir))
     return Domain(
         name=name,
         path=project_dir.resolve(),
@@ -119,6 +143,11 @@ def discover_domains(config: MeshConfig) -> dict[str, Domain]:
     if not config.domains_dir.is_dir() and not config.domain_paths:
         raise MeshError(f"domains folder {config.domains_dir} does not exist",
                         path=config.root / "mesh.yml")
+    orphans = [p.parent for name in (DOMAIN_FILE, *MISNAMED_DOMAIN_FILES)
+               for p in sorted(config.domains_dir.glob(f"*/{name}")) if not (p.parent / "dbt_project.yml").is_file()]
+    if orphans:
+        raise MeshError(f"{orphans[0].name} has a domain file but no dbt_project.yml: add the dbt project "
+                        f"(`mesh init domain {orphans[0].name}`) or remove the folder", path=orphans[0])
     folders += _listed_projects(config)
     domains: dict[str, Domain] = {}
     for folder in dict.fromkeys(p.resolve() for p in folders):

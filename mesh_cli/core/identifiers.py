@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.strict import check_identifier_length
 
 _UNQUOTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 
@@ -14,7 +15,7 @@ def identifier(name: str, *, what: str = "identifier") -> str:
     if not isinstance(name, str) or not _UNQUOTED.match(name):
         raise MeshError(f"{what} {name!r} is not a valid Snowflake identifier "
                         "(letters, digits, _ and $, not starting with a digit)")
-    return name
+    return check_identifier_length(name, what=what)
 
 
 def qualified(*parts: str, what: str = "object name") -> str:

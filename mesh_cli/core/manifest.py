@@ -72,6 +72,11 @@ def load_manifest(path: Path) -> dict[str, Any]:
                         path=path) from exc
     if not isinstance(data, dict) or "nodes" not in data:
         raise MeshError("not a dbt manifest (no `nodes`); rebuild the domain to rewrite it", path=path)
+    nodes, metadata = data["nodes"], data.get("metadata", {})
+    if (not isinstance(nodes, dict) or not all(isinstance(node, dict) for node in nodes.values())
+            or not isinstance(metadata, dict)):
+        raise MeshError("not a dbt manifest (`nodes` must map ids to nodes, `metadata` be a mapping); rebuild the "
+                        "domain to rewrite it", path=path)
     return data
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.core.manifest import ModelInfo, models_of
+from mesh_cli.core.safe_io import write_text_atomic
 
 MODEL_INDEX = "models.jsonl"
 _SKIPPED = ("columns", "depends_on")  # the index serves ref resolution, which needs neither
@@ -30,11 +31,7 @@ def write_model_index(folder: Path, manifest: dict[str, Any]) -> Path:
         data = {k: v for k, v in asdict(model).items() if k not in _SKIPPED}
         data["deprecation_date"] = model.deprecation_date.isoformat() if model.deprecation_date else None
         lines.append(f"{model.name}\t{json.dumps(data)}\n")
-    path = folder / MODEL_INDEX
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text("".join(lines), encoding="utf-8")
-    temporary.replace(path)
-    return path
+    return write_text_atomic(folder / MODEL_INDEX, "".join(lines))
 
 
 def read_model_index(folder: Path, adapter: str, names: Collection[str] | None = None) -> list[ModelInfo] | None:

@@ -9,8 +9,11 @@ from typing import Any, NoReturn
 
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.strict import check_keys
 
 PRODUCT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+PRODUCT_KEYS = ("name", "description", "models", "sla", "consumers", "tags", "confidentiality", "contacts",
+                "database_roles", "listing")
 Fail = Callable[[str], NoReturn]
 
 
@@ -50,9 +53,10 @@ def _contacts(value: Any, fail: Fail) -> tuple[dict[str, str], ...]:
     return tuple({k: str(v) for k, v in contact.items() if k in ("name", "email", "role")} for contact in value)
 
 
-def product_specs(domain: Domain, public_models: set[str], domains: set[str]) -> list[ProductSpec]:
+def product_specs(domain: Domain, public_models: set[str] | None, domains: set[str]) -> list[ProductSpec]:
     """The domain's products; a product that names no model, a model that is not public, an unknown consumer
-    domain or a malformed field is an error naming the domain.yml, the product and the fix."""
+    domain or a malformed field is an error naming the domain.yml, the product and the fix. `public_models`
+    None (not built yet) checks everything but the models."""
     path = domain.path / "domain.yml"
     specs: list[ProductSpec] = []
     for index, entry in enumerate(domain.products):
@@ -64,6 +68,7 @@ def product_specs(domain: Domain, public_models: set[str], domains: set[str]) ->
 
         if not isinstance(entry, dict):
             fail("each product must be a mapping with `name:` and `models:`")
+        check_keys(entry, PRODUCT_KEYS, path=path, where=f"products[{index}]")
         name = entry.get("name")
         if not isinstance(name, str) or not PRODUCT_NAME.match(name):
             fail(f"`name` {name!r} must be lower-case letters, digits and underscores, starting with a letter")
@@ -72,7 +77,7 @@ def product_specs(domain: Domain, public_models: set[str], domains: set[str]) ->
         models = _strings(entry.get("models"), "models", fail)
         if not models:
             fail("`models` must list at least one public model of the domain")
-        for model in models:
+        for model in models if public_models is not None else ():
             if model not in public_models:
                 known = ", ".join(sorted(public_models)) or "none"
                 fail(f"lists model {model!r}, which is not a public model of {domain.name} (public: {known}); "
@@ -84,6 +89,8 @@ def product_specs(domain: Domain, public_models: set[str], domains: set[str]) ->
         consumers = entry.get("consumers") or {}
         if not isinstance(consumers, dict):
             fail("`consumers` must be a mapping with `domains:` and `accounts:` lists")
+        check_keys(consumers, ("domains", "accounts"), path=path, where=f"products[{index}].consumers")
+        check_keys(sla, ("freshness_hours",), path=path, where=f"products[{index}].sla")
         consumer_domains = _strings(consumers.get("domains"), "consumers.domains", fail)
         for consumer in consumer_domains:
             if consumer not in domains or consumer == domain.name:

@@ -9,18 +9,20 @@ import gzip
 import hashlib
 import json
 import os
-import shutil
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest, public_models
 from mesh_cli.core.model_index import write_model_index
+from mesh_cli.core.safe_io import copy_atomic, write_text_atomic
 
 ARTIFACTS = ("manifest.json", "run_results.json")
 FINGERPRINT = "fingerprint.json"
+PUBLISH_FILE = "publish.json"     # what `mesh publish` last applied (shares/publish.py writes it)
 _IGNORED_DIRS = {"target", "dbt_packages", "logs", "__pycache__", ".venv"}
 _IGNORED_FILES = {"package-lock.yml", ".user.yml"}
 ROOT_PACKAGE_FILES = ("dbt_project.yml", "macros", "models")
@@ -48,6 +50,20 @@ def load_target_manifest(config: MeshConfig, target: str, domain: Domain,
         if manifest.get("metadata", {}).get("adapter_type") == adapter:
             return path, manifest
     return None
+
+
+def load_publish_record(path: Path, domain: str) -> dict[str, dict[str, Any]]:
+    """The products of a `publish.json` (`{"products": {"<product>": {...}}}`); a wrong shape names the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise MeshError(f"cannot read the publish state ({exc}); run `mesh publish {domain}` to rewrite it",
+                        path=path) from exc
+    products = data.get("products") if isinstance(data, dict) else None
+    if not isinstance(products, dict) or not all(isinstance(entry, dict) for entry in products.values()):
+        raise MeshError("not a publish state (`products` must map product names to mappings); run "
+                        f"`mesh publish {domain}` to rewrite it (rebuild)", path=path)
+    return products
 
 
 def shapes_build(relative: Path) -> bool:
@@ -113,12 +129,10 @@ def saved_fingerprint(config: MeshConfig, target: str, domain: str) -> str | Non
 def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -> Path:
     """Copy a successful build's artifacts into the state folder; returns the folder."""
     folder = domain_state_dir(config, target, domain.name)
-    folder.mkdir(parents=True, exist_ok=True)
     for name in ARTIFACTS:
         source = domain.path / "target" / name
         if source.is_file():
-            shutil.copyfile(source, folder / f"{name}.tmp")
-            (folder / f"{name}.tmp").replace(folder / name)
+            copy_atomic(source, folder / name)
     if (folder / "manifest.json").is_file():
         manifest = load_manifest(folder / "manifest.json")
         write_model_index(folder, manifest)
@@ -127,7 +141,7 @@ def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -
     if (folder / "run_results.json").is_file():
         run_results = json.loads((folder / "run_results.json").read_text(encoding="utf-8"))
         _keep(folder / RUN_HISTORY, folder / "run_results.json", run_results, KEPT_RUNS)
-    (folder / FINGERPRINT).write_text(json.dumps({"fingerprint": checksum}))
+    write_text_atomic(folder / FINGERPRINT, json.dumps({"fingerprint": checksum}))
     return folder
 
 

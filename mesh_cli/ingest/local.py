@@ -11,6 +11,7 @@ The connection comes from the DuckDB engine; this module only writes SQL.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import re
 from dataclasses import dataclass, field
@@ -100,6 +101,11 @@ def _target(table: IngestTable) -> str:
 
 def _relation(table: IngestTable) -> str:
     return f"{quote(table.schema)}.{quote(table.landing_identifier)}"
+
+
+def landing_rows(connection: Any, table: IngestTable) -> int:
+    """The rows the table's landing relation holds after its loads."""
+    return int(connection.execute(f"select count(*) from {_relation(table)}").fetchone()[0])
 
 
 def _existing_columns(connection: Any, table: IngestTable) -> dict[str, str]:
@@ -256,6 +262,9 @@ def load_table(connection: Any, table: IngestTable, files: list[LocalFile], full
                 names, bad, examples = _stage_file(connection, table, file, temp)
             except Exception as exc:  # the engine's parse error, reported per file
                 reason = str(exc).splitlines()[0]
+                if "CSV Error" in reason:   # DuckDB names the line, not the cause: most often a column too many
+                    reason += (f" (a row has more or fewer fields than the {len(table.columns)} declared "
+                               "columns: compare the file's header with `columns:`)")
                 if table.on_error == "abort_statement":
                     raise MeshError(f"{table.label}: cannot read {file.name}: {reason}; nothing loaded "
                                     "(on_error: abort_statement)", path=table.path) from exc
@@ -308,6 +317,13 @@ def _commit(connection: Any, table: IngestTable, staged: list[tuple[LocalFile, s
             result.rows_rejected += bad
         connection.execute("drop table _mesh_now")
         connection.execute("commit")
+    except Exception as exc:   # e.g. disk full: the engine's error, not the rollback's, in one line
+        with contextlib.suppress(Exception):   # a failed commit may have ended the transaction already
+            connection.execute("rollback")
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise MeshError(f"{table.label}: loading failed: {reason}; nothing loaded (free disk space or fix the "
+                        "cause, then run again)", path=table.path) from exc
     except BaseException:
-        connection.execute("rollback")
+        with contextlib.suppress(Exception):
+            connection.execute("rollback")
         raise

@@ -6,12 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.destroy import refuse_destruction
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.plan import ApplyResult, Plan, RecordedState, apply
 from mesh_cli.engines.registry import Engine, engine_for
-from mesh_cli.ingest.local import TableLoad, list_files, load_table, pending_files
+from mesh_cli.ingest.local import TableLoad, landing_rows, list_files, load_table, pending_files
 from mesh_cli.ingest.snowflake_plan import BLOCKED, plan_domain, snowflake_database
 from mesh_cli.ingest.spec import IngestTable, load_ingest_tables
 
@@ -86,7 +87,7 @@ def has_freshness(domain: Domain) -> bool:
 
 
 def ingest_domain(config: MeshConfig, domain: Domain, engine: Engine, *, full_refresh: bool = False,
-                  plan_only: bool = False) -> DomainIngest:
+                  plan_only: bool = False, allow_destroy: bool = False) -> DomainIngest:
     """Land one domain's raw data on `engine`: DuckDB loads local files; Snowflake reconciles the ingestion
     objects and runs the loads. Bad input raises `MeshError`; a failed statement ends in the result (`ok`)."""
     tables = load_ingest_tables(domain)
@@ -104,6 +105,7 @@ def ingest_domain(config: MeshConfig, domain: Domain, engine: Engine, *, full_re
         return result
     if blocked:
         raise MeshError(f"ingestion of {domain.name}: {blocked[0]}")
+    refuse_destruction([result.plan], allow=allow_destroy, what=f"ingestion of {domain.name}")
     result.applied = apply(result.plan, engine.execute)
     return result
 
@@ -123,17 +125,28 @@ def _load_files(domain: Domain, tables: list[IngestTable], engine: Engine, resul
             if connection is not None:
                 connection.close()
         return result
+    found = {table.label: list_files(table, domain.path) for table in tables}
+    for table in tables:   # checked before the database opens: a typo in `location` never publishes nothing
+        if not found[table.label] and not table.may_be_empty:
+            raise MeshError(f"source {table.source}.{table.name}: location {table.location!r} matches no file in "
+                            f"{domain.path}; fix `location:`, or set `may_be_empty: true` in its ingest block",
+                            path=table.path)
     connection = engine.open_database(domain.name)
     try:
         for table in tables:
-            result.tables.append(load_table(connection, table, list_files(table, domain.path), full_refresh))
+            result.tables.append(load_table(connection, table, found[table.label], full_refresh))
+        for table, load in zip(tables, result.tables, strict=True):   # files, yet nothing landed: say why
+            if not table.may_be_empty and landing_rows(connection, table) == 0:
+                why = "; ".join([*load.files_skipped, *load.rejected][:2]) or "the files hold no rows"
+                raise MeshError(f"source {table.source}.{table.name}: its landing table is empty after ingestion "
+                                f"({why}); fix the files, or set `may_be_empty: true`", path=table.path)
     finally:
         connection.close()
     return result
 
 
 def ingest(config: MeshConfig, selectors: Iterable[str] = (), target: str | None = None, *,
-           full_refresh: bool = False, plan_only: bool = False) -> list[DomainIngest]:
+           full_refresh: bool = False, plan_only: bool = False, allow_destroy: bool = False) -> list[DomainIngest]:
     """Ingest every selected domain with ingestion declarations, upstreams first, up to the first that fails
     (the last result returned)."""
     target = target or config.default_target
@@ -147,7 +160,8 @@ def ingest(config: MeshConfig, selectors: Iterable[str] = (), target: str | None
     engine.prepare()
     results = []
     for domain in chosen:
-        results.append(ingest_domain(config, domain, engine, full_refresh=full_refresh, plan_only=plan_only))
+        results.append(ingest_domain(config, domain, engine, full_refresh=full_refresh, plan_only=plan_only,
+                                     allow_destroy=allow_destroy))
         if not results[-1].ok:
             break
     return results

@@ -23,7 +23,7 @@ FORMAT_OPTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "parquet": {"compression": str},
 }
 KEYS = {"mode", "location", "file_format", "pattern", "on_error", "stage", "partitions", "auto_refresh",
-        "auto_ingest", "integration", "aws_sns_topic", "backfill", "topic", "schematized"}
+        "auto_ingest", "integration", "aws_sns_topic", "backfill", "topic", "schematized", "may_be_empty"}
 STAGE_KEYS = {"name", "url", "storage_integration"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DEFAULT_STAGE = "landing"
@@ -85,6 +85,7 @@ class IngestTable:
     topic: str | None = None
     schematized: bool = False
     freshness: bool = False
+    may_be_empty: bool = False     # a location matching no file is then no error (docs/ingestion.md)
 
     @property
     def label(self) -> str:
@@ -237,6 +238,7 @@ def _table(domain: Domain, path: Path, source: dict[str, Any], table: dict[str, 
         auto_ingest=_flag(path, where, block, "auto_ingest", True), integration=block.get("integration"),
         aws_sns_topic=block.get("aws_sns_topic"), backfill=_flag(path, where, block, "backfill", False),
         topic=topic, schematized=_flag(path, where, block, "schematized", False),
+        may_be_empty=_flag(path, where, block, "may_be_empty", False),
         freshness=bool(freshness and (table.get("loaded_at_field") or source.get("loaded_at_field"))),
     )
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.destroy import refuse_destruction
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
@@ -41,7 +42,8 @@ class ProvisionResult:
 
 
 def provision(config: MeshConfig, selectors: tuple[str, ...] = (), target: str | None = None, *,
-              plan_only: bool = False, prune: bool = False, connection: Any = None) -> ProvisionResult:
+              plan_only: bool = False, prune: bool = False, allow_destroy: bool = False,
+              connection: Any = None) -> ProvisionResult:
     """Plan, and unless `plan_only` apply, the footprint of the selected domains on the target's engine.
 
     On Snowflake without credentials, `plan_only` plans against an empty account (offline); `connection` is an
@@ -49,6 +51,9 @@ def provision(config: MeshConfig, selectors: tuple[str, ...] = (), target: str |
     """
     target = target or config.default_target
     domains = discover_domains(config)
+    if not domains:
+        raise MeshError(f"no domains in {config.domains_dir}: nothing to provision; create one with "
+                        "`mesh init domain NAME`", path=config.root / "mesh.yml")
     graph = DomainGraph(domains)
     graph.validate()
     if prune and selectors:
@@ -58,6 +63,9 @@ def provision(config: MeshConfig, selectors: tuple[str, ...] = (), target: str |
     footprint = declared_footprint(config, domains, selected)
     result = ProvisionResult(target, engine.adapter_type, footprint)
     if engine.embedded:
+        if prune and not plan_only:   # planned first: nothing is applied when the prune destroys unasked
+            refuse_destruction([p for p, _ in provision_duckdb(engine, footprint, prune=True, dry_run=True)],
+                               allow=allow_destroy, what="provisioning")
         for plan, applied in provision_duckdb(engine, footprint, prune=prune, dry_run=plan_only):
             result.plans.append(plan)
             if applied is not None:
@@ -70,5 +78,6 @@ def provision(config: MeshConfig, selectors: tuple[str, ...] = (), target: str |
     plan = plan_snowflake(footprint, reader, prune=prune, offline=offline)
     result.plans.append(plan)
     if not plan_only:
+        refuse_destruction([plan], allow=allow_destroy, what="provisioning")
         result.applied.append(apply(plan, engine.execute))
     return result

@@ -26,6 +26,7 @@ from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.identifiers import identifier
+from mesh_cli.core.strict import check_keys
 from mesh_cli.core.yamlfile import read_mapping
 from mesh_cli.shares.settings import ONE_ACCOUNT, reader_role, share_settings
 
@@ -164,9 +165,8 @@ class _Checker:
             return {}
         if not isinstance(value, dict):
             self.fail(f"`{where}` must be a mapping, got {value!r}")
-        if allowed is not None and set(value) - allowed:
-            self.fail(f"unknown key(s) under `{where}`: {', '.join(sorted(set(value) - allowed))} "
-                      f"(known: {', '.join(sorted(allowed))})")
+        if allowed is not None:
+            check_keys(value, allowed, path=self.path, where=where)
         return value
 
     def name(self, value: Any, where: str) -> str:

@@ -12,6 +12,7 @@ from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.domains import DOMAIN_NAME, discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.package_path import dbt_package_path
+from mesh_cli.core.strict import check_identifier_length
 from mesh_cli.scaffold.render import render_tree, write_new_folder
 
 CONSUMERS = re.compile(r"(consumers:\s*\{\s*domains:\s*\[)([^\]]*)(\])")
@@ -63,6 +64,8 @@ def init_domain(config: MeshConfig, name: str, *, owner: str | None = None, upst
     if owner is not None and not EMAIL.match(owner):
         raise MeshError(f"--owner {owner!r} is not an e-mail address (e.g. {name}-data@example.com)")
     product = product or f"{name}_core"
+    check_identifier_length(f"{name}_{product}".upper(), what="share name of the starter product",
+                            path=config.root / MESH_FILE)
     if not DOMAIN_NAME.match(product):
         raise MeshError(f"product name {product!r} must be lower-case letters, digits and underscores")
     owner_email = owner or f"{name}-data@example.com"

@@ -7,7 +7,6 @@ Snowflake the consumer reads the upstream's products from the databases it mount
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import ModelInfo
-from mesh_cli.core.state import domain_state_dir
+from mesh_cli.core.state import domain_state_dir, load_publish_record
 from mesh_cli.engines.registry import engine_class
 from mesh_cli.shares.settings import ACCOUNT_PER_DOMAIN, share_name, share_settings
 
@@ -26,11 +25,7 @@ def _published(config: MeshConfig, target: str, upstream: Domain) -> dict[str, d
     path = domain_state_dir(config, target, upstream.name) / PUBLISH_FILE
     if not path.is_file():
         return None
-    try:
-        return dict(json.loads(path.read_text(encoding="utf-8"))["products"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise MeshError(f"cannot read the publish state ({exc}); run `mesh publish {upstream.name}`",
-                        path=path) from exc
+    return load_publish_record(path, upstream.name)
 
 
 def _product_of(model: ModelInfo, consumer: str, upstream: Domain,

@@ -11,6 +11,7 @@ from typing import Any
 
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import RecordedState, show_statement
+from mesh_cli.core.safe_io import write_text_atomic
 from mesh_cli.core.sql_literals import snowflake_unquote
 
 Rows = list[dict[str, Any]]
@@ -62,10 +63,7 @@ class EmulatedAccount:
         raise MeshError(f"the DuckDB share emulation does not run this statement: {sql.splitlines()[0]}")
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"show": self.recorded}, indent=1, sort_keys=True), encoding="utf-8")
-        tmp.replace(self.path)
+        write_text_atomic(self.path, json.dumps({"show": self.recorded}, indent=1, sort_keys=True))
 
     def _create_share(self, name: str, comment: str) -> None:
         if any(r["name"] == name for r in self._rows("SHARES")):

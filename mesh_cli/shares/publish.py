@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.destroy import DestructionRefused, refuse_destruction
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.plan import Plan, apply_to
+from mesh_cli.core.safe_io import write_text_atomic
 from mesh_cli.core.state import domain_state_dir, load_target_manifest
 from mesh_cli.dbt.inventory import load_inventory
 from mesh_cli.engines.registry import adapter_type
@@ -71,14 +73,12 @@ def _write_record(path: Path, record: dict[str, Any], consumer_domains: dict[str
     for product, domains in consumer_domains.items():
         if product in record["products"]:
             record["products"][product]["consumers"]["domains"] = domains
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(record, indent=2))
 
 
 def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dict[str, Domain],
-                   manifest: dict[str, Any], *, plan_only: bool = False) -> DomainPublish:
+                   manifest: dict[str, Any], *, plan_only: bool = False,
+                   allow_destroy: bool = False) -> DomainPublish:
     """Plan (and unless `plan_only`, apply) one domain's shares. Bad input and a failed apply end as a failed
     result (`bad_input` tells them apart), never raise: each domain's failure is its own."""
     try:
@@ -91,6 +91,10 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
         plan = plan_shares(shares, read_current(backend.reader, shares), title, offline=backend.offline)
         if plan_only:
             return DomainPublish(domain.name, PLANNED, plan)
+        try:
+            refuse_destruction([plan], allow=allow_destroy, what=f"publishing {domain.name}")
+        except DestructionRefused as exc:   # shown with its plan, applied not at all
+            return DomainPublish(domain.name, FAILED, plan, error=str(exc), bad_input=True)
         result = apply_to(plan, backend)
         if not result.ok:
             failed = result.failed
@@ -106,20 +110,25 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
         return DomainPublish(domain.name, FAILED, error=str(exc), bad_input=True)
 
 
-def publish_after_build(config: MeshConfig, target: str, domain: Domain) -> DomainPublish:
+def publish_after_build(config: MeshConfig, target: str, domain: Domain, *,
+                        allow_destroy: bool = False) -> DomainPublish:
     """Publish a domain right after its build succeeded, from the manifest just saved in the state folder."""
     try:
         domains = discover_domains(config)
         manifest = load_manifest(domain_state_dir(config, target, domain.name) / "manifest.json")
     except MeshError as exc:
         return DomainPublish(domain.name, FAILED, error=str(exc), bad_input=True)
-    return publish_domain(config, target, domain, domains, manifest)
+    return publish_domain(config, target, domain, domains, manifest, allow_destroy=allow_destroy)
 
 
-def publish(config: MeshConfig, target: str, names: list[str], *, plan_only: bool = False) -> list[DomainPublish]:
+def publish(config: MeshConfig, target: str, names: list[str], *, plan_only: bool = False,
+            allow_destroy: bool = False) -> list[DomainPublish]:
     """Publish the named domains (all when none), in dependency order; each domain's failure is its own."""
     inventory = load_inventory(config, target)
     domains = inventory.graph.domains
+    if not domains:
+        raise MeshError(f"no domains in {config.domains_dir}: nothing to publish; create one with "
+                        "`mesh init domain NAME`", path=config.root / "mesh.yml")
     unknown = [name for name in names if name not in domains]
     if unknown:
         raise MeshError(f"unknown domain(s): {', '.join(unknown)} (domains: {', '.join(sorted(domains))})")
@@ -129,5 +138,6 @@ def publish(config: MeshConfig, target: str, names: list[str], *, plan_only: boo
         if found is None:
             results.append(DomainPublish(name, FAILED, error=f"{name} has no manifest for {target}; build it first"))
             continue
-        results.append(publish_domain(config, target, domains[name], domains, found[1], plan_only=plan_only))
+        results.append(publish_domain(config, target, domains[name], domains, found[1], plan_only=plan_only,
+                                      allow_destroy=allow_destroy))
     return results

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.identifiers import identifier
+from mesh_cli.core.strict import check_keys
 
 ONE_ACCOUNT, ACCOUNT_PER_DOMAIN = "one_account", "account_per_domain"
 ACCOUNT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$")
@@ -57,10 +58,7 @@ def share_settings(config: MeshConfig) -> ShareSettings:
     """The `snowflake:` section of mesh.yml, validated."""
     path = config.root / MESH_FILE
     section = config.section("snowflake")
-    unknown = set(section) - {"topology", "accounts", "roles", "organization"}
-    if unknown:
-        raise MeshError(f"unknown setting(s) under `snowflake:`: {', '.join(sorted(unknown))} "
-                        "(known: topology, organization, accounts, roles)", path=path)
+    check_keys(section, ("topology", "organization", "accounts", "roles"), path=path, where="snowflake")
     organization = section.get("organization")
     if organization is not None:
         organization = identifier(str(organization), what=f"{path}: snowflake.organization").upper()

@@ -1,0 +1,171 @@
+"""The governance configuration of every model, validated as the package's `model_governance` macro validates it
+before `dbt build` (macros/governance/registry.sql), so `mesh check` refuses what `mesh build` refuses: an unknown
+tag, masking or row access policy, a tag value outside its allowed values, a row access column the model lacks,
+a policy on a column of another type, an unknown key.
+
+The library is the package's central YAML block (`central_library`) merged with the domain's
+`vars: {data_mesh: ...}` extensions, exactly the sources the macro reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mesh_cli.core.domains import Domain
+from mesh_cli.core.errors import MeshError
+from mesh_cli.core.manifest import governance_meta
+from mesh_cli.core.package_path import dbt_package_path
+from mesh_cli.core.yamlfile import read_mapping
+
+SECTIONS = ("tags", "masking_policies", "row_access_policies", "roles", "entitlements")
+_LIBRARY_BLOCK = re.compile(r"\{%-?\s*set library_yaml\s*-?%\}(.*?)\{%-?\s*endset\s*-?%\}", re.S)
+_FAMILIES = {"varchar": ("varchar", "text", "string", "char", "character", "character varying"),
+             "number": ("int", "integer", "bigint", "smallint", "tinyint", "number", "numeric", "decimal"),
+             "timestamp": ("timestamp", "timestamp_ntz", "datetime")}
+
+
+def type_family(data_type: Any) -> str:
+    """The kind of a type as the macro compares them (`varchar(20)` and `text` are both varchar)."""
+    base = str(data_type or "").lower().strip().split("(")[0].strip()
+    return next((family for family, names in _FAMILIES.items() if base in names), base)
+
+
+def central_library() -> dict[str, Any]:
+    """The package's central governance library (the YAML inside macros/governance/library.sql)."""
+    path = dbt_package_path() / "macros" / "governance" / "library.sql"
+    match = _LIBRARY_BLOCK.search(path.read_text(encoding="utf-8"))
+    if match is None:
+        raise MeshError("no `library_yaml` block found; reinstall dbt-data-mesh", path=path)
+    return yaml.safe_load(match.group(1)) or {}
+
+
+def domain_library(domain: Domain, central: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The central library with the domain's extensions (`vars.data_mesh` of its dbt_project.yml)."""
+    path = domain.path / "dbt_project.yml"
+    extension = (read_mapping(path).get("vars") or {}).get("data_mesh") or {}
+    unknown = [key for key in extension if key not in SECTIONS]
+    if unknown:
+        raise MeshError(f"unknown key vars.data_mesh.{unknown[0]} (allowed: {', '.join(SECTIONS)})", path=path)
+    merged: dict[str, dict[str, Any]] = {}
+    for section in SECTIONS[:4]:
+        entries = dict(central.get(section) or {})
+        for name in extension.get(section) or {}:
+            if name in entries or f"{name}_shared" in entries:
+                raise MeshError(f"vars.data_mesh.{section}.{name} redefines a central {section} entry; a domain "
+                                "may add entries but not redefine central ones: choose another name", path=path)
+        entries.update(extension.get(section) or {})
+        merged[section] = entries
+    for kind in ("masking_policies", "row_access_policies"):
+        merged[kind].update({f"{name}_shared": policy for name, policy in list(merged[kind].items())})
+    return merged
+
+
+def _tags(where: str, tags: Any, library: dict[str, dict[str, Any]]) -> Iterator[str]:
+    if not isinstance(tags, dict):
+        yield f"{where}tags must be a mapping of tag: value; write e.g. `tags: {{pii: email}}`"
+        return
+    for tag, value in tags.items():
+        if tag not in library["tags"]:
+            yield (f"{where}tag '{tag}' is not in the governance library; use one of: "
+                   f"{', '.join(sorted(library['tags']))}")
+            continue
+        allowed = (library["tags"][tag] or {}).get("allowed_values")
+        if allowed and value not in allowed:
+            yield f"{where}tag {tag} = '{value}' is not an allowed value; use one of: {', '.join(allowed)}"
+
+
+def _row_access(row_access: Any, columns: dict[str, Any], library: dict[str, dict[str, Any]]) -> Iterator[str]:
+    if not isinstance(row_access, dict):
+        yield "row_access must be a mapping with `policy` and `columns`"
+        return
+    for key in row_access:
+        if key not in ("policy", "columns"):
+            yield (f"unknown key row_access.{key}" + (" (YAML reads an unquoted `on` as true)" if key is True else "")
+                   + "; row_access takes `policy` and `columns`")
+    name = row_access.get("policy")
+    policy = library["row_access_policies"].get(name)
+    if policy is None:
+        yield (f"row access policy '{name}' is not in the governance library; use one of: "
+               f"{', '.join(sorted(library['row_access_policies']))}")
+        return
+    bound = row_access.get("columns") or []
+    bound = [bound] if isinstance(bound, str) else list(bound)
+    arguments = policy.get("args") or []
+    if len(bound) != len(arguments):
+        yield (f"row access policy {name} takes {len(arguments)} column(s), `columns` names {len(bound)}; list "
+               f"exactly {', '.join(a['name'] for a in arguments)}")
+        return
+    for column, argument in zip(bound, arguments, strict=True):
+        found = columns.get(str(column).lower())
+        if found is None:
+            yield f"row access column '{column}' is not a column of the model; name a column declared in its YAML"
+        elif type_family(found.get("data_type")) != type_family(argument["type"]):
+            yield (f"row access policy {name} expects {argument['type']}, column {column} is "
+                   f"{found.get('data_type')}; bind a column of that type")
+
+
+def _masking(column: str, masking: Any, columns: dict[str, Any], library: dict[str, dict[str, Any]]) -> Iterator[str]:
+    masking = {"policy": masking} if isinstance(masking, str) else masking
+    if not isinstance(masking, dict):
+        yield f"column {column}: masking must be a policy name or {{policy, using}}"
+        return
+    name = masking.get("policy")
+    policy = library["masking_policies"].get(name)
+    if policy is None:
+        yield (f"column {column}: masking policy '{name}' is not in the governance library; use one of: "
+               f"{', '.join(sorted(library['masking_policies']))}")
+        return
+    using = list(masking.get("using") or [])
+    if not using or str(using[0]).lower() != column.lower():
+        using = [column, *using]
+    arguments = policy.get("args") or []
+    if len(using) != len(arguments):
+        yield (f"column {column}: masking policy {name} takes {len(arguments)} argument(s), it is given "
+               f"{len(using)}; give `using:` the {len(arguments) - 1} extra column(s) it reads")
+        return
+    for used, argument in zip(using, arguments, strict=True):
+        found = columns.get(str(used).lower())
+        if found is None:
+            yield f"column {column}: masking `using` column '{used}' is not a column of the model"
+        elif type_family(found.get("data_type")) != type_family(argument["type"]):
+            yield (f"column {column}: masking policy {name} expects {argument['type']}, column {used} is "
+                   f"{found.get('data_type')}; choose a policy for that type")
+
+
+def model_problems(node: dict[str, Any], library: dict[str, dict[str, Any]]) -> list[str]:
+    """What the package's `model_governance` macro would refuse in one model node, one message each."""
+    meta = governance_meta(node)
+    problems = [f"unknown key meta.data_mesh.{key}; a model takes `tags` and `row_access`"
+                for key in meta if key not in ("tags", "row_access")]
+    problems += _tags("model ", meta.get("tags") or {}, library)
+    columns = {str(name).lower(): column for name, column in (node.get("columns") or {}).items()}
+    if meta.get("row_access"):
+        problems += _row_access(meta["row_access"], columns, library)
+    for name, column in (node.get("columns") or {}).items():
+        block = governance_meta(column)
+        problems += [f"column {name}: unknown key meta.data_mesh.{key}; a column takes `masking` and `tags`"
+                     for key in block if key not in ("masking", "tags")]
+        problems += _tags(f"column {name}: ", block.get("tags") or {}, library)
+        if block.get("masking"):
+            problems += _masking(str(name), block["masking"], columns, library)
+    return problems
+
+
+def governance_problems(domain: Domain, manifest: dict[str, Any],
+                        central: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
+    """(model node, message) for every governance configuration the build would refuse in the domain."""
+    library = domain_library(domain, central)
+    for node in manifest.get("nodes", {}).values():
+        if node.get("resource_type") == "model" and node.get("package_name") == domain.name:
+            for problem in model_problems(node, library):
+                yield node, problem
+
+
+def node_file(domain: Domain, node: dict[str, Any]) -> Path:
+    """The YAML file that configures a model (else its SQL file), inside the domain."""
+    return domain.path / str(node.get("patch_path", "").split("://")[-1] or node.get("original_file_path", ""))

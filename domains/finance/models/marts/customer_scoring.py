@@ -2,7 +2,8 @@
 and a value segment against the average revenue of their region. Runs unchanged on Snowflake (dbt-snowflake)
 and on the embedded engine (Snowpark's local testing session, docs/snowpark.md)."""
 
-from snowflake.snowpark.functions import coalesce, col, count, lit, sum as sum_, when
+from snowflake.snowpark.functions import coalesce, col, count, lit, when
+from snowflake.snowpark.functions import sum as sum_
 from snowflake.snowpark.types import DecimalType, LongType
 
 

@@ -25,7 +25,8 @@ def test_changed_builds_only_modified_models_and_what_reads_them(built_copy: Pat
     assert [(r.domain, r.status) for r in report.results] == [("orders", SUCCESS), ("finance", SUCCESS)]
     assert _ran(built_copy, "orders") == {"fct_order_lines"}
     # finance rebuilds what reads orders (and its children), not its own staging of revenue targets
-    assert _ran(built_copy, "finance") == {"int_order_revenue", "revenue_by_region_month", "customer_revenue"}
+    assert _ran(built_copy, "finance") == {"int_order_revenue", "revenue_by_region_month", "customer_revenue",
+                                           "customer_scoring"}
     orders = report.results[0]
     assert orders.count("model") == 1 and orders.count("test", "pass") > 0 and orders.count("seed") == 0
 
@@ -37,7 +38,8 @@ def test_changed_without_a_saved_manifest_builds_the_whole_domain(built_copy: Pa
     assert finance.domain == "finance" and finance.status == SUCCESS
     # the whole project, the governance package's entitlements model included
     assert _ran(built_copy, "finance") == {"stg_revenue_targets", "int_order_revenue",
-                                           "revenue_by_region_month", "customer_revenue", "mesh_entitlements"}
+                                           "revenue_by_region_month", "customer_revenue", "customer_scoring",
+                                           "mesh_entitlements"}
     assert finance.count("seed", "success") == 1
 
 

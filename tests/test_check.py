@@ -128,7 +128,8 @@ def test_done_when_breaking_customers_names_orders_and_finance(mesh_and_baseline
     assert result.exit_code == 1, result.output
     assert "column-removed  customers.dim_customers.v1 · region [breaking]" in result.output
     assert "hits: orders.fct_orders (pins v1, which stays)" in result.output
-    assert "hits: finance.customer_revenue (unpinned, reads v2), finance.int_order_revenue" in result.output
+    assert ("hits: finance.customer_revenue (unpinned, reads v2), finance.customer_scoring (unpinned, reads v2), "
+            "finance.int_order_revenue") in result.output
     assert result.output.index("customers: 2 errors") < result.output.index("orders:")  # the worst domain first
     assert "FAILED: 2 error(s)" in result.output
 

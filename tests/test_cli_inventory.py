@@ -16,7 +16,8 @@ from mesh_cli.cli import command_modules, main
 
 MODEL_EDGES = {("customers.dim_customers.v1", "orders.fct_orders"),
                ("customers.dim_customers.v2", "finance.int_order_revenue"),
-               ("orders.fct_orders", "finance.int_order_revenue")}
+               ("orders.fct_orders", "finance.int_order_revenue"),
+               ("customers.dim_customers.v2", "finance.customer_scoring")}   # a Snowpark model's ref
 
 
 def test_list_json_names_owners_public_models_and_upstreams(built_mesh: tuple[Path, BuildReport]) -> None:

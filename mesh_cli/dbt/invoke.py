@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import multiprocessing
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -59,9 +60,16 @@ class DbtOutcome:
 _DBT_PREFIXES = ("Runtime Error", "Parsing Error", "Compilation Error", "get_nodes:")
 
 
+_PYTHON_MODEL_FAILED = "Python model failed:"
+_EXCEPTION_LINE = re.compile(r"^[\w.]*(?:Error|Exception): ")
+
+
 def _first_line(text: str | None) -> str:
-    """dbt's error text on one line, without dbt's category headings."""
+    """dbt's error text on one line, without dbt's category headings. A failed Python model (dbt-duckdb prints
+    its traceback) is the exception's own message, its last line."""
     lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
+    if any(line.startswith(_PYTHON_MODEL_FAILED) for line in lines[:3]) and _EXCEPTION_LINE.match(lines[-1]):
+        return _EXCEPTION_LINE.sub("", lines[-1])
     message = " ".join(lines[:4]) if lines else "unknown error"
     stripped = True
     while stripped:

@@ -1,0 +1,86 @@
+"""Snowflake SQL on the embedded engine: dbt's compiled SQL of a model, transpiled when the target is DuckDB and
+the model is written in Snowflake's dialect.
+
+dbt has no hook between compiling a node and running it, so the `dbt_data_mesh` plugin wraps the compiler's
+`_compile_code` once per process: plain `dbt build` in a domain and `mesh build` transpile alike, and
+`target/compiled/` holds the SQL that ran. Which dialect a model is written in, first found wins:
+1. the model's `meta: {sql_dialect: ...}` (a model, a folder in dbt_project.yml with `+meta`);
+2. the project's var `data_mesh: {sql_dialect: ...}`;
+3. `sql: {dialect: ...}` in the mesh's mesh.yml;
+4. `duckdb`: nothing is transpiled.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from mesh_cli.core.config import find_mesh_root, load_config
+from mesh_cli.core.errors import MeshError
+from mesh_cli.engines.duckdb_transpile import DIALECTS, DUCKDB, SNOWFLAKE, cached_transpile
+
+SETTING = "sql_dialect"
+_CACHE_FOLDER = "data_mesh_transpiled"
+
+
+@functools.lru_cache(maxsize=16)
+def mesh_dialect(project_root: str) -> str | None:
+    """The `sql: {dialect}` of the mesh holding a project, if any."""
+    root = find_mesh_root(Path(project_root))
+    if root is None:
+        return None
+    try:
+        value = load_config(root).section("sql").get("dialect")
+    except MeshError:
+        return None
+    return str(value).lower() if value else None
+
+
+def _checked(value: object, where: str) -> str:
+    dialect = str(value).lower()
+    if dialect not in DIALECTS:
+        raise MeshError(f"{where}: sql_dialect {value!r} is not one of {', '.join(DIALECTS)}; set one of them")
+    return dialect
+
+
+def model_dialect(config: Any, node: Any) -> str:
+    """The dialect a model's SQL is written in (see the module's docstring)."""
+    meta = getattr(node.config, "meta", None) or {}
+    if SETTING in meta:
+        return _checked(meta[SETTING], f"model {node.name}")
+    project_vars = config.vars.vars_for(node, config.credentials.type).get("data_mesh") or {}
+    if isinstance(project_vars, dict) and SETTING in project_vars:
+        return _checked(project_vars[SETTING], f"vars data_mesh of project {config.project_name}")
+    found = mesh_dialect(str(config.project_root))
+    return _checked(found, f"{find_mesh_root(Path(config.project_root))}/mesh.yml") if found else DUCKDB
+
+
+def _transpiles(config: Any, node: Any) -> bool:
+    return (config.credentials.type == DUCKDB and str(node.resource_type) in ("model", "NodeType.Model")
+            and str(getattr(node.language, "value", node.language)) == "sql"
+            and model_dialect(config, node) == SNOWFLAKE)
+
+
+def install() -> None:
+    """Wrap dbt's compiler once in this process (idempotent)."""
+    from dbt.compilation import Compiler
+    from dbt.exceptions import CompilationError
+
+    if getattr(Compiler._compile_code, "data_mesh_transpiles", False):
+        return
+    compile_code = Compiler._compile_code
+
+    @functools.wraps(compile_code)
+    def _compile_code(self: Any, node: Any, manifest: Any, extra_context: Any = None) -> Any:
+        node = compile_code(self, node, manifest, extra_context)
+        try:
+            if _transpiles(self.config, node):
+                cache = Path(self.config.project_target_path) / _CACHE_FOLDER
+                node.compiled_code = cached_transpile(node.compiled_code, node.name, cache)
+        except MeshError as exc:
+            raise CompilationError(str(exc), node=node) from exc
+        return node
+
+    _compile_code.data_mesh_transpiles = True  # type: ignore[attr-defined]
+    Compiler._compile_code = _compile_code

@@ -9,6 +9,10 @@ sqlglot does most of the work; the transforms here fix what it gets wrong for Sn
 - `OBJECT_CONSTRUCT(...)` is a JSON object without the pairs whose value is NULL
   (https://docs.snowflake.com/en/sql-reference/functions/object_construct), not a DuckDB STRUCT: `:` paths and
   FLATTEN read it as they read any semi-structured value;
+- DATEADD and DATE_TRUNC of a DATE by a day or more return a DATE
+  (https://docs.snowflake.com/en/sql-reference/functions/dateadd,
+  https://docs.snowflake.com/en/sql-reference/functions/date_trunc), where DuckDB returns a TIMESTAMP: a cast
+  keeps the DATE wherever sqlglot can tell the argument is one (a cast, TO_DATE, ...; not a bare column);
 - `TRY_TO_TIMESTAMP(x)` and `TO_TIMESTAMP_NTZ/LTZ/TZ(x)` without a format, which sqlglot passes through, are
   casts (https://docs.snowflake.com/en/sql-reference/functions/try_to_timestamp);
 - lambdas use DuckDB's `lambda x: ...` syntax (the arrow form is deprecated in DuckDB 2.0).
@@ -28,6 +32,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.errors import ErrorLevel, SqlglotError
+from sqlglot.optimizer.annotate_types import annotate_types
 
 from mesh_cli.core.errors import MeshError
 
@@ -65,7 +70,9 @@ def _timestamp_casts(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Anonymous) and len(node.expressions) == 1:
         found = _TIMESTAMP_CASTS.get(str(node.this).lower())
         if found is not None:
-            return exp.cast(node.expressions[0].copy(), found[0], safe=found[1])
+            kind, safe = found
+            value, to = node.expressions[0].copy(), exp.DataType.build(kind)
+            return exp.TryCast(this=value, to=to) if safe else exp.Cast(this=value, to=to)
     return node
 
 
@@ -75,6 +82,14 @@ def _json_objects(tree: exp.Expression) -> None:
         if struct.find_ancestor(exp.Struct) is None:
             as_json = exp.Anonymous(this="TO_JSON", expressions=[struct.copy()])
             struct.replace(exp.Anonymous(this="JSON_STRIP_NULLS", expressions=[as_json]))
+
+
+def _date_results(tree: exp.Expression) -> None:
+    """Keep DATEADD and DATE_TRUNC of a DATE a DATE, as sqlglot types them by Snowflake's rules."""
+    annotate_types(tree, dialect=SNOWFLAKE)
+    for node in list(tree.find_all(exp.DateAdd, exp.DateTrunc, exp.TimestampTrunc)):
+        if node.type is not None and node.type.is_type("date"):
+            node.replace(exp.cast(node.copy(), "date"))
 
 
 @functools.lru_cache(maxsize=1)
@@ -169,6 +184,7 @@ def transpile(sql: str, model: str = "<sql>") -> str:
             continue
         flattened = _flattens(statement, model)
         _json_objects(statement)
+        _date_results(statement)
         tree = statement.transform(_json_text_casts(flattened)).transform(_timestamp_casts)
         _unknown_functions(tree, model)
         try:

@@ -35,6 +35,8 @@ CORPUS = [
      DOCS + "date_trunc"),
     (":: casts", "select '12'::number + 1, '3.5'::float, 7::varchar", [(Decimal(13), 3.5, "7")],
      "https://docs.snowflake.com/en/sql-reference/functions/cast"),
+    ("64-bit floats", "select 1.1::real, 1.1::float4, 1.1::float8", [(1.1, 1.1, 1.1)],
+     "https://docs.snowflake.com/en/sql-reference/data-types-numeric#float-float4-float8"),
     ("TRY_CAST", "select try_cast('123' as integer), try_cast('abc' as integer)", [(123, None)], DOCS + "try_cast"),
     ("TRY_TO_NUMBER", "select try_to_number('12.3456', 10, 2), try_to_number('abc')", [(Decimal("12.35"), None)],
      DOCS + "try_to_decimal"),

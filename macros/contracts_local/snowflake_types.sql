@@ -96,6 +96,8 @@
       {%- set shown = matching[0]['data_type'] -%}
     {%- else -%}
       {%- set ns.holds = false -%}
+      {#- a 32-bit FLOAT under a FLOAT contract: dbt's table only lists types spelled differently -#}
+      {%- set shown = shown ~ (' (DuckDB)' if (shown | upper) == (matching[0]['data_type'] | upper) else '') -%}
     {%- endif -%}
     {%- do sql_columns.append({'name': column.name, 'data_type': shown, 'formatted': column.name ~ ' ' ~ shown}) -%}
   {%- endfor -%}

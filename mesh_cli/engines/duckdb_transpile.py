@@ -13,6 +13,9 @@ sqlglot does most of the work; the transforms here fix what it gets wrong for Sn
   (https://docs.snowflake.com/en/sql-reference/functions/dateadd,
   https://docs.snowflake.com/en/sql-reference/functions/date_trunc), where DuckDB returns a TIMESTAMP: a cast
   keeps the DATE wherever sqlglot can tell the argument is one (a cast, TO_DATE, ...; not a bare column);
+- FLOAT4 and REAL are 64-bit like every Snowflake float
+  (https://docs.snowflake.com/en/sql-reference/data-types-numeric#float-float4-float8): DOUBLE, not DuckDB's
+  32-bit REAL;
 - `TRY_TO_TIMESTAMP(x)` and `TO_TIMESTAMP_NTZ/LTZ/TZ(x)` without a format, which sqlglot passes through, are
   casts (https://docs.snowflake.com/en/sql-reference/functions/try_to_timestamp);
 - lambdas use DuckDB's `lambda x: ...` syntax (the arrow form is deprecated in DuckDB 2.0).
@@ -63,6 +66,13 @@ _TIMESTAMP_CASTS = {
     "to_timestamp": ("timestamp", False), "to_timestamp_ntz": ("timestamp", False),
     "to_timestamp_ltz": ("timestamptz", False), "to_timestamp_tz": ("timestamptz", False),
 }
+
+
+def _double_floats(node: exp.Expression) -> exp.Expression:
+    """Every Snowflake float type as DuckDB's DOUBLE."""
+    if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.FLOAT:
+        return exp.DataType.build("double")
+    return node
 
 
 def _timestamp_casts(node: exp.Expression) -> exp.Expression:
@@ -185,7 +195,7 @@ def transpile(sql: str, model: str = "<sql>") -> str:
         flattened = _flattens(statement, model)
         _json_objects(statement)
         _date_results(statement)
-        tree = statement.transform(_json_text_casts(flattened)).transform(_timestamp_casts)
+        tree = statement.transform(_json_text_casts(flattened)).transform(_timestamp_casts).transform(_double_floats)
         _unknown_functions(tree, model)
         try:
             written.append(_LocalDuckDB().generate(tree, unsupported_level=ErrorLevel.RAISE, pretty=True))

@@ -1,0 +1,128 @@
+"""A domain written for Snowflake (SQL and contract types) builds unchanged on DuckDB with `mesh build`, and a
+contract that would fail on Snowflake fails locally with dbt's mismatch table (tests/fixtures/snowflake_mesh)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import REPO, run_cli
+
+FIXTURE = REPO / "tests" / "fixtures" / "snowflake_mesh"
+PACKAGE_FILES = ("dbt_project.yml", "packages.yml", "macros", "models")
+
+
+def _mesh(dest: Path) -> Path:
+    """The fixture mesh with the data_mesh package beside it (its domains install it as `local: ../..`)."""
+    shutil.copytree(FIXTURE, dest)
+    for name in PACKAGE_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name)
+        else:
+            shutil.copy(source, dest / name)
+    (dest / ".mesh" / "duckdb").mkdir(parents=True)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = _mesh(tmp_path_factory.mktemp("snowflake") / "mesh")
+    result = run_cli(root, "build", "--no-publish")
+    assert result.exit_code == 0, result.output
+    return root
+
+
+def _rows(root: Path, sql: str) -> list[tuple[object, ...]]:
+    with duckdb.connect(str(root / ".mesh" / "duckdb" / "events.duckdb"), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_snowflake_sql_gives_snowflakes_results(built: Path) -> None:
+    # QUALIFY kept each event's latest copy; `:` paths read strings; TRY_TO_NUMBER is NULL on bad input
+    assert _rows(built, "select event_id, user_name, amount, amount_status, first_tag, tag_number, is_promo "
+                        "from main.stg_events order by event_id") == [
+        (1, "ann", pytest.approx(12.5), "ok", "new", 7, True),
+        (2, "bob", None, "missing", "promo3", 3, True),
+        (3, "cy", None, "missing", "none", None, False)]
+    # LATERAL FLATTEN: one row per array element, 0-based index, the string itself
+    assert _rows(built, "select * from main.event_tags order by event_id, position") == [
+        (1, 0, "new"), (1, 1, "promo7"), (2, 0, "promo3")]
+    assert _rows(built, "select users, event_ids::varchar, bounds::varchar, span_hours from main.daily_events "
+                        "order by event_day") == [("ann,bob", "[1,2]", '{"first":1,"last":2}', 1),
+                                                  ("cy", "[3]", '{"first":3,"last":3}', 0)]
+
+
+def test_contracted_tables_hold_duckdbs_spelling_of_the_declared_types(built: Path) -> None:
+    types = dict(_rows(built, "select column_name, data_type from information_schema.columns "
+                              "where table_name = 'daily_events'"))
+    assert types == {"event_day": "TIMESTAMP", "events": "BIGINT", "total_amount": "DECIMAL(38,2)",
+                     "average_amount": "DOUBLE", "users": "VARCHAR", "event_ids": "JSON", "bounds": "JSON",
+                     "span_hours": "BIGINT", "next_day": "TIMESTAMP", "has_amount": "BOOLEAN"}
+
+
+def test_compiled_folder_shows_the_sql_that_ran(built: Path) -> None:
+    compiled = built / "domains" / "events" / "target" / "compiled" / "events" / "models"
+    tags = (compiled / "event_tags.sql").read_text()
+    assert "JSON_EACH" in tags and "flatten" not in tags.lower()
+    assert (compiled / "native_duckdb.sql").read_text().strip().endswith("[1, 2, 3][1] as first_item")
+
+
+def test_a_domain_in_duckdb_sql_is_left_alone(built: Path) -> None:
+    assert _rows(built, "select * from main.native_duckdb") == [(3, 1)]
+
+
+def test_plain_dbt_in_the_domain_transpiles_too(built: Path) -> None:
+    domain = built / "domains" / "events"
+    compiled = domain / "target" / "compiled" / "events" / "models" / "stg_events.sql"
+    compiled.unlink()
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run([str(dbt), "compile", "--select", "stg_events", "--profiles-dir", "."], cwd=domain, env=env,
+                   check=True, capture_output=True)
+    text = " ".join(compiled.read_text().split())
+    assert "QUALIFY ROW_NUMBER()" in text and "TRY_CAST(amount_text AS DECIMAL(10, 2))" in text
+    assert "iff(" not in text.lower()
+
+
+BAD_MODEL = "select 1.5::float as ratio, 'x' as code, 1 as n, 2.5::float4 as share"
+BAD_DUCKDB_MODEL = "select 2.5::float as share"   # DuckDB's FLOAT: 32-bit
+BAD_CONTRACTS = """version: 2
+models:
+  - name: bad_types
+    config: {materialized: table}
+    columns:
+      - {name: ratio, data_type: "NUMBER(38,0)"}
+      - {name: code, data_type: NUMBER}
+      - {name: n, data_type: INT}
+      - {name: share, data_type: FLOAT}
+  - name: bad_float
+    config: {materialized: view, meta: {sql_dialect: duckdb}}
+    columns:
+      - {name: share, data_type: FLOAT}
+"""
+
+
+def test_a_contract_snowflake_would_refuse_fails_locally_with_the_full_table(tmp_path: Path) -> None:
+    root = _mesh(tmp_path / "mesh")
+    models = root / "domains" / "events" / "models"
+    for name in ("stg_events.sql", "event_tags.sql", "daily_events.sql", "native_duckdb.sql", "_models.yml"):
+        (models / name).unlink()
+    (models / "bad_types.sql").write_text(BAD_MODEL)
+    (models / "bad_float.sql").write_text(BAD_DUCKDB_MODEL)
+    (models / "_bad.yml").write_text(BAD_CONTRACTS)
+    result = run_cli(root, "build", "--no-publish")
+    assert result.exit_code == 1
+    rows = [[cell.strip() for cell in line.split("|")[1:5]] for line in result.output.splitlines()
+            if line.strip().startswith("|") and "---" not in line and "column_name" not in line]
+    # FLOAT is never a NUMBER, nor is a string; INT holds an INTEGER; Snowflake's FLOAT4 is 64-bit, and
+    # DuckDB's 32-bit FLOAT never holds a Snowflake FLOAT
+    assert sorted(rows) == [["code", "VARCHAR", "NUMBER", "data type mismatch"],
+                            ["ratio", "DOUBLE", "NUMBER(38,0)", "data type mismatch"],
+                            ["share", "FLOAT (DuckDB)", "FLOAT", "data type mismatch"]]
+    assert result.output.count("column_name") == 2   # one table per failed model, header included

@@ -4,7 +4,6 @@ contract that would fail on Snowflake fails locally with dbt's mismatch table (t
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,22 +11,13 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import REPO, run_cli
+from mesh_copy import fixture_mesh
 
 FIXTURE = REPO / "tests" / "fixtures" / "snowflake_mesh"
-PACKAGE_FILES = ("dbt_project.yml", "packages.yml", "macros", "models")
 
 
 def _mesh(dest: Path) -> Path:
-    """The fixture mesh with the data_mesh package beside it (its domains install it as `local: ../..`)."""
-    shutil.copytree(FIXTURE, dest)
-    for name in PACKAGE_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, dest / name)
-        else:
-            shutil.copy(source, dest / name)
-    (dest / ".mesh" / "duckdb").mkdir(parents=True)
-    return dest
+    return fixture_mesh(dest, FIXTURE)
 
 
 @pytest.fixture(scope="module")

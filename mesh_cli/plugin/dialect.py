@@ -5,7 +5,7 @@ dbt has no hook between compiling a node and running it, so the `dbt_data_mesh` 
 `_compile_code` once per process: plain `dbt build` in a domain and `mesh build` transpile alike, and
 `target/compiled/` holds the SQL that ran. Which dialect a model is written in, first found wins:
 1. the model's `meta: {sql_dialect: ...}` (a model, a folder in dbt_project.yml with `+meta`);
-2. the project's var `data_mesh: {sql_dialect: ...}`;
+2. the project's var `data_mesh_sql_dialect` (in dbt_project.yml, or `--vars` on the command line);
 3. `sql: {dialect: ...}` in the mesh's mesh.yml;
 4. `duckdb`: nothing is transpiled.
 """
@@ -21,6 +21,7 @@ from mesh_cli.core.errors import MeshError
 from mesh_cli.engines.duckdb_transpile import DIALECTS, DUCKDB, SNOWFLAKE, cached_transpile
 
 SETTING = "sql_dialect"
+VAR = "data_mesh_sql_dialect"   # `data_mesh:` vars belong to the governance library, which checks their keys
 _CACHE_FOLDER = "data_mesh_transpiled"
 
 
@@ -49,9 +50,10 @@ def model_dialect(config: Any, node: Any) -> str:
     meta = getattr(node.config, "meta", None) or {}
     if SETTING in meta:
         return _checked(meta[SETTING], f"model {node.name}")
-    project_vars = config.vars.vars_for(node, config.credentials.type).get("data_mesh") or {}
-    if isinstance(project_vars, dict) and SETTING in project_vars:
-        return _checked(project_vars[SETTING], f"vars data_mesh of project {config.project_name}")
+    project_var = ((getattr(config, "cli_vars", None) or {}).get(VAR)
+                   or config.vars.vars_for(node, config.credentials.type).get(VAR))
+    if project_var:
+        return _checked(project_var, f"var {VAR} of project {config.project_name}")
     found = mesh_dialect(str(config.project_root))
     return _checked(found, f"{find_mesh_root(Path(config.project_root))}/mesh.yml") if found else DUCKDB
 

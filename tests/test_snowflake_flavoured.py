@@ -95,6 +95,11 @@ models:
     config: {materialized: view, meta: {sql_dialect: duckdb}}
     columns:
       - {name: share, data_type: FLOAT}
+  - name: bad_dialect
+    config: {meta: {sql_dialect: oracle}}
+    columns: [{name: n, data_type: INT}]
+  - name: geo
+    columns: [{name: cell, data_type: NUMBER}]
 """
 
 
@@ -106,6 +111,8 @@ def test_a_contract_snowflake_would_refuse_fails_locally_with_the_full_table(tmp
     (models / "bad_types.sql").write_text(BAD_MODEL)
     (models / "bad_float.sql").write_text(BAD_DUCKDB_MODEL)
     (models / "_bad.yml").write_text(BAD_CONTRACTS)
+    (models / "bad_dialect.sql").write_text("select 1 as n")
+    (models / "geo.sql").write_text("select h3_latlng_to_cell(1.0, 2.0, 3) as cell")
     result = run_cli(root, "build", "--no-publish")
     assert result.exit_code == 1
     rows = [[cell.strip() for cell in line.split("|")[1:5]] for line in result.output.splitlines()
@@ -116,3 +123,9 @@ def test_a_contract_snowflake_would_refuse_fails_locally_with_the_full_table(tmp
                             ["ratio", "DOUBLE", "NUMBER(38,0)", "data type mismatch"],
                             ["share", "FLOAT (DuckDB)", "FLOAT", "data type mismatch"]]
     assert result.output.count("column_name") == 2   # one table per failed model, header included
+    failures = [line for line in result.output.splitlines() if line.startswith("  - model.events.")]
+    assert any(line.startswith("  - model.events.geo:") and line.endswith(
+        "model geo: function H3_LATLNG_TO_CELL has no DuckDB equivalent; rewrite it in SQL both engines run, "
+        "or set `sql_dialect: duckdb` in the model's meta") for line in failures), failures
+    assert any(line.startswith("  - model.events.bad_dialect:") and "model bad_dialect: sql_dialect 'oracle' is "
+               "not one of snowflake, duckdb" in line for line in failures), failures

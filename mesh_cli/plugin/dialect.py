@@ -59,7 +59,10 @@ def model_dialect(config: Any, node: Any) -> str:
 
 
 def _transpiles(config: Any, node: Any) -> bool:
+    """Only the project's own SQL models: an installed package (the data_mesh package's platform models) writes
+    each engine's SQL through dispatch already."""
     return (config.credentials.type == DUCKDB and str(node.resource_type) in ("model", "NodeType.Model")
+            and node.package_name == config.project_name
             and str(getattr(node.language, "value", node.language)) == "sql"
             and model_dialect(config, node) == SNOWFLAKE)
 

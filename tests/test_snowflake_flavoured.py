@@ -16,6 +16,7 @@ from mesh_copy import fixture_mesh
 
 from mesh_cli.core.types import parse_type
 from mesh_cli.engines.duckdb_types import duckdb_type
+from mesh_cli.plugin.dialect import mesh_dialect
 
 FIXTURE = REPO / "tests" / "fixtures" / "snowflake_mesh"
 
@@ -139,3 +140,15 @@ def test_a_contract_snowflake_would_refuse_fails_locally_with_the_full_table(tmp
         "or set `sql_dialect: duckdb` in the model's meta") for line in failures), failures
     assert any(line.startswith("  - model.events.bad_dialect:") and "model bad_dialect: sql_dialect 'oracle' is "
                "not one of snowflake, duckdb" in line for line in failures), failures
+
+
+def test_mesh_wide_dialect_is_read_from_mesh_yml_again_when_it_changes(tmp_path: Path) -> None:
+    domain = tmp_path / "domains" / "sales"
+    domain.mkdir(parents=True)
+    mesh_file = tmp_path / "mesh.yml"
+    mesh_file.write_text("mesh: {name: m}\n")
+    assert mesh_dialect(str(domain)) is None
+    mesh_file.write_text("mesh: {name: m}\nsql: {dialect: Snowflake}\n")
+    os.utime(mesh_file, ns=(1, 10**18))   # a later modification time than the first write
+    assert mesh_dialect(str(domain)) == "snowflake"
+    assert mesh_dialect(str(tmp_path.parent)) is None   # no mesh above: nothing is transpiled

@@ -16,7 +16,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from mesh_cli.core.config import find_mesh_root, load_config
+from mesh_cli.core.config import MESH_FILE, find_mesh_root, load_config
 from mesh_cli.core.errors import MeshError
 from mesh_cli.engines.duckdb_transpile import DIALECTS, DUCKDB, SNOWFLAKE, cached_transpile
 
@@ -25,16 +25,18 @@ VAR = "data_mesh_sql_dialect"   # `data_mesh:` vars belong to the governance lib
 _CACHE_FOLDER = "data_mesh_transpiled"
 
 
-@functools.lru_cache(maxsize=16)
 def mesh_dialect(project_root: str) -> str | None:
-    """The `sql: {dialect}` of the mesh holding a project, if any."""
+    """The `sql: {dialect}` of the mesh holding a project, if any (read again when mesh.yml changes)."""
     root = find_mesh_root(Path(project_root))
     if root is None:
         return None
-    try:
-        value = load_config(root).section("sql").get("dialect")
-    except MeshError:
-        return None
+    mesh_file = root / MESH_FILE
+    return _mesh_file_dialect(mesh_file, mesh_file.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)   # dbt compiles every model of a project, a worker builds many projects
+def _mesh_file_dialect(mesh_file: Path, modified: int) -> str | None:
+    value = load_config(mesh_file.parent).section("sql").get("dialect")
     return str(value).lower() if value else None
 
 

@@ -1,4 +1,5 @@
-"""dbt plugin of the data mesh: resolves cross-domain refs (`ref('customers', 'dim_customers')`).
+"""dbt plugin of the data mesh: resolves cross-domain refs (`ref('customers', 'dim_customers')`) and runs
+Snowflake-dialect models on DuckDB.
 
 dbt discovers plugins in top-level modules whose name starts with `dbt_`; this one registers the resolver of
 `mesh_cli.plugin.resolver`, so that plain `dbt build` inside a domain sees its upstreams' public models.
@@ -19,7 +20,13 @@ def _node_version(version: str | None) -> str | int | None:
 
 
 class DataMeshPlugin(dbtPlugin):
-    """Injects the public models of a domain's upstream domains as external nodes."""
+    """Injects the public models of a domain's upstream domains as external nodes, and has the compiler
+    transpile models written in Snowflake's dialect when the target is DuckDB (`mesh_cli.plugin.dialect`)."""
+
+    def initialize(self) -> None:
+        from mesh_cli.plugin.dialect import install
+
+        install()
 
     @dbt_hook
     def get_nodes(self) -> PluginNodes:

@@ -23,7 +23,7 @@ from bench.figures import Figure, machine, markdown_table, notes, write_json
 from bench.generate import REPO
 from bench.meshes import Context
 
-BENCHMARKS = ("orchestration", "parallel", "changed", "refs", "check", "reconcile", "memory")
+BENCHMARKS = ("orchestration", "parallel", "changed", "refs", "check", "reconcile", "memory", "transpile")
 RESULTS = REPO / "bench" / "results" / "latest.json"
 DOCS = REPO / "docs" / "benchmarks.md"
 START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"

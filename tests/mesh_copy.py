@@ -22,3 +22,19 @@ def example_mesh(dest: Path, root: Path = REPO) -> Path:
             shutil.copy(source, dest / name)
     (dest / ".mesh" / "duckdb").mkdir(parents=True, exist_ok=True)
     return dest
+
+
+PACKAGE_FILES = ("dbt_project.yml", "packages.yml", "macros", "models")
+
+
+def fixture_mesh(dest: Path, fixture: Path) -> Path:
+    """A mesh of tests/fixtures (its mesh.yml and domains) with the repository's data_mesh package beside it, which
+    its domains install as `local: ../..`."""
+    example_mesh(dest, root=fixture)
+    for name in PACKAGE_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=LEFTOVERS)
+        else:
+            shutil.copy(source, dest / name)
+    return dest

@@ -122,7 +122,7 @@ def _print_failures(report: BuildReport) -> None:
             continue
         console.print(f"[red]{result.domain} failed[/red]: {result.reason or 'see below'}", highlight=False)
         for failure in result.failures:
-            console.print(f"  - {failure}", highlight=False)
+            console.print(f"  - {failure}", highlight=False, soft_wrap=True)   # a contract's table unbroken
 
 
 def _print_ingestion(report: BuildReport) -> None:

@@ -80,6 +80,15 @@ def _first_line(text: str | None) -> str:
     return message
 
 
+def _failure_text(message: str | None) -> str:
+    """dbt's error on one line, followed by the table of a failed contract (one line per mismatched column),
+    which its first line only announces."""
+    table = [line.strip() for line in str(message or "").splitlines() if line.strip().startswith("|")]
+    return "\n".join([_first_line("\n".join(line for line in str(message or "").splitlines()
+                                             if not line.strip().startswith("|"))),
+                      *(f"    {line}" for line in table)])
+
+
 def _record(outcome: DbtOutcome, result: object) -> None:
     for node_result in getattr(result, "results", None) or []:
         node = getattr(node_result, "node", None)
@@ -92,7 +101,7 @@ def _record(outcome: DbtOutcome, result: object) -> None:
             if status != "pass":
                 outcome.stale.append(f"{node.source_name}.{node.name} ({status})")
         elif status in _FAILED_STATUSES:
-            outcome.failures.append(f"{node.unique_id}: {_first_line(node_result.message)}")
+            outcome.failures.append(f"{node.unique_id}: {_failure_text(node_result.message)}")
 
 
 def needs_deps(project_dir: Path) -> bool:

@@ -1,0 +1,93 @@
+"""Snowflake SQL on the embedded engine: dbt's compiled SQL of a model, transpiled when the target is DuckDB and
+the model is written in Snowflake's dialect.
+
+dbt has no hook between compiling a node and running it, so the `dbt_data_mesh` plugin wraps the compiler's
+`_compile_code` once per process: plain `dbt build` in a domain and `mesh build` transpile alike, and
+`target/compiled/` holds the SQL that ran. Which dialect a model is written in, first found wins:
+1. the model's `meta: {sql_dialect: ...}` (a model, a folder in dbt_project.yml with `+meta`);
+2. the project's var `data_mesh_sql_dialect` (in dbt_project.yml, or `--vars` on the command line);
+3. `sql: {dialect: ...}` in the mesh's mesh.yml;
+4. `duckdb`: nothing is transpiled.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from mesh_cli.core.config import MESH_FILE, find_mesh_root, load_config
+from mesh_cli.core.errors import MeshError
+from mesh_cli.engines.duckdb_transpile import DIALECTS, DUCKDB, SNOWFLAKE, cached_transpile
+
+SETTING = "sql_dialect"
+VAR = "data_mesh_sql_dialect"   # `data_mesh:` vars belong to the governance library, which checks their keys
+_CACHE_FOLDER = "data_mesh_transpiled"
+
+
+def mesh_dialect(project_root: str) -> str | None:
+    """The `sql: {dialect}` of the mesh holding a project, if any (read again when mesh.yml changes)."""
+    root = find_mesh_root(Path(project_root))
+    if root is None:
+        return None
+    mesh_file = root / MESH_FILE
+    return _mesh_file_dialect(mesh_file, mesh_file.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)   # dbt compiles every model of a project, a worker builds many projects
+def _mesh_file_dialect(mesh_file: Path, modified: int) -> str | None:
+    value = load_config(mesh_file.parent).section("sql").get("dialect")
+    return str(value).lower() if value else None
+
+
+def _checked(value: object, where: str) -> str:
+    dialect = str(value).lower()
+    if dialect not in DIALECTS:
+        raise MeshError(f"{where}: sql_dialect {value!r} is not one of {', '.join(DIALECTS)}; set one of them")
+    return dialect
+
+
+def model_dialect(config: Any, node: Any) -> str:
+    """The dialect a model's SQL is written in (see the module's docstring)."""
+    meta = getattr(node.config, "meta", None) or {}
+    if SETTING in meta:
+        return _checked(meta[SETTING], f"model {node.name}")
+    project_var = ((getattr(config, "cli_vars", None) or {}).get(VAR)
+                   or config.vars.vars_for(node, config.credentials.type).get(VAR))
+    if project_var:
+        return _checked(project_var, f"var {VAR} of project {config.project_name}")
+    found = mesh_dialect(str(config.project_root))
+    return _checked(found, f"{find_mesh_root(Path(config.project_root))}/mesh.yml") if found else DUCKDB
+
+
+def _transpiles(config: Any, node: Any) -> bool:
+    """Only the project's own SQL models: an installed package (the data_mesh package's platform models) writes
+    each engine's SQL through dispatch already."""
+    return (config.credentials.type == DUCKDB and str(node.resource_type) in ("model", "NodeType.Model")
+            and node.package_name == config.project_name
+            and str(getattr(node.language, "value", node.language)) == "sql"
+            and model_dialect(config, node) == SNOWFLAKE)
+
+
+def install() -> None:
+    """Wrap dbt's compiler once in this process (idempotent)."""
+    from dbt.compilation import Compiler
+    from dbt.exceptions import CompilationError
+
+    if getattr(Compiler._compile_code, "data_mesh_transpiles", False):
+        return
+    compile_code = Compiler._compile_code
+
+    @functools.wraps(compile_code)
+    def _compile_code(self: Any, node: Any, manifest: Any, extra_context: Any = None) -> Any:
+        node = compile_code(self, node, manifest, extra_context)
+        try:
+            if _transpiles(self.config, node):
+                cache = Path(self.config.project_target_path) / _CACHE_FOLDER
+                node.compiled_code = cached_transpile(node.compiled_code, node.name, cache)
+        except MeshError as exc:
+            raise CompilationError(str(exc), node=node) from exc
+        return node
+
+    _compile_code.data_mesh_transpiles = True  # type: ignore[attr-defined]
+    Compiler._compile_code = _compile_code

@@ -151,6 +151,8 @@ CASES = [
          2, ("mesh.yml", "domain_dir", "did you mean `domains_dir`")),
     Case("mesh-yml-default-targt", replace("mesh.yml", "  default_target: dev", "  default_targt: dev"), ("build",),
          2, ("mesh.yml", "default_targt", "did you mean `default_target`")),
+    Case("sql-dialet", replace("mesh.yml", "  dialect: snowflake", "  dialet: snowflake"), ("build",),
+         2, ("mesh.yml", "dialet", "did you mean `dialect`")),
     Case("snowflake-topolgy", edit_yaml("mesh.yml", lambda d: d.update(snowflake={"topolgy": "one_account"})),
          ("publish", "customers", "--plan"), 2, ("mesh.yml", "topolgy", "did you mean `topology`")),
     Case("provision-admin-rol", replace("mesh.yml", "  admin_role: MESH_ADMIN", "  admin_rol: MESH_ADMIN"),

@@ -15,7 +15,8 @@ MESH_FILE = "mesh.yml"
 STATE_DIR_ENV = "MESH_STATE_DIR"
 TARGET_ENV = "MESH_TARGET"
 # The sections of mesh.yml, each owned by one feature; anything else is a typo (core/strict.py).
-SECTIONS = ("mesh", "check", "provision", "snowflake")
+SECTIONS = ("mesh", "check", "provision", "snowflake", "sql")
+SQL_KEYS = ("dialect",)
 MESH_KEYS = ("name", "domains_dir", "domains", "state_dir", "default_target")
 
 
@@ -61,6 +62,10 @@ def load_config(root: Path) -> MeshConfig:
     if not isinstance(mesh, dict):
         raise MeshError("`mesh:` must be a mapping of settings", path=path)
     check_keys(mesh, MESH_KEYS, path=path, where="mesh")
+    sql = data.get("sql") or {}
+    if not isinstance(sql, dict):
+        raise MeshError("`sql:` must be a mapping, e.g. `sql: {dialect: snowflake}`", path=path)
+    check_keys(sql, SQL_KEYS, path=path, where="sql")
     domain_paths = mesh.get("domains") or []
     if not isinstance(domain_paths, list) or not all(isinstance(p, str) and p.strip() for p in domain_paths):
         raise MeshError("`mesh.domains:` must be a list of project folders or globs relative to mesh.yml, "

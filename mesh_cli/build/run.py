@@ -81,6 +81,8 @@ def _job(domain: Domain, options: BuildOptions, target: str, engine: Engine, sel
     calls = []
     if has_freshness(domain):  # sources just landed; before `build`, whose run_results.json the state keeps
         calls.append(DbtCall(("source", "freshness", *chosen), domain.path, may_fail=True))
+    if domain.seeds_first:  # sources that read the project's own seeds (an adopted project): seeds land first
+        calls.append(DbtCall(("seed", *chosen), domain.path))
     build_args = ["build", *chosen] + (["--full-refresh"] if options.full_refresh else []) + selection
     # each command parses (partially) on its own: the saved manifest is the build's, which its run results name
     calls.append(DbtCall(tuple(build_args), domain.path))

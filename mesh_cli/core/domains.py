@@ -36,6 +36,7 @@ class Domain:
     description: str = ""
     owner: Owner | None = None
     products: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    seeds_first: bool = False   # domain.yml `build: {seeds_first: true}`: `dbt seed` runs before `dbt build`
 
     @property
     def dependencies_file(self) -> Path:
@@ -83,6 +84,9 @@ def load_domain(project_dir: Path) -> Domain:
     paths = [project_dir / p for key, default in SOURCE_PATH_KEYS.items()
              for p in project.get(key, default)]
     description, owner, products = _domain_info(project_dir / "domain.yml")
+    build = read_mapping(project_dir / "domain.yml", default={}).get("build") or {}
+    if not isinstance(build, dict) or set(build) - {"seeds_first"}:
+        raise MeshError("`build:` takes `seeds_first: true|false` only", path=project_dir / "domain.yml")
     return Domain(
         name=name,
         path=project_dir.resolve(),
@@ -92,6 +96,7 @@ def load_domain(project_dir: Path) -> Domain:
         description=description,
         owner=owner,
         products=products,
+        seeds_first=bool(build.get("seeds_first")),
     )
 
 

@@ -105,6 +105,16 @@ def models_of(manifest: dict[str, Any], package: str) -> list[ModelInfo]:
             if node.get("resource_type") == "model" and node.get("package_name") == package]
 
 
+REF_TARGETS = ("model", "seed", "snapshot")
+
+
+def ref_targets_of(manifest: dict[str, Any], package: str) -> list[ModelInfo]:
+    """What another domain may ref in a domain: its models, seeds and snapshots (a seed or snapshot is public
+    when its config says `access: public`, the way dbt-loom exposes them)."""
+    return [model_info(node) for node in manifest["nodes"].values()
+            if node.get("resource_type") in REF_TARGETS and node.get("package_name") == package]
+
+
 def public_models(manifest: dict[str, Any], package: str) -> list[ModelInfo]:
     """The domain's public models, every version."""
     return [model for model in models_of(manifest, package) if model.access == "public"]

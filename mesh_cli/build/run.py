@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from mesh_cli.core.config import TARGET_ENV, MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.graph import DomainGraph
-from mesh_cli.core.state import domain_state_dir, fingerprint, save_build, saved_fingerprint
+from mesh_cli.core.state import domain_state_dir, fingerprint, save_build, saved_fingerprint, saved_unrunnable_tests
 from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtOutcome, DbtWorkers, with_deps
 from mesh_cli.engines.registry import Engine, engine_for, target_args
 from mesh_cli.core.errors import MeshError
@@ -32,6 +32,7 @@ class DomainResult:
     reason: str | None = None
     ingested: DomainIngest | None = None
     stale_sources: list[str] = field(default_factory=list)
+    unrunnable_tests: list[str] = field(default_factory=list)   # disabled by dbt: a ref they make is not found
 
     def count(self, resource_type: str, *statuses: str) -> int:
         return sum(n for key, n in self.counts.items()
@@ -187,7 +188,8 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
                 results[name] = _result(name, future.result())
                 results[name].ingested = ingests.get(name)
                 if results[name].status == SUCCESS:
-                    save_build(config, target, domains[name], checksums[name])
+                    saved = save_build(config, target, domains[name], checksums[name])
+                    results[name].unrunnable_tests = saved_unrunnable_tests(saved)
                     if options.publish:
                         published.append(publish_after_build(config, target, domains[name]))
                 notify(results[name].status, name, results[name])

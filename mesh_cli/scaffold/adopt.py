@@ -27,6 +27,7 @@ from mesh_cli.scaffold.adopt_static import NodeConfig, nested_hub_packages, node
 LOOM_FILES = ("dbt_loom.config.yml", "dbt_loom.config.yaml")
 DUCKDB_DIR_VAR = "MESH_DUCKDB_DIR"
 LOCAL_TARGET = "local"
+EMBEDDED = next(engine for engine in ENGINES.values() if engine.embedded)   # the engine `local` builds on
 MARK = "# Written by `mesh init mesh --adopt`"
 
 
@@ -196,8 +197,8 @@ def _local_output(project: Domain, root: Path, upstreams: tuple[str, ...],
     def file(name: str) -> str:
         return "{{ env_var('" + DUCKDB_DIR_VAR + "', '" + folder + "') }}/" + name + ".duckdb"
     lines = [f"{LOCAL_TARGET}:   # added by `mesh init mesh --adopt --apply`: `mesh build` on embedded DuckDB, "
-             f"apart from {warehouse}", "  type: duckdb", f"  path: \"{file(project.name)}\"", "  schema: main",
-             "  threads: 4"]
+             f"apart from {warehouse}", f"  type: {EMBEDDED.adapter_type}", f"  path: \"{file(project.name)}\"",
+             "  schema: main", "  threads: 4"]
     if upstreams:
         lines.append("  attach:")
         lines += [f"    - {{path: \"{file(u)}\", alias: {u}, read_only: true}}" for u in upstreams]
@@ -485,7 +486,7 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
     collisions = _collisions(projects, outputs)
     local = bool(warehouse or collisions) or any(_added_local(p) for p in projects.values())
     result.target = LOCAL_TARGET if local else target
-    engine = ENGINES["duckdb"]
+    engine = EMBEDDED
     for project in projects.values():
         if project.name not in outputs and project.name not in warehouse:
             continue  # no usable profile: reported above
@@ -505,12 +506,11 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
                                            f"{project.path / 'profiles.yml'}; `mesh build` uses it (mesh.yml "
                                            f"`default_target: {LOCAL_TARGET}`), plain dbt keeps {target!r}",
                                            edit, safe=edit is not None))
-        elif not local or _has_output(project, LOCAL_TARGET):
-            if local:
-                output, finding = _output(project, LOCAL_TARGET)
-                if output is not None:
-                    outputs[project.name] = output
-            result.findings += _contract_findings(project, engine)
+        elif local:
+            output, _ = _output(project, LOCAL_TARGET)
+            if output is not None:
+                outputs[project.name] = output
+        result.findings += _contract_findings(project, engine)
     result.findings += _duckdb_findings(projects, upstreams, {n: o for n, o in outputs.items()
                                                               if not local or _has_output(projects[n], LOCAL_TARGET)},
                                         result.target)

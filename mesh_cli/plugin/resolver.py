@@ -10,6 +10,7 @@ available instead.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Collection
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def local_names(domain: Domain) -> set[str]:
     folders = [*domain.source_paths, *(domain.path / p for p in project.get("seed-paths", ["seeds"]))]
     names = {f.stem for folder in folders if folder.is_dir() for f in folder.rglob("*")
              if f.suffix in {".sql", ".py", ".csv"}}
-    return names | {n.removesuffix(f"_v{v}") for n in names for v in range(1, 10) if n.endswith(f"_v{v}")}
+    return names | {re.sub(r"_v\d+$", "", name) for name in names}   # versions: dim_x_v2.sql is dim_x
 
 
 def unqualified_refs(domain: Domain, refs: list[ModelRef], published: Callable[[str], dict[str, list[ModelInfo]]]

@@ -6,6 +6,7 @@ publish state. The index is plain JSON data; the site and the terminal view rend
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -241,7 +242,8 @@ def _deprecations(models: list[dict[str, Any]], consumers: dict[str, Any]) -> li
             for m in models for v in m["versions"] if v["deprecation_date"]]
 
 
-def _access(spec: ProductSpec, models: list[dict[str, Any]], owner: dict[str, str | None] | None) -> dict[str, str]:
+def _access(spec: ProductSpec, models: list[dict[str, Any]], owner: dict[str, str | None] | None,
+            domain_file: str) -> dict[str, str]:
     model = models[0]["name"]
     contact = (owner or {}).get("email") or (owner or {}).get("name") or f"the {spec.domain} domain team"
     return {
@@ -249,7 +251,7 @@ def _access(spec: ProductSpec, models: list[dict[str, Any]], owner: dict[str, st
                         f"read it with {{{{ ref('{spec.domain}', '{model}') }}}}; ask {contact} to list your "
                         f"domain under `consumers.domains` of {spec.name}.",
         "snowflake_accounts": f"Ask {contact} to add your Snowflake account to `consumers.accounts` of {spec.name} "
-                              f"in domains/{spec.domain}/domain.yml; the share is granted on the next publish.",
+                              f"in {domain_file}; the share is granted on the next publish.",
     }
 
 
@@ -290,7 +292,8 @@ def _product(config: MeshConfig, target: str, spec: ProductSpec, view: DomainVie
         "contacts": _contacts(spec, view, manifest, models), "sla": spec.sla, "tags": tags,
         "confidentiality": _confidentiality(spec, models), "models": models,
         "deprecations": _deprecations(models, consumers), "consumers": consumers,
-        "access": _access(spec, models, owner), "publish": publish_status(config, target, spec.domain, spec.name),
+        "access": _access(spec, models, owner, os.path.relpath(view.domain.path / "domain.yml", config.root)),
+        "publish": publish_status(config, target, spec.domain, spec.name),
         "build": _build(spec, models, results, manifest, now),
         "history": product_history(past.states, spec.domain, list(spec.models), past.readers),
         "health": _health(spec, models, results, past),

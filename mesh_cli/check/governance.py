@@ -128,6 +128,8 @@ class Governance:
                 name = str(model)
                 versions = snapshot.versions(name)
                 private = sorted({c.info.access for c in versions.values() if not c.public})
+                if not versions and _public_seed_or_snapshot(snapshot.manifest, snapshot.name, name):
+                    continue
                 if not versions:
                     yield self._finding("shared-public", snapshot, f"data product {product.get('name')} shares "
                                         f"{snapshot.name}.{name}, which is not a model of {snapshot.name}",
@@ -136,3 +138,10 @@ class Governance:
                     yield self._finding("shared-public", snapshot, f"data product {product.get('name')} shares "
                                         f"{snapshot.name}.{name}, which is {private[0]}",
                                         next(iter(versions.values())))
+
+
+def _public_seed_or_snapshot(manifest: dict[str, Any], domain: str, name: str) -> bool:
+    """Whether `name` is a seed or snapshot of `domain` whose config says `access: public` (shared as a table)."""
+    return any(node.get("resource_type") in ("seed", "snapshot") and node.get("package_name") == domain
+               and node.get("name") == name and (node.get("config") or {}).get("access") == "public"
+               for node in manifest.get("nodes", {}).values())

@@ -175,6 +175,15 @@ def contract_of(node: dict[str, Any], tests: dict[str, list[dict[str, Any]]]) ->
     )
 
 
+def _injected_package(domain: str, name: str, parents: list[str]) -> str | None:
+    """The upstream an unqualified ref (`ref('stg_orders')`, dbt-loom style) resolved to, from the node's parents."""
+    for parent in parents:
+        kind, package, *rest = parent.split(".")
+        if kind == "model" and package != domain and rest and rest[0] == name:
+            return package
+    return None
+
+
 def _cross_refs(domain: str, manifest: dict[str, Any]) -> list[CrossRef]:
     found: dict[tuple[str, str, str, str | None], CrossRef] = {}
     nodes = manifest.get("nodes", {})
@@ -185,7 +194,7 @@ def _cross_refs(domain: str, manifest: dict[str, Any]) -> list[CrossRef]:
         consumer_name = ".".join(consumer.split(".")[2:]) if consumer in nodes else node["name"]
         parents = (node.get("depends_on") or {}).get("nodes") or []
         for ref in node.get("refs") or []:
-            package = ref.get("package")
+            package = ref.get("package") or _injected_package(domain, ref["name"], parents)
             if not package or package == domain:
                 continue
             pinned = None if ref.get("version") is None else str(ref["version"])

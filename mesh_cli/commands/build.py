@@ -47,7 +47,8 @@ def _report_json(report: BuildReport) -> str:
         "critical_path": {"domains": report.critical_path, "seconds": round(report.critical_seconds, 3)},
         "domains": [{"domain": r.domain, "status": r.status, "seconds": round(r.seconds, 3),
                      "counts": r.counts, "failures": r.failures, "reason": r.reason,
-                     "ingested": r.ingested.summary() if r.ingested else None, "stale_sources": r.stale_sources}
+                     "ingested": r.ingested.summary() if r.ingested else None, "stale_sources": r.stale_sources,
+                     "unrunnable_tests": r.unrunnable_tests}
                     for r in report.results],
         "published": [p.to_dict() for p in report.published],
     }, indent=2)
@@ -131,6 +132,8 @@ def _print_ingestion(report: BuildReport) -> None:
         for load in result.ingested.tables if result.ingested else []:
             for line in [*load.files_skipped, *load.rejected]:
                 console.print(f"[yellow]ingestion[/yellow] {load.table}: {line}", highlight=False)
+        for test in result.unrunnable_tests:
+            console.print(f"[yellow]test not run[/yellow] in {result.domain}: {test}", highlight=False)
         if result.stale_sources:
             console.print(f"[yellow]stale sources[/yellow] in {result.domain}: {', '.join(result.stale_sources)}",
                           highlight=False)

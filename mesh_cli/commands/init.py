@@ -21,12 +21,15 @@ def command() -> None:
 @click.option("--name", default=None, help="Mesh name (default: the folder's name).")
 @click.option("--adopt", "adopted", multiple=True, type=click.Path(path_type=Path),
               help="An existing dbt project folder inside DIRECTORY to make a domain (repeatable).")
+@click.option("--apply", "apply_fixes", is_flag=True,
+              help="With --adopt: make the safe fixes too (profiles, dependencies.yml, domain.yml); never a "
+                   "contract type or model SQL.")
 @handle_errors
-def mesh(directory: Path, name: str | None, adopted: tuple[Path, ...]) -> None:
+def mesh(directory: Path, name: str | None, adopted: tuple[Path, ...], apply_fixes: bool) -> None:
     """Write a new mesh repository into DIRECTORY (which must not exist), or with --adopt a mesh.yml into the
     existing DIRECTORY over dbt projects already there."""
     if adopted:
-        _report(adopt(directory, list(adopted), name))
+        _report(adopt(directory, list(adopted), name, apply=apply_fixes))
         return
     root = init_mesh(directory, name)
     console.print(f"created mesh repository {root}; next: cd {directory} && mesh init domain NAME", highlight=False)
@@ -52,9 +55,16 @@ def _report(adoption: Adoption) -> None:
         console.print(f"wrote {path.relative_to(adoption.root)}", highlight=False)
     for manifest, project in sorted(adoption.loom.items()):
         console.print(f"dbt-loom manifest {manifest} -> project {project}", highlight=False)
+    for finding in adoption.applied:
+        console.print(f"[green]{finding.project}[/]: fixed: {finding.problem}\n  applied: {finding.fix}",
+                      highlight=False)
     for finding in adoption.findings:
-        console.print(f"[yellow]{finding.project}[/]: {finding.problem}\n  fix: {finding.fix}", highlight=False)
+        safe = " (safe: --apply makes it)" if finding.safe else ""
+        console.print(f"[yellow]{finding.project}[/]: {finding.problem}\n  fix{safe}: {finding.fix}",
+                      highlight=False)
     count = len(adoption.findings)
-    console.print(f"adopted {len(adoption.domains)} project(s); " + (
+    console.print(f"adopted {len(adoption.domains)} project(s) on target {adoption.target!r}; " + (
         f"{count} thing(s) stand in the way of `mesh build` (above)" if count else "next: mesh build"),
         highlight=False)
+    console.print("governance rules start as warnings (mesh.yml `check: rules:`); `mesh check` lists what to fix",
+                  highlight=False)

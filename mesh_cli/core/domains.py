@@ -13,7 +13,7 @@ from mesh_cli.core.strict import check_identifier_length, check_keys
 from mesh_cli.core.yamlfile import read_mapping
 
 DOMAIN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-DOMAIN_FILE_KEYS = ("domain", "products", "provision")
+DOMAIN_FILE_KEYS = ("domain", "products", "provision", "build")
 SOURCE_PATH_KEYS = {"model-paths": ["models"], "snapshot-paths": ["snapshots"],
                     "test-paths": ["tests"], "analysis-paths": ["analyses"]}
 
@@ -38,6 +38,7 @@ class Domain:
     description: str = ""
     owner: Owner | None = None
     products: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    seeds_first: bool = False   # domain.yml `build: {seeds_first: true}`: `dbt seed` runs before `dbt build`
 
     @property
     def dependencies_file(self) -> Path:
@@ -106,7 +107,12 @@ def load_domain(project_dir: Path) -> Domain:
                             path=project_file)
     paths = [project_dir / p for key, default in SOURCE_PATH_KEYS.items()
              for p in project.get(key, default)]
-    description, owner, products = _domain_info(domain_file(project_dir))
+    path = domain_file(project_dir)
+    description, owner, products = _domain_info(path)
+    build = (read_mapping(path, default={}).get("build") or {}) if path.is_file() else {}
+    if not isinstance(build, dict):
+        raise MeshError("`build:` takes `seeds_first: true|false` only", path=path)
+    check_keys(build, ("seeds_first",), path=path, where="build")
     return Domain(
         name=name,
         path=project_dir.resolve(),
@@ -116,6 +122,7 @@ def load_domain(project_dir: Path) -> Domain:
         description=description,
         owner=owner,
         products=products,
+        seeds_first=bool(build.get("seeds_first")),
     )
 
 

@@ -110,6 +110,34 @@ def models_of(manifest: dict[str, Any], package: str) -> list[ModelInfo]:
             if node.get("resource_type") == "model" and node.get("package_name") == package]
 
 
+REF_TARGETS = ("model", "seed", "snapshot")
+
+
+def ref_targets_of(manifest: dict[str, Any], package: str) -> list[ModelInfo]:
+    """What another domain may ref in a domain: its models, seeds and snapshots (a seed or snapshot is public
+    when its config says `access: public`, the way dbt-loom exposes them)."""
+    return [model_info(node) for node in manifest["nodes"].values()
+            if node.get("resource_type") in REF_TARGETS and node.get("package_name") == package]
+
+
 def public_models(manifest: dict[str, Any], package: str) -> list[ModelInfo]:
     """The domain's public models, every version."""
     return [model for model in models_of(manifest, package) if model.access == "public"]
+
+
+def unrunnable_tests(manifest: dict[str, Any], package: str) -> list[str]:
+    """The domain's data tests that dbt disabled because a ref they make is not found (a cross-project
+    `relationships` test to a model the domain cannot see), each as `test name: ref('x') not found`."""
+    found = []
+    for node in manifest.get("nodes", {}).values():
+        if (node.get("resource_type") != "test" or node.get("package_name") != package
+                or (node.get("config") or {}).get("enabled", True)):
+            continue
+        resolved = {parent.split(".")[2] for parent in (node.get("depends_on") or {}).get("nodes") or []
+                    if parent.count(".") >= 2}
+        missing = [r for r in node.get("refs") or [] if r.get("name") not in resolved]
+        if missing:
+            calls = ", ".join("ref(" + ", ".join(repr(x) for x in (r.get("package"), r["name"]) if x) + ")"
+                              for r in missing)
+            found.append(f"{node['name']}: {calls} not found")
+    return sorted(found)

@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mesh_cli.core.manifest import ModelInfo, models_of
+from mesh_cli.core.manifest import ModelInfo, ref_targets_of
 from mesh_cli.core.safe_io import write_text_atomic
 
 MODEL_INDEX = "models.jsonl"
@@ -23,11 +23,11 @@ _SKIPPED = ("columns", "depends_on")  # the index serves ref resolution, which n
 
 
 def write_model_index(folder: Path, manifest: dict[str, Any]) -> Path:
-    """Write the index of the manifest's own models into `folder` (atomically)."""
+    """Write the index of the manifest's own models, seeds and snapshots into `folder` (atomically)."""
     metadata = manifest.get("metadata") or {}
     package = str(metadata.get("project_name"))
     lines = [json.dumps({"adapter_type": metadata.get("adapter_type"), "project_name": package}) + "\n"]
-    for model in models_of(manifest, package):
+    for model in ref_targets_of(manifest, package):
         data = {k: v for k, v in asdict(model).items() if k not in _SKIPPED}
         data["deprecation_date"] = model.deprecation_date.isoformat() if model.deprecation_date else None
         lines.append(f"{model.name}\t{json.dumps(data)}\n")

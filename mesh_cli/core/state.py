@@ -16,7 +16,7 @@ from typing import Any
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
-from mesh_cli.core.manifest import load_manifest, public_models
+from mesh_cli.core.manifest import load_manifest, public_models, unrunnable_tests
 from mesh_cli.core.model_index import write_model_index
 from mesh_cli.core.safe_io import copy_atomic, write_text_atomic
 
@@ -126,6 +126,15 @@ def saved_fingerprint(config: MeshConfig, target: str, domain: str) -> str | Non
         return None
 
 
+UNRUNNABLE_TESTS = "unrunnable_tests.json"
+
+
+def saved_unrunnable_tests(folder: Path) -> list[str]:
+    """The tests dbt disabled in the saved build (a ref not found), as save_build noted them."""
+    path = folder / UNRUNNABLE_TESTS
+    return list(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else []
+
+
 def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -> Path:
     """Copy a successful build's artifacts into the state folder; returns the folder."""
     folder = domain_state_dir(config, target, domain.name)
@@ -136,6 +145,7 @@ def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -
     if (folder / "manifest.json").is_file():
         manifest = load_manifest(folder / "manifest.json")
         write_model_index(folder, manifest)
+        (folder / UNRUNNABLE_TESTS).write_text(json.dumps(unrunnable_tests(manifest, domain.name)))
         if contract_digest(manifest, domain.name) != _newest_kept_digest(folder / CONTRACT_HISTORY, domain.name):
             _keep(folder / CONTRACT_HISTORY, folder / "manifest.json", manifest, KEPT_CONTRACTS)
     if (folder / "run_results.json").is_file():

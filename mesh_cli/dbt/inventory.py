@@ -13,7 +13,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
-from mesh_cli.core.manifest import ModelInfo, models_of
+from mesh_cli.core.manifest import ModelInfo, ref_targets_of
 from mesh_cli.core.state import load_target_manifest
 from mesh_cli.dbt.parse import parse_domains
 from mesh_cli.engines.registry import engine_for
@@ -68,7 +68,7 @@ def load_inventory(config: MeshConfig, target: str, *, parse_missing: bool = Tru
             raise MeshError(f"{name} has no manifest for target {target!r}; run `mesh build {name}`",
                             path=domains[name].path)
         path, manifest = found[name]
-        models = models_of(manifest, name)
+        models = ref_targets_of(manifest, name)  # models, and seeds and snapshots a product may share
         views[name] = DomainView(domains[name], path, models)
         for model in models:
             for parent in model.depends_on:

@@ -10,6 +10,7 @@ available instead.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Collection
 from pathlib import Path
 
@@ -17,10 +18,11 @@ from mesh_cli.core.config import TARGET_ENV, MeshConfig, find_mesh_root, load_co
 from mesh_cli.core.domains import Domain, discover_domains, load_domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import cross_domain_refs
-from mesh_cli.core.manifest import ModelInfo, models_of
+from mesh_cli.core.manifest import ModelInfo, ref_targets_of
 from mesh_cli.core.model_index import read_model_index
 from mesh_cli.core.refs import ModelRef, scan_refs
 from mesh_cli.core.state import domain_state_dir, load_target_manifest
+from mesh_cli.core.yamlfile import read_mapping
 from mesh_cli.engines.registry import adapter_type
 
 
@@ -39,7 +41,7 @@ def _upstream_models(config: MeshConfig, target: str, domain: Domain, upstream: 
         return indexed
     found = load_target_manifest(config, target, upstream, adapter)
     if found is not None:
-        return models_of(found[1], upstream.name)
+        return ref_targets_of(found[1], upstream.name)
     raise MeshError(
         f"{domain.name} refs models of {upstream.name}, but {upstream.name} has no {adapter} manifest for "
         f"target {target!r}; build it first with `mesh build +{domain.name} --target {target}`",
@@ -67,6 +69,37 @@ def _matching(ref: ModelRef, domain: Domain, upstream: str, models: list[ModelIn
     return named
 
 
+def local_names(domain: Domain) -> set[str]:
+    """The names a domain defines itself (models, snapshots, seeds), read from its file names; an unqualified ref
+    to one of them stays in the domain, as dbt resolves the current project first."""
+    project = read_mapping(domain.path / "dbt_project.yml")
+    folders = [*domain.source_paths, *(domain.path / p for p in project.get("seed-paths", ["seeds"]))]
+    names = {f.stem for folder in folders if folder.is_dir() for f in folder.rglob("*")
+             if f.suffix in {".sql", ".py", ".csv"}}
+    return names | {re.sub(r"_v\d+$", "", name) for name in names}   # versions: dim_x_v2.sql is dim_x
+
+
+def unqualified_refs(domain: Domain, refs: list[ModelRef], published: Callable[[str], dict[str, list[ModelInfo]]]
+                     ) -> list[ModelRef]:
+    """dbt-loom's unqualified refs (`ref('stg_orders')`) to a public model, seed or snapshot of an upstream, each
+    as the two-argument ref it means: the one upstream that publishes the name; two candidates are an error."""
+    local = local_names(domain)
+    wanted = sorted({r.name for r in refs if r.package is None and r.name not in local})
+    if not wanted:
+        return []
+    by_upstream = {name: published(name) for name in domain.upstreams}
+    qualified = []
+    for ref in (r for r in refs if r.package is None and r.name in wanted):
+        owners = sorted(u for u, found in by_upstream.items() if ref.name in found)
+        if len(owners) > 1:
+            raise MeshError(f"ref('{ref.name}') in {domain.name} is ambiguous: both {owners[0]} and {owners[1]} "
+                            f"publish {ref.name!r}; write ref('{owners[0]}', '{ref.name}') or "
+                            f"ref('{owners[1]}', '{ref.name}')", path=ref.file)
+        if owners:
+            qualified.append(ModelRef(ref.name, owners[0], ref.version, ref.file))
+    return qualified
+
+
 ShareLookup = Callable[[MeshConfig, str, str, Domain, Domain, list[tuple[ModelInfo, Path]]], list[ModelInfo]]
 """Given (config, target, adapter type, consumer, upstream, matched models with the file that refs each), the
 relations the consumer reads: the upstream's own, or its share's (publishing decides; the plugin passes
@@ -88,6 +121,16 @@ def resolve(project_dir: Path, target_flag: str | None = None, *, share_lookup: 
     refs = scan_refs(domain.source_paths)
     wanted = cross_domain_refs(domain, refs, domains)
     target = resolve_target(target_flag, config)
+    names = {r.name for r in refs.refs if r.package is None}
+
+    def published(name: str) -> dict[str, list[ModelInfo]]:
+        found: dict[str, list[ModelInfo]] = {}
+        for model in _upstream_models(config, target, domain, domains[name], names):
+            if model.access == "public":
+                found.setdefault(model.name, []).append(model)
+        return found
+    if not refs.dynamic_files:
+        wanted += unqualified_refs(domain, list(refs.refs), published)
     injected: dict[str, ModelInfo] = {}
     for name in domain.upstreams:
         upstream_refs = [ref for ref in wanted if ref.package == name]

@@ -6,6 +6,7 @@ what stands in the way of `mesh build`, each with its fix. Models are never edit
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,15 +15,20 @@ from typing import Any
 import jinja2
 import yaml
 
+from mesh_cli.check.rules import ERROR, GOVERNANCE, RULES
 from mesh_cli.core.config import MESH_FILE
 from mesh_cli.core.domains import DOMAIN_NAME, Domain, load_domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.refs import scan_refs
 from mesh_cli.core.yamlfile import read_mapping, read_yaml
 from mesh_cli.engines.registry import ENGINES, Engine
+from mesh_cli.scaffold.adopt_static import NodeConfig, nested_hub_packages, node_configs, sources_reading_seeds
 
 LOOM_FILES = ("dbt_loom.config.yml", "dbt_loom.config.yaml")
 DUCKDB_DIR_VAR = "MESH_DUCKDB_DIR"
+LOCAL_TARGET = "local"
+EMBEDDED = next(engine for engine in ENGINES.values() if engine.embedded)   # the engine `local` builds on
+MARK = "# Written by `mesh init mesh --adopt`"
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,7 @@ class Finding:
     problem: str
     fix: str
     edit: tuple[Path, str, str] | None = None
+    safe: bool = False      # `--apply` makes the edit itself (never a contract type or model SQL)
 
 
 @dataclass
@@ -45,6 +52,8 @@ class Adoption:
     loom: dict[str, str] = field(default_factory=dict)          # dbt-loom manifest name -> project name
     findings: list[Finding] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    applied: list[Finding] = field(default_factory=list)
+    target: str = "dev"
 
 
 def _projects(root: Path, paths: list[Path]) -> dict[str, Domain]:
@@ -63,16 +72,33 @@ def _projects(root: Path, paths: list[Path]) -> dict[str, Domain]:
     return projects
 
 
-def _render_profiles(path: Path) -> dict[str, Any]:
-    """profiles.yml rendered the way dbt renders it (env_var with its default), {} when it cannot be."""
-    def env_var(name: str, default: str | None = None) -> str:
-        return os.environ.get(name, default if default is not None else "")
+def _render(value: Any, env: jinja2.Environment) -> Any:
+    """One profile value rendered the way dbt renders it (strings one by one, after the YAML is read); a value
+    that cannot be rendered stays as written, so one odd value never hides the whole profile."""
+    if isinstance(value, dict):
+        return {k: _render(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render(v, env) for v in value]
+    if not isinstance(value, str) or "{" not in value:
+        return value
     try:
-        text = jinja2.Environment().from_string(path.read_text(encoding="utf-8")).render(env_var=env_var)
-        data = yaml.safe_load(text)
-    except (jinja2.TemplateError, yaml.YAMLError):
+        return env.from_string(value).render()
+    except jinja2.TemplateError:
+        return value
+
+
+def _render_profiles(path: Path) -> dict[str, Any]:
+    """profiles.yml rendered the way dbt renders it (env_var with its default), {} when it cannot be read."""
+    def env_var(name: str, default: Any = None) -> Any:
+        return os.environ.get(name, default if default is not None else "")
+    env = jinja2.Environment()
+    env.globals["env_var"] = env_var
+    env.filters.update({"as_number": lambda v: v, "as_bool": lambda v: v, "as_text": str, "as_native": lambda v: v})
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
         return {}
-    return data if isinstance(data, dict) else {}
+    return _render(data, env) if isinstance(data, dict) else {}
 
 
 def _output(project: Domain, target: str) -> tuple[dict[str, Any] | None, Finding | None]:
@@ -106,8 +132,8 @@ def _edit(project: Domain, written: str, fix: str) -> tuple[Path, str, str]:
     return project.path / "profiles.yml", f"path: {written}", f'path: "{fix}"'
 
 
-def _duckdb_findings(projects: dict[str, Domain], outputs: dict[str, dict[str, Any]],
-                     target: str) -> Iterator[Finding]:
+def _duckdb_findings(projects: dict[str, Domain], upstreams: dict[str, tuple[str, ...]],
+                     outputs: dict[str, dict[str, Any]], target: str) -> Iterator[Finding]:
     """Relative DuckDB paths (mesh builds from another folder than the project) and upstream databases a
     downstream does not attach."""
     files: dict[str, Path] = {}
@@ -119,30 +145,77 @@ def _duckdb_findings(projects: dict[str, Domain], outputs: dict[str, dict[str, A
                           "cannot read it", f"set `path: \"{_mesh_path(name + '.duckdb')}\"` in its profiles.yml")
             continue
         files[name] = (projects[name].path / written).resolve()
-        if not Path(written).is_absolute():
+        if not Path(written).is_absolute() and DUCKDB_DIR_VAR not in str(raw):
             fix = _mesh_path(written)
             yield Finding(name, f"DuckDB path {written!r} is relative: dbt resolves it against the folder it runs "
                           "from, which under `mesh build` is not the project",
                           f"write `path: \"{fix}\"` in its profiles.yml (plain dbt in the project still uses "
                           f"{written}; mesh build sets {DUCKDB_DIR_VAR})",
-                          _edit(projects[name], raw, fix) if raw == written else None)
+                          _edit(projects[name], raw, fix) if raw == written else None, safe=raw == written)
         for attach, raw_attach_path in zip(output.get("attach") or [], raw_attach, strict=False):
             attached = str(attach.get("path", ""))
-            if attached and not Path(attached).is_absolute():
+            if attached and not Path(attached).is_absolute() and DUCKDB_DIR_VAR not in str(raw_attach_path):
                 fix = _mesh_path(attached)
                 yield Finding(name, f"attached DuckDB path {attached!r} is relative to the folder dbt runs from",
                               f"write `path: \"{fix}\"` under `attach:` in its profiles.yml",
-                              _edit(projects[name], attached, fix) if raw_attach_path == attached else None)
+                              _edit(projects[name], attached, fix) if raw_attach_path == attached else None,
+                              safe=raw_attach_path == attached)
     for name, output in outputs.items():
         attached = {(projects[name].path / str(a.get("path", ""))).resolve()
                     for a in output.get("attach") or [] if isinstance(a, dict)}
-        for upstream in projects[name].upstreams:
+        for upstream in upstreams[name]:
             if upstream in files and files[upstream] not in attached:
                 relative = os.path.relpath(files[upstream], projects[name].path)
                 yield Finding(name, f"its DuckDB target does not attach the database of upstream {upstream} "
                               f"({files[upstream]}), so refs to {upstream} cannot be read",
                               f"add to target {target!r} in its profiles.yml: `attach: [{{path: "
                               f"\"{_mesh_path(relative)}\", read_only: true}}]`")
+
+
+def _collisions(projects: dict[str, Domain], outputs: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Project -> another project whose DuckDB file has the same name: under `mesh build` every file lives in
+    one folder, and the second attach fails (`already attached`)."""
+    by_file: dict[str, list[str]] = {}
+    for name, output in sorted(outputs.items()):
+        by_file.setdefault(Path(str(output.get("path") or ":memory:")).name, []).append(name)
+    return {n: next(o for o in names if o != n) for file, names in by_file.items() if len(names) > 1
+            and file != ":memory:" for n in names}
+
+
+def _local_output(project: Domain, root: Path, upstreams: tuple[str, ...],
+                  warehouse: str) -> tuple[Path, str, str] | None:
+    """An edit adding the mesh's DuckDB output `local` beside the profile's others (one line after `outputs:`),
+    or None when profiles.yml has no single `outputs:` line to add it under."""
+    path = project.path / "profiles.yml"
+    text = path.read_text(encoding="utf-8")
+    found = list(re.finditer(r"^([ \t]*)outputs:[ \t]*\n", text, re.M))
+    if len(found) != 1:
+        return None
+    indent = found[0].group(1) + "  "
+    folder = os.path.relpath(root / ".mesh" / "duckdb", project.path)
+
+    def file(name: str) -> str:
+        return "{{ env_var('" + DUCKDB_DIR_VAR + "', '" + folder + "') }}/" + name + ".duckdb"
+    lines = [f"{LOCAL_TARGET}:   # added by `mesh init mesh --adopt --apply`: `mesh build` on embedded DuckDB, "
+             f"apart from {warehouse}", f"  type: {EMBEDDED.adapter_type}", f"  path: \"{file(project.name)}\"",
+             "  schema: main", "  threads: 4"]
+    if upstreams:
+        lines.append("  attach:")
+        lines += [f"    - {{path: \"{file(u)}\", alias: {u}, read_only: true}}" for u in upstreams]
+    return path, found[0].group(0), found[0].group(0) + "".join(f"{indent}{line}\n" for line in lines)
+
+
+def _added_local(project: Domain) -> bool:
+    """Whether an earlier `--apply` added the mesh's `local` output to the project's profile."""
+    path = project.path / "profiles.yml"
+    marker = f"{LOCAL_TARGET}:   # added by `mesh init mesh --adopt"
+    return path.is_file() and marker in path.read_text(encoding="utf-8")
+
+
+def _has_output(project: Domain, target: str) -> bool:
+    outputs = ((read_mapping(project.path / "profiles.yml", default={}).get(project.profile) or {}).get("outputs")
+               if (project.path / "profiles.yml").is_file() else None) or {}
+    return isinstance(outputs, dict) and target in outputs
 
 
 def _package_findings(project: Domain, projects: dict[str, Domain]) -> Iterator[Finding]:
@@ -193,9 +266,11 @@ def _contract_findings(project: Domain, engine: type[Engine]) -> Iterator[Findin
                                       f"by the local engine: {error}", hint)
 
 
-def _loom(projects: dict[str, Domain]) -> tuple[dict[str, str], list[Finding]]:
-    """dbt-loom manifest name -> the adopted project whose manifest it reads."""
+def _loom(projects: dict[str, Domain]) -> tuple[dict[str, str], dict[str, list[str]], list[Finding]]:
+    """dbt-loom manifest name -> the adopted project whose manifest it reads, and each project's upstreams by its
+    dbt-loom config."""
     mapped: dict[str, str] = {}
+    reads: dict[str, list[str]] = {}
     findings: list[Finding] = []
     for project in projects.values():
         for file in (project.path / name for name in LOOM_FILES):
@@ -210,51 +285,165 @@ def _loom(projects: dict[str, Domain]) -> tuple[dict[str, str], list[Finding]]:
                     found = next((p.name for p in projects.values() if manifest.is_relative_to(p.path)), None)
                 if found:
                     mapped[str(entry["name"])] = found
+                    reads.setdefault(project.name, []).append(found)
                 else:
                     findings.append(Finding(project.name, f"dbt-loom manifest {entry['name']!r} ({file.name}: "
                                             f"type {entry.get('type', 'file')}, {source or 'no path'}) maps to no "
                                             "adopted project", "adopt the project that produces it "
                                             "(`--adopt PATH`); the mesh reads upstream manifests from its own "
                                             "state folder, so the dbt-loom config is no longer needed"))
-    return mapped, findings
+    return mapped, reads, findings
 
 
-def _domain_yml(project: Domain, projects: dict[str, Domain], refs: dict[str, set[tuple[str, str]]]) -> str:
-    """A domain.yml whose one product holds the models downstream projects ref, shared with them."""
-    used = sorted({model for consumer, pairs in refs.items() for upstream, model in pairs
-                   if upstream == project.name and consumer != project.name})
-    consumers = sorted({consumer for consumer, pairs in refs.items() for upstream, _ in pairs
-                        if upstream == project.name and consumer != project.name})
+def _dependency_findings(projects: dict[str, Domain], loom_reads: dict[str, list[str]]) -> Iterator[Finding]:
+    """An upstream read through dbt-loom that dependencies.yml does not list: the mesh orders builds and resolves
+    refs by dependencies.yml."""
+    for name, reads in sorted(loom_reads.items()):
+        project = projects[name]
+        missing = [u for u in dict.fromkeys(reads) if u not in project.upstreams and u != name]
+        if not missing:
+            continue
+        path = project.dependencies_file
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        entries = "".join(f"  - name: {u}\n" for u in missing)
+        if re.search(r"^projects:[ \t]*\n", text, re.M) and "projects: []" not in text:
+            edit = (path, re.search(r"^projects:[ \t]*\n", text, re.M).group(0), "projects:\n" + entries)
+        elif "projects:" not in text:
+            edit = (path, "", ("" if not text or text.endswith("\n") else "\n") + "projects:   # from the dbt-loom "
+                    "config, by `mesh init mesh --adopt --apply`\n" + entries)
+        else:
+            edit = None
+        yield Finding(name, f"reads {', '.join(missing)} through dbt-loom, but {path.relative_to(project.path.parent)} "
+                      f"does not list {'it' if len(missing) == 1 else 'them'}",
+                      "list " + ", ".join(f"`- name: {u}`" for u in missing) + f" under `projects:` in {path}",
+                      edit, safe=edit is not None)
+
+
+@dataclass(frozen=True)
+class Read:
+    """One cross-project ref as adoption resolves it (an unqualified ref to the one upstream that has the name)."""
+
+    consumer: str
+    upstream: str
+    name: str
+    file: Path
+
+
+def _reads(projects: dict[str, Domain], upstreams: dict[str, tuple[str, ...]],
+           configs: dict[str, dict[str, NodeConfig]]) -> list[Read]:
+    found: dict[tuple[str, str, str], Read] = {}
+    for name, project in projects.items():
+        for ref in scan_refs(project.source_paths).refs:
+            if ref.package and ref.package != name and ref.package in projects:
+                owner = ref.package
+            elif ref.package is None and ref.name not in configs[name]:
+                owners = [u for u in upstreams[name] if ref.name in configs.get(u, {})]
+                owner = owners[0] if len(owners) == 1 else None
+            else:
+                owner = None
+            if owner:
+                found.setdefault((name, owner, ref.name), Read(name, owner, ref.name, ref.file))
+    return sorted(found.values(), key=lambda r: (r.consumer, r.upstream, r.name))
+
+
+def _access_findings(projects: dict[str, Domain], reads: list[Read],
+                     configs: dict[str, dict[str, NodeConfig]]) -> Iterator[Finding]:
+    """Refs that only dbt-loom's relaxed access lets through (it registers each manifest under its config name,
+    so dbt's check for protected models of another project does not apply), and shared views that are not secure."""
+    for read in reads:
+        config = configs[read.upstream].get(read.name)
+        where = read.file.relative_to(projects[read.consumer].path)
+        if config and config.access != "public":
+            how = ("`access: public` in its YAML" if config.kind == "model"
+                   else f"`config: {{access: public}}` in its YAML (the mesh shares a {config.kind} that says so)")
+            yield Finding(read.consumer, f"ref to {read.upstream}.{read.name} ({where}) relies on dbt-loom's relaxed "
+                          f"access: {read.name} is {config.access} in {read.upstream}",
+                          f"give {read.name} {how} in {read.upstream}; public models also need an enforced contract "
+                          "(`mesh check` reports it as a warning)")
+        elif config and config.kind == "model" and config.materialized == "view" and not config.secure:
+            yield Finding(read.upstream, f"{read.name} is a view that {read.consumer} reads; shared views must be "
+                          "secure (https://docs.snowflake.com/en/user-guide/data-sharing-secure-views), so it is left "
+                          "out of the product adoption writes", "set `secure: true` in its config (dbt-snowflake "
+                          "then creates a secure view) or materialize it as a table, then re-run the adoption")
+
+
+def _domain_yml(project: Domain, reads: list[Read], configs: dict[str, dict[str, NodeConfig]],
+                seeds_first: bool) -> str:
+    """A domain.yml whose one product holds what downstream projects read and can be shared, shared with them."""
+    mine = [r for r in reads if r.upstream == project.name]
+    shared = {r.name for r in mine if (c := configs[project.name].get(r.name)) and c.access == "public"
+              and (c.kind != "model" or c.materialized != "view" or c.secure)}
+    consumers = sorted({r.consumer for r in mine if r.name in shared})
     data: dict[str, Any] = {"domain": {"name": project.name, "description": f"dbt project {project.name}, "
                                        "adopted into the mesh."}, "products": []}
-    if used:
+    if shared:
         data["products"] = [{"name": f"{project.name}_public", "description": f"Public models of {project.name} "
-                             "that other projects ref.", "models": used, "consumers": {"domains": consumers}}]
-    return ("# Written by `mesh init mesh --adopt`: the data products of this project (shares, catalogue, "
-            "checks).\n" + yaml.safe_dump(data, sort_keys=False))
+                             "that other projects ref.", "models": sorted(shared),
+                             "consumers": {"domains": consumers}}]
+    if seeds_first:
+        data["build"] = {"seeds_first": True}
+    return (f"{MARK}: the data products of this project (shares, catalogue, checks); it rewrites this file "
+            "when run again.\n" + yaml.safe_dump(data, sort_keys=False))
 
 
-def _mesh_yml(name: str, domains: dict[str, str], loom: dict[str, str]) -> str:
-    lines = ["# Written by `mesh init mesh --adopt`: the mesh over existing dbt projects.", "mesh:",
+def _mesh_yml(name: str, domains: dict[str, str], loom: dict[str, str], target: str) -> str:
+    lines = [f"{MARK}: the mesh over existing dbt projects; it rewrites this file when run again.", "mesh:",
              f"  name: {name}", "  domains_dir: domains        # new domains: `mesh init domain NAME`",
              "  domains:                    # adopted dbt projects, anywhere in the repository (paths or globs)"]
     lines += [f"    - {path}" for path in domains.values()]
-    lines += ["  state_dir: .mesh", "  default_target: dev"]
+    lines += ["  state_dir: .mesh", f"  default_target: {target}"]
     if loom:
         lines += ["", "# dbt-loom manifests and the projects they now resolve to:"]
         lines += [f"#   {manifest}: {project}" for manifest, project in sorted(loom.items())]
+    lines += ["", "# Adopted projects start with the governance rules as warnings: `mesh check` lists what to fix.",
+              "# Raise each rule back to `error` (or delete its line) once the projects meet it.", "check:",
+              "  rules:"]
+    lines += [f"    {rule.id}: warning" for rule in RULES if rule.kind == GOVERNANCE and rule.severity == ERROR]
     return "\n".join(lines) + "\n"
 
 
-def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = "dev") -> Adoption:
+def _seed_findings(project: Domain, owned: bool) -> Iterator[Finding]:
+    settings = read_mapping(project.path / "domain.yml", default={}) if (project.path / "domain.yml").is_file() else {}
+    if ((settings.get("build") or {}).get("seeds_first") if isinstance(settings, dict) else False):
+        return
+    for path, source, seed in sources_reading_seeds(project):
+        yield Finding(project.name, f"source {source} ({path.relative_to(project.path)}) reads the project's own "
+                      f"seed {seed}: `dbt build` runs seeds and the models reading that source at the same time",
+                      "build seeds first: `build: {seeds_first: true}` in its domain.yml (`mesh build` then runs "
+                      f"`dbt seed` before `dbt build`); better, read the seed with ref('{seed}')", safe=owned)
+
+
+def _apply(findings: list[Finding]) -> list[Finding]:
+    """Make the safe edits; the findings applied."""
+    applied = []
+    for finding in findings:
+        if not (finding.safe and finding.edit):
+            continue
+        path, old, new = finding.edit
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if old and old not in text:
+            continue
+        path.write_text(text.replace(old, new, 1) if old else text + new, encoding="utf-8")
+        applied.append(finding)
+    return applied
+
+
+def _owned(path: Path) -> bool:
+    """Whether adoption may (re)write the file: absent, or written by adoption."""
+    return not path.exists() or path.read_text(encoding="utf-8").startswith(MARK)
+
+
+def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = "dev",
+          apply: bool = False) -> Adoption:
     """Write mesh.yml into the existing folder `dest` over the dbt projects at `paths`, and a domain.yml for each
-    project without one; report what stands in the way of building them with the mesh. Nothing is written when
-    an input is bad."""
+    project without one; report what stands in the way of building them with the mesh, and with `apply` make the
+    safe fixes (never a contract type or model SQL). Running it again rewrites only its own files and reports only
+    what still stands in the way. Nothing is written when an input is bad."""
     root = dest.resolve()
     if not root.is_dir():
         raise MeshError(f"{dest} is not a folder; --adopt writes mesh.yml into the repository that holds the "
                         "projects")
-    if (root / MESH_FILE).exists():
+    if not _owned(root / MESH_FILE):
         raise MeshError(f"{root / MESH_FILE} already exists; list the projects under `mesh.domains:` there instead",
                         path=root / MESH_FILE)
     if not paths:
@@ -265,28 +454,85 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
                         "with a letter; pass --name")
     projects = _projects(root, paths)
     result = Adoption(root, {n: p.path.relative_to(root).as_posix() for n, p in sorted(projects.items())})
-    result.loom, loom_findings = _loom(projects)
+    result.loom, loom_reads, loom_findings = _loom(projects)
+    upstreams = {n: tuple(dict.fromkeys([*p.upstreams, *(u for u in loom_reads.get(n, []) if u != n)]))
+                 for n, p in projects.items()}
+    configs = {n: node_configs(p) for n, p in projects.items()}
+    reads = _reads(projects, upstreams, configs)
     outputs: dict[str, dict[str, Any]] = {}
+    warehouse: dict[str, str] = {}
+    seeds_first: set[str] = set()
     for project in projects.values():
-        for upstream in project.upstreams:
+        for upstream in upstreams[project.name]:
             if upstream not in projects:
                 result.findings.append(Finding(project.name, f"dependencies.yml names project {upstream!r}, "
                                                "which is not adopted", "adopt its folder too (`--adopt PATH`)"))
         result.findings += _package_findings(project, projects)
+        result.findings += [Finding(project.name, f"vendored package {path.parent.name} installs hub package "
+                                    f"{package} ({path}), which `dbt deps` cannot fetch without the dbt hub",
+                                    f"vendor {package} too and install it with `local:` in {path}")
+                            for path, package in nested_hub_packages(project)]
+        seed_findings = list(_seed_findings(project, _owned(project.path / "domain.yml")))
+        result.findings += seed_findings
+        if seed_findings and apply and _owned(project.path / "domain.yml"):
+            seeds_first.add(project.name)
         output, finding = _output(project, target)
         if finding:
             result.findings.append(finding)
         elif output is not None and output.get("type") in ENGINES and ENGINES[output["type"]].embedded:
             outputs[project.name] = output
-            result.findings += _contract_findings(project, ENGINES[output["type"]])
-    result.findings += _duckdb_findings(projects, outputs, target)
+        elif output is not None:
+            warehouse[project.name] = str(output.get("type"))
+    collisions = _collisions(projects, outputs)
+    local = bool(warehouse or collisions) or any(_added_local(p) for p in projects.values())
+    result.target = LOCAL_TARGET if local else target
+    engine = EMBEDDED
+    for project in projects.values():
+        if project.name not in outputs and project.name not in warehouse:
+            continue  # no usable profile: reported above
+        if local and not _has_output(project, LOCAL_TARGET):
+            if project.name in warehouse:
+                problem = (f"target {target!r} of profile {project.profile!r} is {warehouse[project.name]}: "
+                           "`mesh build` would build on that warehouse, or fail without its credentials")
+            elif project.name in collisions:
+                problem = (f"its DuckDB file {Path(str(outputs[project.name].get('path'))).name} has the name of "
+                           f"{collisions[project.name]}'s: under `mesh build` both live in one folder and the "
+                           "second attach fails (`already attached`)")
+            else:
+                problem = f"the mesh builds on target {LOCAL_TARGET!r} (other projects' {target!r} is not DuckDB)"
+            edit = _local_output(project, root, upstreams[project.name], f"target {target!r}")
+            result.findings.append(Finding(project.name, problem, f"add a DuckDB output {LOCAL_TARGET!r} with its "
+                                           f"own file {project.name}.duckdb beside the others in "
+                                           f"{project.path / 'profiles.yml'}; `mesh build` uses it (mesh.yml "
+                                           f"`default_target: {LOCAL_TARGET}`), plain dbt keeps {target!r}",
+                                           edit, safe=edit is not None))
+        elif local:
+            output, _ = _output(project, LOCAL_TARGET)
+            if output is not None:
+                outputs[project.name] = output
+        result.findings += _contract_findings(project, engine)
+    result.findings += _duckdb_findings(projects, upstreams, {n: o for n, o in outputs.items()
+                                                              if not local or _has_output(projects[n], LOCAL_TARGET)},
+                                        result.target)
     result.findings += loom_findings
-    refs = {n: {(r.package, r.name) for r in scan_refs(p.source_paths).refs if r.package}
-            for n, p in projects.items()}
-    files = {root / MESH_FILE: _mesh_yml(mesh_name, result.domains, result.loom)}
-    files.update({p.path / "domain.yml": _domain_yml(p, projects, refs) for p in projects.values()
-                  if not (p.path / "domain.yml").exists()})
+    result.findings += _dependency_findings(projects, loom_reads)
+    result.findings += _access_findings(projects, reads, configs)
+    if apply:
+        result.applied = _apply(result.findings)
+        result.applied += [f for f in result.findings if f.project in seeds_first and "seeds_first" in f.fix]
+        result.findings = [f for f in result.findings if f not in result.applied]
+    files = {root / MESH_FILE: _mesh_yml(mesh_name, result.domains, result.loom, result.target)}
+    files.update({p.path / "domain.yml": _domain_yml(p, reads, configs, p.name in seeds_first or
+                                                     _marked_seeds_first(p))
+                  for p in projects.values() if _owned(p.path / "domain.yml")})
     for path, text in files.items():
         path.write_text(text, encoding="utf-8")
         result.written.append(path)
     return result
+
+
+def _marked_seeds_first(project: Domain) -> bool:
+    """Whether an adoption-written domain.yml already builds seeds first (kept when adoption runs again)."""
+    path = project.path / "domain.yml"
+    data = read_mapping(path, default={}) if path.is_file() and _owned(path) else {}
+    return bool((data.get("build") or {}).get("seeds_first")) if isinstance(data, dict) else False

@@ -58,7 +58,7 @@ def shared_relations(config: MeshConfig, target: str, adapter: str, consumer: Do
             state = "its last publish" if published is not None else "its domain.yml"
             raise MeshError(f"{consumer.name} refs {model.label}, which {upstream.name} does not share with "
                             f"{consumer.name} ({state}): add {consumer.name} to `consumers.domains` of a product "
-                            f"listing {model.name} in domains/{upstream.name}/domain.yml and run "
+                            f"listing {model.name} in {upstream.path / 'domain.yml'} and run "
                             f"`mesh publish {upstream.name}`", path=where)
         if mounted:
             database = share_name(upstream.name, product)

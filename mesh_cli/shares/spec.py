@@ -16,7 +16,7 @@ from typing import Any
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.identifiers import identifier
-from mesh_cli.core.manifest import ModelInfo, governance_meta, models_of
+from mesh_cli.core.manifest import ModelInfo, governance_meta, ref_targets_of
 from mesh_cli.core.product_text import share_comment
 from mesh_cli.core.products import ProductSpec, product_specs
 from mesh_cli.shares.listing import listing_access, listing_manifest
@@ -151,7 +151,7 @@ def _comment(domain: Domain, spec: ProductSpec) -> str:
 def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, Domain],
                    settings: ShareSettings) -> DomainShares:
     """The shares, reader roles and mounts of `domain`, validated against its manifest and the mesh."""
-    models = models_of(manifest, domain.name)
+    models = ref_targets_of(manifest, domain.name)  # a public seed or snapshot is shared as a table
     specs = product_specs(domain, {m.name for m in models if m.access == "public"}, set(domains))
     databases = {str(m.database).upper() for m in models if m.database}
     result = DomainShares(domain.name, _upper(sorted(databases)[0]) if databases else domain.name.upper(),

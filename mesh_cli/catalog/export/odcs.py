@@ -53,9 +53,9 @@ def _property(column: dict[str, Any]) -> dict[str, Any]:
     prop: dict[str, Any] = {"name": column["name"], "physicalName": column["name"]}
     if column["data_type"]:
         prop["physicalType"] = column["data_type"]
-        kind = logical_type(column["data_type"])
-        if kind:
-            prop["logicalType"] = kind
+    # ODCS 3.2's schema applies its `logicalType: map` rule (which requires `map`) to a property without a
+    # logicalType, so one is always given: a column with no or an unknown data type is the most general, object.
+    prop["logicalType"] = logical_type(column["data_type"]) or "object"
     if column["description"]:
         prop["description"] = column["description"]
     prop["required"] = "not_null" in column["constraints"] or "not_null" in names

@@ -1,0 +1,145 @@
+"""Acceptance: three dbt meshes written the way teams write them today build, check, publish and catalogue with
+`mesh` after `mesh init mesh --adopt ... --apply`, with no hand edit (tests/fixtures/adopt/*/README.md).
+Each fixture is adopted and built once for the module; the tests read what that left behind."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from conftest import run_cli
+
+from mesh_cli.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures" / "adopt"
+
+
+@dataclass
+class Adopted:
+    """A fixture copied into a repository, adopted with --apply, built (publishing) and checked."""
+
+    root: Path
+    projects: tuple[str, ...]
+    adopt: Result
+    again: Result
+    files_after_adopt: dict[str, bytes]
+    build: Result
+    check: Result
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".mesh" not in p.parts and "target" not in p.parts and "logs" not in p.parts}
+
+
+def _adopt(root: Path, projects: tuple[str, ...]) -> Result:
+    args = ["init", "mesh", str(root), "--apply"] + [a for p in projects for a in ("--adopt", str(root / p))]
+    return CliRunner().invoke(main, args, catch_exceptions=False)
+
+
+def _adopted(tmp: Path, fixture: str, projects: tuple[str, ...]) -> Adopted:
+    root = tmp / "repo"
+    shutil.copytree(FIXTURES / fixture, root)
+    first = _adopt(root, projects)
+    after = _files(root)
+    again = _adopt(root, projects)
+    build = run_cli(root, "build", "--json")
+    return Adopted(root, projects, first, again, after, build, run_cli(root, "check"))
+
+
+@pytest.fixture(scope="module")
+def loom_pair(tmp_path_factory: pytest.TempPathFactory) -> Adopted:
+    return _adopted(tmp_path_factory.mktemp("loom"), "loom_pair", ("platform", "growth"))
+
+
+@pytest.fixture(scope="module")
+def diamond(tmp_path_factory: pytest.TempPathFactory) -> Adopted:
+    return _adopted(tmp_path_factory.mktemp("diamond"), "warehouse_diamond", ("ledger", "billing", "reporting"))
+
+
+@pytest.fixture(scope="module")
+def snowflake_mesh(tmp_path_factory: pytest.TempPathFactory) -> Adopted:
+    return _adopted(tmp_path_factory.mktemp("snowflake"), "snowflake_mesh", ("stores", "sales", "forecast"))
+
+
+def _rows(root: Path, domain: str, sql: str) -> list[tuple]:
+    """Rows of `sql` in the domain's database, its upstreams' attached (a view reads them)."""
+    folder = root / ".mesh/duckdb"
+    with duckdb.connect(str(folder / f"{domain}.duckdb"), read_only=True) as connection:
+        for other in sorted(folder.glob("*.duckdb")):
+            if other.stem != domain:
+                connection.execute(f"attach '{other}' as {other.stem} (read_only)")
+        return connection.execute(sql).fetchall()
+
+
+def _assert_adopted_with_no_hand_edit(adopted: Adopted, fixture: str) -> dict:
+    assert adopted.adopt.exit_code == 0, adopted.adopt.output
+    assert "stand in the way" not in adopted.adopt.output          # --apply fixed everything it reported
+    assert adopted.again.exit_code == 0 and "fixed:" not in adopted.again.output   # idempotent
+    assert _files(adopted.root) == adopted.files_after_adopt
+    for project in adopted.projects:                                # model SQL and contracts as they were
+        for folder in ("models", "seeds"):
+            if (FIXTURES / fixture / project / folder).is_dir():
+                assert _files(adopted.root / project / folder) == _files(FIXTURES / fixture / project / folder)
+    assert adopted.build.exit_code == 0, adopted.build.output
+    report = json.loads(adopted.build.output[adopted.build.output.index("{"):])
+    assert [d["status"] for d in report["domains"]] == ["success"] * len(adopted.projects)
+    assert report["published"] and all(p["error"] is None for p in report["published"]), report["published"]
+    assert adopted.check.exit_code == 0, adopted.check.output
+    catalog = run_cli(adopted.root, "catalog", "--out", str(adopted.root / "site"))
+    assert catalog.exit_code == 0, catalog.output
+    assert (adopted.root / "site/index.html").is_file()
+    return report
+
+
+def test_a_dbt_loom_pair(loom_pair: Adopted) -> None:
+    report = _assert_adopted_with_no_hand_edit(loom_pair, "loom_pair")
+    assert "dbt-loom manifest core_platform_prod -> project platform" in loom_pair.adopt.output
+    assert yaml.safe_load((loom_pair.root / "growth/dependencies.yml").read_text()) == {
+        "projects": [{"name": "platform"}]}
+    # unqualified refs to a public model and a public seed, read across projects
+    assert _rows(loom_pair.root, "growth", "select * from main.accounts_by_country order by 1") == [
+        ("Finland", 1), ("United Kingdom", 1), ("United States", 1)]
+    # the cross-project relationships test ran, and none was dropped
+    growth = next(d for d in report["domains"] if d["domain"] == "growth")
+    assert growth["counts"].get("test:pass") == 1 and growth["unrunnable_tests"] == []
+    # impact follows the unqualified ref to a version past its deprecation date: a warning, not an error
+    assert "growth.legacy_account_names refs platform.dim_accounts.v1, whose deprecation date passed" in \
+        " ".join(loom_pair.check.output.split())
+    # the public seed exports a valid ODCS contract though its columns have no data_type
+    exported = run_cli(loom_pair.root, "export", "odcs", "platform.country_codes")
+    assert exported.exit_code == 0, exported.output
+    assert "logicalType: object" in exported.output
+
+
+def test_a_diamond_written_for_other_warehouses(diamond: Adopted) -> None:
+    _assert_adopted_with_no_hand_edit(diamond, "warehouse_diamond")
+    output = " ".join(diamond.adopt.output.split())
+    assert "target 'dev' of profile 'billing' is teradata" in output
+    assert "source landing.journal_lines (models/_sources.yml) reads the project's own seed journal_lines" in output
+    profile = yaml.safe_load((diamond.root / "billing/profiles.yml").read_text())["billing"]["outputs"]
+    assert profile["dev"]["type"] == "teradata" and profile["local"]["type"] == "duckdb"   # kept apart
+    assert "default_target: local" in (diamond.root / "mesh.yml").read_text()
+    assert _rows(diamond.root, "reporting", "select * from main.monthly_summary order by 1") == [
+        (date(2024, 5, 1), Decimal("200.00"), 3)]   # every May line, revenue from account 4000
+
+
+def test_a_snowflake_mesh_whose_duckdb_files_collide(snowflake_mesh: Adopted) -> None:
+    _assert_adopted_with_no_hand_edit(snowflake_mesh, "snowflake_mesh")
+    output = " ".join(snowflake_mesh.adopt.output.split())
+    assert "its DuckDB file dev.duckdb has the name of" in output
+    assert sorted(p.name for p in (snowflake_mesh.root / ".mesh/duckdb").glob("*.duckdb")) == [
+        "forecast.duckdb", "sales.duckdb", "stores.duckdb"]
+    assert _rows(snowflake_mesh.root, "forecast", "select region, trading_stores from main.region_outlook "
+                 "order by 1") == [("north", 1), ("south", 1)]
+    governance = (snowflake_mesh.root / "mesh.yml").read_text()
+    assert "public-owner: warning" in governance        # governance rules start as warnings
+    assert "warning  public-owner" in snowflake_mesh.check.output

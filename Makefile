@@ -19,6 +19,7 @@ demo: $(STAMP)
 # The suite's tests mostly wait on dbt worker processes: two pytest workers keep both cores busy.
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2
 
 lint: $(STAMP)

@@ -46,7 +46,7 @@ class Recorder:
     def skip(self, name: str, reason: str) -> None:
         self.skipped[name] = reason
 
-    def tasks(self, order: Sequence[str], upstreams: Mapping[str, tuple[str, ...]]) -> Tasks[bool]:
+    def tasks(self, order: Sequence[str], upstreams: Mapping[str, tuple[str, ...]]) -> Tasks[bool, bool]:
         return Tasks(order, upstreams, self.start, self.finish, self.skip)
 
     def index(self, event: str, name: str) -> int:

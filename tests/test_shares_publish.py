@@ -155,6 +155,26 @@ def test_listing_manifest_from_domain_yml(built_copy: Path) -> None:
     assert "nothing to change" in run_cli(built_copy, "publish", "customers").output
 
 
+def test_a_listed_product_leaves_the_next_product_of_the_domain_planned(built_copy: Path) -> None:
+    """A listing on a domain's first product, then a second product: both planned from the manifest (the listing
+    text once took the manifest's name, and the next product failed on it)."""
+    def two_products(data: dict) -> None:
+        data["products"][0].update(models=["dim_customers"], listing={"title": "Customer master"},
+                                   consumers={"domains": ["orders"], "accounts": ["RETAIL.MARKETING"]})
+        data["products"].append({"name": "regions", "description": "Regions.", "models": ["dim_regions"],
+                                 "consumers": {"domains": ["finance"], "accounts": []}})
+
+    _edit_yaml(built_copy / "mesh.yml", lambda d: d.update(snowflake={"organization": "RETAIL"}))
+    _edit_yaml(built_copy / "domains/customers/domain.yml", two_products)
+    config = load_config(built_copy)
+    domains = discover_domains(config)
+    manifest = load_manifest(built_copy / ".mesh/state/dev/customers/manifest.json")
+    shares = desired_shares(domains["customers"], manifest, domains, share_settings(config))
+    assert list(shares.listings) == ["CUSTOMERS_CUSTOMER_MASTER"]
+    regions = next(d for d in shares.desired if d.grantee.name == "CUSTOMERS_REGIONS")
+    assert any(g.name == "CUSTOMERS.MARTS.DIM_REGIONS" and g.privilege == "SELECT" for g in regions.grants)
+
+
 def test_offline_prod_plan_in_an_account_per_domain_mesh(mesh_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`mesh publish --plan --target prod` without credentials: every domain's plan against an empty account, the
     consumer side mounting its upstreams' shares, and cross-domain refs resolved to the mounted databases."""

@@ -206,8 +206,8 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
             results[name] = DomainResult(name, SKIPPED, reason=reason)
             notify(SKIPPED, name, results[name])
 
-        tasks: Tasks[DbtOutcome | DomainResult] = Tasks(order, {n: domains[n].upstreams for n in order},
-                                                       start, finish, skip)
+        tasks: Tasks[DbtOutcome, DomainResult] = Tasks(order, {n: domains[n].upstreams for n in order},
+                                                      start, finish, skip)
         run_tasks(tasks, options.jobs)
     ordered = [results[name] for name in order]
     return BuildReport(target, ordered, time.perf_counter() - started, unchanged, critical_path(ordered, domains),

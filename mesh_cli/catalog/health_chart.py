@@ -48,7 +48,7 @@ def render_health_svg(entries: list[dict[str, Any]], sla_hours: float | None) ->
         width = step * 0.7
         parts.append(f'<g class="run {entry["status"]}" data-at="{escape(entry["at"])}">'
                      f'<title>{escape(_title(entry, sla_hours))}</title>')
-        y = TOP + BARS
+        y: float = TOP + BARS
         for kind, count in _segments(entry["tests"]):
             if count:
                 height = BARS * count / most

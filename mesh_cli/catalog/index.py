@@ -50,7 +50,7 @@ def build_catalog(config: MeshConfig, target: str, *, now: datetime | None = Non
     lineage = lineage_graph(inventory, product_of)
     manifests = {name: load_manifest(view.manifest_path) for name, view in inventory.views.items()}
     readers = {name: snapshot(name, manifest, "catalogue") for name, manifest in manifests.items()}
-    products = []
+    products: list[dict[str, Any]] = []
     for name, view in inventory.views.items():
         results = last_build(config, target, view.domain)
         past = _Past(contract_states(config, target, name, manifests[name]), build_history(config, target, view.domain),
@@ -143,7 +143,7 @@ def _models(spec: ProductSpec, view: DomainView, manifest: dict[str, Any], resul
     entries = []
     for name in spec.models:
         versions = sorted((m for m in view.public_models if m.name == name),
-                          key=lambda m: int(m.version) if (m.version or "").isdigit() else 0)
+                          key=lambda m: int(m.version) if m.version and m.version.isdigit() else 0)
         latest = next((m for m in versions if m.version == m.latest_version), versions[-1])
         entries.append({
             "name": name, "description": latest.description, "group": latest.group,

@@ -33,7 +33,7 @@ class Lineage:
 
     def around(self, focus: set[str]) -> Lineage:
         """The part of the lineage that reaches or comes from the `focus` nodes."""
-        graph = nx.DiGraph(self.edges)
+        graph: nx.DiGraph[str] = nx.DiGraph(self.edges)
         graph.add_nodes_from(self.nodes)
         keep = set(focus)
         for node in focus & set(graph):
@@ -48,7 +48,7 @@ def _node_id(unique_id: str) -> str:
 
 def lineage_graph(inventory: Inventory, product_of: dict[str, str]) -> Lineage:
     """The mesh's lineage; `product_of` maps `domain.model` to the product id that contains it."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     access: dict[str, str] = {}
     for view in inventory.views.values():
         for model in view.models:
@@ -66,15 +66,15 @@ def lineage_graph(inventory: Inventory, product_of: dict[str, str]) -> Lineage:
         if not nx.descendants(graph, reader) & public:
             visible.add(reader)
     edges = sorted({(up, node) for node in visible for up in _nearest_visible_parents(graph, node, visible)})
-    nodes = {}
+    nodes: dict[str, dict[str, str | None]] = {}
     for node in sorted(visible, key=lambda n: (n.split(".")[0], n)):
-        domain, model, *version = node.split(".")
-        nodes[node] = {"domain": domain, "model": model, "version": version[0][1:] if version else None,
-                       "access": access.get(node, "public"), "product": product_of.get(f"{domain}.{model}")}
+        domain, model_name, *version = node.split(".")
+        nodes[node] = {"domain": domain, "model": model_name, "version": version[0][1:] if version else None,
+                       "access": access.get(node, "public"), "product": product_of.get(f"{domain}.{model_name}")}
     return Lineage(nodes, edges, inventory.graph.order(inventory.views))
 
 
-def _nearest_visible_parents(graph: nx.DiGraph, node: str, visible: set[str]) -> set[str]:
+def _nearest_visible_parents(graph: nx.DiGraph[str], node: str, visible: set[str]) -> set[str]:
     found: set[str] = set()
     stack, seen = list(graph.predecessors(node)), set()
     while stack:

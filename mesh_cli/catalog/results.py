@@ -70,8 +70,8 @@ def _generated_at(data: dict[str, Any]) -> datetime | None:
 
 
 def _newest(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
-    dated = [data for data in candidates if _generated_at(data) is not None]
-    return max(dated, key=lambda data: _generated_at(data)) if dated else None  # type: ignore[arg-type, return-value]
+    dated = [(stamp, data) for data in candidates if (stamp := _generated_at(data)) is not None]
+    return max(dated, key=lambda pair: pair[0])[1] if dated else None
 
 
 def _is_build(data: dict[str, Any], domain: Domain, target: str | None = None) -> bool:
@@ -114,20 +114,19 @@ def _results(run: dict[str, Any]) -> BuildResults:
 def build_history(config: MeshConfig, target: str, domain: Domain) -> list[BuildResults]:
     """The domain's last builds on `target`, oldest first: those the state keeps (`history/runs/`, written by
     `mesh build`), and a later failed one that dbt left in the domain's target/ folder."""
-    runs = []
+    runs: list[tuple[datetime, BuildResults]] = []   # (when, the build): only dated builds
     for path in kept_files(domain_state_dir(config, target, domain.name) / RUN_HISTORY):
         run = read_kept(path, "dbt run results file", "results")
         if not isinstance(run["results"], list):
             raise MeshError("not a dbt run results file (`results` is not a list); delete the file, the history "
                             "goes on with the next build", path=path)
-        if _generated_at(run) is not None:
-            runs.append(_results(run))
+        if (stamp := _generated_at(run)) is not None:
+            runs.append((stamp, _results(run)))
     latest = _read(domain.path / "target" / "run_results.json")
-    if latest is not None and _is_build(latest, domain, target) and _generated_at(latest) is not None:
-        newest = runs[-1].generated_at if runs else None
-        if newest is None or _generated_at(latest) > newest:  # type: ignore[operator]
-            runs.append(_results(latest))
-    return sorted(runs, key=lambda run: run.generated_at)  # type: ignore[arg-type, return-value]
+    if (latest is not None and _is_build(latest, domain, target) and (stamp := _generated_at(latest)) is not None
+            and (not runs or stamp > runs[-1][0])):
+        runs.append((stamp, _results(latest)))
+    return [results for _, results in sorted(runs, key=lambda pair: pair[0])]
 
 
 def _manifest_of(run: dict[str, Any], candidates: list[Path]) -> dict[str, Any] | None:

@@ -7,14 +7,15 @@ import os
 import sys
 
 import click
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
-from mesh_cli.build.run import FAILED, SKIPPED, SUCCESS, BuildOptions, BuildReport, DomainResult, build
+from mesh_cli.build.run import BuildOptions, BuildReport, DomainResult, build
 from mesh_cli.commands.common import console, err_console, handle_errors, mesh_config
 from mesh_cli.commands.publish import print_publish
 from mesh_cli.core.lock import state_lock
 from mesh_cli.core.plan import exit_code
+from mesh_cli.core.scheduler import FAILED, SKIPPED, SUCCESS
 
 STATUS_STYLE = {SUCCESS: "green", FAILED: "red", SKIPPED: "yellow"}
 
@@ -28,9 +29,11 @@ def _counts(result: DomainResult) -> tuple[str, str]:
 
 def _summary(report: BuildReport) -> Table:
     table = Table(title=f"mesh build --target {report.target}: {report.seconds:.1f}s")
-    for column, justify in (("domain", "left"), ("status", "left"), ("ingested", "right"), ("models", "right"),
-                            ("tests", "right"), ("seconds", "right")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("domain", "left"), ("status", "left"), ("ingested", "right"), ("models", "right"), ("tests", "right"),
+        ("seconds", "right"))
+    for column, justify in columns:
+        table.add_column(column, justify=justify)
     for result in report.results:
         models, tests = _counts(result)
         style = STATUS_STYLE[result.status]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 from rich.table import Table
@@ -20,7 +21,7 @@ def command(ctx: click.Context, target: str | None, as_json: bool) -> None:
     """Domains with their owners, public models and upstreams."""
     config = mesh_config(ctx)
     inventory = load_inventory(config, target or config.default_target)
-    rows = []
+    rows: list[dict[str, Any]] = []   # as --json prints them
     for name, view in inventory.views.items():
         owner = view.domain.owner
         rows.append({
@@ -39,7 +40,7 @@ def command(ctx: click.Context, target: str | None, as_json: bool) -> None:
     for column in ("domain", "owner", "public models", "upstreams"):
         table.add_column(column)
     for row in rows:
-        owner = "\n".join(filter(None, [row["owner"], row["owner_email"]])) or "-"
-        table.add_row(row["domain"], owner, "\n".join(row["public_models"]) or "-",
+        contact = "\n".join(filter(None, [row["owner"], row["owner_email"]])) or "-"
+        table.add_row(row["domain"], contact, "\n".join(row["public_models"]) or "-",
                       ", ".join(row["upstreams"]) or "-")
     console.print(table)

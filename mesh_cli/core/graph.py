@@ -17,7 +17,7 @@ class DomainGraph:
 
     def __init__(self, domains: dict[str, Domain]) -> None:
         self.domains = domains
-        self.graph = nx.DiGraph()
+        self.graph: nx.DiGraph[str] = nx.DiGraph()
         self.graph.add_nodes_from(sorted(domains))
         for domain in domains.values():
             for upstream in domain.upstreams:

@@ -17,7 +17,8 @@ from mesh_cli.core.errors import MeshError
 
 SUCCESS, FAILED, SKIPPED = "success", "failed", "skipped"
 
-R = TypeVar("R")
+R = TypeVar("R")   # what a task's future gives
+N = TypeVar("N")   # what a task's `start` gives now (e.g. a cache hit)
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Ended:
 
 
 @dataclass
-class Tasks(Generic[R]):
+class Tasks(Generic[R, N]):
     """What the scheduler runs.
 
     `order`: the task names, in the order to prefer among those ready. `upstreams`: each task's upstreams (those
@@ -42,14 +43,14 @@ class Tasks(Generic[R]):
 
     order: Sequence[str]
     upstreams: Mapping[str, Collection[str]]
-    start: Callable[[str], Future[R] | R]
-    finish: Callable[[str, R], bool]
+    start: Callable[[str], Future[R] | N]
+    finish: Callable[[str, R | N], bool]
     skip: Callable[[str, str], None] = lambda name, reason: None
     instant: Callable[[str], bool] = lambda name: False
     idle: Callable[[], bool] | None = None
 
 
-def run_tasks(tasks: Tasks[R], jobs: int = 1) -> dict[str, Ended]:
+def run_tasks(tasks: Tasks[R, N], jobs: int = 1) -> dict[str, Ended]:
     """Run every task once its upstreams succeeded, at most `jobs` futures at a time; returns how each ended.
 
     Raises `MeshError` when upstreams form a cycle (no task can start and none runs). An exception raised by
@@ -60,7 +61,7 @@ def run_tasks(tasks: Tasks[R], jobs: int = 1) -> dict[str, Ended]:
     pending = list(tasks.order)
     running: dict[Future[R], str] = {}
 
-    def end(name: str, result: R) -> None:
+    def end(name: str, result: R | N) -> None:
         ended[name] = Ended(SUCCESS if tasks.finish(name, result) else FAILED)
 
     while pending or running:

@@ -64,10 +64,11 @@ def load_inventory(config: MeshConfig, target: str, *, parse_missing: bool = Tru
     views: dict[str, DomainView] = {}
     edges: list[ModelEdge] = []
     for name in order:
-        if found[name] is None:
+        located = found[name]
+        if located is None:
             raise MeshError(f"{name} has no manifest for target {target!r}; run `mesh build {name}`",
                             path=domains[name].path)
-        path, manifest = found[name]
+        path, manifest = located
         models = ref_targets_of(manifest, name)  # models, and seeds and snapshots a product may share
         views[name] = DomainView(domains[name], path, models)
         for model in models:

@@ -182,7 +182,7 @@ def parse_domains(config: MeshConfig, domains: list[Domain], target: str, *, sta
         return False
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as threads:
-        tasks: Tasks[DbtOutcome | None] = Tasks(
+        tasks: Tasks[DbtOutcome, None] = Tasks(
             [d.name for d in domains], {d.name: d.upstreams for d in domains}, start, finish, idle=idle,
             instant=lambda name: name in hits and not tainted.intersection(by_name[name].upstreams))
         run_tasks(tasks, jobs)

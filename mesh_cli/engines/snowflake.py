@@ -57,7 +57,7 @@ def connection_parameters(profile: Mapping[str, Any] | None = None) -> dict[str,
     parameters: dict[str, Any] = {}
     for key, argument in PROFILE_KEYS.items():
         value = profile.get(key)
-        if value not in (None, ""):
+        if value is not None and value != "":
             parameters[argument] = int(value) if argument in _NUMBERS else value
     if profile.get("query_tag"):
         parameters["session_parameters"] = {"QUERY_TAG": profile["query_tag"]}

@@ -16,7 +16,7 @@ from mesh_cli.engines.registry import ENGINES
 
 MODES = ("copy", "snowpipe", "external_table", "kafka")
 ON_ERROR = ("abort_statement", "skip_file", "continue")
-FORMAT_OPTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
+FORMAT_OPTIONS: dict[str, dict[str, type]] = {
     "csv": {"skip_header": int, "field_delimiter": str, "field_optionally_enclosed_by": str, "null_if": list,
             "compression": str},
     "json": {"strip_outer_array": bool, "compression": str},
@@ -148,7 +148,7 @@ def _file_format(path: Path, where: str, value: Any) -> FileFormat:
         if key not in allowed:
             raise _fail(path, where, f"unknown {kind} file_format option {key!r} (known: {', '.join(allowed)})")
         if not isinstance(option, allowed[key]) or (isinstance(option, bool) and allowed[key] is int):
-            raise _fail(path, where, f"file_format option {key!r} must be a {allowed[key].__name__}")  # type: ignore[union-attr]
+            raise _fail(path, where, f"file_format option {key!r} must be a {allowed[key].__name__}")
         options.append((key, tuple(option) if isinstance(option, list) else option))
     return FileFormat(kind, tuple(options))
 

@@ -61,8 +61,8 @@ def plan_domain(footprint: MeshFootprint, domain: DomainFootprint, connection: A
         if table not in tables:
             statements.append(Statement(f"create table {GOVERNANCE}.{table} {columns}", "create", "table", table,
                                         "where the mesh's roles are recorded"))
-    wanted_roles = {(role, footprint.marker) for role in footprint.all_roles()}
-    wanted_grants = set(footprint.role_grants())
+    wanted_roles: set[tuple[str, ...]] = {(role, footprint.marker) for role in footprint.all_roles()}
+    wanted_grants: set[tuple[str, ...]] = set(footprint.role_grants())
     for kind, table, wanted, current in (("role", "mesh_provisioned_roles", wanted_roles, roles),
                                          ("grant", "mesh_provisioned_grants", wanted_grants, grants)):
         missing = sorted(wanted - current)
@@ -78,8 +78,8 @@ def plan_domain(footprint: MeshFootprint, domain: DomainFootprint, connection: A
                 plan.notes.append(f"drift: {kind} {' → '.join(row) if kind == 'grant' else row[0]} is recorded in "
                                   f"{domain.domain} but not declared (`--prune` removes it)")
                 continue
-            columns = ("role_name", "granted_to") if kind == "grant" else ("role_name", "comment")
-            condition = " and ".join(f"{c} = {duckdb_string(v)}" for c, v in zip(columns, row, strict=True))
+            keys = ("role_name", "granted_to") if kind == "grant" else ("role_name", "comment")
+            condition = " and ".join(f"{c} = {duckdb_string(v)}" for c, v in zip(keys, row, strict=True))
             statements.append(Statement(f"delete from {GOVERNANCE}.{table} where {condition}", "drop", kind,
                                         row[0], f"pruned: {kind} no longer declared", destructive=True))
     plan.extend(statements)
@@ -95,7 +95,7 @@ def provision_duckdb(engine: Engine, footprint: MeshFootprint, *, prune: bool = 
         connection = engine.open_database(domain.domain, read_only=dry_run) if exists or not dry_run else None
         try:
             plan = plan_domain(footprint, domain, connection, prune=prune)
-            results.append((plan, None if dry_run else apply(plan, connection.execute)))
+            results.append((plan, None if dry_run or connection is None else apply(plan, connection.execute)))
         finally:
             if connection is not None:
                 connection.close()

@@ -116,7 +116,7 @@ def _output(project: Domain, target: str) -> tuple[dict[str, Any] | None, Findin
     return output, None
 
 
-def _raw_paths(project: Domain, target: str) -> tuple[str | None, list[str]]:
+def _raw_paths(project: Domain, target: str) -> tuple[str | None, list[str | None]]:
     """The DuckDB path and attach paths of the target as written (unrendered) in profiles.yml."""
     raw = read_mapping(project.path / "profiles.yml")
     output = ((raw.get(project.profile) or {}).get("outputs") or {}).get(target) or {}
@@ -161,10 +161,10 @@ def _duckdb_findings(projects: dict[str, Domain], upstreams: dict[str, tuple[str
                               _edit(projects[name], attached, fix) if raw_attach_path == attached else None,
                               safe=raw_attach_path == attached)
     for name, output in outputs.items():
-        attached = {(projects[name].path / str(a.get("path", ""))).resolve()
-                    for a in output.get("attach") or [] if isinstance(a, dict)}
+        attached_files = {(projects[name].path / str(a.get("path", ""))).resolve()
+                          for a in output.get("attach") or [] if isinstance(a, dict)}
         for upstream in upstreams[name]:
-            if upstream in files and files[upstream] not in attached:
+            if upstream in files and files[upstream] not in attached_files:
                 relative = os.path.relpath(files[upstream], projects[name].path)
                 yield Finding(name, f"its DuckDB target does not attach the database of upstream {upstream} "
                               f"({files[upstream]}), so refs to {upstream} cannot be read",

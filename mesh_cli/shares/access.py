@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
@@ -21,7 +22,7 @@ from mesh_cli.shares.settings import ACCOUNT_PER_DOMAIN, share_name, share_setti
 PUBLISH_FILE = "publish.json"
 
 
-def _published(config: MeshConfig, target: str, upstream: Domain) -> dict[str, dict] | None:
+def _published(config: MeshConfig, target: str, upstream: Domain) -> dict[str, dict[str, Any]] | None:
     path = domain_state_dir(config, target, upstream.name) / PUBLISH_FILE
     if not path.is_file():
         return None
@@ -29,7 +30,7 @@ def _published(config: MeshConfig, target: str, upstream: Domain) -> dict[str, d
 
 
 def _product_of(model: ModelInfo, consumer: str, upstream: Domain,
-                published: dict[str, dict] | None) -> str | None:
+                published: dict[str, dict[str, Any]] | None) -> str | None:
     """The product of `upstream` that shares `model` with `consumer`, if any."""
     if published is not None:
         for name, entry in sorted(published.items()):

@@ -191,16 +191,16 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
         listing = _raw_entry(domain, spec.name).get("listing")
         if listing:
             organization = settings.organization_of(domain.name)
-            manifest = listing_manifest(domain, spec, listing, models, listed, organization)
+            listing_text = listing_manifest(domain, spec, listing, models, listed, organization)
             outside = listing_access(listed, organization)[1]
             if outside:
                 result.notes.append(f"{spec.id}: {', '.join(outside)} outside organisation {organization}: reached "
                                     "by the direct share, never by the organization listing")
-            if manifest is None:
+            if listing_text is None:
                 result.notes.append(f"{spec.id}: no consumer account in organisation {organization}: no "
                                     "organization listing is created")
             else:
-                result.listings[name] = manifest
+                result.listings[name] = listing_text
     result.database_roles = tuple(sorted(roles))
     return result
 

@@ -87,7 +87,7 @@ def _row_access(row_access: Any, columns: dict[str, Any], library: dict[str, dic
         if key not in ("policy", "columns"):
             yield (f"unknown key row_access.{key}" + (" (YAML reads an unquoted `on` as true)" if key is True else "")
                    + "; row_access takes `policy` and `columns`")
-    name = row_access.get("policy")
+    name = str(row_access.get("policy"))
     policy = library["row_access_policies"].get(name)
     if policy is None:
         yield (f"row access policy '{name}' is not in the governance library; use one of: "
@@ -114,7 +114,7 @@ def _masking(column: str, masking: Any, columns: dict[str, Any], library: dict[s
     if not isinstance(masking, dict):
         yield f"column {column}: masking must be a policy name or {{policy, using}}"
         return
-    name = masking.get("policy")
+    name = str(masking.get("policy"))
     policy = library["masking_policies"].get(name)
     if policy is None:
         yield (f"column {column}: masking policy '{name}' is not in the governance library; use one of: "

@@ -77,8 +77,8 @@ def product_specs(domain: Domain, public_models: set[str] | None, domains: set[s
         models = _strings(entry.get("models"), "models", fail)
         if not models:
             fail("`models` must list at least one public model of the domain")
-        for model in models if public_models is not None else ():
-            if model not in public_models:
+        for model in models:
+            if public_models is not None and model not in public_models:
                 known = ", ".join(sorted(public_models)) or "none"
                 fail(f"lists model {model!r}, which is not a public model of {domain.name} (public: {known}); "
                      "fix `models:` or make the model `access: public`")

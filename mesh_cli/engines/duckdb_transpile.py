@@ -28,7 +28,9 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import sqlglot
@@ -42,7 +44,7 @@ from mesh_cli.core.errors import MeshError
 SNOWFLAKE, DUCKDB = "snowflake", "duckdb"
 DIALECTS = (SNOWFLAKE, DUCKDB)
 # part of every cache key: sqlglot's version and these transforms
-_VERSION = f"sqlglot {sqlglot.__version__} {hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}"
+_VERSION = f"sqlglot {metadata.version('sqlglot')} {hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}"
 _WAY_OUT = "or set `sql_dialect: duckdb` in the model's meta"
 _FLATTEN_OPTIONS = ("path", "outer", "recursive", "mode")
 
@@ -51,10 +53,13 @@ class TranspileError(MeshError):
     """A model's Snowflake SQL that the embedded engine cannot run."""
 
 
+_DuckDBGenerator: Any = DuckDB.Generator   # sqlglot builds dialect generators dynamically: not a static type
+
+
 class _LocalDuckDB(DuckDB):
     """DuckDB as sqlglot writes it, with DuckDB 2.0's lambda syntax."""
 
-    class Generator(DuckDB.Generator):
+    class Generator(_DuckDBGenerator):
         def lambda_sql(self, expression: exp.Lambda, arrow_sep: str = "->", wrap: bool = True) -> str:
             names = ", ".join(self.sql(name) for name in expression.expressions)
             return f"lambda {names}: {self.sql(expression, 'this')}"
@@ -86,7 +91,7 @@ def _timestamp_casts(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _json_objects(tree: exp.Expression) -> None:
+def _json_objects(tree: exp.Expr) -> None:
     """Each outermost OBJECT_CONSTRUCT (a sqlglot Struct) as JSON_STRIP_NULLS(TO_JSON(...))."""
     for struct in list(tree.find_all(exp.Struct)):
         if struct.find_ancestor(exp.Struct) is None:
@@ -94,7 +99,7 @@ def _json_objects(tree: exp.Expression) -> None:
             struct.replace(exp.Anonymous(this="JSON_STRIP_NULLS", expressions=[as_json]))
 
 
-def _date_results(tree: exp.Expression) -> None:
+def _date_results(tree: exp.Expr) -> None:
     """Keep DATEADD and DATE_TRUNC of a DATE a DATE, as sqlglot types them by Snowflake's rules."""
     annotate_types(tree, dialect=SNOWFLAKE)
     for node in list(tree.find_all(exp.DateAdd, exp.DateTrunc, exp.TimestampTrunc)):
@@ -168,7 +173,7 @@ def _flatten_relation(explode: exp.Explode, alias: str, model: str) -> exp.Expre
     return sqlglot.parse_one(f"SELECT 1 FROM t, {subquery}", read=DUCKDB).args["joins"][0].this
 
 
-def _flattens(tree: exp.Expression, model: str) -> set[str]:
+def _flattens(tree: exp.Expr, model: str) -> set[str]:
     """Replace every `LATERAL FLATTEN(...)` and `TABLE(FLATTEN(...))` of the Snowflake tree; their aliases."""
     aliases = set()
     for node in list(tree.find_all(exp.Lateral, exp.TableFromRows)):

@@ -72,7 +72,7 @@ def _transpiles(config: Any, node: Any) -> bool:
 def install() -> None:
     """Wrap dbt's compiler once in this process (idempotent)."""
     from dbt.compilation import Compiler
-    from dbt.exceptions import CompilationError
+    from dbt_common.exceptions import CompilationError
 
     if getattr(Compiler._compile_code, "data_mesh_transpiles", False):
         return
@@ -89,5 +89,5 @@ def install() -> None:
             raise CompilationError(str(exc), node=node) from exc
         return node
 
-    _compile_code.data_mesh_transpiles = True  # type: ignore[attr-defined]
-    Compiler._compile_code = _compile_code
+    setattr(_compile_code, "data_mesh_transpiles", True)   # noqa: B010 (marks the wrapper: installed once)
+    setattr(Compiler, "_compile_code", _compile_code)       # noqa: B010 (dbt has no hook for compiled code)

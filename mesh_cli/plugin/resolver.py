@@ -137,8 +137,8 @@ def resolve(project_dir: Path, target_flag: str | None = None, *, share_lookup: 
         if not upstream_refs and not refs.dynamic_files:
             continue
         upstream = domains[name]
-        names = None if refs.dynamic_files else {ref.name for ref in upstream_refs}
-        models = _upstream_models(config, target, domain, upstream, names)
+        wanted_names: set[str] | None = None if refs.dynamic_files else {ref.name for ref in upstream_refs}
+        models = _upstream_models(config, target, domain, upstream, wanted_names)
         if refs.dynamic_files:
             chosen = [m for m in models if m.access == "public"]
         else:

@@ -306,8 +306,9 @@ def _dependency_findings(projects: dict[str, Domain], loom_reads: dict[str, list
         path = project.dependencies_file
         text = path.read_text(encoding="utf-8") if path.is_file() else ""
         entries = "".join(f"  - name: {u}\n" for u in missing)
-        if re.search(r"^projects:[ \t]*\n", text, re.M) and "projects: []" not in text:
-            edit = (path, re.search(r"^projects:[ \t]*\n", text, re.M).group(0), "projects:\n" + entries)
+        header = re.search(r"^projects:[ \t]*\n", text, re.M)
+        if header and "projects: []" not in text:
+            edit = (path, header.group(0), "projects:\n" + entries)
         elif "projects:" not in text:
             edit = (path, "", ("" if not text or text.endswith("\n") else "\n") + "projects:   # from the dbt-loom "
                     "config, by `mesh init mesh --adopt --apply`\n" + entries)
@@ -334,6 +335,7 @@ def _reads(projects: dict[str, Domain], upstreams: dict[str, tuple[str, ...]],
     found: dict[tuple[str, str, str], Read] = {}
     for name, project in projects.items():
         for ref in scan_refs(project.source_paths).refs:
+            owner: str | None
             if ref.package and ref.package != name and ref.package in projects:
                 owner = ref.package
             elif ref.package is None and ref.name not in configs[name]:

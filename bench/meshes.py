@@ -28,6 +28,7 @@ class Context:
     smoke: bool = False
     repeat: int = 2
     loom_python: Path | None = None
+    large: bool = False   # also the largest sizes (10 million governed rows, 50 domains against one project)
 
     def warm_up(self, root: Path, *args: str) -> None:
         """A first `mesh build` so that measured runs are warm (skipped by the smoke run, to stay quick)."""

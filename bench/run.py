@@ -23,7 +23,8 @@ from bench.figures import Figure, machine, markdown_table, notes, write_json
 from bench.generate import REPO
 from bench.meshes import Context
 
-BENCHMARKS = ("orchestration", "parallel", "changed", "refs", "check", "reconcile", "memory", "transpile")
+BENCHMARKS = ("orchestration", "parallel", "changed", "refs", "check", "reconcile", "memory", "transpile",
+              "governance", "monolith")
 RESULTS = REPO / "bench" / "results" / "latest.json"
 DOCS = REPO / "docs" / "benchmarks.md"
 START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
@@ -111,14 +112,16 @@ def update_docs(path: Path, payload: dict[str, Any]) -> None:
               "new figures replace those of the same benchmarks in it.")
 @click.option("--docs/--no-docs", "write_docs", default=None,
               help=f"Update the table in {DOCS.relative_to(REPO)} (default: yes, except with --smoke).")
+@click.option("--large", is_flag=True, help="Also the largest sizes, kept out of `make bench`'s 15 minutes: "
+              "10 million governed rows, 50 domains against one project.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the meshes are written (default: a temporary folder, removed afterwards).")
 def main(smoke: bool, only: tuple[str, ...], repeat: int | None, loom_python: Path | None, out: Path | None,
-         write_docs: bool | None, workdir: Path | None) -> None:
+         write_docs: bool | None, large: bool, workdir: Path | None) -> None:
     """Run the benchmarks of the mesh and write their figures."""
     folder = workdir or Path(tempfile.mkdtemp(prefix="mesh-bench-"))
     loom = loom_python.absolute() if loom_python else None  # not resolved: a venv's python is a symlink
-    ctx = Context(folder.resolve(), smoke, repeat or (1 if smoke else 2), loom)
+    ctx = Context(folder.resolve(), smoke, repeat or (1 if smoke else 2), loom, large=large)
     try:
         payload = run_benchmarks(ctx, only or BENCHMARKS, echo=click.echo)
     finally:

@@ -176,3 +176,25 @@ def test_cli_partial_run_replaces_only_its_benchmarks(tmp_path: Path) -> None:
     assert list(merged["benchmarks"]) == ["orchestration", "memory"]  # in the benchmarks' order
     assert merged["benchmarks"]["memory"] == {"seconds": 5.0, "figures": []}
     assert merged["benchmarks"]["orchestration"]["figures"] and merged["errors"] == {}
+
+
+def test_monolith_writes_the_meshs_models_as_one_project(tmp_path: Path) -> None:
+    import re
+
+    from bench.monolith import write_monolith
+
+    specs = generate.plan_mesh(4, 3, 1, 2, 5)
+    mesh_root = generate.write_mesh(tmp_path / "mesh", specs, seed=5)
+    project = write_monolith(tmp_path / "one", generate.plan_mesh(4, 3, 1, 2, 5), seed=5)
+    for spec in specs:   # the same seed rows, domain by domain
+        assert ((project / "seeds" / f"raw_{spec.name}.csv").read_bytes()
+                == (mesh_root / "domains" / spec.name / "seeds" / f"raw_{spec.name}.csv").read_bytes())
+    models = {p.stem: p.read_text() for p in (project / "models").rglob("*.sql")}
+    assert len(models) == 4 * 3 and "d03_pub_0" in models and "d00_stg_1" in models
+    refs = {name for sql in models.values() for name in re.findall(r"ref\('([^']+)'\)", sql)}
+    assert refs <= set(models) | {f"raw_{spec.name}" for spec in specs}
+    assert not [sql for sql in models.values() if re.search(r"ref\('\w+', '\w+'\)", sql)]
+    crossing = sum(len(spec.refs) for spec in specs)
+    assert crossing and sum(len(re.findall(r"ref\('d\d+_pub_\d+'\)", sql)) for sql in models.values()) == crossing
+    with pytest.raises(FileExistsError):
+        write_monolith(tmp_path / "one", specs, seed=5)

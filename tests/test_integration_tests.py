@@ -93,7 +93,7 @@ def test_governance_plan_logs_the_statements_of_a_build(project: Path, built: su
     assert done.returncode == 0, done.stdout + done.stderr
     plan = [line.split("data_mesh:plan ", 1)[1] for line in done.stdout.splitlines() if "data_mesh:plan " in line]
     assert plan[0] == "create schema if not exists governance"
-    assert ('create view "integration_tests"."main"."customers" as select "customer_id", governance.mask_email(email) '
-            'as "email", "region", "name" from mesh_protected."main__customers" '
+    assert ('create or replace view "integration_tests"."main"."customers" as select "customer_id", '
+            'governance.mask_email(email) as "email", "region", "name" from mesh_protected."main__customers" '
             "where governance.region_entitlement(region)") in plan
     assert not [s for s in plan if "customers_input" in s or "test_library" in s]  # ungoverned models: nothing

@@ -1,7 +1,8 @@
 {#-
   Python models on DuckDB are dbt-snowflake's Snowpark models: `def model(dbt, session)` returning a Snowpark
-  DataFrame. dbt-duckdb would call them with a DuckDB connection; this override of dbt-duckdb's
-  `duckdb__create_table_as` keeps its module (and its `materialize`), prepends one line that imports Snowpark
+  DataFrame. dbt-duckdb would call them with a DuckDB connection; `snowpark_create_table_as`, called by the
+  package's one override of dbt-duckdb's `duckdb__create_table_as` (macros/governance/protect/create_table_as.sql)
+  for every Python model, keeps dbt-duckdb's module (and its `materialize`), prepends one line that imports Snowpark
   safely across dbt's threads and appends one that wraps `model` with
   `mesh_cli.engines.snowpark_local.snowpark_model`, which runs it on Snowpark's local testing session and
   returns the result as a DuckDB relation. The table materialization, its post-hooks (governance) and grants
@@ -9,14 +10,11 @@
   dispatch config (`dispatch: [{macro_namespace: dbt, search_order: [<domain>, data_mesh, dbt]}]`).
   See docs/snowpark.md.
 -#}
-{% macro duckdb__create_table_as(temporary, relation, compiled_code, language='sql', partitioned_by=none, sorted_by=none) -%}
-  {%- set code = dbt.duckdb__create_table_as(temporary, relation, compiled_code, language, partitioned_by=partitioned_by, sorted_by=sorted_by) -%}
-  {%- if language == 'python' -%}
-    {%- set module = data_mesh.snowpark_guard_line() ~ '\n' ~ code -%}
-    {%- set line_offset = -(module[:module.find(compiled_code)].count('\n')) -%}
-    {%- set code = module ~ '\n\n' ~ data_mesh.snowpark_local_wrapper(model, line_offset) -%}
-  {%- endif -%}
-  {{- return(code) -}}
+{% macro snowpark_create_table_as(temporary, relation, compiled_code, partitioned_by=none, sorted_by=none) -%}
+  {%- set code = dbt.duckdb__create_table_as(temporary, relation, compiled_code, 'python', partitioned_by=partitioned_by, sorted_by=sorted_by) -%}
+  {%- set module = data_mesh.snowpark_guard_line() ~ '\n' ~ code -%}
+  {%- set line_offset = -(module[:module.find(compiled_code)].count('\n')) -%}
+  {{- return(module ~ '\n\n' ~ data_mesh.snowpark_local_wrapper(model, line_offset)) -}}
 {%- endmacro %}
 
 {#- The module's first line: Snowpark imported by one model thread at a time, before the model's own imports

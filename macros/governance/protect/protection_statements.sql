@@ -4,9 +4,11 @@
   Snowflake: a table was created with its protection inline (governed_columns_ddl), so nothing; a view gets its
   own here, with FORCE, since CREATE OR REPLACE VIEW drops what was attached
   (https://docs.snowflake.com/en/sql-reference/sql/alter-view).
-  DuckDB: the clear rows move to the `mesh_protected` schema and the model's own name becomes a view that
-  applies the masking macros and the row filter for the reading session's roles; tags and policy attachments
-  are recorded in queryable tables shaped like Snowflake's TAG_REFERENCES and POLICY_REFERENCES.
+  DuckDB: the clear rows live in the `mesh_protected` schema and the model's own name is a view that applies
+  the masking macros and the row filter for the reading session's roles; tags and policy attachments are
+  recorded in queryable tables shaped like Snowflake's TAG_REFERENCES and POLICY_REFERENCES. A governed table
+  or incremental model was built straight into `mesh_protected` (create_table_as.sql), its view with it: the
+  statement here re-states that view. A governed view's query moves to `mesh_protected` as a view.
 -#}
 {% macro protection_statements(node, relation, gov) %}
   {{ return(adapter.dispatch('protection_statements', 'data_mesh')(node, relation, gov)) }}
@@ -60,25 +62,14 @@
     {%- do statements.append(data_mesh._policy_reference(relation, gov.row_access.policy, 'ROW_ACCESS_POLICY', domain, none, gov.row_access.columns, none)) -%}
   {%- endif -%}
   {%- if gov.governed -%}
-    {%- set protected = 'mesh_protected.' ~ adapter.quote(relation.schema ~ '__' ~ relation.identifier) -%}
-    {%- if domain == 'TABLE' -%}
-      {%- do statements.append('create or replace table ' ~ protected ~ ' as select * from ' ~ relation) -%}
-      {%- do statements.append('drop table ' ~ relation) -%}
-    {%- else -%}
+    {%- set protected = data_mesh.protected_name(relation) -%}
+    {%- if domain == 'VIEW' -%}
       {%- do statements.append('create or replace view ' ~ protected ~ ' as ' ~ node.compiled_code) -%}
       {%- do statements.append('drop view ' ~ relation) -%}
+      {%- do statements.append(data_mesh.governed_view_sql(node, relation, relation, gov, 'create view')) -%}
+    {%- else -%}
+      {%- do statements.append(data_mesh.governed_view_sql(node, relation, relation, gov, 'create or replace view')) -%}
     {%- endif -%}
-    {%- set columns = [] -%}
-    {%- for name in node.columns -%}
-      {%- set entry = gov.columns[name] -%}
-      {%- if entry.masking -%}
-        {%- do columns.append(schema ~ '.' ~ entry.masking.policy ~ '(' ~ entry.masking.using | join(', ') ~ ') as ' ~ adapter.quote(name)) -%}
-      {%- else -%}
-        {%- do columns.append(adapter.quote(name)) -%}
-      {%- endif -%}
-    {%- endfor -%}
-    {%- set filter = (' where ' ~ schema ~ '.' ~ gov.row_access.policy ~ '(' ~ gov.row_access.columns | join(', ') ~ ')') if gov.row_access else '' -%}
-    {%- do statements.append('create view ' ~ relation ~ ' as select ' ~ columns | join(', ') ~ ' from ' ~ protected ~ filter) -%}
   {%- endif -%}
   {{ return(statements) }}
 {% endmacro %}
@@ -91,4 +82,26 @@
 {% macro _policy_reference(relation, policy, kind, domain, column_name, arguments, tag_name) %}
   {%- set values = [relation.database, data_mesh.governance_schema(), policy, kind, relation.database, relation.schema, relation.identifier, domain, column_name, (arguments | join(',')) or none, tag_name, 'ACTIVE'] -%}
   {{ return('insert into ' ~ data_mesh.governance_schema() ~ '.policy_references values (' ~ data_mesh.sql_values(values) ~ ')') }}
+{% endmacro %}
+
+{#- The clear relation of a governed model, as its governed view names it: `mesh_protected."<schema>__<name>"`. -#}
+{% macro protected_name(relation) %}
+  {{ return('mesh_protected.' ~ adapter.quote(relation.schema ~ '__' ~ relation.identifier)) }}
+{% endmacro %}
+
+{#- `<verb> <view> as select ...`: the governed view of `node` at `view`, masking its columns and filtering the rows
+    of the protected relation of `model_relation` (the model's own relation; `view` may be dbt's swap-in for it). -#}
+{% macro governed_view_sql(node, view, model_relation, gov, verb) %}
+  {%- set schema = data_mesh.governance_schema() -%}
+  {%- set columns = [] -%}
+  {%- for name in node.columns -%}
+    {%- set entry = gov.columns[name] -%}
+    {%- if entry.masking -%}
+      {%- do columns.append(schema ~ '.' ~ entry.masking.policy ~ '(' ~ entry.masking.using | join(', ') ~ ') as ' ~ adapter.quote(name)) -%}
+    {%- else -%}
+      {%- do columns.append(adapter.quote(name)) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- set filter = (' where ' ~ schema ~ '.' ~ gov.row_access.policy ~ '(' ~ gov.row_access.columns | join(', ') ~ ')') if gov.row_access else '' -%}
+  {{ return(verb ~ ' ' ~ view ~ ' as select ' ~ columns | join(', ') ~ ' from ' ~ data_mesh.protected_name(model_relation) ~ filter) }}
 {% endmacro %}

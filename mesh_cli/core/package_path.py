@@ -8,7 +8,7 @@ from pathlib import Path
 from mesh_cli.core.errors import MeshError
 
 PACKAGE_ENV = "DATA_MESH_PACKAGE"
-_HERE = Path(__file__).resolve().parent
+_HERE = Path(__file__).resolve().parents[1]   # mesh_cli/: the wheel ships the package in mesh_cli/dbt_package
 
 
 def dbt_package_path() -> Path:

@@ -233,10 +233,14 @@ def plan_snowflake(footprint: MeshFootprint, reader: StateReader, *, prune: bool
             out.add("alter warehouse", f"ALTER WAREHOUSE {warehouse.name} SET {' '.join(changes)}", "warehouse",
                     warehouse.name, "warehouse differs from its declaration",
                     role_kind="resource monitor" if any("RESOURCE_MONITOR" in c for c in changes) else None)
+    inherited = set(footprint.library_grants)
     for grant in declared.grants:
         if grant not in current.grants:
+            why = "access role privilege" if grant[1] != "ROLE" else "role hierarchy"
+            if (grant[2], grant[3]) in inherited:
+                why = f"governance library: {grant[3]} inherits {grant[2]}"
             out.add("grant role" if grant[1] == "ROLE" else "grant", _grant_sql(grant), "grant",
-                    f"{grant[2]} → {grant[3]}", "role hierarchy" if grant[1] == "ROLE" else "access role privilege")
+                    f"{grant[2]} → {grant[3]}", why)
     for grant in declared.future_grants:
         if grant not in current.future_grants:
             out.add("future grant", _future_sql(grant), "future grant", f"{grant[2]} → {grant[3]}",

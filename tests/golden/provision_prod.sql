@@ -6,6 +6,14 @@ CREATE ROLE PII_READER COMMENT = 'managed by dbt-data-mesh (mesh retail)';
 -- declared role missing; needs role USERADMIN
 CREATE ROLE ALL_REGIONS COMMENT = 'managed by dbt-data-mesh (mesh retail)';
 -- declared role missing; needs role USERADMIN
+CREATE ROLE EMEA_ANALYST COMMENT = 'managed by dbt-data-mesh (mesh retail)';
+-- declared role missing; needs role USERADMIN
+CREATE ROLE NA_ANALYST COMMENT = 'managed by dbt-data-mesh (mesh retail)';
+-- declared role missing; needs role USERADMIN
+CREATE ROLE APAC_ANALYST COMMENT = 'managed by dbt-data-mesh (mesh retail)';
+-- declared role missing; needs role USERADMIN
+CREATE ROLE LATAM_ANALYST COMMENT = 'managed by dbt-data-mesh (mesh retail)';
+-- declared role missing; needs role USERADMIN
 CREATE ROLE CUSTOMERS_READ COMMENT = 'managed by dbt-data-mesh (mesh retail)';
 -- declared role missing; needs role USERADMIN
 CREATE ROLE CUSTOMERS_WRITE COMMENT = 'managed by dbt-data-mesh (mesh retail)';
@@ -96,6 +104,14 @@ GRANT ROLE PII_READER TO ROLE MESH_ADMIN;
 -- role hierarchy; needs role SECURITYADMIN
 GRANT ROLE ALL_REGIONS TO ROLE MESH_ADMIN;
 -- role hierarchy; needs role SECURITYADMIN
+GRANT ROLE EMEA_ANALYST TO ROLE MESH_ADMIN;
+-- role hierarchy; needs role SECURITYADMIN
+GRANT ROLE NA_ANALYST TO ROLE MESH_ADMIN;
+-- role hierarchy; needs role SECURITYADMIN
+GRANT ROLE APAC_ANALYST TO ROLE MESH_ADMIN;
+-- role hierarchy; needs role SECURITYADMIN
+GRANT ROLE LATAM_ANALYST TO ROLE MESH_ADMIN;
+-- role hierarchy; needs role SECURITYADMIN
 GRANT ROLE CUSTOMERS_READ TO ROLE CUSTOMERS_WRITE;
 -- role hierarchy; needs role SECURITYADMIN
 GRANT ROLE CUSTOMERS_WRITE TO ROLE CUSTOMERS_OWNER;
@@ -109,10 +125,6 @@ GRANT ROLE CUSTOMERS_READ TO ROLE CUSTOMERS_READER;
 GRANT ROLE CUSTOMERS_READER TO ROLE MESH_ADMIN;
 -- role hierarchy; needs role SECURITYADMIN
 GRANT ROLE CUSTOMERS_OWNER TO ROLE CUSTOMERS_DEPLOYER;
--- role hierarchy; needs role SECURITYADMIN
-GRANT ROLE PII_READER TO ROLE CUSTOMERS_DEPLOYER;
--- role hierarchy; needs role SECURITYADMIN
-GRANT ROLE ALL_REGIONS TO ROLE CUSTOMERS_DEPLOYER;
 -- role hierarchy; needs role SECURITYADMIN
 GRANT ROLE CUSTOMERS_DEPLOYER TO ROLE MESH_ADMIN;
 -- role hierarchy; needs role SECURITYADMIN
@@ -159,6 +171,14 @@ GRANT ROLE CUSTOMERS_READ TO ROLE FINANCE_DEPLOYER;
 GRANT ROLE ORDERS_READ TO ROLE FINANCE_DEPLOYER;
 -- role hierarchy; needs role SECURITYADMIN
 GRANT ROLE FINANCE_DEPLOYER TO ROLE MESH_ADMIN;
+-- governance library: CUSTOMERS_DEPLOYER inherits PII_READER; needs role SECURITYADMIN
+GRANT ROLE PII_READER TO ROLE CUSTOMERS_DEPLOYER;
+-- governance library: CUSTOMERS_DEPLOYER inherits ALL_REGIONS; needs role SECURITYADMIN
+GRANT ROLE ALL_REGIONS TO ROLE CUSTOMERS_DEPLOYER;
+-- governance library: ORDERS_DEPLOYER inherits ALL_REGIONS; needs role SECURITYADMIN
+GRANT ROLE ALL_REGIONS TO ROLE ORDERS_DEPLOYER;
+-- governance library: FINANCE_DEPLOYER inherits ALL_REGIONS; needs role SECURITYADMIN
+GRANT ROLE ALL_REGIONS TO ROLE FINANCE_DEPLOYER;
 -- access role privilege; needs role SECURITYADMIN
 GRANT USAGE ON DATABASE CUSTOMERS TO ROLE CUSTOMERS_READ;
 -- access role privilege; needs role SECURITYADMIN

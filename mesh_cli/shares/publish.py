@@ -16,6 +16,7 @@ from typing import Any
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.plan import Plan, apply
 from mesh_cli.core.state import domain_state_dir, load_target_manifest
@@ -82,8 +83,9 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
     """Plan (and unless `plan_only`, apply) one domain's shares; errors end as a failed result, never raise."""
     try:
         settings = share_settings(config)
-        shares = desired_shares(domain, manifest, domains, settings)
-        shares.mounts = mounts_of(domain, domains, settings)
+        access = access_model(config.root, domains)
+        shares = desired_shares(domain, manifest, domains, settings, access)
+        shares.mounts = mounts_of(domain, domains, settings, access)
         adapter = adapter_type(domain, target)
         backend = backend_for(config, target, domain.name, adapter, plan_only)
         title = f"publish {domain.name} (target {target}, {adapter}, {settings.topology})"

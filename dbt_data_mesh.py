@@ -19,14 +19,36 @@ def _node_version(version: str | None) -> str | int | None:
     return int(version) if version is not None and version.isdigit() else version
 
 
+def _export(name: str, value: str) -> None:
+    """Set a variable for `env_var()`: dbt reads its invocation's copy of the environment, taken before plugins
+    start, so the copy is updated too."""
+    import os
+
+    from dbt_common.context import CaseInsensitiveMapping, try_get_invocation_context
+
+    os.environ[name] = value
+    context = try_get_invocation_context()
+    env = context.env if context is not None else None
+    if isinstance(env, CaseInsensitiveMapping):
+        env._env[name.casefold()] = (name, value)
+    elif isinstance(env, dict):
+        env[name] = value
+
+
 class DataMeshPlugin(dbtPlugin):
-    """Injects the public models of a domain's upstream domains as external nodes, and has the compiler
-    transpile models written in Snowflake's dialect when the target is DuckDB (`mesh_cli.plugin.dialect`)."""
+    """Injects the public models of a domain's upstream domains as external nodes; has the compiler transpile
+    models written in Snowflake's dialect when the target is DuckDB (`mesh_cli.plugin.dialect`); and hands the
+    package the mesh's governance library (governance.yml beside mesh.yml) in MESH_GOVERNANCE_LIBRARY and the
+    share topology of mesh.yml in MESH_SHARE_TOPOLOGY (which policy variants a public model carries)."""
 
     def initialize(self) -> None:
+        from mesh_cli.core.governance_library import LIBRARY_ENV, TOPOLOGY_ENV, library_json, share_topology
         from mesh_cli.plugin.dialect import install
 
         install()
+        project_dir = Path(getattr(get_flags(), "PROJECT_DIR", None) or ".").resolve()
+        _export(LIBRARY_ENV, library_json(project_dir))
+        _export(TOPOLOGY_ENV, share_topology(project_dir))
 
     @dbt_hook
     def get_nodes(self) -> PluginNodes:

@@ -7,7 +7,8 @@ import shutil
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLE_FILES = ("mesh.yml", "dbt_project.yml", "packages.yml", "macros", "models", "domains")
+EXAMPLE_FILES = ("mesh.yml", "governance.yml", "dbt_project.yml", "packages.yml", "macros", "models",
+                 "domains")
 LEFTOVERS = shutil.ignore_patterns("target", "dbt_packages", "logs", "package-lock.yml", "*.duckdb*")
 
 

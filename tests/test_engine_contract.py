@@ -190,10 +190,16 @@ def test_policy_functions_read_the_roles_in_session(engine_class: type[Engine]) 
     assert not policy.is_database_role_in_session("OTHER", in_session, ["SHOP_READER"])
 
 
-def test_duckdb_reads_database_roles_from_the_one_role_list() -> None:
-    """The emulation rewrites IS_DATABASE_ROLE_IN_SESSION to its role check (macros/governance/render.sql)."""
-    assert DuckDBEngine.policy_functions.is_database_role_in_session("PII_READER", ["PII_READER"], [])
-    assert not SnowflakeEngine.policy_functions.is_database_role_in_session("PII_READER", ["PII_READER"], [])
+@pytest.mark.parametrize("engine_class", ENGINE_CLASSES)
+def test_account_roles_are_null_in_a_share_and_database_roles_apart(engine_class: type[Engine]) -> None:
+    """Inside a share IS_ROLE_IN_SESSION is NULL (https://docs.snowflake.com/en/sql-reference/functions/current_role
+    usage notes); IS_DATABASE_ROLE_IN_SESSION reads database roles only, never an account role of the same name
+    (https://docs.snowflake.com/en/sql-reference/functions/is_database_role_in_session). Every engine, DuckDB's
+    emulation included, keeps the two apart."""
+    policy = engine_class.policy_functions
+    assert policy.is_role_in_session("PII_READER", ["PII_READER"], shared=True) is None
+    assert not policy.is_database_role_in_session("PII_READER", ["PII_READER"], [])
+    assert policy.is_database_role_in_session("PII_READER", [], ["PII_READER"])
 
 
 def test_one_snowflake_connection_from_the_dbt_profile(fakesnow_parameters: dict[str, Any]) -> None:

@@ -153,9 +153,16 @@ BAD_CONFIGS = [
     (CUSTOMERS_MARTS, "confidentiality: confidential}", "confidentiality: secret}",
      "tag confidentiality = 'secret' is not an allowed value"),
     (CUSTOMERS_MARTS, "tags: {pii: email}", "tags: {piii: email}", "tag 'piii' is not in the governance library"),
-    ("domains/customers/dbt_project.yml", "  data_mesh:\n    roles:",
-     "  data_mesh:\n    masking_policies:\n      mask_email: {args: [{name: val, type: varchar}], returns: varchar, "
-     "body: val}\n    roles:", "vars.data_mesh.masking_policies.mask_email redefines a central"),
+    ("domains/customers/dbt_project.yml", "\nmodels:\n",
+     "\nvars:\n  data_mesh:\n    masking_policies:\n      mask_email: {args: [{name: val, type: varchar}], "
+     "returns: varchar, body: val}\nmodels:\n", "vars.data_mesh.masking_policies.mask_email redefines a central"),
+    ("governance.yml", "  mask_null:\n", "  bad name: {}\n  mask_null:\n",
+     "governance library: masking_policies name 'bad name' must be lower-case"),
+    (CUSTOMERS_MARTS, "contract: {enforced: true}", "contract: {enforced: false}",
+     ": is a governed table without an enforced contract, so Snowflake would create it "
+     "without its policies; add `contract: {enforced: true}` to its config"),
+    ("governance.yml", "tags:\n", "tagz: {}\ntags:\n",
+     "governance.yml: unknown key(s) tagz; a governance library holds tags, masking_policies"),
 ]
 
 
@@ -170,10 +177,11 @@ def test_bad_governance_config_stops_the_build_before_any_model(mesh_copy: Path,
 
 
 def test_a_domain_may_add_its_own_policy(mesh_copy: Path) -> None:
-    _edit(mesh_copy / "domains/customers/dbt_project.yml", "  data_mesh:\n    roles:",
-          "  data_mesh:\n    masking_policies:\n      mask_country:\n        args: [{name: val, type: varchar}]\n"
+    _edit(mesh_copy / "domains/customers/dbt_project.yml", "\nmodels:\n",
+          "\nvars:\n  data_mesh:\n    masking_policies:\n      mask_country:\n"
+          "        args: [{name: val, type: varchar}]\n"
           "        returns: varchar\n        body: \"case when is_role_in_session('PII_READER') then val else 'XX' "
-          "end\"\n    roles:")
+          "end\"\nmodels:\n")
     _edit(mesh_copy / CUSTOMERS_MARTS, "      - name: country\n        description: ISO",
           "      - name: country\n        config: {meta: {data_mesh: {masking: mask_country}}}\n"
           "        description: ISO")

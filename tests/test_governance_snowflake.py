@@ -15,10 +15,12 @@ from sql_oracle import assert_snowflake_sql
 
 from mesh_cli.core.config import load_config
 from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtWorkers, with_deps
-from mesh_cli.engines.snowflake import SnowflakeEngine
+from mesh_cli.engines.snowflake import SnowflakeEngine, connect, environment_profile
 from mesh_cli.governance.plan import DomainPlan, governance_plan
 
 GOLDEN = Path(__file__).parent / "golden" / "governance"
+POLICY = re.compile(r"^create (masking|row access) policy if not exists (\S+) as \((.*?)\) returns (\w+) -> "
+                    r"(.*?)(?: comment = '(?:[^']|'')*')?$", re.S)
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +110,42 @@ def test_live_snowflake_build_of_customers_is_governed(tmp_path: Path) -> None:
     with DbtWorkers(1) as workers:
         outcome = workers.submit(job).result()
     assert outcome.ok, (outcome.error, outcome.failures)
+    table = "CUSTOMERS.MARTS.DIM_CUSTOMERS_V2"
+    with connect({**environment_profile(), "role": "CUSTOMERS_DEPLOYER"}) as connection:
+        cursor = connection.cursor()
+        attached = {(row[0].lower(), (row[1] or "").lower()) for row in cursor.execute(
+            "select policy_name, ref_column_name from table(CUSTOMERS.information_schema.policy_references("
+            f"ref_entity_name => '{table}', ref_entity_domain => 'table'))").fetchall()}
+        assert {("mask_email", "email"), ("region_entitlement", "")} <= attached   # POLICY_REFERENCES
+        total, clear = cursor.execute(f"select count(*), count_if(email not like '*****@%') from {table}").fetchone()
+        assert total > 0 and clear == total                         # CUSTOMERS_DEPLOYER inherits PII_READER
+        cursor.execute("use role CUSTOMERS_READER")
+        masked = cursor.execute(f"select count(*), count_if(email like '*****@%') from {table}").fetchone()
+        assert masked == (0, 0)                                    # no region entitlement: no row
+        cursor.execute("use secondary roles none")
+        cursor.execute("use role ORDERS_DEPLOYER")                   # inherits ALL_REGIONS, not PII_READER
+        rows, masked_rows = cursor.execute(
+            f"select count(*), count_if(email like '*****@%') from {table}").fetchone()
+        assert rows == total and masked_rows == total
+
+
+def test_account_per_domain_attaches_the_shared_variants(tmp_path: Path) -> None:
+    """Across accounts a public table carries `<policy>_shared`, which also accepts the database role of the same
+    name (granted to the share, https://docs.snowflake.com/en/sql-reference/functions/is_database_role_in_session)
+    while provider-side holders of the account role keep clear values; in one account the plain policy stays."""
+    root = copy_mesh(tmp_path / "mesh")
+    settings = yaml.safe_load((root / "mesh.yml").read_text())
+    settings["snowflake"] = {"topology": "account_per_domain", "accounts": {
+        "customers": "RETAIL.CUSTOMERS", "orders": "RETAIL.ORDERS", "finance": "RETAIL.FINANCE"}}
+    (root / "mesh.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    [customers] = governance_plan(load_config(root), "prod", ("customers",))
+    v2 = next(s for s in customers.statements if "table CUSTOMERS.marts.dim_customers_v2 (" in s)
+    assert re.search(r"\n    email \w+ with masking policy CUSTOMERS\.governance\.mask_email_shared ", v2)
+    assert "with row access policy CUSTOMERS.governance.region_entitlement_shared on (region)" in v2
+    assert "governance.mask_email " not in v2 and "region_entitlement on" not in v2
+    bodies = {m.group(2).split(".")[-1]: m.group(5) for s in customers.statements if (m := POLICY.match(s))}
+    assert "(is_role_in_session('PII_READER') or is_database_role_in_session('PII_READER'))" in \
+        bodies["mask_email_shared"]
+    assert "(is_role_in_session(e.role_name) or is_database_role_in_session(e.role_name))" in \
+        bodies["region_entitlement_shared"]
+    assert "is_database_role_in_session" not in bodies["mask_email"]

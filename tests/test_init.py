@@ -34,7 +34,11 @@ def test_init_mesh_writes_a_minimal_repository(tmp_path: Path) -> None:
     root = tmp_path / "acme-mesh"
     files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
     assert files == [".github/workflows/mesh-ci.yml", ".gitignore", ".mesh/duckdb/.gitkeep", "README.md",
-                     "domains/.gitkeep", "mesh.yml"]
+                     "domains/.gitkeep", "governance.yml", "mesh.yml"]
+    library = yaml.safe_load((root / "governance.yml").read_text())   # the starter governance library
+    assert set(library) == {"tags", "masking_policies", "row_access_policies", "roles", "entitlements"}
+    assert "PII_READER" in library["roles"] and "is_role_in_session('PII_READER')" in \
+        library["masking_policies"]["mask_full"]["body"]
     settings = yaml.safe_load((root / "mesh.yml").read_text())
     assert settings["mesh"]["name"] == "acme_mesh" and "provision" in settings
     assert "${{ github.base_ref }}" in (root / ".github/workflows/mesh-ci.yml").read_text()

@@ -17,8 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).parent / "dbt"
 PACKAGE = ("dbt_project.yml", "macros", "models")
 LEFTOVERS = shutil.ignore_patterns("target", "dbt_packages", "logs", "package-lock.yml")
-# 9 `equal_rows` tests (7 macro models, 2 governed reads), 2 singular tests, 3 not_null of mesh_entitlements
-DATA_TESTS = 14
+# 10 `equal_rows` tests (8 macro models, 2 governed reads), 2 singular tests, 3 not_null of mesh_entitlements
+DATA_TESTS = 15
 
 
 def _dbt(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -53,7 +53,7 @@ def test_every_macro_test_passes(project: Path, built: subprocess.CompletedProce
     assert built.returncode == 0, built.stdout + built.stderr
     results = json.loads((project / "target" / "run_results.json").read_text())["results"]
     kinds = Counter(r["unique_id"].split(".")[0] for r in results)
-    assert kinds == {"test": DATA_TESTS, "model": 12, "seed": 10, "operation": 1}
+    assert kinds == {"test": DATA_TESTS, "model": 13, "seed": 11, "operation": 1}
     assert {r["status"] for r in results if r["unique_id"].startswith("test.")} == {"pass"}
     assert (project / "target" / "integration_tests.duckdb").is_file()
 

@@ -43,15 +43,14 @@ def test_provision_creates_databases_and_schemas_then_converges(mesh_copy: Path)
 
 def test_a_role_removed_from_the_declaration_is_drift_until_pruned(mesh_copy: Path) -> None:
     assert run_cli(mesh_copy, "provision").exit_code == 0
-    path = mesh_copy / "mesh.yml"
-    path.write_text(path.read_text().replace("roles: [PII_READER, ALL_REGIONS]", "roles: [ALL_REGIONS]"))
-    (mesh_copy / "domains/customers/domain.yml").write_text(
-        (mesh_copy / "domains/customers/domain.yml").read_text().replace("[PII_READER, ALL_REGIONS]", "[ALL_REGIONS]"))
+    path = mesh_copy / "governance.yml"      # the roles come from the governance library
+    path.write_text(path.read_text().replace("  EMEA_ANALYST:\n    description: Analyst of the EMEA region.\n", "")
+                    .replace("  - {role: EMEA_ANALYST, dimension: region, values: [EMEA]}\n", ""))
     plan = run_cli(mesh_copy, "provision", "--plan")
-    assert "drift: role PII_READER is recorded in customers but not declared" in plan.output
+    assert "drift: role EMEA_ANALYST is recorded in customers but not declared" in plan.output
     assert "delete from" not in plan.output
     pruned = run_cli(mesh_copy, "provision", "--prune", "--allow-destroy")
-    assert "delete from governance.mesh_provisioned_roles where role_name = 'PII_READER'" in pruned.output
+    assert "delete from governance.mesh_provisioned_roles where role_name = 'EMEA_ANALYST'" in pruned.output
     assert "drift" not in run_cli(mesh_copy, "provision", "--plan").output
 
 
@@ -79,7 +78,7 @@ def test_inherited_roles_count_as_in_session(built_copy: Path) -> None:
         connection.execute("set variable mesh_roles = ['MESH_ADMIN']::varchar[]")
         assert connection.execute("select governance.is_role_in_session('PII_READER')").fetchone()[0]
         assert connection.execute("select governance.is_role_in_session('FINANCE_DEPLOYER')").fetchone()[0]
-        assert not connection.execute("select governance.is_role_in_session('EMEA_ANALYST')").fetchone()[0]
+        assert not connection.execute("select governance.is_role_in_session('ACCOUNTADMIN')").fetchone()[0]
 
 
 def test_a_domain_selection_provisions_only_that_domain(mesh_copy: Path) -> None:

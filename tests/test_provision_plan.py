@@ -371,3 +371,47 @@ def test_prune_refuses_a_domain_selection(tmp_path: Path) -> None:
     root = copy_mesh(tmp_path / "mesh")
     result = run_cli(root, "provision", "orders", "--prune", "--plan", "--target", "prod")
     assert result.exit_code == 2 and "--prune compares the whole mesh" in result.output
+
+
+def test_consumer_deployers_are_entitled_by_the_governance_library() -> None:
+    """Item 2 of issue 16: orders and finance build from every customer's row on Snowflake as they do locally:
+    their deployers' `inherits: [ALL_REGIONS]` in governance.yml is granted by provisioning, and said so."""
+    plan = plan_snowflake(_footprint(), RecordedState(), offline=True)
+    grants = {s.sql: s.reason for s in plan.statements if s.sql.startswith("GRANT ROLE ")}
+    for deployer in ("ORDERS_DEPLOYER", "FINANCE_DEPLOYER", "CUSTOMERS_DEPLOYER"):
+        assert grants[f"GRANT ROLE ALL_REGIONS TO ROLE {deployer}"] == \
+            f"governance library: {deployer} inherits ALL_REGIONS"
+    assert "GRANT ROLE PII_READER TO ROLE CUSTOMERS_DEPLOYER" in grants
+    assert "GRANT ROLE PII_READER TO ROLE ORDERS_DEPLOYER" not in grants
+    # every role the library's entitlements name exists, so that someone can hold it
+    creates = {s.sql.split()[2] for s in plan.statements if s.sql.startswith("CREATE ROLE ")}
+    assert {"PII_READER", "ALL_REGIONS", "EMEA_ANALYST", "LATAM_ANALYST"} <= creates
+
+
+def test_a_role_dropped_from_the_library_is_no_longer_granted(tmp_path: Path) -> None:
+    root = copy_mesh(tmp_path / "mesh")
+    library = root / "governance.yml"
+    library.write_text(library.read_text().replace(
+        "  ORDERS_DEPLOYER:\n    description: The role orders builds with; it joins every customer, of every "
+        "region.\n    inherits: [ALL_REGIONS]\n", ""))
+    sql = [s.sql for s in plan_snowflake(_footprint(root), RecordedState(), offline=True).statements]
+    assert "GRANT ROLE ALL_REGIONS TO ROLE ORDERS_DEPLOYER" not in sql
+    assert "GRANT ROLE ALL_REGIONS TO ROLE FINANCE_DEPLOYER" in sql
+
+
+def test_a_domain_extension_role_is_provisioned_too(tmp_path: Path) -> None:
+    root = copy_mesh(tmp_path / "mesh")
+    project = root / "domains/orders/dbt_project.yml"
+    project.write_text(project.read_text().replace("\nmodels:\n", "\nvars:\n  data_mesh:\n    roles:\n"
+                                                   "      ORDERS_ANALYST: {inherits: [EMEA_ANALYST]}\nmodels:\n"))
+    sql = [s.sql for s in plan_snowflake(_footprint(root), RecordedState(), offline=True).statements]
+    assert "GRANT ROLE EMEA_ANALYST TO ROLE ORDERS_ANALYST" in sql
+    assert any(s.startswith("CREATE ROLE ORDERS_ANALYST ") for s in sql)
+
+
+def test_a_bad_role_name_in_the_library_is_one_line(tmp_path: Path) -> None:
+    root = copy_mesh(tmp_path / "mesh")
+    library = root / "governance.yml"
+    library.write_text(library.read_text().replace("inherits: [ALL_REGIONS]", "inherits: [ALL-REGIONS]", 1))
+    with pytest.raises(MeshError, match=r"governance.yml: roles.ORDERS_DEPLOYER.inherits: role name 'ALL-REGIONS'"):
+        _footprint(root)

@@ -187,7 +187,7 @@ def test_offline_prod_plan_in_an_account_per_domain_mesh(mesh_copy: Path, monkey
     assert "-- publish customers (target prod, snowflake, account_per_domain) (offline: planned against an empty " \
            "current state)" in out
     customers = out.split("-- publish orders")[0]
-    assert "READER" not in customers         # no in-account reader roles across accounts
+    assert "CUSTOMER_MASTER_READER" not in customers   # no in-account reader roles across accounts
     assert customers.index("CREATE SHARE CUSTOMERS_CUSTOMER_MASTER") < customers.index(
         "GRANT SELECT ON TABLE CUSTOMERS.MARTS.DIM_CUSTOMERS_V2") < customers.index(
         "ALTER SHARE CUSTOMERS_CUSTOMER_MASTER ADD ACCOUNTS = RETAIL.FINANCE, RETAIL.ORDERS;")
@@ -195,6 +195,14 @@ def test_offline_prod_plan_in_an_account_per_domain_mesh(mesh_copy: Path, monkey
         out.split("-- publish orders")[1].split("-- publish finance")[0]
     assert "CREATE DATABASE ORDERS_ORDER_FACTS FROM SHARE RETAIL.ORDERS.ORDERS_ORDER_FACTS;" in \
         out.split("-- publish finance")[1]
+    # the `_shared` policies decide with database roles: created in the product database, granted to the share,
+    # and granted by each consumer account to its deployer as governance.yml entitles it (ALL_REGIONS, no PII)
+    for role in ("PII_READER", "ALL_REGIONS", "EMEA_ANALYST"):
+        assert f"CREATE DATABASE ROLE IF NOT EXISTS CUSTOMERS.{role};" in customers
+        assert f"GRANT DATABASE ROLE CUSTOMERS.{role} TO SHARE CUSTOMERS_CUSTOMER_MASTER;" in customers
+    orders = out.split("-- publish orders")[1].split("-- publish finance")[0]
+    assert "GRANT DATABASE ROLE CUSTOMERS_CUSTOMER_MASTER.ALL_REGIONS TO ROLE ORDERS_DEPLOYER;" in orders
+    assert "CUSTOMERS_CUSTOMER_MASTER.PII_READER TO ROLE ORDERS_DEPLOYER" not in orders
     manifest = load_manifest(mesh_copy / "domains/orders/target/manifest.json")
     upstream = manifest["nodes"]["model.customers.dim_customers.v1"]
     assert upstream["relation_name"] == "CUSTOMERS_CUSTOMER_MASTER.MARTS.DIM_CUSTOMERS_V1"

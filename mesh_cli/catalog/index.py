@@ -20,6 +20,7 @@ from mesh_cli.catalog.publish import publish_status
 from mesh_cli.catalog.results import BuildResults, build_history, last_build
 from mesh_cli.check.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.governance_library import AccessModel, access_model
 from mesh_cli.core.manifest import ModelInfo, load_manifest
 from mesh_cli.core.products import ProductSpec, product_specs
 from mesh_cli.dbt.inventory import DomainView, Inventory, load_inventory
@@ -255,6 +256,23 @@ def _access(spec: ProductSpec, models: list[dict[str, Any]], owner: dict[str, st
     }
 
 
+def _entitlements(models: list[dict[str, Any]], access: AccessModel) -> str:
+    """Which roles of the governance library see the product's rows and clear values, and where to declare them."""
+    versions = [v for m in models for v in m["versions"]]
+    rows = sorted({str(v["row_access"]).split()[0] for v in versions if v.get("row_access")})
+    masks = sorted({str(c["masking"]) for v in versions for c in v["columns"] if c.get("masking")})
+    parts = [f"rows are filtered by {policy}: the reading role must hold one of "
+             f"{', '.join(access.clearing_roles(policy)) or 'no role'}" for policy in rows]
+    parts += [f"{policy} masks values except for {', '.join(access.clearing_roles(policy)) or 'no role'}"
+              for policy in masks]
+    if not parts:
+        return "No row access or masking policy: every reader sees every row in clear."
+    text = "; ".join(parts)
+    return (text[0].upper() + text[1:] + ". Entitle your domain's deployer in governance.yml (e.g. "
+            "`ORDERS_DEPLOYER: {inherits: [ALL_REGIONS]}`): `mesh provision` grants it on Snowflake, and across "
+            "accounts `mesh publish` grants the share's database role of the same name.")
+
+
 def _confidentiality(spec: ProductSpec, models: list[dict[str, Any]]) -> str:
     """The product's `confidentiality:`, else the strictest `confidentiality` tag of its models, else restricted
     when a column is masked or tagged pii, else internal."""
@@ -292,7 +310,8 @@ def _product(config: MeshConfig, target: str, spec: ProductSpec, view: DomainVie
         "contacts": _contacts(spec, view, manifest, models), "sla": spec.sla, "tags": tags,
         "confidentiality": _confidentiality(spec, models), "models": models,
         "deprecations": _deprecations(models, consumers), "consumers": consumers,
-        "access": _access(spec, models, owner, os.path.relpath(view.domain.path / "domain.yml", config.root)),
+        "access": {**_access(spec, models, owner, os.path.relpath(view.domain.path / "domain.yml", config.root)),
+                   "entitlements": _entitlements(models, access_model(config.root, {view.domain.name: view.domain}))},
         "publish": publish_status(config, target, spec.domain, spec.name),
         "build": _build(spec, models, results, manifest, now),
         "history": product_history(past.states, spec.domain, list(spec.models), past.readers),

@@ -26,6 +26,7 @@ import orjson
 
 from mesh_cli.core.config import MESH_FILE, STATE_DIR_ENV, MeshConfig
 from mesh_cli.core.domains import Domain
+from mesh_cli.core.governance_library import GOVERNANCE_FILE
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.model_index import write_model_index
 from mesh_cli.core.state import fingerprint
@@ -67,7 +68,8 @@ def parse_keys(config: MeshConfig, domains: list[Domain], target: str, adapter: 
     untouched domains, whose files need not be read)."""
     known = fingerprints or {}
     mesh_file = config.root / MESH_FILE   # the resolver reads it (where domains are, how shares are laid out)
-    settings = hashlib.sha256(mesh_file.read_bytes() if mesh_file.is_file() else b"").hexdigest()
+    library = config.root / GOVERNANCE_FILE   # the package reads it (tags, policies, roles)
+    settings = hashlib.sha256(b"".join(f.read_bytes() for f in (mesh_file, library) if f.is_file())).hexdigest()
     shaping_env = {name: value for name, value in sorted(env.items()) if name not in _UNKEYED_ENV}
     keys: dict[str, str] = {}
     for domain in domains:

@@ -43,8 +43,10 @@ class PolicyFunctions:
     # Role names compare case-insensitively (unquoted identifiers are upper-cased by Snowflake).
     database_roles_apart: bool = True    # False: a database role counts as an account role of the same name
 
-    def is_role_in_session(self, role: str, in_session: list[str]) -> bool:
-        return role.upper() in {name.upper() for name in in_session}
+    def is_role_in_session(self, role: str, in_session: list[str], *, shared: bool = False) -> bool | None:
+        """NULL in a policy on an object read through a share (as CURRENT_ROLE is: the provider's account roles
+        mean nothing in the consumer's account)."""
+        return None if shared else role.upper() in {name.upper() for name in in_session}
 
     def is_database_role_in_session(self, role: str, in_session: list[str], database_roles: list[str]) -> bool:
         held = database_roles if self.database_roles_apart else [*database_roles, *in_session]

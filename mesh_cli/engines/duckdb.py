@@ -28,7 +28,7 @@ class DuckDBEngine(Engine):
     local_dirs_env = (DUCKDB_DIR_ENV,)
     # The emulation's policies test one list of roles in session (`mesh_roles`, expanded over the role
     # hierarchy): IS_DATABASE_ROLE_IN_SESSION reads it as IS_ROLE_IN_SESSION does (macros/governance/render.sql).
-    policy_functions = PolicyFunctions(database_roles_apart=False)
+    policy_functions = PolicyFunctions()   # database roles apart from account roles, as on Snowflake
 
     @property
     def database_dir(self) -> Path:

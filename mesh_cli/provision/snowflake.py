@@ -271,10 +271,13 @@ def plan_snowflake(footprint: MeshFootprint, reader: StateReader, *, prune: bool
         if reader_db_role not in current.database_roles:
             out.add("create database role", f"CREATE DATABASE ROLE IF NOT EXISTS {reader_db_role}", "database role",
                     reader_db_role, "reader role of an upstream product (its SELECT grants come from mesh publish)")
+    inherited = set(footprint.library_grants)
     for grant in declared.grants:
         if grant not in current.grants:
+            why = (f"governance library: {grant[3]} inherits {grant[2]}" if (grant[2], grant[3]) in inherited
+                   else _grant_reason(grant))
             out.add("grant role" if grant[1] in ("ROLE", "DATABASE_ROLE") else "grant", _grant_sql(grant), "grant",
-                    f"{grant[2] or grant[1]} → {grant[3]}", _grant_reason(grant),
+                    f"{grant[2] or grant[1]} → {grant[3]}", why,
                     role_kind="account grant" if grant[1] == "ACCOUNT" else None)
     for grant in declared.future_grants:
         if grant not in current.future_grants:

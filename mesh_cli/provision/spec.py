@@ -25,6 +25,7 @@ from typing import Any, NoReturn
 from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.identifiers import identifier
 from mesh_cli.core.strict import check_keys
 from mesh_cli.core.yamlfile import read_mapping
@@ -111,6 +112,7 @@ class MeshFootprint:
     roles: tuple[str, ...]              # mesh-wide roles (e.g. PII_READER), granted to the admin role
     domains: tuple[DomainFootprint, ...]
     complete: bool = True               # every domain of the mesh is declared (drift of objects is checked)
+    library_grants: tuple[tuple[str, str], ...] = ()   # (role, granted_to) of the governance library's `inherits`
 
     @property
     def marker(self) -> str:
@@ -133,6 +135,7 @@ class MeshFootprint:
                 grants.append((role.access_role, role.name))
                 grants += [(extra, role.name) for extra in role.roles]
                 grants.append((role.name, self.admin_role))
+        grants += list(self.library_grants)
         return list(dict.fromkeys(grants))
 
     def reader_grants(self) -> list[tuple[str, str]]:
@@ -274,20 +277,31 @@ def declared_footprint(config: MeshConfig, domains: dict[str, Domain],
     probe = Domain(name="probe", path=config.root, upstreams=(), profile="probe", source_paths=())
     _domain_footprint(probe, defaults, naming, prefix, (), mesh_check, mesh_check)  # errors name mesh.yml
     in_account = share_settings(config).topology == ONE_ACCOUNT
-    footprints = []
-    for name in selected if selected is not None else sorted(domains):
+    every = {}
+    for name in sorted(domains):
         domain = domains[name]
         path = domain.path / "domain.yml"
         check = _Checker(path)
         override = check.mapping(read_mapping(path, default={}).get("provision"), "provision", DOMAIN_KEYS)
         readers = _consumed_readers(domain, domains, databases) if in_account else ()
-        footprints.append(_domain_footprint(domain, _merge(defaults, override), naming, prefix, readers, check,
-                                             mesh_check))
+        every[name] = _domain_footprint(domain, _merge(defaults, override), naming, prefix, readers, check,
+                                        mesh_check)
+    footprints = [every[name] for name in (selected if selected is not None else sorted(domains))]
+    # The governance library's roles and `inherits` (governance.yml, domains' vars.data_mesh): created and granted
+    # here, as the local engine counts them in session. A domain's functional role is granted its library roles
+    # only when that domain is provisioned.
+    model = access_model(config.root, domains)
+    functional = {role.name: name for name, fp in every.items() for role in fp.functional_roles}
+    selected_names = {fp.domain for fp in footprints}
+    library_roles = [role for role in model.roles if role not in functional]
+    library_grants = tuple(grant for grant in model.grants
+                           if all(functional.get(role, "") in selected_names | {""} for role in grant))
     granted_to = section.get("admin_granted_to", "SYSADMIN")
     return MeshFootprint(
         mesh=config.name,
         admin_role=mesh_check.name(section.get("admin_role", "MESH_ADMIN"), "admin_role"),
         admin_granted_to=None if granted_to is None else mesh_check.name(granted_to, "admin_granted_to"),
-        roles=tuple(mesh_check.name(role, "roles") for role in mesh_roles),
+        roles=tuple(dict.fromkeys([*(mesh_check.name(role, "roles") for role in mesh_roles), *library_roles])),
         domains=tuple(footprints),
-        complete=selected is None or set(selected) == set(domains))
+        complete=selected is None or set(selected) == set(domains),
+        library_grants=library_grants)

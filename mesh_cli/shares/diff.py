@@ -169,6 +169,9 @@ def plan_shares(shares: DomainShares, current: Current, title: str, offline: boo
     mounts = [Statement(f"CREATE DATABASE {m.database} FROM SHARE {m.share}", "create", "database", m.database,
                         f"{shares.domain} reads the share {m.share}") for m in shares.mounts
               if m.database not in current.databases]
+    mounts += [Statement(f"GRANT DATABASE ROLE {m.database}.{role} TO ROLE {holder}", "grant", "database role",
+                         f"{m.database}.{role}", f"governance library: {holder} inherits {role}")
+               for m in shares.mounts if m.database not in current.databases for role, holder in m.grants]
     statements = [_with_role(statement, shares.database)
                   for statement in narrow + revokes + creates + build + widen + listings + mounts]
     if any(statement.role for statement in statements):

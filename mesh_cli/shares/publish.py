@@ -17,6 +17,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.destroy import DestructionRefused, refuse_destruction
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.plan import Plan, apply_to
 from mesh_cli.core.safe_io import write_text_atomic
@@ -83,8 +84,9 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
     result (`bad_input` tells them apart), never raise: each domain's failure is its own."""
     try:
         settings = share_settings(config)
-        shares = desired_shares(domain, manifest, domains, settings)
-        shares.mounts = mounts_of(domain, domains, settings)
+        access = access_model(config.root, domains)
+        shares = desired_shares(domain, manifest, domains, settings, access)
+        shares.mounts = mounts_of(domain, domains, settings, access)
         adapter = adapter_type(domain, target)
         backend = backend_for(config, target, domain.name, adapter, plan_only)
         title = f"publish {domain.name} (target {target}, {adapter}, {settings.topology})"

@@ -15,6 +15,7 @@ from typing import Any
 
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_library import AccessModel
 from mesh_cli.core.identifiers import identifier
 from mesh_cli.core.manifest import ModelInfo, governance_meta, ref_targets_of
 from mesh_cli.core.product_text import share_comment
@@ -72,6 +73,7 @@ class Mount:
 
     database: str
     share: str                         # ORG.ACCOUNT.SHARE
+    grants: tuple[tuple[str, str], ...] = ()   # (database role of the share, account role of this domain)
 
 
 @dataclass
@@ -96,8 +98,9 @@ def _raw_entry(domain: Domain, product: str) -> dict[str, Any]:
     return next(e for e in domain.products if isinstance(e, dict) and e.get("name") == product)
 
 
-def _database_roles(domain: Domain, spec: ProductSpec) -> tuple[str, ...]:
-    value = _raw_entry(domain, spec.name).get("database_roles") or []
+def _database_roles(domain: Domain, spec: ProductSpec, derived: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """`database_roles:` of the product, else the roles its policies decide with (`derived`)."""
+    value = _raw_entry(domain, spec.name).get("database_roles") or list(derived)
     if not isinstance(value, list):
         raise MeshError(f"product {spec.name!r} of {domain.name}: `database_roles` must be a list of database role "
                         "names, e.g. [PII_READER]", path=domain.path / "domain.yml")
@@ -107,12 +110,11 @@ def _database_roles(domain: Domain, spec: ProductSpec) -> tuple[str, ...]:
 def _objects(domain: Domain, spec: ProductSpec, models: list[ModelInfo],
              nodes: dict[str, Any]) -> tuple[set[Grant], set[Grant], list[str], list[str]]:
     """SELECT grants on every version of the product's models, REFERENCE_USAGE on other databases their views
-    read, the shared labels, and notes on masking that cannot work inside a share."""
+    read, the shared labels, and the library policies the models carry."""
     selects: set[Grant] = set()
     references: set[Grant] = set()
     labels: list[str] = []
-    notes: list[str] = []
-    unshared: set[str] = set()
+    policies: list[str] = []
     for model in sorted((m for m in models if m.name in spec.models), key=lambda m: m.label):
         node = nodes[model.unique_id]
         config = node.get("config") or {}
@@ -131,16 +133,13 @@ def _objects(domain: Domain, spec: ProductSpec, models: list[ModelInfo],
                 parent_db = (nodes.get(parent) or {}).get("database")
                 if parent_db and str(parent_db).upper() != str(model.database).upper():
                     references.add(Grant("REFERENCE_USAGE", "DATABASE", _upper(parent_db)))
-        for column, entry in model.columns.items():
+        row_access = governance_meta(node).get("row_access") or {}
+        policies += [str(row_access.get("policy"))] if isinstance(row_access, dict) and row_access else []
+        for entry in model.columns.values():
             policy = governance_meta(entry).get("masking") or None
             name = policy.get("policy") if isinstance(policy, dict) else policy
-            if name and not str(name).endswith("_shared"):
-                unshared.add(f"{model.label}.{column} ({name})")
-    if unshared:
-        notes.append(f"{spec.id}: masked with policies that test IS_ROLE_IN_SESSION, so a consumer account always "
-                     f"sees them masked: {', '.join(sorted(unshared))}; use the `<policy>_shared` variants and "
-                     "`database_roles:` to let consumers see clear values")
-    return selects, references, labels, notes
+            policies += [str(name).removesuffix("_shared")] if name else []
+    return selects, references, labels, list(dict.fromkeys(policies))
 
 
 def _comment(domain: Domain, spec: ProductSpec) -> str:
@@ -149,8 +148,11 @@ def _comment(domain: Domain, spec: ProductSpec) -> str:
 
 
 def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, Domain],
-                   settings: ShareSettings) -> DomainShares:
-    """The shares, reader roles and mounts of `domain`, validated against its manifest and the mesh."""
+                   settings: ShareSettings, access: AccessModel | None = None) -> DomainShares:
+    """The shares, reader roles and mounts of `domain`, validated against its manifest and the mesh. Across
+    accounts, a product's models carry `<policy>_shared` variants deciding with database roles: the roles its
+    policies name in the access model are created in the database and granted to the share (unless the product
+    lists its own `database_roles:`), for the consumer account to grant to its roles."""
     models = ref_targets_of(manifest, domain.name)  # a public seed or snapshot is shared as a table
     specs = product_specs(domain, {m.name for m in models if m.access == "public"}, set(domains))
     databases = {str(m.database).upper() for m in models if m.database}
@@ -158,9 +160,11 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
                           settings.topology)
     roles: set[str] = set()
     for spec in specs:
-        selects, references, labels, notes = _objects(domain, spec, models, manifest["nodes"])
+        selects, references, labels, policies = _objects(domain, spec, models, manifest["nodes"])
         schemas = {Grant("USAGE", "SCHEMA", ".".join(g.name.split(".")[:2])) for g in selects}
-        entitlements = _database_roles(domain, spec)
+        derived = [role for policy in policies for role in access.clearing_roles(policy)] \
+            if access is not None and settings.topology == ACCOUNT_PER_DOMAIN else []
+        entitlements = _database_roles(domain, spec, tuple(dict.fromkeys(derived)))
         roles.update(entitlements)
         role_grants = {Grant("USAGE", "DATABASE_ROLE", f"{result.database}.{r}") for r in entitlements}
         listed = {account_name(a, where=f"{domain.path / 'domain.yml'}: product {spec.name}")
@@ -173,8 +177,6 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
                     raise MeshError(f"product {spec.id} is consumed by {consumer}, which has no account under "
                                     f"`snowflake.accounts`; add `{consumer}: ORG.ACCOUNT` to mesh.yml")
                 accounts.add(account)
-        if accounts:
-            result.notes.extend(notes)
         name = share_name(domain.name, spec.name)
         result.desired.append(Desired(
             spec.id, Grantee(SHARE, name),
@@ -205,8 +207,11 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
     return result
 
 
-def mounts_of(domain: Domain, domains: dict[str, Domain], settings: ShareSettings) -> list[Mount]:
-    """Account per domain: the shares of upstream products this domain consumes, mounted under the share's name."""
+def mounts_of(domain: Domain, domains: dict[str, Domain], settings: ShareSettings,
+              access: AccessModel | None = None) -> list[Mount]:
+    """Account per domain: the shares of upstream products this domain consumes, mounted under the share's name;
+    the domain's reading role is granted the share's database roles it holds as account roles in the access
+    model (ORDERS_DEPLOYER inherits ALL_REGIONS: it gets `<share>.ALL_REGIONS`)."""
     if settings.topology != ACCOUNT_PER_DOMAIN:
         return []
     mounts = []
@@ -219,5 +224,10 @@ def mounts_of(domain: Domain, domains: dict[str, Domain], settings: ShareSetting
                     raise MeshError(f"{domain.name} mounts a share of {upstream}, which has no account under "
                                     f"`snowflake.accounts`; add `{upstream}: ORG.ACCOUNT` to mesh.yml")
                 name = share_name(upstream, str(entry["name"]))
-                mounts.append(Mount(name, f"{account}.{name}"))
+                reader = settings.role_of(domain.name)
+                held: list[str] = []
+                if access is not None:
+                    shared = {role for policy in access.policies for role in access.clearing_roles(policy)}
+                    held = [role for role in access.inherited(reader)[1:] if role in shared]
+                mounts.append(Mount(name, f"{account}.{name}", tuple((role, reader) for role in held)))
     return mounts

@@ -6,6 +6,14 @@ CREATE ROLE PII_READER COMMENT = 'managed by dbt-data-mesh (mesh retail)';
 -- declared role missing; needs role USERADMIN
 CREATE ROLE ALL_REGIONS COMMENT = 'managed by dbt-data-mesh (mesh retail)';
 -- declared role missing; needs role USERADMIN
+CREATE ROLE EMEA_ANALYST COMMENT = 'managed by dbt-data-mesh (mesh retail)';
+-- declared role missing; needs role USERADMIN
+CREATE ROLE NA_ANALYST COMMENT = 'managed by dbt-data-mesh (mesh retail)';
+-- declared role missing; needs role USERADMIN
+CREATE ROLE APAC_ANALYST COMMENT = 'managed by dbt-data-mesh (mesh retail)';
+-- declared role missing; needs role USERADMIN
+CREATE ROLE LATAM_ANALYST COMMENT = 'managed by dbt-data-mesh (mesh retail)';
+-- declared role missing; needs role USERADMIN
 CREATE ROLE CUSTOMERS_READ COMMENT = 'managed by dbt-data-mesh (mesh retail)';
 -- declared role missing; needs role USERADMIN
 CREATE ROLE CUSTOMERS_WRITE COMMENT = 'managed by dbt-data-mesh (mesh retail)';
@@ -100,6 +108,14 @@ GRANT ROLE PII_READER TO ROLE MESH_ADMIN;
 -- role hierarchy; needs role SECURITYADMIN
 GRANT ROLE ALL_REGIONS TO ROLE MESH_ADMIN;
 -- role hierarchy; needs role SECURITYADMIN
+GRANT ROLE EMEA_ANALYST TO ROLE MESH_ADMIN;
+-- role hierarchy; needs role SECURITYADMIN
+GRANT ROLE NA_ANALYST TO ROLE MESH_ADMIN;
+-- role hierarchy; needs role SECURITYADMIN
+GRANT ROLE APAC_ANALYST TO ROLE MESH_ADMIN;
+-- role hierarchy; needs role SECURITYADMIN
+GRANT ROLE LATAM_ANALYST TO ROLE MESH_ADMIN;
+-- role hierarchy; needs role SECURITYADMIN
 GRANT ROLE CUSTOMERS_READ TO ROLE CUSTOMERS_WRITE;
 -- role hierarchy; needs role SECURITYADMIN
 GRANT ROLE CUSTOMERS_WRITE TO ROLE CUSTOMERS_OWNER;
@@ -113,10 +129,6 @@ GRANT ROLE CUSTOMERS_READ TO ROLE CUSTOMERS_READER;
 GRANT ROLE CUSTOMERS_READER TO ROLE MESH_ADMIN;
 -- role hierarchy; needs role SECURITYADMIN
 GRANT ROLE CUSTOMERS_OWNER TO ROLE CUSTOMERS_DEPLOYER;
--- role hierarchy; needs role SECURITYADMIN
-GRANT ROLE PII_READER TO ROLE CUSTOMERS_DEPLOYER;
--- role hierarchy; needs role SECURITYADMIN
-GRANT ROLE ALL_REGIONS TO ROLE CUSTOMERS_DEPLOYER;
 -- role hierarchy; needs role SECURITYADMIN
 GRANT ROLE CUSTOMERS_DEPLOYER TO ROLE MESH_ADMIN;
 -- role hierarchy; needs role SECURITYADMIN
@@ -151,6 +163,14 @@ GRANT ROLE FINANCE_READER TO ROLE MESH_ADMIN;
 GRANT ROLE FINANCE_OWNER TO ROLE FINANCE_DEPLOYER;
 -- role hierarchy; needs role SECURITYADMIN
 GRANT ROLE FINANCE_DEPLOYER TO ROLE MESH_ADMIN;
+-- governance library: CUSTOMERS_DEPLOYER inherits PII_READER; needs role SECURITYADMIN
+GRANT ROLE PII_READER TO ROLE CUSTOMERS_DEPLOYER;
+-- governance library: CUSTOMERS_DEPLOYER inherits ALL_REGIONS; needs role SECURITYADMIN
+GRANT ROLE ALL_REGIONS TO ROLE CUSTOMERS_DEPLOYER;
+-- governance library: ORDERS_DEPLOYER inherits ALL_REGIONS; needs role SECURITYADMIN
+GRANT ROLE ALL_REGIONS TO ROLE ORDERS_DEPLOYER;
+-- governance library: FINANCE_DEPLOYER inherits ALL_REGIONS; needs role SECURITYADMIN
+GRANT ROLE ALL_REGIONS TO ROLE FINANCE_DEPLOYER;
 -- reads the upstream product's shared models only (its reader database role); needs role SECURITYADMIN
 GRANT DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER TO ROLE ORDERS_ENGINEER;
 -- reads the upstream product's shared models only (its reader database role); needs role SECURITYADMIN

@@ -1,7 +1,7 @@
 {#-
   The governance library of the project: the central library (central_library.sql) merged with the domain's
   extensions under `vars: {data_mesh: ...}`, validated strictly. A domain may add entries but not redefine
-  central ones. Each policy also gets its `<name>_shared` variant, deciding with is_database_role_in_session.
+  central ones. Each policy also gets its `<name>_shared` variant (see `_shared_body`).
 -#}
 {% macro library() %}
   {%- set central = data_mesh.central_library() -%}
@@ -30,9 +30,9 @@
       {%- do data_mesh._check_policy(kind, name, policy) -%}
       {%- set shared = {} -%}
       {%- do shared.update(policy) -%}
-      {%- do shared.update({'body': policy.body | replace('is_role_in_session(', 'is_database_role_in_session('), 'shared': true}) -%}
+      {%- do shared.update({'body': data_mesh._shared_body(policy.body), 'shared': true}) -%}
       {%- if policy.get('body_duckdb') -%}
-        {%- do shared.update({'body_duckdb': policy.body_duckdb | replace('is_role_in_session(', 'is_database_role_in_session(')}) -%}
+        {%- do shared.update({'body_duckdb': data_mesh._shared_body(policy.body_duckdb)}) -%}
       {%- endif -%}
       {%- do variants.update({name ~ '_shared': shared}) -%}
     {%- endfor -%}
@@ -58,6 +58,21 @@
   {%- set entitlements = (central.get('entitlements') or []) + (extension.get('entitlements') or []) -%}
   {%- do merged.update({'entitlements': entitlements}) -%}
   {{ return(merged) }}
+{% endmacro %}
+
+
+{#-
+  The body of a policy's `<name>_shared` variant, attached to objects shared to other accounts: every
+  `is_role_in_session(R)` becomes `(is_role_in_session(R) or is_database_role_in_session(R))`.
+  Inside a share IS_ROLE_IN_SESSION and CURRENT_ROLE are NULL
+  (https://docs.snowflake.com/en/sql-reference/functions/current_role, usage notes), so the consumer is decided
+  by the database role R, granted to the share, that its account granted to its roles; the relative name is
+  resolved in the protected object's database (a qualified name evaluates to FALSE)
+  (https://docs.snowflake.com/en/sql-reference/functions/is_database_role_in_session). On the provider side the
+  account role R keeps deciding: holders of PII_READER keep clear values. NULL or FALSE is NULL: masked, no row.
+-#}
+{% macro _shared_body(body) %}
+  {{- return(modules.re.sub('is_role_in_session\\(([^()]*)\\)', '(is_role_in_session(\\1) or is_database_role_in_session(\\1))', body)) -}}
 {% endmacro %}
 
 

@@ -1,5 +1,7 @@
 {#-
-  The governance configuration of a model node, validated against the library:
+  The governance configuration of a model node, validated against the library. Under
+  `snowflake.topology: account_per_domain` (mesh.yml) a public model is read by other accounts through a share,
+  so it carries the `<policy>_shared` variants (see `library._shared_body`); `shared` says so.
   {tags: {tag: value}, row_access: {policy, columns: [columns]} or none,
    columns: {column: {masking: {policy, using: [columns]} or none, tags: {tag: value}}}, governed: bool}
 -#}
@@ -13,7 +15,9 @@
   {%- endfor -%}
   {%- set columns = {} -%}
   {%- for name, column in node.columns.items() -%}{%- do columns.update({name | lower: column}) -%}{%- endfor -%}
-  {%- set result = {'tags': meta.get('tags') or {}, 'row_access': none, 'columns': {}, 'governed': false} -%}
+  {%- set shared = env_var('MESH_SHARE_TOPOLOGY', 'one_account') == 'account_per_domain' and (node.get('access') or node.config.get('access')) == 'public' -%}
+  {%- set suffix = '_shared' if shared else '' -%}
+  {%- set result = {'tags': meta.get('tags') or {}, 'row_access': none, 'columns': {}, 'governed': false, 'shared': shared} -%}
   {%- do data_mesh._check_tags(node, "model", result.tags, library) -%}
   {%- set row_access = meta.get('row_access') -%}
   {%- if row_access -%}
@@ -42,7 +46,7 @@
         {%- do data_mesh._fail(node, "row access policy " ~ policy_name ~ " expects " ~ arg_type ~ " for argument " ~ loop.index ~ ", column " ~ column ~ " is " ~ columns[column | lower].data_type, "bind a column of that type") -%}
       {%- endif -%}
     {%- endfor -%}
-    {%- do result.update({'row_access': {'policy': policy_name, 'columns': on}, 'governed': true}) -%}
+    {%- do result.update({'row_access': {'policy': data_mesh._variant(policy_name, suffix), 'columns': on}, 'governed': true}) -%}
   {%- endif -%}
   {%- for name, column in node.columns.items() -%}
     {%- set column_meta = ((column.get('config') or {}).get('meta') or {}).get('data_mesh') or (column.get('meta') or {}).get('data_mesh') or {} -%}
@@ -75,14 +79,14 @@
           {%- do data_mesh._fail(node, "column " ~ name ~ ": masking policy " ~ policy_name ~ " expects " ~ policy.args[loop.index0].type ~ " for argument " ~ loop.index ~ ", column " ~ argument ~ " is " ~ columns[argument | lower].data_type, "choose a policy for that type") -%}
         {%- endif -%}
       {%- endfor -%}
-      {%- do entry.update({'masking': {'policy': policy_name, 'using': using}}) -%}
+      {%- do entry.update({'masking': {'policy': data_mesh._variant(policy_name, suffix), 'using': using}}) -%}
       {%- do result.update({'governed': true}) -%}
     {%- else -%}
       {#- tag-based masking: a tag whose library entry carries masking policies protects the column -#}
       {%- for tag in entry.tags -%}
         {%- for policy_name in library.tags[tag].get('masking_policies') or [] -%}
           {%- if entry.masking is none and data_mesh.type_family(library.masking_policies[policy_name].args[0].type) == data_mesh.type_family(column.data_type) -%}
-            {%- do entry.update({'masking': {'policy': policy_name, 'using': [name], 'via_tag': tag}}) -%}
+            {%- do entry.update({'masking': {'policy': data_mesh._variant(policy_name, suffix), 'using': [name], 'via_tag': tag}}) -%}
             {%- do result.update({'governed': true}) -%}
           {%- endif -%}
         {%- endfor -%}
@@ -91,6 +95,11 @@
     {%- do result.columns.update({name: entry}) -%}
   {%- endfor -%}
   {{ return(result) }}
+{% endmacro %}
+
+
+{% macro _variant(policy_name, suffix) %}
+  {{- return(policy_name if policy_name.endswith('_shared') else policy_name ~ suffix) -}}
 {% endmacro %}
 
 

@@ -11,7 +11,8 @@
 
 {% macro snowflake__model_plan(node, relation, gov) %}
   {%- if node.config.materialized == 'view' -%}
-    {{ return(['create or replace secure view ' ~ relation ~ ' as (...)'] + data_mesh.snowflake__protection_statements(node, relation, gov)) }}
+    {%- set secure = 'secure ' if node.config.get('secure') else '' -%}
+    {{ return(['create or replace ' ~ secure ~ 'view ' ~ relation ~ ' as (...)'] + data_mesh.snowflake__protection_statements(node, relation, gov)) }}
   {%- elif node.config.materialized in ['table', 'incremental'] and node.config.contract.enforced -%}
     {%- set transient = '' if node.config.get('transient') == false else 'transient ' -%}
     {{ return(['create or replace ' ~ transient ~ 'table ' ~ relation ~ ' ' ~ data_mesh.snowflake__governed_columns_ddl(node, relation, gov) ~ '\nas (...)']) }}

@@ -14,11 +14,13 @@
   {{- return(policy.body | replace('@entitlements', data_mesh.governance_object('mesh_entitlements'))) -}}
 {% endmacro %}
 
-{#- DuckDB runs the body as a DuckDB macro (or `body_duckdb` where it needs another function); both role checks
-    become the emulation's `governance.is_role_in_session`, which reads the session's roles. -#}
+{#- DuckDB runs the body as a DuckDB macro (or `body_duckdb` where it needs another function). The two role
+    checks stay two functions, as on Snowflake: `governance.is_role_in_session` (account roles, NULL in a share
+    session) and `governance.is_database_role_in_session` (the database roles of the session). -#}
 {% macro duckdb__policy_body(policy) %}
   {%- set body = policy.get('body_duckdb') or policy.body -%}
-  {%- set body = body | replace('is_database_role_in_session(', '@role_check(') | replace('is_role_in_session(', '@role_check(') -%}
+  {%- set body = body | replace('is_database_role_in_session(', '@database_role_check(') | replace('is_role_in_session(', '@role_check(') -%}
   {%- set body = body | replace('@role_check(', data_mesh.governance_schema() ~ '.is_role_in_session(') -%}
+  {%- set body = body | replace('@database_role_check(', data_mesh.governance_schema() ~ '.is_database_role_in_session(') -%}
   {{- return(body | replace('@entitlements', data_mesh.governance_schema() ~ '.mesh_entitlements')) -}}
 {% endmacro %}

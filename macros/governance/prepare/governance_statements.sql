@@ -37,6 +37,13 @@
   {{ return(statements) }}
 {% endmacro %}
 
+{#- The emulated context functions (https://docs.snowflake.com/en/sql-reference/functions/is_role_in_session,
+    https://docs.snowflake.com/en/sql-reference/functions/is_database_role_in_session): account roles come from
+    `mesh_roles` and the role closure; inside an emulated share session (`mesh_share` set) they are NULL, as
+    CURRENT_ROLE is in a policy on a shared object; database roles come only from `mesh_database_roles`, the
+    database roles of the share the session's roles were granted (none in a provider session: the tool grants its
+    product database roles to shares, never to account roles). mesh_cli.engines.base.PolicyFunctions states the
+    same rules; tests/test_governance_shared.py checks both agree. -#}
 {% macro duckdb__governance_statements(library) %}
   {%- set schema = data_mesh.governance_schema() -%}
   {%- set statements = [
@@ -50,7 +57,8 @@
       ~ ' union select c.role_name, g.granted_to from closure c join ' ~ schema ~ '.mesh_role_grants g on g.role_name = c.holder'
       ~ ') select role_name, holder from closure',
     'create table if not exists ' ~ schema ~ '.mesh_entitlements as ' ~ data_mesh.entitlements_select(library),
-    'create or replace macro ' ~ schema ~ '.is_role_in_session(r) as (list_contains(coalesce(getvariable(\'mesh_roles\'), []::varchar[]), upper(r)) or exists (select 1 from ' ~ schema ~ '.mesh_role_closure c where c.role_name = upper(r) and list_contains(coalesce(getvariable(\'mesh_roles\'), []::varchar[]), c.holder)))',
+    'create or replace macro ' ~ schema ~ '.is_role_in_session(r) as (case when getvariable(\'mesh_share\') is not null then null else list_contains(coalesce(getvariable(\'mesh_roles\'), []::varchar[]), upper(r)) or exists (select 1 from ' ~ schema ~ '.mesh_role_closure c where c.role_name = upper(r) and list_contains(coalesce(getvariable(\'mesh_roles\'), []::varchar[]), c.holder)) end)',
+    'create or replace macro ' ~ schema ~ '.is_database_role_in_session(r) as (list_contains(coalesce(getvariable(\'mesh_database_roles\'), []::varchar[]), upper(r)))',
     'create table if not exists ' ~ schema ~ '.tag_references (tag_database varchar, tag_schema varchar, tag_name varchar, tag_value varchar, object_database varchar, object_schema varchar, object_name varchar, domain varchar, column_name varchar)',
     'create table if not exists ' ~ schema ~ '.policy_references (policy_db varchar, policy_schema varchar, policy_name varchar, policy_kind varchar, ref_database_name varchar, ref_schema_name varchar, ref_entity_name varchar, ref_entity_domain varchar, ref_column_name varchar, ref_arg_column_names varchar, tag_name varchar, policy_status varchar)',
     'create or replace table ' ~ schema ~ '.tags as select * from (values ' ~ data_mesh._tag_rows(library) ~ ') as tags (tag_name, allowed_values, description)',

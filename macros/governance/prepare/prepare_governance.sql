@@ -11,6 +11,7 @@
     {%- do data_mesh.run_prepare_statement(statement) -%}
   {%- endfor -%}
   {%- do data_mesh.sync_policy_bodies(library) -%}
+  {%- do data_mesh.sync_tags(library) -%}
   {%- do data_mesh.cache_governance_relations() -%}
   {{ return('') }}
 {% endmacro %}

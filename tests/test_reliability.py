@@ -431,10 +431,10 @@ def test_check_validates_governance_as_the_build_does(built_mesh: tuple[Path, An
     domain = discover_domains(load_config(root))["customers"]
     manifest = json.loads((root / MANIFEST).read_text())
     governance = Governance(configured_rules({}))
-    assert governance.configuration(domain, manifest, central_library()) == []   # the example mesh is valid
+    assert governance.configuration(domain, manifest, central_library(root)) == []   # the example mesh is valid
     node = next(n for n in manifest["nodes"].values() if n.get("name") == "dim_customers" and n.get("version") == 2)
     change(node)
-    findings = governance.configuration(domain, manifest, central_library())
+    findings = governance.configuration(domain, manifest, central_library(root))
     assert [(f.rule, f.severity, f.model) for f in findings] == [("governance-config", "error",
                                                                   "customers.dim_customers.v2")]
     assert message in findings[0].message and findings[0].file is not None and findings[0].file.is_file()

@@ -9,21 +9,17 @@ The library is the package's central YAML block (`central_library`) merged with 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_library import find_library, read_library
 from mesh_cli.core.manifest import governance_meta
-from mesh_cli.core.package_path import dbt_package_path
 from mesh_cli.core.yamlfile import read_mapping
 
 SECTIONS = ("tags", "masking_policies", "row_access_policies", "roles", "entitlements")
-_LIBRARY_BLOCK = re.compile(r"\{%-?\s*set library_yaml\s*-?%\}(.*?)\{%-?\s*endset\s*-?%\}", re.S)
 _FAMILIES = {"varchar": ("varchar", "text", "string", "char", "character", "character varying"),
              "number": ("int", "integer", "bigint", "smallint", "tinyint", "number", "numeric", "decimal"),
              "timestamp": ("timestamp", "timestamp_ntz", "datetime")}
@@ -35,13 +31,10 @@ def type_family(data_type: Any) -> str:
     return next((family for family, names in _FAMILIES.items() if base in names), base)
 
 
-def central_library() -> dict[str, Any]:
-    """The package's central governance library (the YAML inside macros/governance/library/central_library.sql)."""
-    path = dbt_package_path() / "macros" / "governance" / "library" / "central_library.sql"
-    match = _LIBRARY_BLOCK.search(path.read_text(encoding="utf-8"))
-    if match is None:
-        raise MeshError("no `library_yaml` block found; reinstall dbt-data-mesh", path=path)
-    return yaml.safe_load(match.group(1)) or {}
+def central_library(root: Path) -> dict[str, Any]:
+    """The mesh's central governance library (governance.yml beside mesh.yml; empty without one), as the dbt
+    plugin hands it to the package."""
+    return read_library(find_library(root))
 
 
 def domain_library(domain: Domain, central: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -125,7 +125,7 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
     graph = DomainGraph(domains)
     graph.validate()
     governance = Governance(rules)
-    central = central_library()
+    central = central_library(config.root)
     for domain in domains.values():   # domain.yml as `mesh build` reads it: keys, names, consumer domains
         product_specs(domain, None, set(domains))
     ordered = [domains[name] for name in graph.order(domains)]

@@ -16,6 +16,7 @@ from typing import Any
 from mesh_cli.core.config import MESH_FILE, find_mesh_root
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.strict import check_keys
 from mesh_cli.core.yamlfile import read_mapping
 
 GOVERNANCE_FILE = "governance.yml"
@@ -43,10 +44,7 @@ def read_library(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     data = read_mapping(path, default={})
-    unknown = set(data) - set(SECTIONS)
-    if unknown:
-        raise MeshError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}; a governance library holds "
-                        f"{', '.join(SECTIONS)}", path=path)
+    check_keys(data, SECTIONS, path=path, where="")
     for section in SECTIONS:
         kind = list if section == "entitlements" else dict
         if not isinstance(data.get(section) or kind(), kind):

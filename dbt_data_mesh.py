@@ -24,9 +24,10 @@ class DataMeshPlugin(dbtPlugin):
     transpile models written in Snowflake's dialect when the target is DuckDB (`mesh_cli.plugin.dialect`)."""
 
     def initialize(self) -> None:
-        from mesh_cli.plugin.dialect import install
+        from mesh_cli.plugin import dialect, local_macros
 
-        install()
+        dialect.install()
+        local_macros.install()
 
     @dbt_hook
     def get_nodes(self) -> PluginNodes:

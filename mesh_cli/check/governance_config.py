@@ -36,8 +36,8 @@ def type_family(data_type: Any) -> str:
 
 
 def central_library() -> dict[str, Any]:
-    """The package's central governance library (the YAML inside macros/governance/library.sql)."""
-    path = dbt_package_path() / "macros" / "governance" / "library.sql"
+    """The package's central governance library (the YAML inside macros/governance/library/central_library.sql)."""
+    path = dbt_package_path() / "macros" / "governance" / "library" / "central_library.sql"
     match = _LIBRARY_BLOCK.search(path.read_text(encoding="utf-8"))
     if match is None:
         raise MeshError("no `library_yaml` block found; reinstall dbt-data-mesh", path=path)

@@ -27,7 +27,7 @@ from snowflake.snowpark import DataFrame, Session
 from snowflake.snowpark import types as sp
 
 from mesh_cli.core.errors import MeshError
-from mesh_cli.engines.engine_types import duckdb_type
+from mesh_cli.engines.duckdb_types import duckdb_type
 from mesh_cli.engines.snowpark_contract import DeclaredColumn, LandedColumn, contract_columns
 from mesh_cli.engines.snowpark_types import (
     arrow_type,

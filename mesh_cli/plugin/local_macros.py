@@ -69,5 +69,5 @@ def install() -> None:
         return found
 
     _load_dependencies.data_mesh_local = True  # type: ignore[attr-defined]
-    RuntimeConfig.load_dependencies = _load_dependencies
-    RuntimeConfig.get_macro_search_order = _search_order
+    RuntimeConfig.load_dependencies = _load_dependencies  # type: ignore[method-assign]
+    RuntimeConfig.get_macro_search_order = _search_order  # type: ignore[method-assign]

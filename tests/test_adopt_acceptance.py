@@ -148,6 +148,9 @@ def test_a_snowflake_mesh_builds_its_snowflake_sql_types_and_snowpark_model_loca
     assert sorted(p.name for p in (snowflake_mesh.root / ".mesh/duckdb").glob("*.duckdb")) == [
         "forecast.duckdb", "sales.duckdb", "stores.duckdb"]
     root = snowflake_mesh.root
+    # the plugin lends data_mesh's macros on DuckDB, not its platform models
+    assert _rows(root, "stores", "select count(*) from information_schema.tables where table_catalog = 'stores' "
+                 "and table_name = 'mesh_entitlements'") == [(0,)]
     # IFF of a 'Y'/'N' flag, `::` casts, PARSE_JSON with a `:` path; the contract holds with Snowflake's types
     assert _rows(root, "stores", "select store_id, region, is_open, manager, attributes->>'sqm', opened_on "
                  "from main.dim_stores where store_id in (10, 40) order by 1") == [

@@ -129,7 +129,10 @@ def test_snowflake_contract_types_make_a_snowflake_mesh_and_are_no_finding(repo:
     assert not [p for p in _problems(adoption, "upstream_proj") if "contract type" in p]
 
 
-def test_portable_projects_make_no_snowflake_mesh(repo: Path) -> None:
+@pytest.mark.parametrize("data_type", ["varchar", "text", "string"])
+def test_portable_projects_make_no_snowflake_mesh(repo: Path, data_type: str) -> None:
+    marts = repo / "analytics/upstream_proj/models/marts/_marts.yml"
+    marts.write_text(marts.read_text().replace("data_type: varchar\n", f"data_type: {data_type}\n", 1))
     adoption = _adopt(repo)
     assert adoption.dialect is None  # type: ignore[attr-defined]
     assert "sql" not in yaml.safe_load((repo / "mesh.yml").read_text())

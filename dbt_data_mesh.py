@@ -43,9 +43,10 @@ class DataMeshPlugin(dbtPlugin):
 
     def initialize(self) -> None:
         from mesh_cli.core.governance_library import LIBRARY_ENV, TOPOLOGY_ENV, library_json, share_topology
-        from mesh_cli.plugin.dialect import install
+        from mesh_cli.plugin import dialect, local_macros
 
-        install()
+        dialect.install()
+        local_macros.install()
         project_dir = Path(getattr(get_flags(), "PROJECT_DIR", None) or ".").resolve()
         _export(LIBRARY_ENV, library_json(project_dir))
         _export(TOPOLOGY_ENV, share_topology(project_dir))

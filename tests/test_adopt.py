@@ -100,7 +100,7 @@ def test_what_stands_in_the_way_is_reported_with_its_fix(repo: Path) -> None:
         "manifests:\n  - name: customer_platform\n    type: file\n    config: {path: ../upstream_proj/target/"
         "manifest.json}\n  - name: finance\n    type: s3\n    config: {bucket_name: x, object_name: m.json}\n")
     marts = up / "models/marts/_marts.yml"
-    marts.write_text(marts.read_text().replace("data_type: varchar\n", "data_type: timestamp_ntz\n", 1))
+    marts.write_text(marts.read_text().replace("data_type: varchar\n", "data_type: geography\n", 1))
     adoption = _adopt(repo)
     down_problems = "\n".join(_problems(adoption, "downstream_proj"))
     assert "hub package dbt-labs/dbt_utils" in down_problems
@@ -113,8 +113,35 @@ def test_what_stands_in_the_way_is_reported_with_its_fix(repo: Path) -> None:
     assert "dbt-loom manifest 'finance'" in down_problems
     assert adoption.loom == {"customer_platform": "upstream_proj"}
     up_problems = "\n".join(_problems(adoption, "upstream_proj"))
-    assert "contract type 'timestamp_ntz' of dim_customers.customer_name" in up_problems
-    assert "declare `data_type: TIMESTAMP`" in up_problems
+    assert "contract type 'geography' of dim_customers.customer_name" in up_problems
+    assert "build its dev target on Snowflake" in up_problems
+
+
+@pytest.mark.parametrize("data_type", ["timestamp_ntz", "NUMBER(38, 0)", "variant"])
+def test_snowflake_contract_types_make_a_snowflake_mesh_and_are_no_finding(repo: Path, data_type: str) -> None:
+    """A type only Snowflake spells marks the projects as written for Snowflake: mesh.yml transpiles their SQL and
+    checks contracts by Snowflake's types, so a type with a local spelling stands in nobody's way."""
+    marts = repo / "analytics/upstream_proj/models/marts/_marts.yml"
+    marts.write_text(marts.read_text().replace("data_type: varchar\n", f"data_type: {data_type}\n", 1))
+    adoption = _adopt(repo)
+    assert adoption.dialect == "snowflake"  # type: ignore[attr-defined]
+    assert yaml.safe_load((repo / "mesh.yml").read_text())["sql"] == {"dialect": "snowflake"}
+    assert not [p for p in _problems(adoption, "upstream_proj") if "contract type" in p]
+
+
+@pytest.mark.parametrize("data_type", ["varchar", "text", "string"])
+def test_portable_projects_make_no_snowflake_mesh(repo: Path, data_type: str) -> None:
+    marts = repo / "analytics/upstream_proj/models/marts/_marts.yml"
+    marts.write_text(marts.read_text().replace("data_type: varchar\n", f"data_type: {data_type}\n", 1))
+    adoption = _adopt(repo)
+    assert adoption.dialect is None  # type: ignore[attr-defined]
+    assert "sql" not in yaml.safe_load((repo / "mesh.yml").read_text())
+
+
+def test_a_snowflake_dev_target_makes_a_snowflake_mesh(repo: Path) -> None:
+    profile = repo / "analytics/upstream_proj/profiles.yml"
+    profile.write_text(profile.read_text().replace("type: duckdb", "type: snowflake", 1))
+    assert _adopt(repo).dialect == "snowflake"  # type: ignore[attr-defined]
 
 
 def test_profile_problems(repo: Path) -> None:

@@ -132,14 +132,66 @@ def test_a_diamond_written_for_other_warehouses(diamond: Adopted) -> None:
         (date(2024, 5, 1), Decimal("200.00"), 3)]   # every May line, revenue from account 4000
 
 
-def test_a_snowflake_mesh_whose_duckdb_files_collide(snowflake_mesh: Adopted) -> None:
+def test_a_snowflake_mesh_builds_its_snowflake_sql_types_and_snowpark_model_locally(snowflake_mesh: Adopted) -> None:
     _assert_adopted_with_no_hand_edit(snowflake_mesh, "snowflake_mesh")
     output = " ".join(snowflake_mesh.adopt.output.split())
-    assert "its DuckDB file dev.duckdb has the name of" in output
+    assert "target 'dev' of profile 'stores' is snowflake" in output
+    assert "cannot be created by the local engine" not in output      # NUMBER, VARIANT, TIMESTAMP_NTZ read locally
+    mesh = yaml.safe_load((snowflake_mesh.root / "mesh.yml").read_text())
+    assert mesh["sql"] == {"dialect": "snowflake"} and mesh["mesh"]["default_target"] == "local"
+    for project in snowflake_mesh.projects:              # no dispatch, no package: dbt_project.yml as written
+        assert (snowflake_mesh.root / project / "dbt_project.yml").read_bytes() == \
+            (FIXTURES / "snowflake_mesh" / project / "dbt_project.yml").read_bytes()
+        assert not (snowflake_mesh.root / project / "packages.yml").exists()
+        profile = yaml.safe_load((snowflake_mesh.root / project / "profiles.yml").read_text())[project]["outputs"]
+        assert profile["dev"]["type"] == "snowflake" and profile["local"]["type"] == "duckdb"
     assert sorted(p.name for p in (snowflake_mesh.root / ".mesh/duckdb").glob("*.duckdb")) == [
         "forecast.duckdb", "sales.duckdb", "stores.duckdb"]
-    assert _rows(snowflake_mesh.root, "forecast", "select region, trading_stores from main.region_outlook "
-                 "order by 1") == [("north", 1), ("south", 1)]
-    governance = (snowflake_mesh.root / "mesh.yml").read_text()
-    assert "public-owner: warning" in governance        # governance rules start as warnings
+    root = snowflake_mesh.root
+    # the plugin lends data_mesh's macros on DuckDB, not its platform models
+    assert _rows(root, "stores", "select count(*) from information_schema.tables where table_catalog = 'stores' "
+                 "and table_name = 'mesh_entitlements'") == [(0,)]
+    # IFF of a 'Y'/'N' flag, `::` casts, PARSE_JSON with a `:` path; the contract holds with Snowflake's types
+    assert _rows(root, "stores", "select store_id, region, is_open, manager, attributes->>'sqm', opened_on "
+                 "from main.dim_stores where store_id in (10, 40) order by 1") == [
+        (10, "NORTH", True, "Ada", "120", date(2021, 4, 1)), (40, "NORTH", True, "Alan", "95", date(2024, 6, 1))]
+    assert _rows(root, "stores", "select data_type from information_schema.columns where table_name = "
+                 "'dim_stores' and table_catalog = 'stores' and column_name in ('store_id', 'attributes', 'opened_at') "
+                 "order by column_name") == [
+        ("JSON",), ("TIMESTAMP",), ("BIGINT",)]           # NUMBER(38,0), VARIANT, TIMESTAMP_NTZ as DuckDB spells them
+    # NVL over a missing amount, DATEDIFF in days, NUMBER(12,2) sums
+    receipts = {10: ["19.90", "5.10"], 20: ["42.00", None], 30: ["7.50"], 40: ["12.25"]}
+    revenue = {store: sum(Decimal(a or "0") for a in amounts) for store, amounts in receipts.items()}
+    opened = {10: date(2021, 4, 1), 20: date(2022, 9, 15), 30: date(2019, 1, 10), 40: date(2024, 6, 1)}
+    sold = {10: date(2024, 7, 1), 20: date(2024, 7, 2), 30: date(2024, 7, 3), 40: date(2024, 7, 3)}
+    assert _rows(root, "sales", "select store_id, revenue, receipts, days_open from main.fct_daily_sales "
+                 "order by 1") == [(s, revenue[s], len(receipts[s]), (sold[s] - opened[s]).days) for s in sorted(sold)]
+    # the Snowpark Python model, run on Snowpark's local testing session
+    assert _rows(root, "sales", "select store_id, revenue, tier from main.store_scores order by 1") == [
+        (s, revenue[s], "high" if revenue[s] >= 20 else "low") for s in sorted(sold)]
+    # LISTAGG ... WITHIN GROUP and DATEADD over the open stores (30 is closed); QUALIFY keeps each region's best day
+    north = (10, 40)
+    assert _rows(root, "forecast", "select * from main.region_outlook order by 1") == [
+        ("NORTH", sum(revenue[s] for s in north), 2, "10,40", date(2024, 7, 10)),
+        ("SOUTH", revenue[20], 1, "20", date(2024, 7, 9))]
+    assert _rows(root, "forecast", "select region, store_id, sold_on from main.best_day order by 1") == [
+        ("NORTH", 10, date(2024, 7, 1)), ("SOUTH", 20, date(2024, 7, 2))]
+    assert "public-owner: warning" in (root / "mesh.yml").read_text()   # governance rules start as warnings
     assert "warning  public-owner" in snowflake_mesh.check.output
+
+
+def test_a_snowflake_contract_that_fails_on_snowflake_fails_the_adopted_build(snowflake_mesh: Adopted,
+                                                                              tmp_path: Path) -> None:
+    """A VARCHAR column declared NUMBER(38,0) fails dbt's contract check on Snowflake (type FIXED vs TEXT), so
+    the adopted build fails it locally too, naming the column."""
+    root = tmp_path / "repo"
+    shutil.copytree(snowflake_mesh.root, root, ignore=shutil.ignore_patterns(".mesh", "target", "logs"))
+    models = root / "stores/models/_models.yml"
+    text = models.read_text()
+    models.write_text(text.replace("      - name: store_name\n        data_type: varchar",
+                                   "      - name: store_name\n        data_type: number(38,0)"))
+    assert models.read_text() != text
+    build = run_cli(root, "build", "stores", "--no-publish")
+    assert build.exit_code != 0
+    assert "data type mismatch" in build.output and "store_name" in build.output, build.output
+    assert "number(38,0)" in build.output.lower()

@@ -29,6 +29,11 @@ DUCKDB_DIR_VAR = "MESH_DUCKDB_DIR"
 LOCAL_TARGET = "local"
 EMBEDDED = next(engine for engine in ENGINES.values() if engine.embedded)   # the engine `local` builds on
 MARK = "# Written by `mesh init mesh --adopt`"
+SNOWFLAKE = "snowflake"
+# Contract types only Snowflake spells so (https://docs.snowflake.com/en/sql-reference/intro-summary-data-types):
+# a project declaring one is written for Snowflake. TEXT, STRING, FLOAT4/8, VARBINARY and ARRAY are left out: other
+# warehouses spell them too.
+SNOWFLAKE_TYPES = re.compile(r"^\s*(number|variant|object|timestamp_(ntz|ltz|tz)|byteint)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class Adoption:
     written: list[Path] = field(default_factory=list)
     applied: list[Finding] = field(default_factory=list)
     target: str = "dev"
+    dialect: str | None = None                                   # `sql: {dialect}` of the mesh.yml written
 
 
 def _projects(root: Path, paths: list[Path]) -> dict[str, Domain]:
@@ -244,7 +250,9 @@ def _package_findings(project: Domain, projects: dict[str, Domain]) -> Iterator[
                           f"`local:` or `git:` in {path}")
 
 
-def _contract_findings(project: Domain, engine: type[Engine]) -> Iterator[Finding]:
+def _contract_findings(project: Domain, engine: type[Engine], snowflake: bool) -> Iterator[Finding]:
+    """Contract types the local engine cannot create; in a Snowflake mesh, only those that have no local spelling
+    (the local contract check reads the others by Snowflake's type semantics)."""
     for folder in project.source_paths:
         for path in sorted(folder.rglob("*.y*ml")) if folder.is_dir() else []:
             data = read_yaml(path, default={})
@@ -256,8 +264,10 @@ def _contract_findings(project: Domain, engine: type[Engine]) -> Iterator[Findin
                 for column in model.get("columns") or []:
                     data_type = str(column.get("data_type") or "")
                     error = engine.contract_type_error(data_type) if data_type else None
+                    spelling = engine.native_spelling(data_type) if error else None
+                    if error and snowflake and spelling and engine.contract_type_error(spelling) is None:
+                        continue
                     if error:
-                        spelling = engine.native_spelling(data_type)
                         hint = (f"declare `data_type: {spelling}` for the {engine.adapter_type} target" if spelling
                                 and engine.contract_type_error(spelling) is None
                                 else "build its dev target on Snowflake")
@@ -388,12 +398,35 @@ def _domain_yml(project: Domain, reads: list[Read], configs: dict[str, dict[str,
             "when run again.\n" + yaml.safe_dump(data, sort_keys=False))
 
 
-def _mesh_yml(name: str, domains: dict[str, str], loom: dict[str, str], target: str) -> str:
+def _contract_types(project: Domain) -> Iterator[str]:
+    """The `data_type` of every column the project's YAML declares."""
+    for folder in project.source_paths:
+        for path in sorted(folder.rglob("*.y*ml")) if folder.is_dir() else []:
+            data = read_yaml(path, default={})
+            for model in (data.get("models") or []) if isinstance(data, dict) else []:
+                for column in (model.get("columns") or []) if isinstance(model, dict) else []:
+                    if isinstance(column, dict) and column.get("data_type"):
+                        yield str(column["data_type"])
+
+
+def _writes_snowflake(project: Domain, warehouse: str | None) -> bool:
+    """Whether the project is written for Snowflake: its target is Snowflake, or a contract spells a type only
+    Snowflake has. Its SQL is then Snowflake's, transpiled on the embedded engine (docs/snowflake-sql-locally.md)."""
+    return warehouse == SNOWFLAKE or any(SNOWFLAKE_TYPES.match(t) for t in _contract_types(project))
+
+
+def _mesh_yml(name: str, domains: dict[str, str], loom: dict[str, str], target: str,
+              dialect: str | None = None) -> str:
     lines = [f"{MARK}: the mesh over existing dbt projects; it rewrites this file when run again.", "mesh:",
              f"  name: {name}", "  domains_dir: domains        # new domains: `mesh init domain NAME`",
              "  domains:                    # adopted dbt projects, anywhere in the repository (paths or globs)"]
     lines += [f"    - {path}" for path in domains.values()]
     lines += ["  state_dir: .mesh", f"  default_target: {target}"]
+    if dialect:
+        lines += ["", "# The projects are written for Snowflake: on DuckDB their model SQL is transpiled and their",
+                  "# contracts are checked by Snowflake's types; the mesh's dbt plugin reaches data_mesh's macros on",
+                  "# DuckDB only, so the projects get no `dispatch:` (docs/adopting.md).",
+                  "sql:", f"  dialect: {dialect}"]
     if loom:
         lines += ["", "# dbt-loom manifests and the projects they now resolve to:"]
         lines += [f"#   {manifest}: {project}" for manifest, project in sorted(loom.items())]
@@ -485,6 +518,8 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
             outputs[project.name] = output
         elif output is not None:
             warehouse[project.name] = str(output.get("type"))
+    if any(_writes_snowflake(p, warehouse.get(n)) for n, p in projects.items()):
+        result.dialect = SNOWFLAKE
     collisions = _collisions(projects, outputs)
     local = bool(warehouse or collisions) or any(_added_local(p) for p in projects.values())
     result.target = LOCAL_TARGET if local else target
@@ -512,7 +547,7 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
             output, _ = _output(project, LOCAL_TARGET)
             if output is not None:
                 outputs[project.name] = output
-        result.findings += _contract_findings(project, engine)
+        result.findings += _contract_findings(project, engine, result.dialect == SNOWFLAKE)
     result.findings += _duckdb_findings(projects, upstreams, {n: o for n, o in outputs.items()
                                                               if not local or _has_output(projects[n], LOCAL_TARGET)},
                                         result.target)
@@ -523,7 +558,7 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
         result.applied = _apply(result.findings)
         result.applied += [f for f in result.findings if f.project in seeds_first and "seeds_first" in f.fix]
         result.findings = [f for f in result.findings if f not in result.applied]
-    files = {root / MESH_FILE: _mesh_yml(mesh_name, result.domains, result.loom, result.target)}
+    files = {root / MESH_FILE: _mesh_yml(mesh_name, result.domains, result.loom, result.target, result.dialect)}
     files.update({p.path / "domain.yml": _domain_yml(p, reads, configs, p.name in seeds_first or
                                                      _marked_seeds_first(p))
                   for p in projects.values() if _owned(p.path / "domain.yml")})

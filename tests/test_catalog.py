@@ -434,10 +434,10 @@ def test_repository_history_of_a_committed_manifest(built_copy: Path) -> None:
 
 @pytest.mark.parametrize(("content", "message"), [
     (b"not gzip at all", "cannot read this dbt run results file of the build history"),
-    (gzip.compress(b"{broken json"), "cannot read this dbt run results file of the build history"),
-    (gzip.compress(b'{"metadata": {}}'), r"not a dbt run results file \(no `results`\)"),
-    (gzip.compress(b'{"results": 3}'), "`results` is not a list"),
-])
+    (gzip.compress(b"{broken json", mtime=0), "cannot read this dbt run results file of the build history"),
+    (gzip.compress(b'{"metadata": {}}', mtime=0), r"not a dbt run results file \(no `results`\)"),
+    (gzip.compress(b'{"results": 3}', mtime=0), "`results` is not a list"),
+], ids=["not-gzip", "broken-json", "no-results", "results-not-a-list"])   # ids stable across xdist workers
 def test_a_malformed_kept_run_is_one_error_naming_the_file(built_copy: Path, content: bytes, message: str) -> None:
     bad = built_copy / ".mesh/state/dev/orders" / RUN_HISTORY / "20300101T000000Z.json.gz"
     bad.write_bytes(content)

@@ -93,13 +93,22 @@ def _row_access(row_access: Any, columns: dict[str, Any], library: dict[str, dic
         yield (f"row access policy {name} takes {len(arguments)} column(s), `columns` names {len(bound)}; list "
                f"exactly {', '.join(a['name'] for a in arguments)}")
         return
-    for column, argument in zip(bound, arguments, strict=True):
-        found = columns.get(str(column).lower())
+    for column, found, argument in _unbound(bound, arguments, columns):
         if found is None:
             yield f"row access column '{column}' is not a column of the model; name a column declared in its YAML"
-        elif type_family(found.get("data_type")) != type_family(argument["type"]):
+        else:
             yield (f"row access policy {name} expects {argument['type']}, column {column} is "
                    f"{found.get('data_type')}; bind a column of that type")
+
+
+def _unbound(names: list[Any], arguments: list[dict[str, Any]],
+             columns: dict[str, Any]) -> Iterator[tuple[Any, dict[str, Any] | None, dict[str, Any]]]:
+    """Each (column name, its declaration or None when the model lacks it, policy argument) where the column does
+    not fit the argument: missing, or of another type family."""
+    for name, argument in zip(names, arguments, strict=True):
+        found = columns.get(str(name).lower())
+        if found is None or type_family(found.get("data_type")) != type_family(argument["type"]):
+            yield name, found, argument
 
 
 def _masking(column: str, masking: Any, columns: dict[str, Any], library: dict[str, dict[str, Any]]) -> Iterator[str]:
@@ -121,11 +130,10 @@ def _masking(column: str, masking: Any, columns: dict[str, Any], library: dict[s
         yield (f"column {column}: masking policy {name} takes {len(arguments)} argument(s), it is given "
                f"{len(using)}; give `using:` the {len(arguments) - 1} extra column(s) it reads")
         return
-    for used, argument in zip(using, arguments, strict=True):
-        found = columns.get(str(used).lower())
+    for used, found, argument in _unbound(using, arguments, columns):
         if found is None:
             yield f"column {column}: masking `using` column '{used}' is not a column of the model"
-        elif type_family(found.get("data_type")) != type_family(argument["type"]):
+        else:
             yield (f"column {column}: masking policy {name} expects {argument['type']}, column {used} is "
                    f"{found.get('data_type')}; choose a policy for that type")
 

@@ -162,7 +162,7 @@ BAD_CONFIGS = [
      ": is a governed table without an enforced contract, so Snowflake would create it "
      "without its policies; add `contract: {enforced: true}` to its config"),
     ("governance.yml", "tags:\n", "tagz: {}\ntags:\n",
-     "governance.yml: unknown key(s) tagz; a governance library holds tags, masking_policies"),
+     "governance.yml: unknown setting(s) at the top level: tagz (did you mean `tags`?)"),
 ]
 
 

@@ -212,6 +212,7 @@ def write_mesh(out: Path, specs: list[DomainSpec], *, seed: int = 0, name: str =
             shutil.copytree(source, out / item)
         elif source.is_file():
             shutil.copy(source, out / item)
+    shutil.copy(REPO / "governance.yml", out / "governance.yml")   # the example organisation's governance library
     _dump(out / "mesh.yml", {"mesh": {"name": name, "domains_dir": "domains", "state_dir": ".mesh",
                                       "default_target": "dev"}},
           header="# A synthetic mesh written by `python -m bench.generate`.\n")

@@ -119,6 +119,7 @@ def test_plans_read_one_show_per_kind_on_fakesnow(tmp_path: Path) -> None:
     """Ten domains, each with seven ingested tables in two landing schemas: the provision plan reads each kind
     once (grants per role), and each domain's ingestion plan each kind once, columns included."""
     from bench.suite.reconcile import add_ingestion, ingest_reads, per_object, provision_reads
+    from mesh_cli.core.governance_library import find_library, read_library
 
     root = generate.write_mesh(tmp_path / "mesh", generate.plan_mesh(10, 2, 1, 2, 3))
     for domain in (root / "domains").iterdir():
@@ -128,8 +129,11 @@ def test_plans_read_one_show_per_kind_on_fakesnow(tmp_path: Path) -> None:
     [provision] = provision_reads(config, domains)
     assert {kind: n for kind, n in provision.kinds.items() if not per_object(kind)} == {
         "ROLES": 1, "DATABASES": 1, "WAREHOUSES": 1, "RESOURCE MONITORS": 1, "SCHEMAS": 1}
-    # per role: READ, WRITE, OWNER, ENGINEER, READER and DEPLOYER of each domain, and the mesh admin role
-    assert provision.kinds["GRANTS TO ROLE"] == provision.kinds["FUTURE GRANTS TO ROLE"] == len(domains) * 6 + 1
+    # per role: READ, WRITE, OWNER, ENGINEER, READER and DEPLOYER of each domain, the mesh admin role, and each role
+    # of the governance library (governance.yml) that is no domain's functional role
+    library_roles = len(read_library(find_library(root)).get("roles") or {})
+    assert provision.kinds["GRANTS TO ROLE"] == provision.kinds["FUTURE GRANTS TO ROLE"] == \
+        len(domains) * 6 + 1 + library_roles
     ingest = ingest_reads(config, domains)
     kinds = ("SCHEMAS", "TABLES", "VIEWS", "STAGES", "FILE FORMATS", "PIPES", "EXTERNAL TABLES", "COLUMNS")
     assert len(ingest) == 10 and all(log.kinds == dict.fromkeys(kinds, 1) for log in ingest)

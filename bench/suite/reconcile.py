@@ -70,8 +70,9 @@ def _apply(root: Any, feature: str) -> int:
 
 
 def per_object(kind: str) -> bool:
-    """Grants are shown per grantee: Snowflake has no form that lists the grants to many roles or shares."""
-    return kind.startswith(("GRANTS", "FUTURE GRANTS"))
+    """Grants are shown per grantee, database roles per database (of the upstreams whose products are consumed):
+    Snowflake has no form that lists them for many roles, shares or databases at once."""
+    return kind.startswith(("GRANTS", "FUTURE GRANTS", "DATABASE ROLES"))
 
 
 @contextlib.contextmanager

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from mesh_cli.core.config import MESH_FILE, MeshConfig, load_config
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_library import GOVERNANCE_FILE
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.state import ROOT_PACKAGE_FILES, fingerprint, shapes_build
 from mesh_cli.dbt.parse import missing_parses, parse_domains
@@ -110,8 +111,8 @@ class _Extraction:
         self.written.update(todo)
 
     def skeleton(self) -> None:
-        """mesh.yml, the shared package, and the files that declare each domain (not its models)."""
-        self.add([f for f in self.files if f == MESH_FILE or posixpath.basename(f) in SKELETON_FILES
+        """mesh.yml, governance.yml, the shared package, and the files that declare each domain (not its models)."""
+        self.add([f for f in self.files if f in (MESH_FILE, GOVERNANCE_FILE) or posixpath.basename(f) in SKELETON_FILES
                   or any(_within(f, folder) for folder in ROOT_PACKAGE_FILES)])
 
     def folders(self, domains: list[Domain]) -> None:
@@ -168,8 +169,9 @@ def from_git_ref(revision: GitRevision, target: str, current: dict[str, Domain],
 def _touched(config: MeshConfig, base: MeshConfig, domains: dict[str, Domain], current: dict[str, Domain],
              changed: set[str] | None) -> set[str]:
     """The domains whose own files differ between the revision and the working tree; every domain when the
-    shared package or mesh.yml differs, or when that is not known (no cache: nothing is reused)."""
-    if changed is None or any(path.split("/")[0] in (*ROOT_PACKAGE_FILES, MESH_FILE) for path in changed):
+    shared package, mesh.yml or governance.yml differs, or when that is not known (no cache: nothing is reused)."""
+    if changed is None or any(path.split("/")[0] in (*ROOT_PACKAGE_FILES, MESH_FILE, GOVERNANCE_FILE)
+                              for path in changed):
         return set(domains)
     touched = set()
     for name, domain in domains.items():

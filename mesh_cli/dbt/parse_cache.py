@@ -26,7 +26,7 @@ import orjson
 
 from mesh_cli.core.config import MESH_FILE, STATE_DIR_ENV, MeshConfig
 from mesh_cli.core.domains import Domain
-from mesh_cli.core.governance_library import GOVERNANCE_FILE
+from mesh_cli.core.governance_library import GOVERNANCE_FILE, LIBRARY_ENV, TOPOLOGY_ENV
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.model_index import write_model_index
 from mesh_cli.core.state import fingerprint
@@ -36,8 +36,10 @@ MANIFEST = "manifest.json"
 KEEP = 3   # entries per domain: the working tree's, the baseline's, and one before
 # What the check and the resolver never read, left out of the cache: a third of a manifest is dbt's macros.
 UNREAD = {"macros", "docs", "parent_map", "child_map", "group_map"}
-# Folders of local files, which differ between an extracted baseline and the working tree but shape no parse.
-_UNKEYED_ENV = {STATE_DIR_ENV, *(name for engine in ENGINES.values() for name in engine.local_dirs_env)}
+# Folders of local files, which differ between an extracted baseline and the working tree but shape no parse; and
+# what the dbt plugin derives from governance.yml and mesh.yml, which the key hashes already.
+_UNKEYED_ENV = {STATE_DIR_ENV, LIBRARY_ENV, TOPOLOGY_ENV,
+                *(name for engine in ENGINES.values() for name in engine.local_dirs_env)}
 
 
 def tool_sources() -> list[Path]:

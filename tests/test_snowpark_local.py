@@ -98,14 +98,10 @@ models:
     config:
       access: private
       materialized: table
-      meta:
-        data_mesh: {row_access: {policy: region_entitlement, columns: [region]}}
     columns:
       - {name: customer_id, data_type: integer}
       - {name: region, data_type: varchar}
-      - name: label
-        data_type: varchar
-        config: {meta: {data_mesh: {masking: mask_full, tags: {pii: name}}}}
+      - {name: label, data_type: varchar}
   - name: snowpark_wrong_contract
     config: {access: private, materialized: table}
     columns:
@@ -168,15 +164,24 @@ def test_refs_arrive_as_snowpark_dataframes_with_this_and_config(probed_mesh: tu
                    "table", "from the yaml", revenue_rows)
 
 
-def test_masking_and_row_access_apply_to_a_snowpark_result(probed_mesh: tuple[Path, BuildReport]) -> None:
-    root, _ = probed_mesh
-    with _finance(root, ["NA_ANALYST"]) as connection:
-        masked = connection.execute("select distinct region, label from main.snowpark_labels").fetchall()
-    with _finance(root, ["ALL_REGIONS", "PII_READER"]) as connection:
-        clear = connection.execute("select customer_id, label from main.snowpark_labels order by 1 limit 1")
-        customer_id, label = clear.fetchone()
-    assert masked == [("NA", "*****")]
-    assert label == f"customer-{customer_id}"
+def test_a_governed_snowpark_model_is_refused_before_any_model_builds(
+        built_mesh: tuple[Path, BuildReport], tmp_path: Path) -> None:
+    """A Python model has no enforced contract (dbt refuses one), so Snowflake would create its table from Snowpark
+    without its policies: masking or row access on it is refused on both engines, in one line, nothing built."""
+    root = copy_built_mesh(built_mesh[0], tmp_path / "mesh")
+    folder = root / "domains/finance/models/snowpark"
+    folder.mkdir()
+    (folder / "snowpark_labels.py").write_text(LABELS.lstrip())
+    (folder / "_snowpark.yml").write_text(
+        "version: 2\nmodels:\n  - name: snowpark_labels\n    config:\n      access: private\n"
+        "      materialized: table\n      meta:\n"
+        "        data_mesh: {row_access: {policy: region_entitlement, columns: [region]}}\n"
+        "    columns:\n      - {name: customer_id, data_type: integer}\n      - {name: region, data_type: varchar}\n"
+        "      - {name: label, data_type: varchar}\n")
+    report = run_build(root, "finance")
+    [finance] = report.results
+    assert finance.status == "failed" and finance.counts.get("models", 0) == 0
+    assert "snowpark_labels: is a governed table without an enforced contract" in (finance.reason or "")
 
 
 def _failure(report: BuildReport, model: str) -> str:

@@ -63,6 +63,12 @@
   {#- DuckDB's spelling of a Snowflake contract type (as mesh_cli/engines/duckdb_types.duckdb_type); a type of
       another family is left as written. -#}
   {%- set family = data_mesh.snowflake_type_family(data_type) -%}
+  {%- set native_integers = ['integer', 'int', 'int4', 'bigint', 'int8', 'smallint', 'int2', 'tinyint', 'hugeint'] -%}
+  {%- if (data_type | string | lower | trim) in native_integers -%}
+    {#- DuckDB's own integer spelling stays as written: the incremental schema check compares the table with the
+        model's select by type name -#}
+    {{ return(data_type | string | upper) }}
+  {%- endif -%}
   {%- if family == 'FIXED' -%}
     {%- set sizes = modules.re.findall('\\d+', (data_type | string).split('(', 1)[1] if '(' in data_type else '') -%}
     {%- if sizes | length == 2 and sizes[1] | int > 0 -%} {{ return('DECIMAL(' ~ sizes[0] ~ ',' ~ sizes[1] ~ ')') }} {%- endif -%}

@@ -128,6 +128,8 @@ pin_finance_to_v2 = both(
     replace_in("domains/finance/models/intermediate/int_order_revenue.sql",
                "ref('customers', 'dim_customers')", "ref('customers', 'dim_customers', v=2)"),
     replace_in(FINANCE, "ref('customers', 'dim_customers')", "ref('customers', 'dim_customers', v=2)"),
+    replace_in("domains/finance/models/marts/customer_scoring.py",   # the Snowpark model refs it too
+               'dbt.ref("customers", "dim_customers")', 'dbt.ref("customers", "dim_customers", v=2)'),
 )
 
 

@@ -46,9 +46,9 @@ EVERY_MODE = [
 ]
 
 
-def _plan(root: Path, reader: StateReader | None = None, full_refresh: bool = False) -> Plan:
+def _plan(root: Path, reader: StateReader | None = None, full_refresh: bool = False, database: str = "SHOP") -> Plan:
     tables = load_ingest_tables(load_domain(root / "domains/shop"))
-    return plan_domain("shop", tables, "SHOP", reader or RecordedState(), full_refresh)
+    return plan_domain("shop", tables, database, reader or RecordedState(), full_refresh)
 
 
 def _golden(name: str, text: str) -> None:
@@ -232,35 +232,38 @@ def test_stage_file_format_table_and_copy_on_fakesnow(tmp_path: Path) -> None:
         pytest.skip("fakesnow is not installed")
     import snowflake.connector
 
+    DB = "SHOP_STAGED"
+
     root = tmp_path / "mesh"
     make_mesh(root, [source({**COPY, "stage": {"name": "landing", "url": f"file://{tmp_path}/stage/"}})])
     write_file(tmp_path, "stage/landing/orders/a.csv", "id,name,amount\n1,apple,1.50\n2,pear,2.25\n")
     with FAKESNOW_SERVER() as parameters:
         connection = snowflake.connector.connect(**parameters)
         engine = SnowflakeEngine(load_config(root), "prod", connection=connection)
-        engine.execute("CREATE DATABASE IF NOT EXISTS SHOP")   # the engine contract test may have made it
-        first = _plan(root, engine.state_reader())  # type: ignore[arg-type]
+        # fakesnow keeps its databases for the process and cannot drop one: a database no other test lands in
+        engine.execute(f"CREATE DATABASE {DB}")
+        first = _plan(root, engine.state_reader(), database=DB)  # type: ignore[arg-type]
         assert [(s.action, s.object_kind) for s in first.statements] == [
             ("create", "schema"), ("create", "stage"), ("create", "file format"), ("create", "table"),
             ("load", "table")]
         applied = apply(Plan("objects", [s for s in first.statements if s.action != "load"]), engine.execute)
         assert applied.ok, applied.failed
 
-        again = _plan(root, engine.state_reader())  # type: ignore[arg-type]
+        again = _plan(root, engine.state_reader(), database=DB)  # type: ignore[arg-type]
         assert [s.action for s in again.statements] == ["load"] and not again.notes
 
         write_sources(root, [source({**COPY, "stage": {"name": "landing", "url": f"file://{tmp_path}/stage/"}},
                                     columns=[*COLUMNS, {"name": "note", "data_type": "varchar"}])])
-        evolved = _plan(root, engine.state_reader())  # type: ignore[arg-type]
-        assert [s.sql for s in evolved.statements][:-1] == ["ALTER TABLE SHOP.LANDING.ORDERS ADD COLUMN NOTE VARCHAR"]
+        evolved = _plan(root, engine.state_reader(), database=DB)  # type: ignore[arg-type]
+        assert [s.sql for s in evolved.statements][:-1] == [f"ALTER TABLE {DB}.LANDING.ORDERS ADD COLUMN NOTE VARCHAR"]
         assert apply(Plan("alter", evolved.statements[:-1]), engine.execute).ok
-        assert "NOTE" in [r["column_name"] for r in engine.execute("SHOW COLUMNS IN TABLE SHOP.LANDING.ORDERS")]
+        assert "NOTE" in [r["column_name"] for r in engine.execute(f"SHOW COLUMNS IN TABLE {DB}.LANDING.ORDERS")]
 
-        copy = ("COPY INTO SHOP.LANDING.ORDERS (ID, NAME, AMOUNT) FROM @SHOP.LANDING.LANDING/landing/orders/ "
-                "FILE_FORMAT = (FORMAT_NAME = 'SHOP.LANDING.ORDERS_FORMAT')")
+        copy = (f"COPY INTO {DB}.LANDING.ORDERS (ID, NAME, AMOUNT) FROM @{DB}.LANDING.LANDING/landing/orders/ "
+                f"FILE_FORMAT = (FORMAT_NAME = '{DB}.LANDING.ORDERS_FORMAT')")
         assert [r["status"] for r in engine.execute(copy)] == ["LOADED"]
         assert [r["status"] for r in engine.execute(copy)] == ["LOAD_SKIPPED"]  # load once
-        assert engine.execute("SELECT ID, NAME FROM SHOP.LANDING.ORDERS ORDER BY ID") == [
+        assert engine.execute(f"SELECT ID, NAME FROM {DB}.LANDING.ORDERS ORDER BY ID") == [
             {"id": 1, "name": "apple"}, {"id": 2, "name": "pear"}]
         connection.close()
 

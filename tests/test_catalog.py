@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import re
 import shutil
 import sys
 from dataclasses import replace
@@ -272,6 +273,9 @@ def test_cli_catalog_product_and_errors(built_mesh: tuple[Path, BuildReport], tm
     assert "catalogue of 3 data products" in result.output and "file://" in result.output
     shown = run_cli(root, "product", "orders.order_facts")
     assert shown.exit_code == 0 and "Order Operations Data Team" in shown.output and "fct_order_lines" in shown.output
+    built = next(line for line in shown.output.splitlines() if line.startswith("last built"))
+    assert re.search(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC \((just now|\d+ \w+ ago)\)", built), built
+    assert not re.search(r"\dT\d", built)   # no raw ISO time in the terminal
     as_json = json.loads(run_cli(root, "product", "orders.order_facts", "--json").output)
     assert as_json["id"] == "orders.order_facts"
     missing = run_cli(root, "product", "orders.nope")

@@ -5,16 +5,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.types import DataType
 from mesh_cli.engines.base import Engine, PolicyFunctions
 from mesh_cli.engines.duckdb_roles import set_expanded_roles_sql, set_roles_sql
-from mesh_cli.engines.duckdb_types import duckdb_spelling, duckdb_type, duckdb_type_error
+
+if TYPE_CHECKING:   # duckdb and the type model (sqlglot) load when used: reads like `mesh list` need neither
+    import duckdb
 
 DUCKDB_DIR_ENV = "MESH_DUCKDB_DIR"
 
@@ -62,6 +62,8 @@ class DuckDBEngine(Engine):
 
     @classmethod
     def driver_errors(cls) -> tuple[type[BaseException], ...]:
+        import duckdb
+
         return (duckdb.Error,)
 
     def has_database(self, domain: str) -> bool:
@@ -70,6 +72,8 @@ class DuckDBEngine(Engine):
     def open_database(self, domain: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """A connection to a domain's own database alone (created when missing unless `read_only`), for what
         the mesh writes itself (ingestion); no dbt process may hold the file meanwhile."""
+        import duckdb
+
         self.prepare()
         with self.errors():
             return duckdb.connect(str(self.database_path(domain)), read_only=read_only)
@@ -83,6 +87,8 @@ class DuckDBEngine(Engine):
         session holds `roles` and every role they inherit (governance reads them). `locked`: every role must be
         one the attached databases know, files outside them cannot be read or written, and the configuration is
         locked (`mesh query`)."""
+        import duckdb
+
         path = self.database_path(domain.name)
         if not path.is_file():
             raise MeshError(f"{domain.name} has no database at {path}; run `mesh build +{domain.name}`")
@@ -111,14 +117,20 @@ class DuckDBEngine(Engine):
 
     @classmethod
     def spell_type(cls, data_type: DataType) -> str | None:
+        from mesh_cli.engines.duckdb_types import duckdb_type
+
         return duckdb_type(data_type)
 
     @classmethod
     def contract_type_error(cls, data_type: str) -> str | None:
+        from mesh_cli.engines.duckdb_types import duckdb_type_error
+
         return duckdb_type_error(data_type)
 
     @classmethod
     def native_spelling(cls, data_type: str) -> str | None:
+        from mesh_cli.engines.duckdb_types import duckdb_spelling
+
         return duckdb_spelling(data_type)
 
     def server(self, domain: str, schema: str, setting: Callable[[str], str]) -> dict[str, Any]:
@@ -131,6 +143,8 @@ class DuckDBEngine(Engine):
 def single_select(connection: duckdb.DuckDBPyConnection, sql: str) -> None:
     """Refuse anything but exactly one SELECT (SET, COPY, ATTACH, PRAGMA, INSTALL/LOAD, CREATE, several
     statements): a session variable or a file written would step around the governance emulation."""
+    import duckdb
+
     try:
         statements = connection.extract_statements(sql)
     except duckdb.Error as exc:

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from mesh_cli.check.governance_config import central_library, declared_problems
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, domain_file
 from mesh_cli.core.errors import MeshError
@@ -230,6 +231,12 @@ def validate_mesh(config: MeshConfig, graph: DomainGraph, target: str, selectors
             problems += _domain_problems(config, target, graph.domains[name], graph.domains)
             if publish and not allow_destroy and name in chosen:
                 problems += _dropped_products(config, target, graph.domains[name])
+        except MeshError as exc:
+            problems.append(str(exc))
+    central = central_library(config.root)
+    for name in graph.order(chosen):   # governance blocks as declared: the package refuses the same at build time
+        try:
+            problems += declared_problems(graph.domains[name], central)
         except MeshError as exc:
             problems.append(str(exc))
     if engine is not None and getattr(engine, "database_path", None) is not None:   # files land from local folders

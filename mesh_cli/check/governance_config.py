@@ -17,7 +17,7 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import find_library, read_library
 from mesh_cli.core.manifest import governance_meta
-from mesh_cli.core.yamlfile import read_mapping
+from mesh_cli.core.yamlfile import read_mapping, read_yaml
 
 SECTIONS = ("tags", "masking_policies", "row_access_policies", "roles", "entitlements")
 _FAMILIES = {"varchar": ("varchar", "text", "string", "char", "character", "character varying"),
@@ -170,3 +170,33 @@ def governance_problems(domain: Domain, manifest: dict[str, Any],
 def node_file(domain: Domain, node: dict[str, Any]) -> Path:
     """The YAML file that configures a model (else its SQL file), inside the domain."""
     return domain.path / str(node.get("patch_path", "").split("://")[-1] or node.get("original_file_path", ""))
+
+
+def declared_models(domain: Domain) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """(file, node) for every model entry of the domain's YAML property files, shaped like a manifest node (name,
+    meta, config, columns of the model and of all its versions): the governance a build will see, read without
+    dbt. Project-level `+meta` is not seen here; the package's own validation still refuses it at build time."""
+    for folder in domain.source_paths:
+        for path in sorted(p for p in folder.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file()):
+            content = read_yaml(path, default={})
+            models = content.get("models") if isinstance(content, dict) else None
+            for entry in models if isinstance(models, list) else []:
+                if not isinstance(entry, dict) or not entry.get("name"):
+                    continue
+                versions = [v for v in entry.get("versions") or [] if isinstance(v, dict)]
+                listed = [*(entry.get("columns") or []), *(c for v in versions for c in v.get("columns") or [])]
+                columns = {str(c["name"]): c for c in listed if isinstance(c, dict) and c.get("name")}
+                yield path, {"name": entry["name"], "meta": entry.get("meta"), "config": entry.get("config"),
+                             "columns": columns}
+
+
+def declared_problems(domain: Domain, central: dict[str, Any]) -> list[str]:
+    """One line per governance problem of the domain's declared models (file, model, problem), before any build.
+    A block templated with Jinja is left to the build, which renders it."""
+    library = domain_library(domain, central)
+    problems = []
+    for path, node in declared_models(domain):
+        if "{{" in str(node):
+            continue
+        problems += [f"{path}: {domain.name}.{node['name']}: {problem}" for problem in model_problems(node, library)]
+    return problems

@@ -55,6 +55,7 @@ class DbtOutcome:
     seconds: float = 0.0
     messages: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)   # "source.table (warn|error)" from `dbt source freshness`
+    operation_error: str | None = None   # what stopped a `dbt run-operation` macro (dbt only logs it)
 
 
 _DBT_PREFIXES = ("Runtime Error", "Parsing Error", "Compilation Error", "get_nodes:")
@@ -62,12 +63,19 @@ _DBT_PREFIXES = ("Runtime Error", "Parsing Error", "Compilation Error", "get_nod
 
 _PYTHON_MODEL_FAILED = "Python model failed:"
 _EXCEPTION_LINE = re.compile(r"^[\w.]*(?:Error|Exception): ")
+# where a macro raised: the hook or macro it ran in, and Jinja's call trail (`> in macro _fail (...)`)
+_MACRO_PLACE = re.compile(r"^in (?:operation|macro) \S+ \([^)]*\)\s*")
 
 
 def _first_line(text: str | None) -> str:
-    """dbt's error text on one line, without dbt's category headings. A failed Python model (dbt-duckdb prints
-    its traceback) is the exception's own message, its last line."""
-    lines = [line.strip() for line in str(text or "").splitlines() if line.strip()]
+    r"""dbt's error text on one line, without dbt's category headings or the Jinja call trail of a macro's error.
+    A failed Python model (dbt-duckdb prints its traceback) is the exception's own message, its last line.
+
+    >>> _first_line("Compilation Error in operation shop-on-run-start-0 (./dbt_project.yml)\n"
+    ...             "  models/_m.yml: shop.orders: tag 'secrecy' is unknown\n\n  > in macro _fail (macros/f.sql)")
+    "models/_m.yml: shop.orders: tag 'secrecy' is unknown"
+    """
+    lines = [line.strip() for line in str(text or "").splitlines() if line.strip() and not line.strip().startswith(">")]
     if any(line.startswith(_PYTHON_MODEL_FAILED) for line in lines[:3]) and _EXCEPTION_LINE.match(lines[-1]):
         return _EXCEPTION_LINE.sub("", lines[-1])
     message = " ".join(lines[:4]) if lines else "unknown error"
@@ -77,7 +85,7 @@ def _first_line(text: str | None) -> str:
         for prefix in _DBT_PREFIXES:
             if message.startswith(prefix):
                 message, stripped = message[len(prefix):].strip(), True
-    return message
+    return _MACRO_PLACE.sub("", message).split(" > in macro ")[0]
 
 
 def _failure_text(message: str | None) -> str:
@@ -122,11 +130,17 @@ def with_deps(project_dir: Path, *calls: DbtCall) -> tuple[DbtCall, ...]:
 MESSAGE_PREFIX = "data_mesh:"
 
 
+_OPERATION_ERRORS = ("RunningOperationCaughtError", "RunningOperationUncaughtError")
+
+
 def _message_collector(outcome: DbtOutcome) -> Callable[[Any], None]:
-    """A dbt event callback keeping the package's own `log()` lines (those prefixed `data_mesh:`)."""
+    """A dbt event callback keeping the package's own `log()` lines (those prefixed `data_mesh:`) and the error
+    of a failed `run-operation`, which dbt reports only as an event."""
     def collect(event: Any) -> None:
         if event.info.name == "JinjaLogInfo" and event.data.msg.startswith(MESSAGE_PREFIX):
             outcome.messages.append(event.data.msg)
+        elif event.info.name in _OPERATION_ERRORS:
+            outcome.operation_error = event.data.exc
     return collect
 
 
@@ -156,8 +170,8 @@ def run_job(job: DbtJob) -> DbtOutcome:
             _record(outcome, result.result)
             if not result.success and not call.may_fail:
                 outcome.ok = False
-                if result.exception is not None:
-                    outcome.error = _first_line(str(result.exception))
+                if result.exception is not None or outcome.operation_error:
+                    outcome.error = _first_line(str(result.exception or outcome.operation_error))
                 elif not outcome.failures:
                     outcome.error = f"dbt {call.args[0]} failed"
                 break

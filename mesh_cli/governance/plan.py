@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from mesh_cli.check.governance_config import central_library, declared_problems
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.errors import MeshError
 from mesh_cli.dbt.inventory import load_inventory
@@ -33,6 +34,10 @@ def governance_plan(config: MeshConfig, target: str, selectors: Iterable[str] = 
     inventory = load_inventory(config, target)
     order = inventory.graph.order(inventory.graph.select(selectors))
     domains = [inventory.graph.domains[name] for name in order]
+    central = central_library(config.root)
+    problems = [problem for domain in domains for problem in declared_problems(domain, central)]
+    if problems:   # found from the YAML as `mesh build` finds them, each naming its file
+        raise MeshError("\n".join(problems))
     engine = engine_for(config, domains, target)
     env = {**engine.dbt_env(), "MESH_TARGET": target}
     plans = []

@@ -56,6 +56,10 @@ def write(relative: str, text: str) -> Setup:
     return setup
 
 
+def remove_tree(relative: str) -> Setup:
+    return lambda root: shutil.rmtree(root / relative)
+
+
 def remove(relative: str) -> Setup:
     return lambda root: (root / relative).unlink()
 
@@ -88,6 +92,7 @@ CUSTOMER_REF = "ref('customers', 'dim_customers', v=1)"
 MANIFEST = ".mesh/state/dev/customers/manifest.json"
 PUBLISHED = ".mesh/state/dev/customers/publish.json"
 SOURCES = "domains/customers/models/staging/_sources.yml"
+MARTS_YML = "domains/customers/models/marts/_marts.yml"
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,11 @@ CASES = [
          ("list",), 2, ("marketing", "no dbt_project.yml", "mesh init domain marketing")),
     Case("empty-domains-publish", empty_domains, ("publish",), 2, ("no domains in", "mesh init domain")),
     Case("empty-domains-provision", empty_domains, ("provision", "--plan"), 2, ("no domains in", "mesh init domain")),
-    Case("empty-domains-build", empty_domains, ("build",), 2, ("no domains in",)),
+    Case("empty-domains-build", empty_domains, ("build",), 2, ("no domains in", "mesh init domain")),
+    Case("empty-domains-list", empty_domains, ("list",), 2, ("no domains in", "nothing to list", "mesh init domain")),
+    Case("empty-domains-catalog", empty_domains, ("catalog", "--out", "site"), 2,
+         ("no domains in", "nothing to catalogue", "mesh init domain")),
+    Case("empty-domains-check", empty_domains, ("check",), 2, ("no domains in", "mesh init domain")),
     # Strict settings
     Case("mesh-yml-provison", replace("mesh.yml", "\nprovision:", "\nprovison:"), ("build",), 2,
          ("mesh.yml", "provison", "did you mean `provision`")),
@@ -185,6 +194,17 @@ CASES = [
     Case("role-name-300", edit_yaml("mesh.yml", lambda d: d.update(snowflake={"roles": {"orders": "R" * 300}})),
          ("publish", "customers", "--plan"), 2, ("snowflake.roles.orders", "255")),
     # The whole mesh validated before any of it builds
+    Case("governance-unknown-masking-build", replace(MARTS_YML, "masking: mask_email", "masking: mask_emial"),
+         ("build",), 2, ("_marts.yml", "customers.dim_customers", "'mask_emial' is not in the governance library",
+                         "mask_email")),
+    Case("governance-tag-value-build", replace(MARTS_YML, "tags: {pii: email}", "tags: {pii: e_mail}"),
+         ("build", "customers"), 2, ("_marts.yml", "customers.dim_customers", "e_mail")),
+    Case("governance-plan-unknown-masking", replace(MARTS_YML, "masking: mask_email", "masking: mask_emial"),
+         ("governance", "plan", "customers"), 2, ("_marts.yml", "'mask_emial' is not in the governance library")),
+    Case("governance-project-meta-plan",   # set in dbt_project.yml: only the package's macro sees it
+         replace("domains/customers/dbt_project.yml", "      +access: private\n",
+                 "      +access: private\n      +meta: {data_mesh: {tags: {secrecy: high}}}\n"),
+         ("governance", "plan", "customers"), 2, ("governance plan of customers failed", "'secrecy'")),
     Case("ref-private-model", replace(ORDERS_SQL, CUSTOMER_REF, "ref('customers', 'stg_customers')"), ("build",), 2,
          ("fct_orders.sql", "stg_customers is private", "access: public")),
     Case("ref-unknown-domain", replace(ORDERS_SQL, CUSTOMER_REF, "ref('custmers', 'dim_customers', v=1)"),
@@ -233,6 +253,8 @@ CASES = [
          ("domain.yml", "did you mean `models`")),
     Case("check-baseline-missing-manifest", remove(MANIFEST), ("check",), 2,
          ("customers", "no manifest.json", "incomplete")),
+    Case("check-baseline-missing-upstream", remove_tree(".mesh/state/dev/customers"), ("check",), 2,
+         ("no manifest of customers", "read when it was deployed", "incomplete", "--baseline")),
     # State files of the wrong shape, corrupt files, locks
     Case("manifest-wrong-shape-publish", write(MANIFEST, '{"nodes": 5}'), ("publish",), 2,
          ("manifest.json", "not a dbt manifest", "rebuild")),

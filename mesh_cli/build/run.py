@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from mesh_cli.build.validate import validate_mesh
 from mesh_cli.check.side_doors import side_door_error
 from mesh_cli.core.config import TARGET_ENV, MeshConfig
-from mesh_cli.core.domains import Domain, discover_domains
+from mesh_cli.core.domains import Domain, discover_domains, require_domains
 from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.scheduler import FAILED, SKIPPED, SUCCESS, Tasks, run_tasks
@@ -151,9 +151,7 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
     started = time.perf_counter()
     notify = listener or (lambda *_: None)
     target = options.target or config.default_target
-    domains = discover_domains(config)
-    if not domains:
-        raise MeshError(f"no domains in {config.domains_dir}: a domain is a folder there with a dbt_project.yml")
+    domains = require_domains(config, discover_domains(config), "build")
     graph = DomainGraph(domains)
     validate_mesh(config, graph, target, options.selectors, changed=options.changed,   # every problem, nothing built
                   allow_destroy=options.allow_destroy, publish=options.publish)

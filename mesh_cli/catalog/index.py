@@ -20,6 +20,7 @@ from mesh_cli.catalog.publish import publish_status
 from mesh_cli.catalog.results import BuildResults, build_history, last_build
 from mesh_cli.check.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.domains import require_domains
 from mesh_cli.core.governance_library import AccessModel, access_model
 from mesh_cli.core.manifest import ModelInfo, load_manifest
 from mesh_cli.core.products import ProductSpec, product_specs
@@ -44,6 +45,7 @@ def build_catalog(config: MeshConfig, target: str, *, now: datetime | None = Non
     """Read the mesh on `target` and describe every data product; `now` is when freshness is judged."""
     now = now or datetime.now(UTC)
     inventory = load_inventory(config, target)
+    require_domains(config, inventory.graph.domains, "catalogue")
     specs = {name: product_specs(view.domain, {m.name for m in view.public_models}, set(inventory.views))
              for name, view in inventory.views.items()}
     product_of = {f"{spec.domain}.{model}": spec.id for found in specs.values() for spec in found

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,8 +48,10 @@ def _check_folder(folder: Path, target: str) -> Path:
     return folder
 
 
-def from_folder(folder: Path, target: str, description: str | None = None) -> Baseline:
-    """Manifests from `folder/<domain>/manifest.json` (also under `state/<target>/` or `<target>/`)."""
+def from_folder(folder: Path, target: str, description: str | None = None,
+                domains: Collection[str] = ()) -> Baseline:
+    """Manifests from `folder/<domain>/manifest.json` (also under `state/<target>/` or `<target>/`); a domain of
+    the mesh (`domains`) that a baseline manifest reads must have its own."""
     root = _manifest_root(_check_folder(folder, target), target)
     incomplete = sorted(p for p in root.iterdir() if p.is_dir() and not (p / "manifest.json").is_file()
                         and any(p.glob("*.json*")))
@@ -62,16 +64,36 @@ def from_folder(folder: Path, target: str, description: str | None = None) -> Ba
         manifest = load_manifest(path)
         name = (manifest.get("metadata") or {}).get("project_name") or path.parent.name
         manifests[str(name)] = manifest
+    missing = _read_but_missing(manifests, domains)
+    if missing:
+        upstream, reader = min(missing.items())
+        raise MeshError(f"the baseline has no manifest of {upstream}, which {reader} read when it was deployed: "
+                        f"it is incomplete, not a baseline where {upstream} is new; restore "
+                        f"{upstream}/manifest.json (rebuild {upstream} on the deployed target) or pass a complete "
+                        "--baseline", path=root)
     return Baseline(description or f"folder {folder}", manifests)
 
 
-def from_stage(stage: str, target: str) -> Baseline:
+def _read_but_missing(manifests: dict[str, Any], domains: Collection[str]) -> dict[str, str]:
+    """{domain: a baseline domain that read it} for the mesh's domains without a baseline manifest that another
+    baseline manifest depends on (a cross-domain ref resolved at deploy time)."""
+    missing: dict[str, str] = {}
+    for name, manifest in manifests.items():
+        for node in (manifest.get("nodes") or {}).values():
+            for parent in (node.get("depends_on") or {}).get("nodes") or []:
+                package = str(parent).split(".")[1] if str(parent).count(".") >= 2 else ""
+                if package in domains and package not in manifests and package != name:
+                    missing.setdefault(package, name)
+    return missing
+
+
+def from_stage(stage: str, target: str, domains: Collection[str] = ()) -> Baseline:
     """Manifests downloaded from a Snowflake stage laid out like a folder."""
     from mesh_cli.engines.registry import download_stage_manifests
 
     with tempfile.TemporaryDirectory(prefix="mesh-stage-") as scratch:
         download_stage_manifests(stage, Path(scratch))
-        return from_folder(Path(scratch), target, f"stage {stage}")
+        return from_folder(Path(scratch), target, f"stage {stage}", domains)
 
 
 # Reads the baseline, given the working tree's domains and their fingerprints (a git baseline compares with the
@@ -99,7 +121,7 @@ def baseline_source(config: MeshConfig, target: str, *, folder: Path | None = No
         return lambda current, fingerprints: Baseline(*from_git_ref(revision, target, current, jobs=jobs,
                                                                     cache=cache, fingerprints=fingerprints))
     if stage:
-        return lambda *_: from_stage(str(stage), target)
+        return lambda current, _: from_stage(str(stage), target, current)
     if folder is None:
         folder = config.manifests_dir(target)
         if not any(folder.glob("*/manifest.json")):
@@ -107,4 +129,4 @@ def baseline_source(config: MeshConfig, target: str, *, folder: Path | None = No
                             "--baseline-stage @STAGE, or set `check: baseline:` in mesh.yml "
                             f"(the default, the state folder {folder}, has no manifests)")
     checked = _check_folder(folder, target)
-    return lambda *_: from_folder(checked, target)
+    return lambda current, _: from_folder(checked, target, domains=current)

@@ -29,7 +29,7 @@ from mesh_cli.check.rules import OFF, RULES, configured_rules
 from mesh_cli.check.side_doors import find_side_doors, target_databases
 from mesh_cli.check.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
-from mesh_cli.core.domains import Domain, discover_domains
+from mesh_cli.core.domains import Domain, discover_domains, require_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.products import product_specs
@@ -116,9 +116,7 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
     rules = configured_rules(config.section("check"))
     target = options.target or config.default_target
     today = options.today or datetime.now(UTC).date()
-    domains = discover_domains(config)
-    if not domains:
-        raise MeshError(f"no domains in {config.domains_dir}: a domain is a folder there with a dbt_project.yml")
+    domains = require_domains(config, discover_domains(config), "check")
     load_baseline = baseline_source(config, target, folder=options.baseline_dir, ref=options.baseline_ref,
                                     stage=options.baseline_stage, jobs=options.jobs, cache=options.cache)
     prewarm_shared(1)   # most checks follow an edit: one dbt worker starts importing dbt at once (2 s)

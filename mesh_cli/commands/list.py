@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
+from mesh_cli.core.domains import require_domains
 from mesh_cli.dbt.inventory import load_inventory
 
 
@@ -21,6 +22,7 @@ def command(ctx: click.Context, target: str | None, as_json: bool) -> None:
     """Domains with their owners, public models and upstreams."""
     config = mesh_config(ctx)
     inventory = load_inventory(config, target or config.default_target)
+    require_domains(config, inventory.graph.domains, "list")
     rows: list[dict[str, Any]] = []   # as --json prints them
     for name, view in inventory.views.items():
         owner = view.domain.owner

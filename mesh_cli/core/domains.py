@@ -143,6 +143,14 @@ def _listed_projects(config: MeshConfig) -> list[Path]:
     return found
 
 
+def require_domains(config: MeshConfig, domains: dict[str, Domain], doing: str) -> dict[str, Domain]:
+    """`domains`, or one line saying the mesh has none when it is empty (a command with nothing to `doing`)."""
+    if not domains:
+        raise MeshError(f"no domains in {config.domains_dir}: nothing to {doing}; create one with "
+                        "`mesh init domain NAME`", path=config.root / "mesh.yml")
+    return domains
+
+
 def discover_domains(config: MeshConfig) -> dict[str, Domain]:
     """All domains of the mesh, by name: every project folder under the domains folder, and those `mesh.domains:`
     lists anywhere in the repository."""

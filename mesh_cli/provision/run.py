@@ -7,7 +7,7 @@ from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.destroy import refuse_destruction
-from mesh_cli.core.domains import discover_domains
+from mesh_cli.core.domains import discover_domains, require_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.plan import ApplyResult, Plan, RecordedState, apply
@@ -50,10 +50,7 @@ def provision(config: MeshConfig, selectors: tuple[str, ...] = (), target: str |
     existing connector connection to use instead of one from the environment.
     """
     target = target or config.default_target
-    domains = discover_domains(config)
-    if not domains:
-        raise MeshError(f"no domains in {config.domains_dir}: nothing to provision; create one with "
-                        "`mesh init domain NAME`", path=config.root / "mesh.yml")
+    domains = require_domains(config, discover_domains(config), "provision")
     graph = DomainGraph(domains)
     graph.validate()
     if prune and selectors:

@@ -15,7 +15,7 @@ from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.destroy import DestructionRefused, refuse_destruction
-from mesh_cli.core.domains import Domain, discover_domains
+from mesh_cli.core.domains import Domain, discover_domains, require_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.manifest import load_manifest
@@ -127,10 +127,7 @@ def publish(config: MeshConfig, target: str, names: list[str], *, plan_only: boo
             allow_destroy: bool = False) -> list[DomainPublish]:
     """Publish the named domains (all when none), in dependency order; each domain's failure is its own."""
     inventory = load_inventory(config, target)
-    domains = inventory.graph.domains
-    if not domains:
-        raise MeshError(f"no domains in {config.domains_dir}: nothing to publish; create one with "
-                        "`mesh init domain NAME`", path=config.root / "mesh.yml")
+    domains = require_domains(config, inventory.graph.domains, "publish")
     unknown = [name for name in names if name not in domains]
     if unknown:
         raise MeshError(f"unknown domain(s): {', '.join(unknown)} (domains: {', '.join(sorted(domains))})")

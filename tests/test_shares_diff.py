@@ -175,6 +175,31 @@ def test_mounts_and_listings_are_created_once() -> None:
     assert _plan(shares, recorded) == []
 
 
+def test_grants_on_a_mounted_share_follow_the_access_model_after_the_mount() -> None:
+    """A mount made earlier: the reader's database roles of the share are read per role
+    (`SHOW GRANTS OF DATABASE ROLE`, https://docs.snowflake.com/en/sql-reference/sql/show-grants) and reconciled
+    with what the governance library says it inherits: a new entitlement is granted, a withdrawn one revoked
+    (destructive, so guarded by --allow-destroy), another holder of the role is left alone."""
+    mount = "ORDERS_ORDER_FACTS"
+    shares = _shares()
+    shares.mounts = [Mount(mount, f"RETAIL.ORDERS.{mount}", (("ALL_REGIONS", "FINANCE_DEPLOYER"),),
+                           "FINANCE_DEPLOYER", ("ALL_REGIONS", "PII_READER"))]
+    recorded = _recorded()
+    recorded["SHOW DATABASES"] = [{"name": mount, "kind": "IMPORTED DATABASE"}]
+    recorded[f"SHOW GRANTS OF DATABASE ROLE {mount}.PII_READER"] = [
+        {"role": f"{mount}.PII_READER", "granted_to": "ROLE", "grantee_name": "FINANCE_DEPLOYER"},
+        {"role": f"{mount}.PII_READER", "granted_to": "ROLE", "grantee_name": "AUDITOR"}]
+    plan = plan_shares(shares, read_current(ShowLog(RecordedState(recorded)), shares), "test")
+    assert [(s.sql, s.destructive) for s in plan.statements] == [
+        (f"REVOKE DATABASE ROLE {mount}.PII_READER FROM ROLE FINANCE_DEPLOYER", True),
+        (f"GRANT DATABASE ROLE {mount}.ALL_REGIONS TO ROLE FINANCE_DEPLOYER", False)]
+    recorded[f"SHOW GRANTS OF DATABASE ROLE {mount}.PII_READER"] = recorded[
+        f"SHOW GRANTS OF DATABASE ROLE {mount}.PII_READER"][1:]
+    recorded[f"SHOW GRANTS OF DATABASE ROLE {mount}.ALL_REGIONS"] = [
+        {"role": f"{mount}.ALL_REGIONS", "granted_to": "ROLE", "grantee_name": "FINANCE_DEPLOYER"}]
+    assert _plan(shares, recorded) == []
+
+
 def test_the_emulated_account_converges_from_any_state(tmp_path: Path) -> None:
     """Apply a plan in the DuckDB emulation: the second plan is empty, whatever the start and the change."""
     account = EmulatedAccount(tmp_path / "shares.json")

@@ -38,6 +38,7 @@ class Current:
     grants: dict[Grantee, set[Grant]] = field(default_factory=dict)
     consumers: dict[Grantee, set[str]] = field(default_factory=dict)
     databases: set[str] = field(default_factory=set)                   # mounted (imported) databases
+    mount_holders: dict[str, set[str]] = field(default_factory=dict)   # "<mount>.<database role>" -> account roles
     listings: set[str] = field(default_factory=set)
 
 
@@ -87,6 +88,12 @@ def read_current(reader: StateReader, shares: DomainShares) -> Current:
     if shares.mounts:
         current.databases = {_name(r["name"]) for r in reader.show("DATABASES")
                              if str(r.get("kind", "")).upper() == "IMPORTED DATABASE"}
+        for mount in shares.mounts:   # who holds each managed database role of a mounted share, per role
+            if mount.database in current.databases:
+                for role in mount.offered:
+                    qualified = f"{mount.database}.{role}"
+                    current.mount_holders[qualified] = role_consumer_rows(
+                        reader.show("GRANTS", f"OF DATABASE ROLE {qualified}"))
     if shares.listings:
         current.listings = {_name(r["name"]) for r in reader.show("LISTINGS")}
     return current
@@ -171,7 +178,15 @@ def plan_shares(shares: DomainShares, current: Current, title: str, offline: boo
               if m.database not in current.databases]
     mounts += [Statement(f"GRANT DATABASE ROLE {m.database}.{role} TO ROLE {holder}", "grant", "database role",
                          f"{m.database}.{role}", f"governance library: {holder} inherits {role}")
-               for m in shares.mounts if m.database not in current.databases for role, holder in m.grants]
+               for m in shares.mounts for role, holder in m.grants
+               if m.database not in current.databases
+               or holder not in current.mount_holders.get(f"{m.database}.{role}", set())]
+    revokes += [Statement(f"REVOKE DATABASE ROLE {m.database}.{role} FROM ROLE {m.reader}", "revoke",
+                          "database role", f"{m.database}.{role}",
+                          f"governance library: {m.reader} no longer inherits {role}", destructive=True)
+                for m in shares.mounts if m.database in current.databases for role in m.offered
+                if (role, m.reader) not in m.grants
+                and m.reader in current.mount_holders.get(f"{m.database}.{role}", set())]
     statements = [_with_role(statement, shares.database)
                   for statement in narrow + revokes + creates + build + widen + listings + mounts]
     if any(statement.role for statement in statements):

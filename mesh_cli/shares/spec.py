@@ -74,6 +74,8 @@ class Mount:
     database: str
     share: str                         # ORG.ACCOUNT.SHARE
     grants: tuple[tuple[str, str], ...] = ()   # (database role of the share, account role of this domain)
+    reader: str = ""                   # this domain's reading role: the holder whose grants the mesh manages
+    offered: tuple[str, ...] = ()      # the share's database roles the mesh manages (granted or revoked)
 
 
 @dataclass
@@ -226,8 +228,10 @@ def mounts_of(domain: Domain, domains: dict[str, Domain], settings: ShareSetting
                 name = share_name(upstream, str(entry["name"]))
                 reader = settings.role_of(domain.name)
                 held: list[str] = []
+                shared: set[str] = set()
                 if access is not None:
                     shared = {role for policy in access.policies for role in access.clearing_roles(policy)}
                     held = [role for role in access.inherited(reader)[1:] if role in shared]
-                mounts.append(Mount(name, f"{account}.{name}", tuple((role, reader) for role in held)))
+                mounts.append(Mount(name, f"{account}.{name}", tuple((role, reader) for role in held), reader,
+                                    tuple(sorted(shared))))
     return mounts

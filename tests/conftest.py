@@ -19,6 +19,9 @@ from mesh_cli.core.config import load_config
 from mesh_cli.core.plan import RecordedState, ShowTooLarge, show_statement
 
 REPO = Path(__file__).resolve().parents[1]
+# Each test process keeps its dbt workers from build to build (mesh_cli.dbt.invoke.build_workers): dbt is imported
+# once per worker instead of once per build. A test that changes the environment gets fresh workers.
+os.environ.setdefault("MESH_KEEP_WORKERS", "1")
 # The example mesh copied without build leftovers (tests/mesh_copy.py, which the benchmarks use too).
 copy_mesh = example_mesh
 

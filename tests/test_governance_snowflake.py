@@ -56,6 +56,56 @@ def test_generated_sql_is_valid_snowflake(prod_plans: list[DomainPlan]) -> None:
     assert assert_snowflake_sql(s for plan in prod_plans for s in plan.statements) > 50
 
 
+VIEW_YML = """models:
+  - name: customer_contacts
+    description: Who to contact per customer, for the service desk.
+    config:
+      materialized: view
+      secure: true
+      meta:
+        data_mesh: {tags: {data_domain: customers}, row_access: {policy: region_entitlement, columns: [region]}}
+    columns:
+      - name: customer_id
+        data_type: integer
+      - name: email
+        data_type: varchar
+        config:
+          meta:
+            data_mesh: {masking: mask_email, tags: {pii: email}}
+      - name: region
+        data_type: varchar
+"""
+
+
+def add_governed_view(root: Path) -> None:
+    """A secure view in customers with a masked column, a row access policy and tags."""
+    marts = root / "domains" / "customers" / "models" / "marts"
+    (marts / "customer_contacts.sql").write_text(
+        "select customer_id, email, region from {{ ref('dim_customers', v=2) }}\n")
+    (marts / "_customer_contacts.yml").write_text(VIEW_YML)
+
+
+def test_a_governed_view_is_created_with_its_protection_inline(tmp_path: Path) -> None:
+    """CREATE VIEW takes masking policies per column, the row access policy and tags inline
+    (https://docs.snowflake.com/en/sql-reference/sql/create-view): no ALTER VIEW after it, so a rebuilt view never
+    exists unprotected."""
+    root = copy_mesh(tmp_path / "mesh")
+    add_governed_view(root)
+    [plan] = governance_plan(load_config(root), "prod", ["customers"])
+    [view] = [s for s in plan.statements if " view " in s.split("(", 1)[0]]
+    assert view.startswith("create or replace secure view CUSTOMERS.marts.customer_contacts (\n")
+    columns = view.split("(\n", 1)[1].split("\n)", 1)[0]
+    assert columns.split(",\n") == [
+        "    CUSTOMER_ID",
+        "    EMAIL with masking policy CUSTOMERS.governance.mask_email with tag (CUSTOMERS.governance.pii = 'email')",
+        "    REGION"]
+    assert "\n) with row access policy" not in view   # each clause on its own line after the column list
+    assert "\nwith row access policy CUSTOMERS.governance.region_entitlement on (region)" in view
+    assert "\n    with tag (CUSTOMERS.governance.data_domain = 'customers')" in view
+    assert not [s for s in plan.statements if s.startswith("alter view")]
+    assert_snowflake_sql([view])
+
+
 def _fakesnow_profile(domain: Path, connection: dict[str, object]) -> None:
     path = domain / "profiles.yml"
     profiles = yaml.safe_load(path.read_text())
@@ -73,6 +123,7 @@ def test_dbt_snowflake_build_runs_on_fakesnow_with_governance_recorded(tmp_path:
     statements instead of running them, and the rest of the dbt-snowflake build runs for real."""
     fakesnow = pytest.importorskip("fakesnow")
     root = copy_mesh(tmp_path / "mesh")
+    add_governed_view(root)
     domain = root / "domains" / "customers"
     with (FAKESNOW_SERVER or fakesnow.server)() as connection:
         _fakesnow_profile(domain, connection)
@@ -85,7 +136,7 @@ def test_dbt_snowflake_build_runs_on_fakesnow_with_governance_recorded(tmp_path:
         with DbtWorkers(1) as workers:
             outcome = workers.submit(job).result()
         assert outcome.ok, (outcome.error, outcome.failures)
-        assert outcome.counts.get("model:success") == 5 and outcome.counts.get("test:pass", 0) >= 30
+        assert outcome.counts.get("model:success") == 6 and outcome.counts.get("test:pass", 0) >= 30
         import snowflake.connector
 
         with snowflake.connector.connect(**connection) as conn:
@@ -99,6 +150,10 @@ def test_dbt_snowflake_build_runs_on_fakesnow_with_governance_recorded(tmp_path:
     assert any("dim_customers_v2.email: with masking policy CUSTOMERS.governance.mask_email" in s for s in inline)
     assert any("dim_customers_v2: with row access policy CUSTOMERS.governance.region_entitlement" in s
                for s in inline)
+    [view] = [s for s in inline if s.startswith("-- inline on CUSTOMERS.marts.customer_contacts:")]
+    assert "EMAIL with masking policy CUSTOMERS.governance.mask_email" in view
+    assert "with row access policy CUSTOMERS.governance.region_entitlement on (region)" in view
+    assert not [s for s in recorded if s.startswith("alter view")]
 
 
 @pytest.mark.skipif(not os.environ.get("SNOWFLAKE_ACCOUNT"),

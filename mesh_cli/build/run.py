@@ -15,7 +15,7 @@ from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.scheduler import FAILED, SKIPPED, SUCCESS, Tasks, run_tasks
 from mesh_cli.core.state import domain_state_dir, fingerprint, save_build, saved_fingerprint, saved_unrunnable_tests
-from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtOutcome, DbtWorkers, with_deps
+from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtOutcome, build_workers, with_deps
 from mesh_cli.engines.registry import Engine, engine_for, target_args
 from mesh_cli.ingest import DomainIngest, has_freshness, ingest_domain
 from mesh_cli.shares.publish import DomainPublish, publish_after_build
@@ -158,7 +158,7 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
     graph.validate()
     order, unchanged = select_domains(config, graph, options, target)
     engine = engine_for(config, [domains[name] for name in order], target)
-    with DbtWorkers(options.jobs) as workers:
+    with build_workers(options.jobs) as workers:
         # Workers import dbt (about 2 s) while this process lands the first domains' files.
         workers.prewarm(sum(1 for name in order if not set(domains[name].upstreams) & set(order)))
         engine.prepare()

@@ -97,8 +97,8 @@ def _row_access(row_access: Any, columns: dict[str, Any], library: dict[str, dic
         if found is None:
             yield f"row access column '{column}' is not a column of the model; name a column declared in its YAML"
         else:
-            yield (f"row access policy {name} expects {argument['type']}, column {column} is "
-                   f"{found.get('data_type')}; bind a column of that type")
+            yield (f"row access policy {name} expects {argument['type']}, column {column} "
+                   f"{_mismatch(found, 'bind a column of that type')}")
 
 
 def _unbound(names: list[Any], arguments: list[dict[str, Any]],
@@ -109,6 +109,13 @@ def _unbound(names: list[Any], arguments: list[dict[str, Any]],
         found = columns.get(str(name).lower())
         if found is None or type_family(found.get("data_type")) != type_family(argument["type"]):
             yield name, found, argument
+
+
+def _mismatch(found: dict[str, Any], fix: str) -> str:
+    """`is <type>; <fix>`, or that the column declares no type (the macro cannot compare one it does not know)."""
+    if not found.get("data_type"):
+        return "has no data_type; declare it in the model's YAML"
+    return f"is {found['data_type']}; {fix}"
 
 
 def _masking(column: str, masking: Any, columns: dict[str, Any], library: dict[str, dict[str, Any]]) -> Iterator[str]:
@@ -134,8 +141,8 @@ def _masking(column: str, masking: Any, columns: dict[str, Any], library: dict[s
         if found is None:
             yield f"column {column}: masking `using` column '{used}' is not a column of the model"
         else:
-            yield (f"column {column}: masking policy {name} expects {argument['type']}, column {used} is "
-                   f"{found.get('data_type')}; choose a policy for that type")
+            yield (f"column {column}: masking policy {name} expects {argument['type']}, column {used} "
+                   f"{_mismatch(found, 'choose a policy for that type')}")
 
 
 def model_problems(node: dict[str, Any], library: dict[str, dict[str, Any]]) -> list[str]:

@@ -14,7 +14,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -243,3 +243,35 @@ def run_shared(job: DbtJob) -> DbtOutcome:
 def prewarm_shared(count: int) -> None:
     """Have `count` shared workers import dbt now (see `DbtWorkers.prewarm`)."""
     _shared_workers().prewarm(count)
+
+
+KEEP_WORKERS_ENV = "MESH_KEEP_WORKERS"
+_VOLATILE_ENV = {"PYTEST_CURRENT_TEST"}   # changes with every test; a worker drops it anyway (run_job)
+_kept: dict[int, tuple[tuple[tuple[str, str], ...], DbtWorkers]] = {}
+
+
+@contextlib.contextmanager
+def build_workers(jobs: int) -> Iterator[DbtWorkers]:
+    """The workers of one build: a fresh pool, shut down after it. With MESH_KEEP_WORKERS=1 (a process that builds
+    many times, like the test suite) the pool is kept for the next build of the same size in the same environment
+    (workers inherit the environment they were spawned in), so each worker imports dbt once, not once per build;
+    a build that ends in an exception leaves no kept pool behind."""
+    if os.environ.get(KEEP_WORKERS_ENV) != "1":
+        with DbtWorkers(jobs) as workers:
+            yield workers
+        return
+    environment = tuple(sorted(item for item in os.environ.items() if item[0] not in _VOLATILE_ENV))
+    with _shared_lock:
+        kept = _kept.get(jobs)
+        if kept is None or kept[0] != environment:
+            if kept is not None:
+                kept[1].__exit__()
+            kept = _kept[jobs] = (environment, DbtWorkers(jobs))
+            atexit.register(kept[1].__exit__)
+    try:
+        yield kept[1]
+    except BaseException:
+        with _shared_lock:
+            _kept.pop(jobs, None)
+        kept[1].__exit__()
+        raise

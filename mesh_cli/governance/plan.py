@@ -9,7 +9,7 @@ from mesh_cli.check.governance_config import central_library, declared_problems
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.errors import MeshError
 from mesh_cli.dbt.inventory import load_inventory
-from mesh_cli.dbt.invoke import MESSAGE_PREFIX, DbtCall, DbtJob, DbtWorkers, with_deps
+from mesh_cli.dbt.invoke import MESSAGE_PREFIX, DbtCall, DbtJob, run_shared, with_deps
 from mesh_cli.engines.registry import engine_for
 
 PLAN_PREFIX = f"{MESSAGE_PREFIX}plan "
@@ -41,12 +41,11 @@ def governance_plan(config: MeshConfig, target: str, selectors: Iterable[str] = 
     engine = engine_for(config, domains, target)
     env = {**engine.dbt_env(), "MESH_TARGET": target}
     plans = []
-    with DbtWorkers(1) as workers:
-        for domain in domains:
-            call = DbtCall(("run-operation", "data_mesh.governance_plan", "--target", target), domain.path)
-            outcome = workers.submit(DbtJob(with_deps(domain.path, call), env, engine.adapter_type)).result()
-            if not outcome.ok:
-                raise MeshError(f"governance plan of {domain.name} failed: {outcome.error}", path=domain.path)
-            statements = tuple(m[len(PLAN_PREFIX):] for m in outcome.messages if m.startswith(PLAN_PREFIX))
-            plans.append(DomainPlan(domain.name, target, engine.adapter_type, statements))
+    for domain in domains:
+        call = DbtCall(("run-operation", "data_mesh.governance_plan", "--target", target), domain.path)
+        outcome = run_shared(DbtJob(with_deps(domain.path, call), env, engine.adapter_type))
+        if not outcome.ok:
+            raise MeshError(f"governance plan of {domain.name} failed: {outcome.error}", path=domain.path)
+        statements = tuple(m[len(PLAN_PREFIX):] for m in outcome.messages if m.startswith(PLAN_PREFIX))
+        plans.append(DomainPlan(domain.name, target, engine.adapter_type, statements))
     return plans

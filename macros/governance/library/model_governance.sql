@@ -43,7 +43,7 @@
       {%- endif -%}
       {%- set arg_type = policy.args[loop.index0].type -%}
       {%- if data_mesh.type_family(columns[column | lower].data_type) != data_mesh.type_family(arg_type) -%}
-        {%- do data_mesh._fail(node, "row access policy " ~ policy_name ~ " expects " ~ arg_type ~ " for argument " ~ loop.index ~ ", column " ~ column ~ " is " ~ columns[column | lower].data_type, "bind a column of that type") -%}
+        {%- do data_mesh._fail(node, "row access policy " ~ policy_name ~ " expects " ~ arg_type ~ " for argument " ~ loop.index ~ ", column " ~ column ~ data_mesh._declared(columns[column | lower].data_type), "bind a column of that type") -%}
       {%- endif -%}
     {%- endfor -%}
     {%- do result.update({'row_access': {'policy': data_mesh._variant(policy_name, suffix), 'columns': on}, 'governed': true}) -%}
@@ -76,7 +76,7 @@
           {%- do data_mesh._fail(node, "column " ~ name ~ ": masking `using` column '" ~ argument ~ "' is not a column of the model", "name a column declared in its YAML") -%}
         {%- endif -%}
         {%- if data_mesh.type_family(columns[argument | lower].data_type) != data_mesh.type_family(policy.args[loop.index0].type) -%}
-          {%- do data_mesh._fail(node, "column " ~ name ~ ": masking policy " ~ policy_name ~ " expects " ~ policy.args[loop.index0].type ~ " for argument " ~ loop.index ~ ", column " ~ argument ~ " is " ~ columns[argument | lower].data_type, "choose a policy for that type") -%}
+          {%- do data_mesh._fail(node, "column " ~ name ~ ": masking policy " ~ policy_name ~ " expects " ~ policy.args[loop.index0].type ~ " for argument " ~ loop.index ~ ", column " ~ argument ~ data_mesh._declared(columns[argument | lower].data_type), "choose a policy for that type") -%}
         {%- endif -%}
       {%- endfor -%}
       {%- do entry.update({'masking': {'policy': data_mesh._variant(policy_name, suffix), 'using': using}}) -%}
@@ -121,4 +121,9 @@
       {%- do data_mesh._fail(node, where ~ " tag " ~ tag ~ " = '" ~ value ~ "' is not an allowed value", "use one of: " ~ allowed_values | join(', ')) -%}
     {%- endif -%}
   {%- endfor -%}
+{% endmacro %}
+
+{#- ` is <type>`, or that the column declares none (then no type can be compared). -#}
+{% macro _declared(data_type) %}
+  {{- return((' is ' ~ data_type) if data_type else ' has no data_type (declare it in the YAML)') -}}
 {% endmacro %}

@@ -11,8 +11,10 @@
 
 {% macro snowflake__model_plan(node, relation, gov) %}
   {%- if node.config.materialized == 'view' -%}
-    {%- set secure = 'secure ' if node.config.get('secure') else '' -%}
-    {{ return(['create or replace ' ~ secure ~ 'view ' ~ relation ~ ' as (...)'] + data_mesh.snowflake__protection_statements(node, relation, gov)) }}
+    {%- if data_mesh.protects_view(gov) -%}   {#- the declared columns stand for the query's (upper case, as unquoted) -#}
+      {{ return([data_mesh.governed_view_ddl(node, relation, gov, node.columns.keys() | map('upper') | list) ~ '\nas (...)']) }}
+    {%- endif -%}
+    {{ return(['create or replace ' ~ ('secure ' if node.config.get('secure') else '') ~ 'view ' ~ relation ~ ' as (...)']) }}
   {%- elif node.config.materialized in ['table', 'incremental'] and node.config.contract.enforced -%}
     {%- set transient = '' if node.config.get('transient') == false else 'transient ' -%}
     {{ return(['create or replace ' ~ transient ~ 'table ' ~ relation ~ ' ' ~ data_mesh.snowflake__governed_columns_ddl(node, relation, gov) ~ '\nas (...)']) }}

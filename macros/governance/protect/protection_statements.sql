@@ -1,9 +1,8 @@
 {#-
   The statements that protect `relation`, freshly built by `node` (run by apply_governance, printed by
   `mesh governance plan`). `gov` is the result of model_governance().
-  Snowflake: a table was created with its protection inline (governed_columns_ddl), so nothing; a view gets its
-  own here, with FORCE, since CREATE OR REPLACE VIEW drops what was attached
-  (https://docs.snowflake.com/en/sql-reference/sql/alter-view).
+  Snowflake: nothing, as a table (governed_columns_ddl) and a view (create_view_as.sql) are created with their
+  protection inline (https://docs.snowflake.com/en/sql-reference/sql/create-table, create-view).
   DuckDB: the clear rows live in the `mesh_protected` schema and the model's own name is a view that applies
   the masking macros and the row filter for the reading session's roles; tags and policy attachments are
   recorded in queryable tables shaped like Snowflake's TAG_REFERENCES and POLICY_REFERENCES. A governed table
@@ -19,25 +18,7 @@
 {% endmacro %}
 
 {% macro snowflake__protection_statements(node, relation, gov) %}
-  {%- set statements = [] -%}
-  {%- if node.config.materialized != 'view' -%}{{ return(statements) }}{%- endif -%}
-  {%- if gov.row_access -%}
-    {%- do statements.append('alter view ' ~ relation ~ ' drop all row access policies') -%}
-    {%- do statements.append('alter view ' ~ relation ~ ' add row access policy ' ~ data_mesh.governance_object(gov.row_access.policy) ~ ' on (' ~ gov.row_access.columns | join(', ') ~ ')') -%}
-  {%- endif -%}
-  {%- for tag, value in gov.tags.items() -%}
-    {%- do statements.append('alter view ' ~ relation ~ ' set tag ' ~ data_mesh.governance_object(tag) ~ ' = ' ~ data_mesh.sql_string(value)) -%}
-  {%- endfor -%}
-  {%- for name, entry in gov.columns.items() -%}
-    {%- if entry.masking and not entry.masking.get('via_tag') -%}
-      {%- set using = (' using (' ~ entry.masking.using | join(', ') ~ ')') if entry.masking.using | length > 1 else '' -%}
-      {%- do statements.append('alter view ' ~ relation ~ ' modify column ' ~ name ~ ' set masking policy ' ~ data_mesh.governance_object(entry.masking.policy) ~ using ~ ' force') -%}
-    {%- endif -%}
-    {%- for tag, value in entry.tags.items() -%}
-      {%- do statements.append('alter view ' ~ relation ~ ' modify column ' ~ name ~ ' set tag ' ~ data_mesh.governance_object(tag) ~ ' = ' ~ data_mesh.sql_string(value)) -%}
-    {%- endfor -%}
-  {%- endfor -%}
-  {{ return(statements) }}
+  {{ return([]) }}
 {% endmacro %}
 
 {% macro duckdb__protection_statements(node, relation, gov) %}

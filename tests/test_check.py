@@ -20,6 +20,7 @@ from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
+from mesh_cli.core.state import head_commit, saved_commits
 from mesh_cli.core.types import CHANGED, NARROWED, SAME, WIDENED, compare_types, parse_type
 from mesh_cli.dbt.parse import parse_domains
 from mesh_cli.engines.snowflake import connection_parameters, environment_profile
@@ -184,6 +185,34 @@ def test_baseline_missing_a_domain_is_a_new_domain(mesh_and_baseline: tuple[Path
     assert result.exit_code == 0, result.output
     added = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "domain-added"]
     assert [(f["domain"], f["severity"]) for f in added] == [("finance", "info")]
+
+
+def test_a_domain_missing_from_a_baseline_built_from_a_commit_that_has_it_is_refused(
+        mesh_and_baseline: tuple[Path, Path]) -> None:
+    """A saved build records its commit (fingerprint.json): a domain absent from the baseline is new only when the
+    commits the baseline was built from do not have it; otherwise the baseline is incomplete (exit 2)."""
+    root, baseline = mesh_and_baseline
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "mesh.yml", "governance.yml", "domains/customers", "domains/orders")
+    git(root, "commit", "-q", "-m", "customers and orders")
+    before_finance = git(root, "rev-parse", "HEAD").strip()
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "finance")
+    shutil.rmtree(baseline / "finance")
+    fingerprint = baseline / "customers" / "fingerprint.json"
+
+    fingerprint.write_text(json.dumps({"fingerprint": "x", "commit": before_finance}))
+    result = run_cli(root, "check", "--baseline", str(baseline), "--format", "json", *AS_OF)
+    assert result.exit_code == 0, result.output   # finance is new since the deployed commit
+    assert [f["domain"] for f in json.loads(result.stdout)["findings"] if f["rule"] == "domain-added"] == ["finance"]
+
+    head = head_commit(root)   # what save_build records
+    assert head == git(root, "rev-parse", "HEAD").strip() and head_commit(baseline) is None
+    fingerprint.write_text(json.dumps({"fingerprint": "x", "commit": head}))
+    assert saved_commits(baseline) == {head}
+    result = run_cli(root, "check", "--baseline", str(baseline), *AS_OF)
+    assert result.exit_code == 2, result.output
+    assert "no manifest of finance, which exists in commit" in result.stderr and "incomplete" in result.stderr
 
 
 def test_state_folder_layouts_are_accepted(mesh_and_baseline: tuple[Path, Path], tmp_path: Path) -> None:

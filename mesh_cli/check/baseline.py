@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
+import subprocess
 import tempfile
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
+from mesh_cli.core.state import saved_commits
 
 
 @dataclass
@@ -49,7 +51,7 @@ def _check_folder(folder: Path, target: str) -> Path:
 
 
 def from_folder(folder: Path, target: str, description: str | None = None,
-                domains: Collection[str] = ()) -> Baseline:
+                domains: Mapping[str, Domain] | None = None) -> Baseline:
     """Manifests from `folder/<domain>/manifest.json` (also under `state/<target>/` or `<target>/`); a domain of
     the mesh (`domains`) that a baseline manifest reads must have its own."""
     root = _manifest_root(_check_folder(folder, target), target)
@@ -64,6 +66,7 @@ def from_folder(folder: Path, target: str, description: str | None = None,
         manifest = load_manifest(path)
         name = (manifest.get("metadata") or {}).get("project_name") or path.parent.name
         manifests[str(name)] = manifest
+    domains = domains or {}
     missing = _read_but_missing(manifests, domains)
     if missing:
         upstream, reader = min(missing.items())
@@ -71,10 +74,33 @@ def from_folder(folder: Path, target: str, description: str | None = None,
                         f"it is incomplete, not a baseline where {upstream} is new; restore "
                         f"{upstream}/manifest.json (rebuild {upstream} on the deployed target) or pass a complete "
                         "--baseline", path=root)
+    deployed = _deployed_but_missing(root, manifests, domains)
+    if deployed:
+        name, commit = deployed
+        raise MeshError(f"the baseline has no manifest of {name}, which exists in commit {commit[:12]} its other "
+                        f"domains were built from: it is incomplete, not a baseline where {name} is new; restore "
+                        f"{name}/manifest.json (rebuild {name} on the deployed target) or pass a complete --baseline",
+                        path=root)
     return Baseline(description or f"folder {folder}", manifests)
 
 
-def _read_but_missing(manifests: dict[str, Any], domains: Collection[str]) -> dict[str, str]:
+def _deployed_but_missing(root: Path, manifests: dict[str, Any],
+                          domains: Mapping[str, Domain]) -> tuple[str, str] | None:
+    """(domain, commit) for a domain of the mesh without a baseline manifest whose project was in a commit the
+    baseline's builds came from (saved in their fingerprint.json), or None."""
+    commits = sorted(saved_commits(root))
+    for name, domain in sorted(domains.items()):
+        if name in manifests:
+            continue
+        for commit in commits:
+            found = subprocess.run(["git", "cat-file", "-e", f"{commit}:./dbt_project.yml"], cwd=domain.path,
+                                   capture_output=True, check=False)
+            if found.returncode == 0:
+                return name, commit
+    return None
+
+
+def _read_but_missing(manifests: dict[str, Any], domains: Mapping[str, Domain]) -> dict[str, str]:
     """{domain: a baseline domain that read it} for the mesh's domains without a baseline manifest that another
     baseline manifest depends on (a cross-domain ref resolved at deploy time)."""
     missing: dict[str, str] = {}
@@ -87,7 +113,7 @@ def _read_but_missing(manifests: dict[str, Any], domains: Collection[str]) -> di
     return missing
 
 
-def from_stage(stage: str, target: str, domains: Collection[str] = ()) -> Baseline:
+def from_stage(stage: str, target: str, domains: Mapping[str, Domain] | None = None) -> Baseline:
     """Manifests downloaded from a Snowflake stage laid out like a folder."""
     from mesh_cli.engines.registry import download_stage_manifests
 

@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import json
 import os
+import subprocess
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -151,8 +152,34 @@ def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -
     if (folder / "run_results.json").is_file():
         run_results = json.loads((folder / "run_results.json").read_text(encoding="utf-8"))
         _keep(folder / RUN_HISTORY, folder / "run_results.json", run_results, KEPT_RUNS)
-    write_text_atomic(folder / FINGERPRINT, json.dumps({"fingerprint": checksum}))
+    write_text_atomic(folder / FINGERPRINT, json.dumps({"fingerprint": checksum, "commit": head_commit(config.root)}))
     return folder
+
+
+def head_commit(root: Path) -> str | None:
+    """The git commit the mesh's working tree is at (None outside git): a saved build says what it was built
+    from, so a baseline folder of saved builds can tell a deployed domain it lacks from a new one."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=root, capture_output=True,
+                              text=True, check=False)
+    except OSError:   # no git on this machine
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip() or None
+
+
+def saved_commits(folder: Path) -> set[str]:
+    """The commits the domains of a state folder (`<folder>/<domain>/fingerprint.json`) were built from."""
+    commits = set()
+    for path in folder.glob(f"*/{FINGERPRINT}"):
+        try:
+            commit = json.loads(path.read_text(encoding="utf-8")).get("commit")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(commit, str) and commit:
+            commits.add(commit)
+    return commits
 
 
 def contract_digest(manifest: dict[str, Any], domain: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import random
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -224,13 +225,22 @@ def write_mesh(out: Path, specs: list[DomainSpec], *, seed: int = 0, name: str =
     return out
 
 
+def size_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that size a generated mesh (`bench.generate` and `bench.monolith` share them)."""
+    for option in reversed((
+        click.option("--domains", type=click.IntRange(min=1), required=True, help="Number of domains."),
+        click.option("--models", type=click.IntRange(min=2), required=True, help="Models per domain."),
+        click.option("--public", type=click.IntRange(min=1), required=True, help="Public models per domain."),
+        click.option("--fan-in", type=click.IntRange(min=1), default=2, show_default=True,
+                     help="Upstream domains of each domain below the first layer."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same models)."),
+    )):
+        command = option(command)
+    return command
+
+
 @click.command()
-@click.option("--domains", type=click.IntRange(min=1), required=True, help="Number of domains.")
-@click.option("--models", type=click.IntRange(min=2), required=True, help="Models per domain.")
-@click.option("--public", type=click.IntRange(min=1), required=True, help="Public models per domain.")
-@click.option("--fan-in", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Upstream domains of each domain below the first layer.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same mesh).")
+@size_options
 @click.option("--chains", type=click.IntRange(min=1), default=1, show_default=True,
               help="Independent components the domains are split into.")
 @click.option("--layers", type=click.IntRange(min=1), default=None,

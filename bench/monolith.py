@@ -29,6 +29,7 @@ from bench.generate import (
     _staging_sql,
     _staging_yml,
     plan_mesh,
+    size_options,
 )
 
 NAME = "monolith"
@@ -96,12 +97,7 @@ def write_monolith(out: Path, specs: list[DomainSpec], *, seed: int = 0) -> Path
 
 
 @click.command()
-@click.option("--domains", type=click.IntRange(min=1), required=True, help="Number of domains.")
-@click.option("--models", type=click.IntRange(min=2), required=True, help="Models per domain.")
-@click.option("--public", type=click.IntRange(min=1), required=True, help="Public models per domain.")
-@click.option("--fan-in", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Upstream domains of each domain below the first layer.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same models).")
+@size_options
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 def main(domains: int, models: int, public: int, fan_in: int, seed: int, out: Path) -> None:
     """Write the models of a synthetic mesh as one dbt project into OUT (a new or empty folder)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import copy_mesh, git, run_cli
+from conftest import copy_built_mesh, copy_mesh, git, run_cli
 from test_check_scenarios import CUSTOMERS, drop_bound_column, edit, on_model
 
 from mesh_cli.check.report import locate
@@ -213,6 +213,19 @@ def test_a_domain_missing_from_a_baseline_built_from_a_commit_that_has_it_is_ref
     result = run_cli(root, "check", "--baseline", str(baseline), *AS_OF)
     assert result.exit_code == 2, result.output
     assert "no manifest of finance, which exists in commit" in result.stderr and "incomplete" in result.stderr
+
+
+def test_a_fresh_clone_parses_only_the_domains_that_differ_from_the_deployed_build(
+        built_mesh: tuple[Path, Any], tmp_path: Path) -> None:
+    """No parse cache, the deployed state folder as the baseline: a domain whose files (and upstreams') are those
+    of its saved build reads that build's manifest instead of being parsed; only the edited domain is parsed."""
+    root = copy_built_mesh(built_mesh[0], tmp_path / "mesh")
+    shutil.rmtree(root / ".mesh" / "cache", ignore_errors=True)
+    model = root / "domains" / "finance" / "models" / "marts" / "customer_revenue.sql"
+    model.write_text(model.read_text() + "\n-- reviewed\n")
+    result = run_cli(root, "check", *AS_OF)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (root / ".mesh" / "cache" / "parse" / "dev").iterdir()) == ["finance"]
 
 
 def test_state_folder_layouts_are_accepted(mesh_and_baseline: tuple[Path, Path], tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
-from mesh_cli.core.state import saved_commits
+from mesh_cli.core.state import FINGERPRINT, saved_commits, saved_fingerprint_file
 
 
 @dataclass
@@ -32,6 +32,7 @@ class Baseline:
     description: str
     manifests: dict[str, dict[str, Any]]
     identical: set[str] = field(default_factory=set)
+    saved: dict[str, tuple[Path, str]] = field(default_factory=dict)   # a folder's: manifest file, fingerprint
 
 
 def _manifest_root(folder: Path, target: str) -> Path:
@@ -62,10 +63,14 @@ def from_folder(folder: Path, target: str, description: str | None = None,
                         f"restore the manifest (rebuild {incomplete[0].name} on the deployed target) or pass a "
                         "complete --baseline", path=incomplete[0])
     manifests = {}
+    saved: dict[str, tuple[Path, str]] = {}
     for path in sorted(root.glob("*/manifest.json")):
         manifest = load_manifest(path)
-        name = (manifest.get("metadata") or {}).get("project_name") or path.parent.name
-        manifests[str(name)] = manifest
+        name = str((manifest.get("metadata") or {}).get("project_name") or path.parent.name)
+        manifests[name] = manifest
+        checksum = saved_fingerprint_file(path.parent / FINGERPRINT)
+        if checksum is not None:
+            saved[name] = (path, checksum)
     domains = domains or {}
     missing = _read_but_missing(manifests, domains)
     if missing:
@@ -81,7 +86,7 @@ def from_folder(folder: Path, target: str, description: str | None = None,
                         f"domains were built from: it is incomplete, not a baseline where {name} is new; restore "
                         f"{name}/manifest.json (rebuild {name} on the deployed target) or pass a complete --baseline",
                         path=root)
-    return Baseline(description or f"folder {folder}", manifests)
+    return Baseline(description or f"folder {folder}", manifests, saved=saved)
 
 
 def _deployed_but_missing(root: Path, manifests: dict[str, Any],

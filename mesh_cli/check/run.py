@@ -10,6 +10,7 @@ data (`rules.py`).
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import shutil
 import tempfile
@@ -95,7 +96,23 @@ class _CurrentParse:
         cache = ParseCache.of(self.config, self.target) if self.options.cache else None
         parse_domains(self.config, domains, self.target, state_dir=self.scratch / "current",
                       fallback=self.fallback, cache=cache, jobs=self.options.jobs,
-                      fingerprints=self.fingerprints, on_manifest=on_manifest)
+                      fingerprints=self.fingerprints, on_manifest=on_manifest,
+                      known=deployed_parses(self.baseline, domains, self.fingerprints))
+
+
+def deployed_parses(baseline: Baseline, domains: list[Domain], fingerprints: dict[str, str]) -> dict[str, Path]:
+    """The saved builds of a baseline folder that stand for the working tree's parse: a domain whose files are
+    those of its deployed build (same fingerprint), as are all its upstreams', built by this dbt version. A fresh
+    clone then parses only what differs from the deployed mesh. Empty without fingerprints (`--no-cache`)."""
+    version = importlib.metadata.version("dbt-core")
+    known: dict[str, Path] = {}
+    for domain in domains:   # upstreams first
+        saved = baseline.saved.get(domain.name)
+        if (saved is not None and fingerprints.get(domain.name) == saved[1]
+                and all(upstream in known for upstream in domain.upstreams)
+                and (baseline.manifests[domain.name].get("metadata") or {}).get("dbt_version") == version):
+            known[domain.name] = saved[0]
+    return known
 
 
 def _prewarm(config: MeshConfig, options: CheckOptions, target: str, ordered: list[Domain]) -> dict[str, str]:

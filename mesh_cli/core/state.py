@@ -118,13 +118,18 @@ def fingerprint(config: MeshConfig, domain: Domain) -> str:
 
 
 def saved_fingerprint(config: MeshConfig, target: str, domain: str) -> str | None:
-    path = domain_state_dir(config, target, domain) / FINGERPRINT
+    return saved_fingerprint_file(domain_state_dir(config, target, domain) / FINGERPRINT)
+
+
+def saved_fingerprint_file(path: Path) -> str | None:
+    """The checksum a saved build recorded in its fingerprint.json (None without one, or unreadable)."""
     if not path.is_file():
         return None
     try:
-        return json.loads(path.read_text())["fingerprint"]
-    except (ValueError, KeyError):
+        checksum = json.loads(path.read_text())["fingerprint"]
+    except (ValueError, KeyError, TypeError):
         return None
+    return checksum if isinstance(checksum, str) else None
 
 
 UNRUNNABLE_TESTS = "unrunnable_tests.json"

@@ -113,12 +113,14 @@ def missing_parses(config: MeshConfig, domains: list[Domain], target: str, cache
 def parse_domains(config: MeshConfig, domains: list[Domain], target: str, *, state_dir: Path | None = None,
                   fallback: Fallback | None = None, cache: ParseCache | None = None, jobs: int = 1,
                   fingerprints: dict[str, str] | None = None, load: Collection[str] | None = None,
-                  on_manifest: Callable[[str, dict[str, Any]], None] | None = None) -> dict[str, dict[str, Any]]:
+                  on_manifest: Callable[[str, dict[str, Any]], None] | None = None,
+                  known: dict[str, Path] | None = None) -> dict[str, dict[str, Any]]:
     """Parse `domains` (given upstreams first), up to `jobs` at a time; returns the manifest of each domain
     (of those in `load`, when given).
 
     An upstream outside `domains` is read from `state_dir` as it is. `fingerprints` stand in for the files of
-    domains known to be identical elsewhere (see `parse_cache.parse_keys`). A domain parsed against a
+    domains known to be identical elsewhere (see `parse_cache.parse_keys`). `known` manifests stand for the
+    parse of their domain (a deployed build of the same files), like cache hits. A domain parsed against a
     fallback's manifest, or downstream of one, is neither looked up in nor stored in the cache. Cached
     manifests are read (and handed to `on_manifest`) while dbt parses the others.
     """
@@ -127,7 +129,8 @@ def parse_domains(config: MeshConfig, domains: list[Domain], target: str, *, sta
     parser = _Parser(config, domains, target, state_dir, cache, fingerprints)
     names = {domain.name for domain in domains}
     wanted = names if load is None else names.intersection(load)
-    hits = {d.name: hit for d in domains if (hit := parser.lookup(d)) is not None}
+    hits = dict(known or {})
+    hits.update({d.name: hit for d in domains if d.name not in hits and (hit := parser.lookup(d)) is not None})
     if len(hits) < len(domains):
         prewarm_shared(min(jobs, len(domains) - len(hits)))
     manifests: dict[str, dict[str, Any]] = {}

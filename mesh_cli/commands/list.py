@@ -8,8 +8,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
-from mesh_cli.core.domains import require_domains
+from mesh_cli.commands.common import console, err_console, handle_errors, mesh_config, target_option
 from mesh_cli.dbt.inventory import load_inventory
 
 
@@ -22,7 +21,12 @@ def command(ctx: click.Context, target: str | None, as_json: bool) -> None:
     """Domains with their owners, public models and upstreams."""
     config = mesh_config(ctx)
     inventory = load_inventory(config, target or config.default_target)
-    require_domains(config, inventory.graph.domains, "list")
+    if not inventory.graph.domains:   # a new mesh: nothing to list is no error, but it is said
+        if as_json:
+            click.echo("[]")
+        err_console.print(f"no domains in {config.domains_dir} yet: create one with `mesh init domain NAME`",
+                          highlight=False, soft_wrap=True)
+        return
     rows: list[dict[str, Any]] = []   # as --json prints them
     for name, view in inventory.views.items():
         owner = view.domain.owner

@@ -25,7 +25,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-# `make bench`: every benchmark of bench/ (about 11 minutes on 2 cores); writes bench/results/latest.json and
+# `make bench`: every benchmark of bench/ (about 15 minutes on 2 cores); writes bench/results/latest.json and
 # the table in docs/benchmarks.md. dbt-loom, the peer of the ref-resolution benchmark, is installed only in its
 # own virtualenv with the same dbt versions: dbt would discover its plugin in the main one.
 BENCH_VENV ?= .venv-bench

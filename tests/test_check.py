@@ -218,7 +218,8 @@ def test_a_domain_missing_from_a_baseline_built_from_a_commit_that_has_it_is_ref
 def test_a_fresh_clone_parses_only_the_domains_that_differ_from_the_deployed_build(
         built_mesh: tuple[Path, Any], tmp_path: Path) -> None:
     """No parse cache, the deployed state folder as the baseline: a domain whose files (and upstreams') are those
-    of its saved build reads that build's manifest instead of being parsed; only the edited domain is parsed."""
+    of its saved build reads that build's manifest instead of being parsed; only the edited domain is parsed. A
+    changed mesh.yml, which shapes every parse, has them all parsed."""
     root = copy_built_mesh(built_mesh[0], tmp_path / "mesh")
     shutil.rmtree(root / ".mesh" / "cache", ignore_errors=True)
     model = root / "domains" / "finance" / "models" / "marts" / "customer_revenue.sql"
@@ -226,6 +227,11 @@ def test_a_fresh_clone_parses_only_the_domains_that_differ_from_the_deployed_bui
     result = run_cli(root, "check", *AS_OF)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (root / ".mesh" / "cache" / "parse" / "dev").iterdir()) == ["finance"]
+    shutil.rmtree(root / ".mesh" / "cache")
+    (root / "mesh.yml").write_text((root / "mesh.yml").read_text() + "# edited\n")   # shapes every parse
+    assert run_cli(root, "check", *AS_OF).exit_code == 0
+    assert sorted(p.name for p in (root / ".mesh" / "cache" / "parse" / "dev").iterdir()) == [
+        "customers", "finance", "orders"]
 
 
 def test_state_folder_layouts_are_accepted(mesh_and_baseline: tuple[Path, Path], tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -41,8 +42,10 @@ class Catalog:
         return self.index["products"]
 
 
-def build_catalog(config: MeshConfig, target: str, *, now: datetime | None = None) -> Catalog:
-    """Read the mesh on `target` and describe every data product; `now` is when freshness is judged."""
+def build_catalog(config: MeshConfig, target: str, *, now: datetime | None = None,
+                  only: Collection[str] | None = None) -> Catalog:
+    """Read the mesh on `target` and describe every data product (of the domains in `only`, when given: lineage
+    and consumers still span the mesh); `now` is when freshness is judged."""
     now = now or datetime.now(UTC)
     inventory = load_inventory(config, target)
     require_domains(config, inventory.graph.domains, "catalogue")
@@ -55,6 +58,8 @@ def build_catalog(config: MeshConfig, target: str, *, now: datetime | None = Non
     readers = {name: snapshot(name, manifest, "catalogue") for name, manifest in manifests.items()}
     products: list[dict[str, Any]] = []
     for name, view in inventory.views.items():
+        if only is not None and name not in only:
+            continue
         results = last_build(config, target, view.domain)
         past = _Past(contract_states(config, target, name, manifests[name]), build_history(config, target, view.domain),
                      readers)

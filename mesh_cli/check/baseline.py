@@ -20,7 +20,7 @@ from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
-from mesh_cli.core.state import FINGERPRINT, saved_commits, saved_fingerprint_file
+from mesh_cli.core.state import FINGERPRINT, saved_build_identity, saved_commits
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Baseline:
     description: str
     manifests: dict[str, dict[str, Any]]
     identical: set[str] = field(default_factory=set)
-    saved: dict[str, tuple[Path, str]] = field(default_factory=dict)   # a folder's: manifest file, fingerprint
+    saved: dict[str, tuple[Path, str]] = field(default_factory=dict)   # a folder's: manifest file, build identity
 
 
 def _manifest_root(folder: Path, target: str) -> Path:
@@ -68,9 +68,9 @@ def from_folder(folder: Path, target: str, description: str | None = None,
         manifest = load_manifest(path)
         name = str((manifest.get("metadata") or {}).get("project_name") or path.parent.name)
         manifests[name] = manifest
-        checksum = saved_fingerprint_file(path.parent / FINGERPRINT)
-        if checksum is not None:
-            saved[name] = (path, checksum)
+        identity = saved_build_identity(path.parent / FINGERPRINT)
+        if identity is not None:
+            saved[name] = (path, identity)
     domains = domains or {}
     missing = _read_but_missing(manifests, domains)
     if missing:

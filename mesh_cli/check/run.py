@@ -34,7 +34,7 @@ from mesh_cli.core.domains import Domain, discover_domains, require_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.products import product_specs
-from mesh_cli.core.state import PUBLISH_FILE, domain_state_dir, fingerprint
+from mesh_cli.core.state import PUBLISH_FILE, build_identity, domain_state_dir, fingerprint, mesh_file_digest
 from mesh_cli.dbt.invoke import prewarm_shared
 from mesh_cli.dbt.parse import missing_parses, parse_domains, parsed_manifest_path
 from mesh_cli.dbt.parse_cache import ParseCache
@@ -97,18 +97,22 @@ class _CurrentParse:
         parse_domains(self.config, domains, self.target, state_dir=self.scratch / "current",
                       fallback=self.fallback, cache=cache, jobs=self.options.jobs,
                       fingerprints=self.fingerprints, on_manifest=on_manifest,
-                      known=deployed_parses(self.baseline, domains, self.fingerprints))
+                      known=deployed_parses(self.baseline, domains, self.fingerprints,
+                                            mesh_file_digest(self.config.root)))
 
 
-def deployed_parses(baseline: Baseline, domains: list[Domain], fingerprints: dict[str, str]) -> dict[str, Path]:
-    """The saved builds of a baseline folder that stand for the working tree's parse: a domain whose files are
-    those of its deployed build (same fingerprint), as are all its upstreams', built by this dbt version. A fresh
-    clone then parses only what differs from the deployed mesh. Empty without fingerprints (`--no-cache`)."""
+def deployed_parses(baseline: Baseline, domains: list[Domain], fingerprints: dict[str, str],
+                    mesh_file: str) -> dict[str, Path]:
+    """The saved builds of a baseline folder that stand for the working tree's parse: a domain whose files (and
+    the package and mesh.yml) are those of its deployed build, as are all its upstreams', built by this dbt
+    version. A fresh clone then parses only what differs from the deployed mesh. Empty without fingerprints
+    (`--no-cache`)."""
     version = importlib.metadata.version("dbt-core")
     known: dict[str, Path] = {}
     for domain in domains:   # upstreams first
         saved = baseline.saved.get(domain.name)
-        if (saved is not None and fingerprints.get(domain.name) == saved[1]
+        checksum = fingerprints.get(domain.name)
+        if (saved is not None and checksum is not None and build_identity(checksum, mesh_file) == saved[1]
                 and all(upstream in known for upstream in domain.upstreams)
                 and (baseline.manifests[domain.name].get("metadata") or {}).get("dbt_version") == version):
             known[domain.name] = saved[0]

@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest, public_models, unrunnable_tests
@@ -118,18 +118,13 @@ def fingerprint(config: MeshConfig, domain: Domain) -> str:
 
 
 def saved_fingerprint(config: MeshConfig, target: str, domain: str) -> str | None:
-    return saved_fingerprint_file(domain_state_dir(config, target, domain) / FINGERPRINT)
-
-
-def saved_fingerprint_file(path: Path) -> str | None:
-    """The checksum a saved build recorded in its fingerprint.json (None without one, or unreadable)."""
+    path = domain_state_dir(config, target, domain) / FINGERPRINT
     if not path.is_file():
         return None
     try:
-        checksum = json.loads(path.read_text())["fingerprint"]
-    except (ValueError, KeyError, TypeError):
+        return json.loads(path.read_text())["fingerprint"]
+    except (ValueError, KeyError):
         return None
-    return checksum if isinstance(checksum, str) else None
 
 
 UNRUNNABLE_TESTS = "unrunnable_tests.json"
@@ -157,8 +152,34 @@ def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -
     if (folder / "run_results.json").is_file():
         run_results = json.loads((folder / "run_results.json").read_text(encoding="utf-8"))
         _keep(folder / RUN_HISTORY, folder / "run_results.json", run_results, KEPT_RUNS)
-    write_text_atomic(folder / FINGERPRINT, json.dumps({"fingerprint": checksum, "commit": head_commit(config.root)}))
+    write_text_atomic(folder / FINGERPRINT, json.dumps({"fingerprint": checksum, "commit": head_commit(config.root),
+                                                        "mesh_file": mesh_file_digest(config.root)}))
     return folder
+
+
+def mesh_file_digest(root: Path) -> str:
+    """A checksum of mesh.yml, which shapes every domain's parse (its SQL dialect, its topology's relations)."""
+    path = root / MESH_FILE
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
+def build_identity(checksum: str, mesh_file: str) -> str:
+    """What a parse of a domain depends on beyond its upstreams: its files, the package and mesh.yml."""
+    return f"{checksum}/{mesh_file}"
+
+
+def saved_build_identity(path: Path) -> str | None:
+    """The identity a saved build recorded in its fingerprint.json (None from a build that did not record one)."""
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except ValueError:
+        return None
+    if not isinstance(saved, dict):
+        return None
+    checksum, mesh_file = saved.get("fingerprint"), saved.get("mesh_file")
+    if not isinstance(checksum, str) or not isinstance(mesh_file, str):
+        return None
+    return build_identity(checksum, mesh_file)
 
 
 def head_commit(root: Path) -> str | None:

@@ -118,13 +118,17 @@ def fingerprint(config: MeshConfig, domain: Domain) -> str:
 
 
 def saved_fingerprint(config: MeshConfig, target: str, domain: str) -> str | None:
-    path = domain_state_dir(config, target, domain) / FINGERPRINT
-    if not path.is_file():
-        return None
+    checksum = _fingerprint_record(domain_state_dir(config, target, domain) / FINGERPRINT).get("fingerprint")
+    return checksum if isinstance(checksum, str) else None
+
+
+def _fingerprint_record(path: Path) -> dict[str, Any]:
+    """What a saved build recorded in its fingerprint.json (empty when there is none, or it does not read)."""
     try:
-        return json.loads(path.read_text())["fingerprint"]
-    except (ValueError, KeyError):
-        return None
+        record = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except ValueError:
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
 UNRUNNABLE_TESTS = "unrunnable_tests.json"
@@ -170,12 +174,7 @@ def build_identity(checksum: str, mesh_file: str) -> str:
 
 def saved_build_identity(path: Path) -> str | None:
     """The identity a saved build recorded in its fingerprint.json (None from a build that did not record one)."""
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except ValueError:
-        return None
-    if not isinstance(saved, dict):
-        return None
+    saved = _fingerprint_record(path)
     checksum, mesh_file = saved.get("fingerprint"), saved.get("mesh_file")
     if not isinstance(checksum, str) or not isinstance(mesh_file, str):
         return None
@@ -197,15 +196,8 @@ def head_commit(root: Path) -> str | None:
 
 def saved_commits(folder: Path) -> set[str]:
     """The commits the domains of a state folder (`<folder>/<domain>/fingerprint.json`) were built from."""
-    commits = set()
-    for path in folder.glob(f"*/{FINGERPRINT}"):
-        try:
-            commit = json.loads(path.read_text(encoding="utf-8")).get("commit")
-        except (ValueError, AttributeError):
-            continue
-        if isinstance(commit, str) and commit:
-            commits.add(commit)
-    return commits
+    commits = {_fingerprint_record(path).get("commit") for path in folder.glob(f"*/{FINGERPRINT}")}
+    return {commit for commit in commits if isinstance(commit, str) and commit}
 
 
 def contract_digest(manifest: dict[str, Any], domain: str) -> str:

@@ -70,11 +70,12 @@ def _columns(version: dict[str, Any]) -> Table:
 def command(ctx: click.Context, product_id: str, target: str | None, as_json: bool) -> None:
     """One data product: owner, SLA and freshness, models and columns, consumers, build and share status."""
     config = mesh_config(ctx)
+    target = target or config.default_target
     now = datetime.now(UTC)
-    catalog = build_catalog(config, target or config.default_target, now=now, only={product_id.split(".")[0]})
+    catalog = build_catalog(config, target, now=now, only={product_id.split(".")[0]})
     product = find_product(catalog, product_id)
     if product is None:   # say every product of the mesh, not only those of the domain named
-        known = ", ".join(p["id"] for p in build_catalog(config, target or config.default_target, now=now).products)
+        known = ", ".join(p["id"] for p in build_catalog(config, target, now=now).products)
         raise MeshError(f"no data product {product_id!r} (products: {known or 'none'}); name one as DOMAIN.PRODUCT")
     if as_json:
         click.echo(json.dumps(product, indent=2))

@@ -14,7 +14,7 @@
   {%- if gov is none or not data_mesh.protects_view(gov) -%}
     {{- dbt.snowflake__create_view_as_with_temp_flag(relation, sql) -}}
   {%- elif data_mesh.recording() -%}
-    {%- do data_mesh.run_governance('-- inline on ' ~ relation ~ ': ' ~ data_mesh.governed_view_clauses(model, gov, model.columns.keys() | map('upper') | list)) -%}
+    {%- do data_mesh.run_governance('-- inline on ' ~ relation ~ ': ' ~ data_mesh.governed_view_clauses(model, gov, model.columns.keys() | map('upper') | list) | replace('\n', ' ')) -%}
     {{- dbt.snowflake__create_view_as_with_temp_flag(relation, sql) -}}
   {%- else -%}
     {%- set names = get_columns_in_query(sql) -%}
@@ -40,7 +40,12 @@
     the query: `names` are the view's columns in the query's order as Snowflake reports them (upper case unless the
     query quoted them: those stay quoted). -#}
 {% macro governed_view_ddl(node, relation, gov, names) %}
-  {%- set secure = 'secure ' if node.config.get('secure') else '' -%}
+  {{ return('create or replace ' ~ ('secure ' if node.config.get('secure') else '') ~ 'view ' ~ relation ~ ' ' ~ data_mesh.governed_view_clauses(node, gov, names)) }}
+{% endmacro %}
+
+{#- What follows the view's name: its column list with each column's policy, tags and comment, then the view's row
+    access policy, tags and `copy grants` (recording mode logs it on one line). -#}
+{% macro governed_view_clauses(node, gov, names) %}
   {%- set persist = (node.config.get('persist_docs') or {}).get('columns') -%}
   {%- set lines = [] -%}
   {%- for name in names -%}
@@ -51,10 +56,5 @@
   {%- endfor -%}
   {%- set view_clauses = data_mesh.snowflake__inline_table_protection(gov) -%}
   {%- set copy_grants = '\ncopy grants' if node.config.get('copy_grants') else '' -%}
-  {{ return('create or replace ' ~ secure ~ 'view ' ~ relation ~ ' (\n    ' ~ lines | join(',\n    ') ~ '\n)' ~ (('\n' ~ view_clauses) if view_clauses else '') ~ copy_grants) }}
-{% endmacro %}
-
-{#- The inline clauses of a governed view on one line, as recording mode logs them. -#}
-{% macro governed_view_clauses(node, gov, names) %}
-  {{ return(data_mesh.governed_view_ddl(node, 'view', gov, names).split('view view ', 1)[1] | replace('\n', ' ')) }}
+  {{ return('(\n    ' ~ lines | join(',\n    ') ~ '\n)' ~ (('\n' ~ view_clauses) if view_clauses else '') ~ copy_grants) }}
 {% endmacro %}

@@ -96,6 +96,26 @@ def test_plain_dbt_build_inside_a_domain(built_copy: Path) -> None:
         assert connection.execute("select count(*) from marts.fct_orders").fetchone()[0] == 10_000
 
 
+def test_a_build_leaves_dbt_artifacts_as_its_last_command_would(built_mesh: tuple[Path, BuildReport]) -> None:
+    """A domain's commands share one parse and the worker writes dbt's artifacts (dbt/artifacts.py): the
+    manifest as the build left it, the build's run results and the freshness check's results."""
+    root, report = built_mesh
+    target = root / "domains" / "customers" / "target"
+    manifest = json.loads((target / "manifest.json").read_text())
+    models = [node for node in manifest["nodes"].values()
+              if node["resource_type"] == "model" and node["package_name"] == "customers"]
+    assert models and all(node["compiled_code"] for node in models)   # written after the run compiled them
+    assert (target / "semantic_manifest.json").is_file()
+    run_results = json.loads((target / "run_results.json").read_text())
+    assert run_results["args"]["which"] == "build"
+    assert run_results["metadata"]["invocation_id"] == manifest["metadata"]["invocation_id"]   # one invocation
+    built = next(result for result in report.results if result.domain == "customers")
+    ran = [result["unique_id"].split(".")[0] for result in run_results["results"]]
+    assert (ran.count("model"), ran.count("test")) == (built.count("model"), built.count("test"))
+    sources = json.loads((target / "sources.json").read_text())
+    assert sources["results"] and {r["unique_id"].split(".")[1] for r in sources["results"]} == {"customers"}
+
+
 def test_mesh_build_and_plain_dbt_share_the_partial_parse(built_copy: Path) -> None:
     """`mesh build` runs dbt as a plain `dbt build` in the domain would (same target arguments, same rendered
     connection), so switching between the two never costs a full parse."""

@@ -91,13 +91,13 @@ Listener = Callable[[str, str, DomainResult | None], None]
 
 def _job(domain: Domain, options: BuildOptions, target: str, engine: Engine, selection: list[str]) -> DbtJob:
     chosen = target_args(domain, target)
-    calls = []
+    # one parse, its manifest reused by every command after it (dbt/artifacts.py): no command parses again
+    calls = [DbtCall(("parse", *chosen), domain.path)]
     if has_freshness(domain):  # sources just landed; before `build`, whose run_results.json the state keeps
         calls.append(DbtCall(("source", "freshness", *chosen), domain.path, may_fail=True))
     if domain.seeds_first:  # sources that read the project's own seeds (an adopted project): seeds land first
         calls.append(DbtCall(("seed", *chosen), domain.path))
     build_args = ["build", *chosen] + (["--full-refresh"] if options.full_refresh else []) + selection
-    # each command parses (partially) on its own: the saved manifest is the build's, which its run results name
     calls.append(DbtCall(tuple(build_args), domain.path))
     return DbtJob(with_deps(domain.path, *calls), {**engine.domain_env(domain), TARGET_ENV: target},
                   engine.adapter_type, options.verbose)

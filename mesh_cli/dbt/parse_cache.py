@@ -30,15 +30,16 @@ from mesh_cli.core.governance_library import GOVERNANCE_FILE, LIBRARY_ENV, TOPOL
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.model_index import write_model_index
 from mesh_cli.core.state import fingerprint
+from mesh_cli.dbt.invoke import KEEP_WORKERS_ENV
 from mesh_cli.engines.registry import ENGINES
 
 MANIFEST = "manifest.json"
 KEEP = 3   # entries per domain: the working tree's, the baseline's, and one before
 # What the check and the resolver never read, left out of the cache: a third of a manifest is dbt's macros.
 UNREAD = {"macros", "docs", "parent_map", "child_map", "group_map"}
-# Folders of local files, which differ between an extracted baseline and the working tree but shape no parse; and
-# what the dbt plugin derives from governance.yml and mesh.yml, which the key hashes already.
-_UNKEYED_ENV = {STATE_DIR_ENV, LIBRARY_ENV, TOPOLOGY_ENV,
+# Folders of local files, which differ between an extracted baseline and the working tree but shape no parse; what
+# the dbt plugin derives from governance.yml and mesh.yml, which the key hashes already; how workers are kept.
+_UNKEYED_ENV = {STATE_DIR_ENV, LIBRARY_ENV, TOPOLOGY_ENV, KEEP_WORKERS_ENV,
                 *(name for engine in ENGINES.values() for name in engine.local_dirs_env)}
 
 

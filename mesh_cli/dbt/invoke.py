@@ -235,7 +235,8 @@ def _adopt(environment: dict[str, str], folder: str) -> None:
     the first pool)."""
     os.environ.clear()
     os.environ.update(environment)
-    os.chdir(folder)
+    with contextlib.suppress(OSError):   # a folder deleted since: every call runs in its project's folder anyway
+        os.chdir(folder)
 
 
 class DbtWorkers:
@@ -251,13 +252,19 @@ class DbtWorkers:
         return self._pool.submit(run_job, job)
 
     def prewarm(self, count: int) -> None:
-        """Have `count` workers import dbt now, while the caller goes on with other work (those already asked
-        for count)."""
+        """Have `count` workers start now, while the caller goes on with other work (those already asked for
+        count). Starting the first one waits for the fork server to import dbt (about 2 s): a thread does it."""
+        wanted = min(count, self._jobs) - self.warming
+        if wanted > 0:
+            self.warming += wanted
+            threading.Thread(target=self._start, args=(wanted,), name="dbt-workers-prewarm", daemon=True).start()
+
+    def _start(self, count: int) -> None:
         from mesh_cli.engines.registry import DEFAULT_ADAPTER
 
-        for _ in range(min(count, self._jobs) - self.warming):
-            self.submit(DbtJob((), {}, DEFAULT_ADAPTER))
-            self.warming += 1
+        with contextlib.suppress(RuntimeError):   # the pool was shut down first (the caller failed early)
+            for _ in range(count):
+                self.submit(DbtJob((), {}, DEFAULT_ADAPTER))
 
     def __enter__(self) -> DbtWorkers:
         return self

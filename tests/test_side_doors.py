@@ -46,6 +46,9 @@ def test_the_example_mesh_has_no_side_door(mesh_copy: Path) -> None:
      "customers.governance.mesh_entitlements)", "customers.governance.mesh_entitlements"),
     ("{% if target.name == 'dev' %} select 1 as a {% else %} select 2 as a {% endif %}\n"
      "union all select * from customers . marts . dim_regions", "customers.marts.dim_regions"),
+    ("select * from customers /* the CRM */ . marts.dim_regions", "customers.marts.dim_regions"),
+    ("select 'customers.x' as label, * from\n  \"customers\"\n.marts.dim_regions -- customers.y",
+     "customers.marts.dim_regions"),
 ])
 def test_every_spelling_of_a_relation_into_another_domain_is_a_side_door(mesh_copy: Path, sql: str,
                                                                         relation: str) -> None:

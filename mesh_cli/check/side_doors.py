@@ -13,6 +13,7 @@ and policies. So is a dbt source declared on another domain's database, and a re
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +90,18 @@ def _relations(sql: str) -> list[list[str]]:
         return [[part.strip('"') for part in match.groups()] for match in _THREE_PART.finditer(bare)]
 
 
+def _naming(databases: Iterable[str]) -> re.Pattern[str]:
+    """What a relation in one of these databases must contain: the name, quoted or not, then (across spaces) a dot.
+    A file without it is not parsed: sqlglot takes about 1 ms a model, 10 s for a mesh of 10,000 models."""
+    names = "|".join(sorted((re.escape(name) for name in databases), key=len, reverse=True))
+    return re.compile(rf'(?<![\w$"])"?(?:{names})"?\s*\.', re.I)
+
+
+def _may_name(sql: str, naming: re.Pattern[str]) -> bool:
+    """Whether SQL, without its Jinja, strings and comments, contains text `naming` matches."""
+    return naming.search(_STRINGS_AND_COMMENTS.sub(" ", _JINJA.sub(" ", sql))) is not None
+
+
 def _sql_files(domain: Domain) -> list[Path]:
     return sorted({f for folder in domain.source_paths if folder.is_dir() for f in folder.rglob("*.sql")
                    if "dbt_packages" not in f.parts})
@@ -110,9 +123,10 @@ def find_side_doors(domain: Domain, domains: dict[str, Domain],
         owner = domains[owners[database.upper()]]
         found.append(SideDoor(path, relation, owner.name, _suggestion(owner, relation)))
 
+    naming = _naming(owners)
     for path in _sql_files(domain):
         sql = path.read_text(encoding="utf-8", errors="replace")
-        for parts in _relations(sql):
+        for parts in _relations(sql) if owners and _may_name(sql, naming) else []:
             if len(parts) >= 2 and parts[0].upper() in owners:
                 add(path, ".".join(parts), parts[0])
         for block in _JINJA.findall(sql):
@@ -120,6 +134,8 @@ def find_side_doors(domain: Domain, domains: dict[str, Domain],
                 if database.upper() in owners:
                     add(path, f"a relation in database {database} built in Jinja", database)
     for path in _yaml_files(domain):
+        if not owners or "database" not in path.read_text(encoding="utf-8", errors="replace").lower():
+            continue   # no source can name a database: not parsed (a 200-model properties file takes 0.2 s)
         data = read_yaml(path, default={})
         for source in (data.get("sources") or []) if isinstance(data, dict) else []:
             database = source.get("database") if isinstance(source, dict) else None

@@ -28,5 +28,6 @@ def run(ctx: Context) -> list[Figure]:
         note=(f"{domains} domains of {models} models ({public} public), whole-process wall time, median. "
               "`--changed` picks the domains whose files changed since their last successful build (checksums "
               "in the state folder) plus their downstream, and inside them dbt's `state:modified+` against the "
-              "saved manifest; what remains is a process start, one dbt import and one parse."),
+              "saved manifest; what remains is a process start, one dbt import (in the fork server), the "
+              "worker's first use of dbt's templates, and one parse."),
         details={"full_runs": full, "changed_runs": changed, "rebuilt": rebuilt[-1]})]

@@ -151,7 +151,8 @@ def figures(sizes: tuple[int, int], public: int, results: list[dict[str, Any]]) 
                note=("Whole-process wall time, median, `--baseline-ref HEAD`, after a first check. The edited "
                      "domain is the only one parsed (dbt's partial parsing re-reads the edited file); every "
                      "other domain, on both sides, comes from the parse cache, keyed by its content and its "
-                     "upstreams'. What remains is a worker importing dbt, one parse, and reading 50 manifests.")),
+                     "upstreams'. What remains is the fork server importing dbt, one parse, and reading 50 "
+                     "manifests.")),
         Figure(NAME, f"growth of that check from {small} to {large} domains", at_large["edited"] / at_small["edited"],
                "x", linear, f"linear: {linear:.0f}x", "linear (<= 1.1x of linear)", target_ratio=1.1,
                note=f"Its time at {large} domains over its time at {small}, against {linear:.0f}x."),

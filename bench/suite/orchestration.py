@@ -26,6 +26,7 @@ def run(ctx: Context) -> list[Figure]:
         NAME, f"`mesh build`, {len(order)} domains (warm)", median(wrapper), "s", median(loop),
         "shell loop of `dbt build`", "≤ 0.5x", target_ratio=0.5,
         note=("Whole-process wall time, median of the runs, both sides warm (deps installed, databases and "
-              "manifests present). The wrapper imports dbt once per worker and invokes it in-process; the loop "
-              "pays a new Python process and dbt import per domain."),
+              "manifests present). The wrapper imports dbt once (in the fork server its workers are "
+              "forked from) and invokes it in-process, one parse per domain; the loop pays a new Python process "
+              "and dbt import per domain."),
         details={"domains": order, "mesh_runs": wrapper, "loop_runs": loop})]

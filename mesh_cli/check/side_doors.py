@@ -92,7 +92,7 @@ def _relations(sql: str) -> list[list[str]]:
 
 def _naming(databases: Iterable[str]) -> re.Pattern[str]:
     """What a relation in one of these databases must contain: the name, quoted or not, then (across spaces) a dot.
-    A file without it is not parsed: sqlglot takes about 1 ms a model, 10 s for a mesh of 10,000 models."""
+    A file without it is not parsed: sqlglot takes about 1 ms a model (8 s for 10,000 models)."""
     names = "|".join(sorted((re.escape(name) for name in databases), key=len, reverse=True))
     return re.compile(rf'(?<![\w$"])"?(?:{names})"?\s*\.', re.I)
 

@@ -24,7 +24,6 @@ from mesh_cli.core.state import head_commit, saved_commits
 from mesh_cli.core.types import CHANGED, NARROWED, SAME, WIDENED, compare_types, parse_type
 from mesh_cli.dbt.parse import parse_domains
 from mesh_cli.engines.snowflake import connection_parameters, environment_profile
-from mesh_cli.engines.snowflake_stage import download_manifests
 
 AS_OF = ("--as-of", "2026-11-26")
 
@@ -259,7 +258,9 @@ def test_corrupt_manifest_is_exit_2(mesh_and_baseline: tuple[Path, Path]) -> Non
     (("--baseline", "."), "no manifests in baseline folder"),
     (("--baseline", ".", "--baseline-ref", "HEAD"), "give one baseline, not --baseline and --baseline-ref"),
     ((), "no baseline: pass --baseline DIR"),
-    (("--baseline-stage", "@stage"), "needs SNOWFLAKE_ACCOUNT"),
+    (("--baseline-stage", "@stage"), "is not a stage location: write @DATABASE.SCHEMA.STAGE"),
+    (("--baseline-store", "@MESH.STATE.RECORDS"), "SNOWFLAKE_ACCOUNT is not set"),
+    (("--baseline-store", "ftp://host/x"), "is not a store location"),
     (("--format", "xml"), "Invalid value for '--format'"),
 ])
 def test_bad_input_is_exit_2(mesh_copy: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...],
@@ -308,72 +309,12 @@ def test_git_ref_outside_a_repository_is_exit_2(mesh_copy: Path) -> None:
     assert "needs a git repository" in result.stderr
 
 
-# --- Snowflake stage baselines ------------------------------------------------------------------------------------
-
-class FakeCursor:
-    """Answers LIST with stage file names and GET by writing the file, as snowflake-connector would."""
-
-    def __init__(self, files: dict[str, bytes]) -> None:
-        self.files = files
-        self.statements: list[str] = []
-        self._rows: list[tuple[Any, ...]] = []
-
-    def execute(self, statement: str) -> FakeCursor:
-        self.statements.append(statement)
-        if statement.startswith("LIST"):
-            self._rows = [(name, len(data)) for name, data in self.files.items()]
-        elif statement.startswith("GET"):
-            source, target = statement.split("'")[1], statement.split("'")[3]
-            name = "manifests/" + source.split("/", 1)[1]
-            folder = Path(target.removeprefix("file://"))
-            (folder / Path(name).name).write_bytes(self.files[name])
-        return self
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return self._rows
-
-
-class FakeConnection:
-    def __init__(self, cursor: FakeCursor) -> None:
-        self._cursor = cursor
-
-    def cursor(self) -> FakeCursor:
-        return self._cursor
-
-    def close(self) -> None:
-        pass
-
-
-def test_stage_download_reads_every_domain_manifest(tmp_path: Path) -> None:
-    import gzip
-
-    manifest = json.dumps({"metadata": {"project_name": "customers"}, "nodes": {}}).encode()
-    cursor = FakeCursor({"manifests/prod/customers/manifest.json.gz": gzip.compress(manifest),
-                         "manifests/prod/orders/manifest.json": manifest})
-    saved = download_manifests("@MESH.STATE.MANIFESTS/prod", tmp_path, FakeConnection(cursor))
-    assert sorted(p.relative_to(tmp_path).as_posix() for p in saved) == ["customers/manifest.json",
-                                                                         "orders/manifest.json"]
-    assert json.loads((tmp_path / "customers/manifest.json").read_text())["nodes"] == {}
-    assert cursor.statements[0] == "LIST @MESH.STATE.MANIFESTS/prod PATTERN = '.*manifest[.]json([.]gz)?'"
-    assert cursor.statements[1].startswith("GET '@MESH.STATE.MANIFESTS/prod/customers/manifest.json.gz' 'file://")
-
-
-def test_empty_stage_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(MeshError, match="no manifests under @stage/prod"):
-        download_manifests("@stage/prod", tmp_path, FakeConnection(FakeCursor({})))
-
+# --- Snowflake connection parameters ----------------------------------------------------------------------------
 
 def test_connection_parameters_come_from_the_profile_variables() -> None:
     assert connection_parameters(environment_profile({"SNOWFLAKE_ACCOUNT": "org-acct", "SNOWFLAKE_USER": "U",
                                                       "SNOWFLAKE_PRIVATE_KEY_PATH": "/k.p8"})) == {
         "account": "org-acct", "user": "U", "private_key_file": "/k.p8"}
-
-
-@pytest.mark.skipif(not os.environ.get("SNOWFLAKE_ACCOUNT") or not os.environ.get("MESH_CHECK_STAGE"),
-                    reason="live Snowflake test: set SNOWFLAKE_ACCOUNT, credentials and MESH_CHECK_STAGE")
-def test_live_stage_baseline(tmp_path: Path) -> None:
-    saved = download_manifests(os.environ["MESH_CHECK_STAGE"], tmp_path)
-    assert saved and all(json.loads(path.read_text()).get("nodes") is not None for path in saved)
 
 
 # --- output formats on a report made by hand ------------------------------------------------------------------

@@ -15,7 +15,10 @@ from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.scheduler import FAILED, SKIPPED, SUCCESS, Tasks, run_tasks
 from mesh_cli.core.state import domain_state_dir, fingerprint, save_build, saved_fingerprint, saved_unrunnable_tests
+from mesh_cli.core.store import StaleGeneration
 from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtOutcome, build_workers, with_deps
+from mesh_cli.deployed.location import lease_term, target_store
+from mesh_cli.deployed.sync import Deploy, deploying
 from mesh_cli.engines.registry import Engine, engine_for, target_args
 from mesh_cli.ingest import DomainIngest, has_freshness, ingest_domain
 from mesh_cli.shares.publish import DomainPublish, publish_after_build
@@ -153,9 +156,30 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
     target = options.target or config.default_target
     domains = require_domains(config, discover_domains(config), "build")
     graph = DomainGraph(domains)
-    validate_mesh(config, graph, target, options.selectors, changed=options.changed,   # every problem, nothing built
-                  allow_destroy=options.allow_destroy, publish=options.publish)
-    graph.validate()
+    candidates = graph.select(options.selectors) if all(name in domains for name in _names(options)) else set()
+    reads = {up for name in candidates for up in domains[name].upstreams if up in domains} - candidates
+    located = target_store(config, target)
+    # the leases of the domains this build may deploy, and the records of those and of the upstreams it reads
+    with deploying(config, located.store, target, sorted(candidates), sorted(reads), _command(options),
+                   strict=not located.default, lease_seconds=lease_term(config)) as deploy:
+        validate_mesh(config, graph, target, options.selectors, changed=options.changed,   # every problem first
+                      allow_destroy=options.allow_destroy, publish=options.publish)
+        graph.validate()
+        return _build_selected(config, options, graph, target, deploy, started, notify)
+
+
+def _names(options: BuildOptions) -> list[str]:
+    """The domain names the selectors mention (`customers+` names customers)."""
+    return [selector.strip("+") for selector in options.selectors]
+
+
+def _command(options: BuildOptions) -> str:
+    return " ".join(["mesh build", *options.selectors, *(["--changed"] if options.changed else [])])
+
+
+def _build_selected(config: MeshConfig, options: BuildOptions, graph: DomainGraph, target: str, deploy: Deploy,
+                    started: float, notify: Listener) -> BuildReport:
+    domains = graph.domains
     order, unchanged = select_domains(config, graph, options, target)
     engine = engine_for(config, [domains[name] for name in order], target)
     with build_workers(options.jobs) as workers:
@@ -197,6 +221,11 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
                 if options.publish:
                     published.append(publish_after_build(config, target, domains[name],
                                                          allow_destroy=options.allow_destroy))
+                try:   # the record (with the publish state just written) goes to the store
+                    deploy.push(name)
+                except MeshError as exc:   # a newer record, or the store is unreachable: not deployed
+                    results[name].status, results[name].reason = FAILED, str(exc)
+                    results[name].bad_input = not isinstance(exc, StaleGeneration)
             notify(results[name].status, name, results[name])
             return results[name].status == SUCCESS
 

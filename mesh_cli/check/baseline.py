@@ -3,13 +3,14 @@
 - a folder: one subfolder per domain with its `manifest.json` — the state folder of a target
   (`.mesh/state/prod`), a copy of the whole `.mesh` folder, or of `.mesh/state`;
 - a git ref: the mesh at that revision, what differs from the working tree parsed (`git_baseline.py`);
-- a Snowflake stage: the same layout as a folder, downloaded first.
+- a state store (a folder, object storage or a Snowflake stage: docs/deploying.md): the records deployed there,
+  pulled first; the default is the store of the target.
 """
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.state import FINGERPRINT, saved_build_identity, saved_commits
+from mesh_cli.deployed.location import open_store, target_store
+from mesh_cli.deployed.sync import deployed_domains, pull_records
 
 
 @dataclass
@@ -118,13 +121,18 @@ def _read_but_missing(manifests: dict[str, Any], domains: Mapping[str, Domain]) 
     return missing
 
 
-def from_stage(stage: str, target: str, domains: Mapping[str, Domain] | None = None) -> Baseline:
-    """Manifests downloaded from a Snowflake stage laid out like a folder."""
-    from mesh_cli.engines.registry import download_stage_manifests
-
-    with tempfile.TemporaryDirectory(prefix="mesh-stage-") as scratch:
-        download_stage_manifests(stage, Path(scratch))
-        return from_folder(Path(scratch), target, f"stage {stage}", domains)
+def from_store(config: MeshConfig, location: str, target: str, domains: Mapping[str, Domain] | None = None,
+               into: Path | None = None) -> Baseline:
+    """The records deployed on `target` in the store at `location` (docs/deploying.md), pulled into `into` (by
+    default a cache folder of their own) and read as a folder."""
+    store = open_store(config, location)
+    names = deployed_domains(store, target)
+    if not names:
+        raise MeshError(f"no deployed records for target {target} on {store.location}: deploy the mesh first "
+                        f"(`mesh build --target {target}`), or pass another baseline")
+    folder = into or config.state_dir / "cache" / "baseline" / hashlib.sha256(location.encode()).hexdigest()[:16]
+    pull_records(store, target, names, folder / target)
+    return from_folder(folder / target, target, f"store {store.location}", domains)
 
 
 # Reads the baseline, given the working tree's domains and their fingerprints (a git baseline compares with the
@@ -133,31 +141,35 @@ BaselineLoader = Callable[[dict[str, Domain], dict[str, str]], Baseline]
 
 
 def baseline_source(config: MeshConfig, target: str, *, folder: Path | None = None, ref: str | None = None,
-                    stage: str | None = None, jobs: int = 1, cache: bool = True) -> BaselineLoader:
-    """The baseline named by the options, else by `check: baseline:` in mesh.yml, else the state folder: checked
-    now (a git ref that does not exist, a folder without manifests), read when the loader is called."""
+                    store: str | None = None, jobs: int = 1, cache: bool = True) -> BaselineLoader:
+    """The baseline named by the options, else by `check: baseline:` in mesh.yml, else the store of the target
+    (its records pulled into the state folder): checked now (a git ref that does not exist, a folder without
+    manifests), read when the loader is called."""
     given = [name for name, value in (("--baseline", folder), ("--baseline-ref", ref),
-                                      ("--baseline-stage", stage)) if value]
+                                      ("--baseline-store", store)) if value]
     if len(given) > 1:
         raise MeshError(f"give one baseline, not {' and '.join(given)}")
     if not given:
         settings = config.section("check").get("baseline") or {}
-        if not isinstance(settings, dict) or set(settings) - {"dir", "ref", "stage"} or len(settings) > 1:
-            raise MeshError("`check: baseline:` must be one of {dir: PATH}, {ref: GIT_REF}, {stage: @STAGE}",
+        if not isinstance(settings, dict) or set(settings) - {"dir", "ref", "store", "stage"} or len(settings) > 1:
+            raise MeshError("`check: baseline:` must be one of {dir: PATH}, {ref: GIT_REF}, {store: LOCATION}",
                             path=config.root / MESH_FILE)
         folder = config.root / settings["dir"] if settings.get("dir") else None
-        ref, stage = settings.get("ref"), settings.get("stage")
+        ref, store = settings.get("ref"), settings.get("store") or settings.get("stage")
     if ref:
         revision = GitRevision(config, str(ref))
         return lambda current, fingerprints: Baseline(*from_git_ref(revision, target, current, jobs=jobs,
                                                                     cache=cache, fingerprints=fingerprints))
-    if stage:
-        return lambda current, _: from_stage(str(stage), target, current)
+    if store:
+        return lambda current, _: from_store(config, str(store), target, current)
     if folder is None:
         folder = config.manifests_dir(target)
+        located = target_store(config, target)
+        if not located.default:   # the deployed records of the target's store, into its working folder
+            pull_records(located.store, target, deployed_domains(located.store, target), folder)
         if not any(folder.glob("*/manifest.json")):
             raise MeshError("no baseline: pass --baseline DIR (the deployed state folder), --baseline-ref REF or "
-                            "--baseline-stage @STAGE, or set `check: baseline:` in mesh.yml "
+                            "--baseline-store LOCATION, or set `check: baseline:` in mesh.yml "
                             f"(the default, the state folder {folder}, has no manifests)")
     checked = _check_folder(folder, target)
     return lambda current, _: from_folder(checked, target, domains=current)

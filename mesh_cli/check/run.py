@@ -49,7 +49,7 @@ class CheckOptions:
     target: str | None = None
     baseline_dir: Path | None = None
     baseline_ref: str | None = None
-    baseline_stage: str | None = None
+    baseline_store: str | None = None
     today: date | None = None           # the day deprecation dates are judged against (default: today, UTC)
     jobs: int = 1                       # domains parsed at the same time
     cache: bool = True                  # reuse the parses of domains whose inputs did not change
@@ -139,7 +139,7 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
     today = options.today or datetime.now(UTC).date()
     domains = require_domains(config, discover_domains(config), "check")
     load_baseline = baseline_source(config, target, folder=options.baseline_dir, ref=options.baseline_ref,
-                                    stage=options.baseline_stage, jobs=options.jobs, cache=options.cache)
+                                    store=options.baseline_store, jobs=options.jobs, cache=options.cache)
     prewarm_shared(1)   # most checks follow an edit: one dbt worker starts importing dbt at once (2 s)
     graph = DomainGraph(domains)
     graph.validate()

@@ -19,8 +19,9 @@ from mesh_cli.commands.common import err_console, handle_errors, mesh_config, ta
               help="A folder with the deployed manifests (<domain>/manifest.json, e.g. a copy of .mesh/state/prod).")
 @click.option("--baseline-ref", default=None, metavar="REF",
               help="A git ref (e.g. origin/main): what differs from it is read from git and parsed.")
-@click.option("--baseline-stage", default=None, metavar="@STAGE[/PATH]",
-              help="A Snowflake stage holding <domain>/manifest.json (credentials from SNOWFLAKE_* variables).")
+@click.option("--baseline-store", "--baseline-stage", "baseline_store", default=None, metavar="LOCATION",
+              help="A state store's deployed records: a folder, s3://, gs://, az:// or @DB.SCHEMA.STAGE "
+              "(default: the target's store, docs/deploying.md).")
 @target_option("dbt target the working tree is parsed with (default: mesh.yml's).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text, json, junit (XML for CI test reports) or github (workflow annotations).")
@@ -36,7 +37,7 @@ from mesh_cli.commands.common import err_console, handle_errors, mesh_config, ta
               help="Judge deprecation dates as of this day (default: today).")
 @click.pass_context
 @handle_errors
-def command(ctx: click.Context, baseline_dir: Path | None, baseline_ref: str | None, baseline_stage: str | None,
+def command(ctx: click.Context, baseline_dir: Path | None, baseline_ref: str | None, baseline_store: str | None,
             target: str | None, fmt: str, output: Path | None, junit_xml: Path | None, jobs: int,
             no_cache: bool, as_of: datetime | None) -> None:
     """Check public models' contracts against the deployed mesh, and the mesh's governance rules.
@@ -44,7 +45,7 @@ def command(ctx: click.Context, baseline_dir: Path | None, baseline_ref: str | N
     Exit code 0 when clean (warnings and notices allowed), 1 on any error-level finding, 2 on bad input.
     """
     config = mesh_config(ctx)
-    options = CheckOptions(target, baseline_dir, baseline_ref, baseline_stage, as_of.date() if as_of else None,
+    options = CheckOptions(target, baseline_dir, baseline_ref, baseline_store, as_of.date() if as_of else None,
                            jobs=jobs, cache=not no_cache)
     with err_console.status("parsing the mesh and its baseline…"):
         report = run_check(config, options)

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from mesh_cli import __version__
 from mesh_cli.core.config import MeshConfig, locate_config
@@ -31,12 +32,12 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except MeshError as exc:
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             sys.exit(exc.exit_code)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except OSError as exc:   # disk full, name too long, permission: one line, never a traceback
-            err_console.print(f"[red]error:[/red] {os_error_message(exc)}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]error:[/red] {escape(os_error_message(exc))}", highlight=False, soft_wrap=True)
             sys.exit(EXIT_BAD_INPUT)
         except Exception as exc:  # a bug: reported as one, never as a domain's failure
             saved = save_traceback(exc)

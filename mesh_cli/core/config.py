@@ -15,7 +15,7 @@ MESH_FILE = "mesh.yml"
 STATE_DIR_ENV = "MESH_STATE_DIR"
 TARGET_ENV = "MESH_TARGET"
 # The sections of mesh.yml, each owned by one feature; anything else is a typo (core/strict.py).
-SECTIONS = ("mesh", "check", "provision", "snowflake", "sql")
+SECTIONS = ("mesh", "check", "provision", "snowflake", "sql", "state")
 SQL_KEYS = ("dialect",)
 MESH_KEYS = ("name", "domains_dir", "domains", "state_dir", "default_target")
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import jinja2
 
 from mesh_cli.core.config import TARGET_ENV, MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.store import StateStore
 from mesh_cli.core.yamlfile import read_mapping
 from mesh_cli.engines.base import Engine
 from mesh_cli.engines.duckdb import DuckDBEngine
@@ -88,11 +88,11 @@ def release_connections(kind: str) -> None:
     ENGINES[kind].release_connections()
 
 
-def download_stage_manifests(stage: str, dest: Path) -> list[Path]:
-    """The deployed mesh's manifests from a Snowflake stage (`mesh check --baseline-stage`), into `dest`."""
-    from mesh_cli.engines.snowflake_stage import download_manifests
+def stage_store(location: str) -> StateStore:
+    """The state store on a Snowflake stage `@DB.SCHEMA.STAGE[/path]` (deployed records, `state: stores:`)."""
+    from mesh_cli.engines.snowflake_stage import StageStore
 
-    return download_manifests(stage, dest)
+    return StageStore(location)
 
 
 __all__ = [
@@ -101,10 +101,10 @@ __all__ = [
     "Engine",
     "adapter_type",
     "default_target",
-    "download_stage_manifests",
     "engine_class",
     "engine_for",
     "register",
     "release_connections",
+    "stage_store",
     "target_args",
 ]

@@ -22,7 +22,10 @@ from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.plan import Plan, apply_to
 from mesh_cli.core.safe_io import write_text_atomic
 from mesh_cli.core.state import domain_state_dir, load_target_manifest
+from mesh_cli.core.store import StaleGeneration
 from mesh_cli.dbt.inventory import load_inventory
+from mesh_cli.deployed.location import lease_term, target_store
+from mesh_cli.deployed.sync import deploying
 from mesh_cli.engines.registry import adapter_type
 from mesh_cli.shares.access import PUBLISH_FILE
 from mesh_cli.shares.backends import backend_for
@@ -125,18 +128,35 @@ def publish_after_build(config: MeshConfig, target: str, domain: Domain, *,
 
 def publish(config: MeshConfig, target: str, names: list[str], *, plan_only: bool = False,
             allow_destroy: bool = False) -> list[DomainPublish]:
-    """Publish the named domains (all when none), in dependency order; each domain's failure is its own."""
-    inventory = load_inventory(config, target)
-    domains = require_domains(config, inventory.graph.domains, "publish")
-    unknown = [name for name in names if name not in domains]
+    """Publish the named domains (all when none), in dependency order; each domain's failure is its own. The
+    domains' records (and their upstreams') come from the target's store first; each published domain's record,
+    with its new publish state, goes back to it under the domain's lease (none is taken for a plan)."""
+    found = require_domains(config, discover_domains(config), "publish")
+    unknown = [name for name in names if name not in found]
     if unknown:
-        raise MeshError(f"unknown domain(s): {', '.join(unknown)} (domains: {', '.join(sorted(domains))})")
-    results = []
-    for name in inventory.graph.order(names or domains):
-        found = load_target_manifest(config, target, domains[name], adapter_type(domains[name], target))
-        if found is None:
-            results.append(DomainPublish(name, FAILED, error=f"{name} has no manifest for {target}; build it first"))
-            continue
-        results.append(publish_domain(config, target, domains[name], domains, found[1], plan_only=plan_only,
-                                      allow_destroy=allow_destroy))
+        raise MeshError(f"unknown domain(s): {', '.join(unknown)} (domains: {', '.join(sorted(found))})")
+    chosen = sorted(names or found)
+    reads = sorted({up for name in chosen for up in found[name].upstreams if up in found} - set(chosen))
+    located = target_store(config, target)
+    writes = [] if plan_only else chosen
+    command = " ".join(["mesh publish", *names])
+    with deploying(config, located.store, target, writes, [*reads, *(chosen if plan_only else [])], command,
+                   strict=False, lease_seconds=lease_term(config)) as deploy:
+        inventory = load_inventory(config, target)
+        domains = inventory.graph.domains
+        results = []
+        for name in inventory.graph.order(chosen):
+            manifest = load_target_manifest(config, target, domains[name], adapter_type(domains[name], target))
+            if manifest is None:
+                results.append(DomainPublish(name, FAILED, error=f"{name} has no manifest for {target}; build it "
+                                             f"first (`mesh build {name} --target {target}`)"))
+                continue
+            result = publish_domain(config, target, domains[name], domains, manifest[1], plan_only=plan_only,
+                                    allow_destroy=allow_destroy)
+            if result.status in (PUBLISHED, UNCHANGED):
+                try:
+                    deploy.push(name)
+                except StaleGeneration as exc:
+                    result.status, result.error = FAILED, str(exc)
+            results.append(result)
     return results

@@ -54,4 +54,4 @@ class StateStore(ABC):
 
     @abstractmethod
     def keys(self, prefix: str) -> list[str]:
-        """The keys under `prefix`, sorted."""
+        """The keys in the folder `prefix` and below (`prod/` lists `prod/orders/record.tar.gz`), sorted."""

@@ -1,15 +1,16 @@
 """A store in a folder: on this machine, or a shared mount every deploying machine sees.
 
-A conditional write holds an exclusive `flock` on the key's folder while it compares the generation (a checksum
-of the object) and renames a fully written temporary file into place, so a killed writer leaves the old object
-whole. `flock` serialises writers on one machine and on file systems that honour it across machines (NFSv4,
+A conditional write holds an exclusive `flock` on the key's folder while it compares the generation and renames a
+fully written temporary file into place, so a killed writer leaves the old object whole. The generation is the
+file's identity (inode, modification time in nanoseconds, size), read from the same open file as its bytes: every
+write makes a new file, so writing the same bytes again is still a new generation.
+`flock` serialises writers on one machine and on file systems that honour it across machines (NFSv4,
 SMB); a folder on a file system that does not is safe for one deploying machine only (docs/deploying.md).
 """
 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,9 +23,8 @@ LOCK_NAME = ".store.lock"
 _TEMPORARY = ".incoming-"
 
 
-def generation_of(data: bytes) -> str:
-    """The generation of an object in a folder: a checksum of its bytes (as S3's ETag of a simple upload)."""
-    return hashlib.sha256(data).hexdigest()[:32]
+def _generation(stat: os.stat_result) -> str:
+    return f"{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}"
 
 
 class FolderStore(StateStore):
@@ -52,12 +52,12 @@ class FolderStore(StateStore):
 
     def get(self, key: str) -> StoredObject | None:
         try:
-            data = self._path(key).read_bytes()
+            with self._path(key).open("rb") as handle:
+                return StoredObject(handle.read(), _generation(os.fstat(handle.fileno())))
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise StoreUnavailable(f"state store {self.location}: {os_error_message(exc)}") from exc
-        return StoredObject(data, generation_of(data))
 
     def put(self, key: str, data: bytes, expected: str | None) -> str:
         path = self._path(key)
@@ -72,10 +72,10 @@ class FolderStore(StateStore):
                     out.flush()
                     os.fsync(out.fileno())
                 temporary.replace(path)
+                return _generation(path.stat())
             except OSError as exc:
                 temporary.unlink(missing_ok=True)
                 raise StoreUnavailable(f"state store {self.location}: {os_error_message(exc)}") from exc
-        return generation_of(data)
 
     def delete(self, key: str, expected: str) -> None:
         path = self._path(key)

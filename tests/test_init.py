@@ -75,6 +75,24 @@ def test_a_new_domain_follows_the_example_mesh_conventions(new_mesh: Path) -> No
     # the upstream now lists the new domain as a consumer of its products
     upstream = yaml.safe_load((new_mesh / "domains/customers/domain.yml").read_text())
     assert upstream["products"][0]["consumers"]["domains"] == ["sales"]
+    # its own workflow: checked against the deployed state on pull requests, deployed alone on merge
+    workflow = yaml.safe_load((new_mesh / ".github/workflows/deploy-sales.yml").read_text())
+    triggers = workflow[True]   # YAML 1.1 reads the key `on` as true
+    assert triggers["pull_request"]["paths"][0] == triggers["push"]["paths"][0] == "domains/sales/**"
+    assert triggers["push"]["branches"] == ["main"]
+    assert workflow["concurrency"]["group"].startswith("deploy-sales-")
+    assert workflow["jobs"]["check"]["steps"][-1]["run"] == "mesh check --target prod --format github"
+    assert workflow["jobs"]["deploy"]["steps"][-1]["run"] == "mesh build sales --target prod"
+    assert workflow["env"]["SNOWFLAKE_ROLE"] == "SALES_DEPLOYER"
+    assert (new_mesh / ".github/workflows/deploy-customers.yml").is_file()
+
+
+def test_a_domain_whose_workflow_exists_is_refused(new_mesh: Path) -> None:
+    (new_mesh / ".github/workflows/deploy-sales.yml").write_text("# the team's own\n")
+    code, output = _run("init", "domain", "sales", cwd=new_mesh)
+    assert code == 2 and "deploy-sales.yml already exists" in output
+    assert not (new_mesh / "domains" / "sales").exists()
+    assert (new_mesh / ".github/workflows/deploy-sales.yml").read_text() == "# the team's own\n"
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -12,6 +12,7 @@ from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.domains import DOMAIN_NAME, discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.package_path import dbt_package_path
+from mesh_cli.core.safe_io import write_text_atomic
 from mesh_cli.core.strict import check_identifier_length
 from mesh_cli.scaffold.render import render_tree, write_new_folder
 
@@ -77,8 +78,14 @@ def init_domain(config: MeshConfig, name: str, *, owner: str | None = None, upst
         "package_path": str(dbt_package_path()),
         "duckdb_dir": Path(os.path.relpath(config.state_dir / "duckdb", dest)).as_posix(),
     }
+    workflows = render_tree("deploy", {**context, "domain_path": dest.relative_to(config.root).as_posix()})
+    taken = [config.root / path for path in workflows if (config.root / path).exists()]
+    if taken:
+        raise MeshError(f"{taken[0]} already exists: remove it, or choose another domain name")
     updates = {upstream: _add_consumer(domains[upstream].path / "domain.yml", name) for upstream in upstreams}
     write_new_folder(dest, render_tree("domain", context))
+    for relative, text in workflows.items():   # its own deploy workflow (docs/deploying.md)
+        write_text_atomic(config.root / relative, text)
     for path, text in updates.values():
         if text is not None:
             path.write_text(text, encoding="utf-8")

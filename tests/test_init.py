@@ -131,3 +131,17 @@ def test_init_domain_outside_a_mesh_is_refused(tmp_path: Path, monkeypatch: pyte
     code, output = _run("init", "domain", "sales")
     assert code == 2 and "no mesh.yml found" in output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_domains_get_their_deploy_workflows(mesh_copy: Path) -> None:
+    code, output = _run("init", "workflow", "orders", cwd=mesh_copy)
+    assert code == 0 and "wrote .github/workflows/deploy-orders.yml" in output
+    workflow = yaml.safe_load((mesh_copy / ".github/workflows/deploy-orders.yml").read_text())
+    assert workflow["jobs"]["deploy"]["steps"][-1]["run"] == "mesh build orders --target prod"
+    (mesh_copy / ".github/workflows/deploy-orders.yml").write_text("# edited\n")
+    code, output = _run("init", "workflow", cwd=mesh_copy)
+    assert code == 0 and "kept .github/workflows/deploy-orders.yml (exists)" in output
+    assert "wrote .github/workflows/deploy-customers.yml" in output and "deploy-finance.yml" in output
+    assert (mesh_copy / ".github/workflows/deploy-orders.yml").read_text() == "# edited\n"
+    code, output = _run("init", "workflow", "billing", cwd=mesh_copy)
+    assert code == 2 and "unknown domain(s): billing" in output

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from mesh_cli.commands.common import console, handle_errors, mesh_config
-from mesh_cli.scaffold import init_domain, init_mesh
+from mesh_cli.scaffold import init_domain, init_mesh, init_workflows
 from mesh_cli.scaffold.adopt import Adoption, adopt
 
 
@@ -68,3 +68,18 @@ def _report(adoption: Adoption) -> None:
         highlight=False)
     console.print("governance rules start as warnings (mesh.yml `check: rules:`); `mesh check` lists what to fix",
                   highlight=False)
+
+
+@command.command("workflow")
+@click.argument("domains", nargs=-1)
+@click.pass_context
+@handle_errors
+def workflow(ctx: click.Context, domains: tuple[str, ...]) -> None:
+    """Write .github/workflows/deploy-DOMAIN.yml for existing domains (all when none named) that have none: each
+    checks its domain on pull requests and deploys it alone on merge (docs/deploying.md)."""
+    config = mesh_config(ctx)
+    written, kept = init_workflows(config, domains)
+    for path in written:
+        console.print(f"wrote {path.relative_to(config.root)}", highlight=False)
+    for path in kept:
+        console.print(f"kept {path.relative_to(config.root)} (exists)", highlight=False)

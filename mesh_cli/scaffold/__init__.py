@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from mesh_cli.scaffold.init import init_domain, init_mesh
+from mesh_cli.scaffold.init import init_domain, init_mesh, init_workflows
 
-__all__ = ["init_domain", "init_mesh"]
+__all__ = ["init_domain", "init_mesh", "init_workflows"]

@@ -78,18 +78,43 @@ def init_domain(config: MeshConfig, name: str, *, owner: str | None = None, upst
         "package_path": str(dbt_package_path()),
         "duckdb_dir": Path(os.path.relpath(config.state_dir / "duckdb", dest)).as_posix(),
     }
-    workflows = render_tree("deploy", {**context, "domain_path": dest.relative_to(config.root).as_posix()})
+    workflows = deploy_workflow(config, name, dest)
     taken = [config.root / path for path in workflows if (config.root / path).exists()]
     if taken:
         raise MeshError(f"{taken[0]} already exists: remove it, or choose another domain name")
     updates = {upstream: _add_consumer(domains[upstream].path / "domain.yml", name) for upstream in upstreams}
     write_new_folder(dest, render_tree("domain", context))
-    for relative, text in workflows.items():   # its own deploy workflow (docs/deploying.md)
-        write_text_atomic(config.root / relative, text)
+    for relative, workflow in workflows.items():   # its own deploy workflow (docs/deploying.md)
+        write_text_atomic(config.root / relative, workflow)
     for path, text in updates.values():
         if text is not None:
             path.write_text(text, encoding="utf-8")
     return dest
+
+
+def deploy_workflow(config: MeshConfig, name: str, path: Path) -> dict[Path, str]:
+    """The domain's own GitHub Actions workflow (checked on pull requests, deployed alone on merge), by its path
+    relative to the mesh root."""
+    return render_tree("deploy", {"name": name, "domain_path": path.relative_to(config.root).as_posix(),
+                                  "role": f"{name.upper()}_DEPLOYER", "version": __version__})
+
+
+def init_workflows(config: MeshConfig, names: tuple[str, ...] = ()) -> tuple[list[Path], list[Path]]:
+    """Write the deploy workflow of each named domain (every domain when none) that has none yet; returns the
+    files written and those left as they were."""
+    domains = discover_domains(config)
+    unknown = [name for name in names if name not in domains]
+    if unknown:
+        raise MeshError(f"unknown domain(s): {', '.join(unknown)} (domains: {', '.join(sorted(domains)) or 'none'})")
+    written, kept = [], []
+    for name in names or tuple(sorted(domains)):
+        for relative, text in deploy_workflow(config, name, domains[name].path).items():
+            target = config.root / relative
+            if target.exists():
+                kept.append(target)
+            else:
+                written.append(write_text_atomic(target, text))
+    return written, kept
 
 
 def _add_consumer(path: Path, consumer: str) -> tuple[Path, str | None]:

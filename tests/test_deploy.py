@@ -8,6 +8,7 @@ machine of a Snowflake mesh reaches the same account.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from conftest import git, run_cli
 from mesh_copy import example_mesh
 from store_servers import BUCKET, s3_server
@@ -209,3 +211,55 @@ def test_a_deploy_killed_at_any_point_leaves_the_previous_record_whole(shared: t
     final = store.get(record_key(TARGET, "finance"))
     assert final is not None and final.generation not in generations
     assert "mesh build finance" in read_packed(final.data, "final")[0].writer
+
+
+def test_a_fresh_clone_checks_and_publishes_against_the_store(shared: tuple[Path, FolderStore],
+                                                             tmp_path: Path) -> None:
+    """`mesh check` with no baseline compares with the records deployed in the target's store; `mesh --changed`
+    finds nothing to rebuild in a clone of the deployed commit; `mesh publish` pushes the record it updated."""
+    _, store = shared
+    clone = fresh_clone(tmp_path / "clone")
+    deployed = {name: store.get(record_key(TARGET, name)) for name in ("customers", "orders", "finance")}
+    unchanged = run_cli(clone, "build", "--changed", "--json")
+    assert unchanged.exit_code == 0 and json.loads(unchanged.output)["domains"] == []
+    assert json.loads(unchanged.output)["unchanged"] == ["customers", "orders", "finance"]
+    assert {name: store.get(record_key(TARGET, name)) for name in deployed} == deployed
+    clean = run_cli(clone, "check")
+    assert clean.exit_code == 0, clean.output + clean.stderr
+    marts = clone / "domains/customers/models/marts/_marts.yml"
+    data = yaml.safe_load(marts.read_text())
+    dim = next(m for m in data["models"] if m["name"] == "dim_customers")
+    dim["columns"] = [c for c in dim["columns"] if c["name"] != "phone"]
+    marts.write_text(yaml.safe_dump(data, sort_keys=False))
+    broken = run_cli(clone, "check", "--format", "json")
+    assert broken.exit_code == 1
+    assert any(f["rule"] == "column-removed" and "phone" in f["message"]
+               for f in json.loads(broken.output)["findings"])
+
+    before = store.get(record_key(TARGET, "finance"))
+    published = run_cli(clone, "publish", "finance")
+    assert published.exit_code == 0, published.output + published.stderr
+    after = store.get(record_key(TARGET, "finance"))
+    assert before is not None and after is not None and after.generation != before.generation
+    assert "mesh publish finance" in read_packed(after.data, "finance")[0].writer
+
+
+def test_deploys_of_different_domains_at_the_same_time_both_land(shared: tuple[Path, FolderStore],
+                                                                 tmp_path: Path) -> None:
+    """Two machines deploy two domains at once (customers, and a new domain reading nothing): both records land."""
+    _, store = shared
+    source = fresh_clone(tmp_path / "source")
+    assert run_cli(source, "init", "domain", "marketing", "--owner", "mkt@acme.example").exit_code == 0
+    git(source, "add", ".")
+    git(source, "commit", "-q", "-m", "marketing")
+    clones = [tmp_path / "a", tmp_path / "b"]
+    for clone in clones:
+        git(tmp_path, "clone", "-q", str(source), str(clone))
+    before = store.get(record_key(TARGET, "customers"))
+    env = {**os.environ, "MESH_KEEP_WORKERS": ""}
+    runs = [_mesh(clones[0], "build", "customers", env=env), _mesh(clones[1], "build", "marketing", env=env)]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    customers, marketing = store.get(record_key(TARGET, "customers")), store.get(record_key(TARGET, "marketing"))
+    assert before is not None and customers is not None and customers.generation != before.generation
+    assert marketing is not None and read_packed(marketing.data, "marketing")[0].domain == "marketing"

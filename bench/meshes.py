@@ -56,9 +56,9 @@ def domain_order(root: Path) -> list[str]:
     return DomainGraph(domains).order(domains)
 
 
-def mesh(root: Path, *args: str, tree_memory: bool = False) -> Run:
-    """`mesh --mesh-dir ROOT ARGS` as a new process."""
-    return run([MESH, "--mesh-dir", root, *args], root, tree_memory=tree_memory)
+def mesh(root: Path, *args: str, tree_memory: bool = False, env: dict[str, str] | None = None) -> Run:
+    """`mesh --mesh-dir ROOT ARGS` as a new process (in `env`, by default the caller's without MESH_ variables)."""
+    return run([MESH, "--mesh-dir", root, *args], root, env, tree_memory=tree_memory)
 
 
 def mesh_build_json(root: Path, *args: str) -> tuple[Run, dict[str, Any]]:

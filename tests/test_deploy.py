@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -29,7 +30,7 @@ from mesh_cli.core.store import StaleGeneration, StateStore
 from mesh_cli.deployed.folder import FolderStore
 from mesh_cli.deployed.lease import take_lease
 from mesh_cli.deployed.objects import ObjectStore
-from mesh_cli.deployed.record import local_meta, read_packed
+from mesh_cli.deployed.record import local_meta, pack_record, read_packed
 from mesh_cli.deployed.sync import deployed_domains, deploying, lease_key, record_key
 
 TARGET = "dev"
@@ -137,10 +138,12 @@ def test_a_deploy_never_overwrites_a_newer_record(shared: tuple[Path, FolderStor
 
     with deploying(load_config(clone), store, TARGET, ["finance"], ["customers", "orders"], "mesh build finance",
                    strict=True, lease_seconds=60) as deploy:
-        newer = store.put(record_key(TARGET, "finance"), store.get(record_key(TARGET, "finance")).data,  # type: ignore[union-attr]
-                          deploy.generations["finance"])
-        with pytest.raises(StaleGeneration, match=r"a newer record of finance was deployed to .* after this deploy "
-                                                  "read it: this deploy's record was not saved; run it again"):
+        folder = clone / ".mesh/state" / TARGET / "finance"   # another deploy's record, written meanwhile
+        other = pack_record(folder, replace(read_packed(store.get(record_key(TARGET, "finance")).data, "")[0],  # type: ignore[union-attr]
+                                            writer="bo@runner-2 pid 7 (mesh build finance)"))
+        newer = store.put(record_key(TARGET, "finance"), other, deploy.generations["finance"])
+        with pytest.raises(StaleGeneration, match=r"a newer record of finance was deployed to .* by bo@runner-2 pid 7 "
+                                                  r"\(mesh build finance\) at .*: this deploy's record was not saved"):
             deploy.push("finance")
     assert store.get(record_key(TARGET, "finance")).generation == newer  # type: ignore[union-attr]
 

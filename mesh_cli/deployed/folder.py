@@ -1,9 +1,9 @@
 """A store in a folder: on this machine, or a shared mount every deploying machine sees.
 
-A conditional write holds an exclusive `flock` on the key's folder while it compares the generation and renames a
-fully written temporary file into place, so a killed writer leaves the old object whole. The generation is the
-file's identity (inode, modification time in nanoseconds, size), read from the same open file as its bytes: every
-write makes a new file, so writing the same bytes again is still a new generation.
+A conditional write holds an exclusive `flock` on the store's lock file while it compares the generation and renames a
+fully written temporary file into place, so a killed writer leaves the old object whole. The generation is a
+checksum of the object's bytes, as S3's ETag of a simple upload is: it survives a copy or a restore of the folder,
+and no two writes of the mesh carry the same bytes (a record names its writer and time, a lease its token).
 `flock` serialises writers on one machine and on file systems that honour it across machines (NFSv4,
 SMB); a folder on a file system that does not is safe for one deploying machine only (docs/deploying.md).
 """
@@ -11,6 +11,7 @@ SMB); a folder on a file system that does not is safe for one deploying machine 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,8 +24,9 @@ LOCK_NAME = ".store.lock"
 _TEMPORARY = ".incoming-"
 
 
-def _generation(stat: os.stat_result) -> str:
-    return f"{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}"
+def generation_of(data: bytes) -> str:
+    """The generation of an object in a folder: a checksum of its bytes."""
+    return hashlib.sha256(data).hexdigest()[:32]
 
 
 class FolderStore(StateStore):
@@ -38,10 +40,11 @@ class FolderStore(StateStore):
         return self.root.joinpath(*key.split("/"))
 
     @contextmanager
-    def _locked(self, folder: Path) -> Iterator[None]:
+    def _locked(self) -> Iterator[None]:
+        """The store's write lock: one file at its root, held for a compare and a rename (milliseconds)."""
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            handle = os.open(folder / LOCK_NAME, os.O_CREAT | os.O_RDWR, 0o644)
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle = os.open(self.root / LOCK_NAME, os.O_CREAT | os.O_RDWR, 0o644)
         except OSError as exc:
             raise StoreUnavailable(f"state store {self.location}: {os_error_message(exc)}") from exc
         try:
@@ -52,34 +55,35 @@ class FolderStore(StateStore):
 
     def get(self, key: str) -> StoredObject | None:
         try:
-            with self._path(key).open("rb") as handle:
-                return StoredObject(handle.read(), _generation(os.fstat(handle.fileno())))
+            data = self._path(key).read_bytes()
         except FileNotFoundError:
             return None
         except OSError as exc:
             raise StoreUnavailable(f"state store {self.location}: {os_error_message(exc)}") from exc
+        return StoredObject(data, generation_of(data))
 
     def put(self, key: str, data: bytes, expected: str | None) -> str:
         path = self._path(key)
-        with self._locked(path.parent):
+        with self._locked():
             current = self.get(key)
             if (current.generation if current else None) != expected:
                 raise StaleGeneration(f"state store {self.location}: {key} changed since it was read")
             temporary = path.with_name(f"{_TEMPORARY}{os.getpid()}-{path.name}")
             try:
+                path.parent.mkdir(parents=True, exist_ok=True)
                 with temporary.open("wb") as out:
                     out.write(data)
                     out.flush()
                     os.fsync(out.fileno())
                 temporary.replace(path)
-                return _generation(path.stat())
+                return generation_of(data)
             except OSError as exc:
                 temporary.unlink(missing_ok=True)
                 raise StoreUnavailable(f"state store {self.location}: {os_error_message(exc)}") from exc
 
     def delete(self, key: str, expected: str) -> None:
         path = self._path(key)
-        with self._locked(path.parent):
+        with self._locked():
             current = self.get(key)
             if current is not None and current.generation == expected:
                 path.unlink(missing_ok=True)

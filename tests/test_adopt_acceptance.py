@@ -166,14 +166,28 @@ def test_a_snowflake_mesh_builds_its_snowflake_sql_types_and_snowpark_model_loca
     sold = {10: date(2024, 7, 1), 20: date(2024, 7, 2), 30: date(2024, 7, 3), 40: date(2024, 7, 3)}
     assert _rows(root, "sales", "select store_id, revenue, receipts, days_open from main.fct_daily_sales "
                  "order by 1") == [(s, revenue[s], len(receipts[s]), (sold[s] - opened[s]).days) for s in sorted(sold)]
+    # AVG and `/ 100.0` of NUMBERs are NUMBERs, typed and scaled as on Snowflake: their NUMBER contracts hold
+    averages = {s: sum(Decimal(a) for a in amounts if a) / len([a for a in amounts if a])
+                for s, amounts in receipts.items()}
+    assert _rows(root, "sales", "select store_id, avg_receipt, revenue_hundreds from main.fct_daily_sales "
+                 "order by 1") == [(s, averages[s], (revenue[s] / 100).quantize(Decimal("0.01"))) for s in sorted(sold)]
+    # the seed typed for Snowflake (`+column_types` in dbt_project.yml) has those types as DuckDB spells them
+    assert _rows(root, "sales", "select column_name, data_type from information_schema.columns where table_name = "
+                 "'till_receipts' and table_catalog = 'sales' order by ordinal_position") == [
+        ("receipt_id", "BIGINT"), ("store_id", "BIGINT"), ("sold_on", "TIMESTAMP"), ("amount", "DECIMAL(12,2)")]
+    assert _rows(root, "sales", "select data_type from information_schema.columns where table_catalog = 'sales' and "
+                 "table_name = 'fct_daily_sales' and column_name = 'avg_receipt'") == [("DECIMAL(38,8)",)]
+    # a seed made public in dbt_project.yml (`seeds: {stores: {region_names: {+access: public}}}`) is shared
+    product = yaml.safe_load((root / "stores/domain.yml").read_text())["products"][0]
+    assert product["models"] == ["dim_stores", "region_names"]
     # the Snowpark Python model, run on Snowpark's local testing session
     assert _rows(root, "sales", "select store_id, revenue, tier from main.store_scores order by 1") == [
         (s, revenue[s], "high" if revenue[s] >= 20 else "low") for s in sorted(sold)]
     # LISTAGG ... WITHIN GROUP and DATEADD over the open stores (30 is closed); QUALIFY keeps each region's best day
     north = (10, 40)
     assert _rows(root, "forecast", "select * from main.region_outlook order by 1") == [
-        ("NORTH", sum(revenue[s] for s in north), 2, "10,40", date(2024, 7, 10)),
-        ("SOUTH", revenue[20], 1, "20", date(2024, 7, 9))]
+        ("NORTH", sum(revenue[s] for s in north), 2, "10,40", date(2024, 7, 10), "Northern stores"),
+        ("SOUTH", revenue[20], 1, "20", date(2024, 7, 9), "Southern stores")]
     assert _rows(root, "forecast", "select region, store_id, sold_on from main.best_day order by 1") == [
         ("NORTH", 10, date(2024, 7, 1)), ("SOUTH", 20, date(2024, 7, 2))]
     assert "public-owner: warning" in (root / "mesh.yml").read_text()   # governance rules start as warnings

@@ -19,6 +19,7 @@ from typing import Any
 from mesh_cli.core.config import MESH_FILE, find_mesh_root, load_config
 from mesh_cli.core.errors import MeshError
 from mesh_cli.engines.duckdb_transpile import DIALECTS, DUCKDB, SNOWFLAKE, cached_transpile
+from mesh_cli.engines.snowflake_numbers import snowflake_type_of
 
 SETTING = "sql_dialect"
 VAR = "data_mesh_sql_dialect"   # `data_mesh:` vars belong to the governance library, which checks their keys
@@ -69,6 +70,48 @@ def _transpiles(config: Any, node: Any) -> bool:
             and model_dialect(config, node) == SNOWFLAKE)
 
 
+def _relations_read(node: Any, manifest: Any) -> list[tuple[str, str, str]]:
+    """(database, schema, identifier) of each model, seed, snapshot and source the node reads."""
+    found = []
+    for unique_id in getattr(node.depends_on, "nodes", None) or []:
+        parent = manifest.nodes.get(unique_id) or manifest.sources.get(unique_id)
+        identifier = getattr(parent, "alias", None) or getattr(parent, "identifier", None)
+        if parent is not None and parent.database and parent.schema and identifier:
+            found.append((str(parent.database), str(parent.schema), str(identifier)))
+    return found
+
+
+def _literal(text: str) -> str:
+    return "'" + text.lower().replace("'", "''") + "'"
+
+
+def relation_columns(config: Any, node: Any, manifest: Any) -> dict[str, Any]:
+    """The columns of the relations a model reads, as the local database holds them now (its upstreams built),
+    in Snowflake's terms: a sqlglot schema under each relation's names both quoted (as dbt-duckdb renders them)
+    and bare. Empty when they cannot be read (not built yet, no connection): arithmetic then keeps DuckDB's types,
+    stricter than Snowflake."""
+    relations = _relations_read(node, manifest)
+    if not relations:
+        return {}
+    from dbt.adapters.factory import get_adapter
+    from dbt_common.exceptions import DbtRuntimeError
+
+    where = " or ".join(f"(lower(table_catalog) = {_literal(d)} and lower(table_schema) = {_literal(s)} and "
+                        f"lower(table_name) = {_literal(t)})" for d, s, t in relations)
+    try:
+        _, table = get_adapter(config).execute(
+            "select table_catalog, table_schema, table_name, column_name, data_type from information_schema.columns "
+            f"where {where} order by ordinal_position", fetch=True)
+    except DbtRuntimeError:     # no connection (a bare `dbt compile`...): DuckDB's types stand
+        return {}
+    schema: dict[str, Any] = {}
+    for catalog, schema_name, name, column, data_type in table.rows:
+        for quote in ('"', ""):
+            tables = schema.setdefault(f"{quote}{catalog}{quote}", {}).setdefault(f"{quote}{schema_name}{quote}", {})
+            tables.setdefault(f"{quote}{name}{quote}", {})[str(column)] = snowflake_type_of(str(data_type))
+    return schema
+
+
 def install() -> None:
     """Wrap dbt's compiler once in this process (idempotent)."""
     from dbt.compilation import Compiler
@@ -84,7 +127,8 @@ def install() -> None:
         try:
             if _transpiles(self.config, node):
                 cache = Path(self.config.project_target_path) / _CACHE_FOLDER
-                node.compiled_code = cached_transpile(node.compiled_code, node.name, cache)
+                node.compiled_code = cached_transpile(node.compiled_code, node.name, cache,
+                                                      relation_columns(self.config, node, manifest))
         except MeshError as exc:
             raise CompilationError(str(exc), node=node) from exc
         return node

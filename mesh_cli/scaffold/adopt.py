@@ -250,16 +250,16 @@ def _package_findings(project: Domain, projects: dict[str, Domain]) -> Iterator[
                           f"`local:` or `git:` in {path}")
 
 
-def _contract_findings(project: Domain, engine: type[Engine], snowflake: bool) -> Iterator[Finding]:
+def _contract_findings(project: Domain, engine: type[Engine], snowflake: bool,
+                       configs: dict[str, NodeConfig]) -> Iterator[Finding]:
     """Contract types the local engine cannot create; in a Snowflake mesh, only those that have no local spelling
     (the local contract check reads the others by Snowflake's type semantics)."""
     for folder in project.source_paths:
         for path in sorted(folder.rglob("*.y*ml")) if folder.is_dir() else []:
             data = read_yaml(path, default={})
             for model in (data.get("models") or []) if isinstance(data, dict) else []:
-                config = (model.get("config") or {}) if isinstance(model, dict) else {}
-                contract = config.get("contract") or model.get("contract") or {}
-                if not (isinstance(contract, dict) and contract.get("enforced")):
+                config = configs.get(str(model.get("name"))) if isinstance(model, dict) else None
+                if config is None or not config.contract:
                     continue
                 for column in model.get("columns") or []:
                     data_type = str(column.get("data_type") or "")
@@ -547,7 +547,7 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
             output, _ = _output(project, LOCAL_TARGET)
             if output is not None:
                 outputs[project.name] = output
-        result.findings += _contract_findings(project, engine, result.dialect == SNOWFLAKE)
+        result.findings += _contract_findings(project, engine, result.dialect == SNOWFLAKE, configs[project.name])
     result.findings += _duckdb_findings(projects, upstreams, {n: o for n, o in outputs.items()
                                                               if not local or _has_output(projects[n], LOCAL_TARGET)},
                                         result.target)

@@ -40,6 +40,16 @@ def _files(folder: Path) -> dict[str, bytes]:
             if p.is_file() and ".mesh" not in p.parts and "target" not in p.parts and "logs" not in p.parts}
 
 
+def _as_written(folder: Path) -> dict[str, object]:
+    """The files of a folder, YAML read without the `secure: true` that `--apply` may add to a shared view."""
+    def unsecured(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: unsecured(v) for k, v in value.items() if k != "secure" and v != {"secure": True}}
+        return [unsecured(v) for v in value] if isinstance(value, list) else value
+    return {name: unsecured(yaml.safe_load(data)) if name.endswith(".yml") else data
+            for name, data in _files(folder).items()}
+
+
 def _adopt(root: Path, projects: tuple[str, ...]) -> Result:
     args = ["init", "mesh", str(root), "--apply"] + [a for p in projects for a in ("--adopt", str(root / p))]
     return CliRunner().invoke(main, args, catch_exceptions=False)
@@ -88,7 +98,7 @@ def _assert_adopted_with_no_hand_edit(adopted: Adopted, fixture: str) -> dict:
     for project in adopted.projects:                                # model SQL and contracts as they were
         for folder in ("models", "seeds"):
             if (FIXTURES / fixture / project / folder).is_dir():
-                assert _files(adopted.root / project / folder) == _files(FIXTURES / fixture / project / folder)
+                assert _as_written(adopted.root / project / folder) == _as_written(FIXTURES / fixture / project / folder)
     assert adopted.build.exit_code == 0, adopted.build.output
     report = json.loads(adopted.build.output[adopted.build.output.index("{"):])
     assert [d["status"] for d in report["domains"]] == ["success"] * len(adopted.projects)
@@ -105,6 +115,11 @@ def test_a_dbt_loom_pair(loom_pair: Adopted) -> None:
     assert "dbt-loom manifest core_platform_prod -> project platform" in loom_pair.adopt.output
     assert yaml.safe_load((loom_pair.root / "growth/dependencies.yml").read_text()) == {
         "projects": [{"name": "platform"}]}
+    # platform's optional dbt-loom back-link to growth is read by no ref: no dependency, no cycle, no attach
+    assert not (loom_pair.root / "platform/dependencies.yml").exists()
+    assert "platform: its dbt-loom config reads growth's manifest, but no ref of platform reads growth: not made a " \
+        "dependency" in " ".join(loom_pair.adopt.output.split())
+    assert "next: mesh build" in loom_pair.adopt.output
     # unqualified refs to a public model and a public seed, read across projects
     assert _rows(loom_pair.root, "growth", "select * from main.accounts_by_country order by 1") == [
         ("Finland", 1), ("United Kingdom", 1), ("United States", 1)]
@@ -130,6 +145,16 @@ def test_a_diamond_written_for_other_warehouses(diamond: Adopted) -> None:
     assert "default_target: local" in (diamond.root / "mesh.yml").read_text()
     assert _rows(diamond.root, "reporting", "select * from main.monthly_summary order by 1") == [
         (date(2024, 5, 1), Decimal("200.00"), 3)]   # every May line, revenue from account 4000
+    # the profile of a profiles.yml holding two gets the local output; the other profile is as written
+    profiles = yaml.safe_load((diamond.root / "reporting/profiles.yml").read_text())
+    assert sorted(profiles["reporting"]["outputs"]) == ["dev", "local"]
+    assert profiles["reporting_sandbox"] == yaml.safe_load(
+        (FIXTURES / "warehouse_diamond/reporting/profiles.yml").read_text())["reporting_sandbox"]
+    # the view reporting reads is made secure in its YAML, and shared
+    billing = yaml.safe_load((diamond.root / "billing/models/_models.yml").read_text())["models"][0]
+    assert billing["config"] == {"secure": True, "contract": {"enforced": True}}
+    assert "revenue_by_month" in yaml.safe_load((diamond.root / "billing/domain.yml").read_text())["products"][0][
+        "models"]
 
 
 def test_a_snowflake_mesh_builds_its_snowflake_sql_types_and_snowpark_model_locally(snowflake_mesh: Adopted) -> None:

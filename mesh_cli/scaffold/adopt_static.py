@@ -142,3 +142,27 @@ def nested_hub_packages(project: Domain) -> Iterator[tuple[Path, str]]:
             for item in inner if isinstance(inner, list) else []:
                 if isinstance(item, dict) and "package" in item:
                     yield nested, str(item["package"])
+
+
+def secure_edit(project: Domain, model: str) -> tuple[Path, str, str] | None:
+    """(properties file, text, the text with `secure: true` in the model's config): one literal edit that leaves
+    every other line as written. None when the model has no YAML entry in a shape this edit can read."""
+    for path, entry in _yaml_entries(project, "models"):
+        if entry["name"] != model:
+            continue
+        text = path.read_text(encoding="utf-8")
+        named = re.search(rf"^([ \t]*-[ \t]*)name:[ \t]*['\"]?{re.escape(model)}['\"]?[ \t]*(#[^\n]*)?\n", text, re.M)
+        if named is None:
+            return None
+        indent = " " * len(named.group(1))
+        if "config" not in entry:
+            return path, named.group(0), f"{named.group(0)}{indent}config: {{secure: true}}\n"
+        following = text[named.end():]
+        config = re.search(rf"^{indent}config:[ \t]*(\{{|\n)", following, re.M)
+        if config is None:
+            return None
+        head = named.group(0) + following[:config.end()]
+        if config.group(1) == "{":
+            return path, head, head + "secure: true, "
+        return path, head, f"{head}{indent}  secure: true\n"
+    return None

@@ -155,3 +155,28 @@ def test_the_local_output_goes_into_the_projects_profile_of_a_file_holding_sever
     assert sorted(written["shop"]["outputs"]) == ["dev", "local"]
     assert written["shop_sandbox"] == yaml.safe_load(other)["shop_sandbox"]
     assert sorted(written["zeta"]["outputs"]) == ["dev"]
+
+
+def test_a_vendored_packages_nested_local_path_is_rewritten_from_the_consuming_project(tmp_path: Path) -> None:
+    """dbt resolves a vendored package's `local:` paths from the consuming project's folder
+    (https://github.com/dbt-labs/dbt-core/issues/5410)."""
+    folder = _project(tmp_path, "shop", {"models/m.sql": "select 1 as id",
+                                         "packages.yml": "packages:\n  - local: ../vendor/helpers\n"})
+    for name, packages in (("helpers", "packages:\n  - local: ../dates\n  - package: calogica/dbt_date\n"),
+                           ("dates", None)):
+        package = tmp_path / "vendor" / name
+        package.mkdir(parents=True)
+        (package / "dbt_project.yml").write_text(f"name: {name}\nversion: '1.0.0'\nconfig-version: 2\n")
+        if packages:
+            (package / "packages.yml").write_text(packages)
+    nested = tmp_path / "vendor/helpers/packages.yml"
+    reported = adopt(tmp_path, [folder])
+    problems = {f.problem: f for f in reported.findings}
+    path_finding = next(f for p, f in problems.items() if "installs `local: ../dates`" in p)
+    assert path_finding.safe and path_finding.fix == (
+        f"write `local: ../vendor/dates` (relative to {folder.resolve()}) in {nested.resolve()}")
+    hub = next(f for p, f in problems.items() if "calogica/dbt_date" in p)
+    assert "relative to" in hub.fix and "from the consuming project's folder" in hub.fix
+    applied = adopt(tmp_path, [folder], apply=True)
+    assert path_finding.problem in {f.problem for f in applied.applied}
+    assert yaml.safe_load(nested.read_text())["packages"][0] == {"local": "../vendor/dates"}

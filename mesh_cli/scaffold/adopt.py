@@ -26,6 +26,7 @@ from mesh_cli.engines.registry import ENGINES, Engine
 from mesh_cli.scaffold.adopt_static import (
     NodeConfig,
     nested_hub_packages,
+    nested_local_paths,
     node_configs,
     secure_edit,
     sources_reading_seeds,
@@ -270,6 +271,20 @@ def _package_findings(project: Domain, projects: dict[str, Domain]) -> Iterator[
                           "must be provided by the dbt hub when `mesh build` runs `dbt deps`",
                           "let the build machine reach hub.getdbt.com, or vendor the package and install it with "
                           f"`local:` or `git:` in {path}")
+
+
+def _nested_path_findings(project: Domain, projects: dict[str, Domain]) -> Iterator[Finding]:
+    """A vendored package's `local:` path written from its own folder: dbt reads it from the consuming project's
+    (https://github.com/dbt-labs/dbt-core/issues/5410). `--apply` rewrites it when every adopted project installing
+    that package needs the same path."""
+    for path, written, fixed in nested_local_paths(project):
+        needed = {f for p in projects.values() for file, w, f in nested_local_paths(p) if file == path and w == written}
+        edit = (path, f"local: {written}", f"local: {fixed}") if len(needed) == 1 else None
+        yield Finding(project.name, f"vendored package {path.parent.name} installs `local: {written}` ({path}), a path "
+                      f"from its own folder; dbt resolves it from {project.path}, where it does not exist",
+                      f"write `local: {fixed}` (relative to {project.path}) in {path}" + (
+                          "" if edit else "; projects at other depths install this package: vendor it once per "
+                          "depth, or give each a copy"), edit, safe=edit is not None)
 
 
 def _contract_findings(project: Domain, engine: type[Engine], snowflake: bool,
@@ -569,8 +584,11 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
         result.findings += _package_findings(project, projects)
         result.findings += [Finding(project.name, f"vendored package {path.parent.name} installs hub package "
                                     f"{package} ({path}), which `dbt deps` cannot fetch without the dbt hub",
-                                    f"vendor {package} too and install it with `local:` in {path}")
+                                    f"vendor {package} too and install it with `local: <its folder, relative to "
+                                    f"{project.path}>` in {path}: dbt resolves a vendored package's `local:` paths "
+                                    "from the consuming project's folder, not the package's")
                             for path, package in nested_hub_packages(project)]
+        result.findings += _nested_path_findings(project, projects)
         seed_findings = list(_seed_findings(project, _owned(project.path / "domain.yml")))
         result.findings += seed_findings
         if seed_findings and apply and _owned(project.path / "domain.yml"):

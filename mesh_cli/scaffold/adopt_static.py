@@ -8,6 +8,7 @@ the way dbt does (https://docs.getdbt.com/reference/configs-and-properties, "Con
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -133,15 +134,10 @@ def sources_reading_seeds(project: Domain) -> Iterator[tuple[Path, str, str]]:
 
 def nested_hub_packages(project: Domain) -> Iterator[tuple[Path, str]]:
     """(packages.yml of a vendored package, hub package) for hub packages that a `local:` package installs."""
-    path = project.path / "packages.yml"
-    entries = (read_mapping(path, default={}).get("packages") or []) if path.is_file() else []
-    for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and "local" in entry:
-            nested = (project.path / str(entry["local"])).resolve() / "packages.yml"
-            inner = (read_mapping(nested, default={}).get("packages") or []) if nested.is_file() else []
-            for item in inner if isinstance(inner, list) else []:
-                if isinstance(item, dict) and "package" in item:
-                    yield nested, str(item["package"])
+    for folder, inner in _vendored(project):
+        for item in inner:
+            if isinstance(item, dict) and "package" in item:
+                yield folder / "packages.yml", str(item["package"])
 
 
 def secure_edit(project: Domain, model: str) -> tuple[Path, str, str] | None:
@@ -166,3 +162,30 @@ def secure_edit(project: Domain, model: str) -> tuple[Path, str, str] | None:
             return path, head, head + "secure: true, "
         return path, head, f"{head}{indent}  secure: true\n"
     return None
+
+
+def _vendored(project: Domain) -> Iterator[tuple[Path, list[Any]]]:
+    """(folder, packages.yml entries) of each package the project installs with `local:`."""
+    path = project.path / "packages.yml"
+    entries = (read_mapping(path, default={}).get("packages") or []) if path.is_file() else []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and "local" in entry:
+            folder = (project.path / str(entry["local"])).resolve()
+            nested = folder / "packages.yml"
+            inner = (read_mapping(nested, default={}).get("packages") or []) if nested.is_file() else []
+            yield folder, inner if isinstance(inner, list) else []
+
+
+def nested_local_paths(project: Domain) -> Iterator[tuple[Path, str, str]]:
+    """(packages.yml of a vendored package, a `local:` path it writes relative to itself, the same folder relative
+    to the project): dbt resolves a vendored package's own `local:` paths from the consuming project's folder
+    (https://github.com/dbt-labs/dbt-core/issues/5410), so a path written from the package's folder is not found."""
+    for folder, inner in _vendored(project):
+        for item in inner:
+            if not (isinstance(item, dict) and "local" in item):
+                continue
+            written = str(item["local"])
+            if (project.path / written / "dbt_project.yml").is_file():
+                continue
+            if (folder / written / "dbt_project.yml").is_file():
+                yield folder / "packages.yml", written, os.path.relpath((folder / written).resolve(), project.path)

@@ -98,7 +98,8 @@ def _assert_adopted_with_no_hand_edit(adopted: Adopted, fixture: str) -> dict:
     for project in adopted.projects:                                # model SQL and contracts as they were
         for folder in ("models", "seeds"):
             if (FIXTURES / fixture / project / folder).is_dir():
-                assert _as_written(adopted.root / project / folder) == _as_written(FIXTURES / fixture / project / folder)
+                written = FIXTURES / fixture / project / folder
+                assert _as_written(adopted.root / project / folder) == _as_written(written)
     assert adopted.build.exit_code == 0, adopted.build.output
     report = json.loads(adopted.build.output[adopted.build.output.index("{"):])
     assert [d["status"] for d in report["domains"]] == ["success"] * len(adopted.projects)

@@ -59,7 +59,7 @@ def test_dbt_deps_without_the_hub_names_the_package_and_the_local_fix_in_one_lin
     """The build machine cannot reach hub.getdbt.com: a real `dbt deps` fails, and the error is one line naming
     the hub package and the `local:` fix, not dbt's HTTPS error."""
     (tmp_path / "dbt_project.yml").write_text("name: shop\nversion: '1.0.0'\nconfig-version: 2\nprofile: shop\n")
-    (tmp_path / "profiles.yml").write_text("shop:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: x.duckdb}\n")
+    (tmp_path / "profiles.yml").write_text("shop:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: x.db}\n")
     (tmp_path / "packages.yml").write_text("packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.1.1\n")
     outcome = run_job(DbtJob((DbtCall(("deps",), tmp_path),), {}, "duckdb"))
     assert not outcome.ok

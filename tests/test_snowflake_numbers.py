@@ -1,8 +1,9 @@
-"""Snowflake's NUMBER precision and scale through arithmetic on the local engine (mesh_cli/engines/snowflake_numbers.py):
-each rule of https://docs.snowflake.com/en/sql-reference/operators-arithmetic ("Scale and precision in arithmetic
-operations") and of the aggregate functions' pages, derived from Snowflake SQL and run on DuckDB, where the transpiled
-column must have Snowflake's type. Operands of unknown type and FLOATs keep DuckDB's DOUBLE (stricter, never
-more lenient)."""
+"""Snowflake's NUMBER precision and scale through arithmetic on the local engine
+(mesh_cli/engines/snowflake_numbers.py): each rule of
+https://docs.snowflake.com/en/sql-reference/operators-arithmetic ("Scale and precision in arithmetic operations")
+and of the aggregate functions' pages, derived from Snowflake SQL and run on DuckDB, where the transpiled column
+must have Snowflake's type. Operands of unknown type and FLOATs keep DuckDB's DOUBLE (stricter, never more
+lenient)."""
 
 from __future__ import annotations
 

@@ -180,3 +180,22 @@ def test_a_vendored_packages_nested_local_path_is_rewritten_from_the_consuming_p
     applied = adopt(tmp_path, [folder], apply=True)
     assert path_finding.problem in {f.problem for f in applied.applied}
     assert yaml.safe_load(nested.read_text())["packages"][0] == {"local": "../vendor/dates"}
+
+
+def test_a_ref_to_a_private_model_of_an_installed_package_is_foreseen(tmp_path: Path) -> None:
+    package = tmp_path / "vendor/core_models"
+    (package / "models").mkdir(parents=True)
+    (package / "dbt_project.yml").write_text("name: core_models\nversion: '1.0.0'\nconfig-version: 2\n"
+                                             "models:\n  core_models:\n    +access: private\n    public_ones:\n"
+                                             "      +access: protected\n")
+    (package / "models/calendar.sql").write_text("select 1 as d")
+    (package / "models/public_ones").mkdir()
+    (package / "models/public_ones/fiscal_weeks.sql").write_text("select 1 as w")
+    folder = _project(tmp_path, "shop", {
+        "models/m.sql": "select * from {{ ref('calendar') }} join {{ ref('core_models', 'fiscal_weeks') }} using (d)",
+        "packages.yml": "packages:\n  - local: ../vendor/core_models\n"})
+    said = [f for f in adopt(tmp_path, [folder]).findings if "package core_models" in f.problem]
+    assert [f.problem for f in said] == [
+        "ref to calendar of package core_models (models/m.sql) relies on dbt-loom's relaxed access: it is private in "
+        "core_models (its config), and dbt refuses a ref to a private model from outside its group"]
+    assert said[0].fix.startswith("give calendar `+access: protected` in ") and not said[0].safe

@@ -273,6 +273,36 @@ def _package_findings(project: Domain, projects: dict[str, Domain]) -> Iterator[
                           f"`local:` or `git:` in {path}")
 
 
+def _private_package_findings(project: Domain, projects: dict[str, Domain],
+                              configs: dict[str, NodeConfig]) -> Iterator[Finding]:
+    """Refs to private models of a package the project installs with `local:` (not an adopted project): dbt
+    refuses them outside the model's group; only dbt-loom's relaxed access let them parse."""
+    path = project.path / "packages.yml"
+    entries = (read_mapping(path, default={}).get("packages") or []) if path.is_file() else []
+    adopted = {p.path for p in projects.values()}
+    refs = scan_refs(project.source_paths).refs
+    for entry in entries if isinstance(entries, list) else []:
+        folder = (project.path / str(entry["local"])).resolve() if isinstance(entry, dict) and "local" in entry \
+            else None
+        if folder is None or folder in adopted or not (folder / "dbt_project.yml").is_file():
+            continue
+        try:
+            package = load_domain(folder)
+        except MeshError:
+            continue
+        found = node_configs(package)
+        for ref in refs:
+            named = ref.package == package.name or (ref.package is None and ref.name not in configs)
+            config = found.get(ref.name) if named else None
+            if config is not None and config.access == "private":
+                yield Finding(project.name, f"ref to {ref.name} of package {package.name} "
+                              f"({ref.file.relative_to(project.path)}) relies on dbt-loom's relaxed access: it is "
+                              f"private in {package.name} (its config), and dbt refuses a ref to a private model "
+                              "from outside its group",
+                              f"give {ref.name} `+access: protected` in {folder / 'dbt_project.yml'} (the vendored "
+                              "copy), or stop reffing it")
+
+
 def _nested_path_findings(project: Domain, projects: dict[str, Domain]) -> Iterator[Finding]:
     """A vendored package's `local:` path written from its own folder: dbt reads it from the consuming project's
     (https://github.com/dbt-labs/dbt-core/issues/5410). `--apply` rewrites it when every adopted project installing
@@ -589,6 +619,7 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
                                     "from the consuming project's folder, not the package's")
                             for path, package in nested_hub_packages(project)]
         result.findings += _nested_path_findings(project, projects)
+        result.findings += _private_package_findings(project, projects, configs[project.name])
         seed_findings = list(_seed_findings(project, _owned(project.path / "domain.yml")))
         result.findings += seed_findings
         if seed_findings and apply and _owned(project.path / "domain.yml"):

@@ -61,6 +61,7 @@ snapshots:
         "models/marts/_marts.yml": "version: 2\nmodels:\n  - name: customers\n    access: public\n"
                                    "    config: {secure: true}\n  - name: orders\n    config: {access: private}\n",
         "models/staging/stg_orders.sql": "select 1 as id",
+        "models/scores.py": "def model(dbt, session):\n    return dbt.ref('orders')\n",
         "seeds/countries.csv": "code\nFI\n", "seeds/currencies.csv": "code\nEUR\n",
         "snapshots/orders_snapshot.sql": "{% snapshot orders_snapshot %}select 1 as id{% endsnapshot %}",
     }, project_yml)
@@ -70,6 +71,7 @@ snapshots:
     assert (customers.materialized, customers.access, customers.secure) == ("view", "protected", True)  # SQL over YAML
     assert (staging.materialized, staging.access, staging.group, staging.contract) == ("table", "protected",
                                                                                        "intake", True)
+    assert configs["scores"].materialized == "table"        # a Python model is never a view
     assert (configs["countries"].kind, configs["countries"].access) == ("seed", "public")   # `seeds:` is read
     assert configs["currencies"].access == "protected"
     assert (configs["orders_snapshot"].kind, configs["orders_snapshot"].access) == ("snapshot", "public")

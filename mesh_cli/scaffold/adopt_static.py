@@ -25,6 +25,7 @@ _SNAPSHOT = re.compile(r"\{%-?\s*snapshot\s+(\w+)")
 _RESOURCES = {"model": ("models", "model-paths", ["models"]), "seed": ("seeds", "seed-paths", ["seeds"]),
               "snapshot": ("snapshots", "snapshot-paths", ["snapshots"])}
 _DEFAULT_MATERIALIZED = {"model": "view", "seed": "seed", "snapshot": "snapshot"}
+_PYTHON = "_python_model"
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ def _written(project: Domain) -> dict[str, tuple[str, dict[str, Any], dict[str, 
                 continue
             name = snapshot.group(1) if snapshot else re.sub(r"_v\d+$", "", path.stem)
             called = {k: v for call in _CONFIG_CALL.findall(text) for k, _, v in _CONFIG_KEY.findall(call)}
+            if path.suffix == ".py":    # a Python model is a table or incremental, never a view
+                called[_PYTHON] = True
             found[name] = ("snapshot" if snapshot else kind,
                            _project_config(project_file, "snapshot" if snapshot else kind, project.name,
                                            [*parts, name]), called)
@@ -116,6 +119,8 @@ def node_configs(project: Domain) -> dict[str, NodeConfig]:
     configs = {}
     for name, (kind, from_project, called) in written.items():
         config = {**from_project, **properties.get(name, {}), **called}
+        if config.pop(_PYTHON, False) and config.get("materialized") != "incremental":
+            config["materialized"] = "table"
         configs[name] = NodeConfig(kind, str(config.get("materialized", _DEFAULT_MATERIALIZED[kind])),
                                    str(config.get("access", "protected")), str(config.get("secure", "")).lower() ==
                                    "true", _enforced(config.get("contract")),

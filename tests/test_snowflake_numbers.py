@@ -8,12 +8,13 @@ lenient)."""
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
 import sqlglot
 
-from mesh_cli.engines.duckdb_transpile import transpile
+from mesh_cli.engines.duckdb_transpile import columns_query, snowflake_schema, transpile
 from mesh_cli.engines.snowflake_numbers import Fixed, number_type, snowflake_type_of
 
 ARITHMETIC = "https://docs.snowflake.com/en/sql-reference/operators-arithmetic"
@@ -102,3 +103,19 @@ def test_a_column_of_unknown_type_keeps_duckdbs_types() -> None:
     ("DOUBLE", "float"), ("TIMESTAMP", "timestamp_ntz"), ("VARCHAR", "varchar"), ("INTEGER[]", "variant")])
 def test_local_column_types_read_as_snowflakes(duckdb_type: str, snowflake: str) -> None:
     assert snowflake_type_of(duckdb_type) == snowflake
+
+
+def test_the_types_of_what_a_model_reads_come_from_the_local_database(tmp_path: Path) -> None:
+    """The plugin's query for the relations a model reads, run on a real DuckDB file, gives the schema that types
+    the model's division as Snowflake would."""
+    with duckdb.connect(str(tmp_path / "sales.duckdb")) as connection:
+        connection.execute("create table main.receipts (id integer, amount decimal(12,2), note varchar)")
+        query = columns_query([("sales", "main", "receipts"), ("sales", "main", "absent")])
+        rows = connection.execute(query).fetchall()
+    schema = snowflake_schema(rows)
+    assert schema['"sales"']['"main"']['"receipts"'] == {"id": "number(38,0)", "amount": "number(12,2)",
+                                                         "note": "varchar"}
+    assert schema["sales"]["main"]["receipts"] == schema['"sales"']['"main"']['"receipts"']
+    written = transpile('select amount / id as per_id, avg(amount) as mean from "sales"."main"."receipts"', "m", schema)
+    assert "CAST(amount / id AS DECIMAL(18, 8))" in written   # L = 10 + 0, S = max(2, min(2 + 6, 12))
+    assert "CAST(AVG(amount) AS DECIMAL(38, 8))" in written

@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
 from mesh_cli.core.errors import MeshError
-from mesh_cli.engines.snowflake_numbers import cast_number_results
+from mesh_cli.engines.snowflake_numbers import cast_number_results, snowflake_type_of
 
 SNOWFLAKE, DUCKDB = "snowflake", "duckdb"
 DIALECTS = (SNOWFLAKE, DUCKDB)
@@ -188,6 +188,29 @@ def _flattens(tree: exp.Expr, model: str) -> set[str]:
         node.replace(_flatten_relation(node.this, exp.to_identifier(name).sql(DUCKDB), model))
         aliases.add(name.lower())
     return aliases
+
+
+def _literal(text: str) -> str:
+    return "'" + text.lower().replace("'", "''") + "'"
+
+
+def columns_query(relations: list[tuple[str, str, str]]) -> str:
+    """DuckDB's query for the columns of the (database, schema, table) relations a model reads."""
+    where = " or ".join(f"(lower(table_catalog) = {_literal(d)} and lower(table_schema) = {_literal(s)} and "
+                        f"lower(table_name) = {_literal(t)})" for d, s, t in relations)
+    return ("select table_catalog, table_schema, table_name, column_name, data_type from information_schema.columns "
+            f"where {where} order by ordinal_position")
+
+
+def snowflake_schema(rows: Iterable[Sequence[Any]]) -> dict[str, Any]:
+    """The rows of `columns_query` as the sqlglot schema `transpile` takes, in Snowflake's terms, under each
+    relation's names both quoted (as dbt-duckdb renders them) and bare."""
+    schema: dict[str, Any] = {}
+    for catalog, schema_name, name, column, data_type in rows:
+        for quote in ('"', ""):
+            tables = schema.setdefault(f"{quote}{catalog}{quote}", {}).setdefault(f"{quote}{schema_name}{quote}", {})
+            tables.setdefault(f"{quote}{name}{quote}", {})[str(column)] = snowflake_type_of(str(data_type))
+    return schema
 
 
 def transpile(sql: str, model: str = "<sql>", columns: Mapping[str, Any] | None = None) -> str:

@@ -18,8 +18,14 @@ from typing import Any
 
 from mesh_cli.core.config import MESH_FILE, find_mesh_root, load_config
 from mesh_cli.core.errors import MeshError
-from mesh_cli.engines.duckdb_transpile import DIALECTS, DUCKDB, SNOWFLAKE, cached_transpile
-from mesh_cli.engines.snowflake_numbers import snowflake_type_of
+from mesh_cli.engines.duckdb_transpile import (
+    DIALECTS,
+    DUCKDB,
+    SNOWFLAKE,
+    cached_transpile,
+    columns_query,
+    snowflake_schema,
+)
 
 SETTING = "sql_dialect"
 VAR = "data_mesh_sql_dialect"   # `data_mesh:` vars belong to the governance library, which checks their keys
@@ -81,35 +87,21 @@ def _relations_read(node: Any, manifest: Any) -> list[tuple[str, str, str]]:
     return found
 
 
-def _literal(text: str) -> str:
-    return "'" + text.lower().replace("'", "''") + "'"
-
-
 def relation_columns(config: Any, node: Any, manifest: Any) -> dict[str, Any]:
-    """The columns of the relations a model reads, as the local database holds them now (its upstreams built),
-    in Snowflake's terms: a sqlglot schema under each relation's names both quoted (as dbt-duckdb renders them)
-    and bare. Empty when they cannot be read (not built yet, no connection): arithmetic then keeps DuckDB's types,
-    stricter than Snowflake."""
+    """The columns of the relations a model reads, as the local database holds them now (its upstreams built), as
+    a sqlglot schema in Snowflake's terms (`engines/duckdb_transpile.py`). Empty when they cannot be read (not built
+    yet, no connection): arithmetic then keeps DuckDB's types, stricter than Snowflake."""
     relations = _relations_read(node, manifest)
     if not relations:
         return {}
     from dbt.adapters.factory import get_adapter
     from dbt_common.exceptions import DbtRuntimeError
 
-    where = " or ".join(f"(lower(table_catalog) = {_literal(d)} and lower(table_schema) = {_literal(s)} and "
-                        f"lower(table_name) = {_literal(t)})" for d, s, t in relations)
     try:
-        _, table = get_adapter(config).execute(
-            "select table_catalog, table_schema, table_name, column_name, data_type from information_schema.columns "
-            f"where {where} order by ordinal_position", fetch=True)
+        _, table = get_adapter(config).execute(columns_query(relations), fetch=True)
     except DbtRuntimeError:     # no connection (a bare `dbt compile`...): DuckDB's types stand
         return {}
-    schema: dict[str, Any] = {}
-    for catalog, schema_name, name, column, data_type in table.rows:
-        for quote in ('"', ""):
-            tables = schema.setdefault(f"{quote}{catalog}{quote}", {}).setdefault(f"{quote}{schema_name}{quote}", {})
-            tables.setdefault(f"{quote}{name}{quote}", {})[str(column)] = snowflake_type_of(str(data_type))
-    return schema
+    return snowflake_schema(table.rows)
 
 
 def install() -> None:

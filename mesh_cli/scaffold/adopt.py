@@ -1,7 +1,7 @@
 """`mesh init mesh DIR --adopt PATH...`: a mesh over dbt projects that already exist, wherever they live in the
 repository. Writes mesh.yml (listing the projects under `mesh.domains:`) and a domain.yml for each project that
 has none (a product of the models its downstream projects ref), maps dbt-loom manifests to projects, and reports
-what stands in the way of `mesh build`, each with its fix. Models are never edited."""
+what stands in the way of `mesh build`, each with its fix. Model SQL and contracts are never edited."""
 
 from __future__ import annotations
 

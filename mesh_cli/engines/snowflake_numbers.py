@@ -182,6 +182,15 @@ def _schema(columns: Mapping[str, Any]) -> MappingSchema | None:
         return None
 
 
+def may_cast(sql: str) -> bool:
+    """Whether `sql` may hold a division or an AVG (a text test: the types of what it reads are fetched only then).
+
+    >>> may_cast("select a / b from t"), may_cast("select Avg(a) from t"), may_cast("select a from t")
+    (True, True, False)
+    """
+    return "/" in sql or "avg" in sql.lower()
+
+
 def cast_number_results(tree: exp.Expr, columns: Mapping[str, Any]) -> exp.Expr:
     """`tree` (Snowflake SQL) with each division and AVG whose Snowflake result is a NUMBER cast to that NUMBER.
     `columns` is a sqlglot schema of the relations it reads ({catalog: {schema: {table: {column: type}}}}, names

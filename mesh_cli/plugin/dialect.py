@@ -26,6 +26,7 @@ from mesh_cli.engines.duckdb_transpile import (
     columns_query,
     snowflake_schema,
 )
+from mesh_cli.engines.snowflake_numbers import may_cast
 
 SETTING = "sql_dialect"
 VAR = "data_mesh_sql_dialect"   # `data_mesh:` vars belong to the governance library, which checks their keys
@@ -91,7 +92,7 @@ def relation_columns(config: Any, node: Any, manifest: Any) -> dict[str, Any]:
     """The columns of the relations a model reads, as the local database holds them now (its upstreams built), as
     a sqlglot schema in Snowflake's terms (`engines/duckdb_transpile.py`). Empty when they cannot be read (not built
     yet, no connection): arithmetic then keeps DuckDB's types, stricter than Snowflake."""
-    relations = _relations_read(node, manifest)
+    relations = _relations_read(node, manifest) if may_cast(node.compiled_code or "") else []
     if not relations:
         return {}
     from dbt.adapters.factory import get_adapter

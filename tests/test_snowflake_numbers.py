@@ -7,6 +7,7 @@ lenient)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,9 +21,10 @@ from mesh_cli.engines.snowflake_numbers import Fixed, number_type, snowflake_typ
 ARITHMETIC = "https://docs.snowflake.com/en/sql-reference/operators-arithmetic"
 NUMERIC = "https://docs.snowflake.com/en/sql-reference/data-types-numeric"
 # the relation the expressions read, as the local database holds it
-TABLE = {"t": {"cents": "number(38,0)", "price": "number(10,2)", "rate": "number(8,4)", "ratio": "float"}}
+TABLE = {"t": {"cents": "number(38,0)", "price": "number(10,2)", "rate": "number(8,4)", "ratio": "float",
+              "sold_on": "date"}}
 ROW = "create table t as select 1250::bigint as cents, 19.99::decimal(10,2) as price, 0.0825::decimal(8,4) as rate, " \
-      "0.5::double as ratio"
+      "0.5::double as ratio, date '2024-07-01' as sold_on"
 
 # (Snowflake expression, its Snowflake type, the reference page)
 RULES = [
@@ -81,6 +83,17 @@ def _local(expression: str, table: dict | None = TABLE) -> tuple[str, object]:
 ])
 def test_divisions_and_averages_of_numbers_are_numbers_locally(expression: str, expected: tuple) -> None:
     assert _local(expression) == expected
+
+
+def test_dateadd_and_date_trunc_of_a_date_column_stay_dates() -> None:
+    """https://docs.snowflake.com/en/sql-reference/functions/dateadd: of a DATE by a day or more, a DATE; by an
+    hour, a TIMESTAMP_NTZ. Without the column's type DuckDB's TIMESTAMP stays (stricter)."""
+    assert _local("dateadd(day, 7, sold_on)") == ("DATE", date(2024, 7, 8))
+    assert _local("date_trunc('month', sold_on)") == ("DATE", date(2024, 7, 1))
+    assert _local("dateadd(hour, 1, sold_on)")[0] == "TIMESTAMP"
+    assert _local("dateadd(day, 7, sold_on)", table=None)[0] == "TIMESTAMP"
+    written = transpile("select dateadd(day, 1, sold_on::date) as d from t", "m", TABLE)
+    assert written.count("AS DATE)") == 2      # the model's own cast, and the result's once (not twice)
 
 
 def test_a_float_operand_keeps_a_double() -> None:

@@ -19,8 +19,9 @@ sqlglot does most of the work; the transforms here fix what it gets wrong for Sn
 - `TRY_TO_TIMESTAMP(x)` and `TO_TIMESTAMP_NTZ/LTZ/TZ(x)` without a format, which sqlglot passes through, are
   casts (https://docs.snowflake.com/en/sql-reference/functions/try_to_timestamp);
 - lambdas use DuckDB's `lambda x: ...` syntax (the arrow form is deprecated in DuckDB 2.0);
-- a division or AVG of NUMBERs is a NUMBER with Snowflake's precision and scale, where DuckDB's is a DOUBLE
-  (`engines/snowflake_numbers.py`), given the types of the relations the model reads.
+- a division or AVG of NUMBERs is a NUMBER with Snowflake's precision and scale, where DuckDB's is a DOUBLE, and
+  DATEADD / DATE_TRUNC of a DATE column a DATE (`engines/snowflake_numbers.py`), given the types of the relations
+  the model reads.
 What cannot be transpiled raises `TranspileError`, one line naming the model, the construct and what to do: a
 function sqlglot does not know and DuckDB does not have is caught here, not when the model runs.
 """
@@ -107,6 +108,9 @@ def _date_results(tree: exp.Expr) -> None:
     """Keep DATEADD and DATE_TRUNC of a DATE a DATE, as sqlglot types them by Snowflake's rules."""
     annotate_types(tree, dialect=SNOWFLAKE)
     for node in list(tree.find_all(exp.DateAdd, exp.DateTrunc, exp.TimestampTrunc)):
+        cast = node.parent if isinstance(node.parent, exp.Cast) else None
+        if cast is not None and cast.to.is_type("date"):
+            continue    # cast already (by the types of the columns it reads)
         if node.type is not None and node.type.is_type("date"):
             node.replace(exp.cast(node.copy(), "date"))
 

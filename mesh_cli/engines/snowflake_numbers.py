@@ -191,11 +191,25 @@ def may_cast(sql: str) -> bool:
     return "/" in sql or "avg" in sql.lower()
 
 
+_DATE_RESULTS = (exp.DateAdd, exp.DateTrunc, exp.TimestampTrunc)
+
+
+def _result_type(node: exp.Expr) -> exp.DataType | None:
+    """The DuckDB type to cast a typed node to: a NUMBER division or AVG as its DECIMAL; DATEADD or DATE_TRUNC of
+    a DATE by a day or more as DATE (https://docs.snowflake.com/en/sql-reference/functions/dateadd), where DuckDB
+    gives a TIMESTAMP."""
+    if isinstance(node, _DATE_RESULTS):
+        return exp.DataType.build("date") if node.type is not None and node.type.is_type("date") else None
+    number = number_type(node)
+    return number.data_type() if isinstance(number, Fixed) else None
+
+
 def cast_number_results(tree: exp.Expr, columns: Mapping[str, Any]) -> exp.Expr:
-    """`tree` (Snowflake SQL) with each division and AVG whose Snowflake result is a NUMBER cast to that NUMBER.
-    `columns` is a sqlglot schema of the relations it reads ({catalog: {schema: {table: {column: type}}}}, names
-    spelled as in the SQL, types in Snowflake's terms). The tree is changed in place and returned."""
-    targets = list(tree.find_all(exp.Div, exp.Avg))
+    """`tree` (Snowflake SQL) with each division and AVG whose Snowflake result is a NUMBER cast to that NUMBER,
+    and each DATEADD / DATE_TRUNC of a DATE column cast to DATE. `columns` is a sqlglot schema of the relations it
+    reads ({catalog: {schema: {table: {column: type}}}}, names spelled as in the SQL, types in Snowflake's terms).
+    The tree is changed in place and returned."""
+    targets = list(tree.find_all(exp.Div, exp.Avg, *_DATE_RESULTS))
     schema = _schema(columns) if targets and columns else None
     if schema is None:
         return tree
@@ -206,14 +220,14 @@ def cast_number_results(tree: exp.Expr, columns: Mapping[str, Any]) -> exp.Expr:
                                        validate_qualify_columns=False, quote_identifiers=False),
                                schema=schema, dialect=SNOWFLAKE)
     except (SqlglotError, ValueError, KeyError, AttributeError):
-        return tree
-    found: dict[int, Fixed] = {}
-    for node in typed.find_all(exp.Div, exp.Avg):
-        number = number_type(node)
-        if _TAG in node.meta and isinstance(number, Fixed):
-            found[node.meta[_TAG]] = number
+        typed = None
+    found: dict[int, exp.DataType] = {}
+    for node in typed.find_all(exp.Div, exp.Avg, *_DATE_RESULTS) if typed is not None else []:
+        data_type = _result_type(node)
+        if _TAG in node.meta and data_type is not None:
+            found[node.meta[_TAG]] = data_type
     for index, node in reversed(list(enumerate(targets))):     # inner ones first: an outer cast copies them
         node.meta.pop(_TAG, None)
         if index in found:
-            node.replace(exp.Cast(this=node.copy(), to=found[index].data_type()))
+            node.replace(exp.Cast(this=node.copy(), to=found[index]))
     return tree

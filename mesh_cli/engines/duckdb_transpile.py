@@ -44,7 +44,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
 from mesh_cli.core.errors import MeshError
-from mesh_cli.engines.snowflake_numbers import cast_number_results, snowflake_type_of
+from mesh_cli.engines.snowflake_numbers import cast_snowflake_results, snowflake_type_of
 
 SNOWFLAKE, DUCKDB = "snowflake", "duckdb"
 DIALECTS = (SNOWFLAKE, DUCKDB)
@@ -229,7 +229,7 @@ def transpile(sql: str, model: str = "<sql>", columns: Mapping[str, Any] | None 
     for statement in statements:
         if statement is None:
             continue
-        cast_number_results(statement, columns or {})
+        cast_snowflake_results(statement, columns or {})
         flattened = _flattens(statement, model)
         _json_objects(statement)
         _date_results(statement)

@@ -16,13 +16,15 @@ arithmetic operations"), with L the leading digits (precision - scale), S the sc
 - a FLOAT anywhere makes the result a FLOAT; a cast (`::`, CAST, TRY_CAST) is the type cast to, an integer type
   NUMBER(38,0) (https://docs.snowflake.com/en/sql-reference/data-types-numeric#int-integer-bigint-smallint-tinyint-byteint).
 
-Only divisions and AVG are cast: every other fixed-point operation is a DECIMAL on DuckDB already. An operand whose
+Only divisions and AVG are cast: every other fixed-point operation is a DECIMAL on DuckDB already. With the same
+column types, DATEADD and DATE_TRUNC of a DATE column by a day or more are cast to DATE
+(https://docs.snowflake.com/en/sql-reference/functions/dateadd), where DuckDB gives a TIMESTAMP. An operand whose
 type is not known (a relation the schema does not hold, a function not listed above) leaves the expression as
 DuckDB types it, which is stricter than Snowflake (a NUMBER contract over it fails locally), never more lenient.
 
 >>> import sqlglot
 >>> tree = sqlglot.parse_one("select amount / 100.0 as a from t", read="snowflake")
->>> cast_number_results(tree, {"t": {"amount": "number(38,0)"}}).sql("duckdb")
+>>> cast_snowflake_results(tree, {"t": {"amount": "number(38,0)"}}).sql("duckdb")
 'SELECT CAST(amount / 100.0 AS DECIMAL(38, 6)) AS a FROM t'
 """
 
@@ -204,7 +206,7 @@ def _result_type(node: exp.Expr) -> exp.DataType | None:
     return number.data_type() if isinstance(number, Fixed) else None
 
 
-def cast_number_results(tree: exp.Expr, columns: Mapping[str, Any]) -> exp.Expr:
+def cast_snowflake_results(tree: exp.Expr, columns: Mapping[str, Any]) -> exp.Expr:
     """`tree` (Snowflake SQL) with each division and AVG whose Snowflake result is a NUMBER cast to that NUMBER,
     and each DATEADD / DATE_TRUNC of a DATE column cast to DATE. `columns` is a sqlglot schema of the relations it
     reads ({catalog: {schema: {table: {column: type}}}}, names spelled as in the SQL, types in Snowflake's terms).

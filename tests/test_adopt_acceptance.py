@@ -40,6 +40,16 @@ def _files(folder: Path) -> dict[str, bytes]:
             if p.is_file() and ".mesh" not in p.parts and "target" not in p.parts and "logs" not in p.parts}
 
 
+def _as_written(folder: Path) -> dict[str, object]:
+    """The files of a folder, YAML read without the `secure: true` that `--apply` may add to a shared view."""
+    def unsecured(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: unsecured(v) for k, v in value.items() if k != "secure" and v != {"secure": True}}
+        return [unsecured(v) for v in value] if isinstance(value, list) else value
+    return {name: unsecured(yaml.safe_load(data)) if name.endswith(".yml") else data
+            for name, data in _files(folder).items()}
+
+
 def _adopt(root: Path, projects: tuple[str, ...]) -> Result:
     args = ["init", "mesh", str(root), "--apply"] + [a for p in projects for a in ("--adopt", str(root / p))]
     return CliRunner().invoke(main, args, catch_exceptions=False)
@@ -88,7 +98,8 @@ def _assert_adopted_with_no_hand_edit(adopted: Adopted, fixture: str) -> dict:
     for project in adopted.projects:                                # model SQL and contracts as they were
         for folder in ("models", "seeds"):
             if (FIXTURES / fixture / project / folder).is_dir():
-                assert _files(adopted.root / project / folder) == _files(FIXTURES / fixture / project / folder)
+                written = FIXTURES / fixture / project / folder
+                assert _as_written(adopted.root / project / folder) == _as_written(written)
     assert adopted.build.exit_code == 0, adopted.build.output
     report = json.loads(adopted.build.output[adopted.build.output.index("{"):])
     assert [d["status"] for d in report["domains"]] == ["success"] * len(adopted.projects)
@@ -105,6 +116,11 @@ def test_a_dbt_loom_pair(loom_pair: Adopted) -> None:
     assert "dbt-loom manifest core_platform_prod -> project platform" in loom_pair.adopt.output
     assert yaml.safe_load((loom_pair.root / "growth/dependencies.yml").read_text()) == {
         "projects": [{"name": "platform"}]}
+    # platform's optional dbt-loom back-link to growth is read by no ref: no dependency, no cycle, no attach
+    assert not (loom_pair.root / "platform/dependencies.yml").exists()
+    assert "platform: its dbt-loom config reads growth's manifest, but no ref of platform reads growth: not made a " \
+        "dependency" in " ".join(loom_pair.adopt.output.split())
+    assert "next: mesh build" in loom_pair.adopt.output
     # unqualified refs to a public model and a public seed, read across projects
     assert _rows(loom_pair.root, "growth", "select * from main.accounts_by_country order by 1") == [
         ("Finland", 1), ("United Kingdom", 1), ("United States", 1)]
@@ -130,6 +146,16 @@ def test_a_diamond_written_for_other_warehouses(diamond: Adopted) -> None:
     assert "default_target: local" in (diamond.root / "mesh.yml").read_text()
     assert _rows(diamond.root, "reporting", "select * from main.monthly_summary order by 1") == [
         (date(2024, 5, 1), Decimal("200.00"), 3)]   # every May line, revenue from account 4000
+    # the profile of a profiles.yml holding two gets the local output; the other profile is as written
+    profiles = yaml.safe_load((diamond.root / "reporting/profiles.yml").read_text())
+    assert sorted(profiles["reporting"]["outputs"]) == ["dev", "local"]
+    assert profiles["reporting_sandbox"] == yaml.safe_load(
+        (FIXTURES / "warehouse_diamond/reporting/profiles.yml").read_text())["reporting_sandbox"]
+    # the view reporting reads is made secure in its YAML, and shared
+    billing = yaml.safe_load((diamond.root / "billing/models/_models.yml").read_text())["models"][0]
+    assert billing["config"] == {"secure": True, "contract": {"enforced": True}}
+    assert "revenue_by_month" in yaml.safe_load((diamond.root / "billing/domain.yml").read_text())["products"][0][
+        "models"]
 
 
 def test_a_snowflake_mesh_builds_its_snowflake_sql_types_and_snowpark_model_locally(snowflake_mesh: Adopted) -> None:
@@ -166,14 +192,28 @@ def test_a_snowflake_mesh_builds_its_snowflake_sql_types_and_snowpark_model_loca
     sold = {10: date(2024, 7, 1), 20: date(2024, 7, 2), 30: date(2024, 7, 3), 40: date(2024, 7, 3)}
     assert _rows(root, "sales", "select store_id, revenue, receipts, days_open from main.fct_daily_sales "
                  "order by 1") == [(s, revenue[s], len(receipts[s]), (sold[s] - opened[s]).days) for s in sorted(sold)]
+    # AVG and `/ 100.0` of NUMBERs are NUMBERs, typed and scaled as on Snowflake: their NUMBER contracts hold
+    averages = {s: sum(Decimal(a) for a in amounts if a) / len([a for a in amounts if a])
+                for s, amounts in receipts.items()}
+    assert _rows(root, "sales", "select store_id, avg_receipt, revenue_hundreds from main.fct_daily_sales "
+                 "order by 1") == [(s, averages[s], (revenue[s] / 100).quantize(Decimal("0.01"))) for s in sorted(sold)]
+    # the seed typed for Snowflake (`+column_types` in dbt_project.yml) has those types as DuckDB spells them
+    assert _rows(root, "sales", "select column_name, data_type from information_schema.columns where table_name = "
+                 "'till_receipts' and table_catalog = 'sales' order by ordinal_position") == [
+        ("receipt_id", "BIGINT"), ("store_id", "BIGINT"), ("sold_on", "TIMESTAMP"), ("amount", "DECIMAL(12,2)")]
+    assert _rows(root, "sales", "select data_type from information_schema.columns where table_catalog = 'sales' and "
+                 "table_name = 'fct_daily_sales' and column_name = 'avg_receipt'") == [("DECIMAL(38,8)",)]
+    # a seed made public in dbt_project.yml (`seeds: {stores: {region_names: {+access: public}}}`) is shared
+    product = yaml.safe_load((root / "stores/domain.yml").read_text())["products"][0]
+    assert product["models"] == ["dim_stores", "region_names"]
     # the Snowpark Python model, run on Snowpark's local testing session
     assert _rows(root, "sales", "select store_id, revenue, tier from main.store_scores order by 1") == [
         (s, revenue[s], "high" if revenue[s] >= 20 else "low") for s in sorted(sold)]
     # LISTAGG ... WITHIN GROUP and DATEADD over the open stores (30 is closed); QUALIFY keeps each region's best day
     north = (10, 40)
     assert _rows(root, "forecast", "select * from main.region_outlook order by 1") == [
-        ("NORTH", sum(revenue[s] for s in north), 2, "10,40", date(2024, 7, 10)),
-        ("SOUTH", revenue[20], 1, "20", date(2024, 7, 9))]
+        ("NORTH", sum(revenue[s] for s in north), 2, "10,40", date(2024, 7, 10), "Northern stores"),
+        ("SOUTH", revenue[20], 1, "20", date(2024, 7, 9), "Southern stores")]
     assert _rows(root, "forecast", "select region, store_id, sold_on from main.best_day order by 1") == [
         ("NORTH", 10, date(2024, 7, 1)), ("SOUTH", 20, date(2024, 7, 2))]
     assert "public-owner: warning" in (root / "mesh.yml").read_text()   # governance rules start as warnings

@@ -4,6 +4,7 @@ dbt-loom habits, idempotent re-runs; and the dbt-loom parity helpers of the reso
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,9 @@ def test_hub_packages_nested_in_vendored_packages_are_predicted(pair: Path) -> N
     (pair / "growth/packages.yml").write_text("packages:\n  - local: ../vendor/date_helpers\n")
     said = _said(_adopt(pair))
     assert "vendored package date_helpers installs hub package dbt-labs/dbt_utils" in said
-    assert "vendor dbt-labs/dbt_utils too and install it with `local:`" in said
+    assert ("vendor dbt-labs/dbt_utils too and install it with `local: <its folder, relative to "
+            f"{(pair / 'growth').resolve()}>`") in said
+    assert "dbt resolves a vendored package's `local:` paths from the consuming project's folder" in said
 
 
 def test_apply_is_idempotent_and_never_touches_models(pair: Path) -> None:
@@ -133,6 +136,20 @@ def test_an_unqualified_ref_resolves_to_the_one_upstream_that_publishes_it(tmp_p
                                         r"ref\('platform', 'accounts'\)"):
         unqualified_refs(domain, [ModelRef("accounts", None, None, file)],
                          lambda name: {k: v for k, v in published[name].items() if v})
+
+
+def test_an_unqualified_ref_to_a_protected_upstream_model_says_protected_not_not_found(tmp_path: Path) -> None:
+    project = tmp_path / "growth"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text("name: growth\nversion: '1'\nconfig-version: 2\n")
+    (project / "dependencies.yml").write_text("projects:\n  - name: platform\n")
+    file = project / "models/_tests.yml"    # a relationships test's `to: ref('stg_accounts')`
+    hidden = {"stg_accounts": [replace(_model("platform", "stg_accounts"), access="protected")]}
+    with pytest.raises(MeshError, match=r"ref\('stg_accounts'\) in growth: platform.stg_accounts is protected to "
+                                        r"platform; only public models can be referenced from another domain: give "
+                                        r"it `access: public` in platform, or ref a public model"):
+        unqualified_refs(load_domain(project), [ModelRef("stg_accounts", None, None, file)], lambda name: hidden)
+    assert unqualified_refs(load_domain(project), [ModelRef("nowhere", None, None, file)], lambda name: hidden) == []
 
 
 def test_a_test_dbt_disabled_for_a_missing_ref_is_reported() -> None:

@@ -16,7 +16,8 @@ import duckdb
 import pytest
 from conftest import REPO, run_build, run_cli
 
-from mesh_cli.build.run import FAILED, SKIPPED, SUCCESS, BuildReport
+from mesh_cli.build.run import FAILED, SKIPPED, SUCCESS, BuildReport, DomainResult
+from mesh_cli.commands.build import _counts
 from mesh_cli.core.errors import MeshError
 
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -225,3 +226,11 @@ def test_target_arguments_follow_the_profile(tmp_path: Path) -> None:
                                      ("{{ unknown_macro() }}", "dev", ("--target", "dev"))):
         (project / "profiles.yml").write_text(f"d:\n  target: \"{chosen}\"\n  outputs: {{}}\n")
         assert target_args(load_domain(project), target) == expected
+
+
+def test_the_summary_counts_warned_tests_apart_from_passed_ones() -> None:
+    """`7/10 tests` for a success whose 3 other tests warned read as 3 failures: the warnings are said."""
+    warned = DomainResult("shop", "success", counts={"model:success": 2, "test:pass": 7, "test:warn": 3})
+    assert _counts(warned) == ("2", "7/10 (3 warned)")
+    assert _counts(DomainResult("shop", "success", counts={"model:success": 2, "test:pass": 4})) == ("2", "4/4")
+    assert _counts(DomainResult("shop", "success", counts={"model:success": 1})) == ("1", "-")

@@ -92,6 +92,23 @@ def test_a_ref_to_a_model_not_shared_with_the_consumer_is_refused(built_copy: Pa
     assert "customers.dim_customers.v1" in {m.label for m in injected}
 
 
+def test_a_ref_to_a_listed_view_that_was_not_published_names_the_cause(built_copy: Path) -> None:
+    """domain.yml shares the model with the consumer, but the last publish left it out because the model is a view
+    that is not secure: the consumer's error says so (not "add a consumer and publish", which loops)."""
+    state = built_copy / ".mesh/state/dev/customers"
+    record = json.loads((state / "publish.json").read_text())
+    record["products"]["customer_master"]["models"].remove("customers.dim_customers.v1")
+    (state / "publish.json").write_text(json.dumps(record))
+    manifest = json.loads((state / "manifest.json").read_text())    # as a build of a non-secure view leaves it
+    manifest["nodes"]["model.customers.dim_customers.v1"]["config"].update(materialized="view", secure=False)
+    (state / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(MeshError, match=r"orders refs customers\.dim_customers\.v1, which customers's domain.yml "
+                                        r"shares with orders but its last publish did not: customers\.dim_customers"
+                                        r"\.v1 is a view that is not secure, and only secure views are shared .*: set "
+                                        r"`secure: true` in its config \(.*\) and rebuild customers"):
+        resolve(built_copy / "domains/orders", share_lookup=shared_relations)
+
+
 def test_publish_failure_does_not_block_the_builds_of_other_domains(built_copy: Path) -> None:
     _edit_yaml(built_copy / "domains/customers/domain.yml",
                lambda d: d["products"][0].update(database_roles="PII_READER"))

@@ -1,5 +1,5 @@
 """A domain written for Snowflake (SQL and contract types) builds unchanged on DuckDB with `mesh build`, and a
-contract that would fail on Snowflake fails locally with dbt's mismatch table (tests/fixtures/snowflake_mesh)."""
+contract that would fail on Snowflake fails locally in one line per model (tests/fixtures/snowflake_mesh)."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ models:
 """
 
 
-def test_a_contract_snowflake_would_refuse_fails_locally_with_the_full_table(tmp_path: Path) -> None:
+def test_a_contract_snowflake_would_refuse_fails_locally_in_one_line(tmp_path: Path) -> None:
     root = _mesh(tmp_path / "mesh")
     models = root / "domains" / "events" / "models"
     for name in ("stg_events.sql", "event_tags.sql", "daily_events.sql", "native_duckdb.sql", "_models.yml"):
@@ -137,15 +137,20 @@ def test_a_contract_snowflake_would_refuse_fails_locally_with_the_full_table(tmp
     (models / "geo.sql").write_text("select h3_latlng_to_cell(1.0, 2.0, 3) as cell")
     result = run_cli(root, "build", "--no-publish")
     assert result.exit_code == 1
-    rows = [[cell.strip() for cell in line.split("|")[1:5]] for line in result.output.splitlines()
-            if line.strip().startswith("|") and "---" not in line and "column_name" not in line]
-    # FLOAT is never a NUMBER, nor is a string; INT holds an INTEGER; Snowflake's FLOAT4 is 64-bit, and
-    # DuckDB's 32-bit FLOAT never holds a Snowflake FLOAT
-    assert sorted(rows) == [["code", "VARCHAR", "NUMBER", "data type mismatch"],
-                            ["ratio", "DOUBLE", "NUMBER(38,0)", "data type mismatch"],
-                            ["share", "FLOAT (DuckDB)", "FLOAT", "data type mismatch"]]
-    assert result.output.count("column_name") == 2   # one table per failed model, header included
     failures = [line for line in result.output.splitlines() if line.startswith("  - model.events.")]
+    # FLOAT is never a NUMBER, nor is a string; INT holds an INTEGER; Snowflake's FLOAT4 is 64-bit, and
+    # DuckDB's 32-bit FLOAT never holds a Snowflake FLOAT: one line per model, each column with both types and the fix
+    bad_types = next(line for line in failures if line.startswith("  - model.events.bad_types:"))
+    assert bad_types.endswith(
+        "model bad_types breaks its contract: column ratio is DOUBLE here (REAL on Snowflake), declared NUMBER(38,0) "
+        "(FIXED), a data type mismatch: cast it in the select (::NUMBER(38,0)) or declare data_type: float; column "
+        "code is VARCHAR here (TEXT on Snowflake), declared NUMBER (FIXED), a data type mismatch: cast it in the "
+        "select (::NUMBER) or declare data_type: varchar"), bad_types
+    assert any(line.startswith("  - model.events.bad_float:") and line.endswith(
+        "model bad_float breaks its contract: column share is FLOAT here (DuckDB's 32-bit FLOAT; Snowflake's FLOAT "
+        "is 64-bit), declared FLOAT, a data type mismatch: cast it in the select to DOUBLE")
+        for line in failures), failures
+    assert "column_name" not in result.output     # no multi-line table
     assert any(line.startswith("  - model.events.geo:") and line.endswith(
         "model geo: function H3_LATLNG_TO_CELL has no DuckDB equivalent; rewrite it in SQL both engines run, "
         "or set `sql_dialect: duckdb` in the model's meta") for line in failures), failures

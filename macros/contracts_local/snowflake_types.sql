@@ -80,34 +80,42 @@
   {{ return(spellings.get(family, data_type)) }}
 {%- endmacro -%}
 
+{%- macro snowflake_family_spelling(family) -%}
+  {#- A Snowflake type of a family, to name in a fix. -#}
+  {{ return({'FIXED': 'number(38,0)', 'REAL': 'float', 'TEXT': 'varchar', 'BINARY': 'binary', 'BOOLEAN': 'boolean',
+             'DATE': 'date', 'TIME': 'time', 'TIMESTAMP_NTZ': 'timestamp_ntz', 'TIMESTAMP_TZ': 'timestamp_tz',
+             'VARIANT': 'variant', 'OBJECT': 'object', 'ARRAY': 'array'}.get(family, family | lower)) }}
+{%- endmacro -%}
+
 {% macro duckdb__get_assert_columns_equivalent(sql) -%}
   {#- dbt's contract check (dbt/include/global_project/macros/relations/column/columns_spec_ddl.sql), comparing
-      by family. dbt's mismatch table lists the columns that do not hold, with both types as written. -#}
+      by family. A failed check is one line: the model, each column that does not hold with both types (the local
+      one and the Snowflake family it stands for), and the fix. -#}
   {%- set declared = model['columns'] -%}
   {%- if not declared -%} {{ exceptions.raise_contract_error([], []) }} {%- endif -%}
   {%- set found = get_column_schema_from_query(sql, config.get('sql_header', none)) -%}
-  {%- set yaml_columns = [] -%}
-  {%- for column in declared.values() -%}
-    {%- do yaml_columns.append({'name': column['name'], 'data_type': column['data_type'] | string,
-                                'formatted': column['name'] ~ ' ' ~ column['data_type']}) -%}
+  {%- set problems = [] -%}
+  {%- set selected = found | map(attribute='name') | list -%}
+  {%- for column in declared.values() if column['name'] not in selected -%}
+    {%- do problems.append('column ' ~ column['name'] ~ ' (' ~ column['data_type'] ~ ') is declared but not selected: select it or remove it from the YAML') -%}
   {%- endfor -%}
-  {%- set sql_columns = [] -%}
-  {%- set ns = namespace(holds=(found | length == yaml_columns | length)) -%}
   {%- for column in found -%}
-    {%- set matching = yaml_columns | selectattr('name', 'equalto', column.name) | list -%}
-    {%- set shown = column.dtype -%}
+    {%- set matching = declared.values() | selectattr('name', 'equalto', column.name) | list -%}
     {%- if not matching -%}
-      {%- set ns.holds = false -%}
-    {%- elif data_mesh.snowflake_type_family(matching[0]['data_type']) in data_mesh.duckdb_type_families(column.dtype) -%}
-      {%- set shown = matching[0]['data_type'] -%}
+      {%- do problems.append('column ' ~ column.name ~ ' (' ~ column.dtype ~ ') is selected but not declared: declare it or leave it out of the select') -%}
     {%- else -%}
-      {%- set ns.holds = false -%}
-      {#- a 32-bit FLOAT under a FLOAT contract: dbt's table only lists types spelled differently -#}
-      {%- set shown = shown ~ (' (DuckDB)' if (shown | upper) == (matching[0]['data_type'] | upper) else '') -%}
+      {%- set wanted = data_mesh.snowflake_type_family(matching[0]['data_type']) -%}
+      {%- set families = data_mesh.duckdb_type_families(column.dtype) -%}
+      {%- if wanted not in families and families -%}
+        {%- do problems.append('column ' ~ column.name ~ ' is ' ~ column.dtype ~ ' here (' ~ (families | join(' or ')) ~ ' on Snowflake), declared ' ~ matching[0]['data_type'] ~ ' (' ~ wanted ~ '), a data type mismatch: cast it in the select (::' ~ matching[0]['data_type'] ~ ') or declare data_type: ' ~ data_mesh.snowflake_family_spelling(families[0])) -%}
+      {%- elif wanted not in families -%}
+        {%- do problems.append('column ' ~ column.name ~ ' is ' ~ column.dtype ~ " here (DuckDB's 32-bit FLOAT; Snowflake's FLOAT is 64-bit), declared " ~ matching[0]['data_type'] ~ ', a data type mismatch: cast it in the select to DOUBLE') -%}
+      {%- endif -%}
     {%- endif -%}
-    {%- do sql_columns.append({'name': column.name, 'data_type': shown, 'formatted': column.name ~ ' ' ~ shown}) -%}
   {%- endfor -%}
-  {%- if not ns.holds -%} {%- do exceptions.raise_contract_error(yaml_columns, sql_columns) -%} {%- endif -%}
+  {%- if problems -%}
+    {%- do exceptions.raise_compiler_error('model ' ~ model['name'] ~ ' breaks its contract: ' ~ problems | join('; ')) -%}
+  {%- endif -%}
 {%- endmacro %}
 
 {% macro duckdb__get_table_columns_and_constraints() -%}

@@ -23,8 +23,9 @@ STATUS_STYLE = {SUCCESS: "green", FAILED: "red", SKIPPED: "yellow"}
 def _counts(result: DomainResult) -> tuple[str, str]:
     models = result.count("model", "success")
     tests = result.count("test")
-    passed = result.count("test", "pass")
-    return (str(models) if result.counts else "-", f"{passed}/{tests}" if tests else "-")
+    passed, warned = result.count("test", "pass"), result.count("test", "warn")
+    shown = f"{passed}/{tests}" + (f" ({warned} warned)" if warned else "")   # a warning is no failure
+    return (str(models) if result.counts else "-", shown if tests else "-")
 
 
 def _summary(report: BuildReport) -> Table:

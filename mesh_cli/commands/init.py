@@ -55,6 +55,8 @@ def _report(adoption: Adoption) -> None:
         console.print(f"wrote {path.relative_to(adoption.root)}", highlight=False)
     for manifest, project in sorted(adoption.loom.items()):
         console.print(f"dbt-loom manifest {manifest} -> project {project}", highlight=False)
+    for note in adoption.notes:
+        console.print(note, highlight=False)
     for finding in adoption.applied:
         console.print(f"[green]{finding.project}[/]: fixed: {finding.problem}\n  applied: {finding.fix}",
                       highlight=False)

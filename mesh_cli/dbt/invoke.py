@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.dbt.artifacts import results_file, target_dir, write_manifest, write_results
+from mesh_cli.dbt.deps_errors import deps_error
 
 QUIET_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
 _FAILED_STATUSES = {"error", "fail", "runtime error"}
@@ -187,6 +188,8 @@ def run_job(job: DbtJob) -> DbtOutcome:
                 outcome.ok = False
                 if result.exception is not None or outcome.operation_error:
                     outcome.error = _first_line(str(result.exception or outcome.operation_error))
+                    if call.args[0] == "deps":
+                        outcome.error = deps_error(call.project_dir, outcome.error)
                 elif not outcome.failures:
                     outcome.error = f"dbt {call.args[0]} failed"
                 break

@@ -18,7 +18,10 @@ sqlglot does most of the work; the transforms here fix what it gets wrong for Sn
   32-bit REAL;
 - `TRY_TO_TIMESTAMP(x)` and `TO_TIMESTAMP_NTZ/LTZ/TZ(x)` without a format, which sqlglot passes through, are
   casts (https://docs.snowflake.com/en/sql-reference/functions/try_to_timestamp);
-- lambdas use DuckDB's `lambda x: ...` syntax (the arrow form is deprecated in DuckDB 2.0).
+- lambdas use DuckDB's `lambda x: ...` syntax (the arrow form is deprecated in DuckDB 2.0);
+- a division or AVG of NUMBERs is a NUMBER with Snowflake's precision and scale, where DuckDB's is a DOUBLE, and
+  DATEADD / DATE_TRUNC of a DATE column a DATE (`engines/snowflake_numbers.py`), given the types of the relations
+  the model reads.
 What cannot be transpiled raises `TranspileError`, one line naming the model, the construct and what to do: a
 function sqlglot does not know and DuckDB does not have is caught here, not when the model runs.
 """
@@ -27,7 +30,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -40,6 +44,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 from sqlglot.optimizer.annotate_types import annotate_types
 
 from mesh_cli.core.errors import MeshError
+from mesh_cli.engines.snowflake_numbers import cast_snowflake_results, snowflake_type_of
 
 SNOWFLAKE, DUCKDB = "snowflake", "duckdb"
 DIALECTS = (SNOWFLAKE, DUCKDB)
@@ -103,6 +108,9 @@ def _date_results(tree: exp.Expr) -> None:
     """Keep DATEADD and DATE_TRUNC of a DATE a DATE, as sqlglot types them by Snowflake's rules."""
     annotate_types(tree, dialect=SNOWFLAKE)
     for node in list(tree.find_all(exp.DateAdd, exp.DateTrunc, exp.TimestampTrunc)):
+        cast = node.parent if isinstance(node.parent, exp.Cast) else None
+        if cast is not None and cast.to.is_type("date"):
+            continue    # cast already (by the types of the columns it reads)
         if node.type is not None and node.type.is_type("date"):
             node.replace(exp.cast(node.copy(), "date"))
 
@@ -186,8 +194,32 @@ def _flattens(tree: exp.Expr, model: str) -> set[str]:
     return aliases
 
 
-def transpile(sql: str, model: str = "<sql>") -> str:
-    """The DuckDB SQL of Snowflake `sql` (the compiled SQL of `model`, named in errors)."""
+def _literal(text: str) -> str:
+    return "'" + text.lower().replace("'", "''") + "'"
+
+
+def columns_query(relations: list[tuple[str, str, str]]) -> str:
+    """DuckDB's query for the columns of the (database, schema, table) relations a model reads."""
+    where = " or ".join(f"(lower(table_catalog) = {_literal(d)} and lower(table_schema) = {_literal(s)} and "
+                        f"lower(table_name) = {_literal(t)})" for d, s, t in relations)
+    return ("select table_catalog, table_schema, table_name, column_name, data_type from information_schema.columns "
+            f"where {where} order by ordinal_position")
+
+
+def snowflake_schema(rows: Iterable[Sequence[Any]]) -> dict[str, Any]:
+    """The rows of `columns_query` as the sqlglot schema `transpile` takes, in Snowflake's terms, under each
+    relation's names both quoted (as dbt-duckdb renders them) and bare."""
+    schema: dict[str, Any] = {}
+    for catalog, schema_name, name, column, data_type in rows:
+        for quote in ('"', ""):
+            tables = schema.setdefault(f"{quote}{catalog}{quote}", {}).setdefault(f"{quote}{schema_name}{quote}", {})
+            tables.setdefault(f"{quote}{name}{quote}", {})[str(column)] = snowflake_type_of(str(data_type))
+    return schema
+
+
+def transpile(sql: str, model: str = "<sql>", columns: Mapping[str, Any] | None = None) -> str:
+    """The DuckDB SQL of Snowflake `sql` (the compiled SQL of `model`, named in errors); `columns`, the types of
+    the relations it reads as a sqlglot schema in Snowflake's terms, gives arithmetic Snowflake's NUMBER types."""
     try:
         statements = sqlglot.parse(sql, read=SNOWFLAKE)
     except SqlglotError as exc:
@@ -197,6 +229,7 @@ def transpile(sql: str, model: str = "<sql>") -> str:
     for statement in statements:
         if statement is None:
             continue
+        cast_snowflake_results(statement, columns or {})
         flattened = _flattens(statement, model)
         _json_objects(statement)
         _date_results(statement)
@@ -210,15 +243,17 @@ def transpile(sql: str, model: str = "<sql>") -> str:
     return ";\n".join(written)
 
 
-def cached_transpile(sql: str, model: str, cache_dir: Path | None) -> str:
-    """`transpile`, kept in `cache_dir` by the content hash of the SQL (and of sqlglot's version)."""
+def cached_transpile(sql: str, model: str, cache_dir: Path | None, columns: Mapping[str, Any] | None = None) -> str:
+    """`transpile`, kept in `cache_dir` by the content hash of the SQL, of the column types it reads and of
+    sqlglot's version."""
     if cache_dir is None:
-        return transpile(sql, model)
-    key = hashlib.sha256(f"{_VERSION}\n{sql}".encode()).hexdigest()
+        return transpile(sql, model, columns)
+    typed = json.dumps(columns or {}, sort_keys=True)
+    key = hashlib.sha256(f"{_VERSION}\n{typed}\n{sql}".encode()).hexdigest()
     cached = cache_dir / f"{key}.sql"
     if cached.is_file():
         return cached.read_text()
-    written = transpile(sql, model)
+    written = transpile(sql, model, columns)
     cache_dir.mkdir(parents=True, exist_ok=True)
     temporary = cached.with_suffix(f".{model}.tmp")
     temporary.write_text(written)

@@ -18,7 +18,15 @@ from typing import Any
 
 from mesh_cli.core.config import MESH_FILE, find_mesh_root, load_config
 from mesh_cli.core.errors import MeshError
-from mesh_cli.engines.duckdb_transpile import DIALECTS, DUCKDB, SNOWFLAKE, cached_transpile
+from mesh_cli.engines.duckdb_transpile import (
+    DIALECTS,
+    DUCKDB,
+    SNOWFLAKE,
+    cached_transpile,
+    columns_query,
+    snowflake_schema,
+)
+from mesh_cli.engines.snowflake_numbers import may_cast
 
 SETTING = "sql_dialect"
 VAR = "data_mesh_sql_dialect"   # `data_mesh:` vars belong to the governance library, which checks their keys
@@ -69,6 +77,34 @@ def _transpiles(config: Any, node: Any) -> bool:
             and model_dialect(config, node) == SNOWFLAKE)
 
 
+def _relations_read(node: Any, manifest: Any) -> list[tuple[str, str, str]]:
+    """(database, schema, identifier) of each model, seed, snapshot and source the node reads."""
+    found = []
+    for unique_id in getattr(node.depends_on, "nodes", None) or []:
+        parent = manifest.nodes.get(unique_id) or manifest.sources.get(unique_id)
+        identifier = getattr(parent, "alias", None) or getattr(parent, "identifier", None)
+        if parent is not None and parent.database and parent.schema and identifier:
+            found.append((str(parent.database), str(parent.schema), str(identifier)))
+    return found
+
+
+def relation_columns(config: Any, node: Any, manifest: Any) -> dict[str, Any]:
+    """The columns of the relations a model reads, as the local database holds them now (its upstreams built), as
+    a sqlglot schema in Snowflake's terms (`engines/duckdb_transpile.py`). Empty when they cannot be read (not built
+    yet, no connection): arithmetic then keeps DuckDB's types, stricter than Snowflake."""
+    relations = _relations_read(node, manifest) if may_cast(node.compiled_code or "") else []
+    if not relations:
+        return {}
+    from dbt.adapters.factory import get_adapter
+    from dbt_common.exceptions import DbtRuntimeError
+
+    try:
+        _, table = get_adapter(config).execute(columns_query(relations), fetch=True)
+    except DbtRuntimeError:     # no connection (a bare `dbt compile`...): DuckDB's types stand
+        return {}
+    return snowflake_schema(table.rows)
+
+
 def install() -> None:
     """Wrap dbt's compiler once in this process (idempotent)."""
     from dbt.compilation import Compiler
@@ -84,7 +120,8 @@ def install() -> None:
         try:
             if _transpiles(self.config, node):
                 cache = Path(self.config.project_target_path) / _CACHE_FOLDER
-                node.compiled_code = cached_transpile(node.compiled_code, node.name, cache)
+                node.compiled_code = cached_transpile(node.compiled_code, node.name, cache,
+                                                      relation_columns(self.config, node, manifest))
         except MeshError as exc:
             raise CompilationError(str(exc), node=node) from exc
         return node

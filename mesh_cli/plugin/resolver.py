@@ -82,7 +82,9 @@ def local_names(domain: Domain) -> set[str]:
 def unqualified_refs(domain: Domain, refs: list[ModelRef], published: Callable[[str], dict[str, list[ModelInfo]]]
                      ) -> list[ModelRef]:
     """dbt-loom's unqualified refs (`ref('stg_orders')`) to a public model, seed or snapshot of an upstream, each
-    as the two-argument ref it means: the one upstream that publishes the name; two candidates are an error."""
+    as the two-argument ref it means: the one upstream that publishes the name; two candidates are an error, and
+    so is a name only a protected or private model of an upstream has (dbt would say "not found").
+    `published(upstream)` gives the upstream's models, seeds and snapshots by name, whatever their access."""
     local = local_names(domain)
     wanted = sorted({r.name for r in refs if r.package is None and r.name not in local})
     if not wanted:
@@ -90,7 +92,14 @@ def unqualified_refs(domain: Domain, refs: list[ModelRef], published: Callable[[
     by_upstream = {name: published(name) for name in domain.upstreams}
     qualified = []
     for ref in (r for r in refs if r.package is None and r.name in wanted):
-        owners = sorted(u for u, found in by_upstream.items() if ref.name in found)
+        owners = sorted(u for u, found in by_upstream.items() if any(m.access == "public" for m in found.get(
+            ref.name, [])))
+        hidden = sorted((u, found[ref.name][0].access) for u, found in by_upstream.items() if found.get(ref.name))
+        if not owners and hidden:
+            upstream, access = hidden[0]
+            raise MeshError(f"ref('{ref.name}') in {domain.name}: {upstream}.{ref.name} is {access} to {upstream}; "
+                            f"only public models can be referenced from another domain: give it `access: public` "
+                            f"in {upstream}, or ref a public model", path=ref.file)
         if len(owners) > 1:
             raise MeshError(f"ref('{ref.name}') in {domain.name} is ambiguous: both {owners[0]} and {owners[1]} "
                             f"publish {ref.name!r}; write ref('{owners[0]}', '{ref.name}') or "
@@ -126,8 +135,7 @@ def resolve(project_dir: Path, target_flag: str | None = None, *, share_lookup: 
     def published(name: str) -> dict[str, list[ModelInfo]]:
         found: dict[str, list[ModelInfo]] = {}
         for model in _upstream_models(config, target, domain, domains[name], names):
-            if model.access == "public":
-                found.setdefault(model.name, []).append(model)
+            found.setdefault(model.name, []).append(model)
         return found
     if not refs.dynamic_files:
         wanted += unqualified_refs(domain, list(refs.refs), published)

@@ -1,7 +1,7 @@
 """`mesh init mesh DIR --adopt PATH...`: a mesh over dbt projects that already exist, wherever they live in the
 repository. Writes mesh.yml (listing the projects under `mesh.domains:`) and a domain.yml for each project that
 has none (a product of the models its downstream projects ref), maps dbt-loom manifests to projects, and reports
-what stands in the way of `mesh build`, each with its fix. Models are never edited."""
+what stands in the way of `mesh build`, each with its fix. Model SQL and contracts are never edited."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import networkx as nx
 import yaml
 
 from mesh_cli.check.rules import ERROR, GOVERNANCE, RULES
@@ -22,7 +23,14 @@ from mesh_cli.core.errors import MeshError
 from mesh_cli.core.refs import scan_refs
 from mesh_cli.core.yamlfile import read_mapping, read_yaml
 from mesh_cli.engines.registry import ENGINES, Engine
-from mesh_cli.scaffold.adopt_static import NodeConfig, nested_hub_packages, node_configs, sources_reading_seeds
+from mesh_cli.scaffold.adopt_static import (
+    NodeConfig,
+    nested_hub_packages,
+    nested_local_paths,
+    node_configs,
+    secure_edit,
+    sources_reading_seeds,
+)
 
 LOOM_FILES = ("dbt_loom.config.yml", "dbt_loom.config.yaml")
 DUCKDB_DIR_VAR = "MESH_DUCKDB_DIR"
@@ -60,6 +68,7 @@ class Adoption:
     applied: list[Finding] = field(default_factory=list)
     target: str = "dev"
     dialect: str | None = None                                   # `sql: {dialect}` of the mesh.yml written
+    notes: list[str] = field(default_factory=list)               # what adoption left out, and why
 
 
 def _projects(root: Path, paths: list[Path]) -> dict[str, Domain]:
@@ -190,12 +199,14 @@ def _collisions(projects: dict[str, Domain], outputs: dict[str, dict[str, Any]])
 
 def _local_output(project: Domain, root: Path, upstreams: tuple[str, ...],
                   warehouse: str) -> tuple[Path, str, str] | None:
-    """An edit adding the mesh's DuckDB output `local` beside the profile's others (one line after `outputs:`),
-    or None when profiles.yml has no single `outputs:` line to add it under."""
+    """An edit adding the mesh's DuckDB output `local` beside the profile's others (after the `outputs:` line of
+    the project's profile, in a profiles.yml that may hold several), or None when that profile has no single
+    `outputs:` line to add it under."""
     path = project.path / "profiles.yml"
     text = path.read_text(encoding="utf-8")
-    found = list(re.finditer(r"^([ \t]*)outputs:[ \t]*\n", text, re.M))
-    if len(found) != 1:
+    block = _profile_block(text, project.profile)
+    found = list(re.finditer(r"^([ \t]+)outputs:[ \t]*\n", block[1], re.M)) if block else []
+    if len(found) != 1 or block is None:
         return None
     indent = found[0].group(1) + "  "
     folder = os.path.relpath(root / ".mesh" / "duckdb", project.path)
@@ -208,7 +219,19 @@ def _local_output(project: Domain, root: Path, upstreams: tuple[str, ...],
     if upstreams:
         lines.append("  attach:")
         lines += [f"    - {{path: \"{file(u)}\", alias: {u}, read_only: true}}" for u in upstreams]
-    return path, found[0].group(0), found[0].group(0) + "".join(f"{indent}{line}\n" for line in lines)
+    added = found[0].group(0) + "".join(f"{indent}{line}\n" for line in lines)
+    new_block = block[1].replace(found[0].group(0), added, 1)
+    return path, block[0] + block[1], block[0] + new_block
+
+
+def _profile_block(text: str, profile: str) -> tuple[str, str] | None:
+    """(the top-level line naming `profile`, the lines under it up to the next top-level key) of a profiles.yml
+    that may hold several profiles; None when the profile's line is not plain `name:`."""
+    start = re.search(rf"^{re.escape(profile)}:[ \t]*(#[^\n]*)?\n", text, re.M)
+    if start is None:
+        return None
+    end = re.search(r"^[^\s#]", text[start.end():], re.M)
+    return start.group(0), text[start.end():start.end() + end.start() if end else len(text)]
 
 
 def _added_local(project: Domain) -> bool:
@@ -250,16 +273,60 @@ def _package_findings(project: Domain, projects: dict[str, Domain]) -> Iterator[
                           f"`local:` or `git:` in {path}")
 
 
-def _contract_findings(project: Domain, engine: type[Engine], snowflake: bool) -> Iterator[Finding]:
+def _private_package_findings(project: Domain, projects: dict[str, Domain],
+                              configs: dict[str, NodeConfig]) -> Iterator[Finding]:
+    """Refs to private models of a package the project installs with `local:` (not an adopted project): dbt
+    refuses them outside the model's group; only dbt-loom's relaxed access let them parse."""
+    path = project.path / "packages.yml"
+    entries = (read_mapping(path, default={}).get("packages") or []) if path.is_file() else []
+    adopted = {p.path for p in projects.values()}
+    refs = scan_refs(project.source_paths).refs
+    for entry in entries if isinstance(entries, list) else []:
+        folder = (project.path / str(entry["local"])).resolve() if isinstance(entry, dict) and "local" in entry \
+            else None
+        if folder is None or folder in adopted or not (folder / "dbt_project.yml").is_file():
+            continue
+        try:
+            package = load_domain(folder)
+        except MeshError:
+            continue
+        found = node_configs(package)
+        for ref in refs:
+            named = ref.package == package.name or (ref.package is None and ref.name not in configs)
+            config = found.get(ref.name) if named else None
+            if config is not None and config.access == "private":
+                yield Finding(project.name, f"ref to {ref.name} of package {package.name} "
+                              f"({ref.file.relative_to(project.path)}) relies on dbt-loom's relaxed access: it is "
+                              f"private in {package.name} (its config), and dbt refuses a ref to a private model "
+                              "from outside its group",
+                              f"give {ref.name} `+access: protected` in {folder / 'dbt_project.yml'} (the vendored "
+                              "copy), or stop reffing it")
+
+
+def _nested_path_findings(project: Domain, projects: dict[str, Domain]) -> Iterator[Finding]:
+    """A vendored package's `local:` path written from its own folder: dbt reads it from the consuming project's
+    (https://github.com/dbt-labs/dbt-core/issues/5410). `--apply` rewrites it when every adopted project installing
+    that package needs the same path."""
+    for path, written, fixed in nested_local_paths(project):
+        needed = {f for p in projects.values() for file, w, f in nested_local_paths(p) if file == path and w == written}
+        edit = (path, f"local: {written}", f"local: {fixed}") if len(needed) == 1 else None
+        yield Finding(project.name, f"vendored package {path.parent.name} installs `local: {written}` ({path}), a path "
+                      f"from its own folder; dbt resolves it from {project.path}, where it does not exist",
+                      f"write `local: {fixed}` (relative to {project.path}) in {path}" + (
+                          "" if edit else "; projects at other depths install this package: vendor it once per "
+                          "depth, or give each a copy"), edit, safe=edit is not None)
+
+
+def _contract_findings(project: Domain, engine: type[Engine], snowflake: bool,
+                       configs: dict[str, NodeConfig]) -> Iterator[Finding]:
     """Contract types the local engine cannot create; in a Snowflake mesh, only those that have no local spelling
     (the local contract check reads the others by Snowflake's type semantics)."""
     for folder in project.source_paths:
         for path in sorted(folder.rglob("*.y*ml")) if folder.is_dir() else []:
             data = read_yaml(path, default={})
             for model in (data.get("models") or []) if isinstance(data, dict) else []:
-                config = (model.get("config") or {}) if isinstance(model, dict) else {}
-                contract = config.get("contract") or model.get("contract") or {}
-                if not (isinstance(contract, dict) and contract.get("enforced")):
+                config = configs.get(str(model.get("name"))) if isinstance(model, dict) else None
+                if config is None or not config.contract:
                     continue
                 for column in model.get("columns") or []:
                     data_type = str(column.get("data_type") or "")
@@ -330,6 +397,36 @@ def _dependency_findings(projects: dict[str, Domain], loom_reads: dict[str, list
                       edit, safe=edit is not None)
 
 
+def _used_upstreams(projects: dict[str, Domain], candidates: dict[str, tuple[str, ...]],
+                    reads: list[Read]) -> tuple[dict[str, tuple[str, ...]], list[str]]:
+    """Each project's upstreams: those its dependencies.yml lists, and those of its dbt-loom config that one of its
+    refs reads. A dbt-loom manifest no ref reads (an `optional: true` back-link, say) is left out with a note: as
+    a dependency it would order the build wrongly, or close a cycle."""
+    read = {(r.consumer, r.upstream) for r in reads}
+    used: dict[str, tuple[str, ...]] = {}
+    notes = []
+    for name, found in candidates.items():
+        used[name] = tuple(u for u in found if u in projects[name].upstreams or (name, u) in read)
+        notes += [f"{name}: its dbt-loom config reads {u}'s manifest, but no ref of {name} reads {u}: not made a "
+                  f"dependency" for u in found if u not in used[name]]
+    return used, notes
+
+
+def _refuse_cycles(projects: dict[str, Domain], upstreams: dict[str, tuple[str, ...]]) -> None:
+    """Bad input before anything is written: projects that read each other in a circle."""
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    graph.add_edges_from((u, n) for n, found in upstreams.items() for u in found if u in projects)
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return
+    names = [edge[0] for edge in cycle] + [cycle[0][0]]
+    raise MeshError(f"projects read each other in a cycle {' -> '.join(names)} (dependencies.yml, dbt-loom configs "
+                    "and the refs they serve): a project cannot read its own downstream; remove the ref or the entry "
+                    f"that closes it, then adopt again; nothing was written",
+                    path=projects[names[1]].dependencies_file)
+
+
 @dataclass(frozen=True)
 class Read:
     """One cross-project ref as adoption resolves it (an unqualified ref to the one upstream that has the name)."""
@@ -341,13 +438,16 @@ class Read:
 
 
 def _reads(projects: dict[str, Domain], upstreams: dict[str, tuple[str, ...]],
-           configs: dict[str, dict[str, NodeConfig]]) -> list[Read]:
+           configs: dict[str, dict[str, NodeConfig]], loom: dict[str, str]) -> list[Read]:
+    """Each cross-project ref: two-argument (by project or dbt-loom manifest name), or unqualified to the one
+    upstream that has the name."""
     found: dict[tuple[str, str, str], Read] = {}
     for name, project in projects.items():
         for ref in scan_refs(project.source_paths).refs:
             owner: str | None
-            if ref.package and ref.package != name and ref.package in projects:
-                owner = ref.package
+            package = loom.get(ref.package, ref.package) if ref.package else None
+            if package and package != name and package in projects:
+                owner = package
             elif ref.package is None and ref.name not in configs[name]:
                 owners = [u for u in upstreams[name] if ref.name in configs.get(u, {})]
                 owner = owners[0] if len(owners) == 1 else None
@@ -362,6 +462,7 @@ def _access_findings(projects: dict[str, Domain], reads: list[Read],
                      configs: dict[str, dict[str, NodeConfig]]) -> Iterator[Finding]:
     """Refs that only dbt-loom's relaxed access lets through (it registers each manifest under its config name,
     so dbt's check for protected models of another project does not apply), and shared views that are not secure."""
+    views: set[tuple[str, str]] = set()
     for read in reads:
         config = configs[read.upstream].get(read.name)
         where = read.file.relative_to(projects[read.consumer].path)
@@ -372,11 +473,16 @@ def _access_findings(projects: dict[str, Domain], reads: list[Read],
                           f"access: {read.name} is {config.access} in {read.upstream}",
                           f"give {read.name} {how} in {read.upstream}; public models also need an enforced contract "
                           "(`mesh check` reports it as a warning)")
-        elif config and config.kind == "model" and config.materialized == "view" and not config.secure:
+        elif (config and config.kind == "model" and config.materialized == "view" and not config.secure
+              and (read.upstream, read.name) not in views):
+            views.add((read.upstream, read.name))
+            edit = secure_edit(projects[read.upstream], read.name)
             yield Finding(read.upstream, f"{read.name} is a view that {read.consumer} reads; shared views must be "
                           "secure (https://docs.snowflake.com/en/user-guide/data-sharing-secure-views), so it is left "
-                          "out of the product adoption writes", "set `secure: true` in its config (dbt-snowflake "
-                          "then creates a secure view) or materialize it as a table, then re-run the adoption")
+                          "out of the product adoption writes", "set `secure: true` in its config"
+                          + (f" ({edit[0].relative_to(projects[read.upstream].path)})" if edit else "") +
+                          " (dbt-snowflake then creates a secure view) or materialize it as a table, then re-run the "
+                          "adoption", edit, safe=edit is not None)
 
 
 def _domain_yml(project: Domain, reads: list[Read], configs: dict[str, dict[str, NodeConfig]],
@@ -490,10 +596,13 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
     projects = _projects(root, paths)
     result = Adoption(root, {n: p.path.relative_to(root).as_posix() for n, p in sorted(projects.items())})
     result.loom, loom_reads, loom_findings = _loom(projects)
-    upstreams = {n: tuple(dict.fromkeys([*p.upstreams, *(u for u in loom_reads.get(n, []) if u != n)]))
-                 for n, p in projects.items()}
+    candidates = {n: tuple(dict.fromkeys([*p.upstreams, *(u for u in loom_reads.get(n, []) if u != n)]))
+                  for n, p in projects.items()}
     configs = {n: node_configs(p) for n, p in projects.items()}
-    reads = _reads(projects, upstreams, configs)
+    reads = _reads(projects, candidates, configs, result.loom)
+    upstreams, result.notes = _used_upstreams(projects, candidates, reads)
+    loom_reads = {n: [u for u in found if u in upstreams[n]] for n, found in loom_reads.items()}
+    _refuse_cycles(projects, upstreams)
     outputs: dict[str, dict[str, Any]] = {}
     warehouse: dict[str, str] = {}
     seeds_first: set[str] = set()
@@ -505,8 +614,12 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
         result.findings += _package_findings(project, projects)
         result.findings += [Finding(project.name, f"vendored package {path.parent.name} installs hub package "
                                     f"{package} ({path}), which `dbt deps` cannot fetch without the dbt hub",
-                                    f"vendor {package} too and install it with `local:` in {path}")
+                                    f"vendor {package} too and install it with `local: <its folder, relative to "
+                                    f"{project.path}>` in {path}: dbt resolves a vendored package's `local:` paths "
+                                    "from the consuming project's folder, not the package's")
                             for path, package in nested_hub_packages(project)]
+        result.findings += _nested_path_findings(project, projects)
+        result.findings += _private_package_findings(project, projects, configs[project.name])
         seed_findings = list(_seed_findings(project, _owned(project.path / "domain.yml")))
         result.findings += seed_findings
         if seed_findings and apply and _owned(project.path / "domain.yml"):
@@ -547,7 +660,7 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
             output, _ = _output(project, LOCAL_TARGET)
             if output is not None:
                 outputs[project.name] = output
-        result.findings += _contract_findings(project, engine, result.dialect == SNOWFLAKE)
+        result.findings += _contract_findings(project, engine, result.dialect == SNOWFLAKE, configs[project.name])
     result.findings += _duckdb_findings(projects, upstreams, {n: o for n, o in outputs.items()
                                                               if not local or _has_output(projects[n], LOCAL_TARGET)},
                                         result.target)
@@ -556,6 +669,7 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
     result.findings += _access_findings(projects, reads, configs)
     if apply:
         result.applied = _apply(result.findings)
+        configs = {n: node_configs(p) for n, p in projects.items()}   # as the applied edits left them
         result.applied += [f for f in result.findings if f.project in seeds_first and "seeds_first" in f.fix]
         result.findings = [f for f in result.findings if f not in result.applied]
     files = {root / MESH_FILE: _mesh_yml(mesh_name, result.domains, result.loom, result.target, result.dialect)}

@@ -15,7 +15,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import ModelInfo
-from mesh_cli.core.state import domain_state_dir, load_publish_record
+from mesh_cli.core.state import domain_state_dir, load_publish_record, load_target_manifest
 from mesh_cli.engines.registry import engine_class
 from mesh_cli.shares.settings import ACCOUNT_PER_DOMAIN, share_name, share_settings
 
@@ -44,6 +44,19 @@ def _product_of(model: ModelInfo, consumer: str, upstream: Domain,
     return None
 
 
+def _why_unpublished(config: MeshConfig, target: str, adapter: str, upstream: Domain, model: ModelInfo) -> str:
+    """Why the upstream's publish left out a model its domain.yml lists, with the fix."""
+    found = load_target_manifest(config, target, upstream, adapter)
+    node = (found[1].get("nodes") or {}).get(model.unique_id) or {} if found else {}
+    settings = node.get("config") or {}
+    if settings.get("materialized") == "view" and not settings.get("secure"):
+        return (f"{model.label} is a view that is not secure, and only secure views are shared "
+                "(https://docs.snowflake.com/en/user-guide/data-sharing-secure-views): set `secure: true` in its "
+                f"config ({upstream.path / str(node.get('original_file_path', 'its YAML'))}) and rebuild "
+                f"{upstream.name}")
+    return f"run `mesh publish {upstream.name}` and fix what it reports"
+
+
 def shared_relations(config: MeshConfig, target: str, adapter: str, consumer: Domain, upstream: Domain,
                      models: list[tuple[ModelInfo, Path]]) -> list[ModelInfo]:
     """The models of `upstream` that `consumer` refs (each with the file of its ref), as `consumer` reads them; a
@@ -56,6 +69,11 @@ def shared_relations(config: MeshConfig, target: str, adapter: str, consumer: Do
     for model, where in models:
         product = _product_of(model, consumer.name, upstream, published)
         if product is None:
+            listed = published is not None and _product_of(model, consumer.name, upstream, None) is not None
+            if listed:
+                raise MeshError(f"{consumer.name} refs {model.label}, which {upstream.name}'s domain.yml shares with "
+                                f"{consumer.name} but its last publish did not: "
+                                f"{_why_unpublished(config, target, adapter, upstream, model)}", path=where)
             state = "its last publish" if published is not None else "its domain.yml"
             raise MeshError(f"{consumer.name} refs {model.label}, which {upstream.name} does not share with "
                             f"{consumer.name} ({state}): add {consumer.name} to `consumers.domains` of a product "

@@ -103,10 +103,15 @@ def _owner(view: DomainView) -> dict[str, str | None] | None:
 
 
 def _tests_by_model(manifest: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The data tests of each model, each with `referenced`: the relation of the one other model it reads, if any
+    (the parent of a `relationships` test)."""
     tests: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for node in manifest["nodes"].values():
         if node.get("resource_type") == "test" and node.get("attached_node"):
-            tests[node["attached_node"]].append(node)
+            others = [manifest["nodes"].get(uid) or {} for uid in (node.get("depends_on") or {}).get("nodes") or []
+                      if uid != node["attached_node"]]
+            referenced = others[0].get("relation_name") if len(others) == 1 else None
+            tests[node["attached_node"]].append({**node, "referenced": referenced})
     return tests
 
 
@@ -117,8 +122,9 @@ def _test_name(test: dict[str, Any]) -> str:
 def _test_entry(test: dict[str, Any]) -> dict[str, Any]:
     """A data test as `{name, arguments}` (its dbt arguments without the model and column it is attached to)."""
     kwargs = (test.get("test_metadata") or {}).get("kwargs") or {}
-    return {"name": _test_name(test),
-            "arguments": {k: v for k, v in kwargs.items() if k not in ("model", "column_name")}}
+    entry = {"name": _test_name(test),
+             "arguments": {k: v for k, v in kwargs.items() if k not in ("model", "column_name")}}
+    return {**entry, "referenced": test["referenced"]} if test.get("referenced") else entry
 
 
 def _columns(model: ModelInfo, tests: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -17,6 +17,11 @@ if TYPE_CHECKING:   # duckdb and the type model (sqlglot) load when used: reads 
     import duckdb
 
 DUCKDB_DIR_ENV = "MESH_DUCKDB_DIR"
+# The storage format new database files are written in: v1.0.0's (storage version 64), which every DuckDB 1.x reader
+# opens (DuckDB CLIs and notebook kernels beside the mesh, datacontract-cli's duckdb<1.6); duckdb 2.0's own format
+# (69) opens in 2.x only. Domain profiles set the same value (`config_options`) for the files dbt creates. Its
+# cost is measured in bench/ (docs/benchmarks.md); https://duckdb.org/docs/stable/sql/statements/attach
+STORAGE_VERSION = "v1.0.0"
 
 
 class DuckDBEngine(Engine):
@@ -76,7 +81,8 @@ class DuckDBEngine(Engine):
 
         self.prepare()
         with self.errors():
-            return duckdb.connect(str(self.database_path(domain)), read_only=read_only)
+            return duckdb.connect(str(self.database_path(domain)), read_only=read_only,
+                                  config={"storage_compatibility_version": STORAGE_VERSION})
 
     def check_single_select(self, connection: duckdb.DuckDBPyConnection, sql: str) -> None:
         single_select(connection, sql)
@@ -111,6 +117,34 @@ class DuckDBEngine(Engine):
             connection.close()
             raise MeshError(str(exc)) from exc
         return connection
+
+    def write_copy(self, domain: Domain, roles: list[str], relations: dict[str, str], stored: set[str],
+                   dest: Path) -> dict[str, int]:
+        """The copy is written in STORAGE_VERSION; the domain's database and its upstreams' are attached read-only
+        under their names, and the session holds `roles` as `connect` sets them. A governed model's stored rows
+        are `mesh_protected.<schema>__<name>` (macros/governance/protect/create_table_as.sql)."""
+        import duckdb
+
+        catalogs = [domain.name, *domain.upstreams]
+        missing = [name for name in catalogs if not self.has_database(name)]
+        if missing:
+            raise MeshError(f"{', '.join(missing)} has no database in {self.database_dir}; "
+                            f"run `mesh build +{domain.name}`")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.unlink(missing_ok=True)
+        counts = {}
+        with self.errors(), duckdb.connect(str(dest), config={"storage_compatibility_version": STORAGE_VERSION}) \
+                as copy:
+            for name in catalogs:
+                copy.execute(f"ATTACH '{_sql_string(str(self.database_path(name)))}' AS \"{name}\" (READ_ONLY)")
+            _set_session_roles(copy, catalogs, roles)
+            for name, relation in relations.items():
+                schema, table = name.split(".")
+                source = _stored_relation(copy, relation) if name in stored else relation
+                copy.execute(f'create schema if not exists "{schema}"')
+                copy.execute(f'create table "{schema}"."{table}" as select * from {source}')
+                counts[name] = copy.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
+        return counts
 
     def session_roles(self, connection: Any) -> list[str]:
         return sorted(connection.execute("select getvariable('mesh_roles')").fetchone()[0] or [])
@@ -179,6 +213,15 @@ def _set_session_roles(connection: duckdb.DuckDBPyConnection, catalogs: list[str
     closure = "(" + " union all ".join(
         f'select role_name, holder from "{catalog}".governance.mesh_role_closure' for catalog in governed) + ")"
     connection.execute(set_expanded_roles_sql(roles, closure))
+
+
+def _stored_relation(connection: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """Where a relation's rows are stored: `mesh_protected.<schema>__<name>` of its database when it is governed."""
+    database, schema, table = relation.replace('"', "").split(".")
+    protected = connection.execute(
+        "select 1 from information_schema.tables where table_catalog = ? and table_schema = 'mesh_protected' "
+        "and table_name = ?", [database, f"{schema}__{table}"]).fetchone()
+    return f'"{database}".mesh_protected."{schema}__{table}"' if protected else relation
 
 
 def _sql_string(text: str) -> str:

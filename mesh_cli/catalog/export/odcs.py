@@ -7,14 +7,18 @@ owner, SLA from the product in domain.yml, servers from the domain's profile (Du
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
+from mesh_cli.catalog.export.readers import copy_name, readers, relation_parts
 from mesh_cli.catalog.export.servers import servers
 from mesh_cli.catalog.export.validate import ODCS_SCHEMA, check
 from mesh_cli.catalog.index import Catalog
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_library import access_model
+from mesh_cli.engines.registry import engine_for
 
 API_VERSION = "v3.2.0"
 LOGICAL_TYPES = (
@@ -28,7 +32,8 @@ LOGICAL_TYPES = (
     (r"variant|object|json|struct.*|map.*", "object"),
     (r"array.*|list.*", "array"),
 )
-LIBRARY_METRICS = {"not_null": "nullValues", "unique": "duplicateValues"}
+# dbt tests the property itself states (`required`, `unique`): datacontract-cli checks those once, from the property.
+STATED_BY_PROPERTY = ("not_null", "unique")
 
 
 def logical_type(data_type: str | None) -> str | None:
@@ -37,18 +42,25 @@ def logical_type(data_type: str | None) -> str | None:
     return next((kind for pattern, kind in LOGICAL_TYPES if re.fullmatch(pattern, text)), None)
 
 
-def _quality(test: dict[str, Any]) -> dict[str, Any]:
+def _quality(test: dict[str, Any], column: str | None, place: Callable[[str], str]) -> dict[str, Any]:
+    """One dbt data test as an ODCS quality rule datacontract-cli runs; `place` names a referenced relation as the
+    contract's servers hold it."""
     name, arguments = test["name"], test["arguments"]
-    if name in LIBRARY_METRICS:
-        return {"name": name, "type": "library", "metric": LIBRARY_METRICS[name], "mustBe": 0}
     if name == "accepted_values" and isinstance(arguments.get("values"), list):
         return {"name": name, "type": "library", "metric": "invalidValues", "mustBe": 0,
                 "arguments": {"validValues": arguments["values"]}}
+    if name == "relationships" and column and test.get("referenced") and arguments.get("field"):
+        parent, field = place(test["referenced"]), arguments["field"]
+        return {"name": name, "type": "sql", "mustBe": 0,
+                "description": f"Every {column} is a {field} of {relation_parts(test['referenced'])[-1]}.",
+                "query": f"select count(*) from {{model}} as child where child.{column} is not null and not exists "
+                         f"(select 1 from {parent} as parent where parent.{field} = child.{column})"}
     return {"name": name, "type": "custom", "engine": "dbt",
             "implementation": {name: arguments} if arguments else name}
 
 
-def _property(column: dict[str, Any]) -> dict[str, Any]:
+def _property(column: dict[str, Any], place: Callable[[str], str],
+              clearing_roles: Callable[[str], list[str]]) -> dict[str, Any]:
     names = {test["name"] for test in column["tests"]}
     prop: dict[str, Any] = {"name": column["name"], "physicalName": column["name"]}
     if column["data_type"]:
@@ -63,10 +75,18 @@ def _property(column: dict[str, Any]) -> dict[str, Any]:
     if column["masking"]:
         prop["classification"] = "restricted"
         prop["customProperties"] = [{"property": "maskingPolicy", "value": column["masking"]}]
+        if prop["unique"]:
+            roles = clearing_roles(column["masking"])
+            prop["customProperties"].append({
+                "property": "uniqueWhenUnmasked", "value": roles,
+                "description": f"Unique for readers that see clear values ({', '.join(roles) or 'none'}); "
+                               f"{column['masking']} may give other readers the same masked value twice."})
     if column["tags"]:
         prop["tags"] = column["tags"]
-    if column["tests"]:
-        prop["quality"] = [_quality(test) for test in column["tests"]]
+    quality = [_quality(test, column["name"], place) for test in column["tests"] if test["name"] not in
+               STATED_BY_PROPERTY]
+    if quality:
+        prop["quality"] = quality
     return prop
 
 
@@ -94,17 +114,27 @@ def odcs_contract(config: MeshConfig, catalog: Catalog, reference: str) -> dict[
     """The ODCS contract of one public model version, validated against the shipped ODCS JSON schema."""
     product, model, version = find_model(catalog, reference)
     domain = discover_domains(config)[product["domain"]]
-    relation = (version["relation"] or "").replace('"', "").split(".")
+    target = catalog.index["target"]
+    embedded = engine_for(config, [domain], target).embedded
+    relation = relation_parts(version["relation"] or "")
+    access = access_model(config.root, {domain.name: domain})
+
+    def place(referenced: str) -> str:   # the embedded engine's servers are test copies (test_copies.py)
+        return copy_name(referenced, domain.name) if embedded else referenced
+
+    physical = relation[-1] or model["name"]
     schema_object: dict[str, Any] = {
-        "name": model["name"], "physicalName": relation[-1] or model["name"],
+        "name": physical, "physicalName": physical, "businessName": model["name"],
         "physicalType": "view" if version["materialized"] == "view" else "table", "logicalType": "object",
         **({"description": model["description"].strip()} if model["description"] else {}),
-        "properties": [_property(column) for column in version["columns"]],
+        "properties": [_property(column, place, access.clearing_roles) for column in version["columns"]],
+        # a server whose reader sees no row (a governed view read without roles) would pass every other check
+        "quality": [{"name": "has_rows", "type": "library", "metric": "rowCount", "mustBeGreaterThan": 0,
+                     "description": "The server shows this reader rows: an empty read fails instead of passing."}],
     }
     if version["tags"]:
         schema_object["tags"] = version["tags"]
-    if version["model_tests"]:
-        schema_object["quality"] = [_quality(test) for test in version["model_tests"]]
+    schema_object["quality"] += [_quality(test, None, place) for test in version["model_tests"]]
     limitations = []
     if version["deprecation_date"]:
         limitations.append(f"Deprecated: removed after {version['deprecation_date']}; move to version "
@@ -127,7 +157,8 @@ def odcs_contract(config: MeshConfig, catalog: Catalog, reference: str) -> dict[
         "domain": product["domain"], "dataProduct": product["name"], "tenant": catalog.index["mesh"],
         "description": description,
         "schema": [schema_object],
-        "servers": servers(config, domain, relation[-2] if len(relation) > 1 else "main"),
+        "servers": servers(config, domain, relation[-2] if len(relation) > 1 else "main", target,
+                           readers(config, product, target), version["id"]),
         "team": {"name": owner["name"],
                  "members": [{"username": c.get("email") or c["name"], "name": c["name"], "role": c.get("role", "")}
                              for c in product["contacts"]]},

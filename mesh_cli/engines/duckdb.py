@@ -11,7 +11,7 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.types import DataType
 from mesh_cli.engines.base import Engine, PolicyFunctions
-from mesh_cli.engines.duckdb_roles import set_expanded_roles_sql, set_roles_sql
+from mesh_cli.engines.duckdb_roles import roles_literal, set_expanded_roles_sql, set_roles_sql
 
 if TYPE_CHECKING:   # duckdb and the type model (sqlglot) load when used: reads like `mesh list` need neither
     import duckdb
@@ -120,9 +120,12 @@ class DuckDBEngine(Engine):
 
     def write_copy(self, domain: Domain, roles: list[str], relations: dict[str, str], stored: set[str],
                    dest: Path) -> dict[str, int]:
-        """The copy is written in STORAGE_VERSION; the domain's database and its upstreams' are attached read-only
-        under their names, and the session holds `roles` as `connect` sets them. A governed model's stored rows
-        are `mesh_protected.<schema>__<name>` (macros/governance/protect/create_table_as.sql)."""
+        """The copy is written in STORAGE_VERSION, beside `dest` until it is whole; the domain's database and its
+        upstreams' are attached read-only under their names, and the session holds `roles` as `connect` sets them.
+        A governed model's stored rows are `mesh_protected.<schema>__<name>`
+        (macros/governance/protect/create_table_as.sql). The copy keeps a macro `is_role_in_session(role)` that
+        answers for the roles its reader held, as Snowflake's function does
+        (https://docs.snowflake.com/en/sql-reference/functions/is_role_in_session)."""
         import duckdb
 
         catalogs = [domain.name, *domain.upstreams]
@@ -131,19 +134,28 @@ class DuckDBEngine(Engine):
             raise MeshError(f"{', '.join(missing)} has no database in {self.database_dir}; "
                             f"run `mesh build +{domain.name}`")
         dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.unlink(missing_ok=True)
+        partial = dest.with_name(dest.name + ".partial")
+        partial.unlink(missing_ok=True)
         counts = {}
-        with self.errors(), duckdb.connect(str(dest), config={"storage_compatibility_version": STORAGE_VERSION}) \
-                as copy:
-            for name in catalogs:
-                copy.execute(f"ATTACH '{_sql_string(str(self.database_path(name)))}' AS \"{name}\" (READ_ONLY)")
-            _set_session_roles(copy, catalogs, roles)
-            for name, relation in relations.items():
-                schema, table = name.split(".")
-                source = _stored_relation(copy, relation) if name in stored else relation
-                copy.execute(f'create schema if not exists "{schema}"')
-                copy.execute(f'create table "{schema}"."{table}" as select * from {source}')
-                counts[name] = copy.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
+        try:
+            with self.errors(), duckdb.connect(str(partial),
+                                               config={"storage_compatibility_version": STORAGE_VERSION}) as copy:
+                for name in catalogs:
+                    copy.execute(f"ATTACH '{_sql_string(str(self.database_path(name)))}' AS \"{name}\" (READ_ONLY)")
+                _set_session_roles(copy, catalogs, roles)
+                for name, relation in relations.items():
+                    schema, table = name.split(".")
+                    source = _stored_relation(copy, relation) if name in stored else relation
+                    copy.execute(f'create schema if not exists "{schema}"')
+                    copy.execute(f'create table "{schema}"."{table}" as select * from {source}')
+                    counts[name] = copy.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
+                # after the copying: the governed views' policies call the attached databases' own macro
+                held = copy.execute("select getvariable('mesh_roles')").fetchall()[0][0] or []
+                copy.execute(f"create macro main.is_role_in_session(role) as list_contains({roles_literal(held)}, "
+                             "upper(role))")
+            partial.replace(dest)
+        finally:
+            partial.unlink(missing_ok=True)
         return counts
 
     def session_roles(self, connection: Any) -> list[str]:

@@ -59,6 +59,16 @@ def _quality(test: dict[str, Any], column: str | None, place: Callable[[str], st
             "implementation": {name: arguments} if arguments else name}
 
 
+def _unique_when_clear(column: str, policy: str, roles: list[str]) -> dict[str, Any]:
+    """Uniqueness of a masked column, counted only in a session holding a role that sees clear values."""
+    clear = " or ".join(f"is_role_in_session('{role}')" for role in roles) or "false"
+    return {"name": "unique_when_unmasked", "type": "sql", "mustBe": 0,
+            "description": f"Unique for readers that see clear values ({', '.join(roles) or 'none'}); {policy} "
+                           "may show other readers the same masked value twice, so for them this counts nothing.",
+            "query": f"select count(*) from (select {column} from {{model}} where {column} is not null group by "
+                     f"{column} having count(*) > 1) as duplicates where {clear}"}
+
+
 def _property(column: dict[str, Any], place: Callable[[str], str],
               clearing_roles: Callable[[str], list[str]]) -> dict[str, Any]:
     names = {test["name"] for test in column["tests"]}
@@ -72,19 +82,20 @@ def _property(column: dict[str, Any], place: Callable[[str], str],
         prop["description"] = column["description"]
     prop["required"] = "not_null" in column["constraints"] or "not_null" in names
     prop["unique"] = "unique" in names or "unique" in column["constraints"] or "primary_key" in column["constraints"]
+    quality = [_quality(test, column["name"], place) for test in column["tests"] if test["name"] not in
+               STATED_BY_PROPERTY]
     if column["masking"]:
         prop["classification"] = "restricted"
         prop["customProperties"] = [{"property": "maskingPolicy", "value": column["masking"]}]
         if prop["unique"]:
+            # a masked value may repeat (every masked e-mail of a domain is `*****@domain`): the column is unique
+            # only to readers that see clear values, which the rule asks the server's session
+            prop["unique"] = False
             roles = clearing_roles(column["masking"])
-            prop["customProperties"].append({
-                "property": "uniqueWhenUnmasked", "value": roles,
-                "description": f"Unique for readers that see clear values ({', '.join(roles) or 'none'}); "
-                               f"{column['masking']} may give other readers the same masked value twice."})
+            prop["customProperties"].append({"property": "uniqueWhenUnmasked", "value": roles})
+            quality.append(_unique_when_clear(column["name"], column["masking"], roles))
     if column["tags"]:
         prop["tags"] = column["tags"]
-    quality = [_quality(test, column["name"], place) for test in column["tests"] if test["name"] not in
-               STATED_BY_PROPERTY]
     if quality:
         prop["quality"] = quality
     return prop

@@ -12,9 +12,11 @@ from open_data_contract_standard.model import OpenDataContractStandard
 from mesh_cli.build.run import BuildReport
 from mesh_cli.catalog.export.odcs import logical_type, odcs_contract
 from mesh_cli.catalog.export.odps import odps_product
+from mesh_cli.catalog.export.servers import servers
 from mesh_cli.catalog.export.validate import ODCS_SCHEMA, ODPS_SCHEMA, check
 from mesh_cli.catalog.index import Catalog, build_catalog
 from mesh_cli.core.config import load_config
+from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
 
 
@@ -42,24 +44,58 @@ def test_odcs_contract_of_a_deprecated_version(built_mesh: tuple[Path, BuildRepo
     assert (contract["domain"], contract["dataProduct"], contract["version"]) == ("customers", "customer_master",
                                                                                   "1.0.0")
     table = contract["schema"][0]
-    assert table["physicalName"] == "dim_customers_v1"
+    assert (table["name"], table["physicalName"], table["businessName"]) == ("dim_customers_v1", "dim_customers_v1",
+                                                                             "dim_customers")
+    assert {k: v for k, v in table["quality"][0].items() if k != "description"} == \
+        {"name": "has_rows", "type": "library", "metric": "rowCount", "mustBeGreaterThan": 0}
     columns = {p["name"]: p for p in table["properties"]}
+    # not_null and unique are stated once, by the property: no quality rule repeats them
     assert columns["customer_id"]["required"] and columns["customer_id"]["unique"]
-    assert columns["customer_id"]["logicalType"] == "integer"
-    assert {"name": "unique", "type": "library", "metric": "duplicateValues", "mustBe": 0} in \
-        columns["customer_id"]["quality"]
-    region = next(q for q in columns["region"]["quality"] if q["name"] == "accepted_values")
-    assert region["arguments"]["validValues"] == ["EMEA", "NA", "APAC", "LATAM"]
+    assert "quality" not in columns["customer_id"] and columns["customer_id"]["logicalType"] == "integer"
+    [region] = columns["region"]["quality"]
+    assert (region["metric"], region["arguments"]["validValues"]) == ("invalidValues", ["EMEA", "NA", "APAC", "LATAM"])
+    # a masked column is unique only to readers that see clear values, and the contract says so
+    email = columns["email"]
+    assert email["unique"] is False and email["classification"] == "restricted"
+    assert {"property": "uniqueWhenUnmasked", "value": ["PII_READER"]} in email["customProperties"]
+    [unique] = [q for q in email["quality"] if q["name"] == "unique_when_unmasked"]
+    assert unique["type"] == "sql" and unique["query"].endswith("as duplicates where is_role_in_session('PII_READER')")
     assert {"property": "latency", "value": 24, "unit": "h",
             "description": "Rebuilt at least every 24 hours"} in contract["slaProperties"]
     assert {"property": "endOfSupport", "value": "2027-06-30",
             "description": "Deprecation date of this model version"} in contract["slaProperties"]
     assert contract["team"]["name"] == "Customer Data Team"
-    servers = {s["type"]: s for s in contract["servers"]}
-    assert servers["duckdb"]["database"] == ".mesh/duckdb/customers.duckdb" and servers["duckdb"]["schema"] == "marts"
-    assert servers["snowflake"]["database"] == "CUSTOMERS" and servers["snowflake"]["account"] == "${SNOWFLAKE_ACCOUNT}"
+    servers = {s["server"]: s for s in contract["servers"]}
+    assert servers["dev-producer"]["database"] == ".mesh/contract-tests/dev/customers.dim_customers.v1/producer.duckdb"
+    assert servers["dev-producer"]["roles"] == [{"role": "CUSTOMERS_DEPLOYER", "access": "read"}]
+    assert servers["dev-consumer"]["roles"] == [{"role": "ORDERS_DEPLOYER", "access": "read"}]
+    assert {s["type"] for s in servers.values()} == {"duckdb"} and {s["schema"] for s in servers.values()} == {"marts"}
     latest = odcs_contract(load_config(built_mesh[0]), catalog, "customers.dim_customers")
     assert latest["id"] == "customers.dim_customers.v2" and latest["status"] == "active"
+
+
+def test_relationships_are_sql_rules_on_the_relation_the_servers_hold(built_mesh: tuple[Path, BuildReport],
+                                                                        catalog: Catalog) -> None:
+    config = load_config(built_mesh[0])
+    fct_orders = odcs_contract(config, catalog, "orders.fct_orders")["schema"][0]["properties"]
+    [rule] = next(p for p in fct_orders if p["name"] == "customer_id")["quality"]
+    assert (rule["type"], rule["mustBe"]) == ("sql", 0)
+    # another domain's model lies in the test copy under `<domain>__<schema>`, the domain's own under its schema
+    assert "from customers__marts.dim_customers_v1 as parent where parent.customer_id = child.customer_id" in \
+        rule["query"]
+    lines = odcs_contract(config, catalog, "orders.fct_order_lines")["schema"][0]["properties"]
+    assert "from marts.fct_orders as parent" in next(p for p in lines if p["name"] == "order_id")["quality"][0]["query"]
+
+
+def test_snowflake_servers_read_the_domain_database_in_place(built_mesh: tuple[Path, BuildReport]) -> None:
+    config = load_config(built_mesh[0])
+    domain = discover_domains(config)["customers"]
+    [server] = servers(config, domain, "MARTS", "prod", {"producer": ["CUSTOMERS_DEPLOYER"]}, "customers.x")
+    assert (server["server"], server["type"], server["database"], server["schema"]) == ("prod", "snowflake",
+                                                                                       "CUSTOMERS", "MARTS")
+    assert server["account"] == "${SNOWFLAKE_ACCOUNT}"
+    assert server["roles"] == [{"role": "CUSTOMERS_DEPLOYER", "access": "read"}]
+    assert servers(config, domain, "MARTS", "staging", {"producer": []}, "customers.x") == []
 
 
 def test_odps_descriptors_validate_and_point_at_the_contracts(catalog: Catalog) -> None:
@@ -72,6 +108,9 @@ def test_odps_descriptors_validate_and_point_at_the_contracts(catalog: Catalog) 
                                                                   "finance.customer_revenue"]
     assert finance["support"] == [{"channel": "email", "tool": "email",
                                    "url": "mailto:finance-analytics@retail.example"}]
+    assert finance["team"]["name"] == "Finance Analytics Team"   # an object in the current ODPS v1.0.0 schema
+    assert {"username": "finance-analytics@retail.example", "name": "Finance Analytics Team",
+            "role": "domain owner"} in finance["team"]["members"]
 
 
 def test_the_schemas_reject_what_the_standards_forbid() -> None:
@@ -82,6 +121,10 @@ def test_the_schemas_reject_what_the_standards_forbid() -> None:
                                         r"at outputPorts/0: 'version' is a required property$"):
         check({"apiVersion": "v1.0.0", "kind": "DataProduct", "id": "x", "status": "active",
                "outputPorts": [{"name": "no version"}]}, ODPS_SCHEMA, "the test product")
+    # the revision of v1.0.0 upstream changed in place: `team` is an object, a list of members no longer validates
+    with pytest.raises(MeshError, match=r"at team: \[.*\] is not of type 'object'$"):
+        check({"apiVersion": "v1.0.0", "kind": "DataProduct", "id": "x", "status": "active",
+               "team": [{"username": "a"}]}, ODPS_SCHEMA, "the test product")
 
 
 @pytest.mark.parametrize(("reference", "message"), [

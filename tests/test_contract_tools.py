@@ -179,6 +179,27 @@ def test_planted_bad_rows_fail_the_contract_tests(tools: Path, mesh: Path, tmp_p
     assert orders["failed"] == {("customer_id", "field_quality_sql")}
 
 
+def test_the_freshness_sla_is_tested_on_the_column_the_product_names(tools: Path, mesh: Path,
+                                                                       tmp_path: Path) -> None:
+    root = copy_built_mesh(mesh, tmp_path / "mesh")
+    domain_file = root / "domains/customers/domain.yml"
+    domain_file.write_text(domain_file.read_text().replace(
+        "sla: {freshness_hours: 24}", "sla: {freshness_hours: 24, freshness_column: signup_date}"))
+    config, catalog = _catalog(root)
+    contract = odcs_contract(config, catalog, "customers.dim_customers.v2")
+    assert {"property": "freshness", "value": 24, "unit": "h", "element": "dim_customers_v2.signup_date",
+            "description": "The newest signup_date is at most 24 hours old"} in contract["slaProperties"]
+    path = root / "exports/customers.dim_customers.v2.odcs.yaml"
+    _write(path, contract)
+    write_test_copies(config, catalog, "customers.dim_customers.v2")
+    # the example's newest signup is months old
+    assert _contract_test(tools, root, path, "dev-producer")["failed"] == {("signup_date", "servicelevel_freshness")}
+    _plant(root / ".mesh/duckdb/customers.duckdb",
+           "update mesh_protected.marts__dim_customers_v2 set signup_date = current_date where customer_id = 1")
+    write_test_copies(config, catalog, "customers.dim_customers.v2")
+    assert _contract_test(tools, root, path, "dev-producer")["result"] == "passed"
+
+
 def test_a_server_that_shows_no_rows_fails(tools: Path, mesh: Path) -> None:
     # the domain database itself (DuckDB 1.x opens it): its governed view shows a session without roles no row
     contract = yaml.safe_load((mesh / "exports/customers.dim_customers.v2.odcs.yaml").read_text())

@@ -173,7 +173,7 @@ def odcs_contract(config: MeshConfig, catalog: Catalog, reference: str) -> dict[
         "team": {"name": owner["name"],
                  "members": [{"username": c.get("email") or c["name"], "name": c["name"], "role": c.get("role", "")}
                              for c in product["contacts"]]},
-        "slaProperties": _sla(product, version),
+        "slaProperties": _sla(product, version, physical),
         "customProperties": [{"property": "dbtUniqueId", "value": f"model.{product['domain']}."
                                                                   f"{version['id'].split('.', 1)[1]}"},
                              {"property": "confidentiality", "value": product["confidentiality"]}],
@@ -186,12 +186,19 @@ def odcs_contract(config: MeshConfig, catalog: Catalog, reference: str) -> dict[
     return contract
 
 
-def _sla(product: dict[str, Any], version: dict[str, Any]) -> list[dict[str, Any]]:
+def _sla(product: dict[str, Any], version: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    """The product's SLA: `latency` (the rebuild cadence, judged by the catalogue), and `freshness` on the column
+    that dates the data when the product names one (`sla.freshness_column`) and this version has it: the form
+    datacontract-cli tests (the newest value no older than the SLA)."""
     sla = []
     hours = product["sla"].get("freshness_hours")
     if hours is not None:
         sla.append({"property": "latency", "value": hours, "unit": "h",
                     "description": f"Rebuilt at least every {hours} hours"})
+    column = product["sla"].get("freshness_column")
+    if hours is not None and column in {c["name"] for c in version["columns"]}:
+        sla.append({"property": "freshness", "value": hours, "unit": "h", "element": f"{table}.{column}",
+                    "description": f"The newest {column} is at most {hours} hours old"})
     if version["deprecation_date"]:
         sla.append({"property": "endOfSupport", "value": version["deprecation_date"],
                     "description": "Deprecation date of this model version"})

@@ -53,4 +53,4 @@ bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python -m bench.run --loom-python $(BENCH_VENV)/bin/python
 
 clean:
-	rm -rf .mesh/state .mesh/duckdb/*.duckdb* domains/*/target domains/*/dbt_packages domains/*/logs
+	rm -rf .mesh/state .mesh/contract-tests .mesh/duckdb/*.duckdb* domains/*/target domains/*/dbt_packages domains/*/logs

@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from mesh_cli.catalog.export.readers import copy_path
+from mesh_cli.catalog.export.readers import PRODUCER, copy_path
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.yamlfile import read_mapping
@@ -42,22 +42,23 @@ def _setting(output: dict[str, Any], key: str) -> str:
 
 def servers(config: MeshConfig, domain: Domain, schema: str, target: str, readers: dict[str, list[str]],
             version_id: str) -> list[dict[str, Any]]:
-    """The servers of one contract version on `target` (none when the profile has no such target)."""
+    """The servers of one contract version on `target`, each as its engine describes it (none when the profile
+    has no such target): an account engine's database in place, read as the producer; on an embedded engine, the
+    test copy of each reader in place of the domain's database."""
     profile = read_mapping(domain.path / "profiles.yml").get(domain.profile) or {}
     output = (profile.get("outputs") or {}).get(target)
     if not isinstance(output, dict) or output.get("type") not in ENGINES:
         return []
-    kind = output["type"]
-    engine = ENGINES[kind](config, target)
+    engine = ENGINES[output["type"]](config, target)
+    described = engine.server(domain.name, schema, partial(_setting, output))
     if not engine.embedded:
-        described = engine.server(domain.name, schema, partial(_setting, output))
         return [{"server": target, **described, "environment": target,
-                 "roles": [{"role": role, "access": "read"} for role in readers["producer"]]}]
+                 "roles": [{"role": role, "access": "read"} for role in readers[PRODUCER]]}]
     found = []
     for reader, roles in readers.items():
         path = copy_path(config, target, version_id, reader)
-        found.append({"server": f"{target}-{reader}", "type": engine.adapter_type, "environment": target,
+        found.append({"server": f"{target}-{reader}", **described, "environment": target,
                       "database": str(path.relative_to(config.root) if path.is_relative_to(config.root) else path),
-                      "schema": schema, "description": READER_TEXT[reader],
+                      "description": READER_TEXT[reader],
                       "roles": [{"role": role, "access": "read"} for role in roles]})
     return found

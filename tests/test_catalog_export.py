@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 from conftest import run_cli
@@ -13,11 +14,12 @@ from mesh_cli.build.run import BuildReport
 from mesh_cli.catalog.export.odcs import logical_type, odcs_contract
 from mesh_cli.catalog.export.odps import odps_product
 from mesh_cli.catalog.export.servers import servers
+from mesh_cli.catalog.export.test_copies import write_test_copies
 from mesh_cli.catalog.export.validate import ODCS_SCHEMA, ODPS_SCHEMA, check
 from mesh_cli.catalog.index import Catalog, build_catalog
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import EngineError, MeshError
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +158,29 @@ def test_cli_exports_to_stdout_and_files(built_mesh: tuple[Path, BuildReport], t
     assert written.exit_code == 0 and yaml.safe_load(out.read_text())["id"] == "orders.order_facts"
     missing = run_cli(root, "export", "odps", "orders.nothing")
     assert missing.exit_code == 2 and "'orders.nothing' is not a data product" in missing.output
+
+
+def test_test_copies_are_written_whole_or_not_at_all(built_copy: Path) -> None:
+    config = load_config(built_copy)
+    catalog = build_catalog(config, "dev")
+    copies = built_copy / ".mesh/contract-tests/dev/orders.fct_orders"
+    written = write_test_copies(config, catalog, "orders.fct_orders")
+    assert {path.name: counts["marts.fct_orders"] for path, counts in written.items()} == {
+        "producer.duckdb": 10000, "consumer.duckdb": 10000}
+    before = {path.name: path.read_bytes() for path in copies.iterdir()}
+    # the consumer reads through the governed view: without it, its copy fails half-way, and the last one stays
+    with duckdb.connect(str(built_copy / ".mesh/duckdb/orders.duckdb")) as connection:
+        connection.execute("alter view marts.fct_orders rename to fct_orders_gone")
+    with pytest.raises(EngineError, match="fct_orders"):
+        write_test_copies(config, catalog, "orders.fct_orders")
+    assert sorted(path.name for path in copies.iterdir()) == ["consumer.duckdb", "producer.duckdb"]
+    assert (copies / "consumer.duckdb").read_bytes() == before["consumer.duckdb"]
+    (built_copy / ".mesh/duckdb/customers.duckdb").unlink()
+    with pytest.raises(MeshError, match=r"^customers has no database in .*; run `mesh build \+orders`$"):
+        write_test_copies(config, catalog, "orders.fct_orders")
+
+
+def test_test_copies_are_for_the_embedded_engine(built_mesh: tuple[Path, BuildReport], catalog: Catalog) -> None:
+    on_snowflake = Catalog({**catalog.index, "target": "prod"}, catalog.lineage)
+    with pytest.raises(MeshError, match="target 'prod' runs on snowflake: `datacontract test` reads it in place"):
+        write_test_copies(load_config(built_mesh[0]), on_snowflake, "orders.fct_orders")

@@ -154,8 +154,9 @@ class DuckDBEngine(Engine):
                 copy.execute(f"create macro main.is_role_in_session(role) as list_contains({roles_literal(held)}, "
                              "upper(role))")
             partial.replace(dest)
-        finally:
+        finally:   # a failed copy leaves nothing behind
             partial.unlink(missing_ok=True)
+            partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
         return counts
 
     def session_roles(self, connection: Any) -> list[str]:

@@ -1,7 +1,8 @@
 """A public model as an Open Data Contract Standard (ODCS) v3 data contract.
 
-Schema from the model's enforced contract, quality from its dbt data tests, team and support from the domain
-owner, SLA from the product in domain.yml, servers from the domain's profile (DuckDB and Snowflake).
+Schema from the model's enforced contract, quality from its dbt data tests (each once, in forms datacontract-cli
+runs), team and support from the domain owner, SLA from the product in domain.yml, servers from the domain's
+profile for the catalogue's target (servers.py: the database in place, or the embedded engine's test copies).
 """
 
 from __future__ import annotations

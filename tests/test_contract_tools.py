@@ -71,9 +71,7 @@ def _write(path: Path, document: dict[str, Any]) -> None:
 
 
 def _tool(tools: Path, root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}   # dataproduct lint runs datacontract
-    return subprocess.run([str(tools / args[0]), *args[1:]], cwd=root, env=env, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run([str(tools / args[0]), *args[1:]], cwd=root, capture_output=True, text=True, timeout=300)
 
 
 def _contract_test(tools: Path, root: Path, contract: Path, server: str) -> dict[str, Any]:
@@ -101,28 +99,15 @@ def test_domain_databases_open_in_duckdb_1(tools: Path, mesh: Path) -> None:
         assert done.returncode == 0 and version.startswith("1.") and int(tables) > 5, done.stderr
 
 
-def test_every_export_lints_with_the_ecosystem_tools(tools: Path, mesh: Path) -> None:
-    contracts = {path.name.removesuffix(".odcs.yaml") for path in (mesh / "exports").glob("*.odcs.yaml")}
-    products = sorted((mesh / "exports").glob("*.odps.yaml"))
-    assert (len(contracts), len(products)) == (7, 3)
-    linted = set()
-    for product in products:   # dataproduct lint finds each linked contract among the exports and runs
-        done = _tool(tools, mesh, "dataproduct", "lint", str(product), "--local-references")   # datacontract lint
-        assert done.returncode == 0 and "Data product is valid" in done.stdout, done.stdout
-        text = " ".join(done.stdout.split())
-        assert "Skipped" not in text and "not found" not in text, text
-        linted |= set(re.findall(r"Data contract '([\w.]+)' passes datacontract lint", text))
-    assert linted == contracts   # every contract is an output port of its product
-
-
-# The contract tests of every server in one process of the tools' virtualenv: datacontract-cli's own engine (what
-# `datacontract test` runs), without starting the CLI twelve times.
-RUN_TESTS = """
+# The tools' own engines, one process of their virtualenv for many documents (each CLI start costs about a second):
+# `DataContract(...).lint()` and `.test()` are what `datacontract lint` and `datacontract test` run.
+RUN_TOOLS = """
 import json, sys
 from datacontract.data_contract import DataContract
 results = []
 for contract, server in json.loads(sys.argv[1]):
-    run = DataContract(data_contract_file=contract, server=server).test()
+    contract_run = DataContract(data_contract_file=contract, server=server)
+    run = contract_run.test() if server else contract_run.lint()
     results.append({"contract": contract, "server": server, "result": str(run.result.value),
                     "checks": [{"key": c.key, "field": c.field, "type": c.type, "result": str(c.result.value)}
                                for c in run.checks]})
@@ -130,24 +115,43 @@ print(json.dumps(results))
 """
 
 
-def test_every_contract_passes_on_the_example_data_for_each_reader(tools: Path, mesh: Path) -> None:
-    pairs = [(str(contract), server["server"]) for contract in sorted((mesh / "exports").glob("*.odcs.yaml"))
-             for server in yaml.safe_load(contract.read_text())["servers"]]
-    assert len(pairs) == 12   # 7 contracts with a producer; the 5 of products with a consuming domain, a consumer
-    done = _tool(tools, mesh, "python", "-c", RUN_TESTS, json.dumps(pairs))
+def _run_tools(tools: Path, root: Path, pairs: list[tuple[str, str | None]]) -> list[dict[str, Any]]:
+    done = _tool(tools, root, "python", "-c", RUN_TOOLS, json.dumps(pairs))
     assert done.returncode == 0, done.stderr
-    for run in json.loads(done.stdout):
+    return list(json.loads(done.stdout))
+
+
+def test_every_export_lints_with_the_ecosystem_tools(tools: Path, mesh: Path) -> None:
+    contracts = sorted((mesh / "exports").glob("*.odcs.yaml"))
+    products = sorted((mesh / "exports").glob("*.odps.yaml"))
+    assert (len(contracts), len(products)) == (7, 3)
+    for run in _run_tools(tools, mesh, [(str(contract), None) for contract in contracts]):
+        assert run["result"] == "passed" and run["checks"], run
+    resolved = set()
+    for product in products:   # the CLI, finding each linked contract among the exports (linted above)
+        done = _tool(tools, mesh, "dataproduct", "lint", str(product), "--local-references")
+        text = " ".join(done.stdout.split())
+        assert done.returncode == 0 and "Data product is valid" in text, text
+        resolved |= set(re.findall(r"Data contract '([\w.]+)' linked by \w+\[[\w.]+\] is resolvable", text))
+    assert resolved == {path.name.removesuffix(".odcs.yaml") for path in contracts}
+
+
+def test_every_contract_passes_on_the_example_data_for_each_reader(tools: Path, mesh: Path) -> None:
+    pairs: list[tuple[str, str | None]] = [
+        (str(contract), server["server"]) for contract in sorted((mesh / "exports").glob("*.odcs.yaml"))
+        for server in yaml.safe_load(contract.read_text())["servers"]]
+    assert len(pairs) == 12   # 7 contracts with a producer; the 5 of products with a consuming domain, a consumer
+    runs = _run_tools(tools, mesh, pairs)
+    for run in runs:
         failed = [(c["field"], c["type"]) for c in run["checks"] if c["result"] != "passed"]
         assert (run["result"], failed) == ("passed", []), (run["contract"], run["server"])   # none skipped either
         keys = [c["key"] for c in run["checks"]]
         assert len(keys) == len(set(keys)) and len(keys) > 10
-
-
-def test_each_property_is_checked_once(tools: Path, mesh: Path) -> None:
-    result = _contract_test(tools, mesh, mesh / "exports/customers.dim_customers.v2.odcs.yaml", "dev-producer")
-    checks = [(c["field"], c["type"]) for c in result["checks"] if c["field"] == "customer_id"]
-    assert sorted(checks) == sorted(set(checks))
-    assert {t for f, t in checks} == {"field_is_present", "field_type", "field_required", "field_unique"}
+    # each property is checked once: `required` and `unique` state not_null and unique, no rule repeats them
+    [v2] = [run for run in runs if run["contract"].endswith("dim_customers.v2.odcs.yaml")
+            and run["server"] == "dev-producer"]
+    assert sorted(c["type"] for c in v2["checks"] if c["field"] == "customer_id") == [
+        "field_is_present", "field_required", "field_type", "field_unique"]
 
 
 def _plant(database: Path, sql: str) -> None:
@@ -167,16 +171,17 @@ def test_planted_bad_rows_fail_the_contract_tests(tools: Path, mesh: Path, tmp_p
     config, catalog = _catalog(root)
     for reference in ("customers.dim_customers.v2", "orders.fct_orders"):
         write_test_copies(config, catalog, reference)
-    contract = root / "exports/customers.dim_customers.v2.odcs.yaml"
-    producer = _contract_test(tools, root, contract, "dev-producer")
-    assert producer["result"] == "failed"
-    assert producer["failed"] == {("email", "field_quality_sql"), ("region", "field_invalid_values"),
-                                  ("country", "field_required")}
-    # the consumer sees the e-mails masked, so they may repeat (the contract says so); the rest it sees too
-    consumer = _contract_test(tools, root, contract, "dev-consumer")
-    assert consumer["failed"] == {("region", "field_invalid_values"), ("country", "field_required")}
-    orders = _contract_test(tools, root, root / "exports/orders.fct_orders.odcs.yaml", "dev-producer")
-    assert orders["failed"] == {("customer_id", "field_quality_sql")}
+    customers, orders = (str(root / f"exports/{name}.odcs.yaml") for name in ("customers.dim_customers.v2",
+                                                                              "orders.fct_orders"))
+    runs = _run_tools(tools, root, [(customers, "dev-producer"), (customers, "dev-consumer"), (orders, "dev-producer")])
+    failed = [(run["result"], {(c["field"], c["type"]) for c in run["checks"] if c["result"] != "passed"})
+              for run in runs]
+    assert failed == [
+        ("failed", {("email", "field_quality_sql"), ("region", "field_invalid_values"), ("country", "field_required")}),
+        # the consumer sees the e-mails masked, so they may repeat (the contract says so); the rest it sees too
+        ("failed", {("region", "field_invalid_values"), ("country", "field_required")}),
+        ("failed", {("customer_id", "field_quality_sql")}),
+    ]
 
 
 def test_the_freshness_sla_is_tested_on_the_column_the_product_names(tools: Path, mesh: Path,
@@ -193,11 +198,14 @@ def test_the_freshness_sla_is_tested_on_the_column_the_product_names(tools: Path
     _write(path, contract)
     write_test_copies(config, catalog, "customers.dim_customers.v2")
     # the example's newest signup is months old
-    assert _contract_test(tools, root, path, "dev-producer")["failed"] == {("signup_date", "servicelevel_freshness")}
+    [stale] = _run_tools(tools, root, [(str(path), "dev-producer")])
+    assert [(c["field"], c["type"]) for c in stale["checks"] if c["result"] != "passed"] == [
+        ("signup_date", "servicelevel_freshness")]
     _plant(root / ".mesh/duckdb/customers.duckdb",
            "update mesh_protected.marts__dim_customers_v2 set signup_date = current_date where customer_id = 1")
     write_test_copies(config, catalog, "customers.dim_customers.v2")
-    assert _contract_test(tools, root, path, "dev-producer")["result"] == "passed"
+    [fresh] = _run_tools(tools, root, [(str(path), "dev-producer")])
+    assert fresh["result"] == "passed" and "servicelevel_freshness" in {c["type"] for c in fresh["checks"]}
 
 
 def test_a_server_that_shows_no_rows_fails(tools: Path, mesh: Path) -> None:

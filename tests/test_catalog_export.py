@@ -9,6 +9,7 @@ import pytest
 import yaml
 from conftest import run_cli
 from open_data_contract_standard.model import OpenDataContractStandard
+from sql_oracle import assert_snowflake_sql
 
 from mesh_cli.build.run import BuildReport
 from mesh_cli.catalog.export.odcs import logical_type, odcs_contract
@@ -184,3 +185,21 @@ def test_test_copies_are_for_the_embedded_engine(built_mesh: tuple[Path, BuildRe
     on_snowflake = Catalog({**catalog.index, "target": "prod"}, catalog.lineage)
     with pytest.raises(MeshError, match="target 'prod' runs on snowflake: `datacontract test` reads it in place"):
         write_test_copies(load_config(built_mesh[0]), on_snowflake, "orders.fct_orders")
+
+
+def test_on_snowflake_the_rules_name_relations_in_place_and_parse(built_mesh: tuple[Path, BuildReport],
+                                                                  catalog: Catalog) -> None:
+    config = load_config(built_mesh[0])
+    on_snowflake = Catalog({**catalog.index, "target": "prod"}, catalog.lineage)   # the prod manifest's relations
+    rules = []
+    for reference in ("orders.fct_orders", "customers.dim_customers.v2"):
+        contract = odcs_contract(config, on_snowflake, reference)
+        assert [s["server"] for s in contract["servers"]] == ["prod"]
+        table = contract["schema"][0]
+        rules += [q["query"].replace("{model}", table["physicalName"])
+                  for p in table["properties"] for q in p.get("quality", []) if q["type"] == "sql"]
+    assert len(rules) == 2
+    assert 'from "customers"."marts"."dim_customers_v1" as parent' in rules[0]   # the relation as the manifest has it
+    # is_role_in_session is Snowflake's own (https://docs.snowflake.com/en/sql-reference/functions/is_role_in_session)
+    assert rules[1].endswith("as duplicates where is_role_in_session('PII_READER')")
+    assert assert_snowflake_sql(rules) == 2

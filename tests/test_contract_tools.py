@@ -26,6 +26,7 @@ from mesh_cli.catalog.export.odps import odps_product
 from mesh_cli.catalog.export.test_copies import write_test_copies
 from mesh_cli.catalog.index import Catalog, build_catalog
 from mesh_cli.core.config import MeshConfig, load_config
+from mesh_cli.core.errors import MeshError
 
 TOOLS_ENV = "MESH_CONTRACT_TOOLS"
 V1_0_STORAGE = 64   # the storage version number DuckDB 1.0 writes and every 1.x reads
@@ -192,6 +193,8 @@ def test_the_freshness_sla_is_tested_on_the_column_the_product_names(tools: Path
         "sla: {freshness_hours: 24}", "sla: {freshness_hours: 24, freshness_column: signup_date}"))
     config, catalog = _catalog(root)
     contract = odcs_contract(config, catalog, "customers.dim_customers.v2")
+    assert "freshness" not in {sla["property"] for sla in odcs_contract(config, catalog, "customers.dim_regions")[
+        "slaProperties"]}   # a model of the product without that column
     assert {"property": "freshness", "value": 24, "unit": "h", "element": "dim_customers_v2.signup_date",
             "description": "The newest signup_date is at most 24 hours old"} in contract["slaProperties"]
     path = root / "exports/customers.dim_customers.v2.odcs.yaml"
@@ -206,6 +209,11 @@ def test_the_freshness_sla_is_tested_on_the_column_the_product_names(tools: Path
     write_test_copies(config, catalog, "customers.dim_customers.v2")
     [fresh] = _run_tools(tools, root, [(str(path), "dev-producer")])
     assert fresh["result"] == "passed" and "servicelevel_freshness" in {c["type"] for c in fresh["checks"]}
+    # a column none of the product's models has is one line naming the file
+    domain_file.write_text(domain_file.read_text().replace("freshness_column: signup_date", "freshness_column: x"))
+    with pytest.raises(MeshError, match=r"domain.yml: product customer_master: `sla.freshness_column` 'x' is not a "
+                                        r"column of any of its models \(dim_customers, dim_regions\)"):
+        _catalog(root)
 
 
 def test_a_server_that_shows_no_rows_fails(tools: Path, mesh: Path) -> None:

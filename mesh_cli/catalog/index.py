@@ -104,13 +104,13 @@ def _owner(view: DomainView) -> dict[str, str | None] | None:
 
 
 def _tests_by_model(manifest: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """The data tests of each model, each with `referenced`: the relation of the one other model it reads, if any
-    (the parent of a `relationships` test)."""
+    """The data tests of each model, each with `referenced`: the relation of the one other model or source it
+    reads, if any (the parent of a `relationships` test)."""
     tests: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for node in manifest["nodes"].values():
         if node.get("resource_type") == "test" and node.get("attached_node"):
-            others = [manifest["nodes"].get(uid) or {} for uid in (node.get("depends_on") or {}).get("nodes") or []
-                      if uid != node["attached_node"]]
+            others = [manifest["nodes"].get(uid) or (manifest.get("sources") or {}).get(uid) or {}
+                      for uid in (node.get("depends_on") or {}).get("nodes") or [] if uid != node["attached_node"]]
             referenced = others[0].get("relation_name") if len(others) == 1 else None
             tests[node["attached_node"]].append({**node, "referenced": referenced})
     return tests

@@ -16,11 +16,22 @@ demo: $(STAMP)
 	$(BIN)/mesh build
 	$(BIN)/mesh catalog --out site/
 
+# datacontract-cli and dataproduct-cli, the tools users lint and test the ODCS/ODPS exports with, in their own
+# virtualenv: datacontract-cli pins duckdb<1.6 (ours is 2.0). Pinned, so the suite tests what users install.
+CONTRACTS_VENV ?= .venv-contracts
+CONTRACTS_STAMP := $(CONTRACTS_VENV)/.installed
+
+$(CONTRACTS_STAMP):
+	$(PYTHON) -m venv $(CONTRACTS_VENV)
+	$(CONTRACTS_VENV)/bin/python -m pip install --quiet 'datacontract-cli[duckdb]==1.2.8' 'dataproduct-cli==0.3.2'
+	touch $(CONTRACTS_STAMP)
+
 # The suite's tests mostly wait on dbt worker processes: two pytest workers keep both cores busy.
-test: $(STAMP)
+# tests/test_contract_tools.py runs the ecosystem's own CLIs on the exports, from the virtualenv above.
+test: $(STAMP) $(CONTRACTS_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n 2
+	MESH_CONTRACT_TOOLS=$(abspath $(CONTRACTS_VENV))/bin $(BIN)/pytest -q -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -42,4 +53,4 @@ bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python -m bench.run --loom-python $(BENCH_VENV)/bin/python
 
 clean:
-	rm -rf .mesh/state .mesh/duckdb/*.duckdb* domains/*/target domains/*/dbt_packages domains/*/logs
+	rm -rf .mesh/state .mesh/contract-tests .mesh/duckdb/*.duckdb* domains/*/target domains/*/dbt_packages domains/*/logs

@@ -24,7 +24,7 @@ from bench.generate import REPO
 from bench.meshes import Context
 
 BENCHMARKS = ("orchestration", "parallel", "changed", "refs", "check", "reconcile", "memory", "transpile",
-              "governance", "monolith", "reads", "deploy")
+              "governance", "monolith", "reads", "storage", "deploy")
 RESULTS = REPO / "bench" / "results" / "latest.json"
 DOCS = REPO / "docs" / "benchmarks.md"
 START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 from conftest import run_cli
 from open_data_contract_standard.model import OpenDataContractStandard
+from sql_oracle import assert_snowflake_sql
 
 from mesh_cli.build.run import BuildReport
 from mesh_cli.catalog.export.odcs import logical_type, odcs_contract
 from mesh_cli.catalog.export.odps import odps_product
+from mesh_cli.catalog.export.servers import servers
+from mesh_cli.catalog.export.test_copies import write_test_copies
 from mesh_cli.catalog.export.validate import ODCS_SCHEMA, ODPS_SCHEMA, check
 from mesh_cli.catalog.index import Catalog, build_catalog
 from mesh_cli.core.config import load_config
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.domains import discover_domains
+from mesh_cli.core.errors import EngineError, MeshError
 
 
 @pytest.fixture(scope="module")
@@ -42,24 +47,58 @@ def test_odcs_contract_of_a_deprecated_version(built_mesh: tuple[Path, BuildRepo
     assert (contract["domain"], contract["dataProduct"], contract["version"]) == ("customers", "customer_master",
                                                                                   "1.0.0")
     table = contract["schema"][0]
-    assert table["physicalName"] == "dim_customers_v1"
+    assert (table["name"], table["physicalName"], table["businessName"]) == ("dim_customers_v1", "dim_customers_v1",
+                                                                             "dim_customers")
+    assert {k: v for k, v in table["quality"][0].items() if k != "description"} == \
+        {"name": "has_rows", "type": "library", "metric": "rowCount", "mustBeGreaterThan": 0}
     columns = {p["name"]: p for p in table["properties"]}
+    # not_null and unique are stated once, by the property: no quality rule repeats them
     assert columns["customer_id"]["required"] and columns["customer_id"]["unique"]
-    assert columns["customer_id"]["logicalType"] == "integer"
-    assert {"name": "unique", "type": "library", "metric": "duplicateValues", "mustBe": 0} in \
-        columns["customer_id"]["quality"]
-    region = next(q for q in columns["region"]["quality"] if q["name"] == "accepted_values")
-    assert region["arguments"]["validValues"] == ["EMEA", "NA", "APAC", "LATAM"]
+    assert "quality" not in columns["customer_id"] and columns["customer_id"]["logicalType"] == "integer"
+    [region] = columns["region"]["quality"]
+    assert (region["metric"], region["arguments"]["validValues"]) == ("invalidValues", ["EMEA", "NA", "APAC", "LATAM"])
+    # a masked column is unique only to readers that see clear values, and the contract says so
+    email = columns["email"]
+    assert email["unique"] is False and email["classification"] == "restricted"
+    assert {"property": "uniqueWhenUnmasked", "value": ["PII_READER"]} in email["customProperties"]
+    [unique] = [q for q in email["quality"] if q["name"] == "unique_when_unmasked"]
+    assert unique["type"] == "sql" and unique["query"].endswith("as duplicates where is_role_in_session('PII_READER')")
     assert {"property": "latency", "value": 24, "unit": "h",
             "description": "Rebuilt at least every 24 hours"} in contract["slaProperties"]
     assert {"property": "endOfSupport", "value": "2027-06-30",
             "description": "Deprecation date of this model version"} in contract["slaProperties"]
     assert contract["team"]["name"] == "Customer Data Team"
-    servers = {s["type"]: s for s in contract["servers"]}
-    assert servers["duckdb"]["database"] == ".mesh/duckdb/customers.duckdb" and servers["duckdb"]["schema"] == "marts"
-    assert servers["snowflake"]["database"] == "CUSTOMERS" and servers["snowflake"]["account"] == "${SNOWFLAKE_ACCOUNT}"
+    servers = {s["server"]: s for s in contract["servers"]}
+    assert servers["dev-producer"]["database"] == ".mesh/contract-tests/dev/customers.dim_customers.v1/producer.duckdb"
+    assert servers["dev-producer"]["roles"] == [{"role": "CUSTOMERS_DEPLOYER", "access": "read"}]
+    assert servers["dev-consumer"]["roles"] == [{"role": "ORDERS_DEPLOYER", "access": "read"}]
+    assert {s["type"] for s in servers.values()} == {"duckdb"} and {s["schema"] for s in servers.values()} == {"marts"}
     latest = odcs_contract(load_config(built_mesh[0]), catalog, "customers.dim_customers")
     assert latest["id"] == "customers.dim_customers.v2" and latest["status"] == "active"
+
+
+def test_relationships_are_sql_rules_on_the_relation_the_servers_hold(built_mesh: tuple[Path, BuildReport],
+                                                                        catalog: Catalog) -> None:
+    config = load_config(built_mesh[0])
+    fct_orders = odcs_contract(config, catalog, "orders.fct_orders")["schema"][0]["properties"]
+    [rule] = next(p for p in fct_orders if p["name"] == "customer_id")["quality"]
+    assert (rule["type"], rule["mustBe"]) == ("sql", 0)
+    # another domain's model lies in the test copy under `<domain>__<schema>`, the domain's own under its schema
+    assert "from customers__marts.dim_customers_v1 as parent where parent.customer_id = child.customer_id" in \
+        rule["query"]
+    lines = odcs_contract(config, catalog, "orders.fct_order_lines")["schema"][0]["properties"]
+    assert "from marts.fct_orders as parent" in next(p for p in lines if p["name"] == "order_id")["quality"][0]["query"]
+
+
+def test_snowflake_servers_read_the_domain_database_in_place(built_mesh: tuple[Path, BuildReport]) -> None:
+    config = load_config(built_mesh[0])
+    domain = discover_domains(config)["customers"]
+    [server] = servers(config, domain, "MARTS", "prod", {"producer": ["CUSTOMERS_DEPLOYER"]}, "customers.x")
+    assert (server["server"], server["type"], server["database"], server["schema"]) == ("prod", "snowflake",
+                                                                                       "CUSTOMERS", "MARTS")
+    assert server["account"] == "${SNOWFLAKE_ACCOUNT}"
+    assert server["roles"] == [{"role": "CUSTOMERS_DEPLOYER", "access": "read"}]
+    assert servers(config, domain, "MARTS", "staging", {"producer": []}, "customers.x") == []
 
 
 def test_odps_descriptors_validate_and_point_at_the_contracts(catalog: Catalog) -> None:
@@ -72,6 +111,9 @@ def test_odps_descriptors_validate_and_point_at_the_contracts(catalog: Catalog) 
                                                                   "finance.customer_revenue"]
     assert finance["support"] == [{"channel": "email", "tool": "email",
                                    "url": "mailto:finance-analytics@retail.example"}]
+    assert finance["team"]["name"] == "Finance Analytics Team"   # an object in the current ODPS v1.0.0 schema
+    assert {"username": "finance-analytics@retail.example", "name": "Finance Analytics Team",
+            "role": "domain owner"} in finance["team"]["members"]
 
 
 def test_the_schemas_reject_what_the_standards_forbid() -> None:
@@ -82,6 +124,10 @@ def test_the_schemas_reject_what_the_standards_forbid() -> None:
                                         r"at outputPorts/0: 'version' is a required property$"):
         check({"apiVersion": "v1.0.0", "kind": "DataProduct", "id": "x", "status": "active",
                "outputPorts": [{"name": "no version"}]}, ODPS_SCHEMA, "the test product")
+    # the revision of v1.0.0 upstream changed in place: `team` is an object, a list of members no longer validates
+    with pytest.raises(MeshError, match=r"at team: \[.*\] is not of type 'object'$"):
+        check({"apiVersion": "v1.0.0", "kind": "DataProduct", "id": "x", "status": "active",
+               "team": [{"username": "a"}]}, ODPS_SCHEMA, "the test product")
 
 
 @pytest.mark.parametrize(("reference", "message"), [
@@ -113,3 +159,47 @@ def test_cli_exports_to_stdout_and_files(built_mesh: tuple[Path, BuildReport], t
     assert written.exit_code == 0 and yaml.safe_load(out.read_text())["id"] == "orders.order_facts"
     missing = run_cli(root, "export", "odps", "orders.nothing")
     assert missing.exit_code == 2 and "'orders.nothing' is not a data product" in missing.output
+
+
+def test_test_copies_are_written_whole_or_not_at_all(built_copy: Path) -> None:
+    config = load_config(built_copy)
+    catalog = build_catalog(config, "dev")
+    copies = built_copy / ".mesh/contract-tests/dev/orders.fct_orders"
+    written = write_test_copies(config, catalog, "orders.fct_orders")
+    assert {path.name: counts["marts.fct_orders"] for path, counts in written.items()} == {
+        "producer.duckdb": 10000, "consumer.duckdb": 10000}
+    before = {path.name: path.read_bytes() for path in copies.iterdir()}
+    # the consumer reads through the governed view: without it, its copy fails half-way, and the last one stays
+    with duckdb.connect(str(built_copy / ".mesh/duckdb/orders.duckdb")) as connection:
+        connection.execute("alter view marts.fct_orders rename to fct_orders_gone")
+    with pytest.raises(EngineError, match="fct_orders"):
+        write_test_copies(config, catalog, "orders.fct_orders")
+    assert sorted(path.name for path in copies.iterdir()) == ["consumer.duckdb", "producer.duckdb"]
+    assert (copies / "consumer.duckdb").read_bytes() == before["consumer.duckdb"]
+    (built_copy / ".mesh/duckdb/customers.duckdb").unlink()
+    with pytest.raises(MeshError, match=r"^customers has no database in .*; run `mesh build \+orders`$"):
+        write_test_copies(config, catalog, "orders.fct_orders")
+
+
+def test_test_copies_are_for_the_embedded_engine(built_mesh: tuple[Path, BuildReport], catalog: Catalog) -> None:
+    on_snowflake = Catalog({**catalog.index, "target": "prod"}, catalog.lineage)
+    with pytest.raises(MeshError, match="target 'prod' runs on snowflake: `datacontract test` reads it in place"):
+        write_test_copies(load_config(built_mesh[0]), on_snowflake, "orders.fct_orders")
+
+
+def test_on_snowflake_the_rules_name_relations_in_place_and_parse(built_mesh: tuple[Path, BuildReport],
+                                                                  catalog: Catalog) -> None:
+    config = load_config(built_mesh[0])
+    on_snowflake = Catalog({**catalog.index, "target": "prod"}, catalog.lineage)   # the prod manifest's relations
+    rules = []
+    for reference in ("orders.fct_orders", "customers.dim_customers.v2"):
+        contract = odcs_contract(config, on_snowflake, reference)
+        assert [s["server"] for s in contract["servers"]] == ["prod"]
+        table = contract["schema"][0]
+        rules += [q["query"].replace("{model}", table["physicalName"])
+                  for p in table["properties"] for q in p.get("quality", []) if q["type"] == "sql"]
+    assert len(rules) == 2
+    assert 'from "customers"."marts"."dim_customers_v1" as parent' in rules[0]   # the relation as the manifest has it
+    # is_role_in_session is Snowflake's own (https://docs.snowflake.com/en/sql-reference/functions/is_role_in_session)
+    assert rules[1].endswith("as duplicates where is_role_in_session('PII_READER')")
+    assert assert_snowflake_sql(rules) == 2

@@ -129,7 +129,19 @@ def test_the_server_description_has_the_export_shape(engine_class: type[Engine],
     assert not {"server", "environment"} & set(described)
     assert all(isinstance(value, str) and value for value in described.values())
     domain = load_domain(_domain(tmp_path, engine_class.adapter_type))
-    assert servers(_config(tmp_path), domain, "marts") == [{"server": "t", **described, "environment": "t"}]
+    readers = {"producer": ["SHOP_DEPLOYER"], "consumer": ["ORDERS_DEPLOYER"]}
+    found = servers(_config(tmp_path), domain, "marts", "t", readers, "shop.orders")
+    if not engine_class.embedded:   # the database in place, read as the producer
+        assert found == [{"server": "t", **described, "environment": "t",
+                          "roles": [{"role": "SHOP_DEPLOYER", "access": "read"}]}]
+        return
+    # an embedded engine's servers are the test copies of each reader, described as the engine describes itself
+    assert [s["server"] for s in found] == ["t-producer", "t-consumer"]
+    for server, reader in zip(found, readers, strict=True):
+        assert {k: v for k, v in server.items() if k not in ("server", "database", "description", "roles")} == \
+            {**{k: v for k, v in described.items() if k != "database"}, "environment": "t"}
+        assert server["database"] == f".mesh/contract-tests/t/shop.orders/{reader}.duckdb"
+        assert server["roles"] == [{"role": readers[reader][0], "access": "read"}]
 
 
 @pytest.mark.parametrize("engine_class", ENGINE_CLASSES)

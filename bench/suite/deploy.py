@@ -1,4 +1,4 @@
-"""12. Deploying one domain alone through the state store (docs/deploying.md): what pulling an upstream's record
+"""13. Deploying one domain alone through the state store (docs/deploying.md): what pulling an upstream's record
 and pushing the domain's own adds to a deploy, with a 1,000-model upstream manifest on the local folder store;
 and the deploy of one leaf domain of a generated mesh from a fresh clone against a plain `dbt build` of it."""
 
@@ -18,7 +18,7 @@ from mesh_cli.deployed.folder import FolderStore
 from mesh_cli.deployed.sync import Deploy, pull_records
 from tests.mesh_copy import example_mesh
 
-NAME = "12. deploy alone"
+NAME = "13. deploy alone"
 
 
 def _large_upstream(ctx: Context) -> tuple[Path, str, int]:

@@ -22,6 +22,7 @@ from mesh_cli.catalog.results import BuildResults, build_history, last_build
 from mesh_cli.check.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import require_domains
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import AccessModel, access_model
 from mesh_cli.core.manifest import ModelInfo, load_manifest
 from mesh_cli.core.products import ProductSpec, product_specs
@@ -103,10 +104,15 @@ def _owner(view: DomainView) -> dict[str, str | None] | None:
 
 
 def _tests_by_model(manifest: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The data tests of each model, each with `referenced`: the relation of the one other model or source it
+    reads, if any (the parent of a `relationships` test)."""
     tests: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for node in manifest["nodes"].values():
         if node.get("resource_type") == "test" and node.get("attached_node"):
-            tests[node["attached_node"]].append(node)
+            others = [manifest["nodes"].get(uid) or (manifest.get("sources") or {}).get(uid) or {}
+                      for uid in (node.get("depends_on") or {}).get("nodes") or [] if uid != node["attached_node"]]
+            referenced = others[0].get("relation_name") if len(others) == 1 else None
+            tests[node["attached_node"]].append({**node, "referenced": referenced})
     return tests
 
 
@@ -117,8 +123,9 @@ def _test_name(test: dict[str, Any]) -> str:
 def _test_entry(test: dict[str, Any]) -> dict[str, Any]:
     """A data test as `{name, arguments}` (its dbt arguments without the model and column it is attached to)."""
     kwargs = (test.get("test_metadata") or {}).get("kwargs") or {}
-    return {"name": _test_name(test),
-            "arguments": {k: v for k, v in kwargs.items() if k not in ("model", "column_name")}}
+    entry = {"name": _test_name(test),
+             "arguments": {k: v for k, v in kwargs.items() if k not in ("model", "column_name")}}
+    return {**entry, "referenced": test["referenced"]} if test.get("referenced") else entry
 
 
 def _columns(model: ModelInfo, tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -300,10 +307,20 @@ def _health(spec: ProductSpec, models: list[dict[str, Any]], results: BuildResul
     return {"builds": builds, "summary": health_summary(builds)}
 
 
+def _check_freshness_column(spec: ProductSpec, view: DomainView, models: list[dict[str, Any]]) -> None:
+    """The column a product's SLA names to date its data is a column of at least one of its models."""
+    column = spec.sla.get("freshness_column")
+    if column and not any(column == c["name"] for m in models for v in m["versions"] for c in v["columns"]):
+        raise MeshError(f"product {spec.name}: `sla.freshness_column` {column!r} is not a column of any of its models "
+                        f"({', '.join(spec.models)}); name the column that dates their rows, or remove it",
+                        path=view.domain.path / "domain.yml")
+
+
 def _product(config: MeshConfig, target: str, spec: ProductSpec, view: DomainView, manifest: dict[str, Any],
              results: BuildResults, inventory: Inventory, now: datetime, past: _Past) -> dict[str, Any]:
     tests = _tests_by_model(manifest)
     models = _models(spec, view, manifest, results, tests)
+    _check_freshness_column(spec, view, models)
     owner = _owner(view)
     consumers = _consumers(spec, models, inventory)
     tags = sorted({*spec.tags, *(t for m in models for v in m["versions"] for t in v["tags"]

@@ -10,6 +10,7 @@ import yaml
 
 from mesh_cli.catalog.export.odcs import odcs_contract
 from mesh_cli.catalog.export.odps import odps_product
+from mesh_cli.catalog.export.test_copies import write_test_copies
 from mesh_cli.catalog.index import build_catalog
 from mesh_cli.commands.common import err_console, handle_errors, mesh_config, target_option
 
@@ -53,3 +54,18 @@ def odps(ctx: click.Context, product: str, out: Path | None, target: str | None)
     """The Open Data Product Standard descriptor of a data product."""
     config = mesh_config(ctx)
     _write(odps_product(build_catalog(config, target or config.default_target), product), out)
+
+
+@command.command("test-data")
+@click.argument("model", metavar="DOMAIN.MODEL[.vN]")
+@target_option("Copy the databases of this target (default: mesh.yml's).")
+@click.pass_context
+@handle_errors
+def test_data(ctx: click.Context, model: str, target: str | None) -> None:
+    """Write the copies the contract's DuckDB servers name (the owner's view, a consumer's) for `datacontract test`."""
+    config = mesh_config(ctx)
+    written = write_test_copies(config, build_catalog(config, target or config.default_target), model)
+    for path, counts in written.items():
+        shown = path.relative_to(config.root) if path.is_relative_to(config.root) else path
+        rows = ", ".join(f"{name} {count} rows" for name, count in counts.items())
+        err_console.print(f"wrote {shown}: {rows}", highlight=False)

@@ -86,11 +86,15 @@ def product_specs(domain: Domain, public_models: set[str] | None, domains: set[s
         hours = sla.get("freshness_hours") if isinstance(sla, dict) else None
         if not isinstance(sla, dict) or (hours is not None and not (isinstance(hours, int | float) and hours > 0)):
             fail(f"`sla` must be a mapping such as `{{freshness_hours: 24}}` (a positive number), got {sla!r}")
+        column = sla.get("freshness_column")
+        if column is not None and (not isinstance(column, str) or not column or hours is None):
+            fail(f"`sla.freshness_column` must name the timestamp column whose newest value dates the data, beside "
+                 f"`freshness_hours`, got {column!r}")
         consumers = entry.get("consumers") or {}
         if not isinstance(consumers, dict):
             fail("`consumers` must be a mapping with `domains:` and `accounts:` lists")
         check_keys(consumers, ("domains", "accounts"), path=path, where=f"products[{index}].consumers")
-        check_keys(sla, ("freshness_hours",), path=path, where=f"products[{index}].sla")
+        check_keys(sla, ("freshness_hours", "freshness_column"), path=path, where=f"products[{index}].sla")
         consumer_domains = _strings(consumers.get("domains"), "consumers.domains", fail)
         for consumer in consumer_domains:
             if consumer not in domains or consumer == domain.name:

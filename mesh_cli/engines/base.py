@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from mesh_cli.core.config import MeshConfig
@@ -108,6 +109,13 @@ class Engine:
         session holds `roles` and every role they inherit (embedded engines; `mesh query`). `locked`: only
         roles the databases know, no file access outside them, the configuration locked."""
         raise self._unsupported("read-only query sessions (query it with your own client and role)")
+
+    def write_copy(self, domain: Domain, roles: list[str], relations: dict[str, str], stored: set[str],
+                   dest: Path) -> dict[str, int]:
+        """Write into a new database file `dest` each relation of `relations` (`schema.table` in the copy -> the
+        relation as the domain's sessions name it) as `roles` read it; those named in `stored` from their stored
+        rows, as the owner reads them. The rows of each (embedded engines)."""
+        raise self._unsupported("database files to copy")
 
     def check_single_select(self, connection: Any, sql: str) -> None:
         """Refuse anything but exactly one read-only SELECT on a `connect` session (`mesh query`)."""

@@ -11,12 +11,17 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.types import DataType
 from mesh_cli.engines.base import Engine, PolicyFunctions
-from mesh_cli.engines.duckdb_roles import set_expanded_roles_sql, set_roles_sql
+from mesh_cli.engines.duckdb_roles import roles_literal, set_expanded_roles_sql, set_roles_sql
 
 if TYPE_CHECKING:   # duckdb and the type model (sqlglot) load when used: reads like `mesh list` need neither
     import duckdb
 
 DUCKDB_DIR_ENV = "MESH_DUCKDB_DIR"
+# The storage format new database files are written in: v1.0.0's (storage version 64), which every DuckDB 1.x reader
+# opens (DuckDB CLIs and notebook kernels beside the mesh, datacontract-cli's duckdb<1.6); duckdb 2.0's own format
+# (69) opens in 2.x only. Domain profiles set the same value (`config_options`) for the files dbt creates. Its
+# cost is measured in bench/ (docs/benchmarks.md); https://duckdb.org/docs/stable/sql/statements/attach
+STORAGE_VERSION = "v1.0.0"
 
 
 class DuckDBEngine(Engine):
@@ -76,7 +81,8 @@ class DuckDBEngine(Engine):
 
         self.prepare()
         with self.errors():
-            return duckdb.connect(str(self.database_path(domain)), read_only=read_only)
+            return duckdb.connect(str(self.database_path(domain)), read_only=read_only,
+                                  config={"storage_compatibility_version": STORAGE_VERSION})
 
     def check_single_select(self, connection: duckdb.DuckDBPyConnection, sql: str) -> None:
         single_select(connection, sql)
@@ -111,6 +117,47 @@ class DuckDBEngine(Engine):
             connection.close()
             raise MeshError(str(exc)) from exc
         return connection
+
+    def write_copy(self, domain: Domain, roles: list[str], relations: dict[str, str], stored: set[str],
+                   dest: Path) -> dict[str, int]:
+        """The copy is written in STORAGE_VERSION, beside `dest` until it is whole; the domain's database and its
+        upstreams' are attached read-only under their names, and the session holds `roles` as `connect` sets them.
+        A governed model's stored rows are `mesh_protected.<schema>__<name>`
+        (macros/governance/protect/create_table_as.sql). The copy keeps a macro `is_role_in_session(role)` that
+        answers for the roles its reader held, as Snowflake's function does
+        (https://docs.snowflake.com/en/sql-reference/functions/is_role_in_session)."""
+        import duckdb
+
+        catalogs = [domain.name, *domain.upstreams]
+        missing = [name for name in catalogs if not self.has_database(name)]
+        if missing:
+            raise MeshError(f"{', '.join(missing)} has no database in {self.database_dir}; "
+                            f"run `mesh build +{domain.name}`")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        partial = dest.with_name(dest.name + ".partial")
+        partial.unlink(missing_ok=True)
+        counts = {}
+        try:
+            with self.errors(), duckdb.connect(str(partial),
+                                               config={"storage_compatibility_version": STORAGE_VERSION}) as copy:
+                for name in catalogs:
+                    copy.execute(f"ATTACH '{_sql_string(str(self.database_path(name)))}' AS \"{name}\" (READ_ONLY)")
+                _set_session_roles(copy, catalogs, roles)
+                for name, relation in relations.items():
+                    schema, table = name.split(".")
+                    source = _stored_relation(copy, relation) if name in stored else relation
+                    copy.execute(f'create schema if not exists "{schema}"')
+                    copy.execute(f'create table "{schema}"."{table}" as select * from {source}')
+                    counts[name] = copy.execute(f'select count(*) from "{schema}"."{table}"').fetchall()[0][0]
+                # after the copying: the governed views' policies call the attached databases' own macro
+                held = copy.execute("select getvariable('mesh_roles')").fetchall()[0][0] or []
+                copy.execute(f"create macro main.is_role_in_session(role) as list_contains({roles_literal(held)}, "
+                             "upper(role))")
+            partial.replace(dest)
+        finally:   # a failed copy leaves nothing behind
+            partial.unlink(missing_ok=True)
+            partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
+        return counts
 
     def session_roles(self, connection: Any) -> list[str]:
         return sorted(connection.execute("select getvariable('mesh_roles')").fetchone()[0] or [])
@@ -179,6 +226,15 @@ def _set_session_roles(connection: duckdb.DuckDBPyConnection, catalogs: list[str
     closure = "(" + " union all ".join(
         f'select role_name, holder from "{catalog}".governance.mesh_role_closure' for catalog in governed) + ")"
     connection.execute(set_expanded_roles_sql(roles, closure))
+
+
+def _stored_relation(connection: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """Where a relation's rows are stored: `mesh_protected.<schema>__<name>` of its database when it is governed."""
+    database, schema, table = relation.replace('"', "").split(".")
+    protected = connection.execute(
+        "select 1 from information_schema.tables where table_catalog = ? and table_schema = 'mesh_protected' "
+        "and table_name = ?", [database, f"{schema}__{table}"]).fetchone()
+    return f'"{database}".mesh_protected."{schema}__{table}"' if protected else relation
 
 
 def _sql_string(text: str) -> str:

@@ -1,20 +1,25 @@
 """A public model as an Open Data Contract Standard (ODCS) v3 data contract.
 
-Schema from the model's enforced contract, quality from its dbt data tests, team and support from the domain
-owner, SLA from the product in domain.yml, servers from the domain's profile (DuckDB and Snowflake).
+Schema from the model's enforced contract, quality from its dbt data tests (each once, in forms datacontract-cli
+runs), team and support from the domain owner, SLA from the product in domain.yml, servers from the domain's
+profile for the catalogue's target (servers.py: the database in place, or the embedded engine's test copies).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
+from mesh_cli.catalog.export.readers import copy_name, readers, relation_parts
 from mesh_cli.catalog.export.servers import servers
 from mesh_cli.catalog.export.validate import ODCS_SCHEMA, check
 from mesh_cli.catalog.index import Catalog
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_library import access_model
+from mesh_cli.engines.registry import engine_for
 
 API_VERSION = "v3.2.0"
 LOGICAL_TYPES = (
@@ -28,7 +33,8 @@ LOGICAL_TYPES = (
     (r"variant|object|json|struct.*|map.*", "object"),
     (r"array.*|list.*", "array"),
 )
-LIBRARY_METRICS = {"not_null": "nullValues", "unique": "duplicateValues"}
+# dbt tests the property itself states (`required`, `unique`): datacontract-cli checks those once, from the property.
+STATED_BY_PROPERTY = ("not_null", "unique")
 
 
 def logical_type(data_type: str | None) -> str | None:
@@ -37,18 +43,35 @@ def logical_type(data_type: str | None) -> str | None:
     return next((kind for pattern, kind in LOGICAL_TYPES if re.fullmatch(pattern, text)), None)
 
 
-def _quality(test: dict[str, Any]) -> dict[str, Any]:
+def _quality(test: dict[str, Any], column: str | None, place: Callable[[str], str]) -> dict[str, Any]:
+    """One dbt data test as an ODCS quality rule datacontract-cli runs; `place` names a referenced relation as the
+    contract's servers hold it."""
     name, arguments = test["name"], test["arguments"]
-    if name in LIBRARY_METRICS:
-        return {"name": name, "type": "library", "metric": LIBRARY_METRICS[name], "mustBe": 0}
     if name == "accepted_values" and isinstance(arguments.get("values"), list):
         return {"name": name, "type": "library", "metric": "invalidValues", "mustBe": 0,
                 "arguments": {"validValues": arguments["values"]}}
+    if name == "relationships" and column and test.get("referenced") and arguments.get("field"):
+        parent, field = place(test["referenced"]), arguments["field"]
+        return {"name": name, "type": "sql", "mustBe": 0,
+                "description": f"Every {column} is a {field} of {relation_parts(test['referenced'])[-1]}.",
+                "query": f"select count(*) from {{model}} as child where child.{column} is not null and not exists "
+                         f"(select 1 from {parent} as parent where parent.{field} = child.{column})"}
     return {"name": name, "type": "custom", "engine": "dbt",
             "implementation": {name: arguments} if arguments else name}
 
 
-def _property(column: dict[str, Any]) -> dict[str, Any]:
+def _unique_when_clear(column: str, policy: str, roles: list[str]) -> dict[str, Any]:
+    """Uniqueness of a masked column, counted only in a session holding a role that sees clear values."""
+    clear = " or ".join(f"is_role_in_session('{role}')" for role in roles) or "false"
+    return {"name": "unique_when_unmasked", "type": "sql", "mustBe": 0,
+            "description": f"Unique for readers that see clear values ({', '.join(roles) or 'none'}); {policy} "
+                           "may show other readers the same masked value twice, so for them this counts nothing.",
+            "query": f"select count(*) from (select {column} from {{model}} where {column} is not null group by "
+                     f"{column} having count(*) > 1) as duplicates where {clear}"}
+
+
+def _property(column: dict[str, Any], place: Callable[[str], str],
+              clearing_roles: Callable[[str], list[str]]) -> dict[str, Any]:
     names = {test["name"] for test in column["tests"]}
     prop: dict[str, Any] = {"name": column["name"], "physicalName": column["name"]}
     if column["data_type"]:
@@ -60,13 +83,22 @@ def _property(column: dict[str, Any]) -> dict[str, Any]:
         prop["description"] = column["description"]
     prop["required"] = "not_null" in column["constraints"] or "not_null" in names
     prop["unique"] = "unique" in names or "unique" in column["constraints"] or "primary_key" in column["constraints"]
+    quality = [_quality(test, column["name"], place) for test in column["tests"] if test["name"] not in
+               STATED_BY_PROPERTY]
     if column["masking"]:
         prop["classification"] = "restricted"
         prop["customProperties"] = [{"property": "maskingPolicy", "value": column["masking"]}]
+        if prop["unique"]:
+            # a masked value may repeat (every masked e-mail of a domain is `*****@domain`): the column is unique
+            # only to readers that see clear values, which the rule asks the server's session
+            prop["unique"] = False
+            roles = clearing_roles(column["masking"])
+            prop["customProperties"].append({"property": "uniqueWhenUnmasked", "value": roles})
+            quality.append(_unique_when_clear(column["name"], column["masking"], roles))
     if column["tags"]:
         prop["tags"] = column["tags"]
-    if column["tests"]:
-        prop["quality"] = [_quality(test) for test in column["tests"]]
+    if quality:
+        prop["quality"] = quality
     return prop
 
 
@@ -94,17 +126,27 @@ def odcs_contract(config: MeshConfig, catalog: Catalog, reference: str) -> dict[
     """The ODCS contract of one public model version, validated against the shipped ODCS JSON schema."""
     product, model, version = find_model(catalog, reference)
     domain = discover_domains(config)[product["domain"]]
-    relation = (version["relation"] or "").replace('"', "").split(".")
+    target = catalog.index["target"]
+    embedded = engine_for(config, [domain], target).embedded
+    relation = relation_parts(version["relation"] or "")
+    access = access_model(config.root, {domain.name: domain})
+
+    def place(referenced: str) -> str:   # the embedded engine's servers are test copies (test_copies.py)
+        return copy_name(referenced, domain.name) if embedded else referenced
+
+    physical = relation[-1] or model["name"]
     schema_object: dict[str, Any] = {
-        "name": model["name"], "physicalName": relation[-1] or model["name"],
+        "name": physical, "physicalName": physical, "businessName": model["name"],
         "physicalType": "view" if version["materialized"] == "view" else "table", "logicalType": "object",
         **({"description": model["description"].strip()} if model["description"] else {}),
-        "properties": [_property(column) for column in version["columns"]],
+        "properties": [_property(column, place, access.clearing_roles) for column in version["columns"]],
+        # a server whose reader sees no row (a governed view read without roles) would pass every other check
+        "quality": [{"name": "has_rows", "type": "library", "metric": "rowCount", "mustBeGreaterThan": 0,
+                     "description": "The server shows this reader rows: an empty read fails instead of passing."}],
     }
     if version["tags"]:
         schema_object["tags"] = version["tags"]
-    if version["model_tests"]:
-        schema_object["quality"] = [_quality(test) for test in version["model_tests"]]
+    schema_object["quality"] += [_quality(test, None, place) for test in version["model_tests"]]
     limitations = []
     if version["deprecation_date"]:
         limitations.append(f"Deprecated: removed after {version['deprecation_date']}; move to version "
@@ -127,11 +169,12 @@ def odcs_contract(config: MeshConfig, catalog: Catalog, reference: str) -> dict[
         "domain": product["domain"], "dataProduct": product["name"], "tenant": catalog.index["mesh"],
         "description": description,
         "schema": [schema_object],
-        "servers": servers(config, domain, relation[-2] if len(relation) > 1 else "main"),
+        "servers": servers(config, domain, relation[-2] if len(relation) > 1 else "main", target,
+                           readers(config, product, target), version["id"]),
         "team": {"name": owner["name"],
                  "members": [{"username": c.get("email") or c["name"], "name": c["name"], "role": c.get("role", "")}
                              for c in product["contacts"]]},
-        "slaProperties": _sla(product, version),
+        "slaProperties": _sla(product, version, physical),
         "customProperties": [{"property": "dbtUniqueId", "value": f"model.{product['domain']}."
                                                                   f"{version['id'].split('.', 1)[1]}"},
                              {"property": "confidentiality", "value": product["confidentiality"]}],
@@ -144,12 +187,19 @@ def odcs_contract(config: MeshConfig, catalog: Catalog, reference: str) -> dict[
     return contract
 
 
-def _sla(product: dict[str, Any], version: dict[str, Any]) -> list[dict[str, Any]]:
+def _sla(product: dict[str, Any], version: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    """The product's SLA: `latency` (the rebuild cadence, judged by the catalogue), and `freshness` on the column
+    that dates the data when the product names one (`sla.freshness_column`) and this version has it: the form
+    datacontract-cli tests (the newest value no older than the SLA)."""
     sla = []
     hours = product["sla"].get("freshness_hours")
     if hours is not None:
         sla.append({"property": "latency", "value": hours, "unit": "h",
                     "description": f"Rebuilt at least every {hours} hours"})
+    column = product["sla"].get("freshness_column")
+    if hours is not None and column in {c["name"] for c in version["columns"]}:
+        sla.append({"property": "freshness", "value": hours, "unit": "h", "element": f"{table}.{column}",
+                    "description": f"The newest {column} is at most {hours} hours old"})
     if version["deprecation_date"]:
         sla.append({"property": "endOfSupport", "value": version["deprecation_date"],
                     "description": "Deprecation date of this model version"})

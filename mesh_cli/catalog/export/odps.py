@@ -49,8 +49,9 @@ def odps_product(catalog: Catalog, product_id: str) -> dict[str, Any]:
                         "limitations": " ".join(limitations)},
         "inputPorts": _input_ports(catalog, product),
         "outputPorts": _output_ports(product),
-        "team": [{"username": c.get("email") or c["name"], "name": c["name"], "role": c.get("role", "")}
-                 for c in product["contacts"]],
+        "team": {"name": (product["owner"] or {}).get("name") or product["domain"],
+                 "members": [{"username": c.get("email") or c["name"], "name": c["name"], "role": c.get("role", "")}
+                             for c in product["contacts"]]},
         "customProperties": [{"property": "sla", "value": product["sla"]},
                              {"property": "consumers", "value": {"domains": product["consumers"]["domains"],
                                                                  "accounts": product["consumers"]["accounts"]}},

@@ -1,4 +1,9 @@
-"""Where a domain's models live on each target of its profile, as ODCS `servers` entries."""
+"""Where `datacontract test` reads a contract version on the export's target, as ODCS `servers` entries.
+
+On an account engine (Snowflake) the server is the domain's database, read with the connection's role. On the
+embedded engine the servers are the test copies of each reader (test_copies.py): `<target>-producer`, the owner's
+full view, and `<target>-consumer`, what a consuming domain's roles see.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,15 @@ from typing import Any
 
 import jinja2
 
+from mesh_cli.catalog.export.readers import PRODUCER, copy_path
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.yamlfile import read_mapping
 from mesh_cli.engines.registry import ENGINES
+
+READER_TEXT = {"producer": "The owner's full view: the stored rows, as `mesh export test-data` copies them.",
+               "consumer": "What a consuming domain's roles see through the governed relation (row access and "
+                           "masking applied), as `mesh export test-data` copies it."}
 
 
 def _render(value: Any, *, placeholders: bool) -> str:
@@ -30,13 +40,25 @@ def _setting(output: dict[str, Any], key: str) -> str:
     return value or _render(output.get(key, ""), placeholders=True)
 
 
-def servers(config: MeshConfig, domain: Domain, schema: str) -> list[dict[str, Any]]:
-    """One server per target of the domain's profile that runs on a supported engine, as the engine describes it."""
+def servers(config: MeshConfig, domain: Domain, schema: str, target: str, readers: dict[str, list[str]],
+            version_id: str) -> list[dict[str, Any]]:
+    """The servers of one contract version on `target`, each as its engine describes it (none when the profile
+    has no such target): an account engine's database in place, read as the producer; on an embedded engine, the
+    test copy of each reader in place of the domain's database."""
     profile = read_mapping(domain.path / "profiles.yml").get(domain.profile) or {}
+    output = (profile.get("outputs") or {}).get(target)
+    if not isinstance(output, dict) or output.get("type") not in ENGINES:
+        return []
+    engine = ENGINES[output["type"]](config, target)
+    described = engine.server(domain.name, schema, partial(_setting, output))
+    if not engine.embedded:
+        return [{"server": target, **described, "environment": target,
+                 "roles": [{"role": role, "access": "read"} for role in readers[PRODUCER]]}]
     found = []
-    for target, output in sorted((profile.get("outputs") or {}).items()):
-        kind = output.get("type") if isinstance(output, dict) else None
-        if kind in ENGINES:
-            described = ENGINES[kind](config, target).server(domain.name, schema, partial(_setting, output))
-            found.append({"server": target, **described, "environment": target})
+    for reader, roles in readers.items():
+        path = copy_path(config, target, version_id, reader)
+        found.append({"server": f"{target}-{reader}", **described, "environment": target,
+                      "database": str(path.relative_to(config.root) if path.is_relative_to(config.root) else path),
+                      "description": READER_TEXT[reader],
+                      "roles": [{"role": role, "access": "read"} for role in roles]})
     return found

@@ -31,7 +31,7 @@ $(CONTRACTS_STAMP):
 test: $(STAMP) $(CONTRACTS_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	MESH_CONTRACT_TOOLS=$(abspath $(CONTRACTS_VENV))/bin $(BIN)/pytest -q -n 2
+	CONTRACT_TOOLS_BIN=$(abspath $(CONTRACTS_VENV))/bin $(BIN)/pytest -q -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,7 +2,7 @@
 example mesh's data (test copies from `mesh export test-data`), dataproduct-cli lints every ODPS descriptor.
 
 The tools run from their own virtualenv, which `make test` creates (`.venv-contracts`, pinned in the Makefile) and
-names in MESH_CONTRACT_TOOLS; datacontract-cli pins duckdb<1.6, so it also shows that DuckDB 1.x opens the files.
+names in CONTRACT_TOOLS_BIN; datacontract-cli pins duckdb<1.6, so it also shows that DuckDB 1.x opens the files.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from mesh_cli.catalog.index import Catalog, build_catalog
 from mesh_cli.core.config import MeshConfig, load_config
 from mesh_cli.core.errors import MeshError
 
-TOOLS_ENV = "MESH_CONTRACT_TOOLS"
+TOOLS_ENV = "CONTRACT_TOOLS_BIN"
 V1_0_STORAGE = 64   # the storage version number DuckDB 1.0 writes and every 1.x reads
 
 

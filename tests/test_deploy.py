@@ -240,6 +240,13 @@ def test_a_fresh_clone_checks_and_publishes_against_the_store(shared: tuple[Path
                for f in json.loads(broken.output)["findings"])
 
     before = store.get(record_key(TARGET, "finance"))
+    unchanged = run_cli(clone, "publish", "finance")
+    assert unchanged.exit_code == 0 and "nothing to change" in unchanged.output
+    assert store.get(record_key(TARGET, "finance")) == before     # nothing published, nothing written
+    domain_file = clone / "domains/finance/domain.yml"
+    data = yaml.safe_load(domain_file.read_text())
+    data["products"][0]["description"] = "Revenue by region and month, for the finance team and its analysts."
+    domain_file.write_text(yaml.safe_dump(data, sort_keys=False))
     published = run_cli(clone, "publish", "finance")
     assert published.exit_code == 0, published.output + published.stderr
     after = store.get(record_key(TARGET, "finance"))

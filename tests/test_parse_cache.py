@@ -96,11 +96,19 @@ def test_a_broken_working_tree_is_never_cached(git_mesh: Path, parsed: list[str]
 
 # --- the cache itself ---------------------------------------------------------------------------------------------
 
-def _keys(root: Path) -> dict[str, str]:
+def _keys(root: Path, **env: str) -> dict[str, str]:
     config = load_config(root)
     domains = discover_domains(config)
     ordered = [domains[name] for name in DomainGraph(domains).order(domains)]
-    return parse_keys(config, ordered, "dev", "duckdb", {"MESH_TARGET": "dev"})
+    return parse_keys(config, ordered, "dev", "duckdb", {"MESH_TARGET": "dev", **env})
+
+
+def test_where_records_are_kept_shapes_no_parse(mesh_copy: Path) -> None:
+    """The deploy settings (the store, the lease term, the wait) leave the keys alone: a deploy with a store
+    reuses the parses of a check without one. A variable a profile may read still keys them."""
+    plain = _keys(mesh_copy)
+    assert _keys(mesh_copy, MESH_STORE="s3://b/p", MESH_LEASE_SECONDS="60", MESH_LOCK_WAIT="0") == plain
+    assert _keys(mesh_copy, MESH_SNOWFLAKE_DATABASE_PREFIX="DEV_") != plain
 
 
 def test_identical_content_has_one_key_wherever_it_lives(mesh_copy: Path, tmp_path: Path) -> None:

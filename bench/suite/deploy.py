@@ -53,10 +53,11 @@ def _pull_and_push(ctx: Context) -> Figure:
         pull_records(store, "dev", [upstream], root / f"fresh-{attempt}", required=[upstream])
         pulls.append(time.perf_counter() - started)
     size = (project / "target" / "manifest.json").stat().st_size / 1024 / 1024
-    added = [push + pull for push, pull in zip(pushes, pulls, strict=True)]
+    added = [(push + pull) * 1000 for push, pull in zip(pushes, pulls, strict=True)]   # ms: tenths of a second
     return Figure(
         NAME, f"pull + push of a record with a {models}-model manifest ({size:.1f} MiB), local folder store",
-        median(added), "s", median(saves), "saving the build into the state folder", "≤ 0.5 s", target_value=0.5,
+        median(added), "ms", median(saves) * 1000, "saving the build into the state folder", "≤ 500 ms",
+        target_value=500,
         note=("In-process wall time, median. Push: the domain's working folder packed as one gzipped tar and "
               "written with the store's compare-and-swap (flock, compare, rename); pull: the record read, checked "
               "and unpacked into an empty working folder, as on a fresh clone. The baseline is what every build "
@@ -69,7 +70,7 @@ def _fresh_clone_deploy(ctx: Context) -> Figure:
     """The leaf of a built generated mesh, deployed from new copies of the repository (no state, no build)
     against the shared store and warehouse; the baseline is a cold plain `dbt deps && dbt build` of the leaf
     in the built mesh (its target/ and dbt_packages/ removed first, as a fresh clone has neither)."""
-    domains, models, public = (2, 2, 1) if ctx.smoke else (50, 6, 2)
+    domains, models, public = (1, 2, 1) if ctx.smoke else (50, 6, 2)
     folder = ctx.folder("deploy-clone")
     root, specs = generated_mesh(folder / "mesh", domains=domains, models=models, public=public)
     mesh(root, "build")

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 from mesh_cli.core.errors import EXIT_FAILED, MeshError
 
+STORE_ENV = "MESH_STORE"                   # the store of the target for one command (docs/deploying.md)
+LEASE_SECONDS_ENV = "MESH_LEASE_SECONDS"   # a deploy's lease term
+
 
 @dataclass(frozen=True)
 class StoredObject:

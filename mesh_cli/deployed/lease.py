@@ -23,7 +23,6 @@ from mesh_cli.core.errors import MeshError
 from mesh_cli.core.lock import WAIT_ENV
 from mesh_cli.core.store import StaleGeneration, StateStore, StoredObject
 
-LEASE_SECONDS_ENV = "MESH_LEASE_SECONDS"
 DEFAULT_LEASE_SECONDS = 600.0
 _EXPIRED = "1970-01-01T00:00:00+00:00"   # an unreadable lease counts as expired: it is taken over
 

@@ -16,13 +16,12 @@ from pathlib import Path
 
 from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.errors import MeshError
-from mesh_cli.core.store import StateStore
+from mesh_cli.core.store import LEASE_SECONDS_ENV, STORE_ENV, StateStore
 from mesh_cli.core.strict import check_keys
 from mesh_cli.deployed.folder import FolderStore
-from mesh_cli.deployed.lease import DEFAULT_LEASE_SECONDS, LEASE_SECONDS_ENV
+from mesh_cli.deployed.lease import DEFAULT_LEASE_SECONDS
 from mesh_cli.deployed.objects import SCHEMES, ObjectStore
 
-STORE_ENV = "MESH_STORE"
 STATE_KEYS = ("stores", "lease_seconds")
 LOCAL = "local"
 

@@ -12,11 +12,14 @@ web identity); where the cloud's own SDK is installed (boto3, google-auth, azure
 from __future__ import annotations
 
 import importlib.util
+from datetime import timedelta
 from typing import Any
 
 from mesh_cli.core.store import StaleGeneration, StateStore, StoredObject, StoreUnavailable
 
 SCHEMES = ("s3://", "gs://", "az://", "azure://", "abfs://", "abfss://")
+# A store that does not answer is reported within this time (obstore's default retries for 3 minutes).
+RETRY_TIMEOUT = timedelta(seconds=20)
 
 
 def _credential_provider(url: str) -> Any:
@@ -46,7 +49,8 @@ class ObjectStore(StateStore):
         from obstore.exceptions import BaseError
 
         try:
-            self._store = obstore.store.from_url(url, credential_provider=_credential_provider(url))
+            self._store = obstore.store.from_url(url, credential_provider=_credential_provider(url),
+                                                 retry_config={"max_retries": 3, "retry_timeout": RETRY_TIMEOUT})
         except (BaseError, ValueError) as exc:   # a bad URL or setting
             raise StoreUnavailable(f"state store {url}: {_first_line(exc)}") from exc
 

@@ -153,8 +153,8 @@ def publish(config: MeshConfig, target: str, names: list[str], *, plan_only: boo
                 continue
             result = publish_domain(config, target, domains[name], domains, manifest[1], plan_only=plan_only,
                                     allow_destroy=allow_destroy)
-            if result.status in (PUBLISHED, UNCHANGED):
-                try:
+            if result.status == PUBLISHED or (result.status == UNCHANGED and deploy.generations.get(name) is None):
+                try:   # what changed goes to the store (a record that already says it is left as it is)
                     deploy.push(name)
                 except StaleGeneration as exc:
                     result.status, result.error = FAILED, str(exc)

@@ -33,6 +33,20 @@ test: $(STAMP) $(CONTRACTS_STAMP)
 	$(BIN)/mypy
 	CONTRACT_TOOLS_BIN=$(abspath $(CONTRACTS_VENV))/bin $(BIN)/pytest -q -n 2
 
+# Airflow 3 in its own virtualenv, from the committed constraints (Airflow's constraint files live outside the
+# package registries): tests/test_airflow.py runs the example mesh through Airflow in both modes (about 3 minutes).
+AIRFLOW_VENV ?= .venv-airflow
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
+.PHONY: test-airflow
+
+$(AIRFLOW_STAMP): constraints/airflow.txt
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet 'apache-airflow==3.3.2' -c constraints/airflow.txt
+	touch $(AIRFLOW_STAMP)
+
+test-airflow: $(STAMP) $(AIRFLOW_STAMP)
+	AIRFLOW_PYTHON=$(abspath $(AIRFLOW_VENV))/bin/python $(BIN)/pytest -q -n 2 tests/test_airflow.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 

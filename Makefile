@@ -63,8 +63,8 @@ $(BENCH_STAMP): $(STAMP)
 	$(BENCH_VENV)/bin/python -m pip install --quiet dbt-loom==0.9.6 dbt-core dbt-duckdb -c $(BENCH_VENV)/constraints.txt
 	touch $(BENCH_STAMP)
 
-bench: $(STAMP) $(BENCH_STAMP)
-	$(BIN)/python -m bench.run --loom-python $(BENCH_VENV)/bin/python
+bench: $(STAMP) $(BENCH_STAMP) $(AIRFLOW_STAMP)
+	$(BIN)/python -m bench.run --loom-python $(BENCH_VENV)/bin/python --airflow-python $(AIRFLOW_VENV)/bin/python
 
 clean:
 	rm -rf .mesh/state .mesh/contract-tests .mesh/duckdb/*.duckdb* domains/*/target domains/*/dbt_packages domains/*/logs

@@ -28,6 +28,7 @@ class Context:
     smoke: bool = False
     repeat: int = 2
     loom_python: Path | None = None
+    airflow_python: Path | None = None   # Airflow's own virtualenv (benchmark 14)
     large: bool = False   # also the largest sizes (10 million governed rows, 50 domains against one project)
 
     def warm_up(self, root: Path, *args: str) -> None:

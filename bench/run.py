@@ -24,7 +24,7 @@ from bench.generate import REPO
 from bench.meshes import Context
 
 BENCHMARKS = ("orchestration", "parallel", "changed", "refs", "check", "reconcile", "memory", "transpile",
-              "governance", "monolith", "reads", "storage", "deploy")
+              "governance", "monolith", "reads", "storage", "deploy", "airflow")
 RESULTS = REPO / "bench" / "results" / "latest.json"
 DOCS = REPO / "docs" / "benchmarks.md"
 START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
@@ -107,6 +107,8 @@ def update_docs(path: Path, payload: dict[str, Any]) -> None:
               "which keeps `make bench` under 15 minutes on 2 cores; 1 with --smoke).")
 @click.option("--loom-python", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="The python of the bench virtualenv that has dbt-loom (without it, dbt-loom is not measured).")
+@click.option("--airflow-python", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="The python of Airflow's virtualenv (without it, the DAG file parse is not measured).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help=f"Results file (default: {RESULTS.relative_to(REPO)}; with --smoke, none). With --only, the "
               "new figures replace those of the same benchmarks in it.")
@@ -116,12 +118,14 @@ def update_docs(path: Path, payload: dict[str, Any]) -> None:
               "10 million governed rows, 50 domains against one project.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the meshes are written (default: a temporary folder, removed afterwards).")
-def main(smoke: bool, only: tuple[str, ...], repeat: int | None, loom_python: Path | None, out: Path | None,
-         write_docs: bool | None, large: bool, workdir: Path | None) -> None:
+def main(smoke: bool, only: tuple[str, ...], repeat: int | None, loom_python: Path | None,
+         airflow_python: Path | None, out: Path | None, write_docs: bool | None, large: bool,
+         workdir: Path | None) -> None:
     """Run the benchmarks of the mesh and write their figures."""
     folder = workdir or Path(tempfile.mkdtemp(prefix="mesh-bench-"))
     loom = loom_python.absolute() if loom_python else None  # not resolved: a venv's python is a symlink
-    ctx = Context(folder.resolve(), smoke, repeat or (1 if smoke else 2), loom, large=large)
+    ctx = Context(folder.resolve(), smoke, repeat or (1 if smoke else 2), loom, large=large,
+                  airflow_python=airflow_python.absolute() if airflow_python else None)
     try:
         payload = run_benchmarks(ctx, only or BENCHMARKS, echo=click.echo)
     finally:

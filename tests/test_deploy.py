@@ -273,3 +273,17 @@ def test_deploys_of_different_domains_at_the_same_time_both_land(shared: tuple[P
     customers, marketing = store.get(record_key(TARGET, "customers")), store.get(record_key(TARGET, "marketing"))
     assert before is not None and customers is not None and customers.generation != before.generation
     assert marketing is not None and read_packed(marketing.data, "marketing")[0].domain == "marketing"
+
+
+def test_reads_of_a_fresh_clone_come_from_the_store(shared: tuple[Path, FolderStore], tmp_path: Path) -> None:
+    """`mesh list` on a clone that built nothing shows the deployed mesh: the inventory pulls the records first
+    (and a second read pulls nothing)."""
+    clone = fresh_clone(tmp_path / "clone")
+    listed = run_cli(clone, "list", "--json")
+    assert listed.exit_code == 0, listed.output + listed.stderr
+    assert sorted(entry["domain"] for entry in json.loads(listed.output)) == ["customers", "finance", "orders"]
+    manifest = clone / ".mesh/state" / TARGET / "orders" / "manifest.json"
+    stamp = manifest.stat().st_mtime_ns
+    assert run_cli(clone, "list", "--json").exit_code == 0
+    assert manifest.stat().st_mtime_ns == stamp
+    assert not (clone / "domains/orders/target").exists()     # nothing was parsed

@@ -53,7 +53,8 @@ def test_conditional_writes(store: StateStore) -> None:
         store.put("prod/a/record.tar.gz", b"three", first)        # written over since `first` was read
     found = store.get("prod/a/record.tar.gz")
     assert found is not None and (found.data, found.generation) == (b"two", second)
-    assert store.get("prod/missing/record.tar.gz") is None
+    assert store.head("prod/a/record.tar.gz") == second
+    assert store.get("prod/missing/record.tar.gz") is None and store.head("prod/missing/record.tar.gz") is None
     store.put("prod/b/lease.json", b"{}", None)
     assert store.keys("prod/") == ["prod/a/record.tar.gz", "prod/b/lease.json"]
     store.delete("prod/a/record.tar.gz", first)                   # not the current generation: kept
@@ -223,7 +224,7 @@ def test_the_stage_store_on_fakesnow() -> None:
         second = store.put("prod/orders/record.tar.gz", b"two", first)
         with pytest.raises(StaleGeneration):
             store.put("prod/orders/record.tar.gz", b"stale", first)
-        assert (first, second) == ("1", "2")
+        assert (first, second) == ("1", "2") and store.head("prod/orders/record.tar.gz") == "2"
         assert store.keys("prod/") == ["prod/orders/record.tar.gz"]
         store.delete("prod/orders/record.tar.gz", first)        # not current: kept
         assert store.keys("prod/") == ["prod/orders/record.tar.gz"]

@@ -46,6 +46,10 @@ class StateStore(ABC):
         """The object at `key`, or None when there is none."""
 
     @abstractmethod
+    def head(self, key: str) -> str | None:
+        """The generation of the object at `key`, without reading it (None when there is none)."""
+
+    @abstractmethod
     def put(self, key: str, data: bytes, expected: str | None) -> str:
         """Write `data` at `key` only if its generation is still `expected` (None: only if there is no object);
         returns the new generation, raises `StaleGeneration` otherwise. A write is whole or absent: a writer

@@ -16,6 +16,8 @@ from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.manifest import ModelInfo, ref_targets_of
 from mesh_cli.core.state import load_target_manifest
 from mesh_cli.dbt.parse import parse_domains
+from mesh_cli.deployed.location import target_store
+from mesh_cli.deployed.sync import pull_records
 from mesh_cli.engines.registry import engine_for
 
 
@@ -56,6 +58,9 @@ def load_inventory(config: MeshConfig, target: str, *, parse_missing: bool = Tru
     graph.validate()
     order = graph.order(domains)
     adapter = engine_for(config, list(domains.values()), target).adapter_type
+    located = target_store(config, target)
+    if not located.default:   # what is deployed there is the mesh as built: its records come first
+        pull_records(located.store, target, order, config.manifests_dir(target))
     found = {name: load_target_manifest(config, target, domains[name], adapter) for name in order}
     missing = [domains[name] for name in order if found[name] is None]
     if missing and parse_missing:
@@ -64,11 +69,11 @@ def load_inventory(config: MeshConfig, target: str, *, parse_missing: bool = Tru
     views: dict[str, DomainView] = {}
     edges: list[ModelEdge] = []
     for name in order:
-        located = found[name]
-        if located is None:
+        manifest_of = found[name]
+        if manifest_of is None:
             raise MeshError(f"{name} has no manifest for target {target!r}; run `mesh build {name}`",
                             path=domains[name].path)
-        path, manifest = located
+        path, manifest = manifest_of
         models = ref_targets_of(manifest, name)  # models, and seeds and snapshots a product may share
         views[name] = DomainView(domains[name], path, models)
         for model in models:

@@ -62,6 +62,10 @@ class FolderStore(StateStore):
             raise StoreUnavailable(f"state store {self.location}: {os_error_message(exc)}") from exc
         return StoredObject(data, generation_of(data))
 
+    def head(self, key: str) -> str | None:
+        found = self.get(key)    # a checksum needs the bytes; a local read is what a HEAD costs elsewhere
+        return found.generation if found else None
+
     def put(self, key: str, data: bytes, expected: str | None) -> str:
         path = self._path(key)
         with self._locked():

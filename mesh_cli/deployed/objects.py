@@ -71,6 +71,17 @@ class ObjectStore(StateStore):
             raise self._fail(exc) from exc
         return StoredObject(data, str(result.meta["e_tag"]))
 
+    def head(self, key: str) -> str | None:
+        import obstore
+        from obstore.exceptions import BaseError, NotFoundError
+
+        try:
+            return str(obstore.head(self._store, key)["e_tag"])
+        except (FileNotFoundError, NotFoundError):
+            return None
+        except (BaseError, OSError) as exc:
+            raise self._fail(exc) from exc
+
     def put(self, key: str, data: bytes, expected: str | None) -> str:
         import obstore
         from obstore.exceptions import AlreadyExistsError, BaseError, PreconditionError

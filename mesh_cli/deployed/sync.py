@@ -65,9 +65,8 @@ def pull_records(store: StateStore, target: str, names: Iterable[str], into: Pat
     must = set(required)
     generations: dict[str, str | None] = {}
     for name in names:
-        found = store.get(record_key(target, name))
-        generations[name] = found.generation if found else None
-        if found is None:
+        generations[name] = store.head(record_key(target, name))
+        if generations[name] is None:
             if name in must:
                 raise MeshError(f"{name} has no deployed record on {store.location} for target {target}: deploy it "
                                 f"first (`mesh build {name} --target {target}`), or check the store setting "
@@ -75,8 +74,13 @@ def pull_records(store: StateStore, target: str, names: Iterable[str], into: Pat
             continue
         folder = into / name
         held = local_meta(folder)
-        if held is not None and held.generation == found.generation:
+        if held is not None and held.generation == generations[name]:
+            continue     # the working folder holds that record already: nothing is read
+        found = store.get(record_key(target, name))
+        if found is None:    # removed since: as if it had none
+            generations[name] = None
             continue
+        generations[name] = found.generation
         meta, files = read_packed(found.data, f"{store.location}: the record of {name} ({target})")
         _compatible(meta, name, store.location)
         unpack_record(replace(meta, generation=found.generation), files, folder)

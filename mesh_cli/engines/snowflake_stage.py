@@ -115,6 +115,10 @@ class StageStore(StateStore):
                                        "does not hold; deploy the domain again to rewrite it")
             return StoredObject(fetched.read_bytes(), str(generation))
 
+    def head(self, key: str) -> str | None:
+        rows, _ = self._run(self.statements["read"], (self._full_key(key),))
+        return str(rows[0][0]) if rows else None
+
     def put(self, key: str, data: bytes, expected: str | None) -> str:
         full = self._full_key(key)
         file_name = f"{full.rsplit('/', 1)[-1]}.{uuid.uuid4().hex[:12]}"

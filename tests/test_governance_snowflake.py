@@ -14,6 +14,7 @@ from ingest_helpers import FAKESNOW_SERVER, land_on_fakesnow
 from sql_oracle import assert_snowflake_sql
 
 from mesh_cli.core.config import load_config
+from mesh_cli.core.sql_literals import snowflake_unquote
 from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtWorkers, with_deps
 from mesh_cli.engines.snowflake import SnowflakeEngine, connect, environment_profile
 from mesh_cli.governance.plan import DomainPlan, governance_plan
@@ -83,6 +84,24 @@ def add_governed_view(root: Path) -> None:
     (marts / "customer_contacts.sql").write_text(
         "select customer_id, email, region from {{ ref('dim_customers', v=2) }}\n")
     (marts / "_customer_contacts.yml").write_text(VIEW_YML)
+
+
+def test_a_backslash_in_a_description_stays_itself_on_snowflake(tmp_path: Path) -> None:
+    """A backslash starts an escape sequence in a Snowflake string constant
+    (https://docs.snowflake.com/en/sql-reference/data-types-text#escape-sequences-in-single-quoted-string-constants):
+    the package doubles it, so a description ending in one does not swallow the closing quote and `C:\\masks\\)`
+    reads back as written (the DuckDB rule keeps backslashes: tests/test_integration_tests.py)."""
+    root = copy_mesh(tmp_path / "mesh")
+    library = yaml.safe_load((root / "governance.yml").read_text())
+    tag = next(iter(library["tags"]))
+    library["tags"][tag]["description"] = "Kept in C:\\masks\\) and ends in \\"
+    (root / "governance.yml").write_text(yaml.safe_dump(library, sort_keys=False))
+    [plan] = governance_plan(load_config(root), "prod", ["customers"])
+    [created] = [s for s in plan.statements if s.startswith("create tag") and f".{tag} " in s]
+    literal = created.split(" comment = '", 1)[1]
+    assert literal.endswith("'") and snowflake_unquote(literal[:-1]) == library["tags"][tag]["description"]
+    assert literal == "Kept in C:\\\\masks\\\\) and ends in \\\\'"
+    assert_snowflake_sql([created])
 
 
 def test_a_governed_view_is_created_with_its_protection_inline(tmp_path: Path) -> None:

@@ -89,3 +89,21 @@ def test_build_report_and_cli_show_the_critical_path(built_mesh: tuple[Path, Bui
     assert json.loads(result.stdout)["critical_path"]["domains"] == ["finance"]
     result = run_cli(built_copy, "build", "orders")
     assert "critical path: orders, " in result.stdout
+
+
+def test_an_entitlement_withdrawn_in_governance_yml_rebuilds_every_domain(built_copy: Path) -> None:
+    """governance.yml decides who reads what in every domain (its policies and entitlements): an edit is a change
+    of every domain, and each rebuilds whole (no model's own code changed, so dbt's `state:modified` would select
+    none), so the analyst whose region moved no longer reads the withdrawn one (issue 26: it read 708 rows)."""
+    query = ("query", "customers", "select count(*) as n from marts.dim_customers_v2 where region = 'EMEA'",
+             "--role", "EMEA_ANALYST", "--json")
+    assert json.loads(run_cli(built_copy, *query).output)["rows"] == [{"n": 708}]
+    library = built_copy / "governance.yml"
+    library.write_text(library.read_text().replace("{role: EMEA_ANALYST, dimension: region, values: [EMEA]}",
+                                                   "{role: EMEA_ANALYST, dimension: region, values: [NA]}"))
+    report = run_build(built_copy, changed=True)
+    assert [r.domain for r in report.results] == ["customers", "orders", "finance"]
+    assert all(r.status == SUCCESS for r in report.results) and report.unchanged == []
+    assert "mesh_entitlements" in _ran(built_copy, "customers")
+    rows = run_cli(built_copy, *query)
+    assert rows.exit_code == 0 and json.loads(rows.output)["rows"] == [{"n": 0}]

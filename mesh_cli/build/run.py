@@ -14,7 +14,15 @@ from mesh_cli.core.domains import Domain, discover_domains, require_domains
 from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.scheduler import FAILED, SKIPPED, SUCCESS, Tasks, run_tasks
-from mesh_cli.core.state import domain_state_dir, fingerprint, save_build, saved_fingerprint, saved_unrunnable_tests
+from mesh_cli.core.state import (
+    domain_state_dir,
+    fingerprint,
+    package_digest,
+    save_build,
+    saved_fingerprint,
+    saved_package_digest,
+    saved_unrunnable_tests,
+)
 from mesh_cli.core.store import StaleGeneration
 from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtOutcome, build_workers, with_deps
 from mesh_cli.deployed.location import lease_term, target_store
@@ -126,9 +134,12 @@ def changed_selection(config: MeshConfig, target: str, domain: Domain, own_chang
                       rebuilt_upstreams: Iterable[str], fed_sources: Iterable[str] = ()) -> list[str]:
     """dbt selection arguments for a domain under `--changed`: its models modified since the saved manifest
     of its last successful build, and the models reading rebuilt upstream domains, each with its children.
-    Without a saved manifest the whole domain builds."""
+    Without a saved manifest, or when the shared package or the governance library changed since (a policy or an
+    entitlement reaches models whose own code did not change, which dbt's `state:modified` cannot see), the whole
+    domain builds."""
     state = domain_state_dir(config, target, domain.name)
-    if not (state / "manifest.json").is_file():
+    if not (state / "manifest.json").is_file() or \
+            saved_package_digest(config, target, domain.name) != package_digest(config.root):
         return []
     methods = (["state:modified+"] if own_change else []) + [f"package:{up}+" for up in rebuilt_upstreams]
     methods += [f"source:{source}+" for source in fed_sources]  # sources that just received new rows

@@ -17,6 +17,7 @@ from typing import Any
 from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_library import GOVERNANCE_FILE
 from mesh_cli.core.manifest import load_manifest, public_models, unrunnable_tests
 from mesh_cli.core.model_index import write_model_index
 from mesh_cli.core.safe_io import copy_atomic, write_text_atomic
@@ -26,7 +27,9 @@ FINGERPRINT = "fingerprint.json"
 PUBLISH_FILE = "publish.json"     # what `mesh publish` last applied (shares/publish.py writes it)
 _IGNORED_DIRS = {"target", "dbt_packages", "logs", "__pycache__", ".venv"}
 _IGNORED_FILES = {"package-lock.yml", ".user.yml"}
-ROOT_PACKAGE_FILES = ("dbt_project.yml", "macros", "models")
+# What shapes every domain's build beside its own files: the shared package, and the central governance library
+# (its policies, roles and entitlements decide who reads what: an edit must rebuild and re-check every domain).
+ROOT_PACKAGE_FILES = ("dbt_project.yml", "macros", "models", GOVERNANCE_FILE)
 RUN_HISTORY, CONTRACT_HISTORY = Path("history/runs"), Path("history/contracts")
 KEPT_RUNS, KEPT_CONTRACTS = 30, 20
 
@@ -96,7 +99,7 @@ def _digest(root: Path, folders: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def _package_digest(root: Path) -> str:
+def package_digest(root: Path) -> str:
     """The shared package's files, read once however many domains are fingerprinted (again when one changed)."""
     stats = []
     for folder in [root / name for name in ROOT_PACKAGE_FILES]:
@@ -112,9 +115,16 @@ def _package_digest_of(root: Path, stats: tuple[tuple[str, int, int], ...]) -> s
 
 
 def fingerprint(config: MeshConfig, domain: Domain) -> str:
-    """A checksum of everything that shapes the domain's build: its project files and the shared package."""
+    """A checksum of everything that shapes the domain's build: its project files, the shared package and the
+    governance library."""
     own = _digest(config.root, [domain.path])
-    return hashlib.sha256(f"{own}\0{_package_digest(config.root)}".encode()).hexdigest()
+    return hashlib.sha256(f"{own}\0{package_digest(config.root)}".encode()).hexdigest()
+
+
+def saved_package_digest(config: MeshConfig, target: str, domain: str) -> str | None:
+    """The digest of the shared package and the governance library the domain's saved build was built with."""
+    digest = _fingerprint_record(domain_state_dir(config, target, domain) / FINGERPRINT).get("package")
+    return digest if isinstance(digest, str) else None
 
 
 def saved_fingerprint(config: MeshConfig, target: str, domain: str) -> str | None:
@@ -157,7 +167,8 @@ def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -
         run_results = json.loads((folder / "run_results.json").read_text(encoding="utf-8"))
         _keep(folder / RUN_HISTORY, folder / "run_results.json", run_results, KEPT_RUNS)
     write_text_atomic(folder / FINGERPRINT, json.dumps({"fingerprint": checksum, "commit": head_commit(config.root),
-                                                        "mesh_file": mesh_file_digest(config.root)}))
+                                                        "mesh_file": mesh_file_digest(config.root),
+                                                        "package": package_digest(config.root)}))
     return folder
 
 

@@ -280,8 +280,16 @@ def test_cli_catalog_product_and_errors(built_mesh: tuple[Path, BuildReport], tm
     built = next(line for line in shown.output.splitlines() if line.startswith("last built"))
     assert re.search(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC \((just now|\d+ \w+ ago)\)", built), built
     assert not re.search(r"\dT\d", built)   # no raw ISO time in the terminal
-    as_json = json.loads(run_cli(root, "product", "orders.order_facts", "--json").output)
+    as_json = json.loads(run_cli(root, "product", "orders.order_facts", "--format", "json").output)
     assert as_json["id"] == "orders.order_facts"
+    assert json.loads(run_cli(root, "product", "orders.order_facts", "--json").output) == as_json   # the old flag
+    # the one health signal, as the catalogue shows it; at 80 columns (the runner's width) nothing is cut
+    health = as_json["build"]["health"]
+    assert f"health: {health['status']}" in shown.output and health["status"] in ("healthy", "warning")
+    assert as_json["owner"]["email"] in shown.output
+    lines = shown.output.splitlines()
+    for column in as_json["models"][0]["versions"][-1]["columns"]:
+        assert any(line.startswith(f"  {column['name']}  ") for line in lines), column["name"]
     missing = run_cli(root, "product", "orders.nope")
     assert missing.exit_code == 2 and "no data product 'orders.nope'" in missing.output
 

@@ -12,7 +12,7 @@ from mesh_cli.catalog.site import write_site
 from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
 
 
-@click.command("catalog")
+@click.command("catalog", short_help="Write the data product catalogue as a static site (--serve to browse).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("site"), show_default=True,
               help="Folder the site is written to (new, empty, or a previous catalogue).")
 @click.option("--serve", is_flag=True, help="Serve the site on http://127.0.0.1:PORT/ until Ctrl-C.")

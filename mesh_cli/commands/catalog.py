@@ -30,6 +30,8 @@ def command(ctx: click.Context, out: Path, serve: bool, port: int, target: str |
     console.print(f"catalogue of {len(catalog.products)} data products written to {out}/", highlight=False)
     console.print(f"open {index.resolve().as_uri()}", highlight=False, soft_wrap=True)
     if not serve:
+        console.print(f"next: mesh catalog --out {out} --serve (browse it on http://127.0.0.1:{port}/), "
+                      "mesh product DOMAIN.PRODUCT (one product in the terminal)", highlight=False, soft_wrap=True)
         return
     server = site_server(out, port)
     console.print(f"serving on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", highlight=False)

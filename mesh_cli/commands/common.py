@@ -70,14 +70,23 @@ def target_option(help_text: str = "dbt target (default: mesh.yml's default_targ
 SELECTORS_HELP = "`orders`, `customers+` (and downstream), `+finance` (and upstream); repeatable"
 
 
+def select_and_exclude(doing: str = "act on") -> Callable[..., Any]:
+    """`-s/--select` and `--exclude`, each repeatable (the command gets `select` and `exclude`)."""
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option("--exclude", multiple=True, metavar="SELECTOR",
+                               help=f"Domains to leave out: {SELECTORS_HELP}.")(command)
+        return click.option("--select", "-s", "select", multiple=True, metavar="SELECTOR",
+                            help=f"Domains to {doing}: {SELECTORS_HELP} (default: all).")(command)
+    return decorate
+
+
 def selection_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """dbt's selection flags: `-s/--select` and `--exclude` (each repeatable, dbt's graph operators), and domains
     named as arguments as before; the command receives `domains`: the selected names in build order, or `()` for
     every domain when nothing was selected (dbt's selector syntax works on every command that takes domains)."""
     @click.argument("selectors", nargs=-1, metavar="[SELECTOR]...")
-    @click.option("--select", "-s", "select", multiple=True, metavar="SELECTOR", help=f"Domains to act on: "
-                  f"{SELECTORS_HELP} (default: all).")
-    @click.option("--exclude", multiple=True, metavar="SELECTOR", help=f"Domains to leave out: {SELECTORS_HELP}.")
+    @select_and_exclude()
+    @handle_errors   # a selection naming no domain is bad input, said in one line like any other
     @wraps(command)
     def wrapper(*args: Any, selectors: tuple[str, ...], select: tuple[str, ...], exclude: tuple[str, ...],
                 **kwargs: Any) -> Any:

@@ -7,11 +7,11 @@ import json
 import click
 
 from mesh_cli.commands.common import (
-    SELECTORS_HELP,
     format_option,
     handle_errors,
     mesh_config,
     plan_option,
+    select_and_exclude,
     select_domains,
     target_option,
 )
@@ -24,9 +24,7 @@ TARGET_HELP = "Target whose DDL to print (prod = Snowflake; no credentials neede
 @click.group("governance", invoke_without_command=True, subcommand_metavar="",
              short_help="Plan tags, masking and row access policies.")
 @plan_option("Print, per domain, the governance statements its build runs, in order, without running them.")
-@click.option("--select", "-s", "select", multiple=True, metavar="SELECTOR",
-              help=f"Domains to plan: {SELECTORS_HELP} (default: all).")
-@click.option("--exclude", multiple=True, metavar="SELECTOR", help=f"Domains to leave out: {SELECTORS_HELP}.")
+@select_and_exclude("plan")
 @target_option(TARGET_HELP)
 @format_option()
 @click.pass_context

@@ -476,10 +476,16 @@ def test_build_keeps_the_last_runs_and_each_distinct_contract(built_copy: Path,
     assert len(kept_files(contracts)) == 1
     (target / "manifest.json").write_text(json.dumps(
         _without_column(manifest, "model.orders.fct_orders", "order_total", "2030-01-01T13:00:00Z")))
+    git(built_copy, "init", "-q")   # built from a commit: the contract state kept says which
+    git(built_copy, "commit", "-q", "--allow-empty", "-m", "order_total dropped")
+    sha = git(built_copy, "rev-parse", "HEAD").strip()
     save_build(config, "dev", domain, "changed")
     assert [p.name for p in kept_files(contracts)][-1] == "20300101T130000Z.json.gz"
+    assert (contracts / "20300101T130000Z.commit").read_text() == sha
     product = find_product(build_catalog(load_config(built_copy), "dev"), "orders.order_facts")
     assert [c["rule"] for e in product["history"]["changes"] for c in e["changes"]] == ["column-removed"]
+    [entry] = product["history"]["changes"]   # each change names the model, its version, and the commit
+    assert (entry["models"], entry["commit"]) == (["orders.fct_orders"], sha[:10])
     assert [b["at"][:13] for b in product["health"]["builds"]] == ["2030-01-01T11", "2030-01-01T12"]
     assert product["health"]["builds"][-1]["hours_since_previous"] == 1.0
 

@@ -220,6 +220,8 @@ def test_each_product_page_shows_its_history_and_health(browser: webdriver.Chrom
     [change] = browser.find_elements(By.CSS_SELECTOR, "#history article.change")
     assert "breaking" in change.get_attribute("class")
     assert "column region may now be null" in change.text and "hits: finance.int_order_revenue" in change.text
+    assert "orders.fct_orders" in change.find_element(By.TAG_NAME, "h3").text   # the model (and version) it changed
+    assert "no commit recorded" in change.text   # the copy is no git repository: said, not left blank
     runs = browser.find_elements(By.CSS_SELECTOR, "svg.health g.run")
     assert len(runs) == 2 and all("success" in run.get_attribute("class") for run in runs)
     assert "2 of 2 recorded builds succeeded" in browser.find_element(By.ID, "health").text

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import click
 from rich.console import Console, JustifyMethod
+from rich.markup import escape
 from rich.table import Table
 
 from mesh_cli.build.run import PLANNED, BuildOptions, BuildReport, DomainResult, build
@@ -152,7 +153,7 @@ class Progress:
         if result is not None and event == SUCCESS:
             detail = f"{_models(result)} models; tests {tests_text(result)}; {result.seconds:.1f}s"
         elif result is not None:
-            detail = result.reason or ""
+            detail = escape(result.reason or "")
         return f"[{len(self.done)}/{self.total}] [{style}]{event}[/{style}] {name}: {detail}"
 
 

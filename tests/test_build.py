@@ -208,10 +208,13 @@ def test_changed_rebuilds_the_changed_domain_and_its_downstream(built_copy: Path
 
 
 def test_cli_summary_table(built_copy: Path) -> None:
-    result = run_cli(built_copy, "build", "finance")
+    result = run_cli(built_copy, "build", "-s", "+finance", "--exclude", "+orders")   # dbt's flags: finance alone
     assert result.exit_code == 0, result.output
     assert "mesh build --target dev" in result.stdout
-    assert "finance" in result.stdout and "success" in result.stdout
+    assert "finance" in result.stdout and "success" in result.stdout and "customers" not in result.stdout
+    assert "[1/1] success finance: " in result.stdout   # where the build stands, in words (no colour needed)
+    assert "next: `mesh catalog --serve`" in result.stdout
+    assert "RequestsDependencyWarning" not in result.output
 
 
 def test_target_arguments_follow_the_profile(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -115,3 +117,10 @@ def test_every_command_that_takes_domains_selects_as_dbt_does(command: str) -> N
     shown = CliRunner().invoke(main, [command, "--help"], terminal_width=200).output
     assert "-s, --select SELECTOR" in shown and "--exclude SELECTOR" in shown
     assert ("--format [text|json" in shown or command == "check") and "--json" not in shown
+
+
+def test_the_snowflake_connector_imports_without_a_dependency_warning() -> None:
+    """Its vendored requests warns about chardet 6+ at import, in every build; mesh filters that one warning."""
+    done = subprocess.run([sys.executable, "-W", "default", "-c", "import mesh_cli, snowflake.connector"],
+                          capture_output=True, text=True, check=True)
+    assert "RequestsDependencyWarning" not in done.stderr and "doesn't match a supported version" not in done.stderr

@@ -46,7 +46,8 @@ def _facts(product: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
         ("last build", last),
         ("last success", _built(build.get("last_success"), now)),
         ("tests", ", ".join(f"{n} {word}" for word, n in tests.items() if n) or "none ran"),
-        ("sources", "; ".join(f"{s['source']} {s['status']}, newest row {_built(s['max_loaded_at'], now)}"
+        ("sources", "; ".join(f"{s['source']} {s['status'] or 'not checked'}, newest row "
+                              f"{_built(s['max_loaded_at'], now)}"
                               for s in build["sources"]) or "-"),
         ("consumers", ", ".join(product["consumers"]["domains"] + product["consumers"]["accounts"]) or "none"),
         ("read by", ", ".join(f"{u['used_by']} ({u['model']})" for u in product["consumers"]["used_by"]) or "-"),

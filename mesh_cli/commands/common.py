@@ -103,7 +103,7 @@ def select_domains(config: MeshConfig, select: tuple[str, ...], exclude: tuple[s
     from mesh_cli.core.graph import DomainGraph
 
     graph = DomainGraph(discover_domains(config))
-    chosen = graph.select(select) - graph.select(exclude)
+    chosen = graph.select(select) - (graph.select(exclude) if exclude else set())   # select([]) is every domain
     if not chosen:
         words = " ".join([*(f"--select {s}" for s in select), *(f"--exclude {e}" for e in exclude)])
         raise MeshError(f"`{words}` leaves no domain (domains: {', '.join(sorted(graph.domains))}); "

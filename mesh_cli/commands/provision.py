@@ -52,7 +52,8 @@ def command(ctx: click.Context, domains: tuple[str, ...], plan_only: bool, prune
         done = sum(len(a.applied) for a in result.applied)
         console.print(f"provisioned {len(result.footprint.domains)} domain(s) on {result.adapter} "
                       f"({result.target}): {done} statement(s)" + ("" if done else ", nothing to change")
-                      + ("" if verbose or not done else " (--plan or -v shows them)"), highlight=False)
+                      + ("" if verbose or not done else " (--plan or -v shows them)"), highlight=False,
+                      soft_wrap=True)
         if result.ok and done:
             console.print("next: mesh build" + (f" -s {' -s '.join(domains)}" if domains else ""), highlight=False)
     sys.exit(exit_code([result]))

@@ -236,7 +236,8 @@ def _build_entry(**changes: object) -> dict:
     (_build_entry(freshness={"status": "stale", "sla_hours": 24, "age_hours": 30.0, "sources": None}),
      "failing", ["SLA missed: last built 30.0 h ago, SLA 24 h"]),
     (_build_entry(status="failed", reason="model orders.fct_orders error: boom", tests={"pass": 8, "fail": 1}),
-     "failing", ["last build failed (model orders.fct_orders error: boom)", "1 test failed"]),
+     "failing", ["last build failed (model orders.fct_orders error: boom)"]),
+    (_build_entry(tests={"pass": 8, "error": 2}), "failing", ["2 tests failed"]),
     (_build_entry(status="never built", last_success=None, tests={}), "never built",
      ["no build of its models is recorded"]),
 ])

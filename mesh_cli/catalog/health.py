@@ -87,7 +87,7 @@ def rollup(build: dict[str, Any]) -> dict[str, Any]:
     warning: list[str] = []
     if build["status"] == "failed":
         failing.append(f"last build failed ({build.get('reason') or 'see the build'})")
-    if tests["failed"]:
+    if tests["failed"] and build["status"] != "failed":   # a failed build's reason names its failed tests
         failing.append(f"{tests['failed']} test{'s' if tests['failed'] != 1 else ''} failed")
     freshness = build["freshness"]
     if freshness["status"] == "stale":

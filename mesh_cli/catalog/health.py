@@ -64,7 +64,7 @@ TEST_OUTCOMES = (("passed", ("pass",)), ("warned", ("warn",)), ("failed", ("fail
 _SOURCE_RANK = {"pass": 0, "warn": 1, "error": 2, "runtime error": 2}
 
 
-def test_outcomes(counts: dict[str, int]) -> dict[str, int]:
+def outcome_counts(counts: dict[str, int]) -> dict[str, int]:
     """dbt's test statuses counted as people read them: passed, warned, failed, skipped and not run apart."""
     return {word: sum(counts.get(status, 0) for status in statuses) for word, statuses in TEST_OUTCOMES}
 
@@ -80,7 +80,7 @@ def rollup(build: dict[str, Any]) -> dict[str, Any]:
     `failing` (the build failed, a test failed, a source is past its error age, the SLA is missed), `warning`
     (a test warned or did not run, a source is past its warn age), `healthy`, or `never built`; with the reasons
     in words, worst first. The catalogue, `mesh product` and `mesh list` all show this one signal."""
-    tests = test_outcomes(build["tests"])
+    tests = outcome_counts(build["tests"])
     if build["status"] == NEVER_BUILT and not build.get("last_success"):
         return {"status": NEVER_BUILT, "reasons": ["no build of its models is recorded"], "tests": tests}
     failing: list[str] = []

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mesh_cli.build.run import PLANNED, BuildOptions, BuildReport, DomainResult, build
-from mesh_cli.catalog.health import test_outcomes
+from mesh_cli.catalog.health import outcome_counts
 from mesh_cli.commands.common import console, err_console, format_option, handle_errors, mesh_config, selection_options
 from mesh_cli.commands.publish import print_publish
 from mesh_cli.core.lock import state_lock
@@ -28,7 +28,7 @@ def tests_text(result: DomainResult) -> str:
     """`12 passed, 1 warned, 3 skipped`: each outcome counted apart as the catalogue counts them (a skipped test
     is no pass), or `-`."""
     statuses = {key.split(":", 1)[1]: n for key, n in result.counts.items() if key.startswith("test:")}
-    return ", ".join(f"{n} {word}" for word, n in test_outcomes(statuses).items() if n) or "-"
+    return ", ".join(f"{n} {word}" for word, n in outcome_counts(statuses).items() if n) or "-"
 
 
 def _models(result: DomainResult) -> str:

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,7 +25,19 @@ def command_modules() -> dict[str, str]:
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported when they are asked for (click's lazy-loading pattern)."""
+    """A group whose subcommands are imported when they are asked for (click's lazy-loading pattern), and whose
+    usage errors read like every other error of mesh: one line, `error: ...`, exit 2."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        """click's `main`, whose errors this method prints itself (whatever `standalone_mode` asks)."""
+        try:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(1)
+        except click.exceptions.ClickException as exc:
+            sys.exit(_print_click_error(exc))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(command_modules())
@@ -33,6 +48,16 @@ class LazyGroup(click.Group):
             return None
         command = getattr(importlib.import_module(f"{commands.__name__}.{module}"), "command", None)
         return command if isinstance(command, click.Command) else None
+
+
+def _print_click_error(exc: click.exceptions.ClickException) -> int:
+    """`error: No such option: --jsno (Possible options: --json)` and where to read more; returns the exit code."""
+    hint = ""
+    if isinstance(exc, click.exceptions.UsageError) and exc.ctx is not None:
+        hint = f" (see `{exc.ctx.command_path} --help`)"
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    click.echo(f"error: {message}{hint}", err=True)
+    return exc.exit_code
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import json
 import os
 import subprocess
@@ -15,9 +16,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import REPO, run_build, run_cli
+from rich.console import Console
 
 from mesh_cli.build.run import FAILED, SKIPPED, SUCCESS, BuildReport, DomainResult
-from mesh_cli.commands.build import _counts
+from mesh_cli.commands.build import Progress, tests_text
 from mesh_cli.core.errors import MeshError
 
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -206,10 +208,13 @@ def test_changed_rebuilds_the_changed_domain_and_its_downstream(built_copy: Path
 
 
 def test_cli_summary_table(built_copy: Path) -> None:
-    result = run_cli(built_copy, "build", "finance")
+    result = run_cli(built_copy, "build", "-s", "+finance", "--exclude", "+orders")   # dbt's flags: finance alone
     assert result.exit_code == 0, result.output
     assert "mesh build --target dev" in result.stdout
-    assert "finance" in result.stdout and "success" in result.stdout
+    assert "finance" in result.stdout and "success" in result.stdout and "customers" not in result.stdout
+    assert "[1/1] success finance: " in result.stdout   # where the build stands, in words (no colour needed)
+    assert "next: `mesh catalog --serve`" in result.stdout
+    assert "RequestsDependencyWarning" not in result.output
 
 
 def test_target_arguments_follow_the_profile(tmp_path: Path) -> None:
@@ -228,9 +233,27 @@ def test_target_arguments_follow_the_profile(tmp_path: Path) -> None:
         assert target_args(load_domain(project), target) == expected
 
 
-def test_the_summary_counts_warned_tests_apart_from_passed_ones() -> None:
-    """`7/10 tests` for a success whose 3 other tests warned read as 3 failures: the warnings are said."""
+def test_the_summary_counts_each_test_outcome_apart() -> None:
+    """`7/10 tests` for a success whose 3 other tests warned read as 3 failures, `20/37` when 17 were skipped read
+    as 17 failures: each outcome is said."""
     warned = DomainResult("shop", "success", counts={"model:success": 2, "test:pass": 7, "test:warn": 3})
-    assert _counts(warned) == ("2", "7/10 (3 warned)")
-    assert _counts(DomainResult("shop", "success", counts={"model:success": 2, "test:pass": 4})) == ("2", "4/4")
-    assert _counts(DomainResult("shop", "success", counts={"model:success": 1})) == ("1", "-")
+    assert tests_text(warned) == "7 passed, 3 warned"
+    skipped = DomainResult("shop", "failed", counts={"test:pass": 20, "test:skipped": 17, "test:fail": 1})
+    assert tests_text(skipped) == "20 passed, 1 failed, 17 skipped"
+    assert tests_text(DomainResult("shop", "success", counts={"model:success": 1})) == "-"
+
+
+def test_progress_says_domains_done_of_total_and_counts_so_far_without_colour() -> None:
+    shown: list[str] = []
+    out = Console(file=io.StringIO(), no_color=True, width=80)
+    progress = Progress(out, shown.append)
+    progress.listen("planned", "customers orders finance", None)
+    progress.listen("started", "customers", None)
+    assert shown[-1].startswith("building customers (0 of 3 domains, ")
+    progress.listen("success", "customers", DomainResult("customers", "success", seconds=2.5,
+                                                         counts={"model:success": 4, "test:pass": 6}))
+    progress.listen("failed", "orders", DomainResult("orders", "failed", reason="dbt build failed"))
+    lines = out.file.getvalue().splitlines()   # type: ignore[attr-defined]
+    assert lines == ["[1/3] success customers: 4 models; tests 6 passed; 2.5s",
+                     "[2/3] failed orders: dbt build failed"]
+    assert shown[-1].startswith("scheduling (2 of 3 domains, ") and shown[-1].endswith(" 4 models, 6 tests)…")

@@ -18,7 +18,7 @@ from conftest import git, run_build, run_cli
 
 from mesh_cli.build.run import BuildReport
 from mesh_cli.catalog.display import consumers_text, human, label, listing, local_time, relative_age, when
-from mesh_cli.catalog.health import health_summary
+from mesh_cli.catalog.health import health_summary, rollup
 from mesh_cli.catalog.health_chart import render_health_svg
 from mesh_cli.catalog.history import ContractState, contract_states, product_history
 from mesh_cli.catalog.index import Catalog, build_catalog, find_product
@@ -128,8 +128,8 @@ def test_freshness_is_judged_against_the_sla_at_the_given_time(built_mesh: tuple
                                    ["build"]["freshness"]["last_built"])
     fresh = find_product(build_catalog(config, "dev", now=built + timedelta(hours=23)), "orders.order_facts")
     stale = find_product(build_catalog(config, "dev", now=built + timedelta(hours=25)), "orders.order_facts")
-    assert fresh["build"]["freshness"] == {"status": "fresh", "sla_hours": 24, "last_built": built.isoformat(),
-                                           "age_hours": 23.0}
+    assert {k: v for k, v in fresh["build"]["freshness"].items() if k != "sources"} == {
+        "status": "fresh", "sla_hours": 24, "last_built": built.isoformat(), "age_hours": 23.0}
     assert stale["build"]["freshness"]["status"] == "stale"
 
 
@@ -197,6 +197,16 @@ def test_failed_build_and_source_freshness_reach_the_catalogue(built_copy: Path)
     health = find_product(catalog, "customers.customer_master")["health"]["builds"]
     assert [(b["status"], b["built"], b["tests"].get("fail")) for b in health] == [
         ("success", True, None), ("failed", True, 1)]
+    # one health signal: failing, the failed build with its time and reason, the last success still known
+    assert customers_build["health"]["status"] == "failing"
+    assert customers_build["health"]["tests"]["failed"] == 1
+    assert customers_build["reason"] == "1 test failed: assert_no_regions on customers.dim_regions"
+    assert customers_build["finished_at"] and customers_build["last_success"]
+    assert customers_build["last_success"] < customers_build["finished_at"]
+    assert customers_build["freshness"]["last_built"] is not None   # never "never built" after a failure
+    assert customers_build["freshness"]["status"] != "never built"
+    runs = find_product(catalog, "customers.customer_master")["models"][1]["versions"][0]["runs"]
+    assert len(runs) == 2 and all(r["status"] == "success" and r["seconds"] >= 0 for r in runs)
     sources = find_product(catalog, "orders.order_facts")["build"]["sources"]
     assert [s["source"] for s in sources] == ["order_stream.order_events"]
     newest = max(json.loads(line)["RECORD_METADATA"]["CreateTime"]
@@ -204,6 +214,51 @@ def test_failed_build_and_source_freshness_reach_the_catalogue(built_copy: Path)
                  for line in gzip.decompress(path.read_bytes()).splitlines())
     assert sources[0]["status"] in ("pass", "warn") and sources[0]["max_loaded_at"].startswith(
         datetime.fromtimestamp(newest / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+
+
+def _build_entry(**changes: object) -> dict:
+    entry = {"status": "success", "reason": None, "last_success": "2026-12-01T10:00:00+00:00",
+             "tests": {"pass": 8}, "sources": [],
+             "freshness": {"status": "fresh", "sla_hours": 24, "age_hours": 2.0, "sources": None}}
+    return {**entry, **changes}
+
+
+@pytest.mark.parametrize(("build", "status", "reasons"), [
+    (_build_entry(), "healthy", []),
+    (_build_entry(tests={"pass": 8, "skipped": 9}), "warning", ["9 tests skipped"]),
+    (_build_entry(tests={"pass": 8, "warn": 1}), "warning", ["1 test warned"]),
+    (_build_entry(sources=[{"source": "crm.customers", "status": "warn"}],
+                  freshness={"status": "fresh", "sla_hours": 24, "age_hours": 2.0, "sources": "warn"}),
+     "warning", ["source past its freshness warning age: crm.customers"]),
+    (_build_entry(sources=[{"source": "crm.customers", "status": "error"}],
+                  freshness={"status": "fresh", "sla_hours": 24, "age_hours": 2.0, "sources": "error"}),
+     "failing", ["source past its freshness error age: crm.customers"]),
+    (_build_entry(freshness={"status": "stale", "sla_hours": 24, "age_hours": 30.0, "sources": None}),
+     "failing", ["SLA missed: last built 30.0 h ago, SLA 24 h"]),
+    (_build_entry(status="failed", reason="model orders.fct_orders error: boom", tests={"pass": 8, "fail": 1}),
+     "failing", ["last build failed (model orders.fct_orders error: boom)"]),
+    (_build_entry(tests={"pass": 8, "error": 2}), "failing", ["2 tests failed"]),
+    (_build_entry(status="never built", last_success=None, tests={}), "never built",
+     ["no build of its models is recorded"]),
+])
+def test_health_rolls_build_tests_sources_and_sla_into_one_signal(build: dict, status: str,
+                                                                 reasons: list[str]) -> None:
+    health = rollup(build)
+    assert (health["status"], health["reasons"]) == (status, reasons)
+
+
+def test_a_late_source_turns_the_fresh_badge_and_the_health(built_mesh: tuple[Path, BuildReport],
+                                                            catalog: Catalog) -> None:
+    late = copy.deepcopy(catalog)
+    product = find_product(late, "orders.order_facts")
+    build = product["build"]
+    build["sources"] = [{**build["sources"][0], "status": "warn"}]
+    build["freshness"] = {**build["freshness"], "status": "fresh", "sources": "warn"}
+    build["health"] = rollup(build)
+    page = render_site(load_config(built_mesh[0]), late)["products/orders.order_facts.html"]
+    header = page.split('id="health-now"')[0]
+    assert "fresh-fresh" not in header and ">source late</span>" in header
+    assert 'class="badge health health-warning"' in header
 
 
 @pytest.mark.parametrize(("products", "message"), [
@@ -280,8 +335,16 @@ def test_cli_catalog_product_and_errors(built_mesh: tuple[Path, BuildReport], tm
     built = next(line for line in shown.output.splitlines() if line.startswith("last built"))
     assert re.search(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC \((just now|\d+ \w+ ago)\)", built), built
     assert not re.search(r"\dT\d", built)   # no raw ISO time in the terminal
-    as_json = json.loads(run_cli(root, "product", "orders.order_facts", "--json").output)
+    as_json = json.loads(run_cli(root, "product", "orders.order_facts", "--format", "json").output)
     assert as_json["id"] == "orders.order_facts"
+    assert json.loads(run_cli(root, "product", "orders.order_facts", "--json").output) == as_json   # the old flag
+    # the one health signal, as the catalogue shows it; at 80 columns (the runner's width) nothing is cut
+    health = as_json["build"]["health"]
+    assert f"health: {health['status']}" in shown.output and health["status"] in ("healthy", "warning")
+    assert as_json["owner"]["email"] in shown.output
+    lines = shown.output.splitlines()
+    for column in as_json["models"][0]["versions"][-1]["columns"]:
+        assert any(line.startswith(f"  {column['name']}  ") for line in lines), column["name"]
     missing = run_cli(root, "product", "orders.nope")
     assert missing.exit_code == 2 and "no data product 'orders.nope'" in missing.output
 
@@ -414,10 +477,16 @@ def test_build_keeps_the_last_runs_and_each_distinct_contract(built_copy: Path,
     assert len(kept_files(contracts)) == 1
     (target / "manifest.json").write_text(json.dumps(
         _without_column(manifest, "model.orders.fct_orders", "order_total", "2030-01-01T13:00:00Z")))
+    git(built_copy, "init", "-q")   # built from a commit: the contract state kept says which
+    git(built_copy, "commit", "-q", "--allow-empty", "-m", "order_total dropped")
+    sha = git(built_copy, "rev-parse", "HEAD").strip()
     save_build(config, "dev", domain, "changed")
     assert [p.name for p in kept_files(contracts)][-1] == "20300101T130000Z.json.gz"
+    assert (contracts / "20300101T130000Z.commit").read_text() == sha
     product = find_product(build_catalog(load_config(built_copy), "dev"), "orders.order_facts")
     assert [c["rule"] for e in product["history"]["changes"] for c in e["changes"]] == ["column-removed"]
+    [entry] = product["history"]["changes"]   # each change names the model, its version, and the commit
+    assert (entry["models"], entry["commit"]) == (["orders.fct_orders"], sha[:10])
     assert [b["at"][:13] for b in product["health"]["builds"]] == ["2030-01-01T11", "2030-01-01T12"]
     assert product["health"]["builds"][-1]["hours_since_previous"] == 1.0
 

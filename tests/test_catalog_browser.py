@@ -5,7 +5,8 @@ The screenshots are saved in the test's tmp folder (the path is printed); with `
 the ones docs/catalog.md shows are written there too.
 
 The mesh is the session's built example with one more build of `orders` after a breaking contract change (the
-`not_null` test of `fct_orders.region` removed), so a product page has a history and more than one build.
+`not_null` test of `fct_orders.region` removed), so a product page has a history and more than one build, then a
+build of `finance` that fails a test, so a product's last build is a failure after a success.
 """
 
 from __future__ import annotations
@@ -47,10 +48,22 @@ PAGES = ("index.html", "products/customers.customer_master.html", "products/orde
          "products/finance.revenue_reporting.html")
 DOCS_SHOTS = {("index.html", 1280): "catalog.png", ("products/orders.order_facts.html", 1280): "catalog-product.png",
               ("products/orders.order_facts.html", 390): "catalog-product-phone.png"}
+# what sticks out of the page; the lineage picture pans inside its own box, which must fit (what it holds may not)
 OVERFLOWING = """return Array.from(document.querySelectorAll('body *')).filter(e => {
   const box = e.getBoundingClientRect();
-  return box.width > 0 && (box.right > window.innerWidth + 1 || box.left < -1);
+  return box.width > 0 && !e.parentElement.closest('.lineage-view')
+    && (box.right > window.innerWidth + 1 || box.left < -1);
 }).map(e => e.tagName.toLowerCase() + (e.className && e.className.baseVal === undefined ? '.' + e.className : ''));"""
+# identifiers and types broken inside a word: a piece between two <wbr> (or a whole type) laid out on two lines
+BROKEN_NAMES = """document.querySelectorAll('details').forEach(d => { d.open = true; });
+return Array.from(document.querySelectorAll('code.ident, code.type')).flatMap(code =>
+  Array.from(code.childNodes).filter(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim()).filter(n => {
+    const range = document.createRange();
+    range.selectNodeContents(n);
+    const tops = new Set(Array.from(range.getClientRects()).filter(r => r.width > 0).map(r => Math.round(r.top)));
+    return tops.size > 1;
+  }).map(n => code.textContent));"""
+FAILED_AT = "products/finance.revenue_reporting.html"   # finance's last build failed a test of this product
 
 
 def _mesh_with_history(built: Path, root: Path) -> Path:
@@ -64,6 +77,11 @@ def _mesh_with_history(built: Path, root: Path) -> Path:
     schema.write_text(text.replace(region + "          - not_null\n", region))
     report = run_build(root, "orders")
     assert report.ok, [(r.domain, r.status, r.reason) for r in report.results]
+    # then finance fails: a test of revenue_by_region_month finds rows (the models build; the build fails)
+    (root / "domains/finance/tests").mkdir(exist_ok=True)
+    (root / "domains/finance/tests/assert_no_revenue.sql").write_text(
+        "select * from {{ ref('revenue_by_region_month') }}\n")
+    assert not run_build(root, "finance").ok
     return root
 
 
@@ -173,6 +191,9 @@ def test_every_page_reads_for_people_and_fits_the_width(browser: webdriver.Chrom
         browser.get(site_url + page)
         assert browser.execute_script("return document.documentElement.scrollWidth") <= width, page
         assert browser.execute_script(OVERFLOWING) == [], f"{page} at {width} px"
+        assert browser.execute_script(BROKEN_NAMES) == [], f"{page} at {width} px"
+        lineage = browser.find_element(By.CSS_SELECTOR, ".lineage-view svg")   # readable: never shrunk below 3/4
+        assert lineage.size["width"] >= 0.74 * int(lineage.get_attribute("width")), f"{page} at {width} px"
         text = browser.find_element(By.TAG_NAME, "body").text
         assert [literal for literal in ("['", "{'", "None") if literal in text] == [], f"{page} at {width} px"
         assert ".303875" not in text and "+00:00" not in text   # times read as dates, without microseconds
@@ -199,6 +220,8 @@ def test_each_product_page_shows_its_history_and_health(browser: webdriver.Chrom
     [change] = browser.find_elements(By.CSS_SELECTOR, "#history article.change")
     assert "breaking" in change.get_attribute("class")
     assert "column region may now be null" in change.text and "hits: finance.int_order_revenue" in change.text
+    assert "orders.fct_orders" in change.find_element(By.TAG_NAME, "h3").text   # the model (and version) it changed
+    assert "no commit recorded" in change.text   # the copy is no git repository: said, not left blank
     runs = browser.find_elements(By.CSS_SELECTOR, "svg.health g.run")
     assert len(runs) == 2 and all("success" in run.get_attribute("class") for run in runs)
     assert "2 of 2 recorded builds succeeded" in browser.find_element(By.ID, "health").text
@@ -208,6 +231,57 @@ def test_each_product_page_shows_its_history_and_health(browser: webdriver.Chrom
             row.find_elements(By.TAG_NAME, "code")}
     assert "removed after 30 Jun 2027" in rows["customers.dim_customers.v1"]
     assert "No contract change recorded" in browser.find_element(By.ID, "history").text
+    assert _console_errors(browser) == []
+
+
+def test_a_failed_build_reads_as_failed_with_its_time_and_the_last_success(browser: webdriver.Chrome,
+                                                                           site_url: str) -> None:
+    _resize(browser, 390)
+    browser.get(site_url + FAILED_AT)
+    now = browser.find_element(By.ID, "health-now")
+    assert "health-failing" in now.get_attribute("class")
+    assert now.find_element(By.CSS_SELECTOR, ".health-word").text.lower() == "failing"
+    last, success = now.find_elements(By.TAG_NAME, "dd")[:2]
+    assert last.text.startswith("failed at ") and last.find_elements(By.TAG_NAME, "time"), last.text
+    assert "assert_no_revenue" in last.text   # the reason
+    assert success.find_elements(By.TAG_NAME, "time")   # the successful build before it, beside it
+    assert browser.find_element(By.CSS_SELECTOR, ".badge.health").text == "failing"
+    tests = browser.find_element(By.CSS_SELECTOR, ".badge.tests")
+    assert "1 failed" in tests.text and "bad" in tests.get_attribute("class")   # never a green "n/m pass"
+    runs = browser.find_elements(By.CSS_SELECTOR, "svg.health g.run")
+    assert [r.get_attribute("class").split()[-1] for r in runs][-2:] == ["success", "failed"]
+    assert runs[-1].find_elements(By.CSS_SELECTOR, "rect.failed-run")
+    browser.get(site_url)
+    card = browser.find_element(By.CSS_SELECTOR, ".product-card[data-id='finance.revenue_reporting']")
+    assert card.find_element(By.CSS_SELECTOR, ".badge.health").text == "failing"
+
+
+def test_a_late_source_is_never_under_a_fresh_badge(browser: webdriver.Chrome, site_url: str) -> None:
+    _resize(browser, 1280)
+    for page in PAGES[1:]:
+        browser.get(site_url + page)
+        late = browser.find_elements(By.CSS_SELECTOR, "ul.sources .source-warn, ul.sources .source-error")
+        fresh = browser.find_elements(By.CSS_SELECTOR, ".badge.fresh-fresh")
+        assert not (late and fresh), page
+        if late:
+            assert browser.find_element(By.CSS_SELECTOR, ".badge.health").text in ("warning", "failing")
+
+
+def test_the_lineage_zooms_and_expands_to_columns(browser: webdriver.Chrome, site_url: str) -> None:
+    _resize(browser, 1280)
+    browser.get(site_url + "products/customers.customer_master.html")
+    svg = browser.find_element(By.CSS_SELECTOR, ".lineage-view svg")
+    before = svg.size["width"]
+    browser.find_element(By.CSS_SELECTOR, "button[data-zoom='in']").click()
+    assert svg.size["width"] > before
+    browser.find_element(By.CSS_SELECTOR, "button[data-zoom='fit']").click()
+    assert svg.size["width"] <= browser.find_element(By.CSS_SELECTOR, ".lineage-view").size["width"] + 1
+    browser.find_element(By.CSS_SELECTOR, ".show-columns").click()
+    columns = browser.find_element(By.CSS_SELECTOR, ".lineage-view.columns svg")
+    assert columns.is_displayed() and not svg.is_displayed()
+    shown = {t.get_attribute("data-column") for t in columns.find_elements(
+        By.CSS_SELECTOR, "g.node[data-node='customers.dim_customers.v2'] text.column")}
+    assert {"customer_id", "email", "region"} <= shown
     assert _console_errors(browser) == []
 
 

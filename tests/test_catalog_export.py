@@ -75,6 +75,9 @@ def test_odcs_contract_of_a_deprecated_version(built_mesh: tuple[Path, BuildRepo
     assert {s["type"] for s in servers.values()} == {"duckdb"} and {s["schema"] for s in servers.values()} == {"marts"}
     latest = odcs_contract(load_config(built_mesh[0]), catalog, "customers.dim_customers")
     assert latest["id"] == "customers.dim_customers.v2" and latest["status"] == "active"
+    # each version tells its readers the ref that reads it: a ref without `v=` reads the latest version
+    assert "`{{ ref('customers', 'dim_customers', v=1) }}`" in contract["description"]["usage"]
+    assert "`{{ ref('customers', 'dim_customers') }}`" in latest["description"]["usage"]
 
 
 def test_relationships_are_sql_rules_on_the_relation_the_servers_hold(built_mesh: tuple[Path, BuildReport],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -30,6 +32,20 @@ def test_list_json_names_owners_public_models_and_upstreams(built_mesh: tuple[Pa
     assert rows["finance"]["upstreams"] == ["customers", "orders"]
     assert rows["customers"]["downstreams"] == ["finance", "orders"]
     assert "stg_customers" not in rows["customers"]["public_models"]
+    [product] = rows["customers"]["products"]
+    assert (product["id"], product["models"]) == ("customers.customer_master", ["dim_customers", "dim_regions"])
+    shown = json.loads(run_cli(built_mesh[0], "product", "customers.customer_master", "--format", "json").stdout)
+    assert product["health"] == shown["build"]["health"]   # one signal, the same in each view
+    assert set(product["health"]["tests"]) == {"passed", "warned", "failed", "skipped", "not run"}
+
+
+def test_list_names_the_products_and_cuts_nothing_at_80_columns(built_mesh: tuple[Path, BuildReport]) -> None:
+    result = run_cli(built_mesh[0], "list")   # the runner's terminal is 80 columns wide
+    assert result.exit_code == 0, result.output
+    for text in ("customers.customer_master", "orders.order_facts", "finance.revenue_reporting",
+                 "<customer-data@retail.example>", "Customer Data Team"):
+        assert text in result.output, text
+    assert "…" not in result.output
 
 
 def test_graph_json_has_domain_and_model_edges(built_mesh: tuple[Path, BuildReport]) -> None:
@@ -78,3 +94,34 @@ def test_every_command_module_is_a_subcommand_of_its_own_name() -> None:
         assert isinstance(command, click.Command) and command.name == name
     result = CliRunner().invoke(main, ["no-such-command"])
     assert result.exit_code == 2 and "No such command 'no-such-command'" in result.output
+
+
+@pytest.mark.parametrize("args", [["no-such-command"], ["build", "--no-such-option"], ["check", "--as-of", "soon"],
+                                  ["product"]])
+def test_usage_errors_are_one_line_like_every_other_error(args: list[str]) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and result.output.count("\n") == 1, result.output
+    assert "Usage:" not in result.output and "Error:" not in result.output and "--help`)" in result.output
+
+
+def test_top_level_help_says_each_command_whole_and_no_strftime_pattern() -> None:
+    result = CliRunner().invoke(main, ["--help"], terminal_width=80)
+    commands = result.output.split("Commands:")[1]
+    assert result.exit_code == 0 and "..." not in commands, commands   # click cuts a long first sentence with ...
+    check = CliRunner().invoke(main, ["check", "--help"], terminal_width=80)
+    assert "--as-of YYYY-MM-DD" in check.output and "%Y" not in check.output
+
+
+@pytest.mark.parametrize("command", ["build", "publish", "ingest", "provision", "check"])
+def test_every_command_that_takes_domains_selects_as_dbt_does(command: str) -> None:
+    shown = CliRunner().invoke(main, [command, "--help"], terminal_width=200).output
+    assert "-s, --select SELECTOR" in shown and "--exclude SELECTOR" in shown
+    assert ("--format [text|json" in shown or command == "check") and "--json" not in shown
+
+
+def test_the_snowflake_connector_imports_without_a_dependency_warning() -> None:
+    """Its vendored requests warns about chardet 6+ at import, in every build; mesh filters that one warning."""
+    done = subprocess.run([sys.executable, "-W", "default", "-c", "import mesh_cli, snowflake.connector"],
+                          capture_output=True, text=True, check=True)
+    assert "RequestsDependencyWarning" not in done.stderr and "doesn't match a supported version" not in done.stderr

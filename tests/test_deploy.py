@@ -171,7 +171,7 @@ def _reports_success(process: subprocess.Popen[str]) -> bool:
     """Read the deploy's output up to its line saying finance built (the push follows at once)."""
     assert process.stdout is not None
     for line in process.stdout:
-        if line.strip().startswith("success") and "finance" in line:
+        if "] success finance:" in line:   # `[1/1] success finance: ...`, the build's progress line
             return True
     return True   # it ended first
 

@@ -44,6 +44,21 @@ def test_init_mesh_writes_a_minimal_repository(tmp_path: Path) -> None:
     assert "${{ github.base_ref }}" in (root / ".github/workflows/mesh-ci.yml").read_text()
     code, output = _run("list", cwd=root)
     assert code == 0 and "no domains in" in output and "mesh init domain NAME" in output   # said, not an error
+    assert "site/" in (root / ".gitignore").read_text().splitlines()   # `mesh catalog` writes there
+    lines = [line for p in root.rglob("*") if p.is_file() for line in p.read_text().splitlines() if "docs/" in line]
+    assert lines and all("dbt-data-mesh" in line for line in lines), lines   # never a docs/ the repo lacks
+
+
+def test_init_mesh_in_an_empty_existing_folder_and_refuses_a_full_one(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    here = tmp_path / "new-mesh"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    code, output = _run("init", "mesh", ".")
+    assert code == 0, output
+    assert (here / "mesh.yml").is_file() and "next: mesh init domain NAME" in output
+    code, output = _run("init", "mesh", ".")   # now it holds a mesh: refused, nothing changed
+    assert code == 2 and "already exists" in output
 
 
 def test_a_new_domain_follows_the_example_mesh_conventions(new_mesh: Path) -> None:
@@ -85,6 +100,20 @@ def test_a_new_domain_follows_the_example_mesh_conventions(new_mesh: Path) -> No
     assert workflow["jobs"]["deploy"]["steps"][-1]["run"] == "mesh build sales --target prod"
     assert workflow["env"]["SNOWFLAKE_ROLE"] == "SALES_DEPLOYER"
     assert (new_mesh / ".github/workflows/deploy-customers.yml").is_file()
+    # the upstream is read, so `mesh graph` and the catalogue show the same edge
+    reader = (domain / "models/staging/stg_customers__customers_summary.sql").read_text()
+    assert "ref('customers', 'customers_summary')" in reader
+    assert yaml.safe_load((domain / "models/staging/_upstreams.yml").read_text())["models"][0]["name"] == \
+        "stg_customers__customers_summary"
+    assert output.rstrip().splitlines()[-1] == "next: mesh provision -s sales && mesh build -s sales"
+    assert "placeholder" not in output
+
+
+def test_a_domain_without_owner_says_its_placeholder(new_mesh: Path) -> None:
+    code, output = _run("init", "domain", "sales", cwd=new_mesh)
+    assert code == 0, output
+    assert "no --owner given; sales-data@example.com is a placeholder" in " ".join(output.split())
+    assert not (new_mesh / "domains/sales/models/staging/_upstreams.yml").exists()   # no upstream, no reader
 
 
 def test_a_domain_whose_workflow_exists_is_refused(new_mesh: Path) -> None:
@@ -122,8 +151,10 @@ def test_an_existing_folder_is_refused(new_mesh: Path, tmp_path: Path) -> None:
     assert code == 2 and "already exists" in output
     assert list((new_mesh / "domains" / "sales").iterdir()) == []
     (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine")   # an empty folder is welcome, one with files is not
     code, output = _run("init", "mesh", str(tmp_path / "taken"))
-    assert code == 2 and "already exists" in output and list((tmp_path / "taken").iterdir()) == []
+    assert code == 2 and "already exists" in output
+    assert [p.name for p in (tmp_path / "taken").iterdir()] == ["notes.txt"]
 
 
 def test_init_domain_outside_a_mesh_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -49,7 +49,7 @@ def test_a_role_removed_from_the_declaration_is_drift_until_pruned(mesh_copy: Pa
     plan = run_cli(mesh_copy, "provision", "--plan")
     assert "drift: role EMEA_ANALYST is recorded in customers but not declared" in plan.output
     assert "delete from" not in plan.output
-    pruned = run_cli(mesh_copy, "provision", "--prune", "--allow-destroy")
+    pruned = run_cli(mesh_copy, "provision", "--prune", "--allow-destroy", "-v")   # -v: every statement run
     assert "delete from governance.mesh_provisioned_roles where role_name = 'EMEA_ANALYST'" in pruned.output
     assert "drift" not in run_cli(mesh_copy, "provision", "--plan").output
 
@@ -82,9 +82,17 @@ def test_inherited_roles_count_as_in_session(built_copy: Path) -> None:
 
 
 def test_a_domain_selection_provisions_only_that_domain(mesh_copy: Path) -> None:
-    result = run_cli(mesh_copy, "provision", "orders")
+    result = run_cli(mesh_copy, "provision", "-s", "+finance", "--exclude", "+orders")
     assert result.exit_code == 0, result.output
-    assert [p.name for p in (mesh_copy / ".mesh" / "duckdb").glob("*.duckdb")] == ["orders.duckdb"]
+    assert [p.name for p in (mesh_copy / ".mesh" / "duckdb").glob("*.duckdb")] == ["finance.duckdb"]
+    # the statements run are the engine's business: a count, unless asked for
+    assert "create schema" not in result.output and "(--plan or -v shows them)" in result.output
+    assert run_cli(mesh_copy, "provision", "orders").exit_code == 0   # a domain named as before still works
+    assert sorted(p.name for p in (mesh_copy / ".mesh" / "duckdb").glob("*.duckdb")) == ["finance.duckdb",
+                                                                                       "orders.duckdb"]
+    nothing = run_cli(mesh_copy, "provision", "--select", "orders", "--exclude", "customers+")
+    assert nothing.exit_code == 2 and nothing.output.startswith("error: `--select orders --exclude customers+` "
+                                                                "leaves no domain")
 
 
 def test_built_mesh_is_untouched_by_a_plan(built_mesh: tuple[Path, BuildReport]) -> None:

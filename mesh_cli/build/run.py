@@ -98,6 +98,9 @@ class BuildOptions:
 
 
 Listener = Callable[[str, str, DomainResult | None], None]
+"""Told `(PLANNED, "a b c", None)` once with the domains to build (space-separated, in build order), then
+`("started", name, None)` and `(status, name, result)` for each domain."""
+PLANNED = "planned"
 
 
 def _job(domain: Domain, options: BuildOptions, target: str, engine: Engine, selection: list[str]) -> DbtJob:
@@ -192,6 +195,7 @@ def _build_selected(config: MeshConfig, options: BuildOptions, graph: DomainGrap
                     started: float, notify: Listener) -> BuildReport:
     domains = graph.domains
     order, unchanged = select_domains(config, graph, options, target)
+    notify(PLANNED, " ".join(order), None)
     engine = engine_for(config, [domains[name] for name in order], target)
     with build_workers(options.jobs) as workers:
         # Workers import dbt (about 2 s) while this process lands the first domains' files.

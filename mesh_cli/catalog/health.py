@@ -56,3 +56,50 @@ def health_summary(entries: list[dict[str, Any]]) -> str:
     if timed:
         words.append(f"rebuilt within the SLA {sum(timed)} of {len(timed)} time{'s' if len(timed) != 1 else ''}")
     return "; ".join(words) + "."
+
+
+HEALTHY, WARNING, FAILING, NEVER_BUILT = "healthy", "warning", "failing", "never built"
+TEST_OUTCOMES = (("passed", ("pass",)), ("warned", ("warn",)), ("failed", ("fail", "error", "runtime error")),
+                 ("skipped", ("skipped",)), ("not run", ("not run",)))
+_SOURCE_RANK = {"pass": 0, "warn": 1, "error": 2, "runtime error": 2}
+
+
+def outcome_counts(counts: dict[str, int]) -> dict[str, int]:
+    """dbt's test statuses counted as people read them: passed, warned, failed, skipped and not run apart."""
+    return {word: sum(counts.get(status, 0) for status in statuses) for word, statuses in TEST_OUTCOMES}
+
+
+def worst_source_status(sources: list[dict[str, Any]]) -> str | None:
+    """The worst freshness status of the product's sources (`pass`, `warn`, `error`), None without a check."""
+    statuses = [str(s.get("status")) for s in sources if s.get("status")]
+    return max(statuses, key=lambda status: _SOURCE_RANK.get(status, 2)) if statuses else None
+
+
+def rollup(build: dict[str, Any]) -> dict[str, Any]:
+    """One health signal for a product from its last build, its tests, its sources' freshness and its SLA:
+    `failing` (the build failed, a test failed, a source is past its error age, the SLA is missed), `warning`
+    (a test warned or did not run, a source is past its warn age), `healthy`, or `never built`; with the reasons
+    in words, worst first. The catalogue, `mesh product` and `mesh list` all show this one signal."""
+    tests = outcome_counts(build["tests"])
+    if build["status"] == NEVER_BUILT and not build.get("last_success"):
+        return {"status": NEVER_BUILT, "reasons": ["no build of its models is recorded"], "tests": tests}
+    failing: list[str] = []
+    warning: list[str] = []
+    if build["status"] == "failed":
+        failing.append(f"last build failed ({build.get('reason') or 'see the build'})")
+    if tests["failed"] and build["status"] != "failed":   # a failed build's reason names its failed tests
+        failing.append(f"{tests['failed']} test{'s' if tests['failed'] != 1 else ''} failed")
+    freshness = build["freshness"]
+    if freshness["status"] == "stale":
+        failing.append(f"SLA missed: last built {freshness['age_hours']} h ago, SLA {freshness['sla_hours']} h")
+    stale = [s["source"] for s in build["sources"] if s.get("status") not in (None, "pass")]
+    source_state = freshness.get("sources")
+    if stale:
+        (failing if source_state != "warn" else warning).append(
+            f"source{'s' if len(stale) != 1 else ''} past {'their' if len(stale) != 1 else 'its'} freshness "
+            f"{'error' if source_state != 'warn' else 'warning'} age: {', '.join(stale)}")
+    for word in ("warned", "skipped", "not run"):
+        if tests[word]:
+            warning.append(f"{tests[word]} test{'s' if tests[word] != 1 else ''} {word}")
+    status = FAILING if failing else WARNING if warning else HEALTHY
+    return {"status": status, "reasons": failing + warning, "tests": tests}

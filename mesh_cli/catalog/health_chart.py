@@ -48,6 +48,9 @@ def render_health_svg(entries: list[dict[str, Any]], sla_hours: float | None) ->
         width = step * 0.7
         parts.append(f'<g class="run {entry["status"]}" data-at="{escape(entry["at"])}">'
                      f'<title>{escape(_title(entry, sla_hours))}</title>')
+        if entry["status"] == "failed":   # the whole column says it: a failed build is no small mark
+            parts.append(f'<rect class="failed-run" x="{x - step * 0.1:.1f}" y="{TOP}" '
+                         f'width="{width + step * 0.2:.1f}" height="{BARS}"/>')
         y: float = TOP + BARS
         for kind, count in _segments(entry["tests"]):
             if count:
@@ -58,7 +61,8 @@ def render_health_svg(entries: list[dict[str, Any]], sla_hours: float | None) ->
         if not entry["built"]:
             parts.append(f'<text class="broken" x="{x + width / 2:.1f}" y="{TOP + BARS - 4}" '
                          'text-anchor="middle">✕</text>')
-        sla = {True: "on-time", False: "late"}.get(entry["within_sla"], "unknown")
+        timing = {True: "on-time", False: "late"}.get(entry["within_sla"], "unknown")
+        sla = timing if entry["built"] else "no-build"
         parts.append(f'<rect class="sla {sla}" x="{x:.1f}" y="{strip_y}" width="{width:.1f}" height="{STRIP}"/></g>')
     span = local_time(entries[0]["at"]) + (f" → {local_time(entries[-1]['at'])}" if len(entries) > 1 else "")
     parts.append(f'<text class="axis" x="{LEFT}" y="{HEIGHT - 6}">{escape(span)}</text>')

@@ -23,7 +23,14 @@ from mesh_cli.check.policy import Policy
 from mesh_cli.check.rules import BREAKING, configured_rules
 from mesh_cli.check.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
-from mesh_cli.core.state import CONTRACT_HISTORY, KEPT_CONTRACTS, contract_digest, domain_state_dir, kept_files
+from mesh_cli.core.state import (
+    CONTRACT_HISTORY,
+    KEPT_CONTRACTS,
+    contract_digest,
+    domain_state_dir,
+    kept_commit,
+    kept_files,
+)
 
 NOTICE = "consumer-notice"   # the policy's per-consumer copy of a change: the change itself is listed once
 
@@ -35,6 +42,7 @@ class ContractState:
     at: datetime | None
     source: str
     manifest: dict[str, Any]
+    commit: str | None = None    # the git commit it was built from, when known
 
 
 def generated_at(manifest: dict[str, Any]) -> datetime | None:
@@ -49,7 +57,7 @@ def _kept_states(config: MeshConfig, target: str, domain: str) -> list[ContractS
     states = []
     for path in kept_files(domain_state_dir(config, target, domain) / CONTRACT_HISTORY):
         manifest = read_kept(path, "dbt manifest", "nodes")
-        states.append(ContractState(generated_at(manifest), "build", manifest))
+        states.append(ContractState(generated_at(manifest), "build", manifest, kept_commit(path)))
     return states
 
 
@@ -86,7 +94,7 @@ def _git_states(config: MeshConfig, target: str, domain: str) -> list[ContractSt
             except ValueError:
                 continue   # a broken manifest in an old commit is not the catalogue's to fix
             if isinstance(manifest, dict) and "nodes" in manifest:
-                states.append(ContractState(datetime.fromisoformat(when), f"git {sha[:10]}", manifest))
+                states.append(ContractState(datetime.fromisoformat(when), f"git {sha[:10]}", manifest, sha))
     return states
 
 
@@ -146,6 +154,8 @@ def product_history(states: list[ContractState], domain: str, models: list[str],
             continue
         changes.append({
             "at": _iso(after.at), "source": after.source, "since": _iso(before.at),
+            "commit": after.commit[:10] if after.commit else None,
+            "models": sorted({f.model for f in findings if f.model}),
             "breaking": any(f.classification == BREAKING for f in findings),
             "changes": [{"rule": f.rule, "model": f.model, "column": f.column, "classification": f.classification,
                          "reason": f.message, "hits": [hit.describe() for hit in f.hits]} for f in findings],

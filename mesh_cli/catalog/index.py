@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mesh_cli.catalog.governance import CONFIDENTIALITY, column_governance, model_governance, strictest
-from mesh_cli.catalog.health import health_summary, product_health
+from mesh_cli.catalog.health import health_summary, product_health, rollup, worst_source_status
 from mesh_cli.catalog.history import ContractState, contract_states, product_history
 from mesh_cli.catalog.lineage import Lineage, lineage_graph
 from mesh_cli.catalog.publish import publish_status
-from mesh_cli.catalog.results import BuildResults, build_history, last_build
+from mesh_cli.catalog.results import FAILED_STATUSES, BuildResults, build_history, last_build
 from mesh_cli.check.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import require_domains
@@ -139,22 +139,54 @@ def _columns(model: ModelInfo, tests: list[dict[str, Any]]) -> list[dict[str, An
             for name, column in model.columns.items()]
 
 
+def _model_runs(unique_id: str, runs: list[BuildResults]) -> list[dict[str, Any]]:
+    """The model in each recorded build that ran it, oldest first: when, its status, how long it took and the
+    rows it wrote (as the adapter reports them; None when it does not)."""
+    found = []
+    for run in runs:
+        result = run.nodes.get(unique_id)
+        if result is None or run.generated_at is None:
+            continue
+        rows = (result.get("adapter_response") or {}).get("rows_affected")
+        found.append({"at": run.generated_at.isoformat(timespec="seconds"), "status": str(result.get("status")),
+                      "seconds": round(float(result.get("execution_time") or 0), 2),
+                      "rows": rows if isinstance(rows, int) and rows >= 0 else None})
+    return found
+
+
 def _version_entry(model: ModelInfo, node: dict[str, Any], tests: list[dict[str, Any]],
-                   results: BuildResults) -> dict[str, Any]:
-    built = results.built_at(model.unique_id)
+                   built: datetime | None, runs: list[BuildResults]) -> dict[str, Any]:
     return {
         "id": model.label, "version": model.version, "is_latest": model.version == model.latest_version,
         "relation": model.relation_name, "materialized": (node.get("config") or {}).get("materialized"),
         "deprecation_date": model.deprecation_date.date().isoformat() if model.deprecation_date else None,
         "contract_enforced": model.contract_enforced, "built_at": built.isoformat() if built else None,
         "model_tests": sorted((_test_entry(t) for t in tests if not t.get("column_name")), key=lambda t: t["name"]),
-        "columns": _columns(model, tests),
+        "columns": _columns(model, tests), "runs": _model_runs(model.unique_id, runs),
         **model_governance(node),
     }
 
 
-def _models(spec: ProductSpec, view: DomainView, manifest: dict[str, Any], results: BuildResults,
+def _runs(recorded: list[BuildResults], last: BuildResults) -> list[BuildResults]:
+    """The recorded builds, oldest first, with the last build when the history does not hold it yet."""
+    stamps = {run.generated_at for run in recorded}
+    return [*recorded, last] if last.generated_at is not None and last.generated_at not in stamps else recorded
+
+
+def _last_built(runs: list[BuildResults]) -> dict[str, datetime]:
+    """When each model last built successfully, over the recorded builds (oldest first): a failed build after
+    successful ones leaves the time of the last success."""
+    built: dict[str, datetime] = {}
+    for run in runs:
+        for uid in run.nodes:
+            if uid.startswith("model.") and (at := run.built_at(uid)) is not None:
+                built[uid] = at
+    return built
+
+
+def _models(spec: ProductSpec, view: DomainView, manifest: dict[str, Any], runs: list[BuildResults],
             tests: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    built = _last_built(runs)
     entries = []
     for name in spec.models:
         versions = sorted((m for m in view.public_models if m.name == name),
@@ -163,7 +195,8 @@ def _models(spec: ProductSpec, view: DomainView, manifest: dict[str, Any], resul
         entries.append({
             "name": name, "description": latest.description, "group": latest.group,
             "latest_version": latest.latest_version,
-            "versions": [_version_entry(m, manifest["nodes"][m.unique_id], tests[m.unique_id], results)
+            "versions": [_version_entry(m, manifest["nodes"][m.unique_id], tests[m.unique_id], built.get(m.unique_id),
+                                        runs)
                          for m in versions],
         })
     return entries
@@ -188,7 +221,7 @@ def _contacts(spec: ProductSpec, view: DomainView, manifest: dict[str, Any],
 
 
 def _build(spec: ProductSpec, models: list[dict[str, Any]], results: BuildResults, manifest: dict[str, Any],
-           now: datetime) -> dict[str, Any]:
+           now: datetime, runs: list[BuildResults]) -> dict[str, Any]:
     ids = [f"model.{spec.domain}.{v['id'].split('.', 1)[1]}" for m in models for v in m["versions"]]
     counts: dict[str, int] = defaultdict(int)
     failing = []
@@ -212,14 +245,52 @@ def _build(spec: ProductSpec, models: list[dict[str, Any]], results: BuildResult
         freshness = "no SLA"
     else:
         freshness = "fresh" if age <= hours else "stale"
-    return {
-        "status": results.status,
+    sources = _source_freshness(ids, manifest, results)
+    entry = {
+        "status": _product_status(ids, results, failing),
         "finished_at": results.generated_at.isoformat() if results.generated_at else None,
+        "reason": _failure_reason(ids, results, failing),
+        "last_success": _last_success(ids, _runs(runs, results)),
         "tests": dict(sorted(counts.items())), "failing_tests": failing,
         "freshness": {"status": freshness, "sla_hours": hours, "last_built": oldest.isoformat() if oldest else None,
-                      "age_hours": round(age, 1) if age is not None else None},
-        "sources": _source_freshness(ids, manifest, results),
+                      "age_hours": round(age, 1) if age is not None else None,
+                      "sources": worst_source_status(sources)},
+        "sources": sources,
     }
+    return {**entry, "health": rollup(entry)}
+
+
+def _product_status(ids: list[str], results: BuildResults, failing: list[dict[str, Any]]) -> str:
+    """The product's part of the domain's last build: failed when one of its models did not build or one of its
+    tests failed; never built when there is no build."""
+    if results.generated_at is None:
+        return "never built"
+    models = [str(results.nodes[uid].get("status")) for uid in ids if uid in results.nodes]
+    broken = any(status != "success" for status in models)
+    return "failed" if broken or any(t["status"] in FAILED_STATUSES for t in failing) else "success"
+
+
+def _failure_reason(ids: list[str], results: BuildResults, failing: list[dict[str, Any]]) -> str | None:
+    """Why the product's last build failed, in one line: its first model that did not build, else its failed tests."""
+    for uid in ids:
+        node = results.nodes.get(uid)
+        if node is not None and str(node.get("status")) != "success":
+            message = " ".join(str(node.get("message") or "").split())
+            return f"model {uid.split('.', 1)[1]} {node.get('status')}" + (f": {message}" if message else "")
+    failed = [t for t in failing if t["status"] in FAILED_STATUSES]
+    if failed:
+        names = ", ".join(f"{t['test']} on {t['model']}" for t in failed[:3])
+        return f"{len(failed)} test{'s' if len(failed) != 1 else ''} failed: {names}" + (
+            ", …" if len(failed) > 3 else "")
+    return None
+
+
+def _last_success(ids: list[str], runs: list[BuildResults]) -> str | None:
+    """When the product's models last all built, over the recorded builds."""
+    for run in reversed(runs):
+        if run.generated_at and ids and all(run.built_at(uid) for uid in ids):
+            return run.generated_at.isoformat(timespec="seconds")
+    return None
 
 
 def _source_freshness(model_ids: list[str], manifest: dict[str, Any], results: BuildResults) -> list[dict[str, Any]]:
@@ -257,14 +328,26 @@ def _deprecations(models: list[dict[str, Any]], consumers: dict[str, Any]) -> li
             for m in models for v in m["versions"] if v["deprecation_date"]]
 
 
+def model_ref(domain: str, model: str, version: str | None = None, latest: str | None = None) -> str:
+    """The ref a consumer writes: `{{ ref('customers', 'dim_customers', v=1) }}` for a version other than the
+    latest (a ref without `v=` reads the latest), `{{ ref('customers', 'dim_customers') }}` otherwise."""
+    pin = f", v={version}" if version and version != latest else ""
+    return f"{{{{ ref('{domain}', '{model}'{pin}) }}}}"
+
+
+def mesh_domains_access(domain: str, ref: str, contact: str, product: str) -> str:
+    """How another domain of the mesh reads a product's model (`ref` as `model_ref()` writes it)."""
+    return (f"Add `- name: {domain}` under `projects:` in your domain's dependencies.yml, then read it with "
+            f"`{ref}`; ask {contact} to list your domain under `consumers.domains` of {product}.")
+
+
 def _access(spec: ProductSpec, models: list[dict[str, Any]], owner: dict[str, str | None] | None,
             domain_file: str) -> dict[str, str]:
-    model = models[0]["name"]
     contact = (owner or {}).get("email") or (owner or {}).get("name") or f"the {spec.domain} domain team"
     return {
-        "mesh_domains": f"Add `- name: {spec.domain}` under `projects:` in your domain's dependencies.yml, then "
-                        f"read it with {{{{ ref('{spec.domain}', '{model}') }}}}; ask {contact} to list your "
-                        f"domain under `consumers.domains` of {spec.name}.",
+        "contact": contact,
+        "mesh_domains": mesh_domains_access(spec.domain, model_ref(spec.domain, models[0]["name"]), contact,
+                                            spec.name),
         "snowflake_accounts": f"Ask {contact} to add your Snowflake account to `consumers.accounts` of {spec.name} "
                               f"in {domain_file}; the share is granted on the next publish.",
     }
@@ -319,25 +402,27 @@ def _check_freshness_column(spec: ProductSpec, view: DomainView, models: list[di
 def _product(config: MeshConfig, target: str, spec: ProductSpec, view: DomainView, manifest: dict[str, Any],
              results: BuildResults, inventory: Inventory, now: datetime, past: _Past) -> dict[str, Any]:
     tests = _tests_by_model(manifest)
-    models = _models(spec, view, manifest, results, tests)
+    models = _models(spec, view, manifest, _runs(past.runs, results), tests)
     _check_freshness_column(spec, view, models)
     owner = _owner(view)
     consumers = _consumers(spec, models, inventory)
     tags = sorted({*spec.tags, *(t for m in models for v in m["versions"] for t in v["tags"]
                                  if not t.startswith(f"{CONFIDENTIALITY}="))})
+    contacts = _contacts(spec, view, manifest, models)
     search = [spec.id, spec.description, *(owner or {}).values(), *tags,
-                       *(m["name"] for m in models),
-                       *(c["name"] for m in models for v in m["versions"] for c in v["columns"])]
+              *(value for contact in contacts for key, value in contact.items() if key != "role"),
+              *(m["name"] for m in models),
+              *(c["name"] for m in models for v in m["versions"] for c in v["columns"])]
     return {
         "id": spec.id, "domain": spec.domain, "name": spec.name, "description": spec.description,
         "domain_description": view.domain.description, "owner": owner,
-        "contacts": _contacts(spec, view, manifest, models), "sla": spec.sla, "tags": tags,
+        "contacts": contacts, "sla": spec.sla, "tags": tags,
         "confidentiality": _confidentiality(spec, models), "models": models,
         "deprecations": _deprecations(models, consumers), "consumers": consumers,
         "access": {**_access(spec, models, owner, os.path.relpath(view.domain.path / "domain.yml", config.root)),
                    "entitlements": _entitlements(models, access_model(config.root, {view.domain.name: view.domain}))},
         "publish": publish_status(config, target, spec.domain, spec.name),
-        "build": _build(spec, models, results, manifest, now),
+        "build": _build(spec, models, results, manifest, now, past.runs),
         "history": product_history(past.states, spec.domain, list(spec.models), past.readers),
         "health": _health(spec, models, results, past),
         "url": f"products/{spec.id}.html", "search": " ".join(dict.fromkeys(str(s).lower() for s in search if s)),

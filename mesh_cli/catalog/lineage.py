@@ -8,7 +8,7 @@ but feeds no public model of its own domain is kept as a node, so every consumer
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from html import escape
 
@@ -17,6 +17,7 @@ import networkx as nx
 from mesh_cli.dbt.inventory import Inventory
 
 CHAR_WIDTH, NODE_HEIGHT, ROW_GAP, PAD, HEADER, COLUMN_GAP, ARC_ROOM = 8.0, 26, 10, 12, 24, 90, 40
+COLUMN_LINE = 17       # a column's line inside its model's box, in the column-level view
 
 
 @dataclass
@@ -107,9 +108,12 @@ def _columns(lineage: Lineage) -> list[list[str]]:
     return columns
 
 
-def render_svg(lineage: Lineage, focus: Collection[str] = (), link_prefix: str = "") -> str:
+def render_svg(lineage: Lineage, focus: Collection[str] = (), link_prefix: str = "",
+               model_columns: Mapping[str, list[str]] | None = None) -> str:
     """The lineage as an SVG element: a box per domain holding its models, arrows from upstream to downstream.
-    Nodes link to their product's page (`<link_prefix><product id>.html`); `focus` nodes are highlighted."""
+    Nodes link to their product's page (`<link_prefix><product id>.html`); `focus` nodes are highlighted. With
+    `model_columns` (each model's column names, by node), each model's box lists them: the column-level view."""
+    listed = model_columns or {}
     if not lineage.nodes:
         return '<p class="empty">No lineage: this product has no public model yet.</p>'
     by_domain: dict[str, list[str]] = defaultdict(list)
@@ -123,7 +127,8 @@ def render_svg(lineage: Lineage, focus: Collection[str] = (), link_prefix: str =
     x = float(PAD)
     height = 0.0
     for column in columns:
-        labels = [_label(node, lineage) for domain in column for node in by_domain[domain]] + column
+        labels = [_label(node, lineage) for domain in column for node in by_domain[domain]] + column + [
+            f"  {name}" for domain in column for node in by_domain[domain] for name in listed.get(node, ())]
         width = max(len(label) for label in labels) * CHAR_WIDTH + 3 * PAD
         y = float(PAD + (ARC_ROOM if skips else 0))
         for domain in column:
@@ -131,15 +136,17 @@ def render_svg(lineage: Lineage, focus: Collection[str] = (), link_prefix: str =
             y += HEADER
             for node in sorted(by_domain[domain]):
                 position[node] = (x + PAD, y, width - 2 * PAD)
-                y += NODE_HEIGHT + ROW_GAP
+                y += _node_height(listed.get(node, ())) + ROW_GAP
             boxes.append((domain, x, top, width, y - top))
             y += 2 * PAD
         height = max(height, y)
         x += width + COLUMN_GAP
-    parts = [f'<svg class="lineage" xmlns="http://www.w3.org/2000/svg" role="img" width="{x - COLUMN_GAP + PAD:.0f}" '
+    marker = "arrow-columns" if model_columns is not None else "arrow"
+    kind = "lineage lineage-columns" if model_columns is not None else "lineage"
+    parts = [f'<svg class="{kind}" xmlns="http://www.w3.org/2000/svg" role="img" width="{x - COLUMN_GAP + PAD:.0f}" '
              f'height="{height:.0f}" viewBox="0 0 {x - COLUMN_GAP + PAD:.0f} {height:.0f}">',
              '<title>Lineage across domains</title>',
-             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+             f'<defs><marker id="{marker}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
              'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"/></marker></defs>']
     for domain, bx, by, bw, bh in boxes:
         parts.append(f'<g class="domain" data-domain="{escape(domain)}"><rect x="{bx:.0f}" y="{by:.0f}" '
@@ -148,18 +155,26 @@ def render_svg(lineage: Lineage, focus: Collection[str] = (), link_prefix: str =
     for up, down in lineage.edges:
         skip = level[down.split(".")[0]] - level[up.split(".")[0]] > 1
         parts.append(f'<path class="edge" data-from="{escape(up)}" data-to="{escape(down)}" '
-                     f'd="{_edge_path(position[up], position[down], skip)}" marker-end="url(#arrow)"/>')
+                     f'd="{_edge_path(position[up], position[down], skip)}" marker-end="url(#{marker})"/>')
     for node, data in lineage.nodes.items():
         nx_, ny, nw = position[node]
         classes = " ".join(filter(None, ["node", str(data["access"]), "focus" if node in focus else ""]))
         title = f"{node} ({data['access']})"
         shape = (f'<g class="{classes}" data-node="{escape(node)}"><title>{escape(title)}</title>'
-                 f'<rect x="{nx_:.0f}" y="{ny:.0f}" width="{nw:.0f}" height="{NODE_HEIGHT}" rx="5"/>'
-                 f'<text x="{nx_ + 8:.0f}" y="{ny + 17:.0f}">{escape(_label(node, lineage))}</text></g>')
+                 f'<rect x="{nx_:.0f}" y="{ny:.0f}" width="{nw:.0f}" height="{_node_height(listed.get(node, ()))}" '
+                 f'rx="5"/><text x="{nx_ + 8:.0f}" y="{ny + 17:.0f}">{escape(_label(node, lineage))}</text>'
+                 + "".join(f'<text class="column" data-column="{escape(name)}" x="{nx_ + 14:.0f}" '
+                           f'y="{ny + NODE_HEIGHT + 10 + index * COLUMN_LINE:.0f}">{escape(name)}</text>'
+                           for index, name in enumerate(listed.get(node, ())))
+                 + '</g>')
         product = data.get("product")
         parts.append(f'<a href="{escape(link_prefix)}{escape(str(product))}.html">{shape}</a>' if product else shape)
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _node_height(columns: Collection[str]) -> float:
+    return NODE_HEIGHT + (len(columns) * COLUMN_LINE + 4 if columns else 0)
 
 
 def _label(node: str, lineage: Lineage) -> str:

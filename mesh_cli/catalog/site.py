@@ -19,6 +19,7 @@ from mesh_cli.catalog.export.odps import odps_product
 from mesh_cli.catalog.health_chart import render_health_svg
 from mesh_cli.catalog.index import Catalog
 from mesh_cli.catalog.lineage import render_svg
+from mesh_cli.catalog.text_markup import ident, markdown, markdown_inline, sql_type
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.errors import MeshError
 
@@ -38,7 +39,8 @@ def _environment(now: datetime) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(PACKAGE / "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(when=lambda value: when(value, now), human=human, label=label, listing=listing,
-                       source=source_label)
+                       source=source_label, ident=ident, sql_type=sql_type, markdown=markdown,
+                       markdown_inline=markdown_inline)
     return env
 
 
@@ -54,18 +56,23 @@ def _facets(products: list[dict[str, Any]]) -> dict[str, list[str]]:
 def render_site(config: MeshConfig, catalog: Catalog) -> dict[str, str]:
     """Every file of the site, by path relative to the site folder (static files not included)."""
     index = catalog.index
+    columns = {v["id"]: [c["name"] for c in v["columns"]] for p in catalog.products for m in p["models"]
+               for v in m["versions"]}
     env = _environment(parse_time(index["generated_at"]) or datetime.now(UTC))
     files = {
         "index.json": json.dumps(index, indent=2) + "\n",
         "index.html": env.get_template("index.html.j2").render(
             index=index, root="", facets=_facets(catalog.products),
-            lineage_svg=Markup(render_svg(catalog.lineage, link_prefix="products/"))),
+            lineage_svg=Markup(render_svg(catalog.lineage, link_prefix="products/")),
+            lineage_columns_svg=Markup(render_svg(catalog.lineage, link_prefix="products/", model_columns=columns))),
     }
     for product in catalog.products:
         focus = {v["id"] for m in product["models"] for v in m["versions"]}
+        around = catalog.lineage.around(focus)
         files[product["url"]] = env.get_template("product.html.j2").render(
             index=index, root="../", product=product,
-            lineage_svg=Markup(render_svg(catalog.lineage.around(focus), focus)),
+            lineage_svg=Markup(render_svg(around, focus)),
+            lineage_columns_svg=Markup(render_svg(around, focus, model_columns=columns)),
             health_svg=Markup(render_health_svg(product["health"]["builds"], product["sla"].get("freshness_hours"))))
         files[f"products/{product['id']}.odps.yaml"] = yaml.safe_dump(odps_product(catalog, product["id"]),
                                                                       sort_keys=False)

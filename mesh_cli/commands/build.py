@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+from collections.abc import Callable
 
 import click
 from rich.console import Console, JustifyMethod
+from rich.markup import escape
 from rich.table import Table
 
-from mesh_cli.build.run import BuildOptions, BuildReport, DomainResult, build
-from mesh_cli.commands.common import console, err_console, handle_errors, mesh_config
+from mesh_cli.build.run import PLANNED, BuildOptions, BuildReport, DomainResult, build
+from mesh_cli.catalog.health import outcome_counts
+from mesh_cli.commands.common import console, err_console, format_option, handle_errors, mesh_config, selection_options
 from mesh_cli.commands.publish import print_publish
 from mesh_cli.core.lock import state_lock
 from mesh_cli.core.plan import exit_code
@@ -20,12 +24,15 @@ from mesh_cli.core.scheduler import FAILED, SKIPPED, SUCCESS
 STATUS_STYLE = {SUCCESS: "green", FAILED: "red", SKIPPED: "yellow"}
 
 
-def _counts(result: DomainResult) -> tuple[str, str]:
-    models = result.count("model", "success")
-    tests = result.count("test")
-    passed, warned = result.count("test", "pass"), result.count("test", "warn")
-    shown = f"{passed}/{tests}" + (f" ({warned} warned)" if warned else "")   # a warning is no failure
-    return (str(models) if result.counts else "-", shown if tests else "-")
+def tests_text(result: DomainResult) -> str:
+    """`12 passed, 1 warned, 3 skipped`: each outcome counted apart as the catalogue counts them (a skipped test
+    is no pass), or `-`."""
+    statuses = {key.split(":", 1)[1]: n for key, n in result.counts.items() if key.startswith("test:")}
+    return ", ".join(f"{n} {word}" for word, n in outcome_counts(statuses).items() if n) or "-"
+
+
+def _models(result: DomainResult) -> str:
+    return str(result.count("model", "success")) if result.counts else "-"
 
 
 def _summary(report: BuildReport) -> Table:
@@ -36,10 +43,10 @@ def _summary(report: BuildReport) -> Table:
     for column, justify in columns:
         table.add_column(column, justify=justify)
     for result in report.results:
-        models, tests = _counts(result)
         style = STATUS_STYLE[result.status]
         ingested = result.ingested.summary() if result.ingested and result.ingested.tables else "-"
-        table.add_row(result.domain, f"[{style}]{result.status}[/{style}]", ingested, models, tests,
+        table.add_row(result.domain, f"[{style}]{result.status}[/{style}]", ingested, _models(result),
+                      tests_text(result),
                       f"{result.seconds:.1f}" if result.status != SKIPPED else "-")
     return table
 
@@ -58,8 +65,8 @@ def _report_json(report: BuildReport) -> str:
     }, indent=2)
 
 
-@click.command("build")
-@click.argument("selectors", nargs=-1)
+@click.command("build", short_help="Build domains in dependency order.")
+@selection_options
 @click.option("--target", default=None, help="dbt target of every domain's profile (dev = DuckDB, prod = Snowflake).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
               help="Domains built at the same time.")
@@ -70,28 +77,22 @@ def _report_json(report: BuildReport) -> str:
 @click.option("--no-publish", is_flag=True, help="Do not publish the shares of built domains (see mesh publish).")
 @click.option("--allow-destroy", is_flag=True, help="Apply publish and ingestion plans that drop or revoke what "
               "exists because its declaration disappeared (refused otherwise).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@format_option("text for people (progress on the way), json for programs (the report only).")
 @click.pass_context
 @handle_errors
-def command(ctx: click.Context, selectors: tuple[str, ...], target: str | None, jobs: int,
-                  full_refresh: bool, changed: bool, verbose: bool, no_publish: bool, allow_destroy: bool,
-                  as_json: bool) -> None:
-    """Build domains in dependency order: `mesh build`, `mesh build orders`, `customers+`, `+finance`."""
+def command(ctx: click.Context, domains: tuple[str, ...], target: str | None, jobs: int,
+            full_refresh: bool, changed: bool, verbose: bool, no_publish: bool, allow_destroy: bool,
+            as_json: bool) -> None:
+    """Build domains in dependency order: `mesh build`, `mesh build -s orders`, `-s customers+`,
+    `-s +finance --exclude customers`."""
     config = mesh_config(ctx)
-    options = BuildOptions(selectors, target, jobs, full_refresh, changed, verbose, publish=not no_publish,
+    options = BuildOptions(domains, target, jobs, full_refresh, changed, verbose, publish=not no_publish,
                            allow_destroy=allow_destroy)
     out = err_console if as_json else console
-    running: set[str] = set()
     with out.status("resolving the mesh…") as status:
-        def listener(event: str, name: str, result: DomainResult | None) -> None:
-            if event == "started":
-                running.add(name)
-            else:
-                running.discard(name)
-                _print_event(out, event, name, result)
-            status.update(f"building {', '.join(sorted(running))}…" if running else "scheduling…")
-        with state_lock(config.state_dir, "mesh build " + " ".join(selectors)):
-            report = build(config, options, listener)
+        progress = Progress(out, status.update)
+        with state_lock(config.state_dir, "mesh build " + " ".join(domains)):
+            report = build(config, options, progress.listen)
     if as_json:
         click.echo(_report_json(report))
     else:
@@ -107,18 +108,53 @@ def command(ctx: click.Context, selectors: tuple[str, ...], target: str | None, 
         _print_failures(report)
         _print_ingestion(report)
         print_publish(report.published)
+        if report.ok and report.results:
+            console.print("next: `mesh catalog --serve` to browse the data products, `mesh product DOMAIN.PRODUCT` "
+                          "for one of them", highlight=False, soft_wrap=True)
     sys.exit(exit_code(report.outcomes))
 
 
-def _print_event(out: Console, event: str, name: str, result: DomainResult | None) -> None:
-    style = STATUS_STYLE.get(event, "white")
-    detail = ""
-    if result is not None and event == SUCCESS:
-        models, tests = _counts(result)
-        detail = f"{models} models, {tests} tests, {result.seconds:.1f}s"
-    elif result is not None:
-        detail = result.reason or ""
-    out.print(f"[{style}]{event:>7}[/{style}] {name}  {detail}", highlight=False)
+class Progress:
+    """Where a build stands, in words that need no colour: a line per finished domain (`[2/3] success orders ...`)
+    and a status line with the domains done of total, the time elapsed, and the models and tests so far."""
+
+    def __init__(self, out: Console, show: Callable[[str], None]) -> None:
+        self.out, self.show = out, show
+        self.started = time.perf_counter()
+        self.total = 0
+        self.done: list[DomainResult] = []
+        self.running: set[str] = set()
+
+    def listen(self, event: str, name: str, result: DomainResult | None) -> None:
+        if event == PLANNED:
+            self.total = len(name.split())
+        elif event == "started":
+            self.running.add(name)
+        else:
+            self.running.discard(name)
+            if result is not None:
+                self.done.append(result)
+            self.out.print(self.line(event, name, result), highlight=False, soft_wrap=True)
+        self.show(self.status())
+
+    def counted(self) -> str:
+        models = sum(r.count("model", "success") for r in self.done)
+        tests = sum(r.count("test") for r in self.done)
+        return f"{len(self.done)} of {self.total} domains, {time.perf_counter() - self.started:.0f}s, " \
+               f"{models} models, {tests} tests"
+
+    def status(self) -> str:
+        doing = f"building {', '.join(sorted(self.running))}" if self.running else "scheduling"
+        return f"{doing} ({self.counted()})…"
+
+    def line(self, event: str, name: str, result: DomainResult | None) -> str:
+        style = STATUS_STYLE.get(event, "white")
+        detail = ""
+        if result is not None and event == SUCCESS:
+            detail = f"{_models(result)} models; tests {tests_text(result)}; {result.seconds:.1f}s"
+        elif result is not None:
+            detail = escape(result.reason or "")
+        return f"[{len(self.done)}/{self.total}] [{style}]{event}[/{style}] {name}: {detail}"
 
 
 def _print_failures(report: BuildReport) -> None:

@@ -12,7 +12,7 @@ from mesh_cli.catalog.site import write_site
 from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
 
 
-@click.command("catalog")
+@click.command("catalog", short_help="Write the data product catalogue as a static site (--serve to browse).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("site"), show_default=True,
               help="Folder the site is written to (new, empty, or a previous catalogue).")
 @click.option("--serve", is_flag=True, help="Serve the site on http://127.0.0.1:PORT/ until Ctrl-C.")
@@ -30,6 +30,8 @@ def command(ctx: click.Context, out: Path, serve: bool, port: int, target: str |
     console.print(f"catalogue of {len(catalog.products)} data products written to {out}/", highlight=False)
     console.print(f"open {index.resolve().as_uri()}", highlight=False, soft_wrap=True)
     if not serve:
+        console.print(f"next: mesh catalog --out {out} --serve (browse it on http://127.0.0.1:{port}/), "
+                      "mesh product DOMAIN.PRODUCT (one product in the terminal)", highlight=False, soft_wrap=True)
         return
     server = site_server(out, port)
     console.print(f"serving on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)", highlight=False)

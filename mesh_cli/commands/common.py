@@ -65,3 +65,66 @@ def mesh_config(ctx: click.Context) -> MeshConfig:
 
 def target_option(help_text: str = "dbt target (default: mesh.yml's default_target).") -> Callable[..., Any]:
     return click.option("--target", default=None, help=help_text)
+
+
+SELECTORS_HELP = "`orders`, `customers+` (and downstream), `+finance` (and upstream); repeatable"
+
+
+def select_and_exclude(doing: str = "act on") -> Callable[..., Any]:
+    """`-s/--select` and `--exclude`, each repeatable (the command gets `select` and `exclude`)."""
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option("--exclude", multiple=True, metavar="SELECTOR",
+                               help=f"Domains to leave out: {SELECTORS_HELP}.")(command)
+        return click.option("--select", "-s", "select", multiple=True, metavar="SELECTOR",
+                            help=f"Domains to {doing}: {SELECTORS_HELP} (default: all).")(command)
+    return decorate
+
+
+def selection_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """dbt's selection flags: `-s/--select` and `--exclude` (each repeatable, dbt's graph operators), and domains
+    named as arguments as before; the command receives `domains`: the selected names in build order, or `()` for
+    every domain when nothing was selected (dbt's selector syntax works on every command that takes domains)."""
+    @click.argument("selectors", nargs=-1, metavar="[SELECTOR]...")
+    @select_and_exclude()
+    @handle_errors   # a selection naming no domain is bad input, said in one line like any other
+    @wraps(command)
+    def wrapper(*args: Any, selectors: tuple[str, ...], select: tuple[str, ...], exclude: tuple[str, ...],
+                **kwargs: Any) -> Any:
+        chosen = (*selectors, *select)
+        if chosen or exclude:
+            chosen = tuple(select_domains(mesh_config(click.get_current_context()), chosen, exclude))
+        return command(*args, domains=chosen, **kwargs)
+    return wrapper
+
+
+def select_domains(config: MeshConfig, select: tuple[str, ...], exclude: tuple[str, ...]) -> list[str]:
+    """The domains `select` names (all when empty) less those `exclude` names, in build order; none is bad input."""
+    from mesh_cli.core.domains import discover_domains  # networkx only for the commands that select
+    from mesh_cli.core.graph import DomainGraph
+
+    graph = DomainGraph(discover_domains(config))
+    chosen = graph.select(select) - (graph.select(exclude) if exclude else set())   # select([]) is every domain
+    if not chosen:
+        words = " ".join([*(f"--select {s}" for s in select), *(f"--exclude {e}" for e in exclude)])
+        raise MeshError(f"`{words}` leaves no domain (domains: {', '.join(sorted(graph.domains))}); "
+                        "exclude fewer")
+    return graph.order(chosen)
+
+
+def format_option(help_text: str = "text for people, json for programs.") -> Callable[..., Any]:
+    """`--format text|json`, the one way every command is asked for JSON (`--json` stays as a hidden alias); the
+    command receives `as_json`."""
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                      help=help_text)
+        @click.option("--json", "json_alias", is_flag=True, hidden=True, help="The same as --format json.")
+        @wraps(command)
+        def wrapper(*args: Any, fmt: str, json_alias: bool, **kwargs: Any) -> Any:
+            return command(*args, as_json=json_alias or fmt == "json", **kwargs)
+        return wrapper
+    return decorate
+
+
+def plan_option(help_text: str) -> Callable[..., Any]:
+    """`--plan`: the one way every command shows what it would do without doing it; the command gets `plan_only`."""
+    return click.option("--plan", "plan_only", is_flag=True, help=help_text)

@@ -25,7 +25,7 @@ def _write(document: dict[str, Any], out: Path | None) -> None:
     err_console.print(f"wrote {out}", highlight=False)
 
 
-@click.group("export")
+@click.group("export", short_help="Export ODCS data contracts and ODPS product descriptors.")
 def command() -> None:
     """Export data contracts (ODCS v3) and data product descriptors (ODPS v1) as YAML."""
 

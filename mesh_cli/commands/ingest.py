@@ -8,7 +8,16 @@ import sys
 import click
 from rich.table import Table
 
-from mesh_cli.commands.common import console, err_console, handle_errors, mesh_config, target_option
+from mesh_cli.commands.common import (
+    console,
+    err_console,
+    format_option,
+    handle_errors,
+    mesh_config,
+    plan_option,
+    selection_options,
+    target_option,
+)
 from mesh_cli.core.plan import exit_code
 from mesh_cli.ingest import DomainIngest, ingest
 
@@ -41,21 +50,20 @@ def _print_local(results: list[DomainIngest], plan_only: bool) -> None:
                 console.print(f"  {load.table}: {line}", highlight=False)
 
 
-@click.command("ingest")
-@click.argument("domains", nargs=-1)
-@click.option("--plan", "plan_only", is_flag=True,
-              help="Show what would load (DuckDB: the new files; Snowflake: the statements) without running it.")
+@click.command("ingest", short_help="Load each domain's new raw files into its landing tables.")
+@selection_options
+@plan_option("Show what would load (DuckDB: the new files; Snowflake: the statements) without running it.")
 @target_option("dbt target (dev = DuckDB loads local files; prod = Snowflake objects and loads).")
 @click.option("--full-refresh", is_flag=True, help="Allow destructive changes: recreate landing tables, pipes, "
               "stages whose definition changed (their load history is lost: every file loads again).")
 @click.option("--allow-destroy", is_flag=True, help="Apply plans that replace landing tables, pipes or stages "
               "(with --full-refresh); refused otherwise.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@format_option()
 @click.pass_context
 @handle_errors
 def command(ctx: click.Context, domains: tuple[str, ...], plan_only: bool, target: str | None,
             full_refresh: bool, allow_destroy: bool, as_json: bool) -> None:
-    """Load each domain's new raw files into its landing tables, each file once (`mesh ingest orders`)."""
+    """Load each domain's new raw files into its landing tables, each file once (`mesh ingest -s orders`)."""
     results = ingest(mesh_config(ctx), domains, target, full_refresh=full_refresh, plan_only=plan_only,
                      allow_destroy=allow_destroy)
     if as_json:

@@ -11,7 +11,7 @@ from mesh_cli.scaffold import init_domain, init_mesh, init_workflows
 from mesh_cli.scaffold.adopt import Adoption, adopt
 
 
-@click.group("init")
+@click.group("init", short_help="Start a new mesh repository or a new domain.")
 def command() -> None:
     """Start a new mesh repository or a new domain."""
 
@@ -26,13 +26,15 @@ def command() -> None:
                    "contract type or model SQL.")
 @handle_errors
 def mesh(directory: Path, name: str | None, adopted: tuple[Path, ...], apply_fixes: bool) -> None:
-    """Write a new mesh repository into DIRECTORY (which must not exist), or with --adopt a mesh.yml into the
-    existing DIRECTORY over dbt projects already there."""
+    """Write a new mesh repository into DIRECTORY (new or empty: `mesh init mesh .` works), or with --adopt a
+    mesh.yml into the existing DIRECTORY over dbt projects already there."""
     if adopted:
         _report(adopt(directory, list(adopted), name, apply=apply_fixes))
         return
     root = init_mesh(directory, name)
-    console.print(f"created mesh repository {root}; next: cd {directory} && mesh init domain NAME", highlight=False)
+    go = "" if root == Path.cwd().resolve() else f"cd {directory} && "
+    console.print(f"created mesh repository {root}", highlight=False, soft_wrap=True)
+    console.print(f"next: {go}mesh init domain NAME --owner TEAM@EXAMPLE.COM", highlight=False, soft_wrap=True)
 
 
 @command.command("domain")
@@ -46,8 +48,11 @@ def domain(ctx: click.Context, name: str, owner: str | None, upstreams: str, pro
     """Write domains/NAME/: a dbt project with a starter data product that builds as it is."""
     names = tuple(dict.fromkeys(part.strip() for part in upstreams.split(",") if part.strip()))
     path = init_domain(mesh_config(ctx), name, owner=owner, upstreams=names, product=product)
-    console.print(f"created domain {name} at {path}; next: mesh provision {name} && mesh build {name}",
-                  highlight=False)
+    console.print(f"created domain {name} at {path}", highlight=False, soft_wrap=True)
+    if owner is None:   # a placeholder is written, and said: the catalogue shows the owner to every consumer
+        console.print(f"[yellow]owner[/yellow]: no --owner given; {name}-data@example.com is a placeholder: put "
+                      f"the owning team's address in {path / 'domain.yml'}", highlight=False, soft_wrap=True)
+    console.print(f"next: mesh provision -s {name} && mesh build -s {name}", highlight=False, soft_wrap=True)
 
 
 def _report(adoption: Adoption) -> None:

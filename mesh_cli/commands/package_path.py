@@ -8,7 +8,7 @@ from mesh_cli.commands.common import handle_errors
 from mesh_cli.core.package_path import dbt_package_path
 
 
-@click.command("package-path")
+@click.command("package-path", short_help="Print the folder of the data_mesh dbt package.")
 @handle_errors
 def command() -> None:
     """Print the folder of the data_mesh dbt package shipped with this installation (`local:` in packages.yml)."""

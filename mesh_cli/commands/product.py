@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import click
-from rich.table import Table
+from rich.markup import escape
 
 from mesh_cli.catalog.display import local_time, relative_age
 from mesh_cli.catalog.index import build_catalog, find_product
-from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
+from mesh_cli.commands.common import console, format_option, handle_errors, mesh_config, target_option
 from mesh_cli.core.errors import MeshError
+
+HEALTH_STYLE = {"healthy": "green", "warning": "yellow", "failing": "bold red", "never built": "dim"}
 
 
 def _built(value: Any, now: datetime) -> str:
@@ -20,12 +22,19 @@ def _built(value: Any, now: datetime) -> str:
     return f"{local_time(value)} ({relative_age(value, now)})" if value else "never"
 
 
-def _facts(product: dict[str, Any], now: datetime) -> Table:
+def health_line(health: dict[str, Any]) -> str:
+    """`failing: last build failed (...); 2 tests failed` (markup: the status in its colour)."""
+    style = HEALTH_STYLE.get(health["status"], "white")
+    reasons = "; ".join(health["reasons"])
+    return f"[{style}]{health['status']}[/{style}]" + (f": {escape(reasons)}" if reasons else "")
+
+
+def _facts(product: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
     build, fresh = product["build"], product["build"]["freshness"]
     owner = product["owner"] or {}
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold")
-    table.add_column()
+    tests = build["health"]["tests"]
+    last = f"{build['status']}" + (f" at {_built(build['finished_at'], now)}" if build["finished_at"] else "") + (
+        f": {build['reason']}" if build.get("reason") else "")
     rows = [
         ("owner", " ".join(filter(None, [owner.get("name"), f"<{owner['email']}>" if owner.get("email") else None]))
          or "none declared"),
@@ -34,8 +43,12 @@ def _facts(product: dict[str, Any], now: datetime) -> Table:
         ("tags", ", ".join(product["tags"]) or "-"),
         ("freshness", fresh["status"] + (f", SLA {fresh['sla_hours']} h" if fresh["sla_hours"] is not None else "")),
         ("last built", _built(fresh["last_built"], now)),
-        ("last build", f"{build['status']}; tests " + (", ".join(f"{n} {s}" for s, n in build["tests"].items())
-                                                       or "none")),
+        ("last build", last),
+        ("last success", _built(build.get("last_success"), now)),
+        ("tests", ", ".join(f"{n} {word}" for word, n in tests.items() if n) or "none ran"),
+        ("sources", "; ".join(f"{s['source']} {s['status'] or 'not checked'}, newest row "
+                              f"{_built(s['max_loaded_at'], now)}"
+                              for s in build["sources"]) or "-"),
         ("consumers", ", ".join(product["consumers"]["domains"] + product["consumers"]["accounts"]) or "none"),
         ("read by", ", ".join(f"{u['used_by']} ({u['model']})" for u in product["consumers"]["used_by"]) or "-"),
         ("share", product["publish"]["status"]),
@@ -44,31 +57,32 @@ def _facts(product: dict[str, Any], now: datetime) -> Table:
     rows += [("deprecated", f"{d['model']} after {local_time(d['date'])}, read by "
                             f"{', '.join(d['used_by']) or 'nobody'}") for d in product["deprecations"]]
     rows += [("failing test", f"{t['test']} on {t['model']}: {t['status']}") for t in build["failing_tests"]]
-    for key, value in rows:
-        table.add_row(key, value)
-    return table
+    return rows
 
 
-def _columns(version: dict[str, Any]) -> Table:
+def _print_columns(version: dict[str, Any]) -> None:
+    """A version's columns, one line each: name and type whole (never cut at any width), then what is known."""
     title = f"{version['id']}" + (f" (deprecated, removed after {local_time(version['deprecation_date'])})"
                                    if version["deprecation_date"] else "")
-    table = Table(title=title, title_justify="left")
-    for name in ("column", "type", "description", "masking", "tags", "tests"):
-        table.add_column(name)
+    console.print(f"\n[bold]{escape(title)}[/bold]", highlight=False, soft_wrap=True)
     for column in version["columns"]:
-        table.add_row(column["name"], column["data_type"] or "", column["description"], column["masking"] or "",
-                      ", ".join(column["tags"]), ", ".join(t["name"] for t in column["tests"]))
-    return table
+        extra = [column["description"], f"masked by {column['masking']}" if column["masking"] else "",
+                 f"tags {', '.join(column['tags'])}" if column["tags"] else "",
+                 f"tests {', '.join(t['name'] for t in column['tests'])}" if column["tests"] else ""]
+        detail = "; ".join(part for part in extra if part)
+        console.print(f"  {escape(column['name'])}  [dim]{escape(column['data_type'] or '')}[/dim]"
+                      + (f"  {escape(detail)}" if detail else ""), highlight=False, soft_wrap=True)
 
 
-@click.command("product")
+@click.command("product", short_help="One data product: owner, health, freshness, columns, consumers.")
 @click.argument("product_id", metavar="DOMAIN.PRODUCT")
 @target_option("Read manifests and results of this target (default: mesh.yml's).")
-@click.option("--json", "as_json", is_flag=True, help="Print the product's catalogue entry as JSON.")
+@format_option()
 @click.pass_context
 @handle_errors
 def command(ctx: click.Context, product_id: str, target: str | None, as_json: bool) -> None:
-    """One data product: owner, SLA and freshness, models and columns, consumers, build and share status."""
+    """One data product: owner, SLA and freshness, models and columns, consumers, build and share status
+    (`mesh list` names every product)."""
     config = mesh_config(ctx)
     target = target or config.default_target
     now = datetime.now(UTC)
@@ -80,8 +94,11 @@ def command(ctx: click.Context, product_id: str, target: str | None, as_json: bo
     if as_json:
         click.echo(json.dumps(product, indent=2))
         return
-    console.print(f"[bold]{product['id']}[/bold]  {product['description']}", highlight=False)
-    console.print(_facts(product, now))
+    console.print(f"[bold]{escape(product['id'])}[/bold]  {escape(product['description'])}", highlight=False,
+                  soft_wrap=True)
+    console.print(f"health: {health_line(product['build']['health'])}", highlight=False, soft_wrap=True)
+    for key, value in _facts(product, now):   # `key: value` lines the terminal wraps: no email or name is cut
+        console.print(f"[bold]{key}[/bold]: {escape(value)}", highlight=False, soft_wrap=True)
     for model in product["models"]:
         for version in model["versions"]:
-            console.print(_columns(version))
+            _print_columns(version)

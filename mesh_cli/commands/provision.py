@@ -7,25 +7,33 @@ import sys
 
 import click
 
-from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
+from mesh_cli.commands.common import (
+    console,
+    format_option,
+    handle_errors,
+    mesh_config,
+    plan_option,
+    selection_options,
+    target_option,
+)
 from mesh_cli.core.plan import exit_code
 from mesh_cli.provision import provision
 
 
-@click.command("provision")
-@click.argument("selectors", nargs=-1)
-@click.option("--plan", "plan_only", is_flag=True,
-              help="Print the ordered statements without running them (prod: offline without credentials).")
+@click.command("provision", short_help="Create or reconcile each domain's database, roles and warehouse.")
+@selection_options
+@plan_option("Print the ordered statements without running them (prod: offline without credentials).")
 @click.option("--prune", is_flag=True, help="Also drop or revoke what the mesh created and no longer declares.")
 @click.option("--allow-destroy", is_flag=True, help="Apply the drops and revokes `--prune` plans (refused otherwise).")
-@click.option("--json", "as_json", is_flag=True, help="Print the plan(s) as JSON.")
+@click.option("--verbose", "-v", is_flag=True, help="Print every statement run (failed ones are always printed).")
+@format_option()
 @target_option("Target to provision (dev = DuckDB files and recorded roles, prod = Snowflake).")
 @click.pass_context
 @handle_errors
-def command(ctx: click.Context, selectors: tuple[str, ...], plan_only: bool, prune: bool, allow_destroy: bool,
-            as_json: bool, target: str | None) -> None:
+def command(ctx: click.Context, domains: tuple[str, ...], plan_only: bool, prune: bool, allow_destroy: bool,
+            verbose: bool, as_json: bool, target: str | None) -> None:
     """Reconcile the declared footprint of every domain (or the selected ones) with the warehouse."""
-    result = provision(mesh_config(ctx), selectors, target, plan_only=plan_only, prune=prune,
+    result = provision(mesh_config(ctx), domains, target, plan_only=plan_only, prune=prune,
                        allow_destroy=allow_destroy)
     if as_json:
         click.echo(json.dumps({"target": result.target, "adapter": result.adapter, "applied": not plan_only,
@@ -34,13 +42,18 @@ def command(ctx: click.Context, selectors: tuple[str, ...], plan_only: bool, pru
         for plan in result.plans:
             click.echo(plan.to_sql())
     else:
-        for applied in result.applied:
+        for applied in result.applied:   # the statements are the plan's (`--plan`); a failed one is said in full
             for item in applied.applied:
-                mark = "[green]ok[/green]" if item.ok else f"[red]failed[/red] {item.error}"
-                console.print(f"{mark} {item.statement.sql}", highlight=False, soft_wrap=True)
+                if verbose or not item.ok:
+                    mark = "[green]ok[/green]" if item.ok else f"[red]failed[/red] {item.error}"
+                    console.print(f"{mark} {item.statement.sql}", highlight=False, soft_wrap=True)
             for note in applied.plan.notes:
                 console.print(f"[yellow]note[/yellow] {note}", highlight=False, soft_wrap=True)
         done = sum(len(a.applied) for a in result.applied)
         console.print(f"provisioned {len(result.footprint.domains)} domain(s) on {result.adapter} "
-                      f"({result.target}): {done} statement(s)" + ("" if done else ", nothing to change"))
+                      f"({result.target}): {done} statement(s)" + ("" if done else ", nothing to change")
+                      + ("" if verbose or not done else " (--plan or -v shows them)"), highlight=False,
+                      soft_wrap=True)
+        if result.ok and done:
+            console.print("next: mesh build" + (f" -s {' -s '.join(domains)}" if domains else ""), highlight=False)
     sys.exit(exit_code([result]))

@@ -7,7 +7,15 @@ import sys
 
 import click
 
-from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
+from mesh_cli.commands.common import (
+    console,
+    format_option,
+    handle_errors,
+    mesh_config,
+    plan_option,
+    selection_options,
+    target_option,
+)
 from mesh_cli.core.lock import state_lock
 from mesh_cli.core.plan import exit_code
 from mesh_cli.shares.publish import FAILED, DomainPublish, publish
@@ -29,19 +37,18 @@ def print_publish(results: list[DomainPublish]) -> None:
                       soft_wrap=True)
 
 
-@click.command("publish")
-@click.argument("domains", nargs=-1)
+@click.command("publish", short_help="Publish data products as shares.")
+@selection_options
 @target_option("Target whose shares to reconcile (dev = DuckDB emulation, prod = Snowflake).")
-@click.option("--plan", "plan_only", is_flag=True,
-              help="Print the statements and change nothing (offline against an empty account without credentials).")
+@plan_option("Print the statements and change nothing (offline against an empty account without credentials).")
 @click.option("--allow-destroy", is_flag=True,
               help="Apply plans that drop shares or revoke access whose declaration disappeared (refused otherwise).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@format_option()
 @click.pass_context
 @handle_errors
 def command(ctx: click.Context, domains: tuple[str, ...], target: str | None, plan_only: bool, allow_destroy: bool,
             as_json: bool) -> None:
-    """Publish data products as shares: `mesh publish`, `mesh publish customers --target prod --plan`."""
+    """Publish data products as shares: `mesh publish`, `mesh publish -s customers --target prod --plan`."""
     config = mesh_config(ctx)
     with state_lock(config.state_dir, "mesh publish " + " ".join(domains)):
         results = publish(config, target or config.default_target, list(domains), plan_only=plan_only,

@@ -7,16 +7,16 @@ import json
 import click
 from rich.table import Table
 
-from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
+from mesh_cli.commands.common import console, format_option, handle_errors, mesh_config, target_option
 from mesh_cli.governance.query import run_query
 
 
-@click.command("query")
+@click.command("query", short_help="Run one read-only SELECT in a domain's database as given roles.")
 @click.argument("domain")
 @click.argument("sql")
 @click.option("--role", "roles", multiple=True, help="A role in session (repeatable); inherited roles count too.")
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True, help="Rows shown at most.")
-@click.option("--json", "as_json", is_flag=True, help="Print rows as JSON.")
+@format_option()
 @target_option()
 @click.pass_context
 @handle_errors

@@ -162,7 +162,8 @@ def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -
         write_model_index(folder, manifest)
         (folder / UNRUNNABLE_TESTS).write_text(json.dumps(unrunnable_tests(manifest, domain.name)))
         if contract_digest(manifest, domain.name) != _newest_kept_digest(folder / CONTRACT_HISTORY, domain.name):
-            _keep(folder / CONTRACT_HISTORY, folder / "manifest.json", manifest, KEPT_CONTRACTS)
+            _keep(folder / CONTRACT_HISTORY, folder / "manifest.json", manifest, KEPT_CONTRACTS,
+                  commit=head_commit(config.root))
     if (folder / "run_results.json").is_file():
         run_results = json.loads((folder / "run_results.json").read_text(encoding="utf-8"))
         _keep(folder / RUN_HISTORY, folder / "run_results.json", run_results, KEPT_RUNS)
@@ -242,12 +243,27 @@ def _newest_kept_digest(folder: Path, domain: str) -> str | None:
     return contract_digest(manifest, domain) if isinstance(manifest, dict) and "nodes" in manifest else None
 
 
-def _keep(folder: Path, source: Path, data: dict[str, Any], limit: int) -> None:
-    """A gzipped copy of an artifact, named by its `generated_at`; only the newest `limit` stay."""
+def _keep(folder: Path, source: Path, data: dict[str, Any], limit: int, commit: str | None = None) -> None:
+    """A gzipped copy of an artifact, named by its `generated_at`, with the git commit it was built from beside it
+    (`NAME.commit`) when there is one; only the newest `limit` stay."""
     stamp = str((data.get("metadata") or {}).get("generated_at") or "")
     name = "".join(ch for ch in stamp if ch.isalnum()) or "undated"
     folder.mkdir(parents=True, exist_ok=True)
+    if commit:
+        write_text_atomic(folder / f"{name}.commit", commit)
     (folder / f"{name}.tmp").write_bytes(gzip.compress(source.read_bytes()))
     (folder / f"{name}.tmp").replace(folder / f"{name}.json.gz")
     for old in kept_files(folder)[:-limit]:
         old.unlink()
+        kept_commit_file(old).unlink(missing_ok=True)
+
+
+def kept_commit_file(kept: Path) -> Path:
+    """Where the commit of a kept artifact (`NAME.json.gz`) is written: `NAME.commit`."""
+    return kept.with_name(kept.name.removesuffix(".json.gz") + ".commit")
+
+
+def kept_commit(kept: Path) -> str | None:
+    """The git commit a kept artifact was built from, when it was built in a git repository."""
+    path = kept_commit_file(kept)
+    return path.read_text(encoding="utf-8").strip() or None if path.is_file() else None

@@ -209,7 +209,8 @@ def run_job(job: DbtJob) -> DbtOutcome:
     return outcome
 
 
-_PRELOADED = ["dbt.cli.main", "mesh_cli.dbt.invoke"]   # imported once, by the fork server
+# imported once, by the fork server; mesh_cli first, so its warning filters hold for whatever dbt imports
+_PRELOADED = ["mesh_cli", "dbt.cli.main", "mesh_cli.dbt.invoke"]
 
 
 @functools.cache

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from mesh_cli import __version__
 from mesh_cli.core.config import MESH_FILE, MeshConfig
-from mesh_cli.core.domains import DOMAIN_NAME, discover_domains
+from mesh_cli.core.domains import DOMAIN_NAME, Domain, discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.package_path import dbt_package_path
 from mesh_cli.core.safe_io import write_text_atomic
 from mesh_cli.core.strict import check_identifier_length
-from mesh_cli.scaffold.render import render_tree, write_new_folder
+from mesh_cli.scaffold.render import render_tree, write_into_empty_folder, write_new_folder
 
 CONSUMERS = re.compile(r"(consumers:\s*\{\s*domains:\s*\[)([^\]]*)(\])")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -33,7 +33,10 @@ def init_mesh(dest: Path, name: str | None = None) -> Path:
     files = render_tree("mesh", {"name": mesh_name, "version": __version__})
     files[Path("domains/.gitkeep")] = ""
     files[Path(".mesh/duckdb/.gitkeep")] = ""
-    write_new_folder(dest, files)
+    if dest.is_dir() and not any(dest.iterdir()):   # `mesh init mesh .` in a new, empty folder
+        write_into_empty_folder(dest, files)
+    else:
+        write_new_folder(dest, files)
     return dest
 
 
@@ -83,13 +86,36 @@ def init_domain(config: MeshConfig, name: str, *, owner: str | None = None, upst
     if taken:
         raise MeshError(f"{taken[0]} already exists: remove it, or choose another domain name")
     updates = {upstream: _add_consumer(domains[upstream].path / "domain.yml", name) for upstream in upstreams}
-    write_new_folder(dest, render_tree("domain", context))
+    files = render_tree("domain", context)
+    files.update(_upstream_readers(name, [domains[upstream] for upstream in upstreams]))
+    write_new_folder(dest, files)
     for relative, workflow in workflows.items():   # its own deploy workflow (docs/deploying.md)
         write_text_atomic(config.root / relative, workflow)
     for path, text in updates.values():
         if text is not None:
             path.write_text(text, encoding="utf-8")
     return dest
+
+
+def _upstream_readers(name: str, upstreams: list[Domain]) -> dict[Path, str]:
+    """A staging model per upstream that reads its first shared model with `ref()`: the dependency is used, so
+    `mesh graph` and the catalogue's lineage show the same edge (an upstream that shares nothing gets none)."""
+    files: dict[Path, str] = {}
+    entries = []
+    for upstream in upstreams:
+        shared = [str(m) for product in upstream.products for m in product.get("models") or () if isinstance(m, str)]
+        if not shared:
+            continue
+        model = f"stg_{upstream.name}__{shared[0]}"
+        files[Path(f"models/staging/{model}.sql")] = (
+            f"-- What {name} reads from the {upstream.name} domain: its public model {shared[0]}, through ref() (the\n"
+            f"-- only way across domains). Select the columns you use; `mesh check` tells you when they change.\n"
+            f"select *\nfrom {{{{ ref('{upstream.name}', '{shared[0]}') }}}}\n")
+        entries.append(f"  - name: {model}\n    description: The {upstream.name} domain's {shared[0]}, as {name} "
+                       f"reads it.\n")
+    if entries:
+        files[Path("models/staging/_upstreams.yml")] = "models:\n" + "".join(entries)
+    return files
 
 
 def deploy_workflow(config: MeshConfig, name: str, path: Path) -> dict[Path, str]:

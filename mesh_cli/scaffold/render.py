@@ -51,3 +51,20 @@ def write_new_folder(dest: Path, files: dict[Path, str]) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def write_into_empty_folder(dest: Path, files: dict[Path, str]) -> None:
+    """Write `files` into the existing, empty folder `dest` (`mesh init mesh .`): the folder stays where it is (a
+    shell may stand in it); a failure removes what was written, so it is empty again."""
+    try:
+        for relative, content in files.items():
+            path = dest / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+    except BaseException:
+        for child in dest.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        raise

@@ -14,7 +14,7 @@ from typing import Any
 from mesh_cli.catalog.export.readers import copy_name, readers, relation_parts
 from mesh_cli.catalog.export.servers import servers
 from mesh_cli.catalog.export.validate import ODCS_SCHEMA, check
-from mesh_cli.catalog.index import Catalog
+from mesh_cli.catalog.index import Catalog, mesh_domains_access, model_ref
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
@@ -156,8 +156,9 @@ def odcs_contract(config: MeshConfig, catalog: Catalog, reference: str) -> dict[
         limitations.append(f"Masked for readers without the right role: {', '.join(masked)}.")
     if version["row_access"]:
         limitations.append(f"Rows filtered by the row access policy {version['row_access']}.")
+    ref = model_ref(product["domain"], model["name"], version["version"], model["latest_version"])
     description = {"purpose": (model["description"] or product["description"]).strip(),
-                   "usage": product["access"]["mesh_domains"]}
+                   "usage": mesh_domains_access(product["domain"], ref, product["access"]["contact"], product["name"])}
     if limitations:
         description["limitations"] = " ".join(limitations)
     owner = product["owner"] or {"name": product["domain"], "email": None}

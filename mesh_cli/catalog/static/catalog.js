@@ -66,3 +66,78 @@
     if (!isNaN(since)) { span.textContent = "(" + age(since, now) + ")"; }
   });
 }());
+
+// The lineage view: fits its box at a readable size (labels never below MIN_SCALE of their size: a phone pans
+// instead), zooms with the buttons or Ctrl + wheel, pans by dragging, and swaps to the column-level picture.
+(function () {
+  "use strict";
+  var MIN_SCALE = 0.75, MAX_SCALE = 3, STEP = 1.25;
+
+  function setup(tools) {
+    var views = [tools.nextElementSibling, tools.nextElementSibling.nextElementSibling];
+    var scale = null;
+
+    function visible() { return views.filter(function (v) { return !v.hidden; })[0]; }
+    function svgOf(view) { return view.querySelector("svg"); }
+    function natural(svg) { return [Number(svg.getAttribute("width")), Number(svg.getAttribute("height"))]; }
+
+    function apply(next) {
+      scale = Math.min(MAX_SCALE, Math.max(MIN_SCALE, next));
+      views.forEach(function (view) {
+        var svg = svgOf(view);
+        if (!svg) { return; }
+        var size = natural(svg);
+        svg.style.width = (size[0] * scale) + "px";
+        svg.style.height = (size[1] * scale) + "px";
+      });
+    }
+
+    function fit() {
+      var view = visible(), svg = view && svgOf(view);
+      if (!svg) { return; }
+      apply(Math.min(1, view.clientWidth / natural(svg)[0]));
+    }
+
+    tools.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-zoom]");
+      if (!button) { return; }
+      var how = button.getAttribute("data-zoom");
+      if (how === "fit") { fit(); } else { apply(scale * (how === "in" ? STEP : 1 / STEP)); }
+    });
+    tools.querySelector(".show-columns").addEventListener("change", function (event) {
+      views[0].hidden = event.target.checked;
+      views[1].hidden = !event.target.checked;
+      fit();
+    });
+    views.forEach(function (view) {
+      var drag = null;
+      view.addEventListener("wheel", function (event) {
+        if (!event.ctrlKey) { return; }
+        event.preventDefault();
+        apply(scale * (event.deltaY < 0 ? STEP : 1 / STEP));
+      }, {passive: false});
+      view.addEventListener("mousedown", function (event) {
+        drag = [event.clientX, event.clientY, view.scrollLeft, view.scrollTop, false];
+      });
+      view.addEventListener("mousemove", function (event) {
+        if (!drag) { return; }
+        var dx = event.clientX - drag[0], dy = event.clientY - drag[1];
+        if (Math.abs(dx) + Math.abs(dy) > 4) { drag[4] = true; view.classList.add("dragging"); }
+        view.scrollLeft = drag[2] - dx;
+        view.scrollTop = drag[3] - dy;
+      });
+      view.addEventListener("click", function (event) {   // a drag is no click on the model under the pointer
+        if (drag && drag[4]) { event.preventDefault(); }
+        drag = null;
+        view.classList.remove("dragging");
+      }, true);
+      window.addEventListener("mouseup", function () {
+        setTimeout(function () { drag = null; view.classList.remove("dragging"); }, 0);
+      });
+    });
+    fit();
+    window.addEventListener("resize", fit);
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll(".lineage-tools"), setup);
+}());

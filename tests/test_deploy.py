@@ -66,7 +66,7 @@ def _deploy_finance_alone(clone: Path, store: StateStore, warehouse: Path) -> No
     before = store.get(record_key(TARGET, "finance"))
     upstreams = {name: store.get(record_key(TARGET, name)) for name in ("customers", "orders")}
     rows = _rows(warehouse, "finance", "marts.revenue_by_region_month")
-    result = run_cli(clone, "build", "finance", "--json")
+    result = run_cli(clone, "build", "finance", "--format", "json")
     assert result.exit_code == 0, result.output + result.stderr
     assert '"domain": "finance"' in result.output and '"domain": "orders"' not in result.output
     after = store.get(record_key(TARGET, "finance"))
@@ -223,7 +223,7 @@ def test_a_fresh_clone_checks_and_publishes_against_the_store(shared: tuple[Path
     _, store = shared
     clone = fresh_clone(tmp_path / "clone")
     deployed = {name: store.get(record_key(TARGET, name)) for name in ("customers", "orders", "finance")}
-    unchanged = run_cli(clone, "build", "--changed", "--json")
+    unchanged = run_cli(clone, "build", "--changed", "--format", "json")
     assert unchanged.exit_code == 0 and json.loads(unchanged.output)["domains"] == []
     assert json.loads(unchanged.output)["unchanged"] == ["customers", "orders", "finance"]
     assert {name: store.get(record_key(TARGET, name)) for name in deployed} == deployed
@@ -279,11 +279,11 @@ def test_reads_of_a_fresh_clone_come_from_the_store(shared: tuple[Path, FolderSt
     """`mesh list` on a clone that built nothing shows the deployed mesh: the inventory pulls the records first
     (and a second read pulls nothing)."""
     clone = fresh_clone(tmp_path / "clone")
-    listed = run_cli(clone, "list", "--json")
+    listed = run_cli(clone, "list", "--format", "json")
     assert listed.exit_code == 0, listed.output + listed.stderr
     assert sorted(entry["domain"] for entry in json.loads(listed.output)) == ["customers", "finance", "orders"]
     manifest = clone / ".mesh/state" / TARGET / "orders" / "manifest.json"
     stamp = manifest.stat().st_mtime_ns
-    assert run_cli(clone, "list", "--json").exit_code == 0
+    assert run_cli(clone, "list", "--format", "json").exit_code == 0
     assert manifest.stat().st_mtime_ns == stamp
     assert not (clone / "domains/orders/target").exists()     # nothing was parsed

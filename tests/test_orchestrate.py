@@ -42,7 +42,7 @@ def test_state_pull_and_list(built_copy: Path, tmp_path: Path, monkeypatch: pyte
     assert result.exit_code == 0, result.output + result.stderr
     assert "customers: pulled" in result.output and "orders: pulled" in result.output
     assert (clone / ".mesh/state/dev/orders/manifest.json").is_file()
-    listed = run_cli(clone, "state", "list", "--json")
+    listed = run_cli(clone, "state", "list", "--format", "json")
     assert [row["domain"] for row in json.loads(listed.output)] == ["customers", "finance", "orders"]
     assert all(row["generation"] == store.get(record_key("dev", row["domain"])).generation  # type: ignore[union-attr]
                for row in json.loads(listed.output))

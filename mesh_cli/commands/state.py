@@ -8,7 +8,7 @@ import json
 import click
 from rich.table import Table
 
-from mesh_cli.commands.common import console, handle_errors, mesh_config, target_option
+from mesh_cli.commands.common import console, format_option, handle_errors, mesh_config, target_option
 from mesh_cli.core.domains import discover_domains, require_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.deployed.location import target_store
@@ -45,7 +45,7 @@ def pull(ctx: click.Context, domains: tuple[str, ...], target: str | None) -> No
 
 @command.command("list")
 @target_option("The target whose records to list.")
-@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
+@format_option()
 @click.pass_context
 @handle_errors
 def list_records(ctx: click.Context, target: str | None, as_json: bool) -> None:

@@ -19,7 +19,7 @@ from conftest import REPO, run_build, run_cli
 from rich.console import Console
 
 from mesh_cli.build.run import FAILED, SKIPPED, SUCCESS, BuildReport, DomainResult
-from mesh_cli.commands.build import Progress, tests_text
+from mesh_cli.commands.build import Progress, outcomes_text
 from mesh_cli.core.errors import MeshError
 
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -237,10 +237,10 @@ def test_the_summary_counts_each_test_outcome_apart() -> None:
     """`7/10 tests` for a success whose 3 other tests warned read as 3 failures, `20/37` when 17 were skipped read
     as 17 failures: each outcome is said."""
     warned = DomainResult("shop", "success", counts={"model:success": 2, "test:pass": 7, "test:warn": 3})
-    assert tests_text(warned) == "7 passed, 3 warned"
+    assert outcomes_text(warned) == "7 passed, 3 warned"
     skipped = DomainResult("shop", "failed", counts={"test:pass": 20, "test:skipped": 17, "test:fail": 1})
-    assert tests_text(skipped) == "20 passed, 1 failed, 17 skipped"
-    assert tests_text(DomainResult("shop", "success", counts={"model:success": 1})) == "-"
+    assert outcomes_text(skipped) == "20 passed, 1 failed, 17 skipped"
+    assert outcomes_text(DomainResult("shop", "success", counts={"model:success": 1})) == "-"
 
 
 def test_progress_says_domains_done_of_total_and_counts_so_far_without_colour() -> None:

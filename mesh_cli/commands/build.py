@@ -24,7 +24,7 @@ from mesh_cli.core.scheduler import FAILED, SKIPPED, SUCCESS
 STATUS_STYLE = {SUCCESS: "green", FAILED: "red", SKIPPED: "yellow"}
 
 
-def tests_text(result: DomainResult) -> str:
+def outcomes_text(result: DomainResult) -> str:
     """`12 passed, 1 warned, 3 skipped`: each outcome counted apart as the catalogue counts them (a skipped test
     is no pass), or `-`."""
     statuses = {key.split(":", 1)[1]: n for key, n in result.counts.items() if key.startswith("test:")}
@@ -46,7 +46,7 @@ def _summary(report: BuildReport) -> Table:
         style = STATUS_STYLE[result.status]
         ingested = result.ingested.summary() if result.ingested and result.ingested.tables else "-"
         table.add_row(result.domain, f"[{style}]{result.status}[/{style}]", ingested, _models(result),
-                      tests_text(result),
+                      outcomes_text(result),
                       f"{result.seconds:.1f}" if result.status != SKIPPED else "-")
     return table
 
@@ -151,7 +151,7 @@ class Progress:
         style = STATUS_STYLE.get(event, "white")
         detail = ""
         if result is not None and event == SUCCESS:
-            detail = f"{_models(result)} models; tests {tests_text(result)}; {result.seconds:.1f}s"
+            detail = f"{_models(result)} models; tests {outcomes_text(result)}; {result.seconds:.1f}s"
         elif result is not None:
             detail = escape(result.reason or "")
         return f"[{len(self.done)}/{self.total}] [{style}]{event}[/{style}] {name}: {detail}"

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 import click
+from rich import box
 from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
@@ -36,12 +37,14 @@ def _models(result: DomainResult) -> str:
 
 
 def _summary(report: BuildReport) -> Table:
-    table = Table(title=f"mesh build --target {report.target}: {report.seconds:.1f}s")
+    # SIMPLE_HEAD: no vertical rules, so the widest ingestion line stays whole at 80 columns
+    table = Table(title=f"mesh build --target {report.target}: {report.seconds:.1f}s", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
     columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("domain", "left"), ("status", "left"), ("ingested", "right"), ("models", "right"), ("tests", "right"),
         ("seconds", "right"))
     for column, justify in columns:
-        table.add_column(column, justify=justify)
+        table.add_column(column, justify=justify, no_wrap=True)
     for result in report.results:
         style = STATUS_STYLE[result.status]
         ingested = result.ingested.summary() if result.ingested and result.ingested.tables else "-"

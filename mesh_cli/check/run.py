@@ -55,7 +55,7 @@ class CheckOptions:
     cache: bool = True                  # reuse the parses of domains whose inputs did not change
 
 
-class _CurrentParse:
+class WorkingTreeParse:
     """Parses the working tree; a domain that no longer parses because an upstream changed is parsed once
     more against its upstreams' baseline manifests, and reported (`parse-failed`)."""
 
@@ -166,7 +166,7 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
                                for door in find_side_doors(domains[name], domains, databases)]
 
     with tempfile.TemporaryDirectory(prefix="mesh-check-") as scratch:
-        parser = _CurrentParse(config, options, target, baseline, Path(scratch), fingerprints)
+        parser = WorkingTreeParse(config, options, target, baseline, Path(scratch), fingerprints)
         parser.run(ordered, read)
     now = {domain.name: now[domain.name] for domain in ordered if domain.name in now}   # upstreams first
     before = {name: snapshot(name, manifest, baseline.description) for name, manifest in baseline.manifests.items()}

@@ -70,16 +70,18 @@ def _report_json(report: BuildReport) -> str:
 @click.option("--no-publish", is_flag=True, help="Do not publish the shares of built domains (see mesh publish).")
 @click.option("--allow-destroy", is_flag=True, help="Apply publish and ingestion plans that drop or revoke what "
               "exists because its declaration disappeared (refused otherwise).")
+@click.option("--allow-breaking", multiple=True, metavar="MODEL", help="Deploy this public model's breaking "
+              "change although consumers read it (refused otherwise): `dim_customers` or `customers.dim_customers`.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 @handle_errors
 def command(ctx: click.Context, selectors: tuple[str, ...], target: str | None, jobs: int,
                   full_refresh: bool, changed: bool, verbose: bool, no_publish: bool, allow_destroy: bool,
-                  as_json: bool) -> None:
+                  allow_breaking: tuple[str, ...], as_json: bool) -> None:
     """Build domains in dependency order: `mesh build`, `mesh build orders`, `customers+`, `+finance`."""
     config = mesh_config(ctx)
     options = BuildOptions(selectors, target, jobs, full_refresh, changed, verbose, publish=not no_publish,
-                           allow_destroy=allow_destroy)
+                           allow_destroy=allow_destroy, allow_breaking=allow_breaking)
     out = err_console if as_json else console
     running: set[str] = set()
     with out.status("resolving the mesh…") as status:

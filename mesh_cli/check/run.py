@@ -30,14 +30,17 @@ from mesh_cli.check.rules import OFF, RULES, configured_rules
 from mesh_cli.check.side_doors import find_side_doors, target_databases
 from mesh_cli.check.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
-from mesh_cli.core.domains import Domain, discover_domains, require_domains
+from mesh_cli.core.domains import Domain, discover_domains, domain_file, require_domains
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.products import product_specs
 from mesh_cli.core.state import PUBLISH_FILE, build_identity, domain_state_dir, fingerprint, mesh_file_digest
 from mesh_cli.dbt.invoke import prewarm_shared
 from mesh_cli.dbt.parse import missing_parses, parse_domains, parsed_manifest_path
 from mesh_cli.dbt.parse_cache import ParseCache
+from mesh_cli.shares.settings import share_settings
+from mesh_cli.shares.spec import desired_shares
 
 __all__ = ["RULES", "CheckOptions", "CheckReport", "Finding", "Hit", "run_check"]
 
@@ -155,8 +158,14 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
 
     databases = target_databases(domains, target)
     side_door_rule = rules["no-side-door"]
+    shares = share_settings(config), access_model(config.root, domains)   # as `mesh publish` reads them
+    unpublishable: list[str] = []
 
     def read(name: str, manifest: dict[str, Any]) -> None:   # while dbt parses other domains
+        try:   # what publishing would refuse after the build: accounts, secure views, share and object names
+            desired_shares(domains[name], manifest, domains, *shares)
+        except MeshError as exc:
+            unpublishable.append(str(exc) if exc.path else f"{domain_file(domains[name].path)}: {exc}")
         now[name] = snapshot(name, manifest, "working tree", domains[name].path)
         governed[name] = (governance.check(now[name], domains[name])
                           + governance.configuration(domains[name], manifest, central))
@@ -168,6 +177,8 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
     with tempfile.TemporaryDirectory(prefix="mesh-check-") as scratch:
         parser = WorkingTreeParse(config, options, target, baseline, Path(scratch), fingerprints)
         parser.run(ordered, read)
+    if unpublishable:
+        raise MeshError("\n".join(unpublishable))
     now = {domain.name: now[domain.name] for domain in ordered if domain.name in now}   # upstreams first
     before = {name: snapshot(name, manifest, baseline.description) for name, manifest in baseline.manifests.items()}
     before.update((name, replace(now[name], source=baseline.description, project_dir=None))

@@ -16,6 +16,7 @@ from typing import Any
 from mesh_cli.core.config import MESH_FILE, find_mesh_root
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.identifiers import identifier
 from mesh_cli.core.strict import check_keys
 from mesh_cli.core.yamlfile import read_mapping
 
@@ -44,12 +45,34 @@ def read_library(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     data = read_mapping(path, default={})
+    if not data:
+        raise MeshError(f"{GOVERNANCE_FILE} is empty: declare the library ({', '.join(SECTIONS)}; "
+                        "docs/governance.md), or delete the file if the mesh governs nothing", path=path)
     check_keys(data, SECTIONS, path=path, where="")
     for section in SECTIONS:
         kind = list if section == "entitlements" else dict
         if not isinstance(data.get(section) or kind(), kind):
             raise MeshError(f"`{section}` must be a {'list' if kind is list else 'mapping'}", path=path)
+    _check_names(data, path)
     return data
+
+
+def _check_names(library: dict[str, Any], path: Path) -> None:
+    """Policy and tag names become Snowflake identifiers, role names too: checked here, before any build, as
+    Snowflake would refuse them (https://docs.snowflake.com/en/sql-reference/identifiers-syntax)."""
+    for section in ("tags", "masking_policies", "row_access_policies"):
+        for name in library.get(section) or {}:
+            try:
+                identifier(str(name), what=f"{section}.{name}:")
+            except MeshError as exc:
+                raise MeshError(f"{exc}; rename it", path=path) from exc
+    for name, entry in (library.get("roles") or {}).items():
+        _role(name, path, "roles")
+        for parent in (entry or {}).get("inherits") or [] if isinstance(entry, dict) else []:
+            _role(parent, path, f"roles.{name}.inherits")
+    for entry in library.get("entitlements") or []:
+        if isinstance(entry, dict):
+            _role(entry.get("role"), path, "entitlements")
 
 
 def library_json(project_dir: Path) -> str:
@@ -106,7 +129,8 @@ class AccessModel:
 
 def _role(value: Any, path: Path, where: str) -> str:
     if not isinstance(value, str) or not ROLE_NAME.match(value):
-        raise MeshError(f"{where}: role name {value!r} must be letters, digits and underscores", path=path)
+        raise MeshError(f"{where}: role name {value!r} must be letters, digits and underscores, starting with a "
+                        "letter; rename it", path=path)
     return value.upper()
 
 

@@ -44,13 +44,27 @@ class BreakingDeploy(MeshError):
 
 
 def _changed_and_read(config: MeshConfig, graph: DomainGraph, state: Path, building: Iterable[str],
-                      mesh_file: str) -> list[str]:
-    """The selected domains that are deployed, changed since, and read by another domain."""
-    def changed(name: str) -> bool:
+                      mesh_file: str) -> dict[str, dict[str, Any]]:
+    """The deployed manifests of the selected domains that are read by another domain and changed since."""
+    found: dict[str, dict[str, Any]] = {}
+    for name in graph.order(set(building)):
+        if not graph.downstream_of(name):
+            continue
         identity = build_identity(fingerprint(config, graph.domains[name]), mesh_file)
-        return saved_build_identity(state / name / FINGERPRINT) != identity
-    return [name for name in graph.order(set(building))
-            if (state / name / "manifest.json").is_file() and graph.downstream_of(name) and changed(name)]
+        if saved_build_identity(state / name / FINGERPRINT) == identity:
+            continue
+        manifest = _deployed(state / name / "manifest.json")
+        if manifest is not None:
+            found[name] = manifest
+    return found
+
+
+def _deployed(path: Path) -> dict[str, Any] | None:
+    """A deployed manifest; None where there is none, or none readable (the build rewrites it: nothing to keep)."""
+    try:
+        return load_manifest(path) if path.is_file() else None
+    except MeshError:
+        return None
 
 
 def _with_upstreams(graph: DomainGraph, names: set[str]) -> set[str]:
@@ -95,8 +109,9 @@ def breaking_findings(config: MeshConfig, graph: DomainGraph, target: str, build
     saved: dict[str, tuple[Path, str]] = {}
     for domain in ordered:
         path = state / domain.name / "manifest.json"
-        if path.is_file():
-            deployed[domain.name] = load_manifest(path)
+        manifest = gated[domain.name] if domain.name in gated else _deployed(path)
+        if manifest is not None:
+            deployed[domain.name] = manifest
             identity = saved_build_identity(path.parent / FINGERPRINT)
             if identity is not None:
                 saved[domain.name] = (path, identity)

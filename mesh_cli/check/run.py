@@ -25,12 +25,13 @@ from mesh_cli.check.changes import classify
 from mesh_cli.check.governance import Governance
 from mesh_cli.check.governance_config import central_library
 from mesh_cli.check.policy import Policy
+from mesh_cli.check.publishable import publish_problem
 from mesh_cli.check.report import CheckReport, Finding, Hit
 from mesh_cli.check.rules import OFF, RULES, configured_rules
 from mesh_cli.check.side_doors import find_side_doors, target_databases
 from mesh_cli.check.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
-from mesh_cli.core.domains import Domain, discover_domains, domain_file, require_domains
+from mesh_cli.core.domains import Domain, discover_domains, require_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.graph import DomainGraph
@@ -40,7 +41,6 @@ from mesh_cli.dbt.invoke import prewarm_shared
 from mesh_cli.dbt.parse import missing_parses, parse_domains, parsed_manifest_path
 from mesh_cli.dbt.parse_cache import ParseCache
 from mesh_cli.shares.settings import share_settings
-from mesh_cli.shares.spec import desired_shares
 
 __all__ = ["RULES", "CheckOptions", "CheckReport", "Finding", "Hit", "run_check"]
 
@@ -162,10 +162,9 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
     unpublishable: list[str] = []
 
     def read(name: str, manifest: dict[str, Any]) -> None:   # while dbt parses other domains
-        try:   # what publishing would refuse after the build: accounts, secure views, share and object names
-            desired_shares(domains[name], manifest, domains, *shares)
-        except MeshError as exc:
-            unpublishable.append(str(exc) if exc.path else f"{domain_file(domains[name].path)}: {exc}")
+        problem = publish_problem(domains[name], manifest, domains, *shares)
+        if problem is not None:
+            unpublishable.append(problem)
         now[name] = snapshot(name, manifest, "working tree", domains[name].path)
         governed[name] = (governance.check(now[name], domains[name])
                           + governance.configuration(domains[name], manifest, central))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from mesh_cli.check.governance_config import central_library, declared_problems
@@ -18,7 +18,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, domain_file
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph, cross_domain_refs
-from mesh_cli.core.manifest import ModelInfo, load_manifest, models_of
+from mesh_cli.core.manifest import ModelInfo, load_manifest, models_of, rebuild_hint
 from mesh_cli.core.model_index import MODEL_INDEX, read_model_index
 from mesh_cli.core.products import product_specs
 from mesh_cli.core.refs import ModelRef, scan_refs
@@ -33,6 +33,7 @@ from mesh_cli.core.state import (
     saved_fingerprint,
 )
 from mesh_cli.core.yamlfile import read_mapping
+from mesh_cli.deployed.record import manifest_schema_of, readable_manifest_schema
 from mesh_cli.engines.registry import Engine, adapter_type, engine_for
 from mesh_cli.ingest.local import list_files
 from mesh_cli.ingest.spec import load_ingest_tables
@@ -64,11 +65,36 @@ def _installed_packages(domain: Domain) -> set[str]:
     return names
 
 
-def _upstream_models(config: MeshConfig, target: str, upstream: Domain) -> list[ModelInfo] | None:
-    """The upstream's models as of its last build, when its files have not changed since (else None)."""
+def _unusable_manifest(path: Path, indexed: bool) -> str | None:
+    """Why a saved manifest cannot stand for its domain's build (written by a dbt of another manifest schema; or,
+    when no model index spares reading it whole, corrupt or of the wrong shape), or None."""
+    try:
+        written, readable = manifest_schema_of(path), readable_manifest_schema()
+        if written and readable and written != readable:
+            return (f"a dbt manifest of schema {written}, and this dbt reads {readable}; "
+                    f"{rebuild_hint(path)} with this dbt")
+        if not indexed:
+            load_manifest(path)
+    except MeshError as exc:
+        return str(exc).removeprefix(f"{path}: ")
+    except OSError as exc:
+        return os_error_message(exc)
+    return None
+
+
+def _upstream_models(config: MeshConfig, target: str, upstream: Domain,
+                     rebuilt: Collection[str] = ()) -> list[ModelInfo] | None:
+    """The upstream's models as of its last build, when its files have not changed since (else None). A saved
+    manifest that cannot be read is an error naming the build that rewrites it, unless this build rewrites it
+    (`rebuilt`): then it stands for nothing."""
     if fingerprint(config, upstream) != saved_fingerprint(config, target, upstream.name):
         return None
     folder = domain_state_dir(config, target, upstream.name)
+    manifest = folder / "manifest.json"
+    if manifest.is_file() and (why := _unusable_manifest(manifest, (folder / MODEL_INDEX).is_file())):
+        if upstream.name in rebuilt:
+            return None
+        raise MeshError(why, path=folder / "manifest.json")
     adapter = adapter_type(upstream, target)
     indexed = read_model_index(folder, adapter)
     if indexed is not None:
@@ -94,7 +120,8 @@ def _ref_problems(domain: Domain, ref: ModelRef, models: list[ModelInfo]) -> str
     return None
 
 
-def _domain_problems(config: MeshConfig, target: str, domain: Domain, domains: dict[str, Domain]) -> list[str]:
+def _domain_problems(config: MeshConfig, target: str, domain: Domain, domains: dict[str, Domain],
+                     rebuilt: Collection[str] = ()) -> list[str]:
     problems: list[str] = []
     try:
         refs = scan_refs(domain.source_paths)
@@ -113,12 +140,16 @@ def _domain_problems(config: MeshConfig, target: str, domain: Domain, domains: d
                             f"not a domain of this mesh ({hint}); fix the ref")
             continue
         if ref.package not in models_of_upstream:
-            models_of_upstream[ref.package] = _upstream_models(config, target, domains[ref.package])
+            try:
+                models_of_upstream[ref.package] = _upstream_models(config, target, domains[ref.package], rebuilt)
+            except MeshError as exc:
+                models_of_upstream[ref.package] = None
+                problems.append(str(exc))
         upstream_models = models_of_upstream[ref.package]
         if upstream_models is not None and (problem := _ref_problems(domain, ref, upstream_models)):
             problems.append(problem)
     try:
-        own = _upstream_models(config, target, domain)
+        own = _upstream_models(config, target, domain, rebuilt)
         public = {m.name for m in own if m.access == "public"} if own is not None else None
         product_specs(domain, public, set(domains))
     except MeshError as exc:
@@ -228,7 +259,7 @@ def validate_mesh(config: MeshConfig, graph: DomainGraph, target: str, selectors
     problems += engine_problems
     for name in graph.order(graph.domains):
         try:
-            problems += _domain_problems(config, target, graph.domains[name], graph.domains)
+            problems += _domain_problems(config, target, graph.domains[name], graph.domains, chosen)
             if publish and not allow_destroy and name in chosen:
                 problems += _dropped_products(config, target, graph.domains[name])
         except MeshError as exc:

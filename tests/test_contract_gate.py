@@ -217,3 +217,12 @@ def test_query_waits_for_a_build_that_ends(gate_mesh: Path, monkeypatch: pytest.
     result = run_cli(gate_mesh, "query", "customers", "select count(*) as n from marts.dim_regions")
     assert result.exit_code == 0, result.output
     assert state(gate_mesh) == before
+
+
+def test_an_old_schema_manifest_is_rewritten_by_the_build_it_names(gate_mesh: Path) -> None:
+    """The downstream's build refuses naming `mesh build customers` (a matrix case); that build rewrites it."""
+    manifest = gate_mesh / ".mesh/state/dev/customers/manifest.json"
+    manifest.write_text(manifest.read_text().replace("/dbt/manifest/v12.json", "/dbt/manifest/v10.json", 1))
+    result = run_cli(gate_mesh, "build", "customers")
+    assert result.exit_code == 0, result.output
+    assert "/dbt/manifest/v12.json" in manifest.read_text()

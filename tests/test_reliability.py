@@ -344,6 +344,8 @@ CASES = [
          ("governance.yml", "'EMEA ANALYST'", "rename it")),
     Case("ingest-yaml-tab", replace(SOURCES, "            pattern:", "\t    pattern:"), ("ingest", "customers"), 2,
          ("_sources.yml", "a tab character", "spaces")),
+    Case("manifest-old-schema-build", replace(MANIFEST, "/dbt/manifest/v12.json", "/dbt/manifest/v10.json"),
+         ("build", "finance"), 2, ("manifest.json", "schema v10", "`mesh build customers`")),
     Case("check-yaml-tab-governance", replace(GOVERNANCE, "  PII_READER:", "\tPII_READER:"), ("check",), 2,
          ("governance.yml", "a tab character", "spaces")),
 ]

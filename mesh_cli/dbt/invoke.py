@@ -210,7 +210,7 @@ def run_job(job: DbtJob) -> DbtOutcome:
     return outcome
 
 
-_PRELOADED = ["dbt.cli.main", "mesh_cli.dbt.invoke"]   # imported once, by the fork server
+_PRELOADED = ["mesh_cli.dbt.quiet_interrupt", "dbt.cli.main", "mesh_cli.dbt.invoke"]   # by the fork server, once
 
 
 @functools.cache

@@ -323,7 +323,7 @@ CASES = [
         snowflake={"topology": "account_per_domain"})), ("check", "--no-cache"), 2,
          ("customers/domain.yml", "has no account under `snowflake.accounts`", "orders: ORG.ACCOUNT")),
     Case("check-policy-name-quote", replace(GOVERNANCE, "masking_policies:\n", "masking_policies:\n" + QUOTED_POLICY),
-         ("check",), 2, ("governance.yml", "mask'quoted", "not a valid Snowflake identifier", "rename it")),
+         ("check",), 2, ("governance.yml", "mask'quoted", "must be lower-case", "rename it")),
     Case("build-policy-name-quote", replace(GOVERNANCE, "masking_policies:\n", "masking_policies:\n" + QUOTED_POLICY),
          ("build",), 2, ("governance.yml", "mask'quoted", "rename it")),
     Case("check-role-name-space", replace(GOVERNANCE, "roles:\n", "roles:\n  DATA ENGINEER: {description: x}\n"),
@@ -338,7 +338,7 @@ CASES = [
     Case("build-yaml-tab-mesh", replace("mesh.yml", "  default_target: dev", "\tdefault_target: dev"), ("build",), 2,
          ("mesh.yml", "a tab character", "spaces")),
     Case("check-tag-name-space", replace(GOVERNANCE, "tags:\n", "tags:\n  data owner: {description: x}\n"),
-         ("check",), 2, ("governance.yml", "tags.data owner", "rename it")),
+         ("check",), 2, ("governance.yml", "tag name 'data owner'", "rename it")),
     Case("check-entitlement-role-space", replace(GOVERNANCE, "entitlements:\n",
                                                  "entitlements:\n  - {role: EMEA ANALYST, dimension: region, "
                                                  "values: [EMEA]}\n"), ("check",), 2,

@@ -16,7 +16,6 @@ from typing import Any
 from mesh_cli.core.config import MESH_FILE, find_mesh_root
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
-from mesh_cli.core.identifiers import identifier
 from mesh_cli.core.strict import check_keys
 from mesh_cli.core.yamlfile import read_mapping
 
@@ -25,6 +24,7 @@ LIBRARY_ENV = "MESH_GOVERNANCE_LIBRARY"
 TOPOLOGY_ENV = "MESH_SHARE_TOPOLOGY"
 SECTIONS = ("tags", "masking_policies", "row_access_policies", "roles", "entitlements")
 ROLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+POLICY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")     # tag and policy names, as the package's library.sql
 ROLE_CHECK = re.compile(r"is_role_in_session\(\s*'([A-Za-z][A-Za-z0-9_]*)'\s*\)", re.I)
 
 
@@ -58,14 +58,15 @@ def read_library(path: Path | None) -> dict[str, Any]:
 
 
 def _check_names(library: dict[str, Any], path: Path) -> None:
-    """Policy and tag names become Snowflake identifiers, role names too: checked here, before any build, as
-    Snowflake would refuse them (https://docs.snowflake.com/en/sql-reference/identifiers-syntax)."""
-    for section in ("tags", "masking_policies", "row_access_policies"):
+    """The names the package's validation refuses at build time (macros/governance/library/library.sql), refused
+    here first: policy and tag names are lower-case Snowflake identifiers
+    (https://docs.snowflake.com/en/sql-reference/identifiers-syntax), role names letters, digits and underscores."""
+    for section, what in (("tags", "tag"), ("masking_policies", "masking_policies"),
+                          ("row_access_policies", "row_access_policies")):
         for name in library.get(section) or {}:
-            try:
-                identifier(str(name), what=f"{section}.{name}:")
-            except MeshError as exc:
-                raise MeshError(f"{exc}; rename it", path=path) from exc
+            if not isinstance(name, str) or not POLICY_NAME.match(name):
+                raise MeshError(f"governance library: {what} name {name!r} must be lower-case letters, digits and "
+                                "underscores; rename it", path=path)
     for name, entry in (library.get("roles") or {}).items():
         _role(name, path, "roles")
         for parent in (entry or {}).get("inherits") or [] if isinstance(entry, dict) else []:

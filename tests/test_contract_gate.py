@@ -219,10 +219,12 @@ def test_query_waits_for_a_build_that_ends(gate_mesh: Path, monkeypatch: pytest.
     assert state(gate_mesh) == before
 
 
-def test_an_old_schema_manifest_is_rewritten_by_the_build_it_names(gate_mesh: Path) -> None:
-    """The downstream's build refuses naming `mesh build customers` (a matrix case); that build rewrites it."""
+@pytest.mark.parametrize("damage", [lambda text: text.replace("/dbt/manifest/v12.json", "/dbt/manifest/v10.json", 1),
+                                    lambda text: '{"nodes": '], ids=["old-schema", "corrupt"])
+def test_an_unreadable_manifest_is_rewritten_by_the_build_it_names(gate_mesh: Path, damage: Any) -> None:
+    """The downstream's build refuses naming `mesh build customers` (matrix cases); that build rewrites it."""
     manifest = gate_mesh / ".mesh/state/dev/customers/manifest.json"
-    manifest.write_text(manifest.read_text().replace("/dbt/manifest/v12.json", "/dbt/manifest/v10.json", 1))
+    manifest.write_text(damage(manifest.read_text()))
     result = run_cli(gate_mesh, "build", "customers")
     assert result.exit_code == 0, result.output
     assert "/dbt/manifest/v12.json" in manifest.read_text()

@@ -347,6 +347,8 @@ CASES = [
          ("_sources.yml", "a tab character", "spaces")),
     Case("manifest-old-schema-build", replace(MANIFEST, "/dbt/manifest/v12.json", "/dbt/manifest/v10.json"),
          ("build", "finance"), 2, ("manifest.json", "schema v10", "`mesh build customers`")),
+    Case("manifest-corrupt-build-downstream", write(MANIFEST, '{"nodes": '), ("build", "finance"), 2,
+         ("manifest.json", "cannot read the dbt manifest", "`mesh build customers`")),
     Case("check-yaml-tab-governance", replace(GOVERNANCE, "  PII_READER:", "\tPII_READER:"), ("check",), 2,
          ("governance.yml", "a tab character", "spaces")),
 ]

@@ -65,42 +65,34 @@ def _installed_packages(domain: Domain) -> set[str]:
     return names
 
 
-def _unusable_manifest(path: Path, indexed: bool) -> str | None:
-    """Why a saved manifest cannot stand for its domain's build (written by a dbt of another manifest schema; or,
-    when no model index spares reading it whole, corrupt or of the wrong shape), or None."""
-    try:
-        written, readable = manifest_schema_of(path), readable_manifest_schema()
-        if written and readable and written != readable:
-            return (f"a dbt manifest of schema {written}, and this dbt reads {readable}; "
-                    f"{rebuild_hint(path)} with this dbt")
-        if not indexed:
-            load_manifest(path)
-    except MeshError as exc:
-        return str(exc).removeprefix(f"{path}: ")
-    except OSError as exc:
-        return os_error_message(exc)
+def _schema_problem(path: Path) -> str | None:
+    """A saved manifest written by a dbt of another manifest schema (read from its head, not loaded), or None."""
+    written, readable = manifest_schema_of(path), readable_manifest_schema()
+    if written and readable and written != readable:
+        return f"a dbt manifest of schema {written}, and this dbt reads {readable}; {rebuild_hint(path)} with this dbt"
     return None
 
 
 def _upstream_models(config: MeshConfig, target: str, upstream: Domain,
                      rebuilt: Collection[str] = ()) -> list[ModelInfo] | None:
     """The upstream's models as of its last build, when its files have not changed since (else None). A saved
-    manifest that cannot be read is an error naming the build that rewrites it, unless this build rewrites it
-    (`rebuilt`): then it stands for nothing."""
+    manifest that cannot be read (corrupt, wrong shape, another dbt's schema) is an error naming the build that
+    rewrites it, unless this build rewrites it (`rebuilt`): then it stands for nothing."""
     if fingerprint(config, upstream) != saved_fingerprint(config, target, upstream.name):
         return None
     folder = domain_state_dir(config, target, upstream.name)
-    manifest = folder / "manifest.json"
-    if manifest.is_file() and (why := _unusable_manifest(manifest, (folder / MODEL_INDEX).is_file())):
+    manifest_path = folder / "manifest.json"
+    try:
+        if manifest_path.is_file() and (problem := _schema_problem(manifest_path)):
+            raise MeshError(problem, path=manifest_path)
+        indexed = read_model_index(folder, adapter_type(upstream, target))
+        if indexed is not None:
+            return indexed
+        return models_of(load_manifest(manifest_path), upstream.name) if manifest_path.is_file() else None
+    except MeshError:
         if upstream.name in rebuilt:
             return None
-        raise MeshError(why, path=folder / "manifest.json")
-    adapter = adapter_type(upstream, target)
-    indexed = read_model_index(folder, adapter)
-    if indexed is not None:
-        return indexed
-    manifest_path = folder / "manifest.json"
-    return models_of(load_manifest(manifest_path), upstream.name) if manifest_path.is_file() else None
+        raise
 
 
 def _ref_problems(domain: Domain, ref: ModelRef, models: list[ModelInfo]) -> str | None:

@@ -24,7 +24,6 @@ DUCKDB_DIR_ENV = "MESH_DUCKDB_DIR"
 STORAGE_VERSION = "v1.0.0"
 
 
-
 def _unreadable(path: Path, name: str, error: Exception) -> MeshError:
     """A database file DuckDB cannot open: held by a writer, or not a database (corrupt or truncated)."""
     first = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -42,6 +41,7 @@ def _open_read_only(path: Path, name: str) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
         raise _unreadable(path, name, exc) from exc
+
 
 class DuckDBEngine(Engine):
     """Each domain builds into `<state>/duckdb/<domain>.duckdb`; its profile attaches its upstreams' files."""

@@ -127,9 +127,10 @@ def test_done_when_breaking_customers_names_orders_and_finance(mesh_and_baseline
     result = run_cli(root, "check", "--baseline", str(baseline), *AS_OF)
     assert result.exit_code == 1, result.output
     assert "column-removed  customers.dim_customers.v1 · region [breaking]" in result.output
-    assert "hits: orders.fct_orders (pins v1, which stays)" in result.output
-    assert ("hits: finance.customer_revenue (unpinned, reads v2), finance.customer_scoring (unpinned, reads v2), "
-            "finance.int_order_revenue") in result.output
+    assert "hits: orders.fct_orders (pins v1, which stays; into fct_orders.region)" in result.output
+    # column-level lineage: customer_revenue refs dim_customers only in a relationships test on customer_id
+    assert ("hits: finance.customer_scoring (unpinned, reads v2; into customer_scoring.region), "
+            "finance.int_order_revenue (unpinned, reads v2; into int_order_revenue.region)") in result.output
     assert result.output.index("customers: 2 errors") < result.output.index("orders:")  # the worst domain first
     assert "FAILED: 2 error(s)" in result.output
     # dbt's selection flags keep the report to the findings of the selected domains (the mesh is parsed whole)

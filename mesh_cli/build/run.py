@@ -8,6 +8,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from mesh_cli.build.validate import validate_mesh
+from mesh_cli.check.deploy_gate import refuse_breaking
 from mesh_cli.check.side_doors import side_door_error
 from mesh_cli.core.config import TARGET_ENV, MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains, require_domains
@@ -95,6 +96,7 @@ class BuildOptions:
     verbose: bool = False
     publish: bool = True
     allow_destroy: bool = False    # apply publish and ingestion plans that drop or revoke (core/destroy.py)
+    allow_breaking: tuple[str, ...] = ()   # models whose breaking change deploys all the same (check/deploy_gate.py)
 
 
 Listener = Callable[[str, str, DomainResult | None], None]
@@ -179,6 +181,7 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
         validate_mesh(config, graph, target, options.selectors, changed=options.changed,   # every problem first
                       allow_destroy=options.allow_destroy, publish=options.publish)
         graph.validate()
+        refuse_breaking(config, graph, target, candidates, options.allow_breaking, jobs=options.jobs)
         return _build_selected(config, options, graph, target, deploy, started, notify)
 
 

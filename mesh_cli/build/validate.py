@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from mesh_cli.check.governance_config import central_library, declared_problems
@@ -18,7 +18,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, domain_file
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph, cross_domain_refs
-from mesh_cli.core.manifest import ModelInfo, load_manifest, models_of
+from mesh_cli.core.manifest import ModelInfo, load_manifest, models_of, rebuild_hint
 from mesh_cli.core.model_index import MODEL_INDEX, read_model_index
 from mesh_cli.core.products import product_specs
 from mesh_cli.core.refs import ModelRef, scan_refs
@@ -33,6 +33,7 @@ from mesh_cli.core.state import (
     saved_fingerprint,
 )
 from mesh_cli.core.yamlfile import read_mapping
+from mesh_cli.deployed.record import manifest_schema_of, readable_manifest_schema
 from mesh_cli.engines.registry import Engine, adapter_type, engine_for
 from mesh_cli.ingest.local import list_files
 from mesh_cli.ingest.spec import load_ingest_tables
@@ -64,17 +65,34 @@ def _installed_packages(domain: Domain) -> set[str]:
     return names
 
 
-def _upstream_models(config: MeshConfig, target: str, upstream: Domain) -> list[ModelInfo] | None:
-    """The upstream's models as of its last build, when its files have not changed since (else None)."""
+def _schema_problem(path: Path) -> str | None:
+    """A saved manifest written by a dbt of another manifest schema (read from its head, not loaded), or None."""
+    written, readable = manifest_schema_of(path), readable_manifest_schema()
+    if written and readable and written != readable:
+        return f"a dbt manifest of schema {written}, and this dbt reads {readable}; {rebuild_hint(path)} with this dbt"
+    return None
+
+
+def _upstream_models(config: MeshConfig, target: str, upstream: Domain,
+                     rebuilt: Collection[str] = ()) -> list[ModelInfo] | None:
+    """The upstream's models as of its last build, when its files have not changed since (else None). A saved
+    manifest that cannot be read (corrupt, wrong shape, another dbt's schema) is an error naming the build that
+    rewrites it, unless this build rewrites it (`rebuilt`): then it stands for nothing."""
     if fingerprint(config, upstream) != saved_fingerprint(config, target, upstream.name):
         return None
     folder = domain_state_dir(config, target, upstream.name)
-    adapter = adapter_type(upstream, target)
-    indexed = read_model_index(folder, adapter)
-    if indexed is not None:
-        return indexed
     manifest_path = folder / "manifest.json"
-    return models_of(load_manifest(manifest_path), upstream.name) if manifest_path.is_file() else None
+    try:
+        if manifest_path.is_file() and (problem := _schema_problem(manifest_path)):
+            raise MeshError(problem, path=manifest_path)
+        indexed = read_model_index(folder, adapter_type(upstream, target))
+        if indexed is not None:
+            return indexed
+        return models_of(load_manifest(manifest_path), upstream.name) if manifest_path.is_file() else None
+    except MeshError:
+        if upstream.name in rebuilt:
+            return None
+        raise
 
 
 def _ref_problems(domain: Domain, ref: ModelRef, models: list[ModelInfo]) -> str | None:
@@ -94,7 +112,8 @@ def _ref_problems(domain: Domain, ref: ModelRef, models: list[ModelInfo]) -> str
     return None
 
 
-def _domain_problems(config: MeshConfig, target: str, domain: Domain, domains: dict[str, Domain]) -> list[str]:
+def _domain_problems(config: MeshConfig, target: str, domain: Domain, domains: dict[str, Domain],
+                     rebuilt: Collection[str] = ()) -> list[str]:
     problems: list[str] = []
     try:
         refs = scan_refs(domain.source_paths)
@@ -113,12 +132,16 @@ def _domain_problems(config: MeshConfig, target: str, domain: Domain, domains: d
                             f"not a domain of this mesh ({hint}); fix the ref")
             continue
         if ref.package not in models_of_upstream:
-            models_of_upstream[ref.package] = _upstream_models(config, target, domains[ref.package])
+            try:
+                models_of_upstream[ref.package] = _upstream_models(config, target, domains[ref.package], rebuilt)
+            except MeshError as exc:
+                models_of_upstream[ref.package] = None
+                problems.append(str(exc))
         upstream_models = models_of_upstream[ref.package]
         if upstream_models is not None and (problem := _ref_problems(domain, ref, upstream_models)):
             problems.append(problem)
     try:
-        own = _upstream_models(config, target, domain)
+        own = _upstream_models(config, target, domain, rebuilt)
         public = {m.name for m in own if m.access == "public"} if own is not None else None
         product_specs(domain, public, set(domains))
     except MeshError as exc:
@@ -228,7 +251,7 @@ def validate_mesh(config: MeshConfig, graph: DomainGraph, target: str, selectors
     problems += engine_problems
     for name in graph.order(graph.domains):
         try:
-            problems += _domain_problems(config, target, graph.domains[name], graph.domains)
+            problems += _domain_problems(config, target, graph.domains[name], graph.domains, chosen)
             if publish and not allow_destroy and name in chosen:
                 problems += _dropped_products(config, target, graph.domains[name])
         except MeshError as exc:

@@ -17,9 +17,10 @@ from datetime import date
 from pathlib import Path
 
 from mesh_cli.check.changes import MODEL, UNPINNED, VERSION, Change, label, newest_version
+from mesh_cli.check.column_reads import EVERYTHING, ColumnRead, node_reads
 from mesh_cli.check.report import Finding, Hit, locate
 from mesh_cli.check.rules import BREAKING, ERROR, INFO, OFF, RULES_BY_ID, WARNING, Rule
-from mesh_cli.check.snapshot import Contract, CrossRef, DomainSnapshot
+from mesh_cli.check.snapshot import Contract, CrossRef, DomainSnapshot, reading_nodes
 
 
 def _latest(snapshot: DomainSnapshot | None, model: str) -> str | None:
@@ -68,11 +69,25 @@ class Policy:
         for ref in self._consumers(change.domain, change.model):
             if not reaches(change, ref, latest_before, latest_after):
                 continue
+            read = self._column_read(ref, change.column)
+            if not read.reads:
+                continue   # the consumer never reads the changed column
             reads = ref.version if ref.version is not None else latest_before
             kept = ref.version is not None and after is not None and (change.model, ref.version) in after.contracts
             hits.append(Hit(ref.domain, ref.node, label(change.domain, change.model), reads, ref.version,
-                            kept, ref.file))
+                            kept, ref.file, read.into))
         return hits
+
+    def _column_read(self, ref: CrossRef, column: str | None) -> ColumnRead:
+        """Whether the consumer behind `ref` reads `column` (a change to the whole model reaches every one)."""
+        consumer = self.current.get(ref.domain)
+        if column is None or consumer is None:
+            return EVERYTHING
+        reads = [node_reads(node, ref.upstream, ref.model, column) for node in reading_nodes(consumer, ref)]
+        if not reads:
+            return EVERYTHING
+        return ColumnRead(any(read.reads for read in reads),
+                          tuple(dict.fromkeys(c for read in reads for c in read.into)))
 
     def findings(self, changes: list[Change]) -> list[Finding]:
         found: list[Finding] = []

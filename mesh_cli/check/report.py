@@ -20,13 +20,15 @@ class Hit:
     pinned: str | None
     available: bool             # whether the version it reads stays available with its old contract
     file: str | None = None
+    columns: tuple[str, ...] = ()   # the consumer's own columns the changed column flows into
 
     def describe(self) -> str:
         if self.pinned is None:
             how = "unpinned" + (f", reads v{self.reads}" if self.reads is not None else "")
         else:
             how = f"pins v{self.pinned}, " + ("which stays" if self.available else "which is gone")
-        return f"{self.domain}.{self.node} ({how})"
+        into = f"; into {', '.join(f'{self.node}.{column}' for column in self.columns)}" if self.columns else ""
+        return f"{self.domain}.{self.node} ({how}{into})"
 
 
 @dataclass

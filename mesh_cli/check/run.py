@@ -25,6 +25,7 @@ from mesh_cli.check.changes import classify
 from mesh_cli.check.governance import Governance
 from mesh_cli.check.governance_config import central_library
 from mesh_cli.check.policy import Policy
+from mesh_cli.check.publishable import publish_problem
 from mesh_cli.check.report import CheckReport, Finding, Hit
 from mesh_cli.check.rules import OFF, RULES, configured_rules
 from mesh_cli.check.side_doors import find_side_doors, target_databases
@@ -32,12 +33,14 @@ from mesh_cli.check.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains, require_domains
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.products import product_specs
 from mesh_cli.core.state import PUBLISH_FILE, build_identity, domain_state_dir, fingerprint, mesh_file_digest
 from mesh_cli.dbt.invoke import prewarm_shared
 from mesh_cli.dbt.parse import missing_parses, parse_domains, parsed_manifest_path
 from mesh_cli.dbt.parse_cache import ParseCache
+from mesh_cli.shares.settings import share_settings
 
 __all__ = ["RULES", "CheckOptions", "CheckReport", "Finding", "Hit", "run_check"]
 
@@ -55,7 +58,7 @@ class CheckOptions:
     cache: bool = True                  # reuse the parses of domains whose inputs did not change
 
 
-class _CurrentParse:
+class WorkingTreeParse:
     """Parses the working tree; a domain that no longer parses because an upstream changed is parsed once
     more against its upstreams' baseline manifests, and reported (`parse-failed`)."""
 
@@ -155,8 +158,13 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
 
     databases = target_databases(domains, target)
     side_door_rule = rules["no-side-door"]
+    shares = share_settings(config), access_model(config.root, domains)   # as `mesh publish` reads them
+    unpublishable: list[str] = []
 
     def read(name: str, manifest: dict[str, Any]) -> None:   # while dbt parses other domains
+        problem = publish_problem(domains[name], manifest, domains, *shares)
+        if problem is not None:
+            unpublishable.append(problem)
         now[name] = snapshot(name, manifest, "working tree", domains[name].path)
         governed[name] = (governance.check(now[name], domains[name])
                           + governance.configuration(domains[name], manifest, central))
@@ -166,8 +174,10 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
                                for door in find_side_doors(domains[name], domains, databases)]
 
     with tempfile.TemporaryDirectory(prefix="mesh-check-") as scratch:
-        parser = _CurrentParse(config, options, target, baseline, Path(scratch), fingerprints)
+        parser = WorkingTreeParse(config, options, target, baseline, Path(scratch), fingerprints)
         parser.run(ordered, read)
+    if unpublishable:
+        raise MeshError("\n".join(unpublishable))
     now = {domain.name: now[domain.name] for domain in ordered if domain.name in now}   # upstreams first
     before = {name: snapshot(name, manifest, baseline.description) for name, manifest in baseline.manifests.items()}
     before.update((name, replace(now[name], source=baseline.description, project_dir=None))

@@ -8,6 +8,7 @@ it. Columns are compared case-insensitively, as Snowflake does.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -184,19 +185,39 @@ def _injected_package(domain: str, name: str, parents: list[str]) -> str | None:
     return None
 
 
-def _cross_refs(domain: str, manifest: dict[str, Any]) -> list[CrossRef]:
-    found: dict[tuple[str, str, str, str | None], CrossRef] = {}
+def _consuming_nodes(domain: str, manifest: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
+    """Each model, test and snapshot of the domain, with the consumer it counts for (a test: its model)."""
     nodes = manifest.get("nodes", {})
     for node in nodes.values():
         if node.get("package_name") != domain or node.get("resource_type") not in ("model", "test", "snapshot"):
             continue
         consumer = node.get("attached_node") or node["unique_id"]
-        consumer_name = ".".join(consumer.split(".")[2:]) if consumer in nodes else node["name"]
+        yield node, (".".join(consumer.split(".")[2:]) if consumer in nodes else node["name"])
+
+
+def _cross_packages(domain: str, node: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(upstream domain, ref) for each ref of the node to another domain."""
+    parents = (node.get("depends_on") or {}).get("nodes") or []
+    for ref in node.get("refs") or []:
+        package = ref.get("package") or _injected_package(domain, ref["name"], parents)
+        if package and package != domain:
+            yield package, ref
+
+
+def reading_nodes(view: DomainSnapshot, ref: CrossRef) -> list[dict[str, Any]]:
+    """The nodes of a consumer's manifest behind one cross-domain ref (a model and the tests on it)."""
+    def same(package: str, other: dict[str, Any]) -> bool:
+        pinned = None if other.get("version") is None else str(other["version"])
+        return package == ref.upstream and other["name"] == ref.model and pinned == ref.version
+    return [node for node, consumer in _consuming_nodes(view.name, view.manifest)
+            if consumer == ref.node and any(same(*found) for found in _cross_packages(view.name, node))]
+
+
+def _cross_refs(domain: str, manifest: dict[str, Any]) -> list[CrossRef]:
+    found: dict[tuple[str, str, str, str | None], CrossRef] = {}
+    for node, consumer_name in _consuming_nodes(domain, manifest):
         parents = (node.get("depends_on") or {}).get("nodes") or []
-        for ref in node.get("refs") or []:
-            package = ref.get("package") or _injected_package(domain, ref["name"], parents)
-            if not package or package == domain:
-                continue
+        for package, ref in _cross_packages(domain, node):
             pinned = None if ref.get("version") is None else str(ref["version"])
             prefix = f"model.{package}.{ref['name']}"
             resolved = next((p[len(prefix) + 2:] if p != prefix else None

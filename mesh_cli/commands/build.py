@@ -80,17 +80,19 @@ def _report_json(report: BuildReport) -> str:
 @click.option("--no-publish", is_flag=True, help="Do not publish the shares of built domains (see mesh publish).")
 @click.option("--allow-destroy", is_flag=True, help="Apply publish and ingestion plans that drop or revoke what "
               "exists because its declaration disappeared (refused otherwise).")
+@click.option("--allow-breaking", multiple=True, metavar="MODEL", help="Deploy this public model's breaking "
+              "change although consumers read it (refused otherwise): `dim_customers` or `customers.dim_customers`.")
 @format_option("text for people (progress on the way), json for programs (the report only).")
 @click.pass_context
 @handle_errors
 def command(ctx: click.Context, domains: tuple[str, ...], target: str | None, jobs: int,
             full_refresh: bool, changed: bool, verbose: bool, no_publish: bool, allow_destroy: bool,
-            as_json: bool) -> None:
+            allow_breaking: tuple[str, ...], as_json: bool) -> None:
     """Build domains in dependency order: `mesh build`, `mesh build -s orders`, `-s customers+`,
     `-s +finance --exclude customers`."""
     config = mesh_config(ctx)
     options = BuildOptions(domains, target, jobs, full_refresh, changed, verbose, publish=not no_publish,
-                           allow_destroy=allow_destroy)
+                           allow_destroy=allow_destroy, allow_breaking=allow_breaking)
     out = err_console if as_json else console
     with out.status("resolving the mesh…") as status:
         progress = Progress(out, status.update)

@@ -17,7 +17,7 @@ from rich.markup import escape
 
 from mesh_cli import __version__
 from mesh_cli.core.config import MeshConfig, locate_config
-from mesh_cli.core.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, MeshError
+from mesh_cli.core.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, INTERRUPTED, MeshError
 from mesh_cli.core.safe_io import os_error_message
 
 console = Console()
@@ -36,6 +36,9 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(exc.exit_code)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except KeyboardInterrupt:   # Ctrl-C: every write is whole or absent (safe_io, the store's generations)
+            err_console.print(f"[red]error:[/red] {INTERRUPTED}", highlight=False, soft_wrap=True)
+            sys.exit(EXIT_INTERRUPTED)
         except OSError as exc:   # disk full, name too long, permission: one line, never a traceback
             err_console.print(f"[red]error:[/red] {escape(os_error_message(exc))}", highlight=False, soft_wrap=True)
             sys.exit(EXIT_BAD_INPUT)

@@ -33,6 +33,7 @@ def print_publish(results: list[DomainPublish]) -> None:
             detail = f"{len(result.plan.statements) if result.plan else 0} statements planned"
         else:
             detail = f"{result.applied} statements applied" if result.applied else "nothing to change"
+        detail += f"; {result.note}" if result.note else ""
         console.print(f"[{style}]{result.status:>9}[/{style}] {result.domain}  {detail}", highlight=False,
                       soft_wrap=True)
 

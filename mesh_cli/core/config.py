@@ -74,7 +74,8 @@ def load_config(root: Path) -> MeshConfig:
     return MeshConfig(
         root=root.resolve(),
         name=str(mesh.get("name", root.resolve().name)),
-        domains_dir=(root / str(mesh.get("domains_dir", "domains"))).resolve(),
+        # not resolved: a symlinked domains folder stays inside the mesh (each project's `local: ../..` holds)
+        domains_dir=Path(os.path.normpath(root.resolve() / str(mesh.get("domains_dir", "domains")))),
         state_dir=(root / state_dir).resolve(),
         default_target=str(mesh.get("default_target", "dev")),
         settings=data,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,7 +116,7 @@ def load_domain(project_dir: Path) -> Domain:
     check_keys(build, ("seeds_first",), path=path, where="build")
     return Domain(
         name=name,
-        path=project_dir.resolve(),
+        path=Path(os.path.abspath(project_dir)),   # through a symlinked folder as given: see config.domains_dir
         upstreams=_upstreams(project_dir / "dependencies.yml"),
         profile=str(project.get("profile", name)),
         source_paths=tuple(paths),
@@ -165,7 +166,10 @@ def discover_domains(config: MeshConfig) -> dict[str, Domain]:
                         f"(`mesh init domain {orphans[0].name}`) or remove the folder", path=orphans[0])
     folders += _listed_projects(config)
     domains: dict[str, Domain] = {}
-    for folder in dict.fromkeys(p.resolve() for p in folders):
+    unique: dict[Path, Path] = {}   # one project reached twice (a folder and a `mesh.domains:` glob) is one domain
+    for found in folders:
+        unique.setdefault(found.resolve(), found)
+    for folder in unique.values():
         domain = load_domain(folder)
         if domain.name in domains:
             raise MeshError(f"domain name {domain.name!r} is used by both {domains[domain.name].path} "

@@ -7,6 +7,7 @@ Every `mesh` command ends with one of these codes:
 - `EXIT_BAD_INPUT` (2): bad input: a declaration, a selection, a flag or missing credentials; nothing was applied
   for the input at fault.
 - `EXIT_INTERNAL` (3): a bug in mesh itself; the traceback is saved to a file the message names.
+- `EXIT_INTERRUPTED` (130): Ctrl-C; one line, no traceback from any process.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130                  # Ctrl-C (128 + SIGINT), as shells report it
+INTERRUPTED = "interrupted; nothing half-applied; run the same command again"
 
 
 class MeshError(Exception):

@@ -24,6 +24,7 @@ LIBRARY_ENV = "MESH_GOVERNANCE_LIBRARY"
 TOPOLOGY_ENV = "MESH_SHARE_TOPOLOGY"
 SECTIONS = ("tags", "masking_policies", "row_access_policies", "roles", "entitlements")
 ROLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+POLICY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")     # tag and policy names, as the package's library.sql
 ROLE_CHECK = re.compile(r"is_role_in_session\(\s*'([A-Za-z][A-Za-z0-9_]*)'\s*\)", re.I)
 
 
@@ -44,12 +45,35 @@ def read_library(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     data = read_mapping(path, default={})
+    if not data:
+        raise MeshError(f"{GOVERNANCE_FILE} is empty: declare the library ({', '.join(SECTIONS)}; "
+                        "docs/governance.md), or delete the file if the mesh governs nothing", path=path)
     check_keys(data, SECTIONS, path=path, where="")
     for section in SECTIONS:
         kind = list if section == "entitlements" else dict
         if not isinstance(data.get(section) or kind(), kind):
             raise MeshError(f"`{section}` must be a {'list' if kind is list else 'mapping'}", path=path)
+    _check_names(data, path)
     return data
+
+
+def _check_names(library: dict[str, Any], path: Path) -> None:
+    """The names the package's validation refuses at build time (macros/governance/library/library.sql), refused
+    here first: policy and tag names are lower-case Snowflake identifiers
+    (https://docs.snowflake.com/en/sql-reference/identifiers-syntax), role names letters, digits and underscores."""
+    for section, what in (("tags", "tag"), ("masking_policies", "masking_policies"),
+                          ("row_access_policies", "row_access_policies")):
+        for name in library.get(section) or {}:
+            if not isinstance(name, str) or not POLICY_NAME.match(name):
+                raise MeshError(f"governance library: {what} name {name!r} must be lower-case letters, digits and "
+                                "underscores; rename it", path=path)
+    for name, entry in (library.get("roles") or {}).items():
+        _role(name, path, "roles")
+        for parent in (entry or {}).get("inherits") or [] if isinstance(entry, dict) else []:
+            _role(parent, path, f"roles.{name}.inherits")
+    for entry in library.get("entitlements") or []:
+        if isinstance(entry, dict):
+            _role(entry.get("role"), path, "entitlements")
 
 
 def library_json(project_dir: Path) -> str:
@@ -106,7 +130,8 @@ class AccessModel:
 
 def _role(value: Any, path: Path, where: str) -> str:
     if not isinstance(value, str) or not ROLE_NAME.match(value):
-        raise MeshError(f"{where}: role name {value!r} must be letters, digits and underscores", path=path)
+        raise MeshError(f"{where}: role name {value!r} must be letters, digits and underscores, starting with a "
+                        "letter; rename it", path=path)
     return value.upper()
 
 

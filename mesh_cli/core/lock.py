@@ -1,5 +1,6 @@
-"""One lock per state folder: a second `mesh build` (or publish, ingest) on the same state waits briefly, then
-says who holds it (pid, command, since) instead of failing on DuckDB's raw lock error half-way."""
+"""One lock per state folder: every command that writes (`mesh build`, publish, ingest, provision) takes it; a
+second one on the same state waits briefly, then says who holds it (pid, command, since; exit 2) instead of
+failing on DuckDB's raw lock error half-way. `mesh query` waits for a writer the same way, then names it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import EXIT_BAD_INPUT, MeshError
 from mesh_cli.core.safe_io import mesh_error
 
 LOCK_FILE = "mesh.lock"
@@ -21,7 +22,7 @@ WAIT_ENV = "MESH_LOCK_WAIT"        # seconds a second command waits for the lock
 class StateLocked(MeshError):
     """Another mesh command holds the state folder."""
 
-    exit_code = 1
+    exit_code = EXIT_BAD_INPUT
 
 
 def _alive(pid: int) -> bool:
@@ -61,20 +62,38 @@ def _try_take(path: Path, command: str) -> bool:
     return True
 
 
+def _wait(wait: float | None) -> float:
+    return time.monotonic() + (float(os.environ.get(WAIT_ENV, "10")) if wait is None else wait)
+
+
+def _in_use(path: Path, state_dir: Path, fix: str) -> StateLocked:
+    holder = _holder(path) or {}
+    return StateLocked(f"the state folder is in use by pid {holder.get('pid', '?')} ({holder.get('command', '?')}, "
+                       f"since {holder.get('since', '?')}): {fix}, or delete {path} if that process is gone",
+                       path=state_dir)
+
+
+def wait_for_writers(state_dir: Path, wait: float | None = None) -> None:
+    """Wait up to `wait` seconds (MESH_LOCK_WAIT, default 10) for the command holding the state folder's lock to
+    end (a reader of the databases it writes), then name it."""
+    path = state_dir / LOCK_FILE
+    deadline = _wait(wait)
+    while _holder(path) is not None:
+        if time.monotonic() >= deadline:
+            raise _in_use(path, state_dir, "run the query when it ends")
+        time.sleep(0.2)
+
+
 @contextmanager
 def state_lock(state_dir: Path, command: str, wait: float | None = None) -> Iterator[None]:
     """Hold the state folder's lock for the block; wait up to `wait` seconds (MESH_LOCK_WAIT, default 10)."""
     path = state_dir / LOCK_FILE
-    wait = float(os.environ.get(WAIT_ENV, "10")) if wait is None else wait
-    deadline = time.monotonic() + wait
+    deadline = _wait(wait)
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
         while not _try_take(path, command):
             if time.monotonic() >= deadline:
-                holder = _holder(path) or {}
-                raise StateLocked(f"the state folder is in use by pid {holder.get('pid', '?')} "
-                                  f"({holder.get('command', '?')}, since {holder.get('since', '?')}): wait for it to "
-                                  f"end, or delete {path} if that process is gone", path=state_dir)
+                raise _in_use(path, state_dir, "wait for it to end")
             time.sleep(0.2)
     except OSError as exc:
         raise mesh_error(exc) from exc

@@ -63,20 +63,26 @@ def _date(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
+def rebuild_hint(path: Path) -> str:
+    """How to write a domain's manifest again: `mesh build <domain>`, the domain named by the manifest's folder
+    (`.mesh/state/<target>/<domain>/`, or the project of a `target/` folder)."""
+    folder = path.parent.parent if path.parent.name == "target" else path.parent
+    return f"rebuild the domain to rewrite it (`mesh build {folder.name}`)"
+
+
 def load_manifest(path: Path) -> dict[str, Any]:
-    """Load a manifest.json; a corrupt one is a clear error naming the file."""
+    """Load a manifest.json; a corrupt one is a clear error naming the file and the command that rewrites it."""
     try:
         data = orjson.loads(path.read_bytes())
     except (OSError, ValueError) as exc:
-        raise MeshError(f"cannot read the dbt manifest ({exc}); rebuild the domain to rewrite it",
-                        path=path) from exc
+        raise MeshError(f"cannot read the dbt manifest ({exc}); {rebuild_hint(path)}", path=path) from exc
     if not isinstance(data, dict) or "nodes" not in data:
-        raise MeshError("not a dbt manifest (no `nodes`); rebuild the domain to rewrite it", path=path)
+        raise MeshError(f"not a dbt manifest (no `nodes`); {rebuild_hint(path)}", path=path)
     nodes, metadata = data["nodes"], data.get("metadata", {})
     if (not isinstance(nodes, dict) or not all(isinstance(node, dict) for node in nodes.values())
             or not isinstance(metadata, dict)):
-        raise MeshError("not a dbt manifest (`nodes` must map ids to nodes, `metadata` be a mapping); rebuild the "
-                        "domain to rewrite it", path=path)
+        raise MeshError("not a dbt manifest (`nodes` must map ids to nodes, `metadata` be a mapping); "
+                        f"{rebuild_hint(path)}", path=path)
     return data
 
 

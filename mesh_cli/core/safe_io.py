@@ -58,3 +58,14 @@ def write_text_atomic(path: Path, text: str) -> Path:
 def copy_atomic(source: Path, path: Path) -> Path:
     """Copy `source` to `path` through a temporary file, as `write_text_atomic`."""
     return _atomic(path, lambda temporary: shutil.copyfile(source, temporary))
+
+
+def set_aside(path: Path) -> Path:
+    """Move a state file that cannot be read out of the way (`.<name>.unreadable` beside it, never packed into a
+    deployed record), so that the command that writes it can write it again; returns where it went."""
+    aside = path.with_name(f".{path.name}.unreadable")
+    try:
+        path.replace(aside)
+    except OSError as exc:
+        raise mesh_error(exc) from exc
+    return aside

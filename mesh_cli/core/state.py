@@ -92,7 +92,9 @@ def _digest(root: Path, folders: list[Path]) -> str:
         if not folder.exists():
             continue
         for path in _project_files(folder):
-            digest.update(str(path.relative_to(root)).encode())
+            # a domain reached through a symlink lies outside the root: named from its own folder then
+            relative = path.relative_to(root) if path.is_relative_to(root) else path.relative_to(folder.parent)
+            digest.update(str(relative).encode())
             digest.update(b"\0")
             digest.update(path.read_bytes())
             digest.update(b"\0")

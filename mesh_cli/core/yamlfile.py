@@ -20,12 +20,17 @@ def read_yaml(path: Path, *, default: Any = None) -> Any:
         if default is not None:
             return default
         raise MeshError("file not found", path=path)
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+        data = yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise MeshError(f"invalid YAML{where}: {getattr(exc, 'problem', exc)}", path=path) from exc
+        problem = str(getattr(exc, "problem", exc))
+        lines = text.splitlines()
+        if mark is not None and mark.line < len(lines) and "\t" in lines[mark.line]:
+            problem = "a tab character: YAML indents with spaces only; replace the tab with spaces"
+        raise MeshError(f"invalid YAML{where}: {problem}", path=path) from exc
     return default if data is None else data
 
 

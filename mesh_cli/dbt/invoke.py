@@ -15,6 +15,7 @@ import functools
 import multiprocessing
 import os
 import re
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -209,8 +210,9 @@ def run_job(job: DbtJob) -> DbtOutcome:
     return outcome
 
 
-# imported once, by the fork server; mesh_cli first, so its warning filters hold for whatever dbt imports
-_PRELOADED = ["mesh_cli", "dbt.cli.main", "mesh_cli.dbt.invoke"]
+# imported once, by the fork server: Ctrl-C's quiet handling first, then mesh_cli, so its warning filters hold
+# for whatever dbt imports
+_PRELOADED = ["mesh_cli.dbt.quiet_interrupt", "mesh_cli", "dbt.cli.main", "mesh_cli.dbt.invoke"]
 
 
 @functools.cache
@@ -236,7 +238,9 @@ def _stop_fork_server() -> None:
 
 def _adopt(environment: dict[str, str], folder: str) -> None:
     """A new worker's first step: the environment and folder its pool's maker had (the fork server's are those of
-    the first pool)."""
+    the first pool). A worker ignores Ctrl-C: the terminal sends it to the whole process group, and the command
+    (the pool's maker) alone answers it, with one line."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.clear()
     os.environ.update(environment)
     with contextlib.suppress(OSError):   # a folder deleted since: every call runs in its project's folder anyway

@@ -17,6 +17,7 @@ import socket
 import tarfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from importlib.util import find_spec
 from pathlib import Path
@@ -71,6 +72,7 @@ def installed_dbt_version() -> str | None:
         return None
 
 
+@cache
 def readable_manifest_schema() -> str | None:
     """The manifest schema this dbt writes and reads (`v12`), found without importing dbt: the newest version
     folder of dbt's manifest schemas."""

@@ -24,6 +24,25 @@ DUCKDB_DIR_ENV = "MESH_DUCKDB_DIR"
 STORAGE_VERSION = "v1.0.0"
 
 
+def _unreadable(path: Path, name: str, error: Exception) -> MeshError:
+    """A database file DuckDB cannot open: held by a writer, or not a database (corrupt or truncated)."""
+    first = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if "lock" in first.lower():
+        return MeshError(f"the database of {name} is held by another process ({first}); run the command again "
+                         "when it ends", path=path)
+    return MeshError(f"the database file of {name} cannot be opened ({first}); delete it and rebuild it with "
+                     f"`mesh build {name}`", path=path)
+
+
+def _open_read_only(path: Path, name: str) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise _unreadable(path, name, exc) from exc
+
+
 class DuckDBEngine(Engine):
     """Each domain builds into `<state>/duckdb/<domain>.duckdb`; its profile attaches its upstreams' files."""
 
@@ -98,14 +117,18 @@ class DuckDBEngine(Engine):
         path = self.database_path(domain.name)
         if not path.is_file():
             raise MeshError(f"{domain.name} has no database at {path}; run `mesh build +{domain.name}`")
-        connection = duckdb.connect(str(path), read_only=True)
+        connection = _open_read_only(path, domain.name)
         for upstream in domain.upstreams:
             upstream_path = self.database_path(upstream)
             if not upstream_path.is_file():
                 connection.close()
                 raise MeshError(f"upstream {upstream} of {domain.name} has no database at {upstream_path}; "
                                 f"run `mesh build +{domain.name}`")
-            connection.execute(f"ATTACH '{_sql_string(str(upstream_path))}' AS \"{upstream}\" (READ_ONLY)")
+            try:
+                connection.execute(f"ATTACH '{_sql_string(str(upstream_path))}' AS \"{upstream}\" (READ_ONLY)")
+            except duckdb.Error as exc:
+                connection.close()
+                raise _unreadable(upstream_path, upstream, exc) from exc
         try:
             _set_session_roles(connection, [domain.name, *domain.upstreams], roles or [])
             if locked:

@@ -13,6 +13,7 @@ from typing import Any
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.lock import wait_for_writers
 from mesh_cli.engines.registry import engine_for
 
 
@@ -38,6 +39,7 @@ def run_query(config: MeshConfig, domain_name: str, sql: str, roles: list[str], 
     if not engine.embedded:
         raise MeshError(f"mesh query reads the embedded engine's databases; target {target!r} is "
                         f"{engine.adapter_type}: query it with your own client and role")
+    wait_for_writers(config.state_dir)   # a build writing the databases: wait for it, then name it
     with engine.connect(domain, roles=roles, locked=True) as connection:
         engine.check_single_select(connection, sql)
         try:

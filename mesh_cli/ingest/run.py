@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from mesh_cli.core.config import MeshConfig
@@ -10,6 +11,7 @@ from mesh_cli.core.destroy import refuse_destruction
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
+from mesh_cli.core.lock import state_lock
 from mesh_cli.core.plan import ApplyResult, Plan, RecordedState, apply
 from mesh_cli.engines.registry import Engine, engine_for
 from mesh_cli.ingest.local import TableLoad, landing_rows, list_files, load_table, pending_files
@@ -148,7 +150,14 @@ def _load_files(domain: Domain, tables: list[IngestTable], engine: Engine, resul
 def ingest(config: MeshConfig, selectors: Iterable[str] = (), target: str | None = None, *,
            full_refresh: bool = False, plan_only: bool = False, allow_destroy: bool = False) -> list[DomainIngest]:
     """Ingest every selected domain with ingestion declarations, upstreams first, up to the first that fails
-    (the last result returned)."""
+    (the last result returned); under the state folder's lock unless it only plans."""
+    with nullcontext() if plan_only else state_lock(config.state_dir, "mesh ingest " + " ".join(selectors)):
+        return _ingest(config, selectors, target, full_refresh=full_refresh, plan_only=plan_only,
+                       allow_destroy=allow_destroy)
+
+
+def _ingest(config: MeshConfig, selectors: Iterable[str], target: str | None, *, full_refresh: bool,
+            plan_only: bool, allow_destroy: bool) -> list[DomainIngest]:
     target = target or config.default_target
     domains = discover_domains(config)
     graph = DomainGraph(domains)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ from mesh_cli.core.destroy import refuse_destruction
 from mesh_cli.core.domains import discover_domains, require_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
+from mesh_cli.core.lock import state_lock
 from mesh_cli.core.plan import ApplyResult, Plan, RecordedState, apply
 from mesh_cli.engines.registry import engine_for
 from mesh_cli.provision.duckdb import provision_duckdb
@@ -47,8 +49,16 @@ def provision(config: MeshConfig, selectors: tuple[str, ...] = (), target: str |
     """Plan, and unless `plan_only` apply, the footprint of the selected domains on the target's engine.
 
     On Snowflake without credentials, `plan_only` plans against an empty account (offline); `connection` is an
-    existing connector connection to use instead of one from the environment.
+    existing connector connection to use instead of one from the environment. Applied under the state folder's
+    lock.
     """
+    with nullcontext() if plan_only else state_lock(config.state_dir, "mesh provision " + " ".join(selectors)):
+        return _provision(config, selectors, target, plan_only=plan_only, prune=prune, allow_destroy=allow_destroy,
+                          connection=connection)
+
+
+def _provision(config: MeshConfig, selectors: tuple[str, ...], target: str | None, *, plan_only: bool,
+               prune: bool, allow_destroy: bool, connection: Any) -> ProvisionResult:
     target = target or config.default_target
     domains = require_domains(config, discover_domains(config), "provision")
     graph = DomainGraph(domains)

@@ -20,8 +20,8 @@ from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.plan import Plan, apply_to
-from mesh_cli.core.safe_io import write_text_atomic
-from mesh_cli.core.state import domain_state_dir, load_target_manifest
+from mesh_cli.core.safe_io import set_aside, write_text_atomic
+from mesh_cli.core.state import domain_state_dir, load_publish_record, load_target_manifest
 from mesh_cli.core.store import StaleGeneration
 from mesh_cli.dbt.inventory import load_inventory
 from mesh_cli.deployed.location import lease_term, target_store
@@ -46,6 +46,7 @@ class DomainPublish:
     applied: int = 0
     error: str | None = None
     bad_input: bool = False        # the failure is the mesh's own input (domain.yml, mesh.yml, credentials)
+    note: str | None = None        # e.g. an unreadable publish state set aside and written again
 
     @property
     def ok(self) -> bool:
@@ -80,6 +81,17 @@ def _write_record(path: Path, record: dict[str, Any], consumer_domains: dict[str
     write_text_atomic(path, json.dumps(record, indent=2))
 
 
+def _set_aside_unreadable(record: Path, domain: str) -> str | None:
+    """A publish state of the wrong shape (or not JSON) is set aside to be written again; says so."""
+    if not record.is_file():
+        return None
+    try:
+        load_publish_record(record, domain)
+    except MeshError:
+        return f"{record.name} was not a readable publish state: set aside as {set_aside(record).name}, written again"
+    return None
+
+
 def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dict[str, Domain],
                    manifest: dict[str, Any], *, plan_only: bool = False,
                    allow_destroy: bool = False) -> DomainPublish:
@@ -108,9 +120,11 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
         consumers = {str(e["name"]): list((e.get("consumers") or {}).get("domains") or [])
                      for e in domain.products if isinstance(e, dict)}
         record = domain_state_dir(config, target, domain.name) / PUBLISH_FILE
+        note = _set_aside_unreadable(record, domain.name)
         if not plan.empty or not record.is_file():
             _write_record(record, _publish_record(shares, set(shares.listings)), consumers)
-        return DomainPublish(domain.name, UNCHANGED if plan.empty else PUBLISHED, plan, len(result.applied))
+        return DomainPublish(domain.name, UNCHANGED if plan.empty else PUBLISHED, plan, len(result.applied),
+                             note=note)
     except MeshError as exc:
         return DomainPublish(domain.name, FAILED, error=str(exc), bad_input=True)
 

@@ -425,7 +425,7 @@ def test_history_classifies_a_breaking_change_and_the_consumers_it_hit(built_mes
     assert (change["rule"], change["model"], change["column"], change["classification"]) == (
         "column-removed", "orders.fct_orders", "order_total", "breaking")
     assert change["reason"].startswith("column order_total was removed")
-    assert change["hits"] == ["finance.int_order_revenue (unpinned)"]
+    assert change["hits"] == ["finance.int_order_revenue (unpinned; into int_order_revenue.revenue)"]
     assert history["states"] == 2 and history["first_recorded"] == "2026-12-01T00:00:00+00:00"
     # the same change to a model of another product is not this product's history
     assert product_history(states, "orders", ["fct_order_lines"], readers)["changes"] == []

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlglot import exp, parse_one
-from sqlglot.errors import SqlglotError
+if TYPE_CHECKING:   # sqlglot is imported where SQL is read: the catalogue and `mesh list` import this module too
+    from sqlglot import exp
 
 _JINJA_REF = re.compile(r"\{\{\s*(ref|source)\s*\(([^)]*)\)\s*\}\}")
 _JINJA_CONFIG = re.compile(r"\{\{\s*config\s*\((?:[^{}]|\{[^{}]*\})*\)\s*\}\}", re.DOTALL)
@@ -53,11 +53,15 @@ def _plain_sql(code: str) -> str | None:
 
 def _upstream_tables(sql: exp.Expr, upstream: str, model: str) -> set[str]:
     """The names (aliases) the upstream model goes by in the statement."""
+    from sqlglot import exp
+
     wanted = {f"__mesh_ref__{upstream}__{model}", f"__mesh_ref__{model}"}
     return {table.alias_or_name.lower() for table in sql.find_all(exp.Table) if table.name in wanted}
 
 
 def _star_reads(sql: exp.Expr, aliases: set[str]) -> bool:
+    from sqlglot import exp
+
     for star in sql.find_all(exp.Star):
         parent = star.parent
         if isinstance(parent, exp.Column):
@@ -69,11 +73,15 @@ def _star_reads(sql: exp.Expr, aliases: set[str]) -> bool:
 
 
 def _mentions(node: exp.Expr, column: str, aliases: set[str]) -> bool:
+    from sqlglot import exp
+
     return any(c.name.lower() == column and (not c.table or c.table.lower() in aliases)
                for c in node.find_all(exp.Column))
 
 
 def _joined_on(sql: exp.Expr, column: str) -> bool:
+    from sqlglot import exp
+
     for join in sql.find_all(exp.Join):
         if join.args.get("kind", "") == "NATURAL" or join.method == "NATURAL":
             return True
@@ -84,6 +92,9 @@ def _joined_on(sql: exp.Expr, column: str) -> bool:
 
 def sql_reads(code: str, upstream: str, model: str, column: str) -> ColumnRead:
     """Whether the SQL (dbt source) of a node reads `column` of `upstream.model`."""
+    from sqlglot import parse_one
+    from sqlglot.errors import SqlglotError
+
     plain = _plain_sql(code)
     if plain is None:
         return EVERYTHING

@@ -171,8 +171,10 @@ def test_ctrl_c_during_a_build_is_one_line_and_exit_130(gate_mesh: Path) -> None
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     command = [sys.executable, "-c", "from mesh_cli.cli import main; main()", "--mesh-dir", str(gate_mesh), "build",
                "--full-refresh", "-j", "1"]
+    # as from a terminal: Ctrl-C not ignored (a pytest-xdist worker ignores SIGINT, and a child inherits that)
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+                               start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lock = gate_mesh / ".mesh" / LOCK_FILE
     deadline = time.monotonic() + 60
     while not lock.exists() and process.poll() is None and time.monotonic() < deadline:

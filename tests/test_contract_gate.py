@@ -165,16 +165,22 @@ def test_allow_breaking_deploys_the_named_model(gate_mesh: Path) -> None:
 
 # Faults
 
+def _as_from_a_terminal() -> None:
+    """A command started from a shell gets Ctrl-C: neither ignored nor blocked. In the full suite the pytest worker
+    hands its children SIGINT ignored or blocked (starting multiprocessing's helper processes masks it for a
+    while), which a child inherits across exec."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_ctrl_c_during_a_build_is_one_line_and_exit_130(gate_mesh: Path) -> None:
     """SIGINT to the whole process group, as a terminal sends it, once the build holds the lock: one line, exit
     130, no traceback from the command or its dbt workers, and the lock released."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     command = [sys.executable, "-c", "from mesh_cli.cli import main; main()", "--mesh-dir", str(gate_mesh), "build",
                "--full-refresh", "-j", "1"]
-    # as from a terminal: Ctrl-C not ignored (a pytest-xdist worker ignores SIGINT, and a child inherits that)
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True,
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                               start_new_session=True, preexec_fn=_as_from_a_terminal)
     lock = gate_mesh / ".mesh" / LOCK_FILE
     deadline = time.monotonic() + 60
     while not lock.exists() and process.poll() is None and time.monotonic() < deadline:

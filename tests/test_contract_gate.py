@@ -166,9 +166,8 @@ def test_allow_breaking_deploys_the_named_model(gate_mesh: Path) -> None:
 # Faults
 
 def _as_from_a_terminal() -> None:
-    """A command started from a shell gets Ctrl-C: neither ignored nor blocked. In the full suite the pytest worker
-    hands its children SIGINT ignored or blocked (starting multiprocessing's helper processes masks it for a
-    while), which a child inherits across exec."""
+    """A command started from a shell gets Ctrl-C: neither ignored nor blocked. A child inherits both across exec,
+    and in the full suite (not alone) the command started by the pytest worker did not see the SIGINT."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 

@@ -99,8 +99,7 @@ class ObjectStore(StateStore):
         import obstore
         from obstore.exceptions import BaseError, NotFoundError
 
-        current = self.get(key)
-        if current is None or current.generation != expected:
+        if self.head(key) != expected:   # the ETag alone: no need to download the object to compare it
             return
         try:
             obstore.delete(self._store, key)

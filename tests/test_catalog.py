@@ -17,12 +17,13 @@ import yaml
 from conftest import git, run_build, run_cli
 
 from mesh_cli.build.run import BuildReport
+from mesh_cli.catalog.column_lineage import add_column_lineage
 from mesh_cli.catalog.display import consumers_text, human, label, listing, local_time, relative_age, when
 from mesh_cli.catalog.health import health_summary, rollup
 from mesh_cli.catalog.health_chart import render_health_svg
 from mesh_cli.catalog.history import ContractState, contract_states, product_history
 from mesh_cli.catalog.index import Catalog, build_catalog, find_product
-from mesh_cli.catalog.lineage import lineage_graph, render_svg
+from mesh_cli.catalog.lineage import ColumnEdge, lineage_graph, render_svg
 from mesh_cli.catalog.site import render_site, write_site
 from mesh_cli.check.snapshot import snapshot
 from mesh_cli.core import state as state_module
@@ -103,6 +104,48 @@ def test_lineage_links_public_models_across_domains_through_internal_models(cata
     assert nodes["orders.fct_orders"]["product"] == "orders.order_facts"
     around = catalog.lineage.around({"orders.fct_order_lines"})
     assert set(around.nodes) == {"orders.fct_order_lines"} and around.edges == []
+
+
+def test_column_lineage_follows_each_column_across_domains_and_internal_models(catalog: Catalog) -> None:
+    edges = {(e["upstream"], e["column"], e["downstream"], e["into"]) for e in catalog.index["lineage"]["column_edges"]}
+    # a direct read across domains: orders' fct_orders takes region from customers v1
+    assert ("customers.dim_customers.v1", "region", "orders.fct_orders", "region") in edges
+    # through finance's protected int_order_revenue: region from customers v2, revenue from fct_orders' order_total
+    assert {("customers.dim_customers.v2", "region", "finance.customer_revenue", "region"),
+            ("orders.fct_orders", "order_total", "finance.customer_revenue", "revenue"),
+            ("orders.fct_orders", "order_date", "finance.customer_revenue", "first_order_date")} <= edges
+    # through a CTE: revenue_by_region_month counts fct_orders' customers; its region comes from the targets
+    assert ("orders.fct_orders", "customer_id", "finance.revenue_by_region_month", "customer_count") in edges
+    assert not {e for e in edges if e[2] == "finance.revenue_by_region_month" and e[3] == "region"}
+    assert ("orders.fct_orders", "region", "finance.customer_revenue", "region") not in edges  # finance re-derives it
+    # a Snowpark model that projects its ref: the columns it names
+    assert ("customers.dim_customers.v2", "customer_id", "finance.customer_scoring", "customer_id") in edges
+    assert not {e for e in edges if e[1] in ("email", "phone")}   # nobody downstream takes them
+    # every column edge lies along a model edge, between columns the view lists
+    models = {(e["upstream"], e["downstream"]) for e in catalog.index["lineage"]["edges"]}
+    listed = {n["id"]: n["columns"] for n in catalog.index["lineage"]["nodes"]}
+    assert all((up, down) in models and column in listed[up] and into in listed[down]
+               for up, column, down, into in edges)
+    around = catalog.lineage.around({"customers.dim_regions"})
+    assert around.column_edges == [] and around.columns == {"customers.dim_regions": ["region", "region_name",
+                                                                                    "customer_count"]}
+
+
+def test_a_model_whose_sql_cannot_be_read_passes_on_no_column(built_mesh: tuple[Path, BuildReport]) -> None:
+    config = load_config(built_mesh[0])
+    inventory = load_inventory(config, "dev")
+    manifests = {name: copy.deepcopy(load_manifest(view.manifest_path)) for name, view in inventory.views.items()}
+    node = manifests["finance"]["nodes"]["model.finance.int_order_revenue"]
+    node["raw_code"] = "{% if true %}" + node["raw_code"] + "{% endif %}"   # Jinja column_reads does not read
+    lineage = lineage_graph(inventory, {})
+    add_column_lineage(lineage, manifests)
+    assert ("orders.fct_orders", "finance.customer_revenue") in lineage.edges   # the model edge stays
+    assert not [e for e in lineage.column_edges if e.upstream == "orders.fct_orders"]
+    assert ColumnEdge("customers.dim_customers.v1", "region", "orders.fct_orders", "region") in lineage.column_edges
+    svg = render_svg(lineage, with_columns=True)
+    assert ('class="column-edge" data-from="customers.dim_customers.v1" data-from-column="region" '
+            'data-to="orders.fct_orders" data-to-column="region"') in svg
+    assert "column-edge" not in render_svg(lineage)   # the model-level view draws models only
 
 
 def test_a_consumer_that_feeds_no_public_model_is_drawn(built_mesh: tuple[Path, BuildReport]) -> None:

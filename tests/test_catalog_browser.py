@@ -283,6 +283,16 @@ def test_the_lineage_zooms_and_expands_to_columns(browser: webdriver.Chrome, sit
     shown = {t.get_attribute("data-column") for t in columns.find_elements(
         By.CSS_SELECTOR, "g.node[data-node='customers.dim_customers.v2'] text.column")}
     assert {"customer_id", "email", "region"} <= shown
+    arrows = {(e.get_attribute("data-from"), e.get_attribute("data-from-column"), e.get_attribute("data-to"),
+               e.get_attribute("data-to-column")): e
+              for e in columns.find_elements(By.CSS_SELECTOR, "path.column-edge")}
+    # across domains, directly and through finance's internal model: region from customers, revenue from orders
+    assert {("customers.dim_customers.v1", "region", "orders.fct_orders", "region"),
+            ("customers.dim_customers.v2", "region", "finance.customer_revenue", "region"),
+            ("orders.fct_orders", "order_total", "finance.customer_revenue", "revenue")} <= set(arrows)
+    assert not [key for key in arrows if key[1] == "email"]   # no consumer takes the email
+    arrow = arrows[("customers.dim_customers.v1", "region", "orders.fct_orders", "region")]
+    assert arrow.is_displayed() and arrow.size["width"] > 20
     assert _console_errors(browser) == []
 
 

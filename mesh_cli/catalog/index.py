@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from mesh_cli.catalog.column_lineage import add_column_lineage
 from mesh_cli.catalog.governance import CONFIDENTIALITY, column_governance, model_governance, strictest
 from mesh_cli.catalog.health import health_summary, product_health, rollup, worst_source_status
 from mesh_cli.catalog.history import ContractState, contract_states, product_history
@@ -56,6 +57,7 @@ def build_catalog(config: MeshConfig, target: str, *, now: datetime | None = Non
                   for model in spec.models}
     lineage = lineage_graph(inventory, product_of)
     manifests = {name: load_manifest(view.manifest_path) for name, view in inventory.views.items()}
+    add_column_lineage(lineage, manifests)
     readers = {name: snapshot(name, manifest, "catalogue") for name, manifest in manifests.items()}
     products: list[dict[str, Any]] = []
     for name, view in inventory.views.items():

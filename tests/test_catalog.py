@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 from conftest import git, run_build, run_cli
@@ -33,6 +34,7 @@ from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest, public_models
 from mesh_cli.core.product_text import object_comment, product_description, share_comment
 from mesh_cli.core.products import product_specs
+from mesh_cli.core.row_counts import ROW_COUNTS, record_row_counts, recorded_row_counts
 from mesh_cli.core.state import CONTRACT_HISTORY, RUN_HISTORY, kept_files, save_build
 from mesh_cli.dbt.inventory import ModelEdge, load_inventory
 
@@ -566,6 +568,36 @@ def test_a_malformed_kept_run_is_one_error_naming_the_file(built_copy: Path, con
     assert "20300101T000000Z.json.gz" in str(error.value) and "delete the file" in str(error.value)
     result = run_cli(built_copy, "catalog", "--out", str(built_copy / "site"))
     assert result.exit_code == 2 and "20300101T000000Z.json.gz" in result.output
+
+
+def test_each_model_shows_its_seconds_and_rows_over_builds(built_mesh: tuple[Path, BuildReport],
+                                                          catalog: Catalog) -> None:
+    versions = {v["id"]: v for p in catalog.products for m in p["models"] for v in m["versions"]}
+    regions = versions["customers.dim_regions"]["runs"][-1]
+    # DuckDB's adapter reports no rows: mesh build counted the table after the build (one row per region)
+    assert regions["status"] == "success" and regions["seconds"] > 0
+    assert (regions["rows"], regions["rows_counted"]) == (4, True)
+    # a governed model is a view over its protected table: its stored rows, not what a session without roles sees
+    with duckdb.connect(str(built_mesh[0] / ".mesh/duckdb/finance.duckdb"), read_only=True) as db:
+        stored = db.execute("select count(*) from mesh_protected.marts__revenue_by_region_month").fetchall()[0][0]
+    assert versions["finance.revenue_by_region_month"]["runs"][-1]["rows"] == stored > 0
+    page = render_site(load_config(built_mesh[0]), catalog)["products/customers.customer_master.html"]
+    assert '<td data-label="rows">4</td>' in page and "counted in the\n        table after each build" in page
+
+
+def test_row_counts_keep_the_newest_builds_and_a_broken_file_is_named(built_copy: Path, tmp_path: Path) -> None:
+    for build in range(state_module.KEPT_RUNS + 2):
+        record_row_counts(tmp_path, f"2030-01-01T00:00:{build:02d}Z", {"model.d.m": build})
+    kept = recorded_row_counts(tmp_path)
+    assert len(kept) == state_module.KEPT_RUNS and kept[max(kept)] == {"model.d.m": state_module.KEPT_RUNS + 1}
+    assert "2030-01-01T00:00:00Z" not in kept   # the oldest go first
+    bad = built_copy / ".mesh/state/dev/customers" / ROW_COUNTS
+    bad.write_text("[1, 2]")
+    result = run_cli(built_copy, "catalog", "--out", str(built_copy / "site"))
+    assert result.exit_code == 2 and "history/rows.json" in result.output
+    assert "not a file of row counts" in result.output
+    record_row_counts(bad.parent.parent, "2030-01-01T00:00:00Z", {"model.customers.dim_regions": 4})
+    assert recorded_row_counts(bad.parent.parent) == {"2030-01-01T00:00:00Z": {"model.customers.dim_regions": 4}}
 
 
 def test_a_malformed_kept_manifest_is_one_error_naming_the_file(built_copy: Path) -> None:

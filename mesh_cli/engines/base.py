@@ -117,6 +117,12 @@ class Engine:
         rows, as the owner reads them. The rows of each (embedded engines)."""
         raise self._unsupported("database files to copy")
 
+    def stored_rows(self, domain: str, relations: list[str]) -> dict[str, int]:
+        """The rows each of the domain's relations (as dbt names them) holds, counted where its rows are stored
+        (a governed model's protected table, as its owner reads it), for a built model whose adapter reported
+        none (embedded engines)."""
+        raise self._unsupported("database per domain")
+
     def check_single_select(self, connection: Any, sql: str) -> None:
         """Refuse anything but exactly one read-only SELECT on a `connect` session (`mesh query`)."""
         raise self._unsupported("read-only query sessions (query it with your own client and role)")

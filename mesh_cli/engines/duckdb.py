@@ -103,6 +103,12 @@ class DuckDBEngine(Engine):
             return duckdb.connect(str(self.database_path(domain)), read_only=read_only,
                                   config={"storage_compatibility_version": STORAGE_VERSION})
 
+    def stored_rows(self, domain: str, relations: list[str]) -> dict[str, int]:
+        # dbt-duckdb's adapter response has no rows_affected: a count(*) of a table reads no column data
+        with self.errors(), self.open_database(domain, read_only=True) as connection:
+            return {relation: connection.execute(f"select count(*) from {_stored_relation(connection, relation)}")
+                    .fetchall()[0][0] for relation in relations}
+
     def check_single_select(self, connection: duckdb.DuckDBPyConnection, sql: str) -> None:
         single_select(connection, sql)
 

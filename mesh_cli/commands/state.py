@@ -21,7 +21,7 @@ def command() -> None:
     """The deployed records of a target's state store."""
 
 
-@command.command("pull")
+@command.command("pull", short_help="Pull DOMAINS' records and their upstreams' into the state folder.")
 @click.argument("domains", nargs=-1, required=True)
 @target_option("The target whose records to pull.")
 @click.pass_context
@@ -43,7 +43,7 @@ def pull(ctx: click.Context, domains: tuple[str, ...], target: str | None) -> No
                       highlight=False)
 
 
-@command.command("list")
+@command.command("list", short_help="Each deployed domain's record: when, by whom, which commit.")
 @target_option("The target whose records to list.")
 @format_option()
 @click.pass_context

@@ -44,7 +44,7 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 @pytest.fixture(scope="module")
 def catalog(built_mesh: tuple[Path, BuildReport]) -> Catalog:
     root, _ = built_mesh
-    return build_catalog(load_config(root), "dev")
+    return build_catalog(load_config(root), "dev", column_lineage=True)
 
 
 def _declared_products(root: Path) -> dict[str, dict]:

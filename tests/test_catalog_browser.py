@@ -90,7 +90,7 @@ def site_url(built_mesh: tuple[Path, BuildReport], tmp_path_factory: pytest.Temp
     root = _mesh_with_history(built_mesh[0], tmp_path_factory.mktemp("history") / "mesh")
     config = load_config(root)
     out = tmp_path_factory.mktemp("catalog") / "site"
-    write_site(config, build_catalog(config, "dev"), out)
+    write_site(config, build_catalog(config, "dev", column_lineage=True), out)
     server = site_server(out, 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -33,15 +33,22 @@ def _model_graph(manifests: Mapping[str, dict[str, Any]]) -> nx.DiGraph[str]:
     return graph
 
 
-def _flows(graph: nx.DiGraph[str], parent: str, node: str, columns: Mapping[str, set[str]]) -> dict[str, set[str]]:
+Reads = dict[tuple[str, str, str], set[str]]   # (parent, node, parent's column) -> node's columns from it
+
+
+def _flows(graph: nx.DiGraph[str], parent: str, node: str, columns: Mapping[str, set[str]],
+           reads: Reads) -> dict[str, set[str]]:
     """For each upstream column, the columns of `node` computed from it, given the columns of `parent` that
-    carry it (`columns`: upstream column -> parent's columns)."""
+    carry it (`columns`: upstream column -> parent's columns); `reads` keeps each step's answer, so each model's
+    SQL is read once per column of each parent, however many upstreams reach it."""
     domain, model = parent.split(".")[:2]
     found: dict[str, set[str]] = defaultdict(set)
     for column, carriers in columns.items():
         for carrier in carriers:
-            found[column].update(name.lower() for name in node_reads(graph.nodes[node]["node"], domain, model,
-                                                                     carrier).into)
+            if (parent, node, carrier) not in reads:
+                read = node_reads(graph.nodes[node]["node"], domain, model, carrier)
+                reads[(parent, node, carrier)] = {name.lower() for name in read.into}
+            found[column] |= reads[(parent, node, carrier)]
     return {column: into for column, into in found.items() if into}
 
 
@@ -56,6 +63,7 @@ def add_column_lineage(lineage: Lineage, manifests: Mapping[str, dict[str, Any]]
     shown = [node for node in lineage.nodes if node in graph]
     edges: set[ColumnEdge] = set()
     model_edges = set(lineage.edges)
+    reads: Reads = {}
     for upstream in shown:
         carried: dict[str, dict[str, set[str]]] = {upstream: {c: {c} for c in _documented(graph, upstream)}}
         below = nx.descendants(graph, upstream)
@@ -63,7 +71,7 @@ def add_column_lineage(lineage: Lineage, manifests: Mapping[str, dict[str, Any]]
             reached: dict[str, set[str]] = defaultdict(set)
             for parent in graph.predecessors(node):
                 if parent in carried:
-                    for column, into in _flows(graph, parent, node, carried[parent]).items():
+                    for column, into in _flows(graph, parent, node, carried[parent], reads).items():
                         reached[column] |= into
             if node in lineage.nodes:   # the flow stops at a shown model: its own edges carry it on
                 if (upstream, node) in model_edges:

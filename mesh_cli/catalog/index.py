@@ -46,9 +46,11 @@ class Catalog:
 
 
 def build_catalog(config: MeshConfig, target: str, *, now: datetime | None = None,
-                  only: Collection[str] | None = None) -> Catalog:
+                  only: Collection[str] | None = None, column_lineage: bool = False) -> Catalog:
     """Read the mesh on `target` and describe every data product (of the domains in `only`, when given: lineage
-    and consumers still span the mesh); `now` is when freshness is judged."""
+    and consumers still span the mesh); `now` is when freshness is judged. `column_lineage` adds the lineage's
+    columns and column edges, which reads every model's SQL (the site shows them; `mesh list` and `mesh product`
+    need not parse SQL)."""
     now = now or datetime.now(UTC)
     inventory = load_inventory(config, target)
     require_domains(config, inventory.graph.domains, "catalogue")
@@ -58,7 +60,8 @@ def build_catalog(config: MeshConfig, target: str, *, now: datetime | None = Non
                   for model in spec.models}
     lineage = lineage_graph(inventory, product_of)
     manifests = {name: load_manifest(view.manifest_path) for name, view in inventory.views.items()}
-    add_column_lineage(lineage, manifests)
+    if column_lineage:
+        add_column_lineage(lineage, manifests)
     readers = {name: snapshot(name, manifest, "catalogue") for name, manifest in manifests.items()}
     products: list[dict[str, Any]] = []
     for name, view in inventory.views.items():

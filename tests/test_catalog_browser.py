@@ -268,7 +268,7 @@ def test_a_late_source_is_never_under_a_fresh_badge(browser: webdriver.Chrome, s
             assert browser.find_element(By.CSS_SELECTOR, ".badge.health").text in ("warning", "failing")
 
 
-def test_the_lineage_zooms_and_expands_to_columns(browser: webdriver.Chrome, site_url: str) -> None:
+def test_the_lineage_zooms_and_expands_to_columns(browser: webdriver.Chrome, site_url: str, tmp_path: Path) -> None:
     _resize(browser, 1280)
     browser.get(site_url + "products/customers.customer_master.html")
     svg = browser.find_element(By.CSS_SELECTOR, ".lineage-view svg")
@@ -293,6 +293,12 @@ def test_the_lineage_zooms_and_expands_to_columns(browser: webdriver.Chrome, sit
     assert not [key for key in arrows if key[1] == "email"]   # no consumer takes the email
     arrow = arrows[("customers.dim_customers.v1", "region", "orders.fct_orders", "region")]
     assert arrow.is_displayed() and arrow.size["width"] > 20
+    shot = tmp_path / "lineage-columns.png"
+    _resize(browser, 1280, browser.execute_script("return document.documentElement.scrollHeight") + 40)
+    browser.find_element(By.CSS_SELECTOR, ".lineage-box").screenshot(str(shot))   # the whole box in the window
+    print(f"screenshot: {shot}")
+    if os.environ.get("MESH_DOCS_SCREENSHOTS"):
+        shutil.copyfile(shot, Path(os.environ["MESH_DOCS_SCREENSHOTS"]) / "catalog-columns.png")
     assert _console_errors(browser) == []
 
 

@@ -142,6 +142,7 @@ def render_svg(lineage: Lineage, focus: Collection[str] = (), link_prefix: str =
     columns = _columns(lineage)
     level = {domain: index for index, column in enumerate(columns) for domain in column}
     skips = any(level[down.split(".")[0]] - level[up.split(".")[0]] > 1 for up, down in lineage.edges)
+    loops = any(level[down.split(".")[0]] == level[up.split(".")[0]] for up, down in lineage.edges)
     position: dict[str, tuple[float, float, float]] = {}
     boxes: list[tuple[str, float, float, float, float]] = []
     x = float(PAD)
@@ -163,8 +164,9 @@ def render_svg(lineage: Lineage, focus: Collection[str] = (), link_prefix: str =
         x += width + COLUMN_GAP
     marker = "arrow-columns" if with_columns else "arrow"
     kind = "lineage lineage-columns" if with_columns else "lineage"
-    parts = [f'<svg class="{kind}" xmlns="http://www.w3.org/2000/svg" role="img" width="{x - COLUMN_GAP + PAD:.0f}" '
-             f'height="{height:.0f}" viewBox="0 0 {x - COLUMN_GAP + PAD:.0f} {height:.0f}">',
+    svg_width = x - COLUMN_GAP + PAD + (ARC_ROOM if loops else 0)   # an edge within a column loops out on the right
+    parts = [f'<svg class="{kind}" xmlns="http://www.w3.org/2000/svg" role="img" width="{svg_width:.0f}" '
+             f'height="{height:.0f}" viewBox="0 0 {svg_width:.0f} {height:.0f}">',
              '<title>Lineage across domains</title>',
              f'<defs><marker id="{marker}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
              'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"/></marker></defs>']

@@ -114,11 +114,13 @@ def test_top_level_help_says_each_command_whole_and_no_strftime_pattern() -> Non
     assert "--as-of YYYY-MM-DD" in check.output and "%Y" not in check.output
 
 
-@pytest.mark.parametrize("command", ["build", "publish", "ingest", "provision", "check"])
+@pytest.mark.parametrize("command", ["build", "publish", "ingest", "provision", "check", "state pull",
+                                     "init workflow"])
 def test_every_command_that_takes_domains_selects_as_dbt_does(command: str) -> None:
-    shown = CliRunner().invoke(main, [command, "--help"], terminal_width=200).output
+    shown = CliRunner().invoke(main, [*command.split(), "--help"], terminal_width=200).output
     assert "-s, --select SELECTOR" in shown and "--exclude SELECTOR" in shown
-    assert ("--format [text|json" in shown or command == "check") and "--json" not in shown
+    assert ("--format [text|json" in shown or command in ("check", "state pull", "init workflow"))
+    assert "--json" not in shown
 
 
 def test_the_snowflake_connector_imports_without_a_dependency_warning() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mesh_cli.commands.common import console, handle_errors, mesh_config
+from mesh_cli.commands.common import console, handle_errors, mesh_config, selection_options
 from mesh_cli.scaffold import init_domain, init_mesh, init_workflows
 from mesh_cli.scaffold.adopt import Adoption, adopt
 
@@ -78,11 +78,11 @@ def _report(adoption: Adoption) -> None:
 
 
 @command.command("workflow", short_help="Write a GitHub deploy workflow for domains without one.")
-@click.argument("domains", nargs=-1)
+@selection_options
 @click.pass_context
 @handle_errors
 def workflow(ctx: click.Context, domains: tuple[str, ...]) -> None:
-    """Write .github/workflows/deploy-DOMAIN.yml for existing domains (all when none named) that have none: each
+    """Write .github/workflows/deploy-DOMAIN.yml for the selected domains (all when none is) that have none: each
     checks its domain on pull requests and deploys it alone on merge (docs/deploying.md)."""
     config = mesh_config(ctx)
     written, kept = init_workflows(config, domains)

@@ -104,7 +104,7 @@ class DuckDBEngine(Engine):
                                   config={"storage_compatibility_version": STORAGE_VERSION})
 
     def stored_rows(self, domain: str, relations: list[str]) -> dict[str, int]:
-        # dbt-duckdb's adapter response has no rows_affected: a count(*) of a table reads no column data
+        # dbt-duckdb's adapter response has no rows_affected: one count(*) per table, read-only
         with self.errors(), self.open_database(domain, read_only=True) as connection:
             return {relation: connection.execute(f"select count(*) from {_stored_relation(connection, relation)}")
                     .fetchall()[0][0] for relation in relations}

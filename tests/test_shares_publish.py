@@ -16,11 +16,11 @@ from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
+from mesh_cli.core.share_settings import share_settings
 from mesh_cli.engines.duckdb import DuckDBEngine
 from mesh_cli.plugin.resolver import resolve
 from mesh_cli.shares.access import shared_relations
 from mesh_cli.shares.publish import publish
-from mesh_cli.shares.settings import share_settings
 from mesh_cli.shares.spec import desired_shares
 
 PRODUCTS = {"customers": "customer_master", "orders": "order_facts", "finance": "revenue_reporting"}

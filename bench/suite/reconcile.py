@@ -140,9 +140,9 @@ def ingest_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog
 
 def publish_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog]:
     """The SHOW queries of each domain's share plan, against the share emulation after its first plan ran."""
+    from mesh_cli.core.share_settings import share_settings
     from mesh_cli.shares.diff import plan_shares, read_current
     from mesh_cli.shares.emulation import EmulatedAccount
-    from mesh_cli.shares.settings import share_settings
     from mesh_cli.shares.spec import desired_shares, mounts_of
 
     settings = share_settings(config)

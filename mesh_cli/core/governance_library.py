@@ -87,7 +87,7 @@ def library_json(project_dir: Path) -> str:
 
 def share_topology(project_dir: Path) -> str:
     """The value of MESH_SHARE_TOPOLOGY for a dbt project: `snowflake.topology` of its mesh.yml (validated by
-    `mesh_cli.shares.settings`), `one_account` outside a mesh."""
+    `mesh_cli.core.share_settings`), `one_account` outside a mesh."""
     root = find_mesh_root(project_dir)
     if root is None:
         return "one_account"

@@ -27,9 +27,9 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.identifiers import identifier
+from mesh_cli.core.share_settings import ONE_ACCOUNT, reader_role, share_settings
 from mesh_cli.core.strict import check_keys
 from mesh_cli.core.yamlfile import read_mapping
-from mesh_cli.shares.settings import ONE_ACCOUNT, reader_role, share_settings
 
 PREFIX_ENV = "MESH_SNOWFLAKE_DATABASE_PREFIX"
 ACCESS_LEVELS = ("READ", "WRITE", "OWNER")

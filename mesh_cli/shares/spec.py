@@ -20,8 +20,7 @@ from mesh_cli.core.identifiers import identifier
 from mesh_cli.core.manifest import ModelInfo, governance_meta, ref_targets_of
 from mesh_cli.core.product_text import share_comment
 from mesh_cli.core.products import ProductSpec, product_specs
-from mesh_cli.shares.listing import listing_access, listing_manifest
-from mesh_cli.shares.settings import (
+from mesh_cli.core.share_settings import (
     ACCOUNT_PER_DOMAIN,
     ONE_ACCOUNT,
     ShareSettings,
@@ -29,6 +28,7 @@ from mesh_cli.shares.settings import (
     reader_role,
     share_name,
 )
+from mesh_cli.shares.listing import listing_access, listing_manifest
 
 SHARE, DATABASE_ROLE = "SHARE", "DATABASE ROLE"
 

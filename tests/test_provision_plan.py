@@ -13,11 +13,11 @@ from show_log import ShowLog
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.footprint import MeshFootprint
 from mesh_cli.core.plan import Plan, RecordedState, ShowTooLarge, show_statement
 from mesh_cli.engines.snowflake import SnowflakeEngine
+from mesh_cli.engines.snowflake_provision import flatten, plan_snowflake
 from mesh_cli.provision import declared_footprint
-from mesh_cli.provision.snowflake import flatten, plan_snowflake
-from mesh_cli.provision.spec import MeshFootprint
 from tests.conftest import REPO, TooLargeState, copy_mesh, run_cli
 from tests.sql_oracle import assert_snowflake_sql
 
@@ -37,7 +37,8 @@ def converged_state(footprint: MeshFootprint) -> dict[str, list[dict[str, Any]]]
     declared = flatten(footprint)
     marker = footprint.marker
     rows: dict[str, list[dict[str, Any]]] = {
-        "SHOW ROLES": [{"name": role, "comment": marker} for role in declared.roles],
+        "SHOW ROLES": [{"name": role, "comment": marker, "owner": footprint.admin_role if role in declared.admin_owned
+                        else "USERADMIN"} for role in declared.roles],
         "SHOW DATABASES": [{"name": db, "comment": marker} for db in declared.databases],
         "SHOW WAREHOUSES": [{"name": w.name, "size": w.size.replace("X", "X-", 1) if w.size == "XSMALL" else
                              w.size.title(), "auto_suspend": w.auto_suspend, "auto_resume": "true",
@@ -87,7 +88,7 @@ def test_create_from_nothing_declares_every_object_in_dependency_order() -> None
                   "CUSTOMERS_OWNER", "GRANT ROLE CUSTOMERS_OWNER TO ROLE CUSTOMERS_DEPLOYER",
                   "GRANT ROLE PII_READER TO ROLE CUSTOMERS_DEPLOYER",
                   "GRANT DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER TO ROLE ORDERS_ENGINEER",
-                  "GRANT ROLE ORDERS_DEPLOYER TO ROLE MESH_ADMIN", "GRANT ROLE MESH_ADMIN TO ROLE SYSADMIN",
+                  "GRANT ROLE ORDERS_ENGINEER TO ROLE MESH_ADMIN", "GRANT ROLE MESH_ADMIN TO ROLE SYSADMIN",
                   "GRANT SELECT ON FUTURE TABLES IN SCHEMA ORDERS.MARTS TO ROLE ORDERS_READ",
                   "GRANT USAGE ON WAREHOUSE FINANCE_WH TO ROLE FINANCE_READER"):
         assert grant in sqls
@@ -255,9 +256,10 @@ def test_a_role_added_to_the_hierarchy(mesh_copy: Path) -> None:
         "CREATE ROLE ORDERS_ANALYST COMMENT = 'managed by dbt-data-mesh (mesh retail)'",
         "GRANT ROLE ORDERS_READ TO ROLE ORDERS_ANALYST",
         "GRANT ROLE PII_READER TO ROLE ORDERS_ANALYST",
-        "GRANT ROLE ORDERS_ANALYST TO ROLE MESH_ADMIN",
         "GRANT DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER TO ROLE ORDERS_ANALYST",
         "GRANT USAGE ON WAREHOUSE ORDERS_WH TO ROLE ORDERS_ANALYST",
+        # it holds PII_READER: the admin role owns it, never holds it (it rolls up to SYSADMIN)
+        "GRANT OWNERSHIP ON ROLE ORDERS_ANALYST TO ROLE MESH_ADMIN COPY CURRENT GRANTS",
     ]
 
 

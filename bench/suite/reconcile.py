@@ -104,8 +104,8 @@ def _create(engine: SnowflakeEngine, plan: Plan, feature: str) -> None:
 
 def provision_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog]:
     """The SHOW queries of the provision plan of every domain, against an account holding its footprint."""
+    from mesh_cli.engines.snowflake_provision import flatten, plan_snowflake
     from mesh_cli.provision import declared_footprint
-    from mesh_cli.provision.snowflake import flatten, plan_snowflake
 
     footprint = declared_footprint(config, domains)
     roles = RecordedState({"SHOW ROLES": [{"name": role, "comment": footprint.marker}

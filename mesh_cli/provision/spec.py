@@ -52,7 +52,6 @@ DEFAULT_NAMING = {
     "resource_monitor": "{domain}_RM",
     "access_role": "{database}_{level}",
     "functional_role": "{domain}_{function}",
-    "mounting_role": "{domain}_MOUNTER",       # account per domain: mounts the upstream shares a domain reads
 }
 DEFAULT_DOMAIN: dict[str, Any] = {
     "schemas": ["RAW", "STAGING", "INTERMEDIATE", "MARTS", "GOVERNANCE"],
@@ -123,7 +122,7 @@ def _renderer(naming: dict[str, str], check: _Checker, **values: str) -> Callabl
 
 def _domain_footprint(domain: Domain, settings: dict[str, Any], naming: dict[str, str], prefix: str,
                       readers: tuple[str, ...], check: _Checker, mesh_check: _Checker,
-                      mounts: bool = False) -> DomainFootprint:
+                      mounter: str | None = None) -> DomainFootprint:
     render = _renderer(naming, mesh_check, prefix=prefix, domain=domain.name)
     database = render("database")
     schemas = tuple(dict.fromkeys(check.name(s, "schemas") for s in settings.get("schemas") or []))
@@ -172,8 +171,7 @@ def _domain_footprint(domain: Domain, settings: dict[str, Any], naming: dict[str
             warehouse=warehouse.name if cfg.get("warehouse", True) else None,
             roles=tuple(check.name(r, f"functional_roles.{function}.roles") for r in extra),
             publishes=bool(cfg.get("publishes", False))))
-    return DomainFootprint(domain.name, database, schemas, warehouse, monitor, access, tuple(roles),
-                           render("mounting_role") if mounts else None)
+    return DomainFootprint(domain.name, database, schemas, warehouse, monitor, access, tuple(roles), mounter)
 
 
 def _consumed_products(domain: Domain, domains: dict[str, Domain]) -> list[tuple[str, str]]:
@@ -208,7 +206,8 @@ def declared_footprint(config: MeshConfig, domains: dict[str, Domain],
                  for name in domains}
     probe = Domain(name="probe", path=config.root, upstreams=(), profile="probe", source_paths=())
     _domain_footprint(probe, defaults, naming, prefix, (), mesh_check, mesh_check)  # errors name mesh.yml
-    topology = share_settings(config).topology
+    sharing = share_settings(config)
+    topology = sharing.topology
     every = {}
     for name in sorted(domains):
         domain = domains[name]
@@ -218,7 +217,8 @@ def declared_footprint(config: MeshConfig, domains: dict[str, Domain],
         consumed = _consumed_products(domain, domains)
         readers = _consumed_readers(consumed, databases) if topology == ONE_ACCOUNT else ()
         every[name] = _domain_footprint(domain, _merge(defaults, override), naming, prefix, readers, check,
-                                        mesh_check, mounts=topology == ACCOUNT_PER_DOMAIN and bool(consumed))
+                                        mesh_check, sharing.mounter_of(name)
+                                        if topology == ACCOUNT_PER_DOMAIN and consumed else None)
     footprints = [every[name] for name in (selected if selected is not None else sorted(domains))]
     # The governance library's roles and `inherits` (governance.yml, domains' vars.data_mesh): created and granted
     # here, as the local engine counts them in session. A domain's functional role is granted its library roles

@@ -141,7 +141,10 @@ class MeshFootprint:
 class Provisioner(Protocol):
     """How an engine reconciles a footprint, under the one plan/apply contract (`core.plan`): `plan` reads the
     current state of each unit the engine provisions (an account, a database file) and returns one plan per unit;
-    `apply` runs plans `plan` returned, one `ApplyResult` each."""
+    `apply` runs plans `plan` returned, one `ApplyResult` each. `internal_sql`: the statements are the engine's
+    own bookkeeping (said in words to the user, never shown), not statements to review and run under a role."""
+
+    internal_sql: bool
 
     def plan(self, footprint: MeshFootprint, *, prune: bool) -> list[Plan]: ...
 

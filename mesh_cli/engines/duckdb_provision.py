@@ -70,9 +70,9 @@ def plan_domain(footprint: MeshFootprint, domain: DomainFootprint, connection: A
         missing = sorted(wanted - current)
         if missing:
             statements.append(Statement(f"insert into {GOVERNANCE}.{table} values "
-                                        + ", ".join(_values(row) for row in missing), "record", kind,
+                                        + ", ".join(_values(row) for row in missing), "record", f"{kind}(s)",
                                         ", ".join(" → ".join(row) if kind == "grant" else row[0] for row in missing),
-                                        f"{len(missing)} declared {kind}(s) not recorded"))
+                                        f"{len(missing)} declared, not yet recorded"))
         for row in sorted(current - wanted):
             if kind == "role" and row[1] != footprint.marker:
                 continue
@@ -90,7 +90,10 @@ def plan_domain(footprint: MeshFootprint, domain: DomainFootprint, connection: A
 
 class DuckDBProvisioner:
     """Provisioning on DuckDB: one plan per domain database file (`core.footprint.Provisioner`), planned against
-    the file as it is (none yet: an empty one) and applied to it, created if need be."""
+    the file as it is (none yet: an empty one) and applied to it, created if need be. Its statements record the
+    mesh's roles in tables of the governance schema: internal."""
+
+    internal_sql = True
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -397,6 +397,8 @@ class SnowflakeProvisioner:
     """Provisioning on a Snowflake account: one plan for the account (`core.footprint.Provisioner`). Offline
     (`--plan` without credentials) it plans against an empty account."""
 
+    internal_sql = False
+
     def __init__(self, engine: SnowflakeEngine, *, plan_only: bool) -> None:
         self.engine = engine
         self.offline = plan_only and engine.offline

@@ -28,6 +28,7 @@ class ProvisionResult:
     footprint: MeshFootprint
     plans: list[Plan] = field(default_factory=list)
     applied: list[ApplyResult] = field(default_factory=list)
+    internal_sql: bool = False      # the statements are the engine's bookkeeping: said in words, not shown
 
     @property
     def ok(self) -> bool:
@@ -72,7 +73,7 @@ def _provision(config: MeshConfig, selectors: tuple[str, ...], target: str | Non
         engine = engine.with_connection(connection)
     provisioner = engine.provisioner(plan_only=plan_only)
     plans = provisioner.plan(footprint, prune=prune)
-    result = ProvisionResult(target, engine.adapter_type, footprint, plans)
+    result = ProvisionResult(target, engine.adapter_type, footprint, plans, internal_sql=provisioner.internal_sql)
     if not plan_only:     # planned first: nothing is applied when a prune would destroy unasked
         refuse_destruction(plans, allow=allow_destroy, what="provisioning")
         result.applied = provisioner.apply(plans)

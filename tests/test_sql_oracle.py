@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,9 @@ def _provision() -> list[str]:
     strays["SHOW GRANTS TO ROLE ORDERS_ENGINEER"].append(
         {"privilege": "CREATE SHARE", "granted_on": "ACCOUNT", "name": "XY12345"})
     plans.append(plan_snowflake(footprint, RecordedState(strays), prune=True))
+    across = replace(footprint, domains=tuple(replace(domain, mounting_role=f"{domain.domain.upper()}_MOUNTER")
+                                              for domain in footprint.domains))   # account per domain
+    plans.append(plan_snowflake(across, RecordedState(), offline=True))
     return [s.sql for plan in plans for s in plan.statements]
 
 

@@ -16,6 +16,7 @@ from mesh_cli.commands.common import (
     selection_options,
     target_option,
 )
+from mesh_cli.core.destroy import describe
 from mesh_cli.core.plan import Plan, Statement, exit_code
 from mesh_cli.provision import provision
 
@@ -23,8 +24,7 @@ from mesh_cli.provision import provision
 def _said(statement: Statement) -> str:
     """A statement in words: what it does to which object, and why (an engine's internal statements)."""
     remarks = [remark for remark in (statement.reason, "destructive" if statement.destructive else "") if remark]
-    words = f"{statement.action} {statement.object_kind} {statement.object_name}"
-    return words + (f" ({'; '.join(remarks)})" if remarks else "")
+    return describe(statement, in_words=True) + (f" ({'; '.join(remarks)})" if remarks else "")
 
 
 def _plan_in_words(plan: Plan) -> str:

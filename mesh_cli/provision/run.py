@@ -75,6 +75,6 @@ def _provision(config: MeshConfig, selectors: tuple[str, ...], target: str | Non
     plans = provisioner.plan(footprint, prune=prune)
     result = ProvisionResult(target, engine.adapter_type, footprint, plans, internal_sql=provisioner.internal_sql)
     if not plan_only:     # planned first: nothing is applied when a prune would destroy unasked
-        refuse_destruction(plans, allow=allow_destroy, what="provisioning")
+        refuse_destruction(plans, allow=allow_destroy, what="provisioning", in_words=provisioner.internal_sql)
         result.applied = provisioner.apply(plans)
     return result

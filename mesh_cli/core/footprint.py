@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from mesh_cli.core.governance_library import held_roles
 from mesh_cli.core.plan import ApplyResult, Plan
 
 
@@ -103,15 +104,7 @@ class MeshFootprint:
 
     def holds_entitlement(self, role: str) -> bool:
         """Whether `role` is an entitlement role or inherits one (through the declared hierarchy)."""
-        hierarchy = self._hierarchy()
-        held, queue = {role}, [role]
-        while queue:
-            current = queue.pop()
-            for granted, holder in hierarchy:
-                if holder == current and granted not in held:
-                    held.add(granted)
-                    queue.append(granted)
-        return bool(held & self.entitlement_roles)
+        return bool(set(held_roles(role, self._hierarchy())) & self.entitlement_roles)
 
     def _managed_by_admin(self) -> list[str]:
         """The roles the admin role manages: the mesh-wide roles, the functional and the mounting roles."""

@@ -9,6 +9,7 @@ are never touched.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -342,25 +343,47 @@ def _plan_ownership(footprint: MeshFootprint, declared: Declared, current: Curre
                     f"up to {footprint.admin_granted_to or 'no system role'})")
 
 
+Drift = Callable[..., None]     # (phase, sql, kind, name, what, role_kind=None): a note, or with prune a statement
+
+
 def _drift(footprint: MeshFootprint, declared: Declared, current: Current, out: _Builder, plan: Plan,
            prune: bool) -> None:
     """What the mesh manages and no longer declares: a note, or (with prune) a revoke or drop."""
-    marker = footprint.marker
-
     def handle(phase: str, sql: str, kind: str, name: str, what: str, role_kind: str | None = None) -> None:
         if prune:
             out.add(phase, sql, kind, name, f"pruned: {what}", role_kind=role_kind, destructive=True)
         else:
             plan.notes.append(f"drift: {what} (`--prune` removes it)")
 
+    _revoke_entitlement_roll_ups(footprint, declared, current, out)
+    _drifted_grants(footprint, declared, current, handle)
+    if not footprint.complete:
+        plan.notes.append("objects of domains outside the selection are not compared (drift is checked on the "
+                          "whole mesh)")
+        return
+    _drifted_objects(footprint, declared, current, handle)
+
+
+def _entitlement_roll_ups(footprint: MeshFootprint, declared: Declared, current: Current) -> list[Grant]:
+    """Grants of an entitlement-holding role to the admin role (made by an earlier version of the mesh)."""
     owned = set(declared.admin_owned)
-    for grant in sorted(current.grants - set(declared.grants)):
-        if grant[1] == "ROLE" and grant[3] == footprint.admin_role and grant[2] in owned:
-            out.add("revoke", _grant_sql(grant, revoke=True), "grant", f"{grant[2]} → {grant[3]}",
-                    f"{grant[2]} holds an entitlement: rolled up to {footprint.admin_role}, every "
-                    f"{footprint.admin_granted_to or footprint.admin_role} user would pass the policies",
-                    destructive=True)
-            continue
+    return [grant for grant in sorted(current.grants - set(declared.grants))
+            if grant[1] == "ROLE" and grant[3] == footprint.admin_role and grant[2] in owned]
+
+
+def _revoke_entitlement_roll_ups(footprint: MeshFootprint, declared: Declared, current: Current,
+                                 out: _Builder) -> None:
+    """Revoked whether or not `prune` is given (destructive, so applied with --allow-destroy): every holder of
+    the admin role passes the policies while they stay."""
+    for grant in _entitlement_roll_ups(footprint, declared, current):
+        out.add("revoke", _grant_sql(grant, revoke=True), "grant", f"{grant[2]} → {grant[3]}",
+                f"{grant[2]} holds an entitlement: rolled up to {footprint.admin_role}, every "
+                f"{footprint.admin_granted_to or footprint.admin_role} user would pass the policies", destructive=True)
+
+
+def _drifted_grants(footprint: MeshFootprint, declared: Declared, current: Current, handle: Drift) -> None:
+    roll_ups = set(_entitlement_roll_ups(footprint, declared, current))
+    for grant in sorted(current.grants - set(declared.grants) - roll_ups):
         if not footprint.complete and grant[3] == footprint.admin_role:
             continue            # the admin role also holds the roles of domains outside the selection
         handle("revoke", _grant_sql(grant, revoke=True), "grant", f"{grant[2] or grant[1]} → {grant[3]}",
@@ -369,10 +392,11 @@ def _drift(footprint: MeshFootprint, declared: Declared, current: Current, out: 
     for grant in sorted(current.future_grants - set(declared.future_grants)):
         handle("revoke", _future_sql(grant, revoke=True), "future grant", f"{grant[2]} → {grant[3]}",
                f"future {grant[0]} on {grant[1].lower()}s in {grant[2]} to {grant[3]} is not declared")
-    if not footprint.complete:
-        plan.notes.append("objects of domains outside the selection are not compared (drift is checked on the "
-                          "whole mesh)")
-        return
+
+
+def _drifted_objects(footprint: MeshFootprint, declared: Declared, current: Current, handle: Drift) -> None:
+    """Objects the mesh created (its marker in their comment) that are no longer declared."""
+    marker = footprint.marker
     wanted_warehouses = {w.name for w in declared.warehouses}
     for name, row in sorted(current.warehouses.items()):
         if name not in wanted_warehouses and _managed(row, marker):

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import Plan, RecordedState
 from mesh_cli.engines.snowflake_provision import plan_snowflake
 from mesh_cli.provision import declared_footprint
 from mesh_cli.shares.diff import plan_shares, read_current
 from mesh_cli.shares.spec import DomainShares, Mount
-from tests.conftest import copy_mesh
+from tests.conftest import copy_mesh, run_cli
 from tests.sql_oracle import assert_snowflake_sql
 
 MOUNT = "CUSTOMERS_CUSTOMER_MASTER"
@@ -109,3 +111,20 @@ def test_a_mount_without_the_reader_role_is_reconciled() -> None:
     plan = _plan(_orders_mounts(), _holders(("ALL_REGIONS", "ORDERS_DEPLOYER")))
     assert [s.sql for s in plan.statements] == [
         f"GRANT DATABASE ROLE {MOUNT}.CUSTOMER_MASTER_READER TO ROLE ORDERS_DEPLOYER"]
+
+
+def test_a_role_named_like_the_mounting_role_is_bad_input(tmp_path: Path) -> None:
+    """A functional role `MOUNTER` of orders would be the mounting role too, and so inherit every database role
+    of the shares it mounts: refused in one line naming the file, the role and the fix; nothing planned."""
+    root = copy_mesh(tmp_path / "mesh")
+    path = root / "domains/orders/domain.yml"
+    data = yaml.safe_load(path.read_text())
+    data["provision"] = {"functional_roles": {"MOUNTER": {"access": "READ"}}}
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(MeshError) as error:
+        _provision_plan(root, "account_per_domain")
+    message = str(error.value)
+    assert str(path) in message and "ORDERS_MOUNTER is the mounting role of orders" in message
+    assert "rename that role" in message and "\n" not in message
+    result = run_cli(root, "provision", "--plan", "--target", "prod")
+    assert result.exit_code == 2 and "ORDERS_MOUNTER" in result.output

@@ -225,6 +225,11 @@ def declared_footprint(config: MeshConfig, domains: dict[str, Domain],
     # only when that domain is provisioned.
     model = access_model(config.root, domains)
     functional = {role.name: name for name, fp in every.items() for role in fp.functional_roles}
+    for name, fp in every.items():
+        if fp.mounting_role and (fp.mounting_role in functional or fp.mounting_role in model.roles):
+            _Checker(domains[name].path / "domain.yml").fail(
+                f"role {fp.mounting_role} is the mounting role of {name} (snowflake.topology: account_per_domain) and "
+                "also a functional or governance library role; rename that role")
     selected_names = {fp.domain for fp in footprints}
     library_roles = [role for role in model.roles if role not in functional]
     library_grants = tuple(grant for grant in model.grants

@@ -13,6 +13,7 @@ from show_log import ShowLog
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_library import held_roles
 from mesh_cli.core.footprint import MeshFootprint
 from mesh_cli.core.plan import Plan, RecordedState, ShowTooLarge, show_statement
 from mesh_cli.engines.snowflake import SnowflakeEngine
@@ -422,15 +423,7 @@ def test_a_bad_role_name_in_the_library_is_one_line(tmp_path: Path) -> None:
 def _held_by(role: str, sqls: list[str]) -> set[str]:
     """Every role `role` inherits through the planned `GRANT ROLE x TO ROLE y` statements (itself included)."""
     grants = [re.fullmatch(r"GRANT ROLE (\w+) TO ROLE (\w+)", sql) for sql in sqls]
-    edges = [(m.group(1), m.group(2)) for m in grants if m]
-    held, queue = {role}, [role]
-    while queue:
-        current = queue.pop()
-        for granted, holder in edges:
-            if holder == current and granted not in held:
-                held.add(granted)
-                queue.append(granted)
-    return held
+    return set(held_roles(role, [(m.group(1), m.group(2)) for m in grants if m]))
 
 
 def test_no_entitlement_role_rolls_up_to_sysadmin() -> None:

@@ -13,8 +13,8 @@ from show_log import ShowLog
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
-from mesh_cli.core.governance_library import held_roles
 from mesh_cli.core.footprint import MeshFootprint
+from mesh_cli.core.governance_library import held_roles
 from mesh_cli.core.plan import Plan, RecordedState, ShowTooLarge, show_statement
 from mesh_cli.engines.snowflake import SnowflakeEngine
 from mesh_cli.engines.snowflake_provision import flatten, plan_snowflake

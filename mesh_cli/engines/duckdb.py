@@ -11,6 +11,7 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.types import DataType
 from mesh_cli.engines.base import Engine, PolicyFunctions
+from mesh_cli.engines.duckdb_provision import DuckDBProvisioner
 from mesh_cli.engines.duckdb_roles import roles_literal, set_expanded_roles_sql, set_roles_sql
 
 if TYPE_CHECKING:   # duckdb and the type model (sqlglot) load when used: reads like `mesh list` need neither
@@ -108,6 +109,9 @@ class DuckDBEngine(Engine):
         with self.errors(), self.open_database(domain, read_only=True) as connection:
             return {relation: connection.execute(f"select count(*) from {_stored_relation(connection, relation)}")
                     .fetchall()[0][0] for relation in relations}
+
+    def provisioner(self, *, plan_only: bool) -> DuckDBProvisioner:
+        return DuckDBProvisioner(self)
 
     def check_single_select(self, connection: duckdb.DuckDBPyConnection, sql: str) -> None:
         single_select(connection, sql)

@@ -27,6 +27,7 @@ from mesh_cli.engines.duckdb_transpile import (
     snowflake_schema,
 )
 from mesh_cli.engines.snowflake_numbers import may_cast
+from mesh_cli.plugin.side_door_guard import check_node
 
 SETTING = "sql_dialect"
 VAR = "data_mesh_sql_dialect"   # `data_mesh:` vars belong to the governance library, which checks their keys
@@ -122,6 +123,7 @@ def install() -> None:
                 cache = Path(self.config.project_target_path) / _CACHE_FOLDER
                 node.compiled_code = cached_transpile(node.compiled_code, node.name, cache,
                                                       relation_columns(self.config, node, manifest))
+            check_node(self.config, node, manifest)   # no side door in the SQL that will run
         except MeshError as exc:
             raise CompilationError(str(exc), node=node) from exc
         return node

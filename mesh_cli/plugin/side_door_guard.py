@@ -1,0 +1,81 @@
+"""The side-door rule on compiled SQL, inside dbt: every node's SQL is judged after Jinja, before it runs
+(`mesh_cli/core/compiled_guard.py` says what is refused and why).
+
+`mesh_cli/plugin/dialect.py` calls `check_node` on every node dbt compiles (models, tests, snapshots, analyses,
+hooks of `on-run-start`); the verdict and the node's scope are kept in `compiled_guard.APPROVED`, where the DuckDB
+session's statement guard (`engines/duckdb_session.py`) finds them for what runs outside the compiled SQL (model
+hooks, `run_query` in Jinja). The other domains' databases are those the profile attaches and those of the
+public models the resolver injected; a node may read there only the public relations it `ref`s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from sqlglot.dialects.dialect import Dialects
+
+from mesh_cli.core.compiled_guard import APPROVED, PROJECT_SCOPE, Approval, Scope, may_need_parsing, refusal, scope_of
+from mesh_cli.core.errors import MeshError
+
+_PROJECT_SCOPES: dict[int, tuple[int, Scope]] = {}   # id(manifest) -> (its number of nodes, the project's scope)
+
+
+def _relation(node: Any) -> str | None:
+    identifier = getattr(node, "alias", None) or getattr(node, "identifier", None)
+    if not (node.database and node.schema and identifier):
+        return None
+    return f"{node.database}.{node.schema}.{identifier}"
+
+
+def _project_scope(config: Any, manifest: Any) -> Scope:
+    """The other domains' databases and their public relations injected into this project (cached per manifest:
+    computed once for a run, not once per node)."""
+    cached = _PROJECT_SCOPES.get(id(manifest))
+    if cached is not None and cached[0] == len(manifest.nodes):
+        return cached[1]
+    own = str(config.credentials.database)
+    owners: dict[str, str] = {}
+    public: dict[str, list[str]] = {}
+    allowed = []
+    for node in manifest.nodes.values():
+        if node.package_name == config.project_name or not node.database or node.database.upper() == own.upper():
+            continue
+        owners[node.database.upper()] = node.package_name
+        public.setdefault(node.database.upper(), []).append(node.name)
+        relation = _relation(node)
+        if relation and str(getattr(node, "access", "")).endswith("public"):
+            allowed.append(relation)
+    attached = [getattr(a, "alias", None) or Path(str(getattr(a, "path", ""))).stem
+                for a in getattr(config.credentials, "attach", None) or []]
+    dialect = config.credentials.type if config.credentials.type in {d.value for d in Dialects} else "duckdb"
+    scope = scope_of(own, [*attached, *owners], {k: tuple(sorted(set(v))) for k, v in public.items()},
+                     owners, allowed, dialect)
+    _PROJECT_SCOPES.clear()     # one project per run: keep one manifest's scope
+    _PROJECT_SCOPES[id(manifest)] = (len(manifest.nodes), scope)
+    return scope
+
+
+def node_scope(config: Any, node: Any, manifest: Any) -> Scope:
+    """What a node may read outside its database: the public relations it refs there."""
+    project = _project_scope(config, manifest)
+    refs = [manifest.nodes[uid] for uid in getattr(node.depends_on, "nodes", None) or [] if uid in manifest.nodes]
+    allowed = frozenset(r.upper() for r in (_relation(n) for n in refs) if r) & project.allowed
+    return replace(project, allowed=allowed)
+
+
+def check_node(config: Any, node: Any, manifest: Any) -> None:
+    """Refuse a node whose compiled SQL steps around the policies, in one line (file, node, fix); else record it
+    as approved for the statement guard."""
+    scope = node_scope(config, node, manifest)
+    label = f"{node.original_file_path}: {node.name}"
+    APPROVED[PROJECT_SCOPE] = Approval("dbt_project.yml: on-run-start/on-run-end", _project_scope(config, manifest),
+                                       "")
+    code = getattr(node, "compiled_code", None) or ""
+    if str(getattr(node.language, "value", node.language)) != "sql":
+        return    # a Python model runs Python, which no SQL rule bounds (docs/governance.md says so)
+    found = refusal(code, scope) if code and may_need_parsing(code, scope.foreign) else None
+    if found:
+        raise MeshError(f"{label} {found}")
+    APPROVED[node.unique_id] = Approval(label, scope, code.strip())

@@ -35,10 +35,14 @@ _SESSION_NODES: tuple[type[exp.Expression], ...] = (exp.Attach, exp.Detach, exp.
 # DuckDB's table functions that read files (and those of its extensions); any `read_*` or `*_scan` too; and
 # `query`/`query_table`, which read a relation named in a string no check sees.
 FILE_FUNCTIONS = frozenset({"query", "query_table", "glob", "sniff_csv", "parquet_metadata", "parquet_schema",
-                            "parquet_file_metadata", "parquet_kv_metadata", "parquet_bloom_probe", "st_read", "iceberg_metadata",
-                            "iceberg_snapshots", "sqlite_attach", "postgres_attach", "mysql_attach"})
+                            "parquet_file_metadata", "parquet_kv_metadata", "parquet_bloom_probe", "st_read",
+                            "iceberg_metadata", "iceberg_snapshots", "sqlite_attach", "postgres_attach",
+                            "mysql_attach"})
 _FILE_FUNCTION = re.compile(r"^(read_\w+|\w+_scan)$")
-_FILE_NAME = re.compile(r"[/\\]|\.(csv|tsv|txt|parquet|json|jsonl|ndjson|xlsx|gz|zst|duckdb|db|sqlite)$", re.I)
+_EXTENSIONS = r"csv|tsv|txt|parquet|json|jsonl|ndjson|xlsx|gz|zst|duckdb|db|sqlite"
+_FILE_NAME = re.compile(rf"[/\\]|\.({_EXTENSIONS})$", re.I)
+# What may make SQL worth parsing, besides a session keyword and a foreign database's name.
+_MAY_READ_FILES = re.compile(rf"read_|_scan|glob|query|['\"][^'\"]*(?:[/\\]|\.(?:{_EXTENSIONS})\b)", re.I)
 _FIRST_WORD = re.compile(r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*([A-Za-z]+)", re.S)
 _STATEMENT_WORD = re.compile(rf"(?:^|;)\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*({'|'.join(SESSION_KEYWORDS)})\b",
                              re.S | re.I)
@@ -86,7 +90,8 @@ def _function_name(function: exp.Func) -> str:
     return str(name).lower()
 
 
-def _reads_files(name: str) -> bool:
+def reads_files(name: str) -> bool:
+    """Whether a table function of this name reads files (or a relation named in a string)."""
     return name in FILE_FUNCTIONS or _FILE_FUNCTION.match(name) is not None
 
 
@@ -98,7 +103,7 @@ def _tree_refusal(statement: exp.Expression, scope: Scope) -> str | None:
         return _statement_refusal(word) if word in SESSION_KEYWORDS else None
     for function in statement.find_all(exp.Func):
         name = _function_name(function)
-        if _reads_files(name):
+        if reads_files(name):
             return (f"reads files or a relation named in a string with {name}(), outside every policy; read files "
                     "as a source `mesh ingest` loads, relations by `ref`")
     for table in statement.find_all(exp.Table):
@@ -154,12 +159,10 @@ def refusal(sql: str, scope: Scope) -> str | None:
 def may_need_parsing(sql: str, foreign: Iterable[str]) -> bool:
     """A cheap test before parsing: whether the SQL starts with a session keyword, calls a file-reading function,
     names a file or mentions a foreign database. SQL without any of these is let through unparsed."""
-    if _STATEMENT_WORD.search(sql):
+    if _STATEMENT_WORD.search(sql) or _MAY_READ_FILES.search(sql):
         return True
     lowered = sql.lower()
-    return ("read_" in lowered or "_scan" in lowered or "glob" in lowered or "query" in lowered or "'" in lowered
-            and _FILE_NAME.search(lowered) is not None
-            or any(name.lower() in lowered for name in foreign))
+    return any(name.lower() in lowered for name in foreign)
 
 
 def scope_of(own_database: str, databases: Collection[str], public: dict[str, tuple[str, ...]],
@@ -183,7 +186,7 @@ class Approval:
 
 # unique_id of each node judged in this run -> its approval (PROJECT_SCOPE: the project's own scope)
 APPROVED: dict[str, Approval] = {}
-_UNJUDGED = Approval("dbt run:", Scope({}, frozenset(), {}), "")
+_UNJUDGED = Approval("dbt run", Scope({}, frozenset(), {}), "")
 
 
 def _loads_a_seed(sql: str) -> bool:
@@ -208,7 +211,7 @@ def statement_refusal(sql: str, node_id: str | None) -> str | None:
     if not may_need_parsing(rest, approval.scope.foreign):
         return None
     found = refusal(rest, approval.scope)
-    return f"{approval.label} {found}" if found else None
+    return f"{approval.label}: a statement it runs (a hook, run_query) {found}" if found else None
 
 
 def forget_approvals() -> None:

@@ -65,17 +65,25 @@ def node_scope(config: Any, node: Any, manifest: Any) -> Scope:
     return replace(project, allowed=allowed)
 
 
+def _label(node: Any) -> str:
+    return f"{node.original_file_path}: {node.name}"   # `file: node`, the start of every refusal's line
+
+
+def enter_node(config: Any, node: Any, manifest: Any) -> None:
+    """Before a node's Jinja renders (which may run statements: `run_query`), its scope is the one in force."""
+    APPROVED[PROJECT_SCOPE] = Approval("dbt_project.yml: on-run-start/on-run-end", _project_scope(config, manifest),
+                                       "")
+    APPROVED[node.unique_id] = Approval(_label(node), node_scope(config, node, manifest), "")
+
+
 def check_node(config: Any, node: Any, manifest: Any) -> None:
     """Refuse a node whose compiled SQL steps around the policies, in one line (file, node, fix); else record it
     as approved for the statement guard."""
-    scope = node_scope(config, node, manifest)
-    label = f"{node.original_file_path}: {node.name}"
-    APPROVED[PROJECT_SCOPE] = Approval("dbt_project.yml: on-run-start/on-run-end", _project_scope(config, manifest),
-                                       "")
-    code = getattr(node, "compiled_code", None) or ""
     if str(getattr(node.language, "value", node.language)) != "sql":
         return    # a Python model runs Python, which no SQL rule bounds (docs/governance.md says so)
-    found = refusal(code, scope) if code and may_need_parsing(code, scope.foreign) else None
+    approval = APPROVED.get(node.unique_id) or Approval(_label(node), node_scope(config, node, manifest), "")
+    code = getattr(node, "compiled_code", None) or ""
+    found = refusal(code, approval.scope) if code and may_need_parsing(code, approval.scope.foreign) else None
     if found:
-        raise MeshError(f"{label} {found}")
-    APPROVED[node.unique_id] = Approval(label, scope, code.strip())
+        raise MeshError(f"{approval.label}: its compiled SQL {found}")
+    APPROVED[node.unique_id] = replace(approval, compiled=code.strip())

@@ -30,7 +30,7 @@ from sqlglot.errors import SqlglotError
 # Statements that change the session or touch files, by their first keyword.
 SESSION_KEYWORDS = ("ATTACH", "DETACH", "SET", "RESET", "USE", "INSTALL", "FORCE", "LOAD", "PRAGMA", "CALL",
                     "EXPORT", "IMPORT", "COPY")
-_SESSION_NODES: tuple[type[exp.Expression], ...] = (exp.Attach, exp.Detach, exp.Set, exp.Use, exp.Install,
+_SESSION_NODES: tuple[type[exp.Expr], ...] = (exp.Attach, exp.Detach, exp.Set, exp.Use, exp.Install,
                                                     exp.Pragma, exp.Copy)
 # DuckDB's table functions that read files (and those of its extensions); any `read_*` or `*_scan` too; and
 # `query`/`query_table`, which read a relation named in a string no check sees.
@@ -95,7 +95,7 @@ def reads_files(name: str) -> bool:
     return name in FILE_FUNCTIONS or _FILE_FUNCTION.match(name) is not None
 
 
-def _tree_refusal(statement: exp.Expression, scope: Scope) -> str | None:
+def _tree_refusal(statement: exp.Expr, scope: Scope) -> str | None:
     if isinstance(statement, _SESSION_NODES):
         return _statement_refusal(statement.key)
     if isinstance(statement, exp.Command):
@@ -132,7 +132,7 @@ def _text_refusal(sql: str, scope: Scope) -> str | None:
     return None
 
 
-def _parse(sql: str, dialect: str) -> list[exp.Expression]:
+def _parse(sql: str, dialect: str) -> list[exp.Expr]:
     """sqlglot's statements; its warning for each statement read as a generic Command (RESET, CALL, LOAD: refused
     or let through on purpose here) is silenced, or a dbt run would print it for every hook."""
     level = _SQLGLOT_LOG.level

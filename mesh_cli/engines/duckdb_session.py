@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from mesh_cli.core.compiled_guard import forget_approvals, statement_refusal
+from mesh_cli.core.compiled_guard import statement_refusal
 from mesh_cli.engines.duckdb_roles import set_expanded_roles_sql, set_roles_sql
 
 
@@ -74,7 +74,6 @@ class Plugin(BasePlugin):
         self.roles = [str(role) for role in roles]
         set_roles_sql(self.roles)  # validates the names
         install_statement_guard()
-        forget_approvals()   # a new session: nodes are judged again as this run compiles them
 
     def _set_roles(self, connection: Any) -> None:
         # Before the first on-run-start of a new database there is no role hierarchy yet: plain roles.

@@ -1,11 +1,13 @@
 """The side-door rule on compiled SQL, inside dbt: every node's SQL is judged after Jinja, before it runs
 (`mesh_cli/core/compiled_guard.py` says what is refused and why).
 
-`mesh_cli/plugin/dialect.py` calls `check_node` on every node dbt compiles (models, tests, snapshots, analyses,
-hooks of `on-run-start`); the verdict and the node's scope are kept in `compiled_guard.APPROVED`, where the DuckDB
-session's statement guard (`engines/duckdb_session.py`) finds them for what runs outside the compiled SQL (model
-hooks, `run_query` in Jinja). The other domains' databases are those the profile attaches and those of the
-public models the resolver injected; a node may read there only the public relations it `ref`s.
+`mesh_cli/plugin/dialect.py` calls `enter_node` before and `check_node` after compiling every node (models,
+tests, snapshots, analyses, `on-run-start` hooks); the verdict and the node's scope are kept in
+`compiled_guard.APPROVED`, where the DuckDB session's statement guard (`engines/duckdb_session.py`, installed for
+every mesh domain by `install`) finds them for what runs outside the compiled SQL (model hooks, `run_query` in
+Jinja). The other domains' databases are those the profile attaches and those of the public models the resolver
+injected; a node may read there only the public relations it `ref`s. A Python model runs Python: no SQL rule
+bounds it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,17 @@ from typing import Any
 
 from sqlglot.dialects.dialect import Dialects
 
-from mesh_cli.core.compiled_guard import APPROVED, PROJECT_SCOPE, Approval, Scope, may_need_parsing, refusal, scope_of
+from mesh_cli.core.compiled_guard import (
+    APPROVED,
+    PROJECT_SCOPE,
+    Approval,
+    Scope,
+    forget_approvals,
+    may_need_parsing,
+    refusal,
+    scope_of,
+)
+from mesh_cli.core.domains import DOMAIN_FILE
 from mesh_cli.core.errors import MeshError
 
 _PROJECT_SCOPES: dict[int, tuple[int, Scope]] = {}   # id(manifest) -> (its number of nodes, the project's scope)
@@ -87,3 +99,17 @@ def check_node(config: Any, node: Any, manifest: Any) -> None:
     if found:
         raise MeshError(f"{approval.label}: its compiled SQL {found}")
     APPROVED[node.unique_id] = replace(approval, compiled=code.strip())
+
+
+def install(project_dir: Path) -> None:
+    """At the start of every dbt invocation: forget what earlier runs in this process judged, and in a mesh domain
+    judge every statement its DuckDB session runs, whether or not its profile loads the roles plugin (without it a
+    pre-hook could set `mesh_roles` itself)."""
+    forget_approvals()
+    if not (project_dir / DOMAIN_FILE).is_file():
+        return      # not a domain (the package's integration_tests set roles in hooks on purpose)
+    try:
+        from mesh_cli.engines.duckdb_session import install_statement_guard
+    except ImportError:   # no dbt-duckdb: no DuckDB session to guard
+        return
+    install_statement_guard()

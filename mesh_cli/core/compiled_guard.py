@@ -18,6 +18,7 @@ DuckDB session (`engines/duckdb_session.py`) on every statement a run issues out
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Collection, Iterable
@@ -157,12 +158,21 @@ def refusal(sql: str, scope: Scope) -> str | None:
 
 
 def may_need_parsing(sql: str, foreign: Iterable[str]) -> bool:
-    """A cheap test before parsing: whether the SQL starts with a session keyword, calls a file-reading function,
-    names a file or mentions a foreign database. SQL without any of these is let through unparsed."""
+    """A cheap test before parsing: whether the SQL has a statement starting with a session keyword, may read a
+    file, or names something in a foreign database. SQL without any of these is let through unparsed."""
     if _STATEMENT_WORD.search(sql) or _MAY_READ_FILES.search(sql):
         return True
-    lowered = sql.lower()
-    return any(name.lower() in lowered for name in foreign)
+    naming = _naming(tuple(sorted(foreign)))
+    return naming is not None and naming.search(sql) is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _naming(databases: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A database's name, quoted or not, then (across spaces) a dot: what a relation in it must contain."""
+    if not databases:
+        return None
+    names = "|".join(sorted((re.escape(name) for name in databases), key=len, reverse=True))
+    return re.compile(rf'(?<![\w$"])"?(?:{names})"?\s*\.', re.I)
 
 
 def scope_of(own_database: str, databases: Collection[str], public: dict[str, tuple[str, ...]],

@@ -13,7 +13,7 @@ import yaml
 from conftest import run_build, run_cli
 
 from mesh_cli.check.side_doors import find_side_doors, side_door_error
-from mesh_cli.core.compiled_guard import may_need_parsing, refusal, scope_of
+from mesh_cli.core.compiled_guard import may_need_parsing, refusal, scope_of, start_run, statement_refusal
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.graph import DomainGraph
@@ -237,3 +237,23 @@ def test_every_side_door_of_the_issue_is_refused_before_anything_lands(built_cop
                                      "from main.session_settings").fetchall()
     assert landed == set()
     assert session == [(False, True, True)]
+
+
+def test_run_time_statements_are_judged_in_a_domain_run_only() -> None:
+    """In a mesh domain's run every statement outside the judged SQL is judged (a seed's own COPY FROM excepted);
+    another project's run (the package's integration_tests set roles in hooks) is not, even in the same process."""
+    setting = "set variable mesh_roles = ['PII_READER']"
+    seed = "COPY \"orders\".\"main\".\"raw_orders\" FROM '/mesh/domains/orders/seeds/raw_orders.csv' (FORMAT CSV)"
+    try:
+        start_run(guarded=True)
+        assert statement_refusal(setting, "model.orders.x") == (
+            "dbt run: a statement it runs (a hook, run_query) runs SET, which changes the session or touches files "
+            "around the governance policies; remove it (files come in through `mesh ingest`, session settings "
+            "belong to the profile)")
+        assert statement_refusal(seed, "seed.orders.raw_orders") is None
+        assert statement_refusal(seed.replace(" FROM ", " TO "), "seed.orders.raw_orders") is not None
+        assert statement_refusal(seed, "model.orders.x") is not None
+        start_run(guarded=False)
+        assert statement_refusal(setting, "model.orders.x") is None
+    finally:
+        start_run(guarded=True)

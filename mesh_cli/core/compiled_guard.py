@@ -197,6 +197,7 @@ class Approval:
 # unique_id of each node judged in this run -> its approval (PROJECT_SCOPE: the project's own scope)
 APPROVED: dict[str, Approval] = {}
 _UNJUDGED = Approval("dbt run", Scope({}, frozenset(), {}), "")
+_GUARDED = [True]     # whether this process's current run judges its statements (`start_run`)
 
 
 def _loads_a_seed(sql: str) -> bool:
@@ -215,7 +216,7 @@ def statement_refusal(sql: str, node_id: str | None) -> str | None:
     read again. Before any node is judged (a run's first statements) no other database is known yet: session
     statements and files are refused all the same."""
     approval = APPROVED.get(node_id or PROJECT_SCOPE) or APPROVED.get(PROJECT_SCOPE) or _UNJUDGED
-    if (node_id or "").startswith("seed.") and _loads_a_seed(sql):
+    if not _GUARDED[0] or ((node_id or "").startswith("seed.") and _loads_a_seed(sql)):
         return None
     rest = sql.replace(approval.compiled, " ") if approval.compiled else sql
     if not may_need_parsing(rest, approval.scope.foreign):
@@ -224,6 +225,8 @@ def statement_refusal(sql: str, node_id: str | None) -> str | None:
     return f"{approval.label}: a statement it runs (a hook, run_query) {found}" if found else None
 
 
-def forget_approvals() -> None:
-    """A new run (a new session): what earlier runs in this process judged no longer applies."""
+def start_run(guarded: bool) -> None:
+    """A new dbt invocation: what earlier runs in this process judged no longer applies, and its statements are
+    judged only when it builds a mesh domain (`guarded`)."""
     APPROVED.clear()
+    _GUARDED[0] = guarded

@@ -23,10 +23,10 @@ from mesh_cli.core.compiled_guard import (
     PROJECT_SCOPE,
     Approval,
     Scope,
-    forget_approvals,
     may_need_parsing,
     refusal,
     scope_of,
+    start_run,
 )
 from mesh_cli.core.domains import DOMAIN_FILE
 from mesh_cli.core.errors import MeshError
@@ -104,10 +104,12 @@ def check_node(config: Any, node: Any, manifest: Any) -> None:
 def install(project_dir: Path) -> None:
     """At the start of every dbt invocation: forget what earlier runs in this process judged, and in a mesh domain
     judge every statement its DuckDB session runs, whether or not its profile loads the roles plugin (without it a
-    pre-hook could set `mesh_roles` itself)."""
-    forget_approvals()
-    if not (project_dir / DOMAIN_FILE).is_file():
-        return      # not a domain (the package's integration_tests set roles in hooks on purpose)
+    pre-hook could set `mesh_roles` itself). Another project (the package's integration_tests set roles in hooks on
+    purpose) runs unjudged, even in a process that built a domain before."""
+    domain = (project_dir / DOMAIN_FILE).is_file()
+    start_run(guarded=domain)
+    if not domain:
+        return
     try:
         from mesh_cli.engines.duckdb_session import install_statement_guard
     except ImportError:   # no dbt-duckdb: no DuckDB session to guard

@@ -6,6 +6,7 @@ and so are sources declared on another domain's database and relations built in 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -16,8 +17,10 @@ from mesh_cli.check.side_doors import find_side_doors, side_door_error
 from mesh_cli.core.compiled_guard import may_need_parsing, refusal, scope_of, start_run, statement_refusal
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.dbt.parse import parse_domains
+from mesh_cli.plugin.side_door_guard import check_node
 
 
 def _doors(root: Path, domain: str = "orders", target: str = "dev") -> list[str]:
@@ -257,3 +260,33 @@ def test_run_time_statements_are_judged_in_a_domain_run_only() -> None:
         assert statement_refusal(setting, "model.orders.x") is None
     finally:
         start_run(guarded=True)
+
+
+def _dbt_objects(code: str) -> tuple[SimpleNamespace, SimpleNamespace, SimpleNamespace]:
+    """dbt's config, manifest and a node as the compiler hands them (only the attributes the guard reads): orders
+    attaches customers (one public product injected) and a raw database holding a source it declares."""
+    credentials = SimpleNamespace(database="orders", type="duckdb", attach=[
+        SimpleNamespace(alias="customers", path="customers.duckdb"), SimpleNamespace(alias=None, path="/x/raw.duckdb")])
+    product = SimpleNamespace(package_name="customers", name="dim_customers", database="customers", schema="marts",
+                              alias="dim_customers_v2", access="public")
+    events = SimpleNamespace(database="raw", schema="main", identifier="events")
+    manifest = SimpleNamespace(nodes={"model.customers.dim_customers.v2": product},
+                               sources={"source.orders.raw.events": events})
+    node = SimpleNamespace(unique_id="model.orders.m", name="m", original_file_path="models/m.sql", language="sql",
+                           compiled_code=code, depends_on=SimpleNamespace(
+                               nodes=["model.customers.dim_customers.v2", "source.orders.raw.events"]))
+    return SimpleNamespace(credentials=credentials, project_name="orders"), manifest, node
+
+
+def test_a_node_reads_its_refs_and_declared_sources_and_nothing_else_outside_its_database() -> None:
+    config, manifest, node = _dbt_objects('select * from "customers"."marts"."dim_customers_v2" join '
+                                          '"raw"."main"."events" using (id)')
+    start_run(guarded=True)
+    check_node(config, manifest=manifest, node=node)
+    for code, refused in [("select * from customers.staging.stg_customers", "reads customers.staging.stg_customers "
+                           "of domain customers directly"),
+                          ("select * from raw.main.other", "reads raw.main.other")]:
+        node.compiled_code = code
+        with pytest.raises(MeshError) as error:
+            check_node(config, node, manifest)
+        assert str(error.value).startswith(f"models/m.sql: m: its compiled SQL {refused}")

@@ -70,11 +70,17 @@ def _project_scope(config: Any, manifest: Any) -> Scope:
 
 
 def node_scope(config: Any, node: Any, manifest: Any) -> Scope:
-    """What a node may read outside its database: the public relations it refs there."""
+    """What a node may read outside its database: the public relations it refs there, and the sources it reads
+    that its project declares on a database no injected product lives in (a raw database the profile attaches; a
+    source on a domain's database is refused by the file check, `mesh_cli/check/side_doors.py`)."""
     project = _project_scope(config, manifest)
-    refs = [manifest.nodes[uid] for uid in getattr(node.depends_on, "nodes", None) or [] if uid in manifest.nodes]
+    depends = getattr(node.depends_on, "nodes", None) or []
+    refs = [manifest.nodes[uid] for uid in depends if uid in manifest.nodes]
     allowed = frozenset(r.upper() for r in (_relation(n) for n in refs) if r) & project.allowed
-    return replace(project, allowed=allowed)
+    sources = [manifest.sources[uid] for uid in depends if uid in manifest.sources]
+    own = frozenset(r.upper() for r in (_relation(s) for s in sources if str(s.database).upper() not in project.public)
+                    if r)
+    return replace(project, allowed=allowed | own)
 
 
 def _label(node: Any) -> str:

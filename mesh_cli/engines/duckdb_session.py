@@ -9,11 +9,12 @@ policies read the roles in session). A domain profile names its build roles:
 
 Once the profile's databases are attached (the first cursor dbt takes), the session reads files of its own
 project only (`allowed_directories`: its seeds; `enable_external_access = false`, which DuckDB never turns back
-on) and its configuration is locked (`lock_configuration = true`) unless the profile sets `settings:`, which
-dbt-duckdb applies again on every cursor. Every statement dbt runs through the connection outside the nodes'
-judged SQL (hooks, `run_query` in Jinja) is judged by `mesh_cli.core.compiled_guard` before it runs, so a hook
-cannot attach a database, set `mesh_roles` or read another domain's storage. Landing files are read by
-`mesh ingest` in its own session.
+on; on Snowflake a query reaches files only through a stage its role may use,
+https://docs.snowflake.com/en/sql-reference/sql/copy-into-location) and its configuration is locked
+(`lock_configuration = true`) unless the profile sets `settings:`, which dbt-duckdb applies again on every cursor.
+Every statement dbt runs through the connection outside the nodes' judged SQL (hooks, `run_query` in Jinja) is
+judged by `mesh_cli.core.compiled_guard` before it runs, so a hook cannot attach a database, set `mesh_roles` or
+read another domain's storage. Landing files are read by `mesh ingest` in its own session.
 """
 
 from __future__ import annotations

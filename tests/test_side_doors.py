@@ -290,3 +290,14 @@ def test_a_node_reads_its_refs_and_declared_sources_and_nothing_else_outside_its
         with pytest.raises(MeshError) as error:
             check_node(config, node, manifest)
         assert str(error.value).startswith(f"models/m.sql: m: its compiled SQL {refused}")
+
+
+def test_on_snowflake_only_the_relation_rule_applies() -> None:
+    """Snowflake's own grants decide session statements and stages there; another domain's database is still refused
+    (a consumer reads it only through what is granted to it)."""
+    snowflake = scope_of("ORDERS", ["CUSTOMERS"], {"CUSTOMERS": ("dim_customers",)}, {"CUSTOMERS": "customers"},
+                         [], dialect="snowflake")
+    assert refusal("use warehouse ORDERS_WH", snowflake) is None
+    assert refusal("select * from @landing/customers.csv", snowflake) is None
+    assert "reads CUSTOMERS.STAGING.STG_CUSTOMERS of domain customers" in str(
+        refusal("select * from CUSTOMERS.STAGING.STG_CUSTOMERS", snowflake))

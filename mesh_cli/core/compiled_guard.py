@@ -12,6 +12,9 @@ A node's or hook's SQL is refused when it
   outside every policy; on Snowflake a query reaches files only through a stage the role may use
   (https://docs.snowflake.com/en/sql-reference/sql/copy-into-location).
 
+The session and file rules apply to the embedded engine, whose emulation they would step around; on Snowflake
+(`USE WAREHOUSE` in a hook, say) the warehouse's own grants decide them, and only the relation rule applies.
+
 Pure: sqlglot only, no dbt, no database; `mesh_cli/plugin/dialect.py` calls it on every compiled node and the
 DuckDB session (`engines/duckdb_session.py`) on every statement a run issues outside the nodes' compiled SQL.
 """
@@ -67,6 +70,12 @@ class Scope:
     public: dict[str, tuple[str, ...]]    # a foreign database (upper-cased) -> its public models, for the fix
     dialect: str = "duckdb"               # the SQL's dialect (sqlglot's name)
 
+    @property
+    def emulated(self) -> bool:
+        """Whether the SQL runs in the embedded engine's emulation, where session statements and files would step
+        around it; on Snowflake the warehouse's own grants decide those, and only the relation rule applies."""
+        return self.dialect == "duckdb"
+
 
 def _relation_refusal(parts: list[str], scope: Scope) -> str | None:
     """A relation named by its parts, refused when it lies in another domain's database and is not ref'd."""
@@ -97,18 +106,18 @@ def reads_files(name: str) -> bool:
 
 
 def _tree_refusal(statement: exp.Expr, scope: Scope) -> str | None:
-    if isinstance(statement, _SESSION_NODES):
+    if isinstance(statement, _SESSION_NODES) and scope.emulated:
         return _statement_refusal(statement.key)
     if isinstance(statement, exp.Command):
         word = str(statement.this).split()[0].upper() if str(statement.this).split() else ""
-        return _statement_refusal(word) if word in SESSION_KEYWORDS else None
+        return _statement_refusal(word) if word in SESSION_KEYWORDS and scope.emulated else None
     for function in statement.find_all(exp.Func):
         name = _function_name(function)
-        if reads_files(name):
+        if reads_files(name) and scope.emulated:
             return (f"reads files or a relation named in a string with {name}(), outside every policy; read files "
                     "as a source `mesh ingest` loads, relations by `ref`")
     for table in statement.find_all(exp.Table):
-        if isinstance(table.this, exp.Identifier) and _FILE_NAME.search(table.name) and not table.db:
+        if isinstance(table.this, exp.Identifier) and _FILE_NAME.search(table.name) and not table.db and scope.emulated:
             return f"reads the file '{table.name}', outside every policy; declare it as a source `mesh ingest` loads"
         refusal = _relation_refusal([p for p in (table.catalog, table.db, table.name) if p], scope)
         if refusal:
@@ -119,11 +128,11 @@ def _tree_refusal(statement: exp.Expr, scope: Scope) -> str | None:
 def _text_refusal(sql: str, scope: Scope) -> str | None:
     """What sqlglot cannot parse is read as text: its first keyword, file-reading calls, dotted names."""
     word = _FIRST_WORD.match(sql)
-    if word and word.group(1).upper() in SESSION_KEYWORDS:
+    if word and word.group(1).upper() in SESSION_KEYWORDS and scope.emulated:
         return _statement_refusal(word.group(1))
     bare = _STRINGS_AND_COMMENTS.sub(" ", sql)
     call = _FILE_CALL.search(bare)
-    if call:
+    if call and scope.emulated:
         return (f"reads files or a relation named in a string with {call.group(1).lower()}(), outside every "
                 "policy; read files as a source `mesh ingest` loads, relations by `ref`")
     for match in _DOTTED.finditer(bare):

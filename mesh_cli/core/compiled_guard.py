@@ -57,6 +57,7 @@ _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
 _DOTTED = re.compile(rf"({_IDENT})\s*\.\s*({_IDENT})(?:\s*\.\s*({_IDENT}))?")
 
 
+METADATA_SCHEMAS = ("information_schema", "pg_catalog")   # names and types, no rows of any relation
 PROJECT_SCOPE = ""     # the key of the project-wide scope in APPROVED: statements of no node (run hooks)
 
 
@@ -82,7 +83,7 @@ def _relation_refusal(parts: list[str], scope: Scope) -> str | None:
     if len(parts) < 2 or parts[0].upper() not in scope.foreign:
         return None
     name = ".".join(parts)
-    if len(parts) == 3 and name.upper() in scope.allowed:
+    if len(parts) == 3 and (name.upper() in scope.allowed or parts[1].lower() in METADATA_SCHEMAS):
         return None
     owner = scope.foreign[parts[0].upper()]
     models = ", ".join(scope.public.get(parts[0].upper(), ())) or "none referenced"

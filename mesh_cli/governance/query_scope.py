@@ -20,7 +20,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from mesh_cli.core.compiled_guard import reads_files
+from mesh_cli.core.compiled_guard import METADATA_SCHEMAS, reads_files
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
@@ -30,7 +30,6 @@ from mesh_cli.core.state import domain_state_dir, load_target_manifest
 
 PROTECTED_SCHEMA = "mesh_protected"    # macros/governance/protect/create_table_as.sql
 GOVERNANCE_SCHEMA = "governance"
-METADATA_SCHEMAS = ("information_schema", "pg_catalog")   # names and types, no rows of any relation
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.dbt.parse import parse_domains
-from mesh_cli.plugin.side_door_guard import check_node
+from mesh_cli.plugin.side_door_guard import check_node, install
 
 
 def _doors(root: Path, domain: str = "orders", target: str = "dev") -> list[str]:
@@ -302,3 +302,19 @@ def test_on_snowflake_only_the_relation_rule_applies() -> None:
     assert refusal("select * from @landing/customers.csv", snowflake) is None
     assert "reads CUSTOMERS.STAGING.STG_CUSTOMERS of domain customers" in str(
         refusal("select * from CUSTOMERS.STAGING.STG_CUSTOMERS", snowflake))
+
+
+def test_every_domain_run_installs_the_statement_guard(mesh_copy: Path, tmp_path: Path) -> None:
+    """The dbt plugin installs the guard for a domain (a folder with domain.yml) whatever its profile loads, so a
+    profile without the roles plugin cannot set `mesh_roles` in a hook; another project runs unjudged."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    setting = "set variable mesh_roles = ['PII_READER']"
+    try:
+        install(tmp_path)                                       # not a domain
+        assert statement_refusal(setting, "model.x.y") is None
+        install(mesh_copy / "domains/orders")
+        assert getattr(DuckDBConnectionManager.add_query, "data_mesh_guarded", False)
+        assert statement_refusal(setting, "model.orders.y") is not None
+    finally:
+        start_run(guarded=True)

@@ -43,11 +43,12 @@ class DataMeshPlugin(dbtPlugin):
 
     def initialize(self) -> None:
         from mesh_cli.core.governance_library import LIBRARY_ENV, TOPOLOGY_ENV, library_json, share_topology
-        from mesh_cli.plugin import dialect, local_macros
+        from mesh_cli.plugin import dialect, local_macros, side_door_guard
 
         dialect.install()
         local_macros.install()
         project_dir = Path(getattr(get_flags(), "PROJECT_DIR", None) or ".").resolve()
+        side_door_guard.install(project_dir)    # judge a domain's run-time statements (docs/governance.md)
         _export(LIBRARY_ENV, library_json(project_dir))
         _export(TOPOLOGY_ENV, share_topology(project_dir))
 

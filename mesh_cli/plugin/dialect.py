@@ -27,6 +27,7 @@ from mesh_cli.engines.duckdb_transpile import (
     snowflake_schema,
 )
 from mesh_cli.engines.snowflake_numbers import may_cast
+from mesh_cli.plugin.side_door_guard import check_node, enter_node
 
 SETTING = "sql_dialect"
 VAR = "data_mesh_sql_dialect"   # `data_mesh:` vars belong to the governance library, which checks their keys
@@ -116,12 +117,14 @@ def install() -> None:
 
     @functools.wraps(compile_code)
     def _compile_code(self: Any, node: Any, manifest: Any, extra_context: Any = None) -> Any:
+        enter_node(self.config, node, manifest)   # statements its Jinja runs are judged in its scope
         node = compile_code(self, node, manifest, extra_context)
         try:
             if _transpiles(self.config, node):
                 cache = Path(self.config.project_target_path) / _CACHE_FOLDER
                 node.compiled_code = cached_transpile(node.compiled_code, node.name, cache,
                                                       relation_columns(self.config, node, manifest))
+            check_node(self.config, node, manifest)   # no side door in the SQL that will run
         except MeshError as exc:
             raise CompilationError(str(exc), node=node) from exc
         return node

@@ -8,6 +8,7 @@ equivalent and are left out. The same plan/apply engine runs it: a converged dat
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mesh_cli.core.identifiers import identifier
@@ -95,8 +96,16 @@ def provision_duckdb(engine: Engine, footprint: MeshFootprint, *, prune: bool = 
         connection = engine.open_database(domain.domain, read_only=dry_run) if exists or not dry_run else None
         try:
             plan = plan_domain(footprint, domain, connection, prune=prune)
-            results.append((plan, None if dry_run or connection is None else apply(plan, connection.execute)))
+            results.append((plan, None if dry_run or connection is None else apply(plan, _execute(engine, connection))))
         finally:
             if connection is not None:
                 connection.close()
     return results
+
+
+def _execute(engine: Engine, connection: Any) -> Callable[[str], object]:
+    """The connection's `execute`, its driver errors raised as `EngineError` (what `apply` records)."""
+    def execute(sql: str) -> object:
+        with engine.errors():
+            return connection.execute(sql)
+    return execute

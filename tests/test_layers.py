@@ -154,3 +154,13 @@ def test_the_type_families_of_the_python_governance_model_are_the_macros() -> No
     listed = {family: tuple(re.findall(r"'([^']+)'", names))
               for names, family in re.findall(r"base in \[([^\]]+)\] -%\}\{\{ return\('(\w+)'\) \}\}", macro)}
     assert listed == _FAMILIES
+
+
+def test_bench_never_imports_the_tests_and_only_the_bench_smoke_test_imports_bench() -> None:
+    """tests/ and bench/ share testkit/; the suite reaches the benchmarks through tests/test_bench_smoke.py only."""
+    root = PACKAGE.parent
+    found = [f"{path.relative_to(root)}:{line}: {name}" for path in sorted((root / "bench").rglob("*.py"))
+             for name, line in imports(path) if name.split(".")[0] in ("tests", "conftest")]
+    found += [f"{path.relative_to(root)}:{line}: {name}" for path in sorted((root / "tests").glob("*.py"))
+              if path.name != "test_bench_smoke.py" for name, line in imports(path) if name.split(".")[0] == "bench"]
+    assert not found, "\n".join(found)

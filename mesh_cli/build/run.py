@@ -157,7 +157,14 @@ def changed_selection(config: MeshConfig, target: str, domain: Domain, own_chang
 
 
 def critical_path(results: Iterable[DomainResult], domains: dict[str, Domain]) -> list[str]:
-    """The chain of built domains, each an upstream of the next, with the longest total build time."""
+    """The chain of built domains, each an upstream of the next, with the longest total build time.
+
+    >>> from pathlib import Path
+    >>> domains = {n: Domain(n, Path(n), u, n, ()) for n, u in (("a", ()), ("b", ()), ("c", ("a", "b")))}
+    >>> critical_path([DomainResult("a", SUCCESS, 1.0), DomainResult("b", SUCCESS, 3.0),
+    ...                DomainResult("c", SUCCESS, 2.0)], domains)
+    ['b', 'c']
+    """
     paths: dict[str, tuple[float, list[str]]] = {}
     for result in results:
         if result.status == SKIPPED:

@@ -55,6 +55,7 @@ FLOOR_STAMP := $(FLOOR_VENV)/.installed
 
 $(FLOOR_STAMP): pyproject.toml constraints/floor.txt
 	$(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(FLOOR_VENV)/bin/python -m pip install --quiet -e . pytest -c constraints/floor.txt
 	touch $(FLOOR_STAMP)
 

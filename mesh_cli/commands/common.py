@@ -54,13 +54,10 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def raised_at(exc: BaseException) -> str:
     """Where the bug is: the innermost frame of mesh's own code the exception passed through (`file:line`, the
-    file relative to the installed package's folder), else its innermost frame."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    file relative to the installed package's folder; `handle_errors`'s own frame at least)."""
     package = Path(__file__).resolve().parents[2]
-    ours = [frame for frame in frames if Path(frame.filename).resolve().is_relative_to(package / "mesh_cli")]
-    if not (ours or frames):
-        return "an unknown place"
-    frame = (ours or frames)[-1]
+    frame = [frame for frame in traceback.extract_tb(exc.__traceback__)
+             if Path(frame.filename).resolve().is_relative_to(package / "mesh_cli")][-1]
     where = Path(frame.filename).resolve()
     return f"{where.relative_to(package) if where.is_relative_to(package) else where}:{frame.lineno}"
 

@@ -167,7 +167,39 @@ def test_a_failed_ingestion_fails_its_result_without_raising() -> None:
     assert done.ok and done.error is None and exit_code([done]) == 0
 
 
-# publish and build: bad input 2
+# publish and build: bad input 2, a warehouse failure 1
+
+def test_a_warehouse_failure_while_planning_a_publish_fails_the_domain_with_1_not_2(
+        built_mesh: tuple[Path, object], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The account refuses the plan's first SHOW: the real Snowflake engine wraps the driver's error as an
+    EngineError, and the domain's publish fails as a run (exit 1), not as bad input."""
+    from snowflake.connector.errors import OperationalError
+
+    import mesh_cli.shares.publish as publish
+    from mesh_cli.core.domains import discover_domains
+    from mesh_cli.core.manifest import load_manifest
+    from mesh_cli.shares.backends import AccountBackend
+
+    class Unreachable:  # a connection whose every statement fails as a lost connection does
+        def cursor(self) -> Unreachable:
+            return self
+
+        def execute(self, sql: str) -> None:
+            raise OperationalError(msg="Could not connect to Snowflake backend after 2 attempt(s)", errno=250001)
+
+        def close(self) -> None:
+            pass
+
+    root = built_mesh[0]
+    config = load_config(root)
+    engine = SnowflakeEngine(config, "prod", connection=Unreachable())
+    monkeypatch.setattr(publish, "backend_for", lambda *args: AccountBackend(engine))
+    domains = discover_domains(config)
+    manifest = load_manifest(root / ".mesh/state/dev/customers/manifest.json")
+    ended = publish.publish_domain(config, "prod", domains["customers"], domains, manifest)
+    assert not ended.ok and ended.exit_code == exit_code([ended]) == EXIT_FAILED
+    assert "Could not connect to Snowflake backend" in (ended.error or "")
+
 
 def test_publish_of_an_unknown_domain_exits_2(mesh_copy: Path) -> None:
     result = run_cli(mesh_copy, "publish", "nowhere", "--plan")

@@ -9,6 +9,7 @@ with the helper removing it this session: the lead empties it at merge, and a de
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,8 +100,13 @@ def imports(path: Path) -> Iterator[tuple[str, int]]:
                         if (PACKAGE.parent / f"{base}.{alias.name}".replace(".", "/")).with_suffix(".py").is_file())
 
 
-def departures() -> Iterator[tuple[str, str, str]]:
+@functools.cache
+def departures() -> list[tuple[str, str, str]]:
     """(importer module, imported module, `file:line: rule`) for every import the rules refuse."""
+    return list(_departures())
+
+
+def _departures() -> Iterator[tuple[str, str, str]]:
     for module, path in modules():
         where = path.relative_to(PACKAGE.parent)
         for imported, line in imports(path):

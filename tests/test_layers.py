@@ -170,3 +170,16 @@ def test_bench_never_imports_the_tests_and_only_the_bench_smoke_test_imports_ben
     found += [f"{path.relative_to(root)}:{line}: {name}" for path in sorted((root / "tests").glob("*.py"))
               if path.name != "test_bench_smoke.py" for name, line in imports(path) if name.split(".")[0] == "bench"]
     assert not found, "\n".join(found)
+
+
+def test_bench_uses_only_public_names_of_mesh_cli() -> None:
+    """The benchmarks measure what users call: no private module or name of mesh_cli (`_x`)."""
+    root = PACKAGE.parent
+    found = []
+    for path in sorted((root / "bench").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mesh_cli"):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                private += [part for part in (node.module or "").split(".") if part.startswith("_")]
+                found += [f"{path.relative_to(root)}:{node.lineno}: {node.module}: {name}" for name in private]
+    assert not found, "\n".join(found)

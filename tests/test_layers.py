@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mesh_cli"
 # docs/architecture.md "Layers", top to bottom: a package may import its own layer's packages only where the layer
 # says so (`ordered`: each may import those after it), and every package of the layers below.
 LAYERS: list[tuple[str, tuple[str, ...], bool]] = [
-    ("cli", ("cli", "commands"), False),
+    ("cli", ("cli", "commands"), True),
     ("workflow", ("build",), False),
     ("features", ("catalog", "check", "governance", "ingest", "orchestrate", "plugin", "provision", "scaffold",
                   "shares"), False),
@@ -92,12 +92,17 @@ def imports(path: Path) -> Iterator[tuple[str, int]]:
             yield from ((alias.name, node.lineno) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
-            if node.level:
-                base = ".".join([*package.split(".")[:len(package.split(".")) - node.level + 1], *filter(None, [base])])
+            if node.level:   # `from ..core import x` in mesh_cli/check/run.py: mesh_cli.core
+                parent = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join([*parent, *([node.module] if node.module else [])])
             yield base, node.lineno
-            # `from mesh_cli.check import rules` imports the module mesh_cli.check.rules
-            yield from ((f"{base}.{alias.name}", node.lineno) for alias in node.names
-                        if (PACKAGE.parent / f"{base}.{alias.name}".replace(".", "/")).with_suffix(".py").is_file())
+            # `from mesh_cli.check import rules` imports the module (or package) mesh_cli.check.rules
+            yield from ((f"{base}.{alias.name}", node.lineno) for alias in node.names if _is_module(base, alias.name))
+
+
+def _is_module(package: str, name: str) -> bool:
+    where = PACKAGE.parent.joinpath(*package.split("."), name)
+    return where.with_suffix(".py").is_file() or (where / "__init__.py").is_file()
 
 
 @functools.cache
@@ -115,7 +120,7 @@ def _departures() -> Iterator[tuple[str, str, str]]:
                                          f"{_package(module)} may not import {_package(imported)}")
             elif imported.split(".")[0] in CLI_ONLY and _package(module) not in LAYERS[0][1]:
                 yield module, imported, f"{where}:{line}: {imported} below the CLI (only cli.py and commands/)"
-            elif imported.startswith(DRIVERS) and _package(module) != "engines":
+            elif any(imported == d or imported.startswith(f"{d}.") for d in DRIVERS) and _package(module) != "engines":
                 yield module, imported, f"{where}:{line}: {imported} outside engines/"
 
 

@@ -21,7 +21,10 @@ def _node_version(version: str | None) -> str | int | None:
 
 def _export(name: str, value: str) -> None:
     """Set a variable for `env_var()`: dbt reads its invocation's copy of the environment, taken before plugins
-    start, so the copy is updated too."""
+    start, so the copy is updated too. On Windows that copy is a `CaseInsensitiveMapping`, read-only but for its
+    private `_env` map, which is written directly: dbt has no public setter for one variable
+    (`set_invocation_context` would replace the whole context).
+    Tested with dbt-core 1.10.11 and 1.11.16; tests/test_dbt_patches.py fails naming it when dbt changes it."""
     import os
 
     from dbt_common.context import CaseInsensitiveMapping, try_get_invocation_context

@@ -161,9 +161,8 @@ def test_results_table_and_docs_markers(tmp_path: Path) -> None:
 
 
 def test_example_mesh_copy_has_no_build_leftovers(tmp_path: Path) -> None:
-    from mesh_copy import example_mesh
-
     from bench.meshes import domain_order
+    from testkit.mesh_copy import example_mesh
 
     root = example_mesh(tmp_path / "new" / "mesh")
     assert domain_order(root) == ["customers", "orders", "finance"]

@@ -32,7 +32,7 @@ from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import load_domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest, public_models
-from mesh_cli.core.product_text import object_comment, product_description, share_comment
+from mesh_cli.core.product_text import share_comment
 from mesh_cli.core.products import product_specs
 from mesh_cli.core.row_counts import ROW_COUNTS, record_row_counts, recorded_row_counts
 from mesh_cli.core.state import CONTRACT_HISTORY, RUN_HISTORY, kept_files, save_build
@@ -333,18 +333,8 @@ def test_bad_products_are_one_line_errors_naming_the_file(mesh_copy: Path, produ
 
 def test_snowflake_descriptions_come_from_the_catalogue_entry(catalog: Catalog) -> None:
     product = find_product(catalog, "customers.customer_master")
-    text = product_description(product)
-    assert text.splitlines()[0] == product["description"]
-    assert "owned by Customer Data Team <customer-data@retail.example>" in text
-    assert "dim_customers (v1 deprecated, removed after 2027-06-30, v2), dim_regions" in text
-    assert "rebuilt at least every 24 hours" in text and product["access"]["snowflake_accounts"] in text
     assert share_comment(product) == (f"{product['description']} Data product customers.customer_master, owned by "
                                       "Customer Data Team <customer-data@retail.example>.")
-    v1 = object_comment(product, "customers.dim_customers.v1")
-    assert "\n" not in v1 and "Deprecated, removed after 2027-06-30." in v1
-    assert object_comment(product, "customers.dim_customers") == object_comment(product, "customers.dim_customers.v2")
-    with pytest.raises(MeshError, match="not a model of data product"):
-        object_comment(product, "orders.fct_orders")
 
 
 def test_site_has_index_pages_and_exports_and_refuses_a_foreign_folder(

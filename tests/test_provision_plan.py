@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import yaml
-from show_log import ShowLog
 
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import Domain, discover_domains
@@ -19,6 +18,7 @@ from mesh_cli.core.plan import Plan, RecordedState, ShowTooLarge, show_statement
 from mesh_cli.engines.snowflake import SnowflakeEngine
 from mesh_cli.engines.snowflake_provision import flatten, plan_snowflake
 from mesh_cli.provision import declared_footprint
+from testkit.show_log import ShowLog
 from tests.conftest import REPO, TooLargeState, copy_mesh, run_cli
 from tests.sql_oracle import assert_snowflake_sql
 

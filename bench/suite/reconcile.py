@@ -35,8 +35,8 @@ from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.plan import Plan, RecordedState, apply
 from mesh_cli.core.state import load_target_manifest
 from mesh_cli.engines.snowflake import SnowflakeEngine
-from tests.mesh_copy import example_mesh
-from tests.show_log import ShowLog
+from testkit.mesh_copy import example_mesh
+from testkit.show_log import ShowLog
 
 NAME = "6. reconciliation"
 FEATURES = ("provision", "ingest", "publish")

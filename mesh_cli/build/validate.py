@@ -13,10 +13,10 @@ import tempfile
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
-from mesh_cli.check.governance_config import central_library, declared_problems
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, domain_file
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_config import central_library, declared_problems
 from mesh_cli.core.graph import DomainGraph, cross_domain_refs
 from mesh_cli.core.manifest import ModelInfo, load_manifest, models_of, rebuild_hint
 from mesh_cli.core.model_index import MODEL_INDEX, read_model_index

@@ -52,7 +52,8 @@ class DuckDBEngine(Engine):
     embedded = True
     local_dirs_env = (DUCKDB_DIR_ENV,)
     # The emulation's policies test one list of roles in session (`mesh_roles`, expanded over the role
-    # hierarchy): IS_DATABASE_ROLE_IN_SESSION reads it as IS_ROLE_IN_SESSION does (macros/governance/render.sql).
+    # hierarchy): IS_DATABASE_ROLE_IN_SESSION reads it as IS_ROLE_IN_SESSION does
+    # (macros/governance/policies/policy_body.sql).
     policy_functions = PolicyFunctions()   # database roles apart from account roles, as on Snowflake
 
     @property

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.destroy import refuse_destruction
 from mesh_cli.core.domains import Domain, discover_domains
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import MeshError, worst
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.lock import state_lock
 from mesh_cli.core.plan import ApplyResult, Plan, RecordedState, apply
@@ -35,9 +35,9 @@ class DomainIngest:
         return self.applied is None or self.applied.ok
 
     @property
-    def bad_input(self) -> bool:
+    def exit_code(self) -> int:
         """Bad input raises `MeshError` before anything is applied: a result that is not ok is a failed apply."""
-        return False
+        return worst([self.applied.exit_code] if self.applied is not None else [])
 
     @property
     def error(self) -> str | None:

@@ -107,7 +107,12 @@ def relation_columns(config: Any, node: Any, manifest: Any) -> dict[str, Any]:
 
 
 def install() -> None:
-    """Wrap dbt's compiler once in this process (idempotent)."""
+    """Wrap dbt's compiler once in this process (idempotent).
+
+    Patches the private `Compiler._compile_code(node, manifest, extra_context)`: dbt has no public hook between
+    rendering a model and running it, and the transpiled SQL must be the node's `compiled_code` (what dbt runs,
+    writes to target/compiled and shows in its errors).
+    Tested with dbt-core 1.10.11 and 1.11.16; tests/test_dbt_patches.py fails naming it when dbt changes it."""
     from dbt.compilation import Compiler
     from dbt_common.exceptions import CompilationError
 

@@ -43,7 +43,12 @@ def _macros_only(project: Any) -> Any:
 
 
 def install() -> None:
-    """Wrap dbt's dependency loading and dispatch search order once in this process (idempotent)."""
+    """Wrap dbt's dependency loading and dispatch search order once in this process (idempotent).
+
+    Patches the private `RuntimeConfig.load_dependencies(base_only)` and `get_macro_search_order(macro_namespace)`:
+    dbt has no public hook to add a package's macros, or a dispatch search order, to a project that does not
+    declare them.
+    Tested with dbt-core 1.10.11 and 1.11.16; tests/test_dbt_patches.py fails naming it when dbt changes it."""
     from dbt.config.runtime import RuntimeConfig
 
     if getattr(RuntimeConfig.load_dependencies, "data_mesh_local", False):

@@ -9,7 +9,7 @@ from typing import Any
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.destroy import refuse_destruction
 from mesh_cli.core.domains import discover_domains, require_domains
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import MeshError, worst
 from mesh_cli.core.footprint import MeshFootprint
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.lock import state_lock
@@ -35,9 +35,9 @@ class ProvisionResult:
         return all(result.ok for result in self.applied)
 
     @property
-    def bad_input(self) -> bool:
+    def exit_code(self) -> int:
         """Bad input raises `MeshError` before anything is planned: a result that is not ok is a failed apply."""
-        return False
+        return worst(result.exit_code for result in self.applied)
 
     @property
     def statements(self) -> int:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.core.plan import RecordedState, show_statement
 from mesh_cli.core.safe_io import write_text_atomic
 from mesh_cli.core.sql_literals import snowflake_unquote
@@ -60,14 +60,14 @@ class EmulatedAccount:
             if match:
                 handler(*match.groups())
                 return
-        raise MeshError(f"the DuckDB share emulation does not run this statement: {sql.splitlines()[0]}")
+        raise EngineError(f"the DuckDB share emulation does not run this statement: {sql.splitlines()[0]}")
 
     def save(self) -> None:
         write_text_atomic(self.path, json.dumps({"show": self.recorded}, indent=1, sort_keys=True))
 
     def _create_share(self, name: str, comment: str) -> None:
         if any(r["name"] == name for r in self._rows("SHARES")):
-            raise MeshError(f"share {name} already exists")
+            raise EngineError(f"share {name} already exists")
         self._rows("SHARES").append({"kind": "OUTBOUND", "name": name, "comment": snowflake_unquote(comment),
                                      "database_name": "", "to": ""})
 
@@ -75,7 +75,7 @@ class EmulatedAccount:
         for row in self._rows("SHARES"):
             if row["name"] == name:
                 return row
-        raise MeshError(f"share {name} does not exist")
+        raise EngineError(f"share {name} does not exist")
 
     def _comment(self, name: str, comment: str) -> None:
         self._share(name)["comment"] = snowflake_unquote(comment)

@@ -62,7 +62,7 @@ def test_each_file_loads_once_new_files_alone_edited_files_again(shop: tuple[Pat
 
 def _die_during_second_file(root: str) -> None:
     """Child process: load, and die (no cleanup, like a kill) while inserting the second file's rows."""
-    from mesh_cli.ingest import local
+    from mesh_cli.engines import duckdb_ingest as local
 
     real, inserts = local._rows, []
 

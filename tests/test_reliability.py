@@ -560,7 +560,7 @@ def test_a_failed_commit_during_ingestion_is_one_line_and_loads_nothing(mesh_cop
 
     from mesh_cli.core.config import load_config
     from mesh_cli.core.domains import discover_domains
-    from mesh_cli.ingest.local import list_files, load_table
+    from mesh_cli.engines.duckdb_ingest import list_files, load_table
     from mesh_cli.ingest.spec import load_ingest_tables
 
     class DiskFull:

@@ -119,8 +119,9 @@ def provision_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[Show
 
 def ingest_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog]:
     """The SHOW queries of each domain's ingestion plan, against an account holding its landing objects."""
+    from mesh_cli.core.profiles import target_database
+    from mesh_cli.engines.snowflake_ingest import plan_domain
     from mesh_cli.ingest import load_ingest_tables
-    from mesh_cli.ingest.snowflake_plan import plan_domain, snowflake_database
 
     logs = []
     with fakesnow_engine(config) as engine:
@@ -128,7 +129,7 @@ def ingest_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog
             tables = load_ingest_tables(domain)
             if not tables:
                 continue
-            database = snowflake_database(domain, "prod")
+            database = target_database(domain, "prod")
             engine.execute(f"CREATE DATABASE IF NOT EXISTS {database}")
             first = plan_domain(domain.name, tables, database, ShowLog(RecordedState(), engine.state_reader(),
                                                                        LIVE_KINDS))

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.ingest_spec import Ingested, IngestOptions, IngestTable
 from mesh_cli.core.types import DataType
-from mesh_cli.engines.base import Engine, PolicyFunctions
+from mesh_cli.engines.base import Engine
 from mesh_cli.engines.duckdb_roles import roles_literal, set_expanded_roles_sql, set_roles_sql
 
 if TYPE_CHECKING:   # duckdb and the type model (sqlglot) load when used: reads like `mesh list` need neither
@@ -22,6 +23,7 @@ DUCKDB_DIR_ENV = "MESH_DUCKDB_DIR"
 # (69) opens in 2.x only. Domain profiles set the same value (`config_options`) for the files dbt creates. Its
 # cost is measured in bench/ (docs/benchmarks.md); https://duckdb.org/docs/stable/sql/statements/attach
 STORAGE_VERSION = "v1.0.0"
+MAGIC = b"DUCK"   # a DuckDB database file carries it at bytes 8-12 of its header
 
 
 def _unreadable(path: Path, name: str, error: Exception) -> MeshError:
@@ -50,9 +52,8 @@ class DuckDBEngine(Engine):
     dbt_package = "dbt-duckdb"
     embedded = True
     local_dirs_env = (DUCKDB_DIR_ENV,)
-    # The emulation's policies test one list of roles in session (`mesh_roles`, expanded over the role
-    # hierarchy): IS_DATABASE_ROLE_IN_SESSION reads it as IS_ROLE_IN_SESSION does (macros/governance/render.sql).
-    policy_functions = PolicyFunctions()   # database roles apart from account roles, as on Snowflake
+    previews_snowflake_sql = True      # engines/duckdb_transpile.py, macros/contracts_local/, macros/python/
+    contract_tests_read_copies = True  # a governed model's name is a view showing a session without roles no rows
 
     @property
     def database_dir(self) -> Path:
@@ -92,6 +93,30 @@ class DuckDBEngine(Engine):
 
     def has_database(self, domain: str) -> bool:
         return self.database_path(domain).is_file()
+
+    def database_file(self, domain: str) -> Path:
+        return self.database_path(domain)
+
+    @classmethod
+    def is_database_file(cls, path: Path) -> bool:
+        try:
+            with path.open("rb") as handle:
+                return handle.read(12)[8:12] == MAGIC
+        except OSError:
+            return False
+
+    def ingest(self, domain: Domain, tables: list[IngestTable], options: IngestOptions) -> Ingested:
+        """The files under each table's local `location` load into the domain's database (engines/duckdb_ingest.py);
+        with `plan_only`, the files a run would load."""
+        from mesh_cli.engines.duckdb_ingest import load_domain
+
+        return load_domain(self, domain, tables, options)
+
+    def ingestion_problems(self, domain: Domain, tables: list[IngestTable]) -> list[str]:
+        from mesh_cli.engines.duckdb_ingest import list_files, missing_location
+
+        return [f"{table.path}: {problem}" for table in tables
+                if (problem := missing_location(table, domain, list_files(table, domain.path))) is not None]
 
     def open_database(self, domain: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """A connection to a domain's own database alone (created when missing unless `read_only`), for what

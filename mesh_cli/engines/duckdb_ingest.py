@@ -6,7 +6,8 @@ is loaded again, Snowflake's rule) and its rows and its history row are written 
 interrupted midway leaves nothing behind and the next run loads every file exactly once. Each file is first
 read into a temporary table as text; rows whose values do not cast to the declared types are rejected, and
 `on_error` decides: `abort_statement` loads nothing, `skip_file` skips the file, `continue` loads its good rows.
-The connection comes from the DuckDB engine; this module only writes SQL.
+The decisions depend on the rows read, so the DuckDB engine loads files itself (`load_domain`) rather than
+applying a plan of statements.
 """
 
 from __future__ import annotations
@@ -14,16 +15,22 @@ from __future__ import annotations
 import contextlib
 import glob
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import duckdb
+
+from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.identifiers import quote
+from mesh_cli.core.ingest_spec import Ingested, IngestOptions, IngestTable, TableLoad
 from mesh_cli.core.sql_literals import duckdb_string
 from mesh_cli.engines.duckdb_types import duckdb_column_type
-from mesh_cli.ingest.spec import IngestTable
+
+if TYPE_CHECKING:
+    from mesh_cli.engines.duckdb import DuckDBEngine
 
 HISTORY_SCHEMA = "mesh_ingest"
 HISTORY = f"{HISTORY_SCHEMA}.load_history"
@@ -31,6 +38,11 @@ METADATA_COLUMNS = (("_file", "VARCHAR"), ("_file_row", "BIGINT"), ("_file_last_
                     ("_loaded_at", "TIMESTAMP"))
 KAFKA_COLUMNS = (("record_metadata", "JSON"), ("record_content", "JSON"))
 MAX_REPORTED = 5
+# What DuckDB raises for a file it cannot read as declared (a malformed CSV row, broken JSON or Parquet, a Parquet file
+# without a declared column, a file that vanished): bad input in that file, reported per file under `on_error`.
+# Anything else (a bug in the SQL written here) propagates.
+UNREADABLE_FILE = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException,
+                   duckdb.BinderException)
 
 
 @dataclass(frozen=True)
@@ -41,21 +53,6 @@ class LocalFile:
     path: Path
     size: int
     last_modified: datetime
-
-
-@dataclass
-class TableLoad:
-    """What one landing table received in one run."""
-
-    table: str
-    mode: str
-    files_loaded: list[str] = field(default_factory=list)
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    files_skipped: list[str] = field(default_factory=list)   # "file: reason"
-    rejected: list[str] = field(default_factory=list)        # "file row n: column = 'value'"
-    pending: list[str] = field(default_factory=list)         # with --plan: the files a run would load
-    changes: list[str] = field(default_factory=list)         # DDL run on the landing table
 
 
 def list_files(table: IngestTable, domain_dir: Path) -> list[LocalFile]:
@@ -260,7 +257,7 @@ def load_table(connection: Any, table: IngestTable, files: list[LocalFile], full
             temp = quote(f"_mesh_ingest_{index}")
             try:
                 names, bad, examples = _stage_file(connection, table, file, temp)
-            except Exception as exc:  # the engine's parse error, reported per file
+            except UNREADABLE_FILE as exc:
                 reason = str(exc).splitlines()[0]
                 if "CSV Error" in reason:   # DuckDB names the line, not the cause: most often a column too many
                     reason += (f" (a row has more or fewer fields than the {len(table.columns)} declared "
@@ -317,13 +314,59 @@ def _commit(connection: Any, table: IngestTable, staged: list[tuple[LocalFile, s
             result.rows_rejected += bad
         connection.execute("drop table _mesh_now")
         connection.execute("commit")
-    except Exception as exc:   # e.g. disk full: the engine's error, not the rollback's, in one line
-        with contextlib.suppress(Exception):   # a failed commit may have ended the transaction already
+    except duckdb.Error as exc:   # e.g. disk full: the engine's error, not the rollback's, in one line
+        with contextlib.suppress(duckdb.Error):   # a failed commit may have ended the transaction already
             connection.execute("rollback")
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise MeshError(f"{table.label}: loading failed: {reason}; nothing loaded (free disk space or fix the "
                         "cause, then run again)", path=table.path) from exc
     except BaseException:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(duckdb.Error):
             connection.execute("rollback")
         raise
+
+
+def missing_location(table: IngestTable, domain: Domain, files: list[LocalFile]) -> str | None:
+    """Why a table's declared location is wrong (it matches no file and may not be empty), or None."""
+    if files or table.may_be_empty:
+        return None
+    return (f"source {table.source}.{table.name}: location {table.location!r} matches no file in {domain.path}; "
+            "fix `location:`, or set `may_be_empty: true` in its ingest block")
+
+
+def load_domain(engine: DuckDBEngine, domain: Domain, tables: list[IngestTable], options: IngestOptions) -> Ingested:
+    """Load the domain's new files into its database (with `plan_only`: list them, changing nothing)."""
+    if options.plan_only:
+        return Ingested(tables=_pending(engine, domain, tables))
+    found = {table.label: list_files(table, domain.path) for table in tables}
+    for table in tables:   # checked before the database opens: a typo in `location` never publishes nothing
+        if (problem := missing_location(table, domain, found[table.label])) is not None:
+            raise MeshError(problem, path=table.path)
+    done = Ingested()
+    connection = engine.open_database(domain.name)
+    try:
+        for table in tables:
+            done.tables.append(load_table(connection, table, found[table.label], options.full_refresh))
+        for table, load in zip(tables, done.tables, strict=True):   # files, yet nothing landed: say why
+            if not table.may_be_empty and landing_rows(connection, table) == 0:
+                why = "; ".join([*load.files_skipped, *load.rejected][:2]) or "the files hold no rows"
+                raise MeshError(f"source {table.source}.{table.name}: its landing table is empty after ingestion "
+                                f"({why}); fix the files, or set `may_be_empty: true`", path=table.path)
+    finally:
+        connection.close()
+    return done
+
+
+def _pending(engine: DuckDBEngine, domain: Domain, tables: list[IngestTable]) -> list[TableLoad]:
+    """Per table, the files a run would load (every file when the domain has no database yet)."""
+    connection = engine.open_database(domain.name, read_only=True) if engine.has_database(domain.name) else None
+    loads = []
+    try:
+        for table in tables:
+            load = TableLoad(table.label, table.mode)
+            load.pending = [f.name for f in pending_files(connection, table, list_files(table, domain.path))]
+            loads.append(load)
+    finally:
+        if connection is not None:
+            connection.close()
+    return loads

@@ -104,13 +104,13 @@ def test_type_spellings_round_trip(engine_class: type[Engine]) -> None:
     for data_type in CANONICAL:
         spelled = engine_class.spell_type(data_type)
         if spelled is not None:
-            assert engine_class.spell_type(engine_class.read_type(spelled)) == spelled, data_type
+            assert engine_class.spell_type(parse_type(spelled)) == spelled, data_type
     assert engine_class.spell_type(DataType("no_such_type")) is None
 
 
 def test_snowflake_spells_every_canonical_type_exactly() -> None:
     for data_type in CANONICAL:
-        assert SnowflakeEngine.read_type(SnowflakeEngine.spell_type(data_type) or "") == data_type
+        assert parse_type(SnowflakeEngine.spell_type(data_type) or "") == data_type
 
 
 @pytest.mark.parametrize("engine_class", ENGINE_CLASSES)
@@ -187,31 +187,6 @@ def test_the_other_kind_of_access_is_refused_by_name(engine_class: type[Engine],
     refused = (lambda: engine.execute("select 1")) if engine.embedded else (lambda: engine.open_database("shop"))
     with pytest.raises(EngineError, match=f"the {engine_class.adapter_type} engine .* has no"):
         refused()
-
-
-@pytest.mark.parametrize("engine_class", ENGINE_CLASSES)
-def test_policy_functions_read_the_roles_in_session(engine_class: type[Engine]) -> None:
-    policy = engine_class.policy_functions
-    in_session = ["ANALYST", "PII_READER"]   # as opened, then inherited
-    assert policy.is_role_in_session("pii_reader", in_session)
-    assert not policy.is_role_in_session("FINANCE_READER", in_session)
-    assert policy.current_role(in_session) == "ANALYST"
-    assert policy.current_role(in_session, shared=True) is None   # CURRENT_ROLE() is NULL inside a share
-    assert policy.current_role([]) is None
-    assert policy.is_database_role_in_session("SHOP_READER", in_session, ["SHOP_READER"])
-    assert not policy.is_database_role_in_session("OTHER", in_session, ["SHOP_READER"])
-
-
-@pytest.mark.parametrize("engine_class", ENGINE_CLASSES)
-def test_account_roles_are_null_in_a_share_and_database_roles_apart(engine_class: type[Engine]) -> None:
-    """Inside a share IS_ROLE_IN_SESSION is NULL (https://docs.snowflake.com/en/sql-reference/functions/current_role
-    usage notes); IS_DATABASE_ROLE_IN_SESSION reads database roles only, never an account role of the same name
-    (https://docs.snowflake.com/en/sql-reference/functions/is_database_role_in_session). Every engine, DuckDB's
-    emulation included, keeps the two apart."""
-    policy = engine_class.policy_functions
-    assert policy.is_role_in_session("PII_READER", ["PII_READER"], shared=True) is None
-    assert not policy.is_database_role_in_session("PII_READER", ["PII_READER"], [])
-    assert policy.is_database_role_in_session("PII_READER", [], ["PII_READER"])
 
 
 def test_one_snowflake_connection_from_the_dbt_profile(fakesnow_parameters: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ Features reach a warehouse only through these methods (found with `mesh_cli.engi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -150,6 +150,18 @@ class Engine:
             yield
         except cls.driver_errors() as error:
             raise cls.wrap_error(error) from error
+
+    # --- Snowflake SQL previewed (engines with `previews_snowflake_sql`) -----------------------------------------
+    @classmethod
+    def columns_query(cls, relations: list[tuple[str, str, str]]) -> str:
+        """The query for the columns and types of the (database, schema, table) relations a model reads."""
+        raise NotImplementedError
+
+    @classmethod
+    def transpile_snowflake(cls, sql: str, model: str, cache: Path | None, columns: Iterable[Sequence[Any]]) -> str:
+        """The engine's SQL of Snowflake `sql` (the compiled SQL of `model`), given the rows of `columns_query` for
+        the relations it reads (their types decide Snowflake's arithmetic); kept in `cache` when given."""
+        raise NotImplementedError
 
     # --- ingestion ----------------------------------------------------------------------------------------------
     def ingest(self, domain: Domain, tables: list[IngestTable], options: IngestOptions) -> Ingested:

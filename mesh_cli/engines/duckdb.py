@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -209,6 +209,18 @@ class DuckDBEngine(Engine):
 
     def session_roles(self, connection: Any) -> list[str]:
         return sorted(connection.execute("select getvariable('mesh_roles')").fetchone()[0] or [])
+
+    @classmethod
+    def columns_query(cls, relations: list[tuple[str, str, str]]) -> str:
+        from mesh_cli.engines.duckdb_transpile import columns_query
+
+        return columns_query(relations)
+
+    @classmethod
+    def transpile_snowflake(cls, sql: str, model: str, cache: Path | None, columns: Iterable[Sequence[Any]]) -> str:
+        from mesh_cli.engines.duckdb_transpile import cached_transpile, snowflake_schema
+
+        return cached_transpile(sql, model, cache, snowflake_schema(columns))
 
     @classmethod
     def spell_type(cls, data_type: DataType) -> str | None:

@@ -31,6 +31,13 @@ def engine_class(adapter: str) -> type[Engine]:
     return ENGINES[adapter]
 
 
+def previews_snowflake_sql(adapter: str) -> bool:
+    """Whether the engine of a dbt adapter type runs Snowflake-written models through a transpile and the package's
+    local preview macros (False for an adapter that is no mesh engine)."""
+    engine = ENGINES.get(adapter)
+    return engine is not None and engine.previews_snowflake_sql
+
+
 def adapter_type(domain: Domain, target: str) -> str:
     """The adapter type of `target` in the domain's profiles.yml."""
     path = domain.path / "profiles.yml"
@@ -103,6 +110,7 @@ __all__ = [
     "default_target",
     "engine_class",
     "engine_for",
+    "previews_snowflake_sql",
     "register",
     "release_connections",
     "stage_store",

@@ -92,7 +92,11 @@ def engine_for(config: MeshConfig, domains: list[Domain], target: str) -> Engine
 
 
 def release_connections(kind: str) -> None:
-    ENGINES[kind].release_connections()
+    """Free what dbt's adapter of `kind` keeps open (nothing for an adapter that is no mesh engine: its dbt run
+    failed before connecting)."""
+    engine = ENGINES.get(kind)
+    if engine is not None:
+        engine.release_connections()
 
 
 def stage_store(location: str) -> StateStore:

@@ -104,13 +104,12 @@ class TableLoad:
     files_skipped: list[str] = field(default_factory=list)   # "file: reason"
     rejected: list[str] = field(default_factory=list)        # "file row n: column = 'value'"
     pending: list[str] = field(default_factory=list)         # with --plan: the files a run would load
-    changes: list[str] = field(default_factory=list)         # DDL run on the landing table
 
 
 @dataclass
 class Ingested:
-    """What an engine did for one domain: the files it loaded itself (`tables`), or the plan it reconciled the
-    warehouse with (`plan`, and `applied` unless it only planned)."""
+    """What an engine did for one domain: the plan it reconciled the ingestion objects with (`plan`, and `applied`
+    unless it only planned), and where it loads files itself, what each table received (`tables`)."""
 
     tables: list[TableLoad] = field(default_factory=list)
     plan: Plan | None = None

@@ -66,8 +66,9 @@ class DomainIngest:
         return sorted({t.table.split(".")[1] for t in self.tables if t.rows_loaded})
 
     def summary(self) -> str:
-        if self.plan is not None:
-            return f"{len(self.plan.statements)} statement(s)" + (" applied" if self.applied else " planned")
+        if not self.tables:
+            statements = len(self.plan.statements) if self.plan is not None else 0
+            return f"{statements} statement(s)" + (" applied" if self.applied else " planned")
         text = f"{self.files} file(s), {self.rows} row(s)"
         if self.rejected:
             text += f", {self.rejected} rejected"

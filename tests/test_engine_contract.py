@@ -193,6 +193,21 @@ def test_the_other_kind_of_access_is_refused_by_name(engine_class: type[Engine],
         refused()
 
 
+@pytest.mark.parametrize("engine_class", ENGINE_CLASSES)
+def test_the_engine_says_where_a_domain_database_file_lies(engine_class: type[Engine], tmp_path: Path) -> None:
+    """`mesh build` checks local database files through these (corrupt, missing), whatever the engine."""
+    engine = engine_class(_config(tmp_path), "t")
+    path = engine.database_file("shop")
+    if not engine.embedded:   # an account holds the databases: no file to check
+        assert path is None
+        return
+    assert path is not None and not path.exists()
+    engine.open_database("shop").close()
+    assert engine.is_database_file(path)
+    path.write_text("not a database")
+    assert not engine.is_database_file(path) and not engine.is_database_file(tmp_path / "absent")
+
+
 def test_one_snowflake_connection_from_the_dbt_profile(fakesnow_parameters: dict[str, Any]) -> None:
     profile = {"account": "org-acct", "user": "U", "password": "", "private_key_path": "/k.p8",
                "private_key_passphrase": "pw", "authenticator": "snowflake_jwt", "role": "R", "warehouse": "WH",

@@ -7,12 +7,14 @@ import multiprocessing
 import os
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import run_cli
 from ingest_helpers import COLUMNS, make_mesh, query, run_ingest, source, write_file, write_sources
 
 from mesh_cli.core.destroy import DestructionRefused
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.plan import Plan
 
 CSV = {"mode": "copy", "location": "landing/orders/", "pattern": ".*[.]csv",
        "file_format": {"type": "csv", "skip_header": 1}}
@@ -41,8 +43,12 @@ def test_each_file_loads_once_new_files_alone_edited_files_again(shop: tuple[Pat
     assert query(root, "select count(distinct _loaded_at), min(_file_last_modified) from landing.orders") == [
         (1, query(root, "select make_timestamp(1700000000::bigint * 1000000)")[0][0])]
 
+    assert first.plan is not None and [(s.action, s.object_name) for s in first.plan.statements] == [
+        ("create", "mesh_ingest"), ("create", "mesh_ingest.load_history"), ("create", "landing"),
+        ("create", "landing.orders")]
     again = run_ingest(root)
     assert (again.files, again.rows) == (0, 0)
+    assert again.plan is not None and again.plan.empty   # converged: the landing plan changes nothing
 
     write_file(domain, "landing/orders/c.csv", _csv("4,fig,3.00"))
     write_file(domain, "landing/orders/notes.txt", "not matched by the pattern")
@@ -131,6 +137,16 @@ def test_on_error_abort_statement_loads_nothing(tmp_path: Path) -> None:
     assert result.rows == 1 and result.tables[0].files_skipped[0].startswith("landing/orders/bad.csv: ")
 
 
+def test_a_fault_in_the_loader_is_no_unreadable_file(shop: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only DuckDB's errors for a file it cannot read are bad input in that file; broken SQL of the loader's own is a
+    bug, raised as it is (the CLI reports an internal error), never "cannot read <file>"."""
+    from mesh_cli.engines import duckdb_ingest
+
+    monkeypatch.setattr(duckdb_ingest, "_reader", lambda table, file: ("selec 1", []))
+    with pytest.raises(duckdb.ParserException):
+        run_ingest(shop[0])
+
+
 def test_hive_partitions_and_external_tables_follow_the_files(tmp_path: Path) -> None:
     root = tmp_path / "mesh"
     domain = make_mesh(root, [
@@ -171,6 +187,7 @@ def test_kafka_records_land_raw_and_read_typed(tmp_path: Path) -> None:
     write_file(domain, "landing/events/part-0.json", text)
     result = run_ingest(root)
     assert (result.rows, result.rejected) == (3, 1)
+    assert run_ingest(root).plan == Plan("ingestion of shop")   # the typed view stands as declared: not replaced
     assert query(root, "select order_id, lines->>'$[0].qty', _offset, _topic, cast(_loaded_at as varchar) "
                        "from landing.events order by order_id") == [
         (10, "0", 0, "orders", "2026-01-01 00:00:00"), (11, "1", 1, "orders", "2026-01-01 00:00:00.001"),

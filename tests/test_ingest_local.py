@@ -193,6 +193,13 @@ def test_kafka_records_land_raw_and_read_typed(tmp_path: Path) -> None:
         (10, "0", 0, "orders", "2026-01-01 00:00:00"), (11, "1", 1, "orders", "2026-01-01 00:00:00.001"),
         (12, "2", 2, "orders", "2026-01-01 00:00:00.002")]
     assert query(root, "select count(*) from landing.events_records where record_metadata is not null") == [(3,)]
+    write_sources(root, [source({"mode": "kafka", "topic": "orders", "location": "landing/events/",
+                                 "on_error": "continue"}, columns=[{**columns[0], "data_type": "varchar"}, columns[1]],
+                                table="events")])
+    retyped = run_ingest(root).plan   # a retyped column: the view alone changes
+    assert retyped is not None and [(s.action, s.object_name) for s in retyped.statements] == [
+        ("replace", "landing.events")]
+    assert query(root, "select typeof(order_id) from landing.events limit 1") == [("VARCHAR",)]
 
 
 def test_a_new_yaml_column_is_added_in_place_and_a_retyped_one_needs_full_refresh(shop: tuple[Path, Path]) -> None:

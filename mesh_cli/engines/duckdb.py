@@ -106,8 +106,8 @@ class DuckDBEngine(Engine):
             return False
 
     def ingest(self, domain: Domain, tables: list[IngestTable], options: IngestOptions) -> Ingested:
-        """The files under each table's local `location` load into the domain's database (engines/duckdb_ingest.py);
-        with `plan_only`, the files a run would load."""
+        """The landing plan applied to the domain's database, then the files under each table's local `location`
+        loaded into it (engines/duckdb_ingest.py); with `plan_only`, the plan and the files a run would load."""
         from mesh_cli.engines.duckdb_ingest import load_domain
 
         return load_domain(self, domain, tables, options)

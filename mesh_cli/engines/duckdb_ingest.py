@@ -43,7 +43,9 @@ HISTORY_TABLE = (f"create table if not exists {HISTORY} (target varchar, file va
 METADATA_COLUMNS = (("_file", "VARCHAR"), ("_file_row", "BIGINT"), ("_file_last_modified", "TIMESTAMP"),
                     ("_loaded_at", "TIMESTAMP"))
 KAFKA_COLUMNS = (("record_metadata", "JSON"), ("record_content", "JSON"))
-KAFKA_VIEW_METADATA = ("_loaded_at", "_topic", "_partition", "_offset", "_file")   # after the declared columns
+# the typed view's columns after the declared ones, with the types DuckDB gives them (kafka_view_sql)
+KAFKA_VIEW_METADATA = (("_loaded_at", "TIMESTAMP"), ("_topic", "VARCHAR"), ("_partition", "INTEGER"),
+                       ("_offset", "BIGINT"), ("_file", "VARCHAR"))
 MAX_REPORTED = 5
 # What DuckDB raises for a file it cannot read as declared (a malformed CSV row, broken JSON or Parquet, a Parquet file
 # without a declared column, a file that vanished): bad input in that file, reported per file under `on_error`.
@@ -161,16 +163,18 @@ def _landing_statements(connection: Any | None, table: IngestTable, full_refresh
     return statements
 
 
-def _view_columns(connection: Any | None, table: IngestTable) -> list[str]:
+def _view_columns(connection: Any | None, table: IngestTable) -> list[tuple[str, str]]:
+    """The columns and types of the Kafka source's typed view as the database holds it (none: no view)."""
     if connection is None:
         return []
-    return [name for (name,) in _rows(
-        connection, "select column_name from information_schema.columns where table_catalog = current_database() "
-        "and table_schema = ? and table_name = ? order by ordinal_position", [table.schema, table.identifier])]
+    return [(name, kind.upper()) for name, kind in _rows(
+        connection, "select column_name, data_type from information_schema.columns where table_catalog = "
+        "current_database() and table_schema = ? and table_name = ? order by ordinal_position",
+        [table.schema, table.identifier])]
 
 
-def _kafka_view_columns(table: IngestTable) -> list[str]:
-    return [*(column.name for column in table.columns), *KAFKA_VIEW_METADATA]
+def _kafka_view_columns(table: IngestTable) -> list[tuple[str, str]]:
+    return [*((column.name, duckdb_column_type(column)) for column in table.columns), *KAFKA_VIEW_METADATA]
 
 
 def kafka_view_sql(table: IngestTable) -> str:

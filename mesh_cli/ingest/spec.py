@@ -214,6 +214,26 @@ def _yaml_files(domain: Domain) -> list[Path]:
     return sorted({f for folder in model_dirs for pattern in ("*.yml", "*.yaml") for f in folder.rglob(pattern)})
 
 
+def _source_tables(domain: Domain, path: Path, source: Any) -> list[IngestTable]:
+    """The tables of one source with an ingestion block, the source's own merged under each table's."""
+    if not isinstance(source, dict) or not isinstance(source.get("name"), str):
+        raise MeshError(f"each source needs a `name:`, got {source!r}", path=path)
+    shared = _ingest_block(source)
+    found = []
+    for table in source.get("tables") or []:
+        if not isinstance(table, dict) or not isinstance(table.get("name"), str):
+            raise MeshError(f"source {source['name']}: each table needs a `name:`", path=path)
+        own = _ingest_block(table)
+        if shared is None and own is None:
+            continue
+        for block in (shared, own):
+            if block is not None and not isinstance(block, dict):
+                raise MeshError(f"source {source['name']}.{table['name']}: `meta.data_mesh.ingest` must be "
+                                f"a mapping, got {block!r}", path=path)
+        found.append(_table(domain, path, source, table, {**(shared or {}), **(own or {})}))
+    return found
+
+
 def load_ingest_tables(domain: Domain) -> list[IngestTable]:
     """Every source table of the domain with an ingestion block (a source's block applies to each of its
     tables, a table's own block is merged over it)."""
@@ -226,20 +246,7 @@ def load_ingest_tables(domain: Domain) -> list[IngestTable]:
         if not isinstance(sources, list):
             raise MeshError("`sources:` must be a list", path=path)
         for source in sources:
-            if not isinstance(source, dict) or not isinstance(source.get("name"), str):
-                raise MeshError(f"each source needs a `name:`, got {source!r}", path=path)
-            shared = _ingest_block(source)
-            for table in source.get("tables") or []:
-                if not isinstance(table, dict) or not isinstance(table.get("name"), str):
-                    raise MeshError(f"source {source['name']}: each table needs a `name:`", path=path)
-                own = _ingest_block(table)
-                if shared is None and own is None:
-                    continue
-                for block in (shared, own):
-                    if block is not None and not isinstance(block, dict):
-                        raise MeshError(f"source {source['name']}.{table['name']}: `meta.data_mesh.ingest` must be "
-                                        f"a mapping, got {block!r}", path=path)
-                found.append(_table(domain, path, source, table, {**(shared or {}), **(own or {})}))
+            found.extend(_source_tables(domain, path, source))
     found = _resolve_stages(found)
     seen: dict[tuple[str, str], IngestTable] = {}
     for table in found:

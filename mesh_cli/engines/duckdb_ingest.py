@@ -52,6 +52,10 @@ MAX_REPORTED = 5
 # Anything else (a bug in the SQL written here) propagates.
 UNREADABLE_FILE = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException,
                    duckdb.BinderException)
+# What DuckDB raises when the database cannot take the load (disk full, out of memory, a write conflict): the run
+# fails whole and says so; a fault in the SQL written here propagates.
+WRITE_FAILED = (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.TransactionException,
+                duckdb.PermissionException)
 
 
 @dataclass(frozen=True)
@@ -348,7 +352,7 @@ def _commit(connection: Any, table: IngestTable, staged: list[tuple[LocalFile, s
             result.rows_rejected += bad
         connection.execute("drop table _mesh_now")
         connection.execute("commit")
-    except duckdb.Error as exc:   # e.g. disk full: the engine's error, not the rollback's, in one line
+    except WRITE_FAILED as exc:   # the engine's error, not the rollback's, in one line
         with contextlib.suppress(duckdb.Error):   # a failed commit may have ended the transaction already
             connection.execute("rollback")
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

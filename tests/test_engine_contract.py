@@ -208,6 +208,19 @@ def test_the_engine_says_where_a_domain_database_file_lies(engine_class: type[En
     assert not engine.is_database_file(path) and not engine.is_database_file(tmp_path / "absent")
 
 
+def test_the_build_roles_are_read_from_the_engines_own_profile_settings(tmp_path: Path) -> None:
+    """DuckDB's sessions hold the roles its profile's session plugin names; where a profile says nothing, the
+    export's readers fall back to the domain's deployer role."""
+    from mesh_cli.catalog.export.readers import build_roles
+
+    plugin = {"module": "mesh_cli.engines.duckdb_session", "config": {"roles": ["ANALYST", "PII_READER"]}}
+    assert DuckDBEngine.build_roles({"type": "duckdb", "plugins": [plugin]}) == ["ANALYST", "PII_READER"]
+    assert DuckDBEngine.build_roles({"type": "duckdb"}) is None
+    assert SnowflakeEngine.build_roles({"type": "snowflake", "role": "R"}) is None
+    domain = load_domain(_domain(tmp_path, SQLiteEngine.adapter_type))
+    assert build_roles(domain, "t") == ["SHOP_DEPLOYER"]
+
+
 def test_one_snowflake_connection_from_the_dbt_profile(fakesnow_parameters: dict[str, Any]) -> None:
     profile = {"account": "org-acct", "user": "U", "password": "", "private_key_path": "/k.p8",
                "private_key_passphrase": "pw", "authenticator": "snowflake_jwt", "role": "R", "warehouse": "WH",

@@ -215,6 +215,12 @@ class Engine:
         """The engine's own spelling of a contract type written in Snowflake's terms, if it has one."""
         return cls.spell_type(parse_type(data_type))
 
+    @classmethod
+    def build_roles(cls, output: dict[str, Any]) -> list[str] | None:
+        """The roles a domain's build sessions hold, as its profile `output` for this engine sets them (None when
+        the profile does not say: the domain's deployer role)."""
+        return None
+
     # --- exports ------------------------------------------------------------------------------------------------
     def server(self, domain: str, schema: str, setting: Callable[[str], str]) -> dict[str, Any]:
         """Where the domain's models live on this target, as an ODCS `servers` entry (without `server` and

@@ -24,6 +24,7 @@ DUCKDB_DIR_ENV = "MESH_DUCKDB_DIR"
 # cost is measured in bench/ (docs/benchmarks.md); https://duckdb.org/docs/stable/sql/statements/attach
 STORAGE_VERSION = "v1.0.0"
 MAGIC = b"DUCK"   # a DuckDB database file carries it at bytes 8-12 of its header
+SESSION_PLUGIN = "mesh_cli.engines.duckdb_session"   # the dbt-duckdb plugin that sets a session's roles
 
 
 def _unreadable(path: Path, name: str, error: Exception) -> MeshError:
@@ -239,6 +240,14 @@ class DuckDBEngine(Engine):
         from mesh_cli.engines.duckdb_types import duckdb_spelling
 
         return duckdb_spelling(data_type)
+
+    @classmethod
+    def build_roles(cls, output: dict[str, Any]) -> list[str] | None:
+        """The roles of the profile's session plugin (engines/duckdb_session.py)."""
+        for plugin in output.get("plugins") or []:
+            if isinstance(plugin, dict) and plugin.get("module") == SESSION_PLUGIN:
+                return [str(role) for role in (plugin.get("config") or {}).get("roles") or []]
+        return None
 
     def server(self, domain: str, schema: str, setting: Callable[[str], str]) -> dict[str, Any]:
         path = self.database_path(domain)

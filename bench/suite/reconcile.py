@@ -103,8 +103,8 @@ def _create(engine: SnowflakeEngine, plan: Plan, feature: str) -> None:
 
 def provision_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog]:
     """The SHOW queries of the provision plan of every domain, against an account holding its footprint."""
+    from mesh_cli.engines.snowflake_provision import flatten, plan_snowflake
     from mesh_cli.provision import declared_footprint
-    from mesh_cli.provision.snowflake import flatten, plan_snowflake
 
     footprint = declared_footprint(config, domains)
     roles = RecordedState({"SHOW ROLES": [{"name": role, "comment": footprint.marker}
@@ -140,9 +140,9 @@ def ingest_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog
 
 def publish_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog]:
     """The SHOW queries of each domain's share plan, against the share emulation after its first plan ran."""
+    from mesh_cli.core.share_settings import share_settings
     from mesh_cli.shares.diff import plan_shares, read_current
     from mesh_cli.shares.emulation import EmulatedAccount
-    from mesh_cli.shares.settings import share_settings
     from mesh_cli.shares.spec import desired_shares, mounts_of
 
     settings = share_settings(config)

@@ -10,7 +10,7 @@ from mesh_cli.core.domains import Domain, domain_file
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import AccessModel
 from mesh_cli.core.manifest import ref_targets_of
-from mesh_cli.shares.settings import ShareSettings
+from mesh_cli.core.share_settings import ShareSettings
 from mesh_cli.shares.spec import desired_shares
 
 

@@ -36,11 +36,11 @@ from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.products import product_specs
+from mesh_cli.core.share_settings import share_settings
 from mesh_cli.core.state import PUBLISH_FILE, build_identity, domain_state_dir, fingerprint, mesh_file_digest
 from mesh_cli.dbt.invoke import prewarm_shared
 from mesh_cli.dbt.parse import missing_parses, parse_domains, parsed_manifest_path
 from mesh_cli.dbt.parse_cache import ParseCache
-from mesh_cli.shares.settings import share_settings
 
 __all__ = ["RULES", "CheckOptions", "CheckReport", "Finding", "Hit", "run_check"]
 

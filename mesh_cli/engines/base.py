@@ -15,6 +15,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.destroy import refuse_destruction
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import EngineError, MeshError
+from mesh_cli.core.footprint import Provisioner
 from mesh_cli.core.ingest_spec import Ingested, IngestOptions, IngestTable, blocked
 from mesh_cli.core.plan import Plan, RecordedState, StateReader, apply
 from mesh_cli.core.types import DataType, parse_type
@@ -124,6 +125,12 @@ class Engine:
     def offline(self) -> bool:
         """The one "offline?" answer: a plan then reads an empty state, and applying is refused."""
         return self.offline_reason is not None
+
+    # --- provisioning -------------------------------------------------------------------------------------------
+    def provisioner(self, *, plan_only: bool) -> Provisioner:
+        """Plans and applies a `core.footprint.MeshFootprint` on this engine (`mesh provision`); `plan_only`: the
+        plans are only shown (an account engine without credentials plans against an empty account)."""
+        raise self._unsupported("provisioning")
 
     # --- errors -------------------------------------------------------------------------------------------------
     @classmethod

@@ -12,6 +12,7 @@ from mesh_cli.core.errors import MeshError
 from mesh_cli.core.ingest_spec import Ingested, IngestOptions, IngestTable
 from mesh_cli.core.types import DataType
 from mesh_cli.engines.base import Engine
+from mesh_cli.engines.duckdb_provision import DuckDBProvisioner
 from mesh_cli.engines.duckdb_roles import roles_literal, set_expanded_roles_sql, set_roles_sql
 
 if TYPE_CHECKING:   # duckdb and the type model (sqlglot) load when used: reads like `mesh list` need neither
@@ -128,6 +129,9 @@ class DuckDBEngine(Engine):
         with self.errors():
             return duckdb.connect(str(self.database_path(domain)), read_only=read_only,
                                   config={"storage_compatibility_version": STORAGE_VERSION})
+
+    def provisioner(self, *, plan_only: bool) -> DuckDBProvisioner:
+        return DuckDBProvisioner(self)
 
     def check_single_select(self, connection: duckdb.DuckDBPyConnection, sql: str) -> None:
         single_select(connection, sql)

@@ -18,6 +18,7 @@ from mesh_cli.core.plan import Plan, ShowTooLarge, StateReader, show_statement
 from mesh_cli.core.profiles import target_database
 from mesh_cli.core.types import DataType
 from mesh_cli.engines.base import Engine
+from mesh_cli.engines.snowflake_provision import SnowflakeProvisioner
 from mesh_cli.engines.snowflake_types import snowflake_type
 
 # dbt-snowflake profile key -> snowflake-connector argument
@@ -128,6 +129,9 @@ class SnowflakeEngine(Engine):
             raise self.wrap_error(error) from error
         finally:
             cursor.close()
+
+    def provisioner(self, *, plan_only: bool) -> SnowflakeProvisioner:
+        return SnowflakeProvisioner(self, plan_only=plan_only)
 
     def state_reader(self) -> SnowflakeState:
         return SnowflakeState(self)

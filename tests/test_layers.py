@@ -38,7 +38,6 @@ PENDING: dict[tuple[str, str], str] = {
     ("mesh_cli.catalog.history", "mesh_cli.check.rules"): "F",
     ("mesh_cli.catalog.history", "mesh_cli.check.snapshot"): "F",
     ("mesh_cli.catalog.index", "mesh_cli.check.snapshot"): "F",
-    ("mesh_cli.check.side_doors", "mesh_cli.ingest.snowflake_plan"): "B (rewrites side_doors)",
     ("mesh_cli.check.publishable", "mesh_cli.shares.spec"): "C1 (the desired shares a check validates)",
     ("mesh_cli.scaffold.adopt", "mesh_cli.check.rules"): "lead (the rule catalogue adopt reports with)",
 }

@@ -29,10 +29,10 @@ from test_shares_diff import OBJECTS, _recorded, _shares
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains, load_domain
 from mesh_cli.core.plan import RecordedState
+from mesh_cli.engines.snowflake_ingest import plan_domain
 from mesh_cli.engines.snowflake_provision import plan_snowflake
 from mesh_cli.governance.plan import governance_plan
 from mesh_cli.ingest import load_ingest_tables
-from mesh_cli.ingest.snowflake_plan import plan_domain
 from mesh_cli.provision import declared_footprint
 from mesh_cli.shares.diff import plan_shares, read_current
 from mesh_cli.shares.publish import publish

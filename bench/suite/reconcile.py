@@ -52,12 +52,11 @@ def _plan_statements(item: dict[str, Any]) -> int:
 
 
 def statements(feature: str, data: Any) -> int:
-    """What one run of `mesh <feature> --json` did: statements of its plans (ingest: also files and changes)."""
+    """What one run of `mesh <feature> --json` did: statements of its plans (ingest: also the files loaded)."""
     if feature == "provision":
         return sum(len(plan["statements"]) for plan in data["plans"])
     if feature == "ingest":
-        return sum(len(t["files_loaded"]) + len(t["changes"]) for r in data for t in r["tables"]) + sum(
-            _plan_statements(r) for r in data)
+        return sum(len(t["files_loaded"]) for r in data for t in r["tables"]) + sum(_plan_statements(r) for r in data)
     return sum(_plan_statements(result) for result in data)
 
 
@@ -119,8 +118,9 @@ def provision_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[Show
 
 def ingest_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog]:
     """The SHOW queries of each domain's ingestion plan, against an account holding its landing objects."""
+    from mesh_cli.core.profiles import target_database
+    from mesh_cli.engines.snowflake_ingest import plan_domain
     from mesh_cli.ingest import load_ingest_tables
-    from mesh_cli.ingest.snowflake_plan import plan_domain, snowflake_database
 
     logs = []
     with fakesnow_engine(config) as engine:
@@ -128,7 +128,7 @@ def ingest_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog
             tables = load_ingest_tables(domain)
             if not tables:
                 continue
-            database = snowflake_database(domain, "prod")
+            database = target_database(domain, "prod")
             engine.execute(f"CREATE DATABASE IF NOT EXISTS {database}")
             first = plan_domain(domain.name, tables, database, ShowLog(RecordedState(), engine.state_reader(),
                                                                        LIVE_KINDS))

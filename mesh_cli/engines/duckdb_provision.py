@@ -8,7 +8,6 @@ equivalent and are left out. The same plan/apply engine runs it: a converged dat
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mesh_cli.core.footprint import DomainFootprint, MeshFootprint
@@ -118,15 +117,8 @@ class DuckDBProvisioner:
             if any(plan is wanted for wanted in plans):
                 connection = self.engine.open_database(domain)
                 try:
-                    results.append(apply(plan, _execute(self.engine, connection)))
+                    results.append(apply(plan, self.engine.guarded(connection.execute)))
                 finally:
                     connection.close()
         return results
 
-
-def _execute(engine: Engine, connection: Any) -> Callable[[str], object]:
-    """The connection's `execute`, its driver errors raised as `EngineError` (what `apply` records)."""
-    def execute(sql: str) -> object:
-        with engine.errors():
-            return connection.execute(sql)
-    return execute

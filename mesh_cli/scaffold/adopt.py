@@ -22,7 +22,7 @@ from mesh_cli.core.domains import DOMAIN_NAME, Domain, load_domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.refs import scan_refs
 from mesh_cli.core.yamlfile import read_mapping, read_yaml
-from mesh_cli.engines.registry import ENGINES, Engine
+from mesh_cli.engines.registry import DEFAULT_ADAPTER, Engine, engine_class
 from mesh_cli.scaffold.adopt_static import (
     NodeConfig,
     nested_hub_packages,
@@ -35,7 +35,7 @@ from mesh_cli.scaffold.adopt_static import (
 LOOM_FILES = ("dbt_loom.config.yml", "dbt_loom.config.yaml")
 DUCKDB_DIR_VAR = "MESH_DUCKDB_DIR"
 LOCAL_TARGET = "local"
-EMBEDDED = next(engine for engine in ENGINES.values() if engine.embedded)   # the engine `local` builds on
+EMBEDDED = engine_class(DEFAULT_ADAPTER)   # the engine `local` builds on: the mesh's local default
 MARK = "# Written by `mesh init mesh --adopt`"
 SNOWFLAKE = "snowflake"
 # Contract types only Snowflake spells so (https://docs.snowflake.com/en/sql-reference/intro-summary-data-types):
@@ -675,7 +675,7 @@ def _project_findings(survey: _Survey, project: Domain, target: str, apply: bool
     output, finding = _output(project, target)
     if finding:
         findings.append(finding)
-    elif output is not None and output.get("type") in ENGINES and ENGINES[output["type"]].embedded:
+    elif output is not None and output.get("type") == EMBEDDED.adapter_type:   # already local: files may collide
         survey.outputs[project.name] = output
     elif output is not None:
         survey.warehouse[project.name] = str(output.get("type"))

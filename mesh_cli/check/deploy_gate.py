@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.check.baseline import Baseline
-from mesh_cli.check.changes import classify
-from mesh_cli.check.policy import Policy
-from mesh_cli.check.report import Finding
-from mesh_cli.check.rules import BREAKING, ERROR, configured_rules
 from mesh_cli.check.run import CheckOptions, WorkingTreeParse
-from mesh_cli.check.snapshot import DomainSnapshot, snapshot
+from mesh_cli.contracts.changes import classify
+from mesh_cli.contracts.findings import Finding
+from mesh_cli.contracts.policy import Policy
+from mesh_cli.contracts.rules import BREAKING, ERROR, configured_rules
+from mesh_cli.contracts.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.errors import MeshError, RunFailed
 from mesh_cli.core.graph import DomainGraph

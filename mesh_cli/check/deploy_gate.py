@@ -1,7 +1,7 @@
 """The contract gate of a deploy: `mesh build` refuses a breaking change to a public model that a consumer reads.
 
 What the build is about to deploy is compared with the state it pulled from the target's store (the deployed
-records in `.mesh/state/<target>/`), with the classification of `mesh check` (`changes.py`, `policy.py`) and its
+records in `.mesh/state/<target>/`), with the classification of `mesh check` (`mesh_cli.contracts`) and its
 column-level lineage: only a domain the build selects, that is deployed, that changed since, and that other
 domains read is parsed, with its downstream (each unchanged domain's deployed manifest stands for its parse). A
 breaking change that reaches a consumer stops the build before anything is built (exit 1), naming the

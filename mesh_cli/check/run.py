@@ -3,9 +3,9 @@
 The working tree is parsed (`dbt parse`, no warehouse), upstreams first and independent domains at the same
 time, each against its upstreams as they are now; a domain whose files, upstreams and tools are unchanged since
 an earlier check is not parsed again (`parse_cache.py`); the baseline is the deployed mesh's manifests
-(`baseline.py`). Every public model and version is compared (`changes.py`), each change's consumers found and
-the policy applied (`policy.py`), and the governance rules checked (`governance.py`). The rules themselves are
-data (`rules.py`).
+(`baseline.py`). Every public model and version is compared, each change's consumers found and the policy
+applied (`mesh_cli.contracts`: `changes.py`, `policy.py`), and the governance rules checked (`governance.py`). The
+rules themselves are data (`contracts/rules.py`).
 """
 
 from __future__ import annotations

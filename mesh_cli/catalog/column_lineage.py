@@ -28,7 +28,8 @@ def _model_graph(manifests: Mapping[str, dict[str, Any]]) -> nx.DiGraph[str]:
                 continue
             graph.add_node(unique_id.split(".", 1)[1], node=node)
             for parent in (node.get("depends_on") or {}).get("nodes") or ():
-                if parent.split(".")[0] == "model" and parent.split(".")[1] in manifests:
+                if parent.split(".")[0] == "model" and parent in manifests.get(parent.split(".")[1], {}).get(
+                        "nodes", {}):   # a model its own domain's manifest holds (an injected one may not)
                     graph.add_edge(parent.split(".", 1)[1], unique_id.split(".", 1)[1])
     return graph
 

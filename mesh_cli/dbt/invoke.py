@@ -27,6 +27,7 @@ from typing import Any
 
 from mesh_cli.dbt.artifacts import results_file, target_dir, write_manifest, write_results
 from mesh_cli.dbt.deps_errors import deps_error
+from mesh_cli.dbt.partial_parse import keep_partial_parse_of
 
 QUIET_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
 _FAILED_STATUSES = {"error", "fail", "runtime error"}
@@ -177,9 +178,10 @@ def run_job(job: DbtJob) -> DbtOutcome:
             runner = dbtRunner(manifest=parsed[0] if parsed else None, callbacks=[_message_collector(outcome)])
             # dbt runs from the project's folder, as `cd domains/<d> && dbt build` does, so relative paths in
             # profiles (DuckDB files, attachments) mean the same under `mesh` as under plain dbt.
+            folder = target_dir(call.args, call.project_dir)
+            keep_partial_parse_of(call.project_dir, folder)
             with contextlib.chdir(call.project_dir):
                 result = runner.invoke(args)
-            folder = target_dir(call.args, call.project_dir)
             if call.args[0] == "parse" and result.success:
                 parsed = (result.result, folder)
             elif reuse and result.result is not None:

@@ -95,7 +95,7 @@ def mesh_dags(graph_path: Path | str, *, mesh_dir: Path | str, mesh_executable: 
     base = f"{dag_prefix}_{graph['mesh']}_{graph['target']}"
     tags = ["mesh", graph["mesh"], graph["target"]]
     domains: dict[str, dict[str, Any]] = graph["domains"]
-    assets = {uri: Asset(uri) for entry in domains.values() for uri in entry["products"].values()}
+    assets = {uri: Asset(uri) for entry in domains.values() for uri in [*entry["products"].values(), *entry["reads"]]}
     if mode == "mesh":
         with DAG(dag_id=base, schedule=schedule, start_date=started, catchup=False, tags=tags,
                  doc_md=f"The {graph['mesh']} mesh on {graph['target']}: one task group per domain.") as dag:

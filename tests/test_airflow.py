@@ -153,3 +153,13 @@ def test_a_graph_file_the_dag_factory_cannot_use_is_refused_with_the_fix(tmp_pat
         "finance": {**entry, "upstreams": ["customers", "orders"]}, "customers": {**entry, "upstreams": []}}}))
     with pytest.raises(ValueError, match=r"domain finance comes before its upstreams customers, orders: write it"):
         load_graph(graph)
+
+
+def test_the_dag_factory_imports_nothing_of_the_mesh_but_itself() -> None:
+    """What parsing a DAG file pays for the mesh (Airflow's own import aside): no dbt, networkx, DuckDB or YAML,
+    no other module of mesh_cli; so the factory also installs without dependencies in Airflow's environment."""
+    code = ("import json, sys, mesh_cli.orchestrate.airflow_dags; print(json.dumps(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('mesh_cli', 'dbt', 'networkx', 'duckdb', 'yaml', 'click', 'airflow'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert json.loads(done.stdout) == ["mesh_cli", "mesh_cli.orchestrate", "mesh_cli.orchestrate.airflow_dags"]

@@ -1,8 +1,8 @@
 """Run the mesh's Airflow DAGs with `dag.test()`, inside Airflow's own virtualenv (tests/test_airflow.py and
 benchmark 14 start this script there with AIRFLOW_HOME set): it prepares Airflow's default SQLite metadata
 database, writes a DAG file into the DAGs folder and loads it as Airflow's DAG processor does (a DagBag), runs
-the DAGs and prints every task's final state, the runs in order, the asset events and the seconds the runs took
-as JSON.
+the DAGs and prints every task's final state, the runs in order, the asset events, and the seconds the runs and
+each task took, as JSON.
 
 By default `dag.test()` runs one task at a time in this process (each task's `mesh` command a process of its
 own). With a PARALLELISM, the tasks go to Airflow's LocalExecutor with that many worker processes, which report
@@ -117,17 +117,19 @@ def main(graph: str, mesh_dir: str, executable: str, mode: str, parallelism: int
     dag_file.write_text(DAG_FILE.format(graph=graph, mesh_dir=mesh_dir, executable=executable, mode=mode))
     parsed = DagBag(dag_folder=str(dag_file)).dags
     states: dict[str, dict[str, str]] = {}
+    durations: dict[str, float] = {}
 
     def run(dag: Any) -> None:
-        states[dag.dag_id] = {ti.task_id: str(ti.state)
-                              for ti in dag.test(use_executor=parallelism > 0).get_task_instances()}
+        task_instances = dag.test(use_executor=parallelism > 0).get_task_instances()
+        states[dag.dag_id] = {ti.task_id: str(ti.state) for ti in task_instances}
+        durations.update({ti.task_id: ti.duration for ti in task_instances if ti.duration is not None})
 
     with _api_server(port):
         started = time.perf_counter()
         order = _scheduler_order(parsed, run)
         seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "dags": sorted(parsed), "runs": order,
-                      "states": states, "events": _asset_events(),
+    print(json.dumps({"seconds": seconds, "dags": sorted(parsed), "runs": order, "states": states,
+                      "task_seconds": durations, "events": _asset_events(),
                       "schedules": {dag_id: _reads(dag) for dag_id, dag in parsed.items()},
                       "outlets": {dag_id: sorted(a.uri for t in dag.tasks for a in t.outlets)
                                   for dag_id, dag in parsed.items()}}))

@@ -2,8 +2,9 @@
 graph file run with `dag.test()` in Airflow's own virtualenv, on its default SQLite metadata database, every task
 a `mesh` process of this environment; the results equal `mesh build`'s.
 
-Airflow's environment is made by `make test-airflow` from constraints/airflow.txt (committed: Airflow's own
-constraint files live outside the package registries), which passes its python as AIRFLOW_PYTHON.
+Airflow's environment is made by `make test` (and `make test-airflow`) from constraints/airflow.txt (committed:
+Airflow's own constraint files live outside the package registries), which passes its python as AIRFLOW_PYTHON.
+Without it the tests skip, except in CI (CI=true), where a missing Airflow is a failure.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -19,72 +21,145 @@ import duckdb
 import pytest
 from conftest import REPO, run_cli
 
-pytestmark = pytest.mark.skipif(not os.environ.get("AIRFLOW_PYTHON"),
-                                reason="Airflow's environment: run `make test-airflow`")
+from mesh_cli.orchestrate.airflow_dags import load_graph  # imports Airflow only when it builds DAGs
+
 MESH = str(Path(sys.executable).parent / "mesh")
-TABLES = {"customers": "marts.dim_customers_v2", "orders": "marts.fct_orders",
-          "finance": "marts.revenue_by_region_month"}
+DOMAINS = ("customers", "orders", "finance")
+DAG = "mesh_retail_dev"
+PRODUCTS = {"customers": "mesh://retail/dev/customers/customer_master",
+            "orders": "mesh://retail/dev/orders/order_facts",
+            "finance": "mesh://retail/dev/finance/revenue_reporting"}
+# What differs between two runs of the same build: when, by which process, and the run's own id.
+RUN_FIELDS = {"written_at", "writer", "generation", "published_at"}
 
 
-def _airflow(root: Path, tmp_path: Path, mode: str, *order: str) -> dict[str, Any]:
+@pytest.fixture(scope="session")
+def airflow_python() -> str:
+    """Airflow's python; CI must have it (`make test` makes it), a developer's run may skip. Session-scoped, so it
+    is decided before the session's mesh build."""
+    python = os.environ.get("AIRFLOW_PYTHON")
+    if python:
+        return python
+    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        pytest.fail("AIRFLOW_PYTHON is not set: CI runs the Airflow tests through `make test`, which sets it")
+    pytest.skip("Airflow's environment: run `make test` or `make test-airflow`")
+
+
+def _airflow(python: str, root: Path, tmp_path: Path, mode: str, workers: int = 0) -> dict[str, Any]:
+    """The DAGs of `mode` for the mesh at `root`, run in Airflow's virtualenv by tests/airflow_run.py: their tasks
+    one at a time in its process, or, with `workers`, in the LocalExecutor's worker processes."""
     graph = tmp_path / "mesh_graph.json"
     assert run_cli(root, "orchestrate", "graph", "--out", str(graph)).exit_code == 0
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
            "PYTHONPATH": str(REPO), "MESH_KEEP_WORKERS": ""}
-    done = subprocess.run([os.environ["AIRFLOW_PYTHON"], str(REPO / "tests" / "airflow_run.py"), str(graph),
-                           str(root), MESH, mode, *order], env=env, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = subprocess.run([python, str(REPO / "tests" / "airflow_run.py"), str(graph), str(root), MESH, mode,
+                           str(workers)], env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _rows(root: Path, domain: str) -> int:
+def _row_counts(root: Path, domain: str) -> dict[str, int]:
+    """Every table of the domain's database and its rows."""
     with duckdb.connect(str(root / ".mesh/duckdb" / f"{domain}.duckdb"), read_only=True) as con:
-        return int(con.execute(f"select count(*) from {TABLES[domain]}").fetchone()[0])  # type: ignore[index]
+        tables = con.execute("select table_schema || '.' || table_name from information_schema.tables "
+                             "where table_type = 'BASE TABLE' order by 1").fetchall()
+        return {name: con.execute(f"select count(*) from {name}").fetchone()[0]  # type: ignore[index]
+                for (name,) in tables}
 
 
-def _products(root: Path, domain: str) -> dict[str, Any]:
-    record = json.loads((root / ".mesh/state/dev" / domain / "publish.json").read_text())["products"]
-    return {name: {k: v for k, v in entry.items() if k != "published_at"} for name, entry in record.items()}
+def _without_run_fields(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_run_fields(v) for k, v in value.items() if k not in RUN_FIELDS}
+    return [_without_run_fields(v) for v in value] if isinstance(value, list) else value
 
 
-def _same_as_mesh_build(root: Path, built: Path) -> None:
-    for domain in TABLES:
-        assert _rows(root, domain) == _rows(built, domain), domain
-        assert _products(root, domain) == _products(built, domain), domain
-        assert (root / ".mesh/store/dev" / domain / "record.tar.gz").is_file(), domain
+def _records(root: Path, domain: str) -> dict[str, Any]:
+    """The domain's state records (deploy record, fingerprint, models, publish state, the account's shares) without
+    the fields of the run that wrote them, and the files of its record in the store."""
+    folder = root / ".mesh/state/dev" / domain
+    records: dict[str, Any] = {name: _without_run_fields(json.loads((folder / name).read_text()))
+                               for name in ("record.json", "fingerprint.json", "publish.json", "shares.json")}
+    records["models.jsonl"] = (folder / "models.jsonl").read_text()
+    with tarfile.open(root / ".mesh/store/dev" / domain / "record.tar.gz") as stored:
+        records["store"] = sorted(stored.getnames())
+    return records
 
 
-def test_the_whole_mesh_as_one_dag(mesh_copy: Path, built_mesh: tuple[Path, Any], tmp_path: Path) -> None:
-    result = _airflow(mesh_copy, tmp_path, "mesh")
-    assert result["dags"] == ["mesh_retail_dev"]
-    states = result["states"]["mesh_retail_dev"]
-    assert states == {f"{domain}.{task}": "success" for domain in TABLES for task in ("pull", "build", "publish")}
-    assert result["outlets"]["mesh_retail_dev"] == ["mesh://retail/dev/customers/customer_master",
-                                                    "mesh://retail/dev/finance/revenue_reporting",
-                                                    "mesh://retail/dev/orders/order_facts"]
+def _same_as_mesh_build(root: Path, built: Path, domains: tuple[str, ...] = DOMAINS) -> None:
+    for domain in domains:
+        assert _row_counts(root, domain) == _row_counts(built, domain), domain
+        assert _records(root, domain) == _records(built, domain), domain
+
+
+def _nothing_deployed(root: Path, domain: str) -> None:
+    """No record of the domain in the store nor in the state folder (its released lease leaves an empty folder)."""
+    assert not (root / ".mesh/store/dev" / domain / "record.tar.gz").exists(), domain
+    assert not (root / ".mesh/state/dev" / domain).exists(), domain
+
+
+def test_the_whole_mesh_as_one_dag(airflow_python: str, mesh_copy: Path, built_mesh: tuple[Path, Any],
+                                   tmp_path: Path) -> None:
+    result = _airflow(airflow_python, mesh_copy, tmp_path, "mesh", workers=2)   # as deployed: an executor, 2 workers
+    assert result["dags"] == result["runs"] == [DAG]
+    assert result["states"][DAG] == {f"{domain}.{task}": "success" for domain in DOMAINS
+                                     for task in ("pull", "build", "publish")}
+    assert result["outlets"][DAG] == sorted(PRODUCTS.values())
+    assert result["events"] == {uri: f"{DAG}.{domain}.publish" for domain, uri in PRODUCTS.items()}
     _same_as_mesh_build(mesh_copy, built_mesh[0])
 
 
-def test_one_dag_per_team_scheduled_on_the_products_it_reads(mesh_copy: Path, built_mesh: tuple[Path, Any],
-                                                            tmp_path: Path) -> None:
-    order = [f"mesh_retail_dev_{domain}" for domain in TABLES]
-    result = _airflow(mesh_copy, tmp_path, "team", *order)
-    assert result["dags"] == sorted(order)
-    assert result["schedules"] == {
-        "mesh_retail_dev_customers": [],
-        "mesh_retail_dev_orders": ["mesh://retail/dev/customers/customer_master"],
-        "mesh_retail_dev_finance": ["mesh://retail/dev/customers/customer_master",
-                                    "mesh://retail/dev/orders/order_facts"]}
+def test_one_dag_per_team_runs_when_the_products_it_reads_were_updated(
+        airflow_python: str, mesh_copy: Path, built_mesh: tuple[Path, Any], tmp_path: Path) -> None:
+    result = _airflow(airflow_python, mesh_copy, tmp_path, "team")
+    assert result["schedules"] == {f"{DAG}_customers": [], f"{DAG}_orders": [PRODUCTS["customers"]],
+                                   f"{DAG}_finance": sorted([PRODUCTS["customers"], PRODUCTS["orders"]])}
+    assert result["runs"] == [f"{DAG}_{domain}" for domain in DOMAINS]   # each one on its upstreams' assets
     assert all(state == "success" for run in result["states"].values() for state in run.values())
+    assert result["events"] == {uri: f"{DAG}_{domain}.{domain}.publish" for domain, uri in PRODUCTS.items()}
     _same_as_mesh_build(mesh_copy, built_mesh[0])
 
 
-def test_a_failing_domain_stops_exactly_its_downstream(mesh_copy: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["mesh", "team"])
+def test_a_failing_domain_stops_exactly_its_downstream(airflow_python: str, mesh_copy: Path,
+                                                       built_mesh: tuple[Path, Any], tmp_path: Path,
+                                                       mode: str) -> None:
     broken = mesh_copy / "domains/orders/models/marts/fct_orders.sql"
     broken.write_text(broken.read_text().replace("select", "select no_such_column,", 1))
-    states = _airflow(mesh_copy, tmp_path, "mesh")["states"]["mesh_retail_dev"]
-    assert {task: state for task, state in states.items() if state != "success"} == {
-        "orders.build": "failed", "orders.publish": "upstream_failed", "finance.pull": "upstream_failed",
-        "finance.build": "upstream_failed", "finance.publish": "upstream_failed"}
+    result = _airflow(airflow_python, mesh_copy, tmp_path, mode)
+    states = {task: state for run in result["states"].values() for task, state in run.items()}
+    if mode == "mesh":   # finance's tasks are skipped as upstream_failed in the same run
+        assert {task: state for task, state in states.items() if state != "success"} == {
+            "orders.build": "failed", "orders.publish": "upstream_failed", "finance.pull": "upstream_failed",
+            "finance.build": "upstream_failed", "finance.publish": "upstream_failed"}
+    else:                # finance's DAG never runs: the product of orders it waits for was not updated
+        assert result["runs"] == [f"{DAG}_customers", f"{DAG}_orders"]
+        assert {task: state for task, state in states.items() if state != "success"} == {
+            "orders.build": "failed", "orders.publish": "upstream_failed"}
     assert {task for task, state in states.items() if state == "success"} == {
         "customers.pull", "customers.build", "customers.publish", "orders.pull"}
+    assert list(result["events"]) == [PRODUCTS["customers"]]
+    _same_as_mesh_build(mesh_copy, built_mesh[0], ("customers",))
+    _nothing_deployed(mesh_copy, "orders")
+    _nothing_deployed(mesh_copy, "finance")
+
+
+def test_a_graph_file_the_dag_factory_cannot_use_is_refused_with_the_fix(tmp_path: Path) -> None:
+    graph = tmp_path / "mesh_graph.json"
+    graph.write_text(json.dumps({"format": 2, "domains": {}}))
+    with pytest.raises(ValueError, match=r"not a mesh graph file of format 1: write it again with `mesh orches"):
+        load_graph(graph)
+    entry = {"products": {}, "reads": []}
+    graph.write_text(json.dumps({"format": 1, "mesh": "retail", "target": "dev", "domains": {
+        "finance": {**entry, "upstreams": ["customers", "orders"]}, "customers": {**entry, "upstreams": []}}}))
+    with pytest.raises(ValueError, match=r"domain finance comes before its upstreams customers, orders: write it"):
+        load_graph(graph)
+
+
+def test_the_dag_factory_imports_nothing_of_the_mesh_but_itself() -> None:
+    """What parsing a DAG file pays for the mesh (Airflow's own import aside): no dbt, networkx, DuckDB or YAML,
+    no other module of mesh_cli; so the factory also installs without dependencies in Airflow's environment."""
+    code = ("import json, sys, mesh_cli.orchestrate.airflow_dags; print(json.dumps(sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('mesh_cli', 'dbt', 'networkx', 'duckdb', 'yaml', 'click', 'airflow'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert json.loads(done.stdout) == ["mesh_cli", "mesh_cli.orchestrate", "mesh_cli.orchestrate.airflow_dags"]

@@ -28,9 +28,15 @@ DEFAULT_POOL = "mesh_domains"   # one slot a domain build: how many warehouses b
 def load_graph(path: Path | str) -> dict[str, Any]:
     """The graph file's content; a file of another format is an error naming the command that rewrites it."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
+    rewrite = "write it again with `mesh orchestrate graph --target TARGET --out FILE`"
     if not isinstance(data, dict) or data.get("format") != 1 or not isinstance(data.get("domains"), dict):
-        raise ValueError(f"{path} is not a mesh graph file of format 1: write it again with "
-                         "`mesh orchestrate graph --target TARGET --out FILE`")
+        raise ValueError(f"{path} is not a mesh graph file of format 1: {rewrite}")
+    seen: set[str] = set()
+    for name, entry in data["domains"].items():   # build order: each domain's tasks are wired as they are made
+        if not set(entry["upstreams"]) <= seen:
+            raise ValueError(f"{path}: domain {name} comes before its upstreams "
+                             f"{', '.join(sorted(set(entry['upstreams']) - seen))}: {rewrite}")
+        seen.add(name)
     return data
 
 
@@ -38,12 +44,12 @@ def _command(executable: str, mesh_dir: str, *args: str) -> str:
     return " ".join(shlex.quote(part) for part in (executable, "--mesh-dir", mesh_dir, *args))
 
 
-def _domain_tasks(domain: str, entry: dict[str, Any], graph: dict[str, Any],
-                  settings: dict[str, Any]) -> tuple[Any, Any]:
-    """The domain's task group, pull >> build >> publish (publish's outlets are its products' assets); returns its
-    first and last task."""
+def _domain_tasks(domain: str, entry: dict[str, Any], graph: dict[str, Any], settings: dict[str, Any],
+                  assets: dict[str, Any], after: list[Any]) -> Any:
+    """The domain's task group, pull >> build >> publish, its pull after the tasks `after` (its upstreams'
+    publish tasks, in whole-mesh mode) and publish's outlets its products' assets; returns publish."""
     from airflow.providers.standard.operators.bash import BashOperator
-    from airflow.sdk import Asset, TaskGroup
+    from airflow.sdk import TaskGroup
 
     target, executable, mesh_dir = graph["target"], settings["executable"], settings["mesh_dir"]
     common = {"env": settings["env"], "append_env": True, "retries": settings["retries"],
@@ -56,9 +62,12 @@ def _domain_tasks(domain: str, entry: dict[str, Any], graph: dict[str, Any],
             pool=settings["pool"], **common)
         publish = BashOperator(task_id="publish", bash_command=_command(
             executable, mesh_dir, "publish", domain, "--target", target),
-            outlets=[Asset(uri) for uri in entry["products"].values()], **common)
+            outlets=[assets[uri] for uri in entry["products"].values()], **common)
+        # Edges are set while the DAG is small (Airflow hashes the whole DAG on each): one call per task.
+        if after:
+            pull.set_upstream(after)
         pull >> build >> publish
-    return pull, publish
+    return publish
 
 
 def mesh_dags(graph_path: Path | str, *, mesh_dir: Path | str, mesh_executable: str = "mesh",
@@ -86,20 +95,21 @@ def mesh_dags(graph_path: Path | str, *, mesh_dir: Path | str, mesh_executable: 
     base = f"{dag_prefix}_{graph['mesh']}_{graph['target']}"
     tags = ["mesh", graph["mesh"], graph["target"]]
     domains: dict[str, dict[str, Any]] = graph["domains"]
+    assets = {uri: Asset(uri) for entry in domains.values() for uri in [*entry["products"].values(), *entry["reads"]]}
     if mode == "mesh":
         with DAG(dag_id=base, schedule=schedule, start_date=started, catchup=False, tags=tags,
                  doc_md=f"The {graph['mesh']} mesh on {graph['target']}: one task group per domain.") as dag:
-            ends = {name: _domain_tasks(name, entry, graph, settings) for name, entry in domains.items()}
-            for name, entry in domains.items():   # task to task: cheaper to parse than group to group
-                for upstream in entry["upstreams"]:
-                    ends[upstream][1] >> ends[name][0]
+            ends: dict[str, Any] = {}
+            for name, entry in domains.items():
+                ends[name] = _domain_tasks(name, entry, graph, settings, assets,
+                                           [ends[upstream] for upstream in entry["upstreams"]])
         return {base: dag}
     dags = {}
     for name, entry in domains.items():
-        reads = [Asset(uri) for uri in entry["reads"]]
+        reads = [assets[uri] for uri in entry["reads"]]
         with DAG(dag_id=f"{base}_{name}", schedule=reads or schedule, start_date=started, catchup=False,
                  tags=[*tags, name], doc_md=f"Domain {name} of the {graph['mesh']} mesh on {graph['target']}: "
                  "runs when the products it reads were updated.") as dag:
-            _domain_tasks(name, entry, graph, settings)
+            _domain_tasks(name, entry, graph, settings, assets, [])
         dags[dag.dag_id] = dag
     return dags

@@ -74,7 +74,7 @@ def read_current(reader: StateReader, shares: DomainShares) -> Current:
             name = _name(row["name"]).split(".")[-1]
             current.shares[name] = str(row.get("comment") or "")
             accounts[name] = share_consumers(row.get("to"))
-    if shares.database_roles or any(d.grantee.kind == DATABASE_ROLE for d in shares.desired):
+    if shares.database_roles or shares.retired_roles or any(d.grantee.kind == DATABASE_ROLE for d in shares.desired):
         rows = reader.show("DATABASE ROLES", f"IN DATABASE {shares.database}")
         current.database_roles = {_name(r["name"]) for r in rows}
     for grantee in _grantees(shares, current):
@@ -167,6 +167,10 @@ def plan_shares(shares: DomainShares, current: Current, title: str, offline: boo
     revokes += [Statement(f"DROP SHARE {g.name}", "drop", "share", g.name,
                          f"{shares.domain} no longer declares this product", destructive=True)
                for g in _grantees(shares, current) if g not in declared]
+    revokes += [Statement(f"DROP DATABASE ROLE {role}", "drop", "database role", role,
+                          "its product has no consumer domain any more: the role and every grant of it go",
+                          destructive=True)
+                for role in shares.retired_roles if role.split(".")[-1] in current.database_roles]
     creates = [Statement(f"CREATE DATABASE ROLE IF NOT EXISTS {shares.database}.{role}", "create", "database role",
                          f"{shares.database}.{role}", "entitlement or reader role of a product")
                for role in shares.database_roles if role not in current.database_roles]

@@ -40,6 +40,7 @@ class EmulatedAccount:
             (re.compile(rf"(GRANT|REVOKE) (\w+) ON (DATABASE|SCHEMA|TABLE|VIEW) {_NAME} (?:TO|FROM) {_GRANTEE}"),
              self._privilege),
             (re.compile(rf"CREATE DATABASE ROLE IF NOT EXISTS {_NAME}"), self._create_role),
+            (re.compile(rf"DROP DATABASE ROLE {_NAME}"), self._drop_role),
             (re.compile(rf"CREATE ORGANIZATION LISTING IF NOT EXISTS {_NAME} SHARE {_NAME} "
                         r"AS \$\$(.*)\$\$ PUBLISH = TRUE", re.S), self._listing),
             (re.compile(rf"CREATE DATABASE {_NAME} FROM SHARE {_NAME}"), self._mount),
@@ -125,6 +126,20 @@ class EmulatedAccount:
         rows = self._rows("DATABASE ROLES", f"IN DATABASE {database}")
         if role not in {r["name"] for r in rows}:
             rows.append({"name": role, "owner": "", "comment": ""})
+
+    def _drop_role(self, qualified: str) -> None:
+        """The role goes with its grants and every grant of it, to roles and to shares
+        (https://docs.snowflake.com/en/sql-reference/sql/drop-database-role)."""
+        database, _, role = qualified.rpartition(".")
+        rows = self._rows("DATABASE ROLES", f"IN DATABASE {database}")
+        if role not in {r["name"] for r in rows}:
+            raise MeshError(f"database role {qualified} does not exist")
+        rows[:] = [r for r in rows if r["name"] != role]
+        for scope in (f"TO DATABASE ROLE {qualified}", f"OF DATABASE ROLE {qualified}"):
+            self.recorded.pop(show_statement("GRANTS", scope).upper(), None)
+        for key, grants in self.recorded.items():
+            if key.startswith("SHOW GRANTS TO "):
+                grants[:] = [g for g in grants if (g.get("granted_on"), g.get("name")) != ("DATABASE_ROLE", qualified)]
 
     def _listing(self, name: str, share: str, manifest: str) -> None:
         self._share(share)

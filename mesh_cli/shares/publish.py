@@ -16,7 +16,7 @@ from typing import Any
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.destroy import DestructionRefused, refuse_destruction
 from mesh_cli.core.domains import Domain, discover_domains, require_domains
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import EXIT_BAD_INPUT, MeshError
 from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.plan import Plan, apply_to
@@ -92,6 +92,14 @@ def _set_aside_unreadable(record: Path, domain: str) -> str | None:
     return None
 
 
+def _last_publish(record: Path, domain: str) -> dict[str, dict[str, Any]] | None:
+    """The products of the domain's last publish (None without a readable one: it is set aside and rewritten)."""
+    try:
+        return load_publish_record(record, domain) if record.is_file() else None
+    except MeshError:
+        return None
+
+
 def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dict[str, Domain],
                    manifest: dict[str, Any], *, plan_only: bool = False,
                    allow_destroy: bool = False) -> DomainPublish:
@@ -100,7 +108,8 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
     try:
         settings = share_settings(config)
         access = access_model(config.root, domains)
-        shares = desired_shares(domain, manifest, domains, settings, access)
+        record = domain_state_dir(config, target, domain.name) / PUBLISH_FILE
+        shares = desired_shares(domain, manifest, domains, settings, access, _last_publish(record, domain.name))
         shares.mounts = mounts_of(domain, domains, settings, access)
         adapter = adapter_type(domain, target)
         backend = backend_for(config, target, domain.name, adapter, plan_only)
@@ -119,14 +128,13 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
             return DomainPublish(domain.name, FAILED, plan, len(result.applied) - 1, where)
         consumers = {str(e["name"]): list((e.get("consumers") or {}).get("domains") or [])
                      for e in domain.products if isinstance(e, dict)}
-        record = domain_state_dir(config, target, domain.name) / PUBLISH_FILE
         note = _set_aside_unreadable(record, domain.name)
         if not plan.empty or not record.is_file():
             _write_record(record, _publish_record(shares, set(shares.listings)), consumers)
         return DomainPublish(domain.name, UNCHANGED if plan.empty else PUBLISHED, plan, len(result.applied),
                              note=note)
-    except MeshError as exc:
-        return DomainPublish(domain.name, FAILED, error=str(exc), bad_input=True)
+    except MeshError as exc:   # a warehouse failure (EngineError) is a failed run, not bad input
+        return DomainPublish(domain.name, FAILED, error=str(exc), bad_input=exc.exit_code == EXIT_BAD_INPUT)
 
 
 def publish_after_build(config: MeshConfig, target: str, domain: Domain, *,

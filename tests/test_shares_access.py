@@ -200,3 +200,22 @@ def test_a_deleted_consumer_domain_loses_its_grants_and_a_retired_reader_role_is
     assert not account.reader().show("GRANTS", f"OF DATABASE ROLE {reader}")
     assert "MASTER_READER" not in {r["name"] for r in account.reader().show("DATABASE ROLES", "IN DATABASE CUSTOMERS")}
     assert plan_shares(shares, read_current(account.reader(), shares), "t").empty
+
+
+def test_a_shared_model_rebuilt_without_copy_grants_is_refused_where_a_rebuild_drops_grants() -> None:
+    """CREATE OR REPLACE drops the grants of the object it replaces unless it says COPY GRANTS
+    (https://docs.snowflake.com/en/sql-reference/sql/create-table, COPY GRANTS): on such an engine a plain `dbt
+    build` would leave the share and the reader role without SELECT until the next publish. The DuckDB emulation
+    keeps its grants beside the database, so it does not ask."""
+    domain = _finance(["revenue"], domains=["marketing"])
+    table = _node("finance", "revenue", "FINANCE")
+    with pytest.raises(MeshError) as refused:
+        desired_shares(domain, _manifest(table), {**DOMAINS, "finance": domain}, ShareSettings(), ACCESS,
+                       keep_grants=True)
+    assert str(refused.value).startswith(f"{FINANCE / 'models/marts/revenue.sql'}: finance.revenue in product "
+                                         "finance.revenue is rebuilt with CREATE OR REPLACE")
+    assert f"set `+copy_grants: true` for it in {FINANCE / 'dbt_project.yml'}" in str(refused.value)
+    assert desired_shares(domain, _manifest(table), {**DOMAINS, "finance": domain}, ShareSettings(), ACCESS).desired
+    table["config"]["copy_grants"] = True
+    assert desired_shares(domain, _manifest(table), {**DOMAINS, "finance": domain}, ShareSettings(), ACCESS,
+                          keep_grants=True).desired

@@ -162,7 +162,7 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
     unpublishable: list[str] = []
 
     def read(name: str, manifest: dict[str, Any]) -> None:   # while dbt parses other domains
-        problem = publish_problem(domains[name], manifest, domains, *shares)
+        problem = publish_problem(domains[name], manifest, domains, *shares, target=target)
         if problem is not None:
             unpublishable.append(problem)
         now[name] = snapshot(name, manifest, "working tree", domains[name].path)

@@ -70,6 +70,7 @@ class Engine:
     embedded: ClassVar[bool]                          # one database per domain the mesh opens itself
     local_dirs_env: ClassVar[tuple[str, ...]] = ()    # variables naming local folders (no parse depends on them)
     policy_functions: ClassVar[PolicyFunctions] = PolicyFunctions()
+    replace_drops_grants: ClassVar[bool] = False      # a rebuild (CREATE OR REPLACE) drops the object's grants
 
     def __init__(self, config: MeshConfig, target: str) -> None:
         self.config = config

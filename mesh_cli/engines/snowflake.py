@@ -81,6 +81,9 @@ class SnowflakeEngine(Engine):
     adapter_type = "snowflake"
     dbt_package = "dbt-snowflake"
     embedded = False
+    # "CREATE OR REPLACE TABLE drops the grants on the old table unless it says COPY GRANTS"
+    # (https://docs.snowflake.com/en/sql-reference/sql/create-table, COPY GRANTS; create-view likewise)
+    replace_drops_grants = True
 
     def __init__(self, config: Any, target: str, connection: Any = None) -> None:
         super().__init__(config, target)

@@ -26,7 +26,7 @@ from mesh_cli.core.store import StaleGeneration
 from mesh_cli.dbt.inventory import load_inventory
 from mesh_cli.deployed.location import lease_term, target_store
 from mesh_cli.deployed.sync import deploying
-from mesh_cli.engines.registry import adapter_type
+from mesh_cli.engines.registry import adapter_type, engine_class
 from mesh_cli.shares.access import PUBLISH_FILE
 from mesh_cli.shares.backends import backend_for
 from mesh_cli.shares.diff import plan_shares, read_current
@@ -109,9 +109,10 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
         settings = share_settings(config)
         access = access_model(config.root, domains)
         record = domain_state_dir(config, target, domain.name) / PUBLISH_FILE
-        shares = desired_shares(domain, manifest, domains, settings, access, _last_publish(record, domain.name))
-        shares.mounts = mounts_of(domain, domains, settings, access)
         adapter = adapter_type(domain, target)
+        shares = desired_shares(domain, manifest, domains, settings, access, _last_publish(record, domain.name),
+                                keep_grants=engine_class(adapter).replace_drops_grants)
+        shares.mounts = mounts_of(domain, domains, settings, access)
         backend = backend_for(config, target, domain.name, adapter, plan_only)
         title = f"publish {domain.name} (target {target}, {adapter}, {settings.topology})"
         plan = plan_shares(shares, read_current(backend.reader, shares), title, offline=backend.offline)

@@ -31,6 +31,7 @@ from mesh_cli.shares.settings import (
 )
 
 SHARE, DATABASE_ROLE = "SHARE", "DATABASE ROLE"
+REBUILT = ("table", "view", "incremental")     # materializations dbt re-creates with CREATE OR REPLACE
 
 
 @dataclass(frozen=True, order=True)
@@ -136,9 +137,11 @@ def _read_databases(domain: Domain, spec: ProductSpec, model: ModelInfo, manifes
 
 
 def _objects(domain: Domain, spec: ProductSpec, models: list[ModelInfo], manifest: dict[str, Any],
-             cross_account: bool, access: AccessModel | None) -> tuple[set[Grant], set[Grant], list[str], list[str]]:
+             cross_account: bool, access: AccessModel | None,
+             keep_grants: bool) -> tuple[set[Grant], set[Grant], list[str], list[str]]:
     """SELECT grants on every version of the product's models, REFERENCE_USAGE on other databases their views
-    read, the shared labels, and the library policies the models carry (tag-based masking included)."""
+    read, the shared labels, and the library policies the models carry (tag-based masking included).
+    `keep_grants`: the engine's rebuild drops grants, so every shared model must be built with COPY GRANTS."""
     nodes = manifest["nodes"]
     selects: set[Grant] = set()
     references: set[Grant] = set()
@@ -154,6 +157,12 @@ def _objects(domain: Domain, spec: ProductSpec, models: list[ModelInfo], manifes
         if materialized == "view" and not config.get("secure"):
             raise MeshError(f"{model.label} is a view in product {spec.id} but not secure; shared views must be "
                             "secure: set `secure: true` in its config", path=domain.path / node["original_file_path"])
+        if keep_grants and materialized in REBUILT and not config.get("copy_grants"):
+            raise MeshError(f"{model.label} in product {spec.id} is rebuilt with CREATE OR REPLACE, which drops the "
+                            "SELECT its share and reader role hold until the next publish "
+                            "(https://docs.snowflake.com/en/sql-reference/sql/create-table, COPY GRANTS): set "
+                            f"`+copy_grants: true` for it in {domain.path / 'dbt_project.yml'} and rebuild "
+                            f"{domain.name}", path=domain.path / node["original_file_path"])
         kind = "VIEW" if materialized == "view" else "TABLE"
         selects.add(Grant("SELECT", kind, _upper(model.database, model.schema, model.alias)))
         labels.append(model.label)
@@ -178,13 +187,15 @@ def _comment(domain: Domain, spec: ProductSpec) -> str:
 
 def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, Domain],
                    settings: ShareSettings, access: AccessModel | None = None,
-                   published: dict[str, dict[str, Any]] | None = None) -> DomainShares:
+                   published: dict[str, dict[str, Any]] | None = None,
+                   keep_grants: bool = False) -> DomainShares:
     """The shares, reader roles and mounts of `domain`, validated against its manifest and the mesh. Across
     accounts, a product's models carry `<policy>_shared` variants deciding with database roles: the roles its
     policies name in the access model are created in the database and granted to the share (unless the product
     lists its own `database_roles:`), for the consumer account to grant to its roles. `published` (the products
     of the last publish record) names the consumer roles and reader roles publishing made before: those of a
-    consumer withdrawn or a domain deleted since are revoked, not forgotten."""
+    consumer withdrawn or a domain deleted since are revoked, not forgotten. `keep_grants`: the engine's rebuild
+    drops grants (Snowflake), so a shared model built without `copy_grants` is refused."""
     before = published or {}
     granted_before = {str(role) for entry in before.values()
                       for role in (entry.get("consumers") or {}).get("roles") or []}
@@ -206,7 +217,8 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
                                     f"`snowflake.accounts`; add `{consumer}: ORG.ACCOUNT` to mesh.yml")
                 accounts.add(account)
         cross_account = settings.topology == ACCOUNT_PER_DOMAIN or bool(accounts)
-        selects, references, labels, policies = _objects(domain, spec, models, manifest, cross_account, access)
+        selects, references, labels, policies = _objects(domain, spec, models, manifest, cross_account, access,
+                                                         keep_grants)
         schemas = {Grant("USAGE", "SCHEMA", ".".join(g.name.split(".")[:2])) for g in selects}
         derived = [role for policy in policies for role in access.clearing_roles(policy)] \
             if access is not None and cross_account else []

@@ -25,12 +25,14 @@ from mesh_cli.core.domains import Domain, Owner
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import AccessModel, cross_account_models
 from mesh_cli.core.plan import RecordedState
+from mesh_cli.engines.duckdb_shares import EmulatedAccount
+from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 from mesh_cli.shares.diff import plan_shares, read_current
-from mesh_cli.shares.emulation import EmulatedAccount
 from mesh_cli.shares.settings import ShareSettings
 from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, Grant, desired_shares
 
 FINANCE = Path("/mesh/domains/finance")
+SHARE_SQL = SnowflakeShareStatements()
 ACROSS = ShareSettings("account_per_domain", {"finance": "RETAIL.FINANCE", "orders": "RETAIL.ORDERS",
                                               "marketing": "RETAIL.MARKETING"})
 ACCESS = AccessModel({}, (), (("EMEA_ANALYST", "region", "EMEA"),),
@@ -108,7 +110,7 @@ def test_a_shared_view_reading_another_database_gets_reference_usage_before_its_
     share = next(d for d in shares.desired if d.grantee.kind == SHARE)
     assert {g for g in share.grants if g.privilege == "REFERENCE_USAGE"} == {
         Grant("REFERENCE_USAGE", "DATABASE", "ORDERS"), Grant("REFERENCE_USAGE", "DATABASE", "FINANCE_LANDING")}
-    sql = [s.sql for s in plan_shares(shares, read_current(RecordedState(), shares), "t").statements]
+    sql = [s.sql for s in plan_shares(shares, read_current(RecordedState(), shares), "t", sql=SHARE_SQL).statements]
     share_sql = [s for s in sql if s.endswith("TO SHARE FINANCE_REVENUE")]
     first_select = min(i for i, s in enumerate(share_sql) if s.startswith("GRANT SELECT ON VIEW"))
     assert max(i for i, s in enumerate(share_sql) if s.startswith("GRANT REFERENCE_USAGE")) < first_select
@@ -164,7 +166,7 @@ def test_the_dbt_plugin_names_the_models_shared_with_outside_accounts(tmp_path: 
 
 def _published(shares: Any, tmp_path: Path) -> EmulatedAccount:
     account = EmulatedAccount(tmp_path / "shares.json")
-    for statement in plan_shares(shares, read_current(account.reader(), shares), "t").statements:
+    for statement in plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL).statements:
         account.execute(statement.sql)
     return account
 
@@ -182,9 +184,10 @@ def test_a_deleted_consumer_domain_loses_its_grants_and_a_retired_reader_role_is
     del domains["finance"]
     domain, manifest = _customers([], domains=["orders"])
     forgetful = desired_shares(domain, manifest, domains, ShareSettings(), ACCESS)
-    assert plan_shares(forgetful, read_current(account.reader(), forgetful), "t").empty   # the old behaviour
+    old_behaviour = plan_shares(forgetful, read_current(account.reader(), forgetful), "t", sql=SHARE_SQL)
+    assert old_behaviour.empty
     shares = desired_shares(domain, manifest, domains, ShareSettings(), ACCESS, record)
-    plan = plan_shares(shares, read_current(account.reader(), shares), "t")
+    plan = plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL)
     assert [(s.sql, s.destructive) for s in plan.statements] == [
         (f"REVOKE DATABASE ROLE {reader} FROM ROLE FINANCE_DEPLOYER", True)]
     for statement in plan.statements:
@@ -193,13 +196,13 @@ def test_a_deleted_consumer_domain_loses_its_grants_and_a_retired_reader_role_is
     assert [row["grantee_name"] for row in holders] == ["ORDERS_DEPLOYER"]
     domain, manifest = _customers([], domains=[])
     shares = desired_shares(domain, manifest, domains, ShareSettings(), ACCESS, record)
-    plan = plan_shares(shares, read_current(account.reader(), shares), "t")
+    plan = plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL)
     assert [(s.sql, s.destructive) for s in plan.statements] == [(f"DROP DATABASE ROLE {reader}", True)]
     assert_snowflake_sql([s.sql for s in plan.statements])
     account.execute(plan.statements[0].sql)
     assert not account.reader().show("GRANTS", f"OF DATABASE ROLE {reader}")
     assert "MASTER_READER" not in {r["name"] for r in account.reader().show("DATABASE ROLES", "IN DATABASE CUSTOMERS")}
-    assert plan_shares(shares, read_current(account.reader(), shares), "t").empty
+    assert plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL).empty
 
 
 def test_a_shared_model_rebuilt_without_copy_grants_is_refused_where_a_rebuild_drops_grants() -> None:
@@ -219,3 +222,45 @@ def test_a_shared_model_rebuilt_without_copy_grants_is_refused_where_a_rebuild_d
     table["config"]["copy_grants"] = True
     assert desired_shares(domain, _manifest(table), {**DOMAINS, "finance": domain}, ShareSettings(), ACCESS,
                           keep_grants=True).desired
+
+
+class _OtherLanguage:
+    """A third engine's share statements: the plan is made of what the engine renders, nothing else."""
+
+    def create_share(self, share: str, comment: str) -> str:
+        return f"share.create({share})"
+
+    def comment_share(self, share: str, comment: str) -> str:
+        return f"share.comment({share})"
+
+    def share_accounts(self, share: str, accounts: list[str], *, add: bool) -> str:
+        return f"share.{'add' if add else 'remove'}({share}, {accounts})"
+
+    def drop_share(self, share: str) -> str:
+        return f"share.drop({share})"
+
+    def grant(self, privilege: str, on: str, name: str, grantee_kind: str, grantee: str, *,
+              revoke: bool = False) -> str:
+        return f"{'revoke' if revoke else 'grant'}({privilege}, {on}, {name}, {grantee_kind}, {grantee})"
+
+    def create_database_role(self, role: str) -> str:
+        return f"role.create({role})"
+
+    def drop_database_role(self, role: str) -> str:
+        return f"role.drop({role})"
+
+    def create_listing(self, listing: str, share: str, manifest: str) -> str:
+        return f"listing.create({listing})"
+
+    def mount(self, database: str, share: str) -> str:
+        return f"mount({database}, {share})"
+
+
+def test_the_share_plan_is_written_in_the_engines_language() -> None:
+    domain, manifest = _customers(["ACME.PARTNER"], domains=["orders"])
+    shares = desired_shares(domain, manifest, {"customers": domain, "orders": DOMAINS["orders"]}, ShareSettings(),
+                            ACCESS)
+    plan = plan_shares(shares, read_current(RecordedState(), shares), "t", sql=_OtherLanguage())
+    assert plan.statements and all(s.sql.startswith(("share.", "grant(", "role.")) for s in plan.statements)
+    assert "grant(SELECT, TABLE, CUSTOMERS.MARTS.DIM_CUSTOMERS, SHARE, CUSTOMERS_MASTER)" in \
+        [s.sql for s in plan.statements]

@@ -15,7 +15,7 @@ from conftest import run_build, run_cli
 from mesh_cli.build.run import BuildReport
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.engines.duckdb import DuckDBEngine
 from mesh_cli.plugin.resolver import resolve
@@ -273,3 +273,33 @@ def test_a_deleted_consumer_domain_keeps_no_grant_once_destruction_is_allowed(bu
     assert not [state for state in states if "FINANCE" in state.read_text()]
     again = run_cli(built_copy, "publish", "--plan", "--format", "json")
     assert again.exit_code == 0 and all(not r["plan"]["statements"] for r in json.loads(again.output))
+
+
+class _SuspendedWarehouse:
+    """An account whose SHOW fails in the warehouse (the driver's error, wrapped as engines do)."""
+
+    offline = False
+    queries = 0
+
+    @property
+    def reader(self) -> _SuspendedWarehouse:
+        return self
+
+    def show(self, kind: str, scope: str | None = None, like: str | None = None) -> list[dict]:
+        raise EngineError(f"SHOW {kind}: Warehouse 'MESH_WH' is suspended")
+
+    def execute(self, sql: str) -> None:
+        raise AssertionError("nothing is applied after a failed read")
+
+    def commit(self) -> None:
+        """Nothing to keep."""
+
+
+def test_a_warehouse_failure_while_publishing_exits_1_not_as_bad_input(built_copy: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """publish caught every MeshError, EngineError included, as bad input (exit 2): a warehouse failure is a run
+    that failed (exit 1, docs/architecture.md "Exit codes")."""
+    monkeypatch.setattr(DuckDBEngine, "share_backend", lambda self, domain, plan_only: _SuspendedWarehouse())
+    result = run_cli(built_copy, "publish", "customers")
+    assert result.exit_code == 1, result.output
+    assert "Warehouse 'MESH_WH' is suspended" in result.output

@@ -9,9 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.plan import Backend
 from mesh_cli.core.types import DataType
 from mesh_cli.engines.base import Engine, PolicyFunctions
 from mesh_cli.engines.duckdb_roles import roles_literal, set_expanded_roles_sql, set_roles_sql
+from mesh_cli.engines.duckdb_shares import EmulatedBackend
+from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 
 if TYPE_CHECKING:   # duckdb and the type model (sqlglot) load when used: reads like `mesh list` need neither
     import duckdb
@@ -53,6 +56,10 @@ class DuckDBEngine(Engine):
     # The emulation's policies test one list of roles in session (`mesh_roles`, expanded over the role
     # hierarchy): IS_DATABASE_ROLE_IN_SESSION reads it as IS_ROLE_IN_SESSION does (macros/governance/render.sql).
     policy_functions = PolicyFunctions()   # database roles apart from account roles, as on Snowflake
+    share_statements = SnowflakeShareStatements()   # shares are an emulated Snowflake account (duckdb_shares.py)
+
+    def share_backend(self, domain: str, plan_only: bool) -> Backend:
+        return EmulatedBackend(self.config, self.target, domain)
 
     @property
     def database_dir(self) -> Path:

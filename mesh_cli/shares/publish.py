@@ -114,8 +114,13 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
                                 keep_grants=engine_class(adapter).replace_drops_grants)
         shares.mounts = mounts_of(domain, domains, settings, access)
         backend = backend_for(config, target, domain.name, adapter, plan_only)
+        statements = engine_class(adapter).share_statements
+        if statements is None:
+            raise MeshError(f"the {adapter} engine has no shares to publish: leave {domain.name}'s products to "
+                            "another target")
         title = f"publish {domain.name} (target {target}, {adapter}, {settings.topology})"
-        plan = plan_shares(shares, read_current(backend.reader, shares), title, offline=backend.offline)
+        plan = plan_shares(shares, read_current(backend.reader, shares), title, offline=backend.offline,
+                           sql=statements)
         if plan_only:
             return DomainPublish(domain.name, PLANNED, plan)
         try:

@@ -1,5 +1,7 @@
-"""An emulated Snowflake account for shares on DuckDB: the statements of a share plan change recorded SHOW
-output, kept in a JSON file, so plan/apply (and an empty second apply) hold locally exactly as on Snowflake."""
+"""Shares on DuckDB: an emulated Snowflake account. The statements of a share plan (Snowflake's, from
+engines/snowflake_shares.py: the plan a developer reads is the one production runs) change recorded SHOW output,
+kept in `<state>/state/<target>/<domain>/shares.json`, so plan/apply (and an empty second apply) hold locally
+exactly as on Snowflake."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import RecordedState, show_statement
 from mesh_cli.core.safe_io import write_text_atomic
 from mesh_cli.core.sql_literals import snowflake_unquote
+from mesh_cli.core.state import domain_state_dir
 
 Rows = list[dict[str, Any]]
 _NAME = r"([A-Za-z0-9_$.]+)"
@@ -149,3 +153,19 @@ class EmulatedAccount:
 
     def _mount(self, database: str, share: str) -> None:
         self._rows("DATABASES").append({"name": database, "kind": "IMPORTED DATABASE", "origin": share})
+
+
+class EmulatedBackend:
+    """A domain's emulated account as a `core.plan.Backend`: applied statements are kept on `commit`."""
+
+    offline = False
+
+    def __init__(self, config: MeshConfig, target: str, domain: str) -> None:
+        self.account = EmulatedAccount(domain_state_dir(config, target, domain) / "shares.json")
+        self.reader = self.account.reader()
+
+    def execute(self, sql: str) -> Any:
+        return self.account.execute(sql)
+
+    def commit(self) -> None:
+        self.account.save()

@@ -225,26 +225,9 @@ def test_account_per_domain_attaches_the_shared_variants(tmp_path: Path) -> None
     assert "is_database_role_in_session" not in bodies["mask_email"]
 
 
-INCREMENTAL_YML = """models:
-  - name: contact_log
-    description: Contacts appended run after run.
-    config:
-      materialized: incremental
-      on_schema_change: fail
-      contract: {enforced: true}
-      meta:
-        data_mesh: {tags: {data_domain: customers}, row_access: {policy: region_entitlement, columns: [region]}}
-    columns:
-      - name: customer_id
-        data_type: integer
-      - name: email
-        data_type: varchar
-        config:
-          meta:
-            data_mesh: {masking: mask_email, tags: {pii: email}}
-      - name: region
-        data_type: varchar
-"""
+INCREMENTAL_YML = VIEW_YML.replace("name: customer_contacts", "name: contact_log").replace(
+    "      materialized: view\n      secure: true\n",
+    "      materialized: incremental\n      on_schema_change: fail\n      contract: {enforced: true}\n")
 ROW_ACCESS_CASES = """{% macro row_access_cases() %}
   {%- set relation = api.Relation.create(database='CUSTOMERS', schema='marts', identifier='contact_log') -%}
   {%- set gov = {'row_access': {'policy': 'region_entitlement', 'columns': ['region']}} -%}

@@ -1,5 +1,5 @@
-"""Shares on Snowflake: their statements (`core.share_statements.ShareStatements`), and the live account they
-are read with SHOW and applied to.
+"""Shares on Snowflake: their statements (`core.share_statements.ShareStatements`); the account they are read
+from with SHOW and applied to is the engine's own (engines/account_backend.py).
 
 Statements as documented: CREATE SHARE / ALTER SHARE ... ADD|REMOVE ACCOUNTS
 (https://docs.snowflake.com/en/sql-reference/sql/create-share, alter-share); GRANT <privilege> ... TO SHARE and

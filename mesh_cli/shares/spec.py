@@ -6,6 +6,10 @@ read, and the product's entitlement database roles (`database_roles:`, read by t
 row access policies). Consumers are accounts: those listed under `consumers.accounts`, and in an account-per-domain
 mesh the accounts of the consumer domains. In one account, consumer domains read through a database role
 `<DOMAIN DB>.<PRODUCT>_READER` granted to their roles instead: no share needed.
+
+A product that reaches another account is built only from the domain's own data (a view over another domain is
+refused); on an engine whose rebuild drops grants, every shared model must be built with `copy_grants`; the last
+publish record names the consumer roles and reader roles publishing made, so a withdrawn consumer's are revoked.
 """
 
 from __future__ import annotations

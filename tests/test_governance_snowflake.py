@@ -246,7 +246,7 @@ QUERY_COMMENT = re.compile(r"/\* \{\"app\": \"dbt\".*?\} \*/", re.S)   # dbt's, 
 
 
 def test_what_runs_on_snowflake_keeps_grants_and_protects_views_inline_and_incremental_runs(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """The statements dbt-snowflake sends with governance on (recording off), as fakesnow receives them: the path
     that runs in production, not the plan macro. A governed view is created with its protection inline and no
     ALTER VIEW (https://docs.snowflake.com/en/sql-reference/sql/create-view); CREATE OR REPLACE says COPY GRANTS
@@ -273,15 +273,12 @@ def test_what_runs_on_snowflake_keeps_grants_and_protects_views_inline_and_incre
 
     with (FAKESNOW_SERVER or fakesnow.server)() as connection:
         _fakesnow_profile(domain, connection)
-        fakesnow_server.shared_fs.nop_regexes, os.environ["FAKESNOW_DEBUG"] = NOP, "snowflake"
-        try:
-            calls = (DbtCall(("run", "--target", "fakesnow", "--select", "customer_contacts", "contact_log"), domain),
-                     DbtCall(("run-operation", "row_access_cases", "--target", "fakesnow"), domain))
-            with DbtWorkers(1) as workers:
-                outcome = workers.submit(DbtJob(with_deps(domain, *calls), {}, "snowflake")).result()
-        finally:
-            fakesnow_server.shared_fs.nop_regexes = None
-            del os.environ["FAKESNOW_DEBUG"]
+        monkeypatch.setattr(fakesnow_server.shared_fs, "nop_regexes", NOP)
+        monkeypatch.setenv("FAKESNOW_DEBUG", "snowflake")     # the server prints each statement it receives
+        calls = (DbtCall(("run", "--target", "fakesnow", "--select", "customer_contacts", "contact_log"), domain),
+                 DbtCall(("run-operation", "row_access_cases", "--target", "fakesnow"), domain))
+        with DbtWorkers(1) as workers:
+            outcome = workers.submit(DbtJob(with_deps(domain, *calls), {}, "snowflake")).result()
     assert outcome.ok, (outcome.error, outcome.failures)
     received = [QUERY_COMMENT.sub("", s).strip() for s in capsys.readouterr().err.split(";\n") if s.strip()]
     [view] = [s for s in received if s.startswith("create or replace secure view CUSTOMERS.marts.customer_contacts")]

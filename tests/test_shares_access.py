@@ -154,12 +154,26 @@ def test_outside_accounts_in_one_account_get_the_database_roles_the_policies_dec
     assert not [g for d in inside.desired for g in d.grants if g.on == "DATABASE_ROLE"]
 
 
+def test_a_listed_product_reaches_other_accounts_too() -> None:
+    """An organization listing open to every internal account (`access: all`) reaches accounts the product does
+    not name: its share carries the database roles as one with `consumers.accounts` does."""
+    domain, manifest = _customers([])
+    listed = dict(domain.products[1], listing={"access": "all", "support": "team@retail.example"})
+    domain = Domain(domain.name, domain.path, (), domain.profile, (), products=(domain.products[0], listed))
+    shares = desired_shares(domain, manifest, {"customers": domain}, ShareSettings(), ACCESS)
+    contacts = next(d for d in shares.desired if d.grantee.name == "CUSTOMERS_CONTACTS")
+    assert {g.name for g in contacts.grants if g.on == "DATABASE_ROLE"} == {"CUSTOMERS.PII_READER"}
+    master = next(d for d in shares.desired if d.grantee.name == "CUSTOMERS_MASTER")
+    assert not [g for g in master.grants if g.on == "DATABASE_ROLE"]
+
+
 def test_the_dbt_plugin_names_the_models_shared_with_outside_accounts(tmp_path: Path) -> None:
     (tmp_path / "domain.yml").write_text(yaml.safe_dump({"products": [
         {"name": "a", "models": ["dim_customers", "dim_regions"], "consumers": {"accounts": ["ACME.PARTNER"]}},
         {"name": "b", "models": ["internal_only"], "consumers": {"domains": ["orders"], "accounts": []}},
-        {"name": "c", "models": ["dim_regions", "contacts"], "consumers": {"accounts": ["RETAIL.X"]}}]}))
-    assert cross_account_models(tmp_path).split(",") == ["dim_customers", "dim_regions", "contacts"]
+        {"name": "c", "models": ["dim_regions", "contacts"], "consumers": {"accounts": ["RETAIL.X"]}},
+        {"name": "d", "models": ["listed"], "listing": {"access": "all"}}, "not a product"]}))
+    assert cross_account_models(tmp_path).split(",") == ["dim_customers", "dim_regions", "contacts", "listed"]
     (tmp_path / "domain.yml").write_text("products: [")
     assert cross_account_models(tmp_path) == ""
 

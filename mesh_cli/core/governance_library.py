@@ -102,17 +102,20 @@ def share_topology(project_dir: Path) -> str:
 
 def cross_account_models(project_dir: Path) -> str:
     """The value of MESH_CROSS_ACCOUNT_MODELS for a dbt project: the models its domain.yml's products share with
-    outside accounts (`consumers.accounts`), comma-separated. Such a public model carries the share-safe policy
-    variants in one account too (macros/governance/library/model_governance.sql). A malformed domain.yml gives
-    what can be read: `mesh check` and `mesh publish` name its faults."""
+    outside accounts (`consumers.accounts`, or a `listing`), comma-separated. Such a public model carries the
+    share-safe policy variants in one account too (macros/governance/library/model_governance.sql). A malformed
+    domain.yml gives what can be read: `mesh check` and `mesh publish` name its faults."""
     try:
         products = read_mapping(project_dir / DOMAIN_FILE, default={}).get("products") or []
     except MeshError:
         return ""
     models: list[str] = []
     for entry in products if isinstance(products, list) else []:
-        consumers = entry.get("consumers") if isinstance(entry, dict) else None
-        if isinstance(consumers, dict) and consumers.get("accounts") and isinstance(entry.get("models"), list):
+        if not isinstance(entry, dict):
+            continue
+        consumers = entry.get("consumers")
+        outside = (isinstance(consumers, dict) and consumers.get("accounts")) or entry.get("listing")
+        if outside and isinstance(entry.get("models"), list):
             models += [str(model) for model in entry["models"]]
     return ",".join(dict.fromkeys(models))
 

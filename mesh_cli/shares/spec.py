@@ -220,7 +220,8 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
                     raise MeshError(f"product {spec.id} is consumed by {consumer}, which has no account under "
                                     f"`snowflake.accounts`; add `{consumer}: ORG.ACCOUNT` to mesh.yml")
                 accounts.add(account)
-        cross_account = settings.topology == ACCOUNT_PER_DOMAIN or bool(accounts)
+        listing = _raw_entry(domain, spec.name).get("listing")   # a listing reaches accounts of the organisation
+        cross_account = settings.topology == ACCOUNT_PER_DOMAIN or bool(accounts) or bool(listing)
         selects, references, labels, policies = _objects(domain, spec, models, manifest, cross_account, access,
                                                          keep_grants)
         schemas = {Grant("USAGE", "SCHEMA", ".".join(g.name.split(".")[:2])) for g in selects}
@@ -242,7 +243,6 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
                 frozenset(schemas | selects),
                 frozenset(settings.role_of(c) for c in spec.consumer_domains), "", tuple(labels),
                 frozenset({settings.role_of(d) for d in domains} | granted_before)))
-        listing = _raw_entry(domain, spec.name).get("listing")
         if listing:
             organization = settings.organization_of(domain.name)
             listing_text = listing_manifest(domain, spec, listing, models, listed, organization)

@@ -130,9 +130,17 @@ def access_digest(root: Path, domain: Domain) -> str:
     their consumers (domain.yml) and the mesh's `snowflake:` settings (topology, accounts, consumer roles). A
     change reaches models whose code did not change (which policy variants they carry, who is granted them), so
     `--changed` rebuilds the domain whole and publishes again."""
-    settings = read_mapping(root / MESH_FILE, default={}).get("snowflake") if (root / MESH_FILE).is_file() else None
-    decided = {"snowflake": settings, "products": list(domain.products)}
-    return hashlib.sha256(json.dumps(decided, sort_keys=True, default=str).encode()).hexdigest()
+    path = root / MESH_FILE
+    stat = path.stat() if path.is_file() else None
+    settings = _share_settings(path, stat.st_mtime_ns, stat.st_size) if stat else "null"
+    products = json.dumps(list(domain.products), sort_keys=True, default=str)
+    return hashlib.sha256(f"{settings}\0{products}".encode()).hexdigest()
+
+
+@cache
+def _share_settings(path: Path, mtime_ns: int, size: int) -> str:
+    """mesh.yml's `snowflake:` section as canonical JSON, read once however many domains are fingerprinted."""
+    return json.dumps(read_mapping(path, default={}).get("snowflake"), sort_keys=True, default=str)
 
 
 def saved_access_digest(config: MeshConfig, target: str, domain: str) -> str | None:

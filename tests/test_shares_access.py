@@ -58,7 +58,7 @@ def _manifest(*nodes: dict[str, Any]) -> dict[str, Any]:
     return {"nodes": {node["unique_id"]: node for node in nodes}, "sources": {landing["unique_id"]: landing}}
 
 
-def _finance(models: list[str], domains: list[str] = (), accounts: list[str] = ()) -> Domain:  # type: ignore[assignment]
+def _finance(models: list[str], domains: tuple[str, ...] = (), accounts: tuple[str, ...] = ()) -> Domain:
     product = {"name": "revenue", "models": models, "consumers": {"domains": list(domains), "accounts": list(accounts)}}
     return Domain("finance", FINANCE, ("orders",), "finance", (), owner=Owner("Finance", "finance@retail.example"),
                   products=(product,))
@@ -74,7 +74,7 @@ def test_a_view_over_another_domain_is_refused_in_a_product_shared_across_accoun
     """Account per domain: the view reads the database mounted from orders' share, which cannot be shared again
     (it planned GRANT REFERENCE_USAGE ON DATABASE ORDERS_ORDER_FACTS TO SHARE): one line naming the model's file,
     the model and the fix, before anything is planned."""
-    domain = _finance(["revenue_view"], domains=["marketing"])
+    domain = _finance(["revenue_view"], domains=("marketing",))
     with pytest.raises(MeshError) as refused:
         desired_shares(domain, _manifest(ORDERS_FACTS, VIEW), {**DOMAINS, "finance": domain}, ACROSS, ACCESS)
     message = str(refused.value)
@@ -87,10 +87,10 @@ def test_a_view_over_another_domain_is_refused_in_a_product_shared_across_accoun
 def test_one_account_outside_accounts_refuse_it_too_and_a_table_is_the_domains_own() -> None:
     """In one account, a product listing `consumers.accounts` reaches another account: the same refusal. A table
     built from orders holds finance's own rows: shared, with no REFERENCE_USAGE."""
-    view = _finance(["revenue_view"], accounts=["ACME.PARTNER"])
+    view = _finance(["revenue_view"], accounts=("ACME.PARTNER",))
     with pytest.raises(MeshError, match=r"is a view reading orders\.fct_orders"):
         desired_shares(view, _manifest(ORDERS_FACTS, VIEW), {**DOMAINS, "finance": view}, ShareSettings(), ACCESS)
-    table = _finance(["revenue"], domains=["marketing"])
+    table = _finance(["revenue"], domains=("marketing",))
     built = _node("finance", "revenue", "FINANCE", "table", ("model.orders.fct_orders",))
     shares = desired_shares(table, _manifest(ORDERS_FACTS, built), {**DOMAINS, "finance": table}, ACROSS, ACCESS)
     [share] = shares.desired
@@ -104,7 +104,7 @@ def test_a_shared_view_reading_another_database_gets_reference_usage_before_its_
     orders = _node("orders", "fct_orders", "ORDERS")
     views = [_node("finance", "revenue_view", "FINANCE", "view", ("model.orders.fct_orders",)),
              _node("finance", "ledger_view", "FINANCE", "view", ("source.finance.erp.ledger",))]
-    domain = _finance(["revenue_view", "ledger_view"], domains=["marketing"])
+    domain = _finance(["revenue_view", "ledger_view"], domains=("marketing",))
     shares = desired_shares(domain, _manifest(orders, *views), {**DOMAINS, "finance": domain}, ShareSettings(),
                             ACCESS)
     share = next(d for d in shares.desired if d.grantee.kind == SHARE)
@@ -118,7 +118,7 @@ def test_a_shared_view_reading_another_database_gets_reference_usage_before_its_
     assert_snowflake_sql(sql)
 
 
-def _customers(accounts: list[str], domains: list[str] = ()) -> tuple[Domain, dict[str, Any]]:  # type: ignore[assignment]
+def _customers(accounts: tuple[str, ...], domains: tuple[str, ...] = ()) -> tuple[Domain, dict[str, Any]]:
     columns = {"email": {"name": "email", "meta": {"data_mesh": {"masking": "mask_email"}}},
                "phone": {"name": "phone", "meta": {"data_mesh": {"tags": {"pii": "phone"}}}},
                "region": {"name": "region"}}
@@ -137,7 +137,7 @@ def test_outside_accounts_in_one_account_get_the_database_roles_the_policies_dec
     entitled role for the row access, and the tag's masking policy of a column protected only by its tag); the
     one-account reader role of consumer domains carries none (with `_shared` policies it would clear every consumer
     domain's roles)."""
-    domain, manifest = _customers(["ACME.PARTNER"], domains=["orders"])
+    domain, manifest = _customers(("ACME.PARTNER",), domains=("orders",))
     shares = desired_shares(domain, manifest, {"customers": domain, "orders": DOMAINS["orders"]}, ShareSettings(),
                             ACCESS)
     master = next(d for d in shares.desired if d.grantee.name == "CUSTOMERS_MASTER")
@@ -148,7 +148,7 @@ def test_outside_accounts_in_one_account_get_the_database_roles_the_policies_dec
     reader = next(d for d in shares.desired if d.grantee.kind == DATABASE_ROLE)
     assert not [g for g in reader.grants if g.on == "DATABASE_ROLE"]
     assert set(shares.database_roles) == {"PII_READER", "EMEA_ANALYST", "MASTER_READER"}
-    alone, manifest = _customers([], domains=["orders"])           # no outside account: plain policies, no role
+    alone, manifest = _customers((), domains=("orders",))           # no outside account: plain policies, no role
     inside = desired_shares(alone, manifest, {"customers": alone, "orders": DOMAINS["orders"]}, ShareSettings(),
                             ACCESS)
     assert not [g for d in inside.desired for g in d.grants if g.on == "DATABASE_ROLE"]
@@ -157,7 +157,7 @@ def test_outside_accounts_in_one_account_get_the_database_roles_the_policies_dec
 def test_a_listed_product_reaches_other_accounts_too() -> None:
     """An organization listing open to every internal account (`access: all`) reaches accounts the product does
     not name: its share carries the database roles as one with `consumers.accounts` does."""
-    domain, manifest = _customers([])
+    domain, manifest = _customers(())
     listed = dict(domain.products[1], listing={"access": "all", "support": "team@retail.example"})
     domain = Domain(domain.name, domain.path, (), domain.profile, (), products=(domain.products[0], listed))
     shares = desired_shares(domain, manifest, {"customers": domain}, ShareSettings(), ACCESS)
@@ -189,14 +189,14 @@ def test_a_deleted_consumer_domain_loses_its_grants_and_a_retired_reader_role_is
     """finance consumed customers.master, then was deleted with its consumer entries: it is no domain of the
     mesh any more, so only the last publish record says its role got the reader role (publishing said "nothing
     to change"). Later the last consumer domain goes: the reader role is dropped with every grant of it."""
-    domains = {"customers": _customers([])[0], "orders": DOMAINS["orders"],
+    domains = {"customers": _customers(())[0], "orders": DOMAINS["orders"],
                "finance": Domain("finance", FINANCE, ("customers",), "finance", ())}
-    domain, manifest = _customers([], domains=["orders", "finance"])
+    domain, manifest = _customers((), domains=("orders", "finance"))
     account = _published(desired_shares(domain, manifest, domains, ShareSettings(), ACCESS), tmp_path)
     reader = "CUSTOMERS.MASTER_READER"
     record = {"master": {"database_role": reader, "consumers": {"roles": ["FINANCE_DEPLOYER", "ORDERS_DEPLOYER"]}}}
     del domains["finance"]
-    domain, manifest = _customers([], domains=["orders"])
+    domain, manifest = _customers((), domains=("orders",))
     forgetful = desired_shares(domain, manifest, domains, ShareSettings(), ACCESS)
     old_behaviour = plan_shares(forgetful, read_current(account.reader(), forgetful), "t", sql=SHARE_SQL)
     assert old_behaviour.empty
@@ -208,7 +208,7 @@ def test_a_deleted_consumer_domain_loses_its_grants_and_a_retired_reader_role_is
         account.execute(statement.sql)
     holders = account.reader().show("GRANTS", f"OF DATABASE ROLE {reader}")
     assert [row["grantee_name"] for row in holders] == ["ORDERS_DEPLOYER"]
-    domain, manifest = _customers([], domains=[])
+    domain, manifest = _customers((), domains=())
     shares = desired_shares(domain, manifest, domains, ShareSettings(), ACCESS, record)
     plan = plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL)
     assert [(s.sql, s.destructive) for s in plan.statements] == [(f"DROP DATABASE ROLE {reader}", True)]
@@ -224,7 +224,7 @@ def test_a_shared_model_rebuilt_without_copy_grants_is_refused_where_a_rebuild_d
     (https://docs.snowflake.com/en/sql-reference/sql/create-table, COPY GRANTS): on such an engine a plain `dbt
     build` would leave the share and the reader role without SELECT until the next publish. The DuckDB emulation
     keeps its grants beside the database, so it does not ask."""
-    domain = _finance(["revenue"], domains=["marketing"])
+    domain = _finance(["revenue"], domains=("marketing",))
     table = _node("finance", "revenue", "FINANCE")
     with pytest.raises(MeshError) as refused:
         desired_shares(domain, _manifest(table), {**DOMAINS, "finance": domain}, ShareSettings(), ACCESS,
@@ -271,7 +271,7 @@ class _OtherLanguage:
 
 
 def test_the_share_plan_is_written_in_the_engines_language() -> None:
-    domain, manifest = _customers(["ACME.PARTNER"], domains=["orders"])
+    domain, manifest = _customers(("ACME.PARTNER",), domains=("orders",))
     shares = desired_shares(domain, manifest, {"customers": domain, "orders": DOMAINS["orders"]}, ShareSettings(),
                             ACCESS)
     plan = plan_shares(shares, read_current(RecordedState(), shares), "t", sql=_OtherLanguage())

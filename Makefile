@@ -47,6 +47,26 @@ $(AIRFLOW_STAMP): constraints/airflow.txt
 test-airflow: $(STAMP) $(AIRFLOW_STAMP)
 	AIRFLOW_PYTHON=$(abspath $(AIRFLOW_VENV))/bin/python $(BIN)/pytest -q -n 2 tests/test_airflow.py
 
+# The floor of the supported dbt range (constraints/floor.txt) in its own virtualenv: the example mesh built in a
+# copy and the package's integration tests, with the oldest dbt the range admits (about 2.5 minutes).
+FLOOR_VENV ?= .venv-floor
+FLOOR_STAMP := $(FLOOR_VENV)/.installed
+.PHONY: test-floor
+
+$(FLOOR_STAMP): pyproject.toml constraints/floor.txt
+	$(PYTHON) -m venv $(FLOOR_VENV)
+	$(FLOOR_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FLOOR_VENV)/bin/python -m pip install --quiet -e . pytest -c constraints/floor.txt
+	touch $(FLOOR_STAMP)
+
+test-floor: $(FLOOR_STAMP)
+	floor=$$(mktemp -d) && \
+	tar -c --exclude=target --exclude=dbt_packages --exclude=logs mesh.yml governance.yml dbt_project.yml \
+	    packages.yml macros models domains | tar -x -C $$floor && \
+	(cd $$floor && $(abspath $(FLOOR_VENV))/bin/mesh build) && rm -rf $$floor
+	$(FLOOR_VENV)/bin/python -m pytest -q -p no:cacheprovider --noconftest tests/test_integration_tests.py \
+	    tests/test_dbt_patches.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 

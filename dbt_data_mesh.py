@@ -21,7 +21,10 @@ def _node_version(version: str | None) -> str | int | None:
 
 def _export(name: str, value: str) -> None:
     """Set a variable for `env_var()`: dbt reads its invocation's copy of the environment, taken before plugins
-    start, so the copy is updated too."""
+    start, so the copy is updated too. On Windows that copy is a `CaseInsensitiveMapping`, read-only but for its
+    private `_env` map, which is written directly: dbt has no public setter for one variable
+    (`set_invocation_context` would replace the whole context).
+    Tested with dbt-core 1.10.11 and 1.11.16; tests/test_dbt_patches.py fails naming it when dbt changes it."""
     import os
 
     from dbt_common.context import CaseInsensitiveMapping, try_get_invocation_context
@@ -51,11 +54,12 @@ class DataMeshPlugin(dbtPlugin):
             library_json,
             share_topology,
         )
-        from mesh_cli.plugin import dialect, local_macros
+        from mesh_cli.plugin import dialect, local_macros, side_door_guard
 
         dialect.install()
         local_macros.install()
         project_dir = Path(getattr(get_flags(), "PROJECT_DIR", None) or ".").resolve()
+        side_door_guard.install(project_dir)    # judge a domain's run-time statements (docs/governance.md)
         _export(LIBRARY_ENV, library_json(project_dir))
         _export(TOPOLOGY_ENV, share_topology(project_dir))
         _export(CROSS_ACCOUNT_ENV, cross_account_models(project_dir))

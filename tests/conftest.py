@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from mesh_copy import example_mesh
 
 from mesh_cli.build.run import BuildOptions, BuildReport, build
 from mesh_cli.cli import main
 from mesh_cli.core.config import load_config
 from mesh_cli.core.plan import RecordedState, ShowTooLarge, show_statement
+from testkit.mesh_copy import example_mesh
 
 REPO = Path(__file__).resolve().parents[1]
 # Each test process keeps its dbt workers from build to build (mesh_cli.dbt.invoke.build_workers): dbt is imported

@@ -2,6 +2,8 @@
 
 It implements exactly what docs/engines.md asks of a new engine, and passes the same contract tests
 (tests/test_engine_contract.py) as the DuckDB and Snowflake engines, which shows the interface is complete.
+`foreign_sql` tells whether a statement it is sent is SQLite's own: every command runs through it and must send
+it no Snowflake or DuckDB SQL.
 """
 
 from __future__ import annotations
@@ -10,12 +12,47 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.plan import RecordedState, StateReader
 from mesh_cli.core.types import DataType
 from mesh_cli.engines.base import Engine
 
-_SPELLING = {"varchar": "TEXT", "float": "REAL", "binary": "BLOB", "date": "DATE", "boolean": "BOOLEAN"}
+# SQLite keeps JSON documents as TEXT (https://sqlite.org/json1.html)
+_SPELLING = {"varchar": "TEXT", "float": "REAL", "binary": "BLOB", "date": "DATE", "boolean": "BOOLEAN",
+             "variant": "TEXT", "object": "TEXT", "array": "TEXT"}
+# What SQLite runs (https://sqlite.org/lang.html): no roles, grants, schemas, databases, stages or shares.
+_STATEMENTS = (exp.Select, exp.SetOperation, exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop, exp.Alter,
+               exp.Pragma, exp.Transaction, exp.Commit, exp.Rollback, exp.Attach, exp.Detach)
+_OBJECTS = {"TABLE", "VIEW", "INDEX", "TRIGGER"}
+
+
+def foreign_sql(sql: str) -> str | None:
+    """Why `sql` is not SQLite's SQL (None when it is): sqlglot's sqlite dialect must parse it into statements
+    SQLite has, on objects SQLite has, and SQLite's own parser must compile it (an unknown table is no matter)."""
+    try:
+        statements = sqlglot.parse(sql, read="sqlite", error_level=sqlglot.ErrorLevel.RAISE)
+    except SqlglotError as exc:
+        return f"sqlglot's sqlite dialect cannot parse it: {str(exc).splitlines()[0]}"
+    for statement in statements:
+        if isinstance(statement, exp.Command):
+            return f"sqlglot's sqlite dialect knows no {statement.name.upper()} statement of this form"
+        if not isinstance(statement, _STATEMENTS):
+            return f"SQLite has no {type(statement).__name__.upper()} statement"
+        kind = str(statement.args.get("kind") or "TABLE").upper()
+        if isinstance(statement, exp.Create | exp.Drop | exp.Alter) and kind not in _OBJECTS:
+            return f"SQLite has no {kind} objects"
+        if isinstance(statement, exp.Create) and statement.args.get("replace"):
+            return "SQLite has no CREATE OR REPLACE"
+    try:
+        sqlite3.connect(":memory:").execute(f"EXPLAIN {sql}")
+    except sqlite3.OperationalError as exc:
+        if not str(exc).startswith("no such table"):
+            return f"SQLite refuses it: {exc}"
+    return None
 
 
 class SQLiteEngine(Engine):
@@ -36,7 +73,7 @@ class SQLiteEngine(Engine):
         return (sqlite3.Error,)
 
     def with_connection(self, connection: Any) -> SQLiteEngine:
-        return SQLiteEngine(self.config, self.target, connection, self._state)
+        return type(self)(self.config, self.target, connection, self._state)
 
     @property
     def offline_reason(self) -> str | None:
@@ -60,4 +97,5 @@ class SQLiteEngine(Engine):
         return _SPELLING.get(data_type.base)
 
     def server(self, domain: str, schema: str, setting: Callable[[str], str]) -> dict[str, Any]:
-        return {"type": self.adapter_type, "database": setting("path") or ":memory:", "schema": schema}
+        # ODCS names no SQLite server type: a `custom` one (odcs-json-schema-v3.2.0.json, ServerSource/CustomServer)
+        return {"type": "custom", "database": setting("database") or ":memory:", "schema": schema}

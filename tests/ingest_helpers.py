@@ -80,8 +80,8 @@ def land_on_fakesnow(domain: Path, engine: Any) -> int:
     stay empty. Returns the rows loaded."""
     from mesh_cli.core.domains import load_domain
     from mesh_cli.core.plan import Plan, apply
+    from mesh_cli.engines.snowflake_ingest import names, plan_domain
     from mesh_cli.ingest import load_ingest_tables
-    from mesh_cli.ingest.snowflake_plan import names, plan_domain
 
     tables = load_ingest_tables(load_domain(domain))
     database = domain.name.upper()

@@ -257,3 +257,7 @@ def test_progress_says_domains_done_of_total_and_counts_so_far_without_colour() 
     assert lines == ["[1/3] success customers: 4 models; tests 6 passed; 2.5s",
                      "[2/3] failed orders: dbt build failed"]
     assert shown[-1].startswith("scheduling (2 of 3 domains, ") and shown[-1].endswith(" 4 models, 6 tests)…")
+    progress.started -= 60   # the status line drawn again later: its elapsed time has run on
+    drawn = Console(file=io.StringIO(), no_color=True, width=80)
+    drawn.print(progress)
+    assert "(2 of 3 domains, 60s, 4 models, 6 tests)" in drawn.file.getvalue()   # type: ignore[attr-defined]

@@ -12,17 +12,19 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 from conftest import git, run_build, run_cli
 
 from mesh_cli.build.run import BuildReport
+from mesh_cli.catalog.column_lineage import add_column_lineage
 from mesh_cli.catalog.display import consumers_text, human, label, listing, local_time, relative_age, when
 from mesh_cli.catalog.health import health_summary, rollup
 from mesh_cli.catalog.health_chart import render_health_svg
 from mesh_cli.catalog.history import ContractState, contract_states, product_history
 from mesh_cli.catalog.index import Catalog, build_catalog, find_product
-from mesh_cli.catalog.lineage import lineage_graph, render_svg
+from mesh_cli.catalog.lineage import ColumnEdge, lineage_graph, render_svg
 from mesh_cli.catalog.site import render_site, write_site
 from mesh_cli.check.snapshot import snapshot
 from mesh_cli.core import state as state_module
@@ -30,8 +32,9 @@ from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import load_domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest, public_models
-from mesh_cli.core.product_text import object_comment, product_description, share_comment
+from mesh_cli.core.product_text import share_comment
 from mesh_cli.core.products import product_specs
+from mesh_cli.core.row_counts import ROW_COUNTS, record_row_counts, recorded_row_counts
 from mesh_cli.core.state import CONTRACT_HISTORY, RUN_HISTORY, kept_files, save_build
 from mesh_cli.dbt.inventory import ModelEdge, load_inventory
 
@@ -41,7 +44,7 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 @pytest.fixture(scope="module")
 def catalog(built_mesh: tuple[Path, BuildReport]) -> Catalog:
     root, _ = built_mesh
-    return build_catalog(load_config(root), "dev")
+    return build_catalog(load_config(root), "dev", column_lineage=True)
 
 
 def _declared_products(root: Path) -> dict[str, dict]:
@@ -103,6 +106,48 @@ def test_lineage_links_public_models_across_domains_through_internal_models(cata
     assert nodes["orders.fct_orders"]["product"] == "orders.order_facts"
     around = catalog.lineage.around({"orders.fct_order_lines"})
     assert set(around.nodes) == {"orders.fct_order_lines"} and around.edges == []
+
+
+def test_column_lineage_follows_each_column_across_domains_and_internal_models(catalog: Catalog) -> None:
+    edges = {(e["upstream"], e["column"], e["downstream"], e["into"]) for e in catalog.index["lineage"]["column_edges"]}
+    # a direct read across domains: orders' fct_orders takes region from customers v1
+    assert ("customers.dim_customers.v1", "region", "orders.fct_orders", "region") in edges
+    # through finance's protected int_order_revenue: region from customers v2, revenue from fct_orders' order_total
+    assert {("customers.dim_customers.v2", "region", "finance.customer_revenue", "region"),
+            ("orders.fct_orders", "order_total", "finance.customer_revenue", "revenue"),
+            ("orders.fct_orders", "order_date", "finance.customer_revenue", "first_order_date")} <= edges
+    # through a CTE: revenue_by_region_month counts fct_orders' customers; its region comes from the targets
+    assert ("orders.fct_orders", "customer_id", "finance.revenue_by_region_month", "customer_count") in edges
+    assert not {e for e in edges if e[2] == "finance.revenue_by_region_month" and e[3] == "region"}
+    assert ("orders.fct_orders", "region", "finance.customer_revenue", "region") not in edges  # finance re-derives it
+    # a Snowpark model that projects its ref: the columns it names
+    assert ("customers.dim_customers.v2", "customer_id", "finance.customer_scoring", "customer_id") in edges
+    assert not {e for e in edges if e[1] in ("email", "phone")}   # nobody downstream takes them
+    # every column edge lies along a model edge, between columns the view lists
+    models = {(e["upstream"], e["downstream"]) for e in catalog.index["lineage"]["edges"]}
+    listed = {n["id"]: n["columns"] for n in catalog.index["lineage"]["nodes"]}
+    assert all((up, down) in models and column in listed[up] and into in listed[down]
+               for up, column, down, into in edges)
+    around = catalog.lineage.around({"customers.dim_regions"})
+    assert around.column_edges == [] and around.columns == {"customers.dim_regions": ["region", "region_name",
+                                                                                    "customer_count"]}
+
+
+def test_a_model_whose_sql_cannot_be_read_passes_on_no_column(built_mesh: tuple[Path, BuildReport]) -> None:
+    config = load_config(built_mesh[0])
+    inventory = load_inventory(config, "dev")
+    manifests = {name: copy.deepcopy(load_manifest(view.manifest_path)) for name, view in inventory.views.items()}
+    node = manifests["finance"]["nodes"]["model.finance.int_order_revenue"]
+    node["raw_code"] = "{% if true %}" + node["raw_code"] + "{% endif %}"   # Jinja column_reads does not read
+    lineage = lineage_graph(inventory, {})
+    add_column_lineage(lineage, manifests)
+    assert ("orders.fct_orders", "finance.customer_revenue") in lineage.edges   # the model edge stays
+    assert not [e for e in lineage.column_edges if e.upstream == "orders.fct_orders"]
+    assert ColumnEdge("customers.dim_customers.v1", "region", "orders.fct_orders", "region") in lineage.column_edges
+    svg = render_svg(lineage, with_columns=True)
+    assert ('class="column-edge" data-from="customers.dim_customers.v1" data-from-column="region" '
+            'data-to="orders.fct_orders" data-to-column="region"') in svg
+    assert "column-edge" not in render_svg(lineage)   # the model-level view draws models only
 
 
 def test_a_consumer_that_feeds_no_public_model_is_drawn(built_mesh: tuple[Path, BuildReport]) -> None:
@@ -288,18 +333,8 @@ def test_bad_products_are_one_line_errors_naming_the_file(mesh_copy: Path, produ
 
 def test_snowflake_descriptions_come_from_the_catalogue_entry(catalog: Catalog) -> None:
     product = find_product(catalog, "customers.customer_master")
-    text = product_description(product)
-    assert text.splitlines()[0] == product["description"]
-    assert "owned by Customer Data Team <customer-data@retail.example>" in text
-    assert "dim_customers (v1 deprecated, removed after 2027-06-30, v2), dim_regions" in text
-    assert "rebuilt at least every 24 hours" in text and product["access"]["snowflake_accounts"] in text
     assert share_comment(product) == (f"{product['description']} Data product customers.customer_master, owned by "
                                       "Customer Data Team <customer-data@retail.example>.")
-    v1 = object_comment(product, "customers.dim_customers.v1")
-    assert "\n" not in v1 and "Deprecated, removed after 2027-06-30." in v1
-    assert object_comment(product, "customers.dim_customers") == object_comment(product, "customers.dim_customers.v2")
-    with pytest.raises(MeshError, match="not a model of data product"):
-        object_comment(product, "orders.fct_orders")
 
 
 def test_site_has_index_pages_and_exports_and_refuses_a_foreign_folder(
@@ -523,6 +558,36 @@ def test_a_malformed_kept_run_is_one_error_naming_the_file(built_copy: Path, con
     assert "20300101T000000Z.json.gz" in str(error.value) and "delete the file" in str(error.value)
     result = run_cli(built_copy, "catalog", "--out", str(built_copy / "site"))
     assert result.exit_code == 2 and "20300101T000000Z.json.gz" in result.output
+
+
+def test_each_model_shows_its_seconds_and_rows_over_builds(built_mesh: tuple[Path, BuildReport],
+                                                          catalog: Catalog) -> None:
+    versions = {v["id"]: v for p in catalog.products for m in p["models"] for v in m["versions"]}
+    regions = versions["customers.dim_regions"]["runs"][-1]
+    # DuckDB's adapter reports no rows: mesh build counted the table after the build (one row per region)
+    assert regions["status"] == "success" and regions["seconds"] > 0
+    assert (regions["rows"], regions["rows_counted"]) == (4, True)
+    # a governed model is a view over its protected table: its stored rows, not what a session without roles sees
+    with duckdb.connect(str(built_mesh[0] / ".mesh/duckdb/finance.duckdb"), read_only=True) as db:
+        stored = db.execute("select count(*) from mesh_protected.marts__revenue_by_region_month").fetchall()[0][0]
+    assert versions["finance.revenue_by_region_month"]["runs"][-1]["rows"] == stored > 0
+    page = render_site(load_config(built_mesh[0]), catalog)["products/customers.customer_master.html"]
+    assert '<td data-label="rows">4</td>' in page and "counted in the\n        table after each build" in page
+
+
+def test_row_counts_keep_the_newest_builds_and_a_broken_file_is_named(built_copy: Path, tmp_path: Path) -> None:
+    for build in range(state_module.KEPT_RUNS + 2):
+        record_row_counts(tmp_path, f"2030-01-01T00:00:{build:02d}Z", {"model.d.m": build})
+    kept = recorded_row_counts(tmp_path)
+    assert len(kept) == state_module.KEPT_RUNS and kept[max(kept)] == {"model.d.m": state_module.KEPT_RUNS + 1}
+    assert "2030-01-01T00:00:00Z" not in kept   # the oldest go first
+    bad = built_copy / ".mesh/state/dev/customers" / ROW_COUNTS
+    bad.write_text("[1, 2]")
+    result = run_cli(built_copy, "catalog", "--out", str(built_copy / "site"))
+    assert result.exit_code == 2 and "history/rows.json" in result.output
+    assert "not a file of row counts" in result.output
+    record_row_counts(bad.parent.parent, "2030-01-01T00:00:00Z", {"model.customers.dim_regions": 4})
+    assert recorded_row_counts(bad.parent.parent) == {"2030-01-01T00:00:00Z": {"model.customers.dim_regions": 4}}
 
 
 def test_a_malformed_kept_manifest_is_one_error_naming_the_file(built_copy: Path) -> None:

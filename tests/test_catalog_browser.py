@@ -90,7 +90,7 @@ def site_url(built_mesh: tuple[Path, BuildReport], tmp_path_factory: pytest.Temp
     root = _mesh_with_history(built_mesh[0], tmp_path_factory.mktemp("history") / "mesh")
     config = load_config(root)
     out = tmp_path_factory.mktemp("catalog") / "site"
-    write_site(config, build_catalog(config, "dev"), out)
+    write_site(config, build_catalog(config, "dev", column_lineage=True), out)
     server = site_server(out, 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -268,7 +268,7 @@ def test_a_late_source_is_never_under_a_fresh_badge(browser: webdriver.Chrome, s
             assert browser.find_element(By.CSS_SELECTOR, ".badge.health").text in ("warning", "failing")
 
 
-def test_the_lineage_zooms_and_expands_to_columns(browser: webdriver.Chrome, site_url: str) -> None:
+def test_the_lineage_zooms_and_expands_to_columns(browser: webdriver.Chrome, site_url: str, tmp_path: Path) -> None:
     _resize(browser, 1280)
     browser.get(site_url + "products/customers.customer_master.html")
     svg = browser.find_element(By.CSS_SELECTOR, ".lineage-view svg")
@@ -283,6 +283,22 @@ def test_the_lineage_zooms_and_expands_to_columns(browser: webdriver.Chrome, sit
     shown = {t.get_attribute("data-column") for t in columns.find_elements(
         By.CSS_SELECTOR, "g.node[data-node='customers.dim_customers.v2'] text.column")}
     assert {"customer_id", "email", "region"} <= shown
+    arrows = {(e.get_attribute("data-from"), e.get_attribute("data-from-column"), e.get_attribute("data-to"),
+               e.get_attribute("data-to-column")): e
+              for e in columns.find_elements(By.CSS_SELECTOR, "path.column-edge")}
+    # across domains, directly and through finance's internal model: region from customers, revenue from orders
+    assert {("customers.dim_customers.v1", "region", "orders.fct_orders", "region"),
+            ("customers.dim_customers.v2", "region", "finance.customer_revenue", "region"),
+            ("orders.fct_orders", "order_total", "finance.customer_revenue", "revenue")} <= set(arrows)
+    assert not [key for key in arrows if key[1] == "email"]   # no consumer takes the email
+    arrow = arrows[("customers.dim_customers.v1", "region", "orders.fct_orders", "region")]
+    assert arrow.is_displayed() and arrow.size["width"] > 20
+    shot = tmp_path / "lineage-columns.png"
+    _resize(browser, 1280, browser.execute_script("return document.documentElement.scrollHeight") + 40)
+    browser.find_element(By.CSS_SELECTOR, ".lineage-box").screenshot(str(shot))   # the whole box in the window
+    print(f"screenshot: {shot}")
+    if os.environ.get("MESH_DOCS_SCREENSHOTS"):
+        shutil.copyfile(shot, Path(os.environ["MESH_DOCS_SCREENSHOTS"]) / "catalog-columns.png")
     assert _console_errors(browser) == []
 
 

@@ -106,18 +106,21 @@ def test_usage_errors_are_one_line_like_every_other_error(args: list[str]) -> No
 
 
 def test_top_level_help_says_each_command_whole_and_no_strftime_pattern() -> None:
-    result = CliRunner().invoke(main, ["--help"], terminal_width=80)
-    commands = result.output.split("Commands:")[1]
-    assert result.exit_code == 0 and "..." not in commands, commands   # click cuts a long first sentence with ...
+    for group in ([], ["export"], ["init"], ["orchestrate"], ["state"]):   # each command group lists its commands
+        result = CliRunner().invoke(main, [*group, "--help"], terminal_width=80)
+        commands = result.output.split("Commands:")[1]
+        assert result.exit_code == 0 and "..." not in commands, commands   # click cuts a long sentence with ...
     check = CliRunner().invoke(main, ["check", "--help"], terminal_width=80)
     assert "--as-of YYYY-MM-DD" in check.output and "%Y" not in check.output
 
 
-@pytest.mark.parametrize("command", ["build", "publish", "ingest", "provision", "check"])
+@pytest.mark.parametrize("command", ["build", "publish", "ingest", "provision", "check", "state pull",
+                                     "init workflow"])
 def test_every_command_that_takes_domains_selects_as_dbt_does(command: str) -> None:
-    shown = CliRunner().invoke(main, [command, "--help"], terminal_width=200).output
+    shown = CliRunner().invoke(main, [*command.split(), "--help"], terminal_width=200).output
     assert "-s, --select SELECTOR" in shown and "--exclude SELECTOR" in shown
-    assert ("--format [text|json" in shown or command == "check") and "--json" not in shown
+    assert ("--format [text|json" in shown or command in ("check", "state pull", "init workflow"))
+    assert "--json" not in shown
 
 
 def test_the_snowflake_connector_imports_without_a_dependency_warning() -> None:

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 
 from mesh_cli.check.changes import classify
-from mesh_cli.check.column_reads import node_reads, sql_reads
 from mesh_cli.check.deploy_gate import breaking_findings
 from mesh_cli.check.policy import Policy
 from mesh_cli.check.rules import configured_rules
 from mesh_cli.check.snapshot import snapshot
+from mesh_cli.core.column_reads import node_reads, sql_reads
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.graph import DomainGraph
@@ -47,7 +47,11 @@ DIM = "ref('customers', 'dim_customers')"
     (f"select count(*) as n from {{{{ {DIM} }}}} c", False, ()),                # count(*) reads no column
     (f"select * from {{{{ {DIM} }}}}", True, ("region",)),                       # select * reads them all
     (f"select c.* from {{{{ {DIM} }}}} c", True, ("region",)),
-    (f"with x as (select * from {{{{ {DIM} }}}}) select x.id from x", True, ("region",)),
+    (f"with x as (select * from {{{{ {DIM} }}}}) select x.id from x", True, ()),        # read, not passed on
+    (f"with c as (select region as r from {{{{ {DIM} }}}}) select c.r as home from c", True, ("home",)),
+    (f"select s.r from (select c.region as r from {{{{ {DIM} }}}} c) as s", True, ("r",)),
+    (f"select o.area from o union all select region from {{{{ {DIM} }}}}", True, ("area",)),   # by position
+    (f"select upper(c.region) || c.name as label from {{{{ {DIM} }}}} c", True, ("label",)),
     (f"select o.id from o join {{{{ {DIM} }}}} c using (region)", True, ()),    # a join on it reads it
     (f"select o.id from o natural join {{{{ {DIM} }}}} c", True, ()),
     (f"select c.email from {{{{ {DIM} }}}} c where c.region = 'EMEA'", True, ()),

@@ -23,7 +23,6 @@ import duckdb
 import pytest
 import yaml
 from conftest import git, run_cli
-from mesh_copy import example_mesh
 from store_servers import BUCKET, s3_server
 
 from mesh_cli.core.store import StaleGeneration, StateStore
@@ -32,6 +31,7 @@ from mesh_cli.deployed.lease import take_lease
 from mesh_cli.deployed.objects import ObjectStore
 from mesh_cli.deployed.record import local_meta, pack_record, read_packed
 from mesh_cli.deployed.sync import deployed_domains, deploying, lease_key, record_key
+from testkit.mesh_copy import example_mesh
 
 TARGET = "dev"
 

@@ -1,24 +1,28 @@
 """The engine contract: what every engine behind `mesh_cli.engines.base.Engine` must do, run over the DuckDB and
 Snowflake engines (Snowflake on a fakesnow server where it connects) and over a minimal test-only third engine
-(tests/engine_contract.py), which shows that a new engine needs nothing beyond docs/engines.md."""
+(tests/engine_contract.py), which shows that a new engine needs nothing beyond docs/engines.md; then every command
+run through that third engine, which must send it no Snowflake or DuckDB SQL."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import snowflake.connector
-from engine_contract import SQLiteEngine
+from conftest import copy_mesh, run_cli
+from engine_contract import SQLiteEngine, foreign_sql
 from ingest_helpers import FAKESNOW_SERVER
 
+from mesh_cli.build.run import BuildReport
 from mesh_cli.catalog.export.servers import servers
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import load_domain
-from mesh_cli.core.errors import EngineError, MeshError
+from mesh_cli.core.errors import EXIT_INTERNAL, EngineError, MeshError
 from mesh_cli.core.types import DataType, parse_type
 from mesh_cli.engines import registry
 from mesh_cli.engines.base import Engine
@@ -104,13 +108,13 @@ def test_type_spellings_round_trip(engine_class: type[Engine]) -> None:
     for data_type in CANONICAL:
         spelled = engine_class.spell_type(data_type)
         if spelled is not None:
-            assert engine_class.spell_type(engine_class.read_type(spelled)) == spelled, data_type
+            assert engine_class.spell_type(parse_type(spelled)) == spelled, data_type
     assert engine_class.spell_type(DataType("no_such_type")) is None
 
 
 def test_snowflake_spells_every_canonical_type_exactly() -> None:
     for data_type in CANONICAL:
-        assert SnowflakeEngine.read_type(SnowflakeEngine.spell_type(data_type) or "") == data_type
+        assert parse_type(SnowflakeEngine.spell_type(data_type) or "") == data_type
 
 
 @pytest.mark.parametrize("engine_class", ENGINE_CLASSES)
@@ -125,7 +129,7 @@ def test_contract_types_are_checked_and_spelled(engine_class: type[Engine]) -> N
 def test_the_server_description_has_the_export_shape(engine_class: type[Engine], tmp_path: Path) -> None:
     settings = {"account": "acct", "database": "SHOP", "warehouse": "WH"}
     described = engine_class(_config(tmp_path), "t").server("shop", "marts", lambda key: settings.get(key, ""))
-    assert described["type"] == engine_class.adapter_type and described["schema"] == "marts"
+    assert described["type"] in (engine_class.adapter_type, "custom") and described["schema"] == "marts"
     assert not {"server", "environment"} & set(described)
     assert all(isinstance(value, str) and value for value in described.values())
     domain = load_domain(_domain(tmp_path, engine_class.adapter_type))
@@ -190,28 +194,31 @@ def test_the_other_kind_of_access_is_refused_by_name(engine_class: type[Engine],
 
 
 @pytest.mark.parametrize("engine_class", ENGINE_CLASSES)
-def test_policy_functions_read_the_roles_in_session(engine_class: type[Engine]) -> None:
-    policy = engine_class.policy_functions
-    in_session = ["ANALYST", "PII_READER"]   # as opened, then inherited
-    assert policy.is_role_in_session("pii_reader", in_session)
-    assert not policy.is_role_in_session("FINANCE_READER", in_session)
-    assert policy.current_role(in_session) == "ANALYST"
-    assert policy.current_role(in_session, shared=True) is None   # CURRENT_ROLE() is NULL inside a share
-    assert policy.current_role([]) is None
-    assert policy.is_database_role_in_session("SHOP_READER", in_session, ["SHOP_READER"])
-    assert not policy.is_database_role_in_session("OTHER", in_session, ["SHOP_READER"])
+def test_the_engine_says_where_a_domain_database_file_lies(engine_class: type[Engine], tmp_path: Path) -> None:
+    """`mesh build` checks local database files through these (corrupt, missing), whatever the engine."""
+    engine = engine_class(_config(tmp_path), "t")
+    path = engine.database_file("shop")
+    if not engine.embedded:   # an account holds the databases: no file to check
+        assert path is None
+        return
+    assert path is not None and not path.exists()
+    engine.open_database("shop").close()
+    assert engine.is_database_file(path)
+    path.write_text("not a database")
+    assert not engine.is_database_file(path) and not engine.is_database_file(tmp_path / "absent")
 
 
-@pytest.mark.parametrize("engine_class", ENGINE_CLASSES)
-def test_account_roles_are_null_in_a_share_and_database_roles_apart(engine_class: type[Engine]) -> None:
-    """Inside a share IS_ROLE_IN_SESSION is NULL (https://docs.snowflake.com/en/sql-reference/functions/current_role
-    usage notes); IS_DATABASE_ROLE_IN_SESSION reads database roles only, never an account role of the same name
-    (https://docs.snowflake.com/en/sql-reference/functions/is_database_role_in_session). Every engine, DuckDB's
-    emulation included, keeps the two apart."""
-    policy = engine_class.policy_functions
-    assert policy.is_role_in_session("PII_READER", ["PII_READER"], shared=True) is None
-    assert not policy.is_database_role_in_session("PII_READER", ["PII_READER"], [])
-    assert policy.is_database_role_in_session("PII_READER", [], ["PII_READER"])
+def test_the_build_roles_are_read_from_the_engines_own_profile_settings(tmp_path: Path) -> None:
+    """DuckDB's sessions hold the roles its profile's session plugin names; where a profile says nothing, the
+    export's readers fall back to the domain's deployer role."""
+    from mesh_cli.catalog.export.readers import build_roles
+
+    plugin = {"module": "mesh_cli.engines.duckdb_session", "config": {"roles": ["ANALYST", "PII_READER"]}}
+    assert DuckDBEngine.build_roles({"type": "duckdb", "plugins": [plugin]}) == ["ANALYST", "PII_READER"]
+    assert DuckDBEngine.build_roles({"type": "duckdb"}) is None
+    assert SnowflakeEngine.build_roles({"type": "snowflake", "role": "R"}) is None
+    domain = load_domain(_domain(tmp_path, SQLiteEngine.adapter_type))
+    assert build_roles(domain, "t") == ["SHOP_DEPLOYER"]
 
 
 def test_one_snowflake_connection_from_the_dbt_profile(fakesnow_parameters: dict[str, Any]) -> None:
@@ -246,3 +253,100 @@ def test_mesh_query_refuses_an_account_engine_by_its_kind(mesh_copy: Path) -> No
 
     with pytest.raises(MeshError, match="target 'prod' is snowflake: query it with your own client and role"):
         run_query(load_config(mesh_copy), "customers", "select 1", [], "prod")
+
+
+# --- every command through the third engine -------------------------------------------------------------------------
+LITE = "lite"   # the target of the example mesh on the third engine
+
+
+class RecordingEngine(SQLiteEngine):
+    """The test engine, reachable (an in-memory SQLite account), keeping every statement it is sent."""
+
+    received: ClassVar[list[str]] = []
+
+    def __init__(self, config: MeshConfig, target: str, connection: sqlite3.Connection | None = None,
+                 state: dict[str, list[dict[str, Any]]] | None = None) -> None:
+        super().__init__(config, target, connection or sqlite3.connect(":memory:"), state)
+
+    def execute(self, sql: str) -> list[dict[str, Any]]:
+        self.received.append(sql)
+        return super().execute(sql)
+
+
+@pytest.fixture
+def lite_mesh(tmp_path: Path, built_mesh: tuple[Path, BuildReport], monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The example mesh with a target `lite` on the third engine in every domain profile, and the manifests a build
+    there saves (the session's DuckDB build's, adapter renamed: no dbt adapter exists for the test engine)."""
+    root = copy_mesh(tmp_path / "mesh")
+    for profiles in sorted(root.glob("domains/*/profiles.yml")):
+        name = profiles.parent.name
+        output = f"    {LITE}:\n      type: {SQLiteEngine.adapter_type}\n      database: {name.upper()}\n"
+        profiles.write_text(profiles.read_text().replace("  outputs:\n", "  outputs:\n" + output, 1))
+        manifest = json.loads((built_mesh[0] / ".mesh" / "state" / "dev" / name / "manifest.json").read_text())
+        manifest["metadata"]["adapter_type"] = SQLiteEngine.adapter_type
+        saved = root / ".mesh" / "state" / LITE / name / "manifest.json"
+        saved.parent.mkdir(parents=True)
+        saved.write_text(json.dumps(manifest))
+    monkeypatch.setitem(registry.ENGINES, SQLiteEngine.adapter_type, RecordingEngine)
+    monkeypatch.setattr(RecordingEngine, "received", [])
+    return root
+
+
+def _planned(output: str) -> list[str]:
+    """The `sql` of every statement in a command's JSON output (plans)."""
+    start = min((i for i in (output.find("{"), output.find("[")) if i >= 0), default=-1)
+    if start < 0:
+        return []
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if isinstance(value.get("sql"), str):
+                found.append(value["sql"])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+    walk(json.JSONDecoder().raw_decode(output[start:])[0])
+    return found
+
+
+NO_ADAPTER = "Could not find adapter type sqlite_test"   # what dbt says: no dbt-sqlite is installed
+# (args, exit code, a phrase of the output). The test engine writes no share statements (`share_statements` is
+# None): publishing stops with one line saying so, and plans nothing of Snowflake's.
+COMMANDS = [
+    pytest.param(("list", "--target", LITE), 0, "customers.customer_master", id="list"),
+    pytest.param(("graph", "--target", LITE), 0, "customers", id="graph"),
+    pytest.param(("product", "customers.customer_master", "--target", LITE), 0, "dim_customers", id="product"),
+    pytest.param(("state", "list", "--target", LITE), 0, "", id="state"),
+    pytest.param(("catalog", "--target", LITE, "--out", "{root}/site"), 0, "", id="catalog"),
+    pytest.param(("export", "odcs", "customers.dim_customers", "--target", LITE), 0, "type: custom", id="export"),
+    pytest.param(("check", "--target", LITE, "--baseline", "{root}/.mesh/state/lite"), 2, NO_ADAPTER, id="check"),
+    pytest.param(("query", "customers", "select 1", "--target", LITE), 2, "query it with your own client",
+                 id="query"),
+    pytest.param(("governance", "--plan", "--target", LITE, "--format", "json"), 2, NO_ADAPTER, id="governance"),
+    pytest.param(("ingest", "--target", LITE, "--plan", "--format", "json"), 1, "engine) has no ingestion",
+                 id="ingest-plan"),
+    pytest.param(("ingest", "--target", LITE), 1, "engine) has no ingestion", id="ingest"),
+    pytest.param(("build", "--target", LITE), 2, NO_ADAPTER, id="build"),
+    pytest.param(("provision", "--target", LITE, "--plan", "--format", "json"), 1, "engine) has no provisioning",
+                 id="provision-plan"),
+    pytest.param(("provision", "--target", LITE), 1, "engine) has no provisioning", id="provision"),
+    pytest.param(("publish", "--target", LITE, "--plan", "--format", "json"), 1, "engine) has no shares to publish",
+                 id="publish-plan"),
+    pytest.param(("publish", "--target", LITE), 1, "engine) has no shares to publish", id="publish"),
+]
+
+
+@pytest.mark.parametrize(("args", "exit_code", "says"), COMMANDS)
+def test_every_command_sends_the_third_engine_its_own_sql(lite_mesh: Path, args: tuple[str, ...],
+                                                          exit_code: int, says: str) -> None:
+    """Whatever a command plans or runs on the test engine is SQLite's SQL: no statement of Snowflake's or DuckDB's
+    comes out. A command needing what the engine lacks (a dbt adapter, ingestion) stops with one line saying so."""
+    result = run_cli(lite_mesh, *(arg.format(root=lite_mesh) for arg in args))
+    sent = [*RecordingEngine.received, *(_planned(result.output) if "json" in args else [])]
+    foreign = {sql.splitlines()[0]: why for sql in sent if (why := foreign_sql(sql)) is not None}
+    assert not foreign, f"{len(foreign)} of {len(sent)} statements are not SQLite's, e.g. {next(iter(foreign.items()))}"
+    assert result.exit_code != EXIT_INTERNAL, result.output
+    assert (result.exit_code, says in result.output) == (exit_code, True), result.output[-2000:]

@@ -14,8 +14,18 @@ from ingest_helpers import FAKESNOW_SERVER, make_mesh, source, write_file
 import mesh_cli.commands.list as list_command
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import load_domain
-from mesh_cli.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERNAL, EXIT_OK
-from mesh_cli.core.plan import OfflineBackend, Plan, Statement, apply_to, exit_code
+from mesh_cli.core.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EngineError,
+    MeshError,
+    RunFailed,
+    exit_code_of,
+)
+from mesh_cli.core.plan import OfflineBackend, Plan, ShowTooLarge, Statement, apply, apply_to, exit_code
+from mesh_cli.core.store import StaleGeneration, StoreUnavailable
 from mesh_cli.engines.snowflake import SnowflakeEngine
 from mesh_cli.ingest.run import DomainIngest, ingest_domain
 
@@ -23,23 +33,75 @@ COPY = {"mode": "copy", "location": "landing/orders/", "file_format": {"type": "
 
 
 class Ended:
-    def __init__(self, ok: bool, bad_input: bool = False) -> None:
-        self.ok, self.bad_input = ok, bad_input
+    """An outcome ended by `error` (none: it succeeded), its code derived from the exception as features do."""
+
+    def __init__(self, error: BaseException | None = None) -> None:
+        self.ok = error is None
+        self.exit_code = EXIT_OK if error is None else exit_code_of(error)
 
 
-def test_exit_code_of_outcomes() -> None:
+def test_exit_code_of_outcomes_is_derived_from_the_exceptions_that_ended_them() -> None:
     assert exit_code([]) == EXIT_OK == 0
-    assert exit_code([Ended(True), Ended(True)]) == 0
-    assert exit_code([Ended(True), Ended(False)]) == EXIT_FAILED == 1
-    assert exit_code([Ended(False), Ended(False, bad_input=True)]) == EXIT_BAD_INPUT == 2
-    assert exit_code([Ended(True, bad_input=True)]) == 0  # only failures count
+    assert exit_code([Ended(), Ended()]) == 0
+    assert exit_code([Ended(), Ended(EngineError("lost connection"))]) == EXIT_FAILED == 1
+    assert exit_code([Ended(EngineError("x")), Ended(MeshError("domain.yml: bad"))]) == EXIT_BAD_INPUT == 2
+    assert exit_code([Ended(StaleGeneration("newer record")), Ended()]) == 1   # a failed run, not bad input
+    assert exit_code([Ended(StoreUnavailable("no bucket"))]) == 2
 
 
-def test_an_offline_backend_plans_from_an_empty_state_and_refuses_to_apply() -> None:
+def test_a_warehouse_failure_is_never_bad_input() -> None:
+    assert issubclass(EngineError, RunFailed) and EngineError("x").exit_code == EXIT_FAILED
+    assert ShowTooLarge("SHOW GRANTS: more than 10,000 rows").exit_code == EXIT_FAILED
+
+
+class Execute:
+    """An `execute` that runs statements until the one at `fail_at`, where it raises `error`."""
+
+    def __init__(self, error: BaseException, fail_at: int = 1) -> None:
+        self.error, self.fail_at, self.ran = error, fail_at, list[str]()
+
+    def __call__(self, sql: str) -> None:
+        if len(self.ran) == self.fail_at:
+            raise self.error
+        self.ran.append(sql)
+
+
+PLAN = Plan("t", [Statement("CREATE SHARE S", "create", "share", "S"), Statement("GRANT X", "grant", "share", "S"),
+                  Statement("GRANT Y", "grant", "share", "S")])
+
+
+def test_apply_records_the_statement_the_warehouse_failed_and_stops() -> None:
+    result = apply(PLAN, Execute(EngineError("Object 'X' does not exist")))
+    assert not result.ok and result.exit_code == EXIT_FAILED and len(result.applied) == 2
+    assert result.failed is not None and result.failed.statement.sql == "GRANT X"
+    assert result.failed.error == "Object 'X' does not exist"
+
+
+@pytest.mark.parametrize("error", [KeyError("grantee"), MeshError("orders: no credentials")])
+def test_apply_lets_a_bug_or_bad_input_propagate_instead_of_calling_it_a_failed_statement(error: Exception) -> None:
+    execute = Execute(error)
+    with pytest.raises(type(error)):
+        apply(PLAN, execute)
+    assert execute.ran == ["CREATE SHARE S"]
+
+
+def test_a_driver_error_reaches_apply_as_an_engine_error(tmp_path: Path) -> None:
+    """provision on DuckDB applies through the engine's error wrapping: duckdb's own error is a failed statement."""
+    from mesh_cli.engines.duckdb import DuckDBEngine
+
+    connection = duckdb.connect(str(tmp_path / "x.duckdb"))
+    with DuckDBEngine.errors():
+        connection.execute("create table t (i integer not null)")
+    with pytest.raises(EngineError, match="NOT NULL constraint failed"), DuckDBEngine.errors():
+        connection.execute("insert into t values (null)")
+
+
+def test_an_offline_backend_plans_from_an_empty_state_and_refuses_to_apply_as_bad_input() -> None:
     backend = OfflineBackend("no credentials: only --plan works offline")
     assert backend.offline and backend.reader.show("SHARES") == []
-    result = apply_to(Plan("t", [Statement("CREATE SHARE S", "create", "share", "S")]), backend)
-    assert not result.ok and result.failed is not None and "only --plan works offline" in (result.failed.error or "")
+    with pytest.raises(MeshError, match="only --plan works offline") as refused:
+        apply_to(Plan("t", [Statement("CREATE SHARE S", "create", "share", "S")]), backend)
+    assert refused.value.exit_code == EXIT_BAD_INPUT
 
 
 # provision: bad input 2, a failed apply 1
@@ -87,7 +149,7 @@ def test_ingest_failed_apply_ends_in_the_result_naming_the_statement(tmp_path: P
         engine = SnowflakeEngine(load_config(root), "prod", connection=snowflake.connector.connect(**parameters))
         engine.execute("CREATE DATABASE SHOP")
         ingested = ingest_domain(load_config(root), load_domain(domain), engine)
-    assert not ingested.ok and not ingested.bad_input and exit_code([ingested]) == EXIT_FAILED
+    assert not ingested.ok and ingested.exit_code == exit_code([ingested]) == EXIT_FAILED
     assert ingested.applied is not None and ingested.applied.failed is not None
     assert ingested.applied.failed.statement.action == "load"
     assert all(item.ok for item in ingested.applied.applied[:-1]) and len(ingested.applied.applied) > 1
@@ -98,14 +160,46 @@ def test_a_failed_ingestion_fails_its_result_without_raising() -> None:
     from mesh_cli.core.plan import ApplyResult
 
     plan = Plan("t", [Statement("COPY INTO X", "load", "table", "SHOP.LANDING.ORDERS")])
-    failed = DomainIngest("shop", "snowflake", plan=plan, applied=apply_to(plan, OfflineBackend("offline")))
-    assert not failed.ok and not failed.bad_input and exit_code([failed]) == 1
-    assert failed.error == "ingestion of shop: load table SHOP.LANDING.ORDERS failed: offline"
+    failed = DomainIngest("shop", "snowflake", plan=plan, applied=apply(plan, Execute(EngineError("gone"), 0)))
+    assert not failed.ok and failed.exit_code == exit_code([failed]) == 1
+    assert failed.error == "ingestion of shop: load table SHOP.LANDING.ORDERS failed: gone"
     done = DomainIngest("shop", "snowflake", plan=Plan("t"), applied=ApplyResult(Plan("t")))
     assert done.ok and done.error is None and exit_code([done]) == 0
 
 
-# publish and build: bad input 2
+# publish and build: bad input 2, a warehouse failure 1
+
+def test_a_warehouse_failure_while_planning_a_publish_fails_the_domain_with_1_not_2(
+        built_mesh: tuple[Path, object], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The account refuses the plan's first SHOW: the real Snowflake engine wraps the driver's error as an
+    EngineError, and the domain's publish fails as a run (exit 1), not as bad input."""
+    from snowflake.connector.errors import OperationalError
+
+    import mesh_cli.shares.publish as publish
+    from mesh_cli.core.domains import discover_domains
+    from mesh_cli.core.manifest import load_manifest
+    from mesh_cli.engines.account_backend import AccountBackend
+
+    class Unreachable:  # a connection whose every statement fails as a lost connection does
+        def cursor(self) -> Unreachable:
+            return self
+
+        def execute(self, sql: str) -> None:
+            raise OperationalError(msg="Could not connect to Snowflake backend after 2 attempt(s)", errno=250001)
+
+        def close(self) -> None:
+            pass
+
+    root = built_mesh[0]
+    config = load_config(root)
+    engine = SnowflakeEngine(config, "prod", connection=Unreachable())
+    monkeypatch.setattr(publish, "backend_for", lambda *args: AccountBackend(engine))
+    domains = discover_domains(config)
+    manifest = load_manifest(root / ".mesh/state/dev/customers/manifest.json")
+    ended = publish.publish_domain(config, "prod", domains["customers"], domains, manifest)
+    assert not ended.ok and ended.exit_code == exit_code([ended]) == EXIT_FAILED
+    assert "Could not connect to Snowflake backend" in (ended.error or "")
+
 
 def test_publish_of_an_unknown_domain_exits_2(mesh_copy: Path) -> None:
     result = run_cli(mesh_copy, "publish", "nowhere", "--plan")
@@ -130,8 +224,8 @@ def test_a_bug_is_reported_as_an_internal_error_with_its_traceback(mesh_copy: Pa
     monkeypatch.setattr(list_command, "load_inventory", broken)
     result = run_cli(mesh_copy, "list")
     assert result.exit_code == EXIT_INTERNAL == 3
-    found = re.search(r"internal error in mesh \S+ \(KeyError: 'views'\): please report it; traceback in (\S+)",
-                      " ".join(result.output.split()))
+    found = re.search(r"internal error in mesh \S+ \(KeyError: 'views' at mesh_cli/commands/list.py:\d+\): "
+                      r"please report it; traceback in (\S+)", " ".join(result.output.split()))
     assert found, result.output
     saved = Path(found.group(1)).read_text()
     assert saved.startswith("mesh ") and "Traceback" in saved and "raise KeyError" in saved

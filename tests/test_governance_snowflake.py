@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import copy_mesh
+from governance_recorder import RECORD_ENV, install_recorder
 from ingest_helpers import FAKESNOW_SERVER, land_on_fakesnow
 from sql_oracle import assert_snowflake_sql
 
@@ -146,12 +147,13 @@ def test_dbt_snowflake_build_runs_on_fakesnow_with_governance_recorded(tmp_path:
     domain = root / "domains" / "customers"
     with (FAKESNOW_SERVER or fakesnow.server)() as connection:
         _fakesnow_profile(domain, connection)
+        install_recorder(domain)          # test only: the shipped package has no switch (tests/governance_recorder.py)
         import snowflake.connector
 
         with snowflake.connector.connect(**connection) as raw:  # the customers' CRM files (docs/ingestion.md)
             assert land_on_fakesnow(domain, SnowflakeEngine(load_config(root), "fakesnow", connection=raw)) == 2000
         job = DbtJob(with_deps(domain, DbtCall(("build", "--target", "fakesnow"), domain)),
-                     {"MESH_GOVERNANCE_RECORD": "true"}, "snowflake")
+                     {RECORD_ENV: "true"}, "snowflake")
         with DbtWorkers(1) as workers:
             outcome = workers.submit(job).result()
         assert outcome.ok, (outcome.error, outcome.failures)

@@ -12,9 +12,10 @@ from conftest import run_cli
 from ingest_helpers import make_mesh, source
 
 from mesh_cli.core.domains import load_domain
+from mesh_cli.core.ingest_spec import BLOCKED
 from mesh_cli.core.plan import Plan, RecordedState
+from mesh_cli.engines.snowflake_ingest import plan_domain
 from mesh_cli.ingest import load_ingest_tables
-from mesh_cli.ingest.snowflake_plan import BLOCKED, plan_domain
 
 STAGE = {"name": "raw_s3", "url": "s3://bucket/new/", "storage_integration": "s3_int"}
 EXTERNAL = {"mode": "external_table", "location": "items/", "file_format": {"type": "parquet"}, "stage": STAGE}

@@ -14,15 +14,16 @@ from pathlib import Path
 import pytest
 from conftest import REPO, TooLargeState, run_cli
 from ingest_helpers import COLUMNS, FAKESNOW_SERVER, make_mesh, source, write_file, write_sources
-from show_log import ShowLog
 from sql_oracle import assert_snowflake_sql
 
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import load_domain
+from mesh_cli.core.ingest_spec import BLOCKED
 from mesh_cli.core.plan import Plan, RecordedState, StateReader, apply
 from mesh_cli.engines.snowflake import SnowflakeEngine
+from mesh_cli.engines.snowflake_ingest import plan_domain
 from mesh_cli.ingest import load_ingest_tables
-from mesh_cli.ingest.snowflake_plan import BLOCKED, plan_domain
+from testkit.show_log import ShowLog
 
 GOLDEN = Path(__file__).parent / "golden" / "ingest"
 EVERY_MODE = [

@@ -175,4 +175,7 @@ def test_existing_domains_get_their_deploy_workflows(mesh_copy: Path) -> None:
     assert "wrote .github/workflows/deploy-customers.yml" in output and "deploy-finance.yml" in output
     assert (mesh_copy / ".github/workflows/deploy-orders.yml").read_text() == "# edited\n"
     code, output = _run("init", "workflow", "billing", cwd=mesh_copy)
-    assert code == 2 and "unknown domain(s): billing" in output
+    assert code == 2 and "selector 'billing' names no domain" in output
+    (mesh_copy / ".github/workflows/deploy-customers.yml").unlink()
+    code, output = _run("init", "workflow", "-s", "+orders", "--exclude", "orders", cwd=mesh_copy)   # dbt's syntax
+    assert code == 0 and output.splitlines() == ["wrote .github/workflows/deploy-customers.yml"], output

@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from governance_recorder import RECORD_ENV, install_recorder
 
 REPO = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).parent / "dbt"
@@ -21,11 +22,12 @@ LEFTOVERS = shutil.ignore_patterns("target", "dbt_packages", "logs", "package-lo
 DATA_TESTS = 15
 
 
-def _dbt(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`dbt ARGS` in `project`, with its own profiles.yml and none of the caller's dbt or mesh settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MESH_", "DBT_"))}
+def _dbt(project: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`dbt ARGS` in `project`, with its own profiles.yml and none of the caller's dbt or mesh settings (`env`
+    adds some)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MESH_", "DBT_"))}
     return subprocess.run([str(DBT), *args, "--profiles-dir", str(project)], cwd=project, capture_output=True,
-                          text=True, env={**env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+                          text=True, env={**clean, **(env or {}), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
 
 
 @pytest.fixture(scope="module")
@@ -66,14 +68,44 @@ def test_a_macro_without_a_generic_implementation_names_the_adapter(project: Pat
             "add duckdb__governance_statements beside default__governance_statements") in done.stdout
 
 
-def test_recording_mode_logs_a_governance_statement_instead_of_running_it(
+def test_the_shipped_package_has_no_switch_that_turns_governance_off(
         project: Path, built: subprocess.CompletedProcess[str]) -> None:
-    done = _dbt(project, "run-operation", "data_mesh.run_governance", "--args", "{sql: 'select nonsense from nowhere'}",
-                "--vars", "{data_mesh_record_governance: true}")
+    """Issue #26 item 11: neither the old variable nor the old environment variable records instead of running
+    (the statement runs, and fails on nonsense); only the tests' recorder, installed into a project, records."""
+    statement = ("run-operation", "data_mesh.run_governance", "--args", "{sql: 'select nonsense from nowhere'}")
+    ran = _dbt(project, *statement, "--vars", "{data_mesh_record_governance: true}")
+    assert ran.returncode == 1 and "nowhere" in ran.stdout
+    ran = _dbt(project, *statement, env={RECORD_ENV: "true"})
+    assert ran.returncode == 1 and "nowhere" in ran.stdout
+    recorder = install_recorder(project)
+    profiles = project / "profiles.yml"
+    original = profiles.read_text()
+    profiles.write_text(original + _REAL_ACCOUNT)
+    try:
+        done = _dbt(project, *statement, env={RECORD_ENV: "true"})
+        real = _dbt(project, "compile", "--inline", "select {{ data_mesh.recording() }}", "--target", "real",
+                    env={RECORD_ENV: "true"})
+    finally:
+        recorder.unlink()
+        profiles.write_text(original)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "data_mesh:governance select nonsense from nowhere" in done.stdout
-    ran = _dbt(project, "run-operation", "data_mesh.run_governance", "--args", "{sql: 'select nonsense from nowhere'}")
-    assert ran.returncode == 1 and "nowhere" in ran.stdout
+    # On a real Snowflake account the recorder is refused before anything connects: policies always run there.
+    assert real.returncode != 0
+    assert ("overrides data_mesh's recording() for account xy12345: governance statements are recorded instead of "
+            "run only against fakesnow, in tests") in real.stdout
+
+
+_REAL_ACCOUNT = """    real:
+      type: snowflake
+      account: xy12345
+      user: nobody
+      password: none
+      database: X
+      schema: MAIN
+      warehouse: WH
+      threads: 1
+"""
 
 
 def test_a_changed_macro_fails_its_test(project: Path, built: subprocess.CompletedProcess[str]) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from mesh_copy import example_mesh
 
 from mesh_cli.deployed.folder import FolderStore
 from mesh_cli.deployed.sync import record_key
+from testkit.mesh_copy import example_mesh
 
 
 def test_the_graph_file_holds_the_domain_graph_and_the_products_as_assets(mesh_copy: Path, tmp_path: Path) -> None:

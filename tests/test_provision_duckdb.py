@@ -22,7 +22,10 @@ def _session(root: Path, domain: str, *roles: str) -> duckdb.DuckDBPyConnection:
 
 def test_provision_creates_databases_and_schemas_then_converges(mesh_copy: Path) -> None:
     plan = run_cli(mesh_copy, "provision", "--plan")
-    assert plan.exit_code == 0 and "create schema marts" in plan.output
+    assert plan.exit_code == 0 and "create schema marts (declared schema missing)" in plan.output
+    # said in words: the tables the roles are recorded in are the engine's own business (issue 29)
+    assert "record role(s) ALL_REGIONS, APAC_ANALYST," in plan.output
+    assert "insert into" not in plan.output and "governance.mesh_provisioned" not in plan.output
     assert not list((mesh_copy / ".mesh" / "duckdb").glob("*.duckdb")), "--plan wrote nothing"
     first = run_cli(mesh_copy, "provision", "--json")
     assert first.exit_code == 0, first.output
@@ -34,7 +37,8 @@ def test_provision_creates_databases_and_schemas_then_converges(mesh_copy: Path)
             schemas = {row[0] for row in db.execute("select schema_name from information_schema.schemata").fetchall()}
             assert {"raw", "staging", "intermediate", "marts", "governance"} <= schemas
             grants = set(db.execute("select role_name, granted_to from governance.mesh_provisioned_grants").fetchall())
-            assert ("ORDERS_DEPLOYER", "MESH_ADMIN") in grants and ("CUSTOMERS_READ", "ORDERS_ENGINEER") not in grants
+            assert ("ORDERS_ENGINEER", "MESH_ADMIN") in grants and ("CUSTOMERS_READ", "ORDERS_ENGINEER") not in grants
+            assert ("ORDERS_DEPLOYER", "MESH_ADMIN") not in grants       # it holds ALL_REGIONS: never rolled up
     again = run_cli(mesh_copy, "provision", "--json")
     assert [plan["statements"] for plan in json.loads(again.output)["plans"]] == [[], [], []]
     text = run_cli(mesh_copy, "provision")
@@ -50,24 +54,30 @@ def test_a_role_removed_from_the_declaration_is_drift_until_pruned(mesh_copy: Pa
     assert "drift: role EMEA_ANALYST is recorded in customers but not declared" in plan.output
     assert "delete from" not in plan.output
     pruned = run_cli(mesh_copy, "provision", "--prune", "--allow-destroy", "-v")   # -v: every statement run
-    assert "delete from governance.mesh_provisioned_roles where role_name = 'EMEA_ANALYST'" in pruned.output
+    assert "ok drop role EMEA_ANALYST (pruned: role no longer declared; destructive)" in pruned.output
+    assert "delete from" not in pruned.output
     assert "drift" not in run_cli(mesh_copy, "provision", "--plan").output
 
 
 def test_inherited_roles_count_as_in_session(built_copy: Path) -> None:
     """A role granted to a role in session is in session (IS_ROLE_IN_SESSION), through the provisioned
-    hierarchy: MESH_ADMIN holds CUSTOMERS_DEPLOYER, which holds PII_READER and ALL_REGIONS."""
+    hierarchy: MESH_ADMIN holds CUSTOMERS_ENGINEER, which holds CUSTOMERS_WRITE and CUSTOMERS_READ; CUSTOMERS_DEPLOYER
+    holds PII_READER and ALL_REGIONS. MESH_ADMIN holds no entitlement role, locally as on Snowflake: every SYSADMIN
+    user would inherit it (https://docs.snowflake.com/en/sql-reference/functions/is_role_in_session)."""
     with _session(built_copy, "customers", "MESH_ADMIN") as connection:
-        before = connection.execute("select governance.is_role_in_session('PII_READER')").fetchone()[0]
+        before = connection.execute("select governance.is_role_in_session('CUSTOMERS_READ')").fetchone()[0]
     assert before is False                      # nothing provisioned yet: MESH_ADMIN is just a name
     assert run_cli(built_copy, "provision").exit_code == 0
     assert run_build(built_copy, "customers").ok   # the governance emulation folds the hierarchy in on build
     query = "select email, phone from {} order by customer_id limit 5"
     with _session(built_copy, "customers", "PII_READER", "ALL_REGIONS") as connection:
         clear = connection.execute(query.format("mesh_protected.marts__dim_customers_v2")).fetchall()
-    with _session(built_copy, "customers", "MESH_ADMIN") as connection:
+    with _session(built_copy, "customers", "CUSTOMERS_DEPLOYER") as connection:
         assert connection.execute(query.format("marts.dim_customers_v2")).fetchall() == clear
+    with _session(built_copy, "customers", "MESH_ADMIN") as connection:   # no region, no PII: no row
+        assert connection.execute(query.format("marts.dim_customers_v2")).fetchall() == []
         assert connection.execute("select governance.is_role_in_session('customers_read')").fetchone()[0]
+        assert connection.execute("select governance.is_role_in_session('PII_READER')").fetchone()[0] is False
     with _session(built_copy, "customers", "CUSTOMERS_READER", "ALL_REGIONS") as connection:
         masked = connection.execute(query.format("marts.dim_customers_v2")).fetchall()
         assert connection.execute("select governance.is_role_in_session('PII_READER')").fetchone()[0] is False
@@ -75,9 +85,11 @@ def test_inherited_roles_count_as_in_session(built_copy: Path) -> None:
     assert masked != clear and all(phone == "*****" for _, phone in masked)
     # the emulation itself resolves the closure, not only the session expansion: set the plain role and ask
     with _session(built_copy, "customers") as connection:
-        connection.execute("set variable mesh_roles = ['MESH_ADMIN']::varchar[]")
+        connection.execute("set variable mesh_roles = ['CUSTOMERS_DEPLOYER']::varchar[]")
         assert connection.execute("select governance.is_role_in_session('PII_READER')").fetchone()[0]
-        assert connection.execute("select governance.is_role_in_session('FINANCE_DEPLOYER')").fetchone()[0]
+        connection.execute("set variable mesh_roles = ['MESH_ADMIN']::varchar[]")
+        assert connection.execute("select governance.is_role_in_session('FINANCE_ENGINEER')").fetchone()[0]
+        assert not connection.execute("select governance.is_role_in_session('FINANCE_DEPLOYER')").fetchone()[0]
         assert not connection.execute("select governance.is_role_in_session('ACCOUNTADMIN')").fetchone()[0]
 
 

@@ -8,16 +8,17 @@ from typing import Any
 
 import pytest
 import yaml
-from show_log import ShowLog
 
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.footprint import MeshFootprint
+from mesh_cli.core.governance_library import held_roles
 from mesh_cli.core.plan import Plan, RecordedState, ShowTooLarge, show_statement
 from mesh_cli.engines.snowflake import SnowflakeEngine
+from mesh_cli.engines.snowflake_provision import flatten, plan_snowflake
 from mesh_cli.provision import declared_footprint
-from mesh_cli.provision.snowflake import flatten, plan_snowflake
-from mesh_cli.provision.spec import MeshFootprint
+from testkit.show_log import ShowLog
 from tests.conftest import REPO, TooLargeState, copy_mesh, run_cli
 from tests.sql_oracle import assert_snowflake_sql
 
@@ -37,7 +38,8 @@ def converged_state(footprint: MeshFootprint) -> dict[str, list[dict[str, Any]]]
     declared = flatten(footprint)
     marker = footprint.marker
     rows: dict[str, list[dict[str, Any]]] = {
-        "SHOW ROLES": [{"name": role, "comment": marker} for role in declared.roles],
+        "SHOW ROLES": [{"name": role, "comment": marker, "owner": footprint.admin_role if role in declared.admin_owned
+                        else "USERADMIN"} for role in declared.roles],
         "SHOW DATABASES": [{"name": db, "comment": marker} for db in declared.databases],
         "SHOW WAREHOUSES": [{"name": w.name, "size": w.size.replace("X", "X-", 1) if w.size == "XSMALL" else
                              w.size.title(), "auto_suspend": w.auto_suspend, "auto_resume": "true",
@@ -87,7 +89,7 @@ def test_create_from_nothing_declares_every_object_in_dependency_order() -> None
                   "CUSTOMERS_OWNER", "GRANT ROLE CUSTOMERS_OWNER TO ROLE CUSTOMERS_DEPLOYER",
                   "GRANT ROLE PII_READER TO ROLE CUSTOMERS_DEPLOYER",
                   "GRANT DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER TO ROLE ORDERS_ENGINEER",
-                  "GRANT ROLE ORDERS_DEPLOYER TO ROLE MESH_ADMIN", "GRANT ROLE MESH_ADMIN TO ROLE SYSADMIN",
+                  "GRANT ROLE ORDERS_ENGINEER TO ROLE MESH_ADMIN", "GRANT ROLE MESH_ADMIN TO ROLE SYSADMIN",
                   "GRANT SELECT ON FUTURE TABLES IN SCHEMA ORDERS.MARTS TO ROLE ORDERS_READ",
                   "GRANT USAGE ON WAREHOUSE FINANCE_WH TO ROLE FINANCE_READER"):
         assert grant in sqls
@@ -255,9 +257,10 @@ def test_a_role_added_to_the_hierarchy(mesh_copy: Path) -> None:
         "CREATE ROLE ORDERS_ANALYST COMMENT = 'managed by dbt-data-mesh (mesh retail)'",
         "GRANT ROLE ORDERS_READ TO ROLE ORDERS_ANALYST",
         "GRANT ROLE PII_READER TO ROLE ORDERS_ANALYST",
-        "GRANT ROLE ORDERS_ANALYST TO ROLE MESH_ADMIN",
         "GRANT DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER TO ROLE ORDERS_ANALYST",
         "GRANT USAGE ON WAREHOUSE ORDERS_WH TO ROLE ORDERS_ANALYST",
+        # it holds PII_READER: the admin role owns it, never holds it (it rolls up to SYSADMIN)
+        "GRANT OWNERSHIP ON ROLE ORDERS_ANALYST TO ROLE MESH_ADMIN COPY CURRENT GRANTS",
     ]
 
 
@@ -415,3 +418,52 @@ def test_a_bad_role_name_in_the_library_is_one_line(tmp_path: Path) -> None:
     library.write_text(library.read_text().replace("inherits: [ALL_REGIONS]", "inherits: [ALL-REGIONS]", 1))
     with pytest.raises(MeshError, match=r"governance.yml: roles.ORDERS_DEPLOYER.inherits: role name 'ALL-REGIONS'"):
         _footprint(root)
+
+
+def _held_by(role: str, sqls: list[str]) -> set[str]:
+    """Every role `role` inherits through the planned `GRANT ROLE x TO ROLE y` statements (itself included)."""
+    grants = [re.fullmatch(r"GRANT ROLE (\w+) TO ROLE (\w+)", sql) for sql in sqls]
+    return set(held_roles(role, [(m.group(1), m.group(2)) for m in grants if m]))
+
+
+def test_no_entitlement_role_rolls_up_to_sysadmin() -> None:
+    """Item 4 of issue 26: IS_ROLE_IN_SESSION is true for every role inheriting the tested one
+    (https://docs.snowflake.com/en/sql-reference/functions/is_role_in_session): an entitlement role granted to the
+    admin role, which rolls up to SYSADMIN, lets every SYSADMIN user read PII in clear and every region. The admin
+    role owns those roles instead (the owner may grant a role, https://docs.snowflake.com/en/sql-reference/sql/
+    grant-role, without inheriting it, https://docs.snowflake.com/en/user-guide/security-access-control-overview)."""
+    footprint = _footprint()
+    sqls = _sqls(plan_snowflake(footprint, RecordedState(), offline=True))
+    sysadmin = _held_by("SYSADMIN", sqls)
+    assert "MESH_ADMIN" in sysadmin and "ORDERS_ENGINEER" in sysadmin and "CUSTOMERS_READ" in sysadmin
+    assert not sysadmin & {"PII_READER", "ALL_REGIONS", "EMEA_ANALYST", "CUSTOMERS_DEPLOYER", "ORDERS_DEPLOYER"}
+    owned = {m.group(1) for sql in sqls if (m := re.fullmatch(
+        r"GRANT OWNERSHIP ON ROLE (\w+) TO ROLE MESH_ADMIN COPY CURRENT GRANTS", sql))}
+    assert owned == {"PII_READER", "ALL_REGIONS", "EMEA_ANALYST", "NA_ANALYST", "APAC_ANALYST", "LATAM_ANALYST",
+                     "CUSTOMERS_DEPLOYER", "ORDERS_DEPLOYER", "FINANCE_DEPLOYER"}
+    # the ownership passes once the role holds its grants, and needs MANAGE GRANTS (SECURITYADMIN)
+    plan = plan_snowflake(footprint, RecordedState(), offline=True)
+    ownership = [i for i, s in enumerate(plan.statements) if s.sql.startswith("GRANT OWNERSHIP")]
+    assert min(ownership) > max(i for i, s in enumerate(plan.statements) if s.sql.startswith("GRANT ROLE"))
+    assert {plan.statements[i].role for i in ownership} == {"SECURITYADMIN"}
+
+
+def test_an_entitlement_rolled_up_by_an_earlier_version_is_revoked_and_its_ownership_passed() -> None:
+    """An account provisioned before the rule: the admin role holds PII_READER and CUSTOMERS_DEPLOYER, which
+    USERADMIN owns. The plan revokes both (destructive: `--allow-destroy` applies it) even without `--prune`,
+    and passes their ownership to the admin role."""
+    footprint = _footprint()
+    state = converged_state(footprint)
+    for role in ("PII_READER", "CUSTOMERS_DEPLOYER"):
+        state["SHOW GRANTS TO ROLE MESH_ADMIN"].append(
+            {"privilege": "USAGE", "granted_on": "ROLE", "name": role, "granted_to": "ROLE",
+             "grantee_name": "MESH_ADMIN"})
+        next(row for row in state["SHOW ROLES"] if row["name"] == role)["owner"] = "USERADMIN"
+    plan = plan_snowflake(footprint, RecordedState(state))
+    assert [(s.sql, s.destructive) for s in plan.statements] == [
+        ("GRANT OWNERSHIP ON ROLE PII_READER TO ROLE MESH_ADMIN COPY CURRENT GRANTS", False),
+        ("GRANT OWNERSHIP ON ROLE CUSTOMERS_DEPLOYER TO ROLE MESH_ADMIN COPY CURRENT GRANTS", False),
+        ("REVOKE ROLE CUSTOMERS_DEPLOYER FROM ROLE MESH_ADMIN", True),
+        ("REVOKE ROLE PII_READER FROM ROLE MESH_ADMIN", True),
+    ]
+    assert not [note for note in plan.notes if note.startswith("drift")]

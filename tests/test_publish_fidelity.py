@@ -16,10 +16,10 @@ from mesh_cli.core.domains import Domain, Owner
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import RecordedState
 from mesh_cli.core.products import ProductSpec
+from mesh_cli.core.share_settings import ShareSettings
 from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 from mesh_cli.shares.diff import PRIVILEGES_NOTE, plan_shares, read_current
 from mesh_cli.shares.listing import listing_access, listing_manifest
-from mesh_cli.shares.settings import ShareSettings
 from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, Desired, DomainShares, Grant, Grantee
 
 DOMAIN = Domain("customers", Path("/mesh/domains/customers"), (), "customers", (),

@@ -516,10 +516,10 @@ def test_check_validates_governance_as_the_build_does(built_mesh: tuple[Path, An
                                                       message: str) -> None:
     """`mesh check` reports (`governance-config`, an error) what the package's validation refuses in `dbt build`."""
     from mesh_cli.check.governance import Governance
-    from mesh_cli.check.governance_config import central_library
     from mesh_cli.check.rules import configured_rules
     from mesh_cli.core.config import load_config
     from mesh_cli.core.domains import discover_domains
+    from mesh_cli.core.governance_config import central_library
 
     root = built_mesh[0]
     domain = discover_domains(load_config(root))["customers"]
@@ -560,7 +560,8 @@ def test_a_failed_commit_during_ingestion_is_one_line_and_loads_nothing(mesh_cop
 
     from mesh_cli.core.config import load_config
     from mesh_cli.core.domains import discover_domains
-    from mesh_cli.ingest.local import list_files, load_table
+    from mesh_cli.core.plan import apply
+    from mesh_cli.engines.duckdb_ingest import landing_plan, list_files, load_table
     from mesh_cli.ingest.spec import load_ingest_tables
 
     class DiskFull:
@@ -577,6 +578,7 @@ def test_a_failed_commit_during_ingestion_is_one_line_and_loads_nothing(mesh_cop
     domain = discover_domains(load_config(mesh_copy))["customers"]
     [table] = load_ingest_tables(domain)
     connection = duckdb.connect(str(tmp_path / "customers.duckdb"))
+    assert apply(landing_plan(None, "customers", [table], full_refresh=False), connection.execute).ok
     with pytest.raises(safe_io.MeshError) as error:
         load_table(DiskFull(connection), table, list_files(table, domain.path))
     assert "loading failed: Could not write file: No space left on device; nothing loaded" in str(error.value)

@@ -25,10 +25,10 @@ from mesh_cli.core.domains import Domain, Owner
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import AccessModel, cross_account_models
 from mesh_cli.core.plan import RecordedState
+from mesh_cli.core.share_settings import ShareSettings
 from mesh_cli.engines.duckdb_shares import EmulatedAccount
 from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 from mesh_cli.shares.diff import plan_shares, read_current
-from mesh_cli.shares.settings import ShareSettings
 from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, Grant, desired_shares
 
 FINANCE = Path("/mesh/domains/finance")
@@ -93,9 +93,9 @@ def test_one_account_outside_accounts_refuse_it_too_and_a_table_is_the_domains_o
     table = _finance(["revenue"], domains=("marketing",))
     built = _node("finance", "revenue", "FINANCE", "table", ("model.orders.fct_orders",))
     shares = desired_shares(table, _manifest(ORDERS_FACTS, built), {**DOMAINS, "finance": table}, ACROSS, ACCESS)
-    [share] = shares.desired
-    assert not [g for g in share.grants if g.privilege == "REFERENCE_USAGE"]
-    assert Grant("SELECT", "TABLE", "FINANCE.MARTS.REVENUE") in share.grants
+    assert not [g for d in shares.desired for g in d.grants if g.privilege == "REFERENCE_USAGE"]
+    reader = next(d for d in shares.desired if d.grantee.kind == DATABASE_ROLE)   # the share's product reader
+    assert Grant("SELECT", "TABLE", "FINANCE.MARTS.REVENUE") in reader.grants
 
 
 def test_a_shared_view_reading_another_database_gets_reference_usage_before_its_select() -> None:

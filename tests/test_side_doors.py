@@ -6,16 +6,21 @@ and so are sources declared on another domain's database and relations built in 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
+import duckdb
 import pytest
 import yaml
-from conftest import run_cli
+from conftest import run_build, run_cli
 
 from mesh_cli.check.side_doors import find_side_doors, side_door_error
+from mesh_cli.core.compiled_guard import may_need_parsing, refusal, scope_of, start_run, statement_refusal
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
+from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.dbt.parse import parse_domains
+from mesh_cli.plugin.side_door_guard import check_node, install
 
 
 def _doors(root: Path, domain: str = "orders", target: str = "dev") -> list[str]:
@@ -114,3 +119,202 @@ def test_mesh_check_reports_the_side_door(mesh_copy: Path, tmp_path: Path) -> No
     assert result.exit_code == 1, result.output
     text = " ".join(result.output.split())
     assert '"rule": "no-side-door"' in text and "side_door.sql" in text
+
+
+# --- The rule on compiled SQL (issue #26, items 9-10): whatever Jinja, var() or a macro builds, the SQL that will
+# run is judged. A consumer reads another domain only through the objects granted to it
+# (https://docs.snowflake.com/en/user-guide/security-access-control-overview); a session's roles change only by
+# the user's own grants (https://docs.snowflake.com/en/sql-reference/sql/use-role); files are reached only through
+# a stage the role may use (https://docs.snowflake.com/en/sql-reference/sql/copy-into-location).
+
+_SCOPE = scope_of("orders", ["customers", "orders"], {"customers": ("dim_customers",)}, {},
+                  ["customers.marts.dim_customers_v2"])
+
+
+@pytest.mark.parametrize(("sql", "refused"), [
+    ('select * from "customers"."mesh_protected"."marts__dim_customers_v2"',
+     "reads customers.mesh_protected.marts__dim_customers_v2 of domain customers directly"),
+    ("select * from CUSTOMERS.Staging.stg_customers", "reads CUSTOMERS.Staging.stg_customers of domain customers"),
+    ("select * from customers.stg_customers", "reads customers.stg_customers of domain customers"),
+    ("select 1 from t where x in (select * from customers.governance.mesh_entitlements)",
+     "reads customers.governance.mesh_entitlements"),
+    ("select * from read_csv('../customers/landing/customers/x.csv')", "with read_csv()"),
+    ("select * from read_csv_auto('x.csv', header = true)", "with read_csv_auto()"),
+    ("select (select count(*) from read_parquet('x.parquet')) as n", "with read_parquet()"),
+    ("select * from glob('../customers/*')", "with glob()"),
+    ("select * from query_table('customers.mesh_protected.marts__dim_customers_v2')", "with query_table()"),
+    ("select * from '../customers/landing/customers/x.csv'", "reads the file '../customers/landing/customers/x.csv'"),
+    ("select * from 'leak.csv'", "reads the file 'leak.csv'"),
+    ('select * from "landing.parquet"', "reads the file 'landing.parquet'"),
+    ("attach '../../.mesh/duckdb/customers.duckdb' as crm (read_only)", "runs ATTACH"),
+    ("detach customers", "runs DETACH"),
+    ("set variable mesh_roles = ['PII_READER', 'ALL_REGIONS']", "runs SET"),
+    ("select 1 as a; reset variable mesh_share", "runs RESET"),
+    ("copy (select 1) to 'leak.csv'", "runs COPY"),
+    ("install httpfs", "runs INSTALL"),
+    ("load httpfs", "runs LOAD"),
+    ("pragma database_list", "runs PRAGMA"),
+    ("export database 'leak'", "runs EXPORT"),
+    ("use customers", "runs USE"),
+])
+def test_compiled_sql_that_steps_around_the_policies_is_refused(sql: str, refused: str) -> None:
+    found = refusal(sql, _SCOPE)
+    assert found is not None and refused in found
+    assert may_need_parsing(sql, _SCOPE.foreign)          # the cheap test never lets a refusal through unparsed
+
+
+@pytest.mark.parametrize("sql", [
+    'select * from "customers"."marts"."dim_customers_v2"',           # the public relation the node refs
+    "select * from orders.staging.stg_orders join main.x using (id)",  # its own database
+    "with customers as (select 1 as a) select * from customers",      # a CTE named like a domain
+    "select 'customers.mesh_protected.x' as label, read_count from range(3) t(read_count)",
+    "create or replace macro governance.mask_email(val) as val",
+    "select table_name from customers.information_schema.tables",    # names and types, no rows
+])
+def test_own_relations_refs_and_lookalikes_pass(sql: str) -> None:
+    assert refusal(sql, _SCOPE) is None
+
+
+def test_a_public_relation_not_reached_by_ref_is_refused() -> None:
+    """The node refs v2: v1, public too, is a relation it does not depend on (dbt's lineage would miss it)."""
+    assert refusal('select * from "customers"."marts"."dim_customers_v1"', _SCOPE) is not None
+
+
+SIDE_DOORS = {   # model -> (its SQL, what the refusal says): issue #26 item 10, each reproduced
+    "door_jinja": ("select email, phone from {{ 'custo' ~ 'mers' }}.mesh_protected.marts__dim_customers_v2",
+                   "door_jinja: its compiled SQL reads customers.mesh_protected.marts__dim_customers_v2 of domain "
+                   "customers directly"),
+    "door_var": ("select email from {{ var('crm_database', 'customers') }}.staging.stg_customers",
+                 "door_var: its compiled SQL reads customers.staging.stg_customers of domain customers"),
+    "door_macro": ("select email from {{ crm_relation() }}",
+                   "door_macro: its compiled SQL reads customers.mesh_protected.marts__dim_customers_v2"),
+    "door_read_csv": ("select * from read_csv('../customers/landing/customers/*.csv')",
+                      "door_read_csv: its compiled SQL reads files or a relation named in a string with read_csv()"),
+    "door_attach": ("{{ config(pre_hook=\"attach '../../.mesh/duckdb/customers.duckdb' as crm (read_only)\") }}\n"
+                    "select email from {{ ref('customers', 'dim_customers', v=2) }}",
+                    "door_attach: a statement it runs (a hook, run_query) runs ATTACH"),
+    "door_hook_copy": ("{{ config(pre_hook='create table main.door_copy as select * from '\n"
+                       "                     ~ 'customers.mesh_protected.marts__dim_customers_v2') }}\nselect 1 as a",
+                       "door_hook_copy: a statement it runs (a hook, run_query) reads "
+                       "customers.mesh_protected.marts__dim_customers_v2"),
+    "door_set_roles": ("{{ config(pre_hook=\"set variable mesh_roles = ['PII_READER', 'ALL_REGIONS']\") }}\n"
+                       "select email, region from {{ ref('customers', 'dim_customers', v=2) }}",
+                       "door_set_roles: a statement it runs (a hook, run_query) runs SET"),
+    "door_run_query": ("{% if execute %}{% do run_query(\"set variable mesh_roles = ['PII_READER']\") %}{% endif %}\n"
+                       "select email from {{ ref('customers', 'dim_customers', v=2) }}",
+                       "door_run_query: a statement it runs (a hook, run_query) runs SET"),
+}
+_MACRO = ("{% macro crm_relation() %}{{ return(api.Relation.create(database='custo' ~ 'mers', "
+          "schema='mesh_protected', identifier='marts__dim_customers_v2')) }}{% endmacro %}\n")
+_SESSION = ("{{ config(materialized='table') }} select current_setting('enable_external_access') as external_access, "
+            "current_setting('lock_configuration') as locked, email from {{ ref('customers', 'dim_customers', v=2) }}")
+
+
+def test_every_side_door_of_the_issue_is_refused_before_anything_lands(built_copy: Path) -> None:
+    """A consumer domain with each side door of issue #26 (Jinja-built name, var(), a macro returning the relation,
+    read_csv of another domain's landing files, a pre-hook ATTACH, a pre-hook or run_query SET of the emulated
+    roles): the file check sees none of them; the build refuses each node in one line naming its file, and none
+    lands. A model reading the ref'd product builds, in a session with external access off and its configuration
+    locked, and reads masked e-mails as the orders deployer."""
+    folder = built_copy / "domains/orders/models/side"
+    folder.mkdir()
+    for name, (sql, _) in SIDE_DOORS.items():
+        (folder / f"{name}.sql").write_text(sql)
+    (folder / "session_settings.sql").write_text(_SESSION)
+    (built_copy / "domains/orders/macros").mkdir(exist_ok=True)
+    (built_copy / "domains/orders/macros/crm.sql").write_text(_MACRO)
+    domains = discover_domains(load_config(built_copy))
+    assert find_side_doors(domains["orders"], domains) == []      # the pattern check misses them all
+
+    report = run_build(built_copy, "orders", publish=False)
+
+    [orders] = report.results
+    failures = {line.split(":")[0].removeprefix("model.orders."): line for line in orders.failures}
+    assert sorted(failures) == sorted(SIDE_DOORS)
+    for name, (_, refused) in SIDE_DOORS.items():
+        assert f"models/side/{name}.sql: " in failures[name] and refused in failures[name], failures[name]
+        assert "\n" not in failures[name]
+    with duckdb.connect(str(built_copy / ".mesh/duckdb/orders.duckdb"), read_only=True) as connection:
+        landed = {row[0] for row in connection.execute(
+            "select table_name from information_schema.tables where table_name like 'door%'").fetchall()}
+        session = connection.execute("select distinct external_access, locked, email like '*****@%' "
+                                     "from main.session_settings").fetchall()
+    assert landed == set()
+    assert session == [(False, True, True)]
+
+
+def test_run_time_statements_are_judged_in_a_domain_run_only() -> None:
+    """In a mesh domain's run every statement outside the judged SQL is judged (a seed's own COPY FROM excepted);
+    another project's run (the package's integration_tests set roles in hooks) is not, even in the same process."""
+    setting = "set variable mesh_roles = ['PII_READER']"
+    seed = "COPY \"orders\".\"main\".\"raw_orders\" FROM '/mesh/domains/orders/seeds/raw_orders.csv' (FORMAT CSV)"
+    try:
+        start_run(guarded=True)
+        assert statement_refusal(setting, "model.orders.x") == (
+            "dbt run: a statement it runs (a hook, run_query) runs SET, which changes the session or touches files "
+            "around the governance policies; remove it (files come in through `mesh ingest`, session settings "
+            "belong to the profile)")
+        assert statement_refusal(seed, "seed.orders.raw_orders") is None
+        assert statement_refusal(seed.replace(" FROM ", " TO "), "seed.orders.raw_orders") is not None
+        assert statement_refusal(seed, "model.orders.x") is not None
+        start_run(guarded=False)
+        assert statement_refusal(setting, "model.orders.x") is None
+    finally:
+        start_run(guarded=True)
+
+
+def _dbt_objects(code: str) -> tuple[SimpleNamespace, SimpleNamespace, SimpleNamespace]:
+    """dbt's config, manifest and a node as the compiler hands them (only the attributes the guard reads): orders
+    attaches customers (one public product injected) and a raw database holding a source it declares."""
+    credentials = SimpleNamespace(database="orders", type="duckdb", attach=[
+        SimpleNamespace(alias="customers", path="customers.duckdb"), SimpleNamespace(alias=None, path="/x/raw.duckdb")])
+    product = SimpleNamespace(package_name="customers", name="dim_customers", database="customers", schema="marts",
+                              alias="dim_customers_v2", access="public")
+    events = SimpleNamespace(database="raw", schema="main", identifier="events")
+    manifest = SimpleNamespace(nodes={"model.customers.dim_customers.v2": product},
+                               sources={"source.orders.raw.events": events})
+    node = SimpleNamespace(unique_id="model.orders.m", name="m", original_file_path="models/m.sql", language="sql",
+                           compiled_code=code, depends_on=SimpleNamespace(
+                               nodes=["model.customers.dim_customers.v2", "source.orders.raw.events"]))
+    return SimpleNamespace(credentials=credentials, project_name="orders"), manifest, node
+
+
+def test_a_node_reads_its_refs_and_declared_sources_and_nothing_else_outside_its_database() -> None:
+    config, manifest, node = _dbt_objects('select * from "customers"."marts"."dim_customers_v2" join '
+                                          '"raw"."main"."events" using (id)')
+    start_run(guarded=True)
+    check_node(config, manifest=manifest, node=node)
+    for code, refused in [("select * from customers.staging.stg_customers", "reads customers.staging.stg_customers "
+                           "of domain customers directly"),
+                          ("select * from raw.main.other", "reads raw.main.other")]:
+        node.compiled_code = code
+        with pytest.raises(MeshError) as error:
+            check_node(config, node, manifest)
+        assert str(error.value).startswith(f"models/m.sql: m: its compiled SQL {refused}")
+
+
+def test_on_snowflake_only_the_relation_rule_applies() -> None:
+    """Snowflake's own grants decide session statements and stages there; another domain's database is still refused
+    (a consumer reads it only through what is granted to it)."""
+    snowflake = scope_of("ORDERS", ["CUSTOMERS"], {"CUSTOMERS": ("dim_customers",)}, {"CUSTOMERS": "customers"},
+                         [], dialect="snowflake")
+    assert refusal("use warehouse ORDERS_WH", snowflake) is None
+    assert refusal("select * from @landing/customers.csv", snowflake) is None
+    assert "reads CUSTOMERS.STAGING.STG_CUSTOMERS of domain customers" in str(
+        refusal("select * from CUSTOMERS.STAGING.STG_CUSTOMERS", snowflake))
+
+
+def test_every_domain_run_installs_the_statement_guard(mesh_copy: Path, tmp_path: Path) -> None:
+    """The dbt plugin installs the guard for a domain (a folder with domain.yml) whatever its profile loads, so a
+    profile without the roles plugin cannot set `mesh_roles` in a hook; another project runs unjudged."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    setting = "set variable mesh_roles = ['PII_READER']"
+    try:
+        install(tmp_path)                                       # not a domain
+        assert statement_refusal(setting, "model.x.y") is None
+        install(mesh_copy / "domains/orders")
+        assert getattr(DuckDBConnectionManager.add_query, "data_mesh_guarded", False)
+        assert statement_refusal(setting, "model.orders.y") is not None
+    finally:
+        start_run(guarded=True)

@@ -12,11 +12,11 @@ import duckdb
 import pytest
 import yaml
 from conftest import REPO, run_cli
-from mesh_copy import fixture_mesh
 
 from mesh_cli.core.types import parse_type
 from mesh_cli.engines.duckdb_types import duckdb_type
 from mesh_cli.plugin.dialect import mesh_dialect
+from testkit.mesh_copy import fixture_mesh
 
 FIXTURE = REPO / "tests" / "fixtures" / "snowflake_mesh"
 

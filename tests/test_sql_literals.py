@@ -18,8 +18,8 @@ from sqlglot import exp
 from mesh_cli.core.domains import load_domain
 from mesh_cli.core.plan import RecordedState
 from mesh_cli.core.sql_literals import duckdb_string, snowflake_string, snowflake_unquote
+from mesh_cli.engines.snowflake_ingest import copy_sql, external_table_sql, file_format_sql, names, plan_domain
 from mesh_cli.ingest import load_ingest_tables
-from mesh_cli.ingest.snowflake_plan import copy_sql, external_table_sql, file_format_sql, names, plan_domain
 
 
 def _read(literal: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -28,11 +29,11 @@ from test_shares_diff import OBJECTS, SHARE_SQL, _recorded, _shares
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains, load_domain
 from mesh_cli.core.plan import RecordedState
+from mesh_cli.engines.snowflake_ingest import plan_domain
+from mesh_cli.engines.snowflake_provision import plan_snowflake
 from mesh_cli.governance.plan import governance_plan
 from mesh_cli.ingest import load_ingest_tables
-from mesh_cli.ingest.snowflake_plan import plan_domain
 from mesh_cli.provision import declared_footprint
-from mesh_cli.provision.snowflake import plan_snowflake
 from mesh_cli.shares.diff import plan_shares, read_current
 from mesh_cli.shares.publish import publish
 
@@ -101,6 +102,9 @@ def _provision() -> list[str]:
     strays["SHOW GRANTS TO ROLE ORDERS_ENGINEER"].append(
         {"privilege": "CREATE SHARE", "granted_on": "ACCOUNT", "name": "XY12345"})
     plans.append(plan_snowflake(footprint, RecordedState(strays), prune=True))
+    across = replace(footprint, domains=tuple(replace(domain, mounting_role=f"{domain.domain.upper()}_MOUNTER")
+                                              for domain in footprint.domains))   # account per domain
+    plans.append(plan_snowflake(across, RecordedState(), offline=True))
     return [s.sql for plan in plans for s in plan.statements]
 
 
@@ -207,7 +211,9 @@ KINDS: dict[str, str] = {
     "alter warehouse": rf"ALTER WAREHOUSE {NAME} SET .+",
     "role grant": rf"(GRANT ROLE {NAME} TO|REVOKE ROLE {NAME} FROM) ROLE {NAME}",
     "privilege": rf"(GRANT|REVOKE) [A-Z ]+ ON (DATABASE|SCHEMA|WAREHOUSE) {QUALIFIED} (TO|FROM) ROLE {NAME}",
-    "account privilege": rf"(GRANT|REVOKE) CREATE SHARE ON ACCOUNT (TO|FROM) ROLE {NAME}",
+    "account privilege": rf"(GRANT|REVOKE) (CREATE SHARE|IMPORT SHARE|CREATE DATABASE) ON ACCOUNT (TO|FROM) "
+                         rf"ROLE {NAME}",
+    "role ownership": rf"GRANT OWNERSHIP ON ROLE {NAME} TO ROLE {NAME} COPY CURRENT GRANTS",
     "future grant": rf"(GRANT|REVOKE) (SELECT|INSERT|UPDATE|DELETE) ON FUTURE (TABLES|VIEWS) IN SCHEMA "
                     rf"{NAME}\.{NAME} (TO|FROM) ROLE {NAME}",
     "drop": rf"DROP (WAREHOUSE|RESOURCE MONITOR|SCHEMA|DATABASE|ROLE|EXTERNAL TABLE) {QUALIFIED}",

@@ -11,7 +11,7 @@ from pathlib import Path
 from bench.figures import Figure
 from bench.measure import median
 from bench.meshes import Context, generated_mesh, mesh
-from tests.mesh_copy import REPO
+from testkit.mesh_copy import REPO
 
 NAME = "14. airflow"
 # In Airflow's python: import Airflow first (what any DAG file pays), then time the DAG file alone.

@@ -16,7 +16,7 @@ from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.state import fingerprint, save_build
 from mesh_cli.deployed.folder import FolderStore
 from mesh_cli.deployed.sync import Deploy, pull_records
-from tests.mesh_copy import example_mesh
+from testkit.mesh_copy import example_mesh
 
 NAME = "13. deploy alone"
 

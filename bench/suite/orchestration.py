@@ -5,7 +5,7 @@ from __future__ import annotations
 from bench.figures import Figure
 from bench.measure import median
 from bench.meshes import Context, domain_order, generated_mesh, mesh, shell_loop
-from tests.mesh_copy import example_mesh
+from testkit.mesh_copy import example_mesh
 
 NAME = "1. orchestration"
 

@@ -35,8 +35,8 @@ from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.plan import Plan, RecordedState, apply
 from mesh_cli.core.state import load_target_manifest
 from mesh_cli.engines.snowflake import SnowflakeEngine
-from tests.mesh_copy import example_mesh
-from tests.show_log import ShowLog
+from testkit.mesh_copy import example_mesh
+from testkit.show_log import ShowLog
 
 NAME = "6. reconciliation"
 FEATURES = ("provision", "ingest", "publish")
@@ -52,12 +52,11 @@ def _plan_statements(item: dict[str, Any]) -> int:
 
 
 def statements(feature: str, data: Any) -> int:
-    """What one run of `mesh <feature> --json` did: statements of its plans (ingest: also files and changes)."""
+    """What one run of `mesh <feature> --json` did: statements of its plans (ingest: also the files loaded)."""
     if feature == "provision":
         return sum(len(plan["statements"]) for plan in data["plans"])
     if feature == "ingest":
-        return sum(len(t["files_loaded"]) + len(t["changes"]) for r in data for t in r["tables"]) + sum(
-            _plan_statements(r) for r in data)
+        return sum(len(t["files_loaded"]) for r in data for t in r["tables"]) + sum(_plan_statements(r) for r in data)
     return sum(_plan_statements(result) for result in data)
 
 
@@ -104,8 +103,8 @@ def _create(engine: SnowflakeEngine, plan: Plan, feature: str) -> None:
 
 def provision_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog]:
     """The SHOW queries of the provision plan of every domain, against an account holding its footprint."""
+    from mesh_cli.engines.snowflake_provision import flatten, plan_snowflake
     from mesh_cli.provision import declared_footprint
-    from mesh_cli.provision.snowflake import flatten, plan_snowflake
 
     footprint = declared_footprint(config, domains)
     roles = RecordedState({"SHOW ROLES": [{"name": role, "comment": footprint.marker}
@@ -119,8 +118,9 @@ def provision_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[Show
 
 def ingest_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog]:
     """The SHOW queries of each domain's ingestion plan, against an account holding its landing objects."""
+    from mesh_cli.core.profiles import target_database
+    from mesh_cli.engines.snowflake_ingest import plan_domain
     from mesh_cli.ingest import load_ingest_tables
-    from mesh_cli.ingest.snowflake_plan import plan_domain, snowflake_database
 
     logs = []
     with fakesnow_engine(config) as engine:
@@ -128,7 +128,7 @@ def ingest_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog
             tables = load_ingest_tables(domain)
             if not tables:
                 continue
-            database = snowflake_database(domain, "prod")
+            database = target_database(domain, "prod")
             engine.execute(f"CREATE DATABASE IF NOT EXISTS {database}")
             first = plan_domain(domain.name, tables, database, ShowLog(RecordedState(), engine.state_reader(),
                                                                        LIVE_KINDS))
@@ -140,10 +140,10 @@ def ingest_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog
 
 def publish_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog]:
     """The SHOW queries of each domain's share plan, against the share emulation after its first plan ran."""
+    from mesh_cli.core.share_settings import share_settings
     from mesh_cli.engines.duckdb_shares import EmulatedAccount
     from mesh_cli.engines.registry import engine_class
     from mesh_cli.shares.diff import plan_shares, read_current
-    from mesh_cli.shares.settings import share_settings
     from mesh_cli.shares.spec import desired_shares, mounts_of
 
     share_sql = engine_class("duckdb").share_statements

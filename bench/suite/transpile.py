@@ -12,7 +12,7 @@ from bench.figures import Figure
 from bench.generate import REPO
 from bench.measure import clean_env, median
 from bench.meshes import Context, dbt, mesh_build_json
-from tests.mesh_copy import fixture_mesh
+from testkit.mesh_copy import fixture_mesh
 
 NAME = "8. local transpile"
 FIXTURE = REPO / "tests" / "fixtures" / "snowflake_mesh"

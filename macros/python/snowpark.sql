@@ -11,7 +11,7 @@
   See docs/snowpark.md.
 -#}
 {% macro snowpark_create_table_as(temporary, relation, compiled_code, partitioned_by=none, sorted_by=none) -%}
-  {%- set code = dbt.duckdb__create_table_as(temporary, relation, compiled_code, 'python', partitioned_by=partitioned_by, sorted_by=sorted_by) -%}
+  {%- set code = dbt.duckdb__create_table_as(temporary, relation, compiled_code, 'python', **data_mesh.table_layout(partitioned_by, sorted_by)) -%}
   {%- set module = data_mesh.snowpark_guard_line() ~ '\n' ~ code -%}
   {%- set line_offset = -(module[:module.find(compiled_code)].count('\n')) -%}
   {{- return(module ~ '\n\n' ~ data_mesh.snowpark_local_wrapper(model, line_offset)) -}}

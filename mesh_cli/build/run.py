@@ -5,14 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from contextlib import suppress
 from dataclasses import dataclass, field
 
+from mesh_cli.build.row_counts import count_built_rows
 from mesh_cli.build.validate import validate_mesh
 from mesh_cli.check.deploy_gate import refuse_breaking
 from mesh_cli.check.side_doors import side_door_error
 from mesh_cli.core.config import TARGET_ENV, MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains, require_domains
-from mesh_cli.core.errors import EngineError, MeshError
+from mesh_cli.core.errors import EXIT_FAILED, EXIT_OK, EngineError, MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.scheduler import FAILED, SKIPPED, SUCCESS, Tasks, run_tasks
 from mesh_cli.core.state import (
@@ -26,7 +28,6 @@ from mesh_cli.core.state import (
     saved_package_digest,
     saved_unrunnable_tests,
 )
-from mesh_cli.core.store import StaleGeneration
 from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtOutcome, build_workers, with_deps
 from mesh_cli.deployed.location import lease_term, target_store
 from mesh_cli.deployed.sync import Deploy, deploying
@@ -47,12 +48,16 @@ class DomainResult:
     reason: str | None = None
     ingested: DomainIngest | None = None
     stale_sources: list[str] = field(default_factory=list)
-    bad_input: bool = False        # failed on the mesh's own input (exit 2), not in a run (exit 1)
+    failed_with: int = EXIT_FAILED  # a failure's exit code: the exception's when one ended it (2: bad input)
+    unrunnable_tests: list[str] = field(default_factory=list)   # disabled by dbt: a ref they make is not found
 
     @property
     def ok(self) -> bool:
         return self.status == SUCCESS
-    unrunnable_tests: list[str] = field(default_factory=list)   # disabled by dbt: a ref they make is not found
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.ok else self.failed_with
 
     def count(self, resource_type: str, *statuses: str) -> int:
         return sum(n for key, n in self.counts.items()
@@ -157,7 +162,14 @@ def changed_selection(config: MeshConfig, target: str, domain: Domain, own_chang
 
 
 def critical_path(results: Iterable[DomainResult], domains: dict[str, Domain]) -> list[str]:
-    """The chain of built domains, each an upstream of the next, with the longest total build time."""
+    """The chain of built domains, each an upstream of the next, with the longest total build time.
+
+    >>> from pathlib import Path
+    >>> domains = {n: Domain(n, Path(n), u, n, ()) for n, u in (("a", ()), ("b", ()), ("c", ("a", "b")))}
+    >>> critical_path([DomainResult("a", SUCCESS, 1.0), DomainResult("b", SUCCESS, 3.0),
+    ...                DomainResult("c", SUCCESS, 2.0)], domains)
+    ['b', 'c']
+    """
     paths: dict[str, tuple[float, list[str]]] = {}
     for result in results:
         if result.status == SKIPPED:
@@ -238,6 +250,9 @@ def _build_selected(config: MeshConfig, options: BuildOptions, graph: DomainGrap
             results[name].ingested = ingests.get(name)
             if results[name].status == SUCCESS:
                 saved = save_build(config, target, domains[name], checksums[name])
+                if engine.embedded:   # the rows its tables hold, which DuckDB's adapter does not report
+                    with suppress(EngineError):   # the file held elsewhere: this build's rows stay uncounted
+                        count_built_rows(engine, domains[name], saved)
                 results[name].unrunnable_tests = saved_unrunnable_tests(saved)
                 if options.publish:
                     published.append(publish_after_build(config, target, domains[name],
@@ -246,7 +261,7 @@ def _build_selected(config: MeshConfig, options: BuildOptions, graph: DomainGrap
                     deploy.push(name)
                 except MeshError as exc:   # a newer record, or the store is unreachable: not deployed
                     results[name].status, results[name].reason = FAILED, str(exc)
-                    results[name].bad_input = not isinstance(exc, StaleGeneration)
+                    results[name].failed_with = exc.exit_code
             notify(results[name].status, name, results[name])
             return results[name].status == SUCCESS
 
@@ -270,12 +285,9 @@ def _ingest_first(config: MeshConfig, domain: Domain, engine: Engine,
     try:
         ingested = ingest_domain(config, domain, engine, full_refresh=options.full_refresh,
                                  allow_destroy=options.allow_destroy)
-    except EngineError as exc:  # the warehouse failed (a locked file, a lost connection): a failed run
+    except MeshError as exc:  # a bad declaration (2), the warehouse failed (1: a locked file, a lost connection)
         return DomainResult(domain.name, FAILED, time.perf_counter() - started,
-                            reason=f"ingestion failed: {_first_line(exc)}")
-    except MeshError as exc:  # a bad declaration or a file that does not load
-        return DomainResult(domain.name, FAILED, time.perf_counter() - started,
-                            reason=f"ingestion failed: {_first_line(exc)}", bad_input=True)
+                            reason=f"ingestion failed: {_first_line(exc)}", failed_with=exc.exit_code)
     if not ingested.ok:
         return DomainResult(domain.name, FAILED, time.perf_counter() - started,
                             reason=f"ingestion failed: {ingested.error}", ingested=ingested)

@@ -13,10 +13,10 @@ import tempfile
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
-from mesh_cli.check.governance_config import central_library, declared_problems
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, domain_file
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_config import central_library, declared_problems
 from mesh_cli.core.graph import DomainGraph, cross_domain_refs
 from mesh_cli.core.manifest import ModelInfo, load_manifest, models_of, rebuild_hint
 from mesh_cli.core.model_index import MODEL_INDEX, read_model_index
@@ -35,11 +35,9 @@ from mesh_cli.core.state import (
 from mesh_cli.core.yamlfile import read_mapping
 from mesh_cli.deployed.record import manifest_schema_of, readable_manifest_schema
 from mesh_cli.engines.registry import Engine, adapter_type, engine_for
-from mesh_cli.ingest.local import list_files
 from mesh_cli.ingest.spec import load_ingest_tables
 
 PACKAGE = "data_mesh"                 # the mesh's own dbt package, installed in every domain
-_DUCKDB_MAGIC = b"DUCK"               # a DuckDB database file carries it at bytes 8-12 of its header
 
 
 class MeshInvalid(MeshError):
@@ -162,17 +160,6 @@ def _dropped_products(config: MeshConfig, target: str, domain: Domain) -> list[s
             f"publishing would drop their shares: restore the declaration, or build with --allow-destroy"]
 
 
-def _ingest_problems(domain: Domain) -> list[str]:
-    """Local ingestion: every declared location matches a file, unless the source says it may be empty."""
-    problems = []
-    for table in load_ingest_tables(domain):
-        if not table.may_be_empty and not list_files(table, domain.path):
-            problems.append(f"{table.path}: source {table.source}.{table.name}: location {table.location!r} matches "
-                            f"no file in {domain.path}; fix `location:`, or set `may_be_empty: true` in its ingest "
-                            "block")
-    return problems
-
-
 def _graph_problems(graph: DomainGraph) -> list[str]:
     try:
         graph.validate()
@@ -197,38 +184,24 @@ def _engine_problems(config: MeshConfig, domains: dict[str, Domain], target: str
         engine = engine_for(config, list(domains.values()), target)
     except MeshError as exc:
         return None, [str(exc)]
-    if engine.adapter_type == "snowflake":
-        from mesh_cli.engines.snowflake import connection_parameters
-        try:
-            connection_parameters()
-        except MeshError as exc:
-            return engine, [f"--target {target}: {exc}"]
+    if engine.offline_reason is not None:   # a build cannot run where the engine cannot be reached
+        return engine, [f"--target {target}: {engine.offline_reason}"]
     return engine, []
-
-
-def _is_database_file(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(12)
-    except OSError:
-        return False
-    return header[8:12] == _DUCKDB_MAGIC
 
 
 def _database_problems(config: MeshConfig, engine: Engine, target: str, graph: DomainGraph,
                        chosen: set[str], changed: bool) -> list[str]:
     """Local database files: a corrupt one is an error; a missing one is rebuilt under `--changed` (its saved
     fingerprint no longer stands for a build) and is an error when a selected domain reads it."""
-    database_path = getattr(engine, "database_path", None)
-    if database_path is None:
-        return []
     problems = []
     for name in graph.order(graph.domains):
-        path: Path = database_path(name)
+        path = engine.database_file(name)
+        if path is None:   # the engine keeps no file per domain
+            return []
         saved = domain_state_dir(config, target, name) / FINGERPRINT
-        if path.is_file() and not _is_database_file(path):
-            problems.append(f"{path}: the database file of {name} is not a DuckDB database (corrupt or truncated); "
-                            f"delete it and rebuild it with `mesh build {name}`")
+        if path.is_file() and not engine.is_database_file(path):
+            problems.append(f"{path}: the database file of {name} is not a {engine.adapter_type} database (corrupt "
+                            f"or truncated); delete it and rebuild it with `mesh build {name}`")
         elif not path.is_file() and saved.is_file():
             if changed and name in chosen:   # the build its state records is gone: --changed rebuilds it whole
                 for artifact in (saved, *(saved.parent / a for a in ARTIFACTS), saved.parent / MODEL_INDEX):
@@ -262,10 +235,10 @@ def validate_mesh(config: MeshConfig, graph: DomainGraph, target: str, selectors
             problems += declared_problems(graph.domains[name], central)
         except MeshError as exc:
             problems.append(str(exc))
-    if engine is not None and getattr(engine, "database_path", None) is not None:   # files land from local folders
+    if engine is not None:
         for name in graph.order(chosen):
             try:
-                problems += _ingest_problems(graph.domains[name])
+                problems += engine.ingestion_problems(graph.domains[name], load_ingest_tables(graph.domains[name]))
             except MeshError as exc:
                 problems.append(str(exc))
     if engine is not None:

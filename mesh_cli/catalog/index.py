@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from mesh_cli.catalog.column_lineage import add_column_lineage
 from mesh_cli.catalog.governance import CONFIDENTIALITY, column_governance, model_governance, strictest
 from mesh_cli.catalog.health import health_summary, product_health, rollup, worst_source_status
 from mesh_cli.catalog.history import ContractState, contract_states, product_history
@@ -26,6 +27,7 @@ from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import AccessModel, access_model
 from mesh_cli.core.manifest import ModelInfo, load_manifest
 from mesh_cli.core.products import ProductSpec, product_specs
+from mesh_cli.core.row_counts import STORING
 from mesh_cli.dbt.inventory import DomainView, Inventory, load_inventory
 
 INDEX_VERSION = 1
@@ -44,9 +46,11 @@ class Catalog:
 
 
 def build_catalog(config: MeshConfig, target: str, *, now: datetime | None = None,
-                  only: Collection[str] | None = None) -> Catalog:
+                  only: Collection[str] | None = None, column_lineage: bool = False) -> Catalog:
     """Read the mesh on `target` and describe every data product (of the domains in `only`, when given: lineage
-    and consumers still span the mesh); `now` is when freshness is judged."""
+    and consumers still span the mesh); `now` is when freshness is judged. `column_lineage` adds the lineage's
+    columns and column edges, which reads every model's SQL (the site shows them; `mesh list` and `mesh product`
+    need not parse SQL)."""
     now = now or datetime.now(UTC)
     inventory = load_inventory(config, target)
     require_domains(config, inventory.graph.domains, "catalogue")
@@ -56,6 +60,8 @@ def build_catalog(config: MeshConfig, target: str, *, now: datetime | None = Non
                   for model in spec.models}
     lineage = lineage_graph(inventory, product_of)
     manifests = {name: load_manifest(view.manifest_path) for name, view in inventory.views.items()}
+    if column_lineage:
+        add_column_lineage(lineage, manifests)
     readers = {name: snapshot(name, manifest, "catalogue") for name, manifest in manifests.items()}
     products: list[dict[str, Any]] = []
     for name, view in inventory.views.items():
@@ -139,30 +145,32 @@ def _columns(model: ModelInfo, tests: list[dict[str, Any]]) -> list[dict[str, An
             for name, column in model.columns.items()]
 
 
-def _model_runs(unique_id: str, runs: list[BuildResults]) -> list[dict[str, Any]]:
-    """The model in each recorded build that ran it, oldest first: when, its status, how long it took and the
-    rows it wrote (as the adapter reports them; None when it does not)."""
+def _model_runs(unique_id: str, runs: list[BuildResults], materialized: str | None) -> list[dict[str, Any]]:
+    """The model in each recorded build that ran it, oldest first: when, its status, how long it took and its
+    rows (as the adapter reports them, else as `mesh build` counted them after the build; None when neither,
+    and for a view, whose count an adapter reports is no count of rows)."""
     found = []
     for run in runs:
         result = run.nodes.get(unique_id)
         if result is None or run.generated_at is None:
             continue
-        rows = (result.get("adapter_response") or {}).get("rows_affected")
+        rows, counted = run.rows(unique_id) if materialized in STORING else (None, False)
         found.append({"at": run.generated_at.isoformat(timespec="seconds"), "status": str(result.get("status")),
                       "seconds": round(float(result.get("execution_time") or 0), 2),
-                      "rows": rows if isinstance(rows, int) and rows >= 0 else None})
+                      "rows": rows, "rows_counted": counted})
     return found
 
 
 def _version_entry(model: ModelInfo, node: dict[str, Any], tests: list[dict[str, Any]],
                    built: datetime | None, runs: list[BuildResults]) -> dict[str, Any]:
+    materialized = (node.get("config") or {}).get("materialized")
     return {
         "id": model.label, "version": model.version, "is_latest": model.version == model.latest_version,
-        "relation": model.relation_name, "materialized": (node.get("config") or {}).get("materialized"),
+        "relation": model.relation_name, "materialized": materialized, "stores_rows": materialized in STORING,
         "deprecation_date": model.deprecation_date.date().isoformat() if model.deprecation_date else None,
         "contract_enforced": model.contract_enforced, "built_at": built.isoformat() if built else None,
         "model_tests": sorted((_test_entry(t) for t in tests if not t.get("column_name")), key=lambda t: t["name"]),
-        "columns": _columns(model, tests), "runs": _model_runs(model.unique_id, runs),
+        "columns": _columns(model, tests), "runs": _model_runs(model.unique_id, runs, materialized),
         **model_governance(node),
     }
 

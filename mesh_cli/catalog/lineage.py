@@ -2,7 +2,8 @@
 
 Private and protected models stay inside their domain: an edge goes from a public model to the nearest public
 models built from it, through any number of internal models. A model that reads another domain's public model
-but feeds no public model of its own domain is kept as a node, so every consumer shows.
+but feeds no public model of its own domain is kept as a node, so every consumer shows. The column-level view
+lists each model's columns and draws which upstream column each is computed from (catalog/column_lineage.py).
 """
 
 from __future__ import annotations
@@ -20,17 +21,33 @@ CHAR_WIDTH, NODE_HEIGHT, ROW_GAP, PAD, HEADER, COLUMN_GAP, ARC_ROOM = 8.0, 26, 1
 COLUMN_LINE = 17       # a column's line inside its model's box, in the column-level view
 
 
+@dataclass(frozen=True, order=True)
+class ColumnEdge:
+    """Column `into` of model `downstream` is computed from column `column` of model `upstream`."""
+
+    upstream: str
+    column: str
+    downstream: str
+    into: str
+
+
 @dataclass
 class Lineage:
-    """Visible models (`domain.model[.vN]`) with their domain, access and product, and the edges between them."""
+    """Visible models (`domain.model[.vN]`) with their domain, access and product, and the edges between them;
+    each model's columns and the column edges, once column lineage is added."""
 
     nodes: dict[str, dict[str, str | None]] = field(default_factory=dict)
     edges: list[tuple[str, str]] = field(default_factory=list)
     domain_order: list[str] = field(default_factory=list)
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    column_edges: list[ColumnEdge] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
-        return {"nodes": [{"id": node, **data} for node, data in self.nodes.items()],
-                "edges": [{"upstream": up, "downstream": down} for up, down in self.edges]}
+        return {"nodes": [{"id": node, **data, "columns": self.columns.get(node, [])}
+                          for node, data in self.nodes.items()],
+                "edges": [{"upstream": up, "downstream": down} for up, down in self.edges],
+                "column_edges": [{"upstream": e.upstream, "column": e.column, "downstream": e.downstream,
+                                  "into": e.into} for e in self.column_edges]}
 
     def around(self, focus: set[str]) -> Lineage:
         """The part of the lineage that reaches or comes from the `focus` nodes."""
@@ -40,7 +57,9 @@ class Lineage:
         for node in focus & set(graph):
             keep |= nx.ancestors(graph, node) | nx.descendants(graph, node)
         return Lineage({n: d for n, d in self.nodes.items() if n in keep},
-                       [(u, v) for u, v in self.edges if u in keep and v in keep], self.domain_order)
+                       [(u, v) for u, v in self.edges if u in keep and v in keep], self.domain_order,
+                       {n: c for n, c in self.columns.items() if n in keep},
+                       [e for e in self.column_edges if e.upstream in keep and e.downstream in keep])
 
 
 def _node_id(unique_id: str) -> str:
@@ -109,11 +128,12 @@ def _columns(lineage: Lineage) -> list[list[str]]:
 
 
 def render_svg(lineage: Lineage, focus: Collection[str] = (), link_prefix: str = "",
-               model_columns: Mapping[str, list[str]] | None = None) -> str:
+               with_columns: bool = False) -> str:
     """The lineage as an SVG element: a box per domain holding its models, arrows from upstream to downstream.
     Nodes link to their product's page (`<link_prefix><product id>.html`); `focus` nodes are highlighted. With
-    `model_columns` (each model's column names, by node), each model's box lists them: the column-level view."""
-    listed = model_columns or {}
+    `with_columns`, each model's box lists its columns, and a thinner arrow goes from each column to the columns
+    computed from it: the column-level view."""
+    listed = lineage.columns if with_columns else {}
     if not lineage.nodes:
         return '<p class="empty">No lineage: this product has no public model yet.</p>'
     by_domain: dict[str, list[str]] = defaultdict(list)
@@ -122,6 +142,7 @@ def render_svg(lineage: Lineage, focus: Collection[str] = (), link_prefix: str =
     columns = _columns(lineage)
     level = {domain: index for index, column in enumerate(columns) for domain in column}
     skips = any(level[down.split(".")[0]] - level[up.split(".")[0]] > 1 for up, down in lineage.edges)
+    loops = any(level[down.split(".")[0]] == level[up.split(".")[0]] for up, down in lineage.edges)
     position: dict[str, tuple[float, float, float]] = {}
     boxes: list[tuple[str, float, float, float, float]] = []
     x = float(PAD)
@@ -141,10 +162,11 @@ def render_svg(lineage: Lineage, focus: Collection[str] = (), link_prefix: str =
             y += 2 * PAD
         height = max(height, y)
         x += width + COLUMN_GAP
-    marker = "arrow-columns" if model_columns is not None else "arrow"
-    kind = "lineage lineage-columns" if model_columns is not None else "lineage"
-    parts = [f'<svg class="{kind}" xmlns="http://www.w3.org/2000/svg" role="img" width="{x - COLUMN_GAP + PAD:.0f}" '
-             f'height="{height:.0f}" viewBox="0 0 {x - COLUMN_GAP + PAD:.0f} {height:.0f}">',
+    marker = "arrow-columns" if with_columns else "arrow"
+    kind = "lineage lineage-columns" if with_columns else "lineage"
+    svg_width = x - COLUMN_GAP + PAD + (ARC_ROOM if loops else 0)   # an edge within a column loops out on the right
+    parts = [f'<svg class="{kind}" xmlns="http://www.w3.org/2000/svg" role="img" width="{svg_width:.0f}" '
+             f'height="{height:.0f}" viewBox="0 0 {svg_width:.0f} {height:.0f}">',
              '<title>Lineage across domains</title>',
              f'<defs><marker id="{marker}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
              'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"/></marker></defs>']
@@ -156,6 +178,10 @@ def render_svg(lineage: Lineage, focus: Collection[str] = (), link_prefix: str =
         skip = level[down.split(".")[0]] - level[up.split(".")[0]] > 1
         parts.append(f'<path class="edge" data-from="{escape(up)}" data-to="{escape(down)}" '
                      f'd="{_edge_path(position[up], position[down], skip)}" marker-end="url(#{marker})"/>')
+    parts.extend(_column_edge(edge, listed, position, level[edge.downstream.split(".")[0]]
+                              - level[edge.upstream.split(".")[0]] > 1)
+                 for edge in lineage.column_edges
+                 if edge.column in listed.get(edge.upstream, ()) and edge.into in listed.get(edge.downstream, ()))
     for node, data in lineage.nodes.items():
         nx_, ny, nw = position[node]
         classes = " ".join(filter(None, ["node", str(data["access"]), "focus" if node in focus else ""]))
@@ -171,6 +197,21 @@ def render_svg(lineage: Lineage, focus: Collection[str] = (), link_prefix: str =
         parts.append(f'<a href="{escape(link_prefix)}{escape(str(product))}.html">{shape}</a>' if product else shape)
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _column_edge(edge: ColumnEdge, listed: Mapping[str, list[str]],
+                 position: dict[str, tuple[float, float, float]], skip: bool) -> str:
+    """An arrow from a column's line in its model's box to the line of a column computed from it."""
+    def at(node: str, column: str) -> tuple[float, float, float]:   # a box whose middle is the column's line
+        x, y, width = position[node]
+        line = y + NODE_HEIGHT + 6 + listed[node].index(column) * COLUMN_LINE
+        return x, line - NODE_HEIGHT / 2, width
+
+    return (f'<path class="column-edge" data-from="{escape(edge.upstream)}" data-from-column="{escape(edge.column)}" '
+            f'data-to="{escape(edge.downstream)}" data-to-column="{escape(edge.into)}" '
+            f'd="{_edge_path(at(edge.upstream, edge.column), at(edge.downstream, edge.into), skip)}" '
+            'marker-end="url(#arrow-columns)"><title>'
+            f'{escape(f"{edge.upstream}.{edge.column} → {edge.downstream}.{edge.into}")}</title></path>')
 
 
 def _node_height(columns: Collection[str]) -> float:

@@ -13,6 +13,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
+from mesh_cli.core.row_counts import recorded_row_counts
 from mesh_cli.core.state import RUN_HISTORY, domain_state_dir, kept_files
 from mesh_cli.engines.registry import default_target
 
@@ -28,6 +29,16 @@ class BuildResults:
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     tests: dict[str, dict[str, Any]] = field(default_factory=dict)   # test id -> its node in that build's manifest
+    counted_rows: dict[str, int] = field(default_factory=dict)   # model id -> rows after the build, where counted
+
+    def rows(self, unique_id: str) -> tuple[int | None, bool]:
+        """The rows a model wrote as dbt's adapter reports them, else as counted after the build (None when
+        neither), and whether they were counted."""
+        reported = ((self.nodes.get(unique_id) or {}).get("adapter_response") or {}).get("rows_affected")
+        if isinstance(reported, int) and reported >= 0:
+            return reported, False
+        counted = self.counted_rows.get(unique_id)
+        return counted, counted is not None
 
     def tests_of(self, model_ids: set[str]) -> list[dict[str, Any]]:
         """The data tests of this build attached to any of `model_ids` (a singular test to the one model it reads)."""
@@ -97,35 +108,40 @@ def last_build(config: MeshConfig, target: str, domain: Domain) -> BuildResults:
     run = _newest(runs)
     if run is None:
         return BuildResults("never built", sources=sources)
-    nodes = {r["unique_id"]: r for r in run["results"] if "unique_id" in r}
-    failed = any(str(r.get("status")) in FAILED_STATUSES for r in nodes.values())
     manifest = _manifest_of(run, [state / "manifest.json", domain.path / "target" / "manifest.json"])
     tests = {uid: node for uid, node in (manifest or {}).get("nodes", {}).items()
              if node.get("resource_type") == "test"}
-    return BuildResults("failed" if failed else "success", _generated_at(run), nodes, sources, tests)
+    results = _results(run, recorded_row_counts(state))
+    results.sources, results.tests = sources, tests
+    return results
 
 
-def _results(run: dict[str, Any]) -> BuildResults:
+def _results(run: dict[str, Any], counted: dict[str, dict[str, int]]) -> BuildResults:
+    """One build's results, with the rows counted after it (`counted`: by the build's `generated_at`)."""
     nodes = {r["unique_id"]: r for r in run["results"] if isinstance(r, dict) and "unique_id" in r}
     failed = any(str(r.get("status")) in FAILED_STATUSES for r in nodes.values())
-    return BuildResults("failed" if failed else "success", _generated_at(run), nodes)
+    stamp = str((run.get("metadata") or {}).get("generated_at"))
+    return BuildResults("failed" if failed else "success", _generated_at(run), nodes,
+                        counted_rows=counted.get(stamp, {}))
 
 
 def build_history(config: MeshConfig, target: str, domain: Domain) -> list[BuildResults]:
     """The domain's last builds on `target`, oldest first: those the state keeps (`history/runs/`, written by
     `mesh build`), and a later failed one that dbt left in the domain's target/ folder."""
     runs: list[tuple[datetime, BuildResults]] = []   # (when, the build): only dated builds
-    for path in kept_files(domain_state_dir(config, target, domain.name) / RUN_HISTORY):
+    state = domain_state_dir(config, target, domain.name)
+    counted = recorded_row_counts(state)
+    for path in kept_files(state / RUN_HISTORY):
         run = read_kept(path, "dbt run results file", "results")
         if not isinstance(run["results"], list):
             raise MeshError("not a dbt run results file (`results` is not a list); delete the file, the history "
                             "goes on with the next build", path=path)
         if (stamp := _generated_at(run)) is not None:
-            runs.append((stamp, _results(run)))
+            runs.append((stamp, _results(run, counted)))
     latest = _read(domain.path / "target" / "run_results.json")
     if (latest is not None and _is_build(latest, domain, target) and (stamp := _generated_at(latest)) is not None
             and (not runs or stamp > runs[-1][0])):
-        runs.append((stamp, _results(latest)))
+        runs.append((stamp, _results(latest, counted)))
     return [results for _, results in sorted(runs, key=lambda pair: pair[0])]
 
 

@@ -56,15 +56,13 @@ def _facets(products: list[dict[str, Any]]) -> dict[str, list[str]]:
 def render_site(config: MeshConfig, catalog: Catalog) -> dict[str, str]:
     """Every file of the site, by path relative to the site folder (static files not included)."""
     index = catalog.index
-    columns = {v["id"]: [c["name"] for c in v["columns"]] for p in catalog.products for m in p["models"]
-               for v in m["versions"]}
     env = _environment(parse_time(index["generated_at"]) or datetime.now(UTC))
     files = {
         "index.json": json.dumps(index, indent=2) + "\n",
         "index.html": env.get_template("index.html.j2").render(
             index=index, root="", facets=_facets(catalog.products),
             lineage_svg=Markup(render_svg(catalog.lineage, link_prefix="products/")),
-            lineage_columns_svg=Markup(render_svg(catalog.lineage, link_prefix="products/", model_columns=columns))),
+            lineage_columns_svg=Markup(render_svg(catalog.lineage, link_prefix="products/", with_columns=True))),
     }
     for product in catalog.products:
         focus = {v["id"] for m in product["models"] for v in m["versions"]}
@@ -72,7 +70,7 @@ def render_site(config: MeshConfig, catalog: Catalog) -> dict[str, str]:
         files[product["url"]] = env.get_template("product.html.j2").render(
             index=index, root="../", product=product,
             lineage_svg=Markup(render_svg(around, focus)),
-            lineage_columns_svg=Markup(render_svg(around, focus, model_columns=columns)),
+            lineage_columns_svg=Markup(render_svg(around, focus, with_columns=True)),
             health_svg=Markup(render_health_svg(product["health"]["builds"], product["sla"].get("freshness_hours"))))
         files[f"products/{product['id']}.odps.yaml"] = yaml.safe_dump(odps_product(catalog, product["id"]),
                                                                       sort_keys=False)

@@ -142,58 +142,77 @@ def _latest(versions: dict[str | None, Contract]) -> str | None:
 
 def _model_changes(domain: str, name: str, before: dict[str | None, Contract],
                    after: dict[str | None, Contract], disabled: bool, today: date) -> list[Change]:
+    """How one model changed, version by version: added or removed whole, else each version compared, the
+    versions added, and where unpinned refs now land."""
     public_before = {v: c for v, c in before.items() if c.public}
     public_after = {v: c for v, c in after.items() if c.public}
-    if not public_before:
-        if public_after:
-            versions = ", ".join(f"v{v}" for v in sorted(public_after, key=str) if v is not None)
-            return [Change("model-added", NON_BREAKING, domain, name, None, MODEL,
-                           f"new public model {label(domain, name)}" + (f" ({versions})" if versions else ""),
-                           contract=next(iter(public_after.values())))]
-        return []
-    if not after:
-        rule, how = ("model-disabled", "was disabled") if disabled else ("model-removed", "was removed")
-        return [Change(rule, BREAKING, domain, name, None, MODEL, f"public model {label(domain, name)} {how}",
-                       contract=next(iter(public_before.values())))]
+    if not public_before or not after:
+        return _model_added_or_removed(domain, name, public_before, public_after, disabled)
     changes: list[Change] = []
     for version, old in sorted(public_before.items(), key=lambda item: str(item[0])):
         if version is None and None not in after:
             continue  # an unversioned model that became versioned: its unpinned refs are compared below
-        new = after.get(version)
-        if new is None:
-            date_ = old.deprecation_date.date() if old.deprecation_date else None
-            expired = date_ is not None and date_ <= today
-            when = (f"after its deprecation date {date_}" if expired else
-                    f"before its deprecation date {date_}" if date_ else "without a deprecation date")
-            changes.append(Change("version-removed", NON_BREAKING if expired else BREAKING, domain, name, version,
-                                  VERSION, f"version {version} was removed {when}", contract=old, expired=expired))
-        elif not new.public:
-            changes.append(Change("access-narrowed", BREAKING, domain, name, version, VERSION,
-                                  f"{label(domain, name, version)} is now {new.info.access}", contract=new))
-        else:
-            changes += _changes(domain, name, version, VERSION, compare_contracts(old, new), new)
-            if old.deprecation_date != new.deprecation_date:
-                dates = [d.date().isoformat() if d else "none" for d in (old.deprecation_date, new.deprecation_date)]
-                changes.append(Change("deprecation-date-changed", INFO_CHANGE, domain, name, version, VERSION,
-                                      f"deprecation date of v{version}: {dates[0]} → {dates[1]}", contract=new))
-    for version in sorted(set(public_after) - set(public_before), key=str):
-        if version is not None:
-            changes.append(Change("version-added", NON_BREAKING, domain, name, version, MODEL,
-                                  f"version {version} was added", contract=public_after[version]))
-    latest_before, latest_after = _latest(public_before), _latest(after)
-    if latest_before != latest_after and latest_after in public_after and latest_before in public_before:
-        moved = f"latest version {latest_before or 'unversioned'} → {latest_after or 'unversioned'}"
-        diffs = compare_contracts(public_before[latest_before], public_after[latest_after])
-        broken = [d for d in diffs if d.classification == BREAKING]
-        if broken:
-            reasons = "; ".join(d.reason for d in broken[:3]) + ("; …" if len(broken) > 3 else "")
-            changes.append(Change("latest-version-moved", BREAKING, domain, name, latest_after, UNPINNED,
-                                  f"{moved}: refs without a version now read an incompatible contract "
-                                  f"({reasons})", contract=public_after[latest_after]))
-        else:
-            changes.append(Change("latest-version-moved", INFO_CHANGE, domain, name, latest_after, UNPINNED,
-                                  f"{moved}, compatible with the previous latest", contract=public_after[latest_after]))
+        changes += _version_changes(domain, name, version, old, after.get(version), today)
+    changes += [Change("version-added", NON_BREAKING, domain, name, version, MODEL, f"version {version} was added",
+                       contract=public_after[version])
+                for version in sorted(set(public_after) - set(public_before), key=str) if version is not None]
+    return changes + _latest_moved(domain, name, public_before, public_after, _latest(after))
+
+
+def _model_added_or_removed(domain: str, name: str, public_before: dict[str | None, Contract],
+                            public_after: dict[str | None, Contract], disabled: bool) -> list[Change]:
+    """A model public only now (added), or public before and gone now (removed or disabled); else nothing."""
+    if not public_before:
+        if not public_after:
+            return []
+        versions = ", ".join(f"v{v}" for v in sorted(public_after, key=str) if v is not None)
+        return [Change("model-added", NON_BREAKING, domain, name, None, MODEL,
+                       f"new public model {label(domain, name)}" + (f" ({versions})" if versions else ""),
+                       contract=next(iter(public_after.values())))]
+    rule, how = ("model-disabled", "was disabled") if disabled else ("model-removed", "was removed")
+    return [Change(rule, BREAKING, domain, name, None, MODEL, f"public model {label(domain, name)} {how}",
+                   contract=next(iter(public_before.values())))]
+
+
+def _version_changes(domain: str, name: str, version: str | None, old: Contract, new: Contract | None,
+                     today: date) -> list[Change]:
+    """One public version against what it is now: removed (breaking unless past its deprecation date), no
+    longer public, or its contract and deprecation date compared."""
+    if new is None:
+        date_ = old.deprecation_date.date() if old.deprecation_date else None
+        expired = date_ is not None and date_ <= today
+        when = (f"after its deprecation date {date_}" if expired else
+                f"before its deprecation date {date_}" if date_ else "without a deprecation date")
+        return [Change("version-removed", NON_BREAKING if expired else BREAKING, domain, name, version, VERSION,
+                       f"version {version} was removed {when}", contract=old, expired=expired)]
+    if not new.public:
+        return [Change("access-narrowed", BREAKING, domain, name, version, VERSION,
+                       f"{label(domain, name, version)} is now {new.info.access}", contract=new)]
+    changes = _changes(domain, name, version, VERSION, compare_contracts(old, new), new)
+    if old.deprecation_date != new.deprecation_date:
+        dates = [d.date().isoformat() if d else "none" for d in (old.deprecation_date, new.deprecation_date)]
+        changes.append(Change("deprecation-date-changed", INFO_CHANGE, domain, name, version, VERSION,
+                              f"deprecation date of v{version}: {dates[0]} → {dates[1]}", contract=new))
     return changes
+
+
+def _latest_moved(domain: str, name: str, public_before: dict[str | None, Contract],
+                  public_after: dict[str | None, Contract], latest_after: str | None) -> list[Change]:
+    """Where refs without a version land, when that moved: breaking if the new latest breaks the old one's
+    contract, a notice otherwise."""
+    latest_before = _latest(public_before)
+    if latest_before == latest_after or latest_after not in public_after or latest_before not in public_before:
+        return []
+    moved = f"latest version {latest_before or 'unversioned'} → {latest_after or 'unversioned'}"
+    broken = [d for d in compare_contracts(public_before[latest_before], public_after[latest_after])
+              if d.classification == BREAKING]
+    if not broken:
+        return [Change("latest-version-moved", INFO_CHANGE, domain, name, latest_after, UNPINNED,
+                       f"{moved}, compatible with the previous latest", contract=public_after[latest_after])]
+    reasons = "; ".join(d.reason for d in broken[:3]) + ("; …" if len(broken) > 3 else "")
+    return [Change("latest-version-moved", BREAKING, domain, name, latest_after, UNPINNED,
+                   f"{moved}: refs without a version now read an incompatible contract ({reasons})",
+                   contract=public_after[latest_after])]
 
 
 def classify(baseline: dict[str, DomainSnapshot], current: dict[str, DomainSnapshot], today: date) -> list[Change]:

@@ -25,7 +25,7 @@ from mesh_cli.check.rules import BREAKING, ERROR, configured_rules
 from mesh_cli.check.run import CheckOptions, WorkingTreeParse
 from mesh_cli.check.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
-from mesh_cli.core.errors import EXIT_FAILED, MeshError
+from mesh_cli.core.errors import MeshError, RunFailed
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.state import FINGERPRINT, build_identity, fingerprint, mesh_file_digest, saved_build_identity
@@ -33,10 +33,8 @@ from mesh_cli.core.state import FINGERPRINT, build_identity, fingerprint, mesh_f
 DEPLOYED = "the deployed state"
 
 
-class BreakingDeploy(MeshError):
+class BreakingDeploy(RunFailed):
     """A deploy refused: breaking changes to public models that consumers read (one line each)."""
-
-    exit_code = EXIT_FAILED
 
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines

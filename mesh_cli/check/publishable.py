@@ -10,8 +10,8 @@ from mesh_cli.core.domains import Domain, domain_file
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import AccessModel
 from mesh_cli.core.manifest import ref_targets_of
+from mesh_cli.core.share_settings import ShareSettings
 from mesh_cli.engines.registry import adapter_type, engine_class
-from mesh_cli.shares.settings import ShareSettings
 from mesh_cli.shares.spec import desired_shares
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mesh_cli.check.rules import ERROR, INFO, RANK, WARNING
+from mesh_cli.core.errors import EXIT_FAILED, EXIT_OK
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,9 @@ class CheckReport:
 
     @property
     def exit_code(self) -> int:
-        """0 clean (warnings and notices allowed), 1 when any finding is an error."""
-        return 1 if self.errors else 0
+        """0 clean (warnings and notices allowed), 1 when any finding is an error: a check that failed, never bad
+        input (bad input raises `MeshError` before a report exists)."""
+        return EXIT_FAILED if self.errors else EXIT_OK
 
     def by_domain(self) -> list[tuple[str, list[Finding]]]:
         """Findings grouped by domain, the worst domain first, and the worst findings first in each."""

@@ -23,7 +23,6 @@ from typing import Any
 from mesh_cli.check.baseline import Baseline, baseline_source
 from mesh_cli.check.changes import classify
 from mesh_cli.check.governance import Governance
-from mesh_cli.check.governance_config import central_library
 from mesh_cli.check.policy import Policy
 from mesh_cli.check.publishable import publish_problem
 from mesh_cli.check.report import CheckReport, Finding, Hit
@@ -33,14 +32,15 @@ from mesh_cli.check.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains, require_domains
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_config import central_library
 from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.products import product_specs
+from mesh_cli.core.share_settings import share_settings
 from mesh_cli.core.state import PUBLISH_FILE, build_identity, domain_state_dir, fingerprint, mesh_file_digest
 from mesh_cli.dbt.invoke import prewarm_shared
 from mesh_cli.dbt.parse import missing_parses, parse_domains, parsed_manifest_path
 from mesh_cli.dbt.parse_cache import ParseCache
-from mesh_cli.shares.settings import share_settings
 
 __all__ = ["RULES", "CheckOptions", "CheckReport", "Finding", "Hit", "run_check"]
 

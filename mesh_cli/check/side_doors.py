@@ -23,8 +23,8 @@ from sqlglot.errors import SqlglotError
 
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.profiles import target_database
 from mesh_cli.core.yamlfile import read_yaml
-from mesh_cli.ingest.snowflake_plan import snowflake_database
 
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 _JINJA_DATABASE = re.compile(r"database\s*=\s*['\"](\w+)['\"]", re.I)
@@ -150,7 +150,7 @@ def target_databases(domains: dict[str, Domain], target: str) -> dict[str, set[s
     databases: dict[str, set[str]] = {}
     for name, domain in domains.items():
         try:
-            databases[name] = {snowflake_database(domain, target)}
+            databases[name] = {target_database(domain, target)}
         except MeshError:
             databases[name] = set()
     return databases

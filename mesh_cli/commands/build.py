@@ -95,7 +95,8 @@ def command(ctx: click.Context, domains: tuple[str, ...], target: str | None, jo
                            allow_destroy=allow_destroy, allow_breaking=allow_breaking)
     out = err_console if as_json else console
     with out.status("resolving the mesh…") as status:
-        progress = Progress(out, status.update)
+        # the status shows the progress itself, drawn again at each refresh: its elapsed time runs between events
+        progress = Progress(out, lambda _: status.update(progress))
         with state_lock(config.state_dir, "mesh build " + " ".join(domains)):
             report = build(config, options, progress.listen)
     if as_json:
@@ -147,6 +148,9 @@ class Progress:
         tests = sum(r.count("test") for r in self.done)
         return f"{len(self.done)} of {self.total} domains, {time.perf_counter() - self.started:.0f}s, " \
                f"{models} models, {tests} tests"
+
+    def __rich__(self) -> str:
+        return self.status()
 
     def status(self) -> str:
         doing = f"building {', '.join(sorted(self.running))}" if self.running else "scheduling"

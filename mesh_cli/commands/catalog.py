@@ -25,7 +25,7 @@ def command(ctx: click.Context, out: Path, serve: bool, port: int, target: str |
     """Write the data product catalogue: a static site with search, product pages, lineage and exports."""
     config = mesh_config(ctx)
     with console.status("reading the mesh…"):
-        catalog = build_catalog(config, target or config.default_target)
+        catalog = build_catalog(config, target or config.default_target, column_lineage=True)
         index = write_site(config, catalog, out)
     console.print(f"catalogue of {len(catalog.products)} data products written to {out}/", highlight=False)
     console.print(f"open {index.resolve().as_uri()}", highlight=False, soft_wrap=True)

@@ -46,10 +46,20 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             saved = save_traceback(exc)
             first = str(exc).splitlines()[0] if str(exc) else ""
             err_console.print(f"[red]internal error in mesh {__version__}[/red] ({type(exc).__name__}"
-                              f"{': ' + first if first else ''}): please report it; traceback in {saved}",
-                              highlight=False, soft_wrap=True)
+                              f"{': ' + escape(first) if first else ''} at {raised_at(exc)}): please report it; "
+                              f"traceback in {saved}", highlight=False, soft_wrap=True)
             sys.exit(EXIT_INTERNAL)
     return wrapper
+
+
+def raised_at(exc: BaseException) -> str:
+    """Where the bug is: the innermost frame of mesh's own code the exception passed through (`file:line`, the
+    file relative to the installed package's folder; `handle_errors`'s own frame at least)."""
+    package = Path(__file__).resolve().parents[2]
+    frame = [frame for frame in traceback.extract_tb(exc.__traceback__)
+             if Path(frame.filename).resolve().is_relative_to(package / "mesh_cli")][-1]
+    where = Path(frame.filename).resolve()
+    return f"{where.relative_to(package) if where.is_relative_to(package) else where}:{frame.lineno}"
 
 
 def save_traceback(exc: BaseException) -> Path:

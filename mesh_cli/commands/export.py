@@ -30,7 +30,7 @@ def command() -> None:
     """Export data contracts (ODCS v3) and data product descriptors (ODPS v1) as YAML."""
 
 
-@command.command("odcs")
+@command.command("odcs", short_help="The ODCS contract of a public model (latest version unless .vN).")
 @click.argument("model", metavar="DOMAIN.MODEL[.vN]")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the YAML to this file (default: stdout).")
@@ -56,7 +56,7 @@ def odps(ctx: click.Context, product: str, out: Path | None, target: str | None)
     _write(odps_product(build_catalog(config, target or config.default_target), product), out)
 
 
-@command.command("test-data")
+@command.command("test-data", short_help="Write the copies the contract's DuckDB servers name.")
 @click.argument("model", metavar="DOMAIN.MODEL[.vN]")
 @target_option("Copy the databases of this target (default: mesh.yml's).")
 @click.pass_context

@@ -46,13 +46,13 @@ def _print_local(results: list[DomainIngest], plan_only: bool) -> None:
     console.print(table)
     for result in results:
         for load in result.tables:
-            for line in [*load.changes, *load.files_skipped, *load.rejected, *load.pending]:
+            for line in [*load.files_skipped, *load.rejected, *load.pending]:
                 console.print(f"  {load.table}: {line}", highlight=False)
 
 
 @click.command("ingest", short_help="Load each domain's new raw files into its landing tables.")
 @selection_options
-@plan_option("Show what would load (DuckDB: the new files; Snowflake: the statements) without running it.")
+@plan_option("Show what would change and load (the statements; DuckDB: and the new files) without running it.")
 @target_option("dbt target (dev = DuckDB loads local files; prod = Snowflake objects and loads).")
 @click.option("--full-refresh", is_flag=True, help="Allow destructive changes: recreate landing tables, pipes, "
               "stages whose definition changed (their load history is lost: every file loads again).")
@@ -71,11 +71,12 @@ def command(ctx: click.Context, domains: tuple[str, ...], plan_only: bool, targe
     elif not results:
         console.print("no domain declares ingestion (sources with config.meta.data_mesh.ingest)")
     else:
-        if any(result.plan is None for result in results):
-            _print_local([r for r in results if r.plan is None], plan_only)
-        for result in results:
-            if result.plan is not None:
+        for result in results:   # the plan: in full for a warehouse, where it changes something for local files
+            if result.plan is not None and (not result.tables or not result.plan.empty or result.plan.notes):
                 click.echo(result.plan.to_sql())
+        if any(result.tables for result in results):
+            _print_local([r for r in results if r.tables], plan_only)
+        for result in results:
             if result.error:
                 err_console.print(f"[red]error:[/red] {result.error}", highlight=False, soft_wrap=True)
     sys.exit(exit_code(results))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from mesh_cli.commands.common import console, handle_errors, mesh_config
+from mesh_cli.commands.common import console, handle_errors, mesh_config, selection_options
 from mesh_cli.scaffold import init_domain, init_mesh, init_workflows
 from mesh_cli.scaffold.adopt import Adoption, adopt
 
@@ -16,7 +16,7 @@ def command() -> None:
     """Start a new mesh repository or a new domain."""
 
 
-@command.command("mesh")
+@command.command("mesh", short_help="Write a new mesh repository, or adopt dbt projects (--adopt).")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", default=None, help="Mesh name (default: the folder's name).")
 @click.option("--adopt", "adopted", multiple=True, type=click.Path(path_type=Path),
@@ -37,7 +37,7 @@ def mesh(directory: Path, name: str | None, adopted: tuple[Path, ...], apply_fix
     console.print(f"next: {go}mesh init domain NAME --owner TEAM@EXAMPLE.COM", highlight=False, soft_wrap=True)
 
 
-@command.command("domain")
+@command.command("domain", short_help="Write domains/NAME/: a dbt project with a starter product.")
 @click.argument("name")
 @click.option("--owner", default=None, help="The owning team's e-mail address.")
 @click.option("--upstream", "upstreams", default="", help="Upstream domains it reads, comma-separated.")
@@ -77,12 +77,12 @@ def _report(adoption: Adoption) -> None:
                   highlight=False)
 
 
-@command.command("workflow")
-@click.argument("domains", nargs=-1)
+@command.command("workflow", short_help="Write a GitHub deploy workflow for domains without one.")
+@selection_options
 @click.pass_context
 @handle_errors
 def workflow(ctx: click.Context, domains: tuple[str, ...]) -> None:
-    """Write .github/workflows/deploy-DOMAIN.yml for existing domains (all when none named) that have none: each
+    """Write .github/workflows/deploy-DOMAIN.yml for the selected domains (all when none is) that have none: each
     checks its domain on pull requests and deploys it alone on merge (docs/deploying.md)."""
     config = mesh_config(ctx)
     written, kept = init_workflows(config, domains)

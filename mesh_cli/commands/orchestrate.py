@@ -12,12 +12,12 @@ from mesh_cli.core.safe_io import write_text_atomic
 from mesh_cli.orchestrate.graph_file import graph_file
 
 
-@click.group("orchestrate")
+@click.group("orchestrate", short_help="Run the mesh on an orchestrator (Airflow).")
 def command() -> None:
     """Run the mesh on an orchestrator (Airflow): the files it reads."""
 
 
-@command.command("graph")
+@command.command("graph", short_help="Write the domain graph a DAG file reads (no dbt).")
 @target_option("The target the orchestrated runs deploy to.")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the graph file here (default: standard output).")

@@ -16,8 +16,20 @@ from mesh_cli.commands.common import (
     selection_options,
     target_option,
 )
-from mesh_cli.core.plan import exit_code
+from mesh_cli.core.destroy import describe
+from mesh_cli.core.plan import Plan, Statement, exit_code
 from mesh_cli.provision import provision
+
+
+def _said(statement: Statement) -> str:
+    """A statement in words: what it does to which object, and why (an engine's internal statements)."""
+    remarks = [remark for remark in (statement.reason, "destructive" if statement.destructive else "") if remark]
+    return describe(statement, in_words=True) + (f" ({'; '.join(remarks)})" if remarks else "")
+
+
+def _plan_in_words(plan: Plan) -> str:
+    lines = [plan.title, *(f"  note: {note}" for note in plan.notes), *(f"  {_said(s)}" for s in plan.statements)]
+    return "\n".join(lines if plan.statements else [*lines, "  nothing to change"]) + "\n"
 
 
 @click.command("provision", short_help="Create or reconcile each domain's database, roles and warehouse.")
@@ -40,13 +52,16 @@ def command(ctx: click.Context, domains: tuple[str, ...], plan_only: bool, prune
                                "ok": result.ok, "plans": [plan.to_dict() for plan in result.plans]}, indent=2))
     elif plan_only:
         for plan in result.plans:
-            click.echo(plan.to_sql())
+            click.echo(_plan_in_words(plan) if result.internal_sql else plan.to_sql())
     else:
         for applied in result.applied:   # the statements are the plan's (`--plan`); a failed one is said in full
             for item in applied.applied:
                 if verbose or not item.ok:
                     mark = "[green]ok[/green]" if item.ok else f"[red]failed[/red] {item.error}"
-                    console.print(f"{mark} {item.statement.sql}", highlight=False, soft_wrap=True)
+                    shown = item.statement.sql    # a failed internal statement is shown in full too
+                    if result.internal_sql:
+                        shown = _said(item.statement) + ("" if item.ok else f": {item.statement.sql}")
+                    console.print(f"{mark} {shown}", highlight=False, soft_wrap=True)
             for note in applied.plan.notes:
                 console.print(f"[yellow]note[/yellow] {note}", highlight=False, soft_wrap=True)
         done = sum(len(a.applied) for a in result.applied)

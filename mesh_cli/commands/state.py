@@ -8,9 +8,15 @@ import json
 import click
 from rich.table import Table
 
-from mesh_cli.commands.common import console, format_option, handle_errors, mesh_config, target_option
+from mesh_cli.commands.common import (
+    console,
+    format_option,
+    handle_errors,
+    mesh_config,
+    selection_options,
+    target_option,
+)
 from mesh_cli.core.domains import discover_domains, require_domains
-from mesh_cli.core.errors import MeshError
 from mesh_cli.deployed.location import target_store
 from mesh_cli.deployed.record import read_packed
 from mesh_cli.deployed.sync import deployed_domains, pull_records, record_key
@@ -21,20 +27,19 @@ def command() -> None:
     """The deployed records of a target's state store."""
 
 
-@command.command("pull")
-@click.argument("domains", nargs=-1, required=True)
+@command.command("pull", short_help="Pull domains' records and their upstreams' into the state folder.")
+@selection_options
 @target_option("The target whose records to pull.")
 @click.pass_context
 @handle_errors
 def pull(ctx: click.Context, domains: tuple[str, ...], target: str | None) -> None:
-    """Pull the records of DOMAINS and of their upstreams into the state folder; an upstream without a record is
-    an error naming it (exit 2)."""
+    """Pull the records of the selected domains (`mesh state pull finance`, `-s +finance`; all when none is
+    selected) and of their upstreams into the state folder; an upstream without a record is an error naming it
+    (exit 2)."""
     config = mesh_config(ctx)
     target = target or config.default_target
     found = require_domains(config, discover_domains(config), "pull")
-    unknown = [name for name in domains if name not in found]
-    if unknown:
-        raise MeshError(f"unknown domain(s): {', '.join(unknown)} (domains: {', '.join(sorted(found))})")
+    domains = domains or tuple(found)
     upstreams = sorted({up for name in domains for up in found[name].upstreams} - set(domains))
     store = target_store(config, target).store
     pulled = pull_records(store, target, [*upstreams, *domains], config.manifests_dir(target), required=upstreams)
@@ -43,7 +48,7 @@ def pull(ctx: click.Context, domains: tuple[str, ...], target: str | None) -> No
                       highlight=False)
 
 
-@command.command("list")
+@command.command("list", short_help="Each deployed domain's record: when, by whom, which commit.")
 @target_option("The target whose records to list.")
 @format_option()
 @click.pass_context

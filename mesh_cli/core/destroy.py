@@ -33,18 +33,23 @@ def destructive_statements(plans: Iterable[Plan]) -> list[Statement]:
     return [statement for plan in plans for statement in plan.statements if is_destructive(statement)]
 
 
-def describe(statement: Statement) -> str:
-    """`DROP SHARE CUSTOMERS_CUSTOMER_MASTER`: what a destructive statement does (its first line)."""
+def describe(statement: Statement, *, in_words: bool = False) -> str:
+    """`DROP SHARE CUSTOMERS_CUSTOMER_MASTER`: what a destructive statement does (its first line); `in_words`: the
+    same said in words (`drop role EMEA_ANALYST`), for an engine's internal statements."""
+    if in_words:
+        return f"{statement.action} {statement.object_kind} {statement.object_name}"
     return statement.sql.strip().splitlines()[0]
 
 
-def refuse_destruction(plans: Iterable[Plan], *, allow: bool, what: str) -> None:
-    """Raise one line listing what the plans would destroy, unless `allow` (the user said `--allow-destroy`)."""
+def refuse_destruction(plans: Iterable[Plan], *, allow: bool, what: str, in_words: bool = False) -> None:
+    """Raise one line listing what the plans would destroy, unless `allow` (the user said `--allow-destroy`);
+    `in_words`: the statements are an engine's internal ones, said in words."""
     if allow:
         return
     found = destructive_statements(plans)
     if not found:
         return
-    listed = "; ".join(dict.fromkeys(describe(s) + (f" ({s.reason})" if s.reason else "") for s in found))
+    listed = "; ".join(dict.fromkeys(describe(s, in_words=in_words) + (f" ({s.reason})" if s.reason else "")
+                                     for s in found))
     raise DestructionRefused(f"{what} would destroy {len(found)} object(s) or grant(s): {listed}; nothing was "
                              f"applied: restore the declaration, or re-run with {ALLOW_FLAG} if this is intended")

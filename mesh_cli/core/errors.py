@@ -8,10 +8,16 @@ Every `mesh` command ends with one of these codes:
   for the input at fault.
 - `EXIT_INTERNAL` (3): a bug in mesh itself; the traceback is saved to a file the message names.
 - `EXIT_INTERRUPTED` (130): Ctrl-C; one line, no traceback from any process.
+
+The one failure convention: the exception carries its exit code (`MeshError.exit_code`: bad input by default,
+`RunFailed` and its `EngineError` for a run that failed), and every result is derived from it: a unit of a command
+that ends on an exception keeps `exit_code_of(exc)`, a command exits with `worst` of its units' codes. A warehouse
+failure is an `EngineError`, never bad input; an exception that is no `MeshError` is a bug (`EXIT_INTERNAL`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -29,12 +35,41 @@ class MeshError(Exception):
         super().__init__(f"{self.path}: {message}" if self.path is not None else message)
 
 
-class EngineError(MeshError):
+class RunFailed(MeshError):
+    """A run failed (a statement, a load, a build, a deploy refused): not the mesh's input, exit 1."""
+
+    exit_code = EXIT_FAILED
+
+
+class EngineError(RunFailed):
     """A warehouse refused or failed a statement: the engine's driver error, wrapped so that no feature catches a
     driver's own exception type. `code` keeps the driver's error number where it has one (Snowflake's errno)."""
-
-    exit_code = 1
 
     def __init__(self, message: str, *, code: int | None = None) -> None:
         self.code = code
         super().__init__(message)
+
+
+def exit_code_of(error: BaseException) -> int:
+    """The exit code an exception ends a command (or one unit of it) with: its own for a `MeshError`, the
+    interrupted code for Ctrl-C, the internal error code for anything else (a bug in mesh).
+
+    >>> exit_code_of(MeshError("domain.yml: unknown key")), exit_code_of(EngineError("SQL compilation error"))
+    (2, 1)
+    >>> exit_code_of(KeyError("views")), exit_code_of(KeyboardInterrupt())
+    (3, 130)
+    """
+    if isinstance(error, MeshError):
+        return error.exit_code
+    if isinstance(error, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    return EXIT_INTERNAL
+
+
+def worst(codes: Iterable[int]) -> int:
+    """The exit code of a command whose units ended with `codes`: bad input (2) over a failed run (1) over done.
+
+    >>> worst([]), worst([0, 1, 0]), worst([1, 2, 0])
+    (0, 1, 2)
+    """
+    return max(codes, default=EXIT_OK)

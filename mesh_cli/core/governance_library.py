@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,7 @@ def library_json(project_dir: Path) -> str:
 
 def share_topology(project_dir: Path) -> str:
     """The value of MESH_SHARE_TOPOLOGY for a dbt project: `snowflake.topology` of its mesh.yml (validated by
-    `mesh_cli.shares.settings`), `one_account` outside a mesh."""
+    `mesh_cli.core.share_settings`), `one_account` outside a mesh."""
     root = find_mesh_root(project_dir)
     if root is None:
         return "one_account"
@@ -120,6 +121,23 @@ def cross_account_models(project_dir: Path) -> str:
     return ",".join(dict.fromkeys(models))
 
 
+def held_roles(role: str, grants: Iterable[tuple[str, str]]) -> list[str]:
+    """Every role `role` holds through `grants`, (role, granted_to) pairs (itself first).
+
+    >>> held_roles("ANALYST", [("PII_READER", "DEPLOYER"), ("DEPLOYER", "ANALYST"), ("X", "OTHER")])
+    ['ANALYST', 'DEPLOYER', 'PII_READER']
+    """
+    grants = list(grants)
+    held, queue = [role], [role]
+    while queue:
+        current = queue.pop()
+        for parent, child in grants:
+            if child == current and parent not in held:
+                held.append(parent)
+                queue.append(parent)
+    return held
+
+
 @dataclass(frozen=True)
 class AccessModel:
     """Roles, their hierarchy and entitlements: the central library merged with every domain's extension."""
@@ -132,14 +150,7 @@ class AccessModel:
 
     def inherited(self, role: str) -> list[str]:
         """Every role `role` holds through the hierarchy (itself first), as Snowflake counts them in session."""
-        held, queue = [role.upper()], [role.upper()]
-        while queue:
-            current = queue.pop()
-            for parent, child in self.grants:
-                if child == current and parent not in held:
-                    held.append(parent)
-                    queue.append(parent)
-        return held
+        return held_roles(role.upper(), self.grants)
 
     def clearing_roles(self, policy: str) -> list[str]:
         """The roles a policy names in IS_ROLE_IN_SESSION (who sees clear values / rows); for a policy reading the

@@ -13,7 +13,20 @@ from mesh_cli.core.refs import ModelRef, ProjectRefs, scan_refs
 
 
 class DomainGraph:
-    """Domains as nodes, an edge from each upstream to the domain that depends on it."""
+    """Domains as nodes, an edge from each upstream to the domain that depends on it.
+
+    >>> from pathlib import Path
+    >>> def domain(name, *upstreams): return Domain(name, Path(name), upstreams, name, ())
+    >>> graph = DomainGraph({d.name: d for d in (domain("orders", "customers"), domain("customers"),
+    ...                                          domain("finance", "orders"), domain("hr"))})
+    >>> graph.order(graph.domains)
+    ['customers', 'hr', 'orders', 'finance']
+    >>> sorted(graph.select(["customers+"])), sorted(graph.select(["+orders"])), sorted(graph.select(["hr"]))
+    (['customers', 'finance', 'orders'], ['customers', 'orders'], ['hr'])
+    >>> graph.select(["order+"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    mesh_cli.core.errors.MeshError: selector 'order+' names no domain (did you mean 'orders'?); domains: ...
+    """
 
     def __init__(self, domains: dict[str, Domain]) -> None:
         self.domains = domains
@@ -47,7 +60,7 @@ class DomainGraph:
             cross_domain_refs(domain, scan_refs(domain.source_paths), self.domains)
 
     def order(self, names: Iterable[str]) -> list[str]:
-        """`names` in an order that builds every upstream first (ties broken by name)."""
+        """`names` in an order that builds every upstream first (ties broken by name); see the class's example."""
         wanted = set(names)
         return [n for n in nx.lexicographical_topological_sort(self.graph) if n in wanted]
 
@@ -58,7 +71,8 @@ class DomainGraph:
         return set(nx.descendants(self.graph, name))
 
     def select(self, selectors: Iterable[str]) -> set[str]:
-        """Domains matched by dbt-style selectors: `orders`, `customers+`, `+finance`, `+orders+`."""
+        """Domains matched by dbt-style selectors: `orders`, `customers+`, `+finance`, `+orders+`; none is every
+        domain (the class's example shows them)."""
         selectors = list(selectors)
         if not selectors:
             return set(self.domains)

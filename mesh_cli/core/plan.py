@@ -8,15 +8,18 @@ serialises for machines (`to_dict`), and `apply` runs it statement by statement,
 plan of a converged system is empty.
 
 Provisioning, ingestion and publishing all plan and apply through these types: a `Backend` gives the
-`StateReader` to plan against and the `execute` to apply with (`apply_to`). They fail in one way:
+`StateReader` to plan against and the `execute` to apply with (`apply_to`). They fail in one way, the
+convention of `core.errors` (the exception carries the exit code, the result is derived from it):
 
 - bad input (a declaration, a selection, missing credentials) raises `MeshError` while planning, before
   anything is applied (exit code 2);
-- a statement that fails while applying is recorded in the `ApplyResult` (`ok` is false, `failed` says which),
-  never raised; the feature's result carries it (an `Outcome`) and the command exits 1;
-- anything else is a bug in mesh and propagates (the CLI reports an internal error).
+- a statement the warehouse fails while applying (an `EngineError`, which an engine's `execute` raises for its
+  driver's errors) is recorded in the `ApplyResult` (`ok` is false, `failed` says which, `exit_code` is 1), never
+  raised; the feature's result carries it (an `Outcome`);
+- anything else raised while applying propagates: a `MeshError` with its own code, any other exception as the
+  bug it is (the CLI reports an internal error, exit 3), never as a failed statement.
 
-`exit_code` turns the outcomes of a command into its exit code (see `core.errors`).
+`exit_code` turns the outcomes of a command into its exit code.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from mesh_cli.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, MeshError
+from mesh_cli.core.errors import EXIT_FAILED, EXIT_OK, EngineError, MeshError, worst
 from mesh_cli.core.sql_literals import snowflake_string
 
 
@@ -103,15 +106,22 @@ class ApplyResult:
     def failed(self) -> Applied | None:
         return next((item for item in self.applied if not item.ok), None)
 
+    @property
+    def exit_code(self) -> int:
+        """0 when every statement ran, 1 when the warehouse failed one (bad input never gets this far)."""
+        return EXIT_OK if self.ok else EXIT_FAILED
+
 
 def apply(plan: Plan, execute: Callable[[str], object]) -> ApplyResult:
-    """Run the plan's statements in order with `execute`, stopping at the first that fails."""
+    """Run the plan's statements in order with `execute`, stopping at the first the warehouse fails (an
+    `EngineError`, recorded with its statement). Any other exception propagates: bad input with its own exit
+    code, anything else as a bug, never as a failed statement."""
     result = ApplyResult(plan)
     for statement in plan.statements:
         started = time.perf_counter()
         try:
             execute(statement.sql)
-        except Exception as exc:  # the engine's own error, recorded with the statement that raised it
+        except EngineError as exc:
             result.applied.append(Applied(statement, False, str(exc).splitlines()[0] if str(exc) else
                                           type(exc).__name__, time.perf_counter() - started))
             break
@@ -133,17 +143,15 @@ class Outcome(Protocol):
     def ok(self) -> bool: ...
 
     @property
-    def bad_input(self) -> bool:
-        """The failure is the mesh's own input (exit 2), not a run that failed (exit 1)."""
+    def exit_code(self) -> int:
+        """0 when ok; else derived from what ended it: `ApplyResult.exit_code` for a failed apply,
+        `core.errors.exit_code_of(exc)` for an exception (2 for the mesh's own input, 1 for a failed run)."""
         ...
 
 
 def exit_code(outcomes: Iterable[Outcome]) -> int:
-    """0 when every outcome is ok; else 2 when any failed on bad input, else 1."""
-    failed = [outcome for outcome in outcomes if not outcome.ok]
-    if not failed:
-        return EXIT_OK
-    return EXIT_BAD_INPUT if any(outcome.bad_input for outcome in failed) else EXIT_FAILED
+    """0 when every outcome is ok; else the worst of the failures' codes (bad input, 2, over a failed run, 1)."""
+    return worst(outcome.exit_code for outcome in outcomes)
 
 
 class StateReader(Protocol):
@@ -171,8 +179,8 @@ class Backend(Protocol):
 
 
 class OfflineBackend:
-    """No credentials: plan against an empty account. Every statement fails with `reason` (callers refuse an
-    apply without credentials as bad input before planning; this is the backstop)."""
+    """No credentials: plan against an empty account. Executing raises `reason` as bad input (callers refuse an
+    apply without credentials before planning; this is the backstop)."""
 
     offline = True
 
@@ -187,8 +195,9 @@ class OfflineBackend:
         """Nothing to keep."""
 
 
-class ShowTooLarge(MeshError):
-    """Snowflake refused a SHOW whose result exceeds its 10,000 rows (error 090153): read narrower scopes."""
+class ShowTooLarge(EngineError):
+    """Snowflake refused a SHOW whose result exceeds its 10,000 rows (error 090153): read narrower scopes (a
+    warehouse's refusal: exit 1 when no narrower scope helps)."""
 
 
 def show_within(reader: StateReader, kind: str, scope: str, narrower: Iterable[str]) -> list[dict[str, Any]]:

@@ -15,15 +15,27 @@ _SNOWFLAKE_ESCAPE = re.compile(r"\\(.)|''", re.S)
 
 
 def snowflake_string(value: object) -> str:
-    """A Snowflake single-quoted string constant holding exactly `value`: backslashes and quotes escaped."""
+    r"""A Snowflake single-quoted string constant holding exactly `value`: backslashes and quotes escaped.
+
+    >>> print(snowflake_string(r"it's \N"))
+    'it''s \\N'
+    """
     return "'" + str(value).replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def snowflake_unquote(body: str) -> str:
-    """The value of a Snowflake string constant's body (what is between its quotes): `snowflake_string`'s inverse."""
+    r"""The value of a Snowflake string constant's body (what is between its quotes): `snowflake_string`'s inverse.
+
+    >>> print(snowflake_unquote(r"it''s \\N"))
+    it's \N
+    """
     return _SNOWFLAKE_ESCAPE.sub(lambda m: "'" if m.group(0) == "''" else m.group(1), body)
 
 
 def duckdb_string(value: object) -> str:
-    """A DuckDB (standard SQL) single-quoted string: quotes doubled, backslashes kept as they are."""
+    r"""A DuckDB (standard SQL) single-quoted string: quotes doubled, backslashes kept as they are.
+
+    >>> print(duckdb_string(r"it's \N"))
+    'it''s \N'
+    """
     return "'" + str(value).replace("'", "''") + "'"

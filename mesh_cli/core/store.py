@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from mesh_cli.core.errors import EXIT_FAILED, MeshError
+from mesh_cli.core.errors import MeshError, RunFailed
 
 STORE_ENV = "MESH_STORE"                   # the store of the target for one command (docs/deploying.md)
 LEASE_SECONDS_ENV = "MESH_LEASE_SECONDS"   # a deploy's lease term
@@ -26,10 +26,8 @@ class StoredObject:
     generation: str
 
 
-class StaleGeneration(MeshError):
+class StaleGeneration(RunFailed):
     """A conditional write found a newer object than the one the writer read (or one where it expected none)."""
-
-    exit_code = EXIT_FAILED
 
 
 class StoreUnavailable(MeshError):

@@ -6,16 +6,18 @@ Features reach a warehouse only through these methods (found with `mesh_cli.engi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.destroy import refuse_destruction
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import EngineError, MeshError
-from mesh_cli.core.plan import Backend, OfflineBackend, StateReader
+from mesh_cli.core.footprint import Provisioner
+from mesh_cli.core.ingest_spec import Ingested, IngestOptions, IngestTable, blocked
+from mesh_cli.core.plan import Backend, OfflineBackend, Plan, RecordedState, StateReader, apply
 from mesh_cli.core.share_statements import ShareStatements
 from mesh_cli.core.types import DataType, parse_type
 
@@ -30,34 +32,6 @@ class TypedColumn(Protocol):
     def data_type(self) -> DataType: ...
 
 
-@dataclass(frozen=True)
-class PolicyFunctions:
-    """How an engine evaluates the context functions that masking and row access policy bodies call, given the
-    roles in session: the roles the session was opened with followed by every role they inherit.
-
-    The defaults are Snowflake's: IS_ROLE_IN_SESSION is true for the primary or a secondary role or a role either
-    inherits (https://docs.snowflake.com/en/sql-reference/functions/is_role_in_session);
-    IS_DATABASE_ROLE_IN_SESSION likewise for a database role
-    (https://docs.snowflake.com/en/sql-reference/functions/is_database_role_in_session); CURRENT_ROLE is the
-    primary role, NULL inside a share consumer's query
-    (https://docs.snowflake.com/en/sql-reference/functions/current_role)."""
-
-    # Role names compare case-insensitively (unquoted identifiers are upper-cased by Snowflake).
-    database_roles_apart: bool = True    # False: a database role counts as an account role of the same name
-
-    def is_role_in_session(self, role: str, in_session: list[str], *, shared: bool = False) -> bool | None:
-        """NULL in a policy on an object read through a share (as CURRENT_ROLE is: the provider's account roles
-        mean nothing in the consumer's account)."""
-        return None if shared else role.upper() in {name.upper() for name in in_session}
-
-    def is_database_role_in_session(self, role: str, in_session: list[str], database_roles: list[str]) -> bool:
-        held = database_roles if self.database_roles_apart else [*database_roles, *in_session]
-        return role.upper() in {name.upper() for name in held}
-
-    def current_role(self, in_session: list[str], *, shared: bool = False) -> str | None:
-        return None if shared or not in_session else in_session[0].upper()
-
-
 class Engine:
     """One warehouse behind dbt's adapter of the same type. A new engine is one more subclass, registered in
     `mesh_cli.engines.registry`.
@@ -70,7 +44,11 @@ class Engine:
     dbt_package: ClassVar[str]                        # the adapter's distribution (the parse cache keys on it)
     embedded: ClassVar[bool]                          # one database per domain the mesh opens itself
     local_dirs_env: ClassVar[tuple[str, ...]] = ()    # variables naming local folders (no parse depends on them)
-    policy_functions: ClassVar[PolicyFunctions] = PolicyFunctions()
+    # Models written in Snowflake's SQL run here through a transpile of their compiled SQL, and the package's local
+    # preview macros (contracts by Snowflake's types, Snowpark models) apply (docs/snowflake-sql-locally.md).
+    previews_snowflake_sql: ClassVar[bool] = False
+    # `datacontract test` reads copies the mesh writes per reader (`write_copy`), not the domain's data in place.
+    contract_tests_read_copies: ClassVar[bool] = False
     replace_drops_grants: ClassVar[bool] = False      # a rebuild (CREATE OR REPLACE) drops the object's grants
     # Shares (mesh publish): the statements in the engine's language, and whether an account-per-domain consumer
     # reads an upstream's products from the database it mounted from their share (or from the upstream's own).
@@ -123,6 +101,12 @@ class Engine:
         rows, as the owner reads them. The rows of each (embedded engines)."""
         raise self._unsupported("database files to copy")
 
+    def stored_rows(self, domain: str, relations: list[str]) -> dict[str, int]:
+        """The rows each of the domain's relations (as dbt names them) holds, counted where its rows are stored
+        (a governed model's protected table, as its owner reads it), for a built model whose adapter reported
+        none (embedded engines)."""
+        raise self._unsupported("database per domain")
+
     def check_single_select(self, connection: Any, sql: str) -> None:
         """Refuse anything but exactly one read-only SELECT on a `connect` session (`mesh query`)."""
         raise self._unsupported("read-only query sessions (query it with your own client and role)")
@@ -168,6 +152,12 @@ class Engine:
         """The one "offline?" answer: a plan then reads an empty state, and applying is refused."""
         return self.offline_reason is not None
 
+    # --- provisioning -------------------------------------------------------------------------------------------
+    def provisioner(self, *, plan_only: bool) -> Provisioner:
+        """Plans and applies a `core.footprint.MeshFootprint` on this engine (`mesh provision`); `plan_only`: the
+        plans are only shown (an account engine without credentials plans against an empty account)."""
+        raise self._unsupported("provisioning")
+
     # --- errors -------------------------------------------------------------------------------------------------
     @classmethod
     def driver_errors(cls) -> tuple[type[BaseException], ...]:
@@ -194,16 +184,67 @@ class Engine:
         except cls.driver_errors() as error:
             raise cls.wrap_error(error) from error
 
+    @classmethod
+    def guarded(cls, execute: Callable[[str], object]) -> Callable[[str], object]:
+        """`execute` with the driver's errors raised as EngineError, the failures `core.plan.apply` records."""
+        def run(sql: str) -> object:
+            with cls.errors():
+                return execute(sql)
+        return run
+
+    # --- Snowflake SQL previewed (engines with `previews_snowflake_sql`) -----------------------------------------
+    @classmethod
+    def columns_query(cls, relations: list[tuple[str, str, str]]) -> str:
+        """The query for the columns and types of the (database, schema, table) relations a model reads."""
+        raise NotImplementedError
+
+    @classmethod
+    def transpile_snowflake(cls, sql: str, model: str, cache: Path | None, columns: Iterable[Sequence[Any]]) -> str:
+        """The engine's SQL of Snowflake `sql` (the compiled SQL of `model`), given the rows of `columns_query` for
+        the relations it reads (their types decide Snowflake's arithmetic); kept in `cache` when given."""
+        raise NotImplementedError
+
+    # --- ingestion ----------------------------------------------------------------------------------------------
+    def ingest(self, domain: Domain, tables: list[IngestTable], options: IngestOptions) -> Ingested:
+        """Land one domain's raw data. By default the ingestion objects and this run's loads are reconciled with
+        the one plan/apply engine from `plan_ingestion` (an engine that loads files itself overrides this). Bad
+        input, or a plan blocked without `full_refresh`, raises MeshError before anything is applied; a failed
+        statement ends in `applied`."""
+        offline = options.plan_only and self.offline
+        reader = RecordedState() if offline else self.state_reader()
+        plan = self.plan_ingestion(domain, tables, reader, full_refresh=options.full_refresh, offline=offline)
+        if options.plan_only:
+            return Ingested(plan=plan)
+        if stopped := blocked(plan):
+            raise MeshError(f"ingestion of {domain.name}: {stopped[0]}")
+        refuse_destruction([plan], allow=options.allow_destroy, what=f"ingestion of {domain.name}")
+        return Ingested(plan=plan, applied=apply(plan, self.execute))
+
+    def plan_ingestion(self, domain: Domain, tables: list[IngestTable], reader: StateReader, *, full_refresh: bool,
+                       offline: bool) -> Plan:
+        """The statements that make the domain's ingestion objects match `tables` in the state `reader` shows,
+        then this run's loads; a change it cannot make without `full_refresh` is a note starting with BLOCKED."""
+        raise self._unsupported("ingestion")
+
+    def ingestion_problems(self, domain: Domain, tables: list[IngestTable]) -> list[str]:
+        """What would stop the domain's ingestion, found before a build runs (one line each; none by default)."""
+        return []
+
+    # --- local database files -----------------------------------------------------------------------------------
+    def database_file(self, domain: str) -> Path | None:
+        """The file holding the domain's own database, where the engine keeps one (None where it does not)."""
+        return None
+
+    @classmethod
+    def is_database_file(cls, path: Path) -> bool:
+        """Whether `path` holds a database of this engine, not a corrupt or truncated one (engines with files)."""
+        raise NotImplementedError
+
     # --- column types -------------------------------------------------------------------------------------------
     @classmethod
     def spell_type(cls, data_type: DataType) -> str | None:
         """The engine's spelling of a canonical type, or None when it cannot hold it."""
         raise NotImplementedError
-
-    @classmethod
-    def read_type(cls, spelled: str) -> DataType:
-        """The canonical type of the engine's spelling (spelling, reading and spelling again gives the same)."""
-        return parse_type(spelled)
 
     @classmethod
     def contract_type_error(cls, data_type: str) -> str | None:
@@ -214,6 +255,12 @@ class Engine:
     def native_spelling(cls, data_type: str) -> str | None:
         """The engine's own spelling of a contract type written in Snowflake's terms, if it has one."""
         return cls.spell_type(parse_type(data_type))
+
+    @classmethod
+    def build_roles(cls, output: dict[str, Any]) -> list[str] | None:
+        """The roles a domain's build sessions hold, as its profile `output` for this engine sets them (None when
+        the profile does not say: the domain's deployer role)."""
+        return None
 
     # --- exports ------------------------------------------------------------------------------------------------
     def server(self, domain: str, schema: str, setting: Callable[[str], str]) -> dict[str, Any]:

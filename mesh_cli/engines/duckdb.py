@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.ingest_spec import Ingested, IngestOptions, IngestTable
 from mesh_cli.core.plan import Backend
 from mesh_cli.core.types import DataType
-from mesh_cli.engines.base import Engine, PolicyFunctions
+from mesh_cli.engines.base import Engine
+from mesh_cli.engines.duckdb_provision import DuckDBProvisioner
 from mesh_cli.engines.duckdb_roles import roles_literal, set_expanded_roles_sql, set_roles_sql
 from mesh_cli.engines.duckdb_shares import EmulatedBackend
 from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
@@ -25,6 +27,8 @@ DUCKDB_DIR_ENV = "MESH_DUCKDB_DIR"
 # (69) opens in 2.x only. Domain profiles set the same value (`config_options`) for the files dbt creates. Its
 # cost is measured in bench/ (docs/benchmarks.md); https://duckdb.org/docs/stable/sql/statements/attach
 STORAGE_VERSION = "v1.0.0"
+MAGIC = b"DUCK"   # a DuckDB database file carries it at bytes 8-12 of its header
+SESSION_PLUGIN = "mesh_cli.engines.duckdb_session"   # the dbt-duckdb plugin that sets a session's roles
 
 
 def _unreadable(path: Path, name: str, error: Exception) -> MeshError:
@@ -53,9 +57,8 @@ class DuckDBEngine(Engine):
     dbt_package = "dbt-duckdb"
     embedded = True
     local_dirs_env = (DUCKDB_DIR_ENV,)
-    # The emulation's policies test one list of roles in session (`mesh_roles`, expanded over the role
-    # hierarchy): IS_DATABASE_ROLE_IN_SESSION reads it as IS_ROLE_IN_SESSION does (macros/governance/render.sql).
-    policy_functions = PolicyFunctions()   # database roles apart from account roles, as on Snowflake
+    previews_snowflake_sql = True      # engines/duckdb_transpile.py, macros/contracts_local/, macros/python/
+    contract_tests_read_copies = True  # a governed model's name is a view showing a session without roles no rows
     share_statements = SnowflakeShareStatements()   # shares are an emulated Snowflake account (duckdb_shares.py)
 
     def share_backend(self, domain: str, plan_only: bool) -> Backend:
@@ -100,6 +103,30 @@ class DuckDBEngine(Engine):
     def has_database(self, domain: str) -> bool:
         return self.database_path(domain).is_file()
 
+    def database_file(self, domain: str) -> Path:
+        return self.database_path(domain)
+
+    @classmethod
+    def is_database_file(cls, path: Path) -> bool:
+        try:
+            with path.open("rb") as handle:
+                return handle.read(12)[8:12] == MAGIC
+        except OSError:
+            return False
+
+    def ingest(self, domain: Domain, tables: list[IngestTable], options: IngestOptions) -> Ingested:
+        """The landing plan applied to the domain's database, then the files under each table's local `location`
+        loaded into it (engines/duckdb_ingest.py); with `plan_only`, the plan and the files a run would load."""
+        from mesh_cli.engines.duckdb_ingest import load_domain
+
+        return load_domain(self, domain, tables, options)
+
+    def ingestion_problems(self, domain: Domain, tables: list[IngestTable]) -> list[str]:
+        from mesh_cli.engines.duckdb_ingest import list_files, missing_location
+
+        return [f"{table.path}: {problem}" for table in tables
+                if (problem := missing_location(table, domain, list_files(table, domain.path))) is not None]
+
     def open_database(self, domain: str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """A connection to a domain's own database alone (created when missing unless `read_only`), for what
         the mesh writes itself (ingestion); no dbt process may hold the file meanwhile."""
@@ -109,6 +136,15 @@ class DuckDBEngine(Engine):
         with self.errors():
             return duckdb.connect(str(self.database_path(domain)), read_only=read_only,
                                   config={"storage_compatibility_version": STORAGE_VERSION})
+
+    def stored_rows(self, domain: str, relations: list[str]) -> dict[str, int]:
+        # dbt-duckdb's adapter response has no rows_affected: one count(*) per table, read-only
+        with self.errors(), self.open_database(domain, read_only=True) as connection:
+            return {relation: connection.execute(f"select count(*) from {_stored_relation(connection, relation)}")
+                    .fetchall()[0][0] for relation in relations}
+
+    def provisioner(self, *, plan_only: bool) -> DuckDBProvisioner:
+        return DuckDBProvisioner(self)
 
     def check_single_select(self, connection: duckdb.DuckDBPyConnection, sql: str) -> None:
         single_select(connection, sql)
@@ -193,6 +229,18 @@ class DuckDBEngine(Engine):
         return sorted(connection.execute("select getvariable('mesh_roles')").fetchone()[0] or [])
 
     @classmethod
+    def columns_query(cls, relations: list[tuple[str, str, str]]) -> str:
+        from mesh_cli.engines.duckdb_transpile import columns_query
+
+        return columns_query(relations)
+
+    @classmethod
+    def transpile_snowflake(cls, sql: str, model: str, cache: Path | None, columns: Iterable[Sequence[Any]]) -> str:
+        from mesh_cli.engines.duckdb_transpile import cached_transpile, snowflake_schema
+
+        return cached_transpile(sql, model, cache, snowflake_schema(columns))
+
+    @classmethod
     def spell_type(cls, data_type: DataType) -> str | None:
         from mesh_cli.engines.duckdb_types import duckdb_type
 
@@ -209,6 +257,14 @@ class DuckDBEngine(Engine):
         from mesh_cli.engines.duckdb_types import duckdb_spelling
 
         return duckdb_spelling(data_type)
+
+    @classmethod
+    def build_roles(cls, output: dict[str, Any]) -> list[str] | None:
+        """The roles of the profile's session plugin (engines/duckdb_session.py)."""
+        for plugin in output.get("plugins") or []:
+            if isinstance(plugin, dict) and plugin.get("module") == SESSION_PLUGIN:
+                return [str(role) for role in (plugin.get("config") or {}).get("roles") or []]
+        return None
 
     def server(self, domain: str, schema: str, setting: Callable[[str], str]) -> dict[str, Any]:
         path = self.database_path(domain)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.core.config import MeshConfig
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.core.plan import RecordedState, show_statement
 from mesh_cli.core.safe_io import write_text_atomic
 from mesh_cli.core.sql_literals import snowflake_unquote
@@ -65,14 +65,14 @@ class EmulatedAccount:
             if match:
                 handler(*match.groups())
                 return
-        raise MeshError(f"the DuckDB share emulation does not run this statement: {sql.splitlines()[0]}")
+        raise EngineError(f"the DuckDB share emulation does not run this statement: {sql.splitlines()[0]}")
 
     def save(self) -> None:
         write_text_atomic(self.path, json.dumps({"show": self.recorded}, indent=1, sort_keys=True))
 
     def _create_share(self, name: str, comment: str) -> None:
         if any(r["name"] == name for r in self._rows("SHARES")):
-            raise MeshError(f"share {name} already exists")
+            raise EngineError(f"share {name} already exists")
         self._rows("SHARES").append({"kind": "OUTBOUND", "name": name, "comment": snowflake_unquote(comment),
                                      "database_name": "", "to": ""})
 
@@ -80,7 +80,7 @@ class EmulatedAccount:
         for row in self._rows("SHARES"):
             if row["name"] == name:
                 return row
-        raise MeshError(f"share {name} does not exist")
+        raise EngineError(f"share {name} does not exist")
 
     def _comment(self, name: str, comment: str) -> None:
         self._share(name)["comment"] = snowflake_unquote(comment)
@@ -137,7 +137,7 @@ class EmulatedAccount:
         database, _, role = qualified.rpartition(".")
         rows = self._rows("DATABASE ROLES", f"IN DATABASE {database}")
         if role not in {r["name"] for r in rows}:
-            raise MeshError(f"database role {qualified} does not exist")
+            raise EngineError(f"database role {qualified} does not exist")
         rows[:] = [r for r in rows if r["name"] != role]
         for scope in (f"TO DATABASE ROLE {qualified}", f"OF DATABASE ROLE {qualified}"):
             self.recorded.pop(show_statement("GRANTS", scope).upper(), None)

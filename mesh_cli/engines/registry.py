@@ -31,6 +31,13 @@ def engine_class(adapter: str) -> type[Engine]:
     return ENGINES[adapter]
 
 
+def previews_snowflake_sql(adapter: str) -> bool:
+    """Whether the engine of a dbt adapter type runs Snowflake-written models through a transpile and the package's
+    local preview macros (False for an adapter that is no mesh engine)."""
+    engine = ENGINES.get(adapter)
+    return engine is not None and engine.previews_snowflake_sql
+
+
 def adapter_type(domain: Domain, target: str) -> str:
     """The adapter type of `target` in the domain's profiles.yml."""
     path = domain.path / "profiles.yml"
@@ -85,7 +92,11 @@ def engine_for(config: MeshConfig, domains: list[Domain], target: str) -> Engine
 
 
 def release_connections(kind: str) -> None:
-    ENGINES[kind].release_connections()
+    """Free what dbt's adapter of `kind` keeps open (nothing for an adapter that is no mesh engine: its dbt run
+    failed before connecting)."""
+    engine = ENGINES.get(kind)
+    if engine is not None:
+        engine.release_connections()
 
 
 def stage_store(location: str) -> StateStore:
@@ -103,6 +114,7 @@ __all__ = [
     "default_target",
     "engine_class",
     "engine_for",
+    "previews_snowflake_sql",
     "register",
     "release_connections",
     "stage_store",

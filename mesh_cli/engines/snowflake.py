@@ -11,10 +11,14 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import EngineError, MeshError
-from mesh_cli.core.plan import ShowTooLarge, show_statement
+from mesh_cli.core.ingest_spec import IngestTable
+from mesh_cli.core.plan import Plan, ShowTooLarge, StateReader, show_statement
+from mesh_cli.core.profiles import target_database
 from mesh_cli.core.types import DataType
 from mesh_cli.engines.base import Engine
+from mesh_cli.engines.snowflake_provision import SnowflakeProvisioner
 from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 from mesh_cli.engines.snowflake_types import snowflake_type
 
@@ -132,8 +136,20 @@ class SnowflakeEngine(Engine):
         finally:
             cursor.close()
 
+    def provisioner(self, *, plan_only: bool) -> SnowflakeProvisioner:
+        return SnowflakeProvisioner(self, plan_only=plan_only)
+
     def state_reader(self) -> SnowflakeState:
         return SnowflakeState(self)
+
+    def plan_ingestion(self, domain: Domain, tables: list[IngestTable], reader: StateReader, *, full_refresh: bool,
+                       offline: bool) -> Plan:
+        """Stages, file formats, landing tables, pipes, external tables and Kafka views in the database of the
+        domain's target, then this run's loads (engines/snowflake_ingest.py)."""
+        from mesh_cli.engines.snowflake_ingest import plan_domain
+
+        return plan_domain(domain.name, tables, target_database(domain, self.target), reader, full_refresh,
+                           offline=offline)
 
     @classmethod
     def spell_type(cls, data_type: DataType) -> str | None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mesh_cli.check.governance_config import central_library, declared_problems
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.governance_config import central_library, declared_problems
 from mesh_cli.dbt.inventory import load_inventory
 from mesh_cli.dbt.invoke import MESSAGE_PREFIX, DbtCall, DbtJob, run_shared, with_deps
 from mesh_cli.engines.registry import engine_for

@@ -1,8 +1,9 @@
 """`mesh query`: one read-only SELECT against a domain's database, as given roles, so governance can be seen acting.
 
 The session previews Snowflake's behaviour; it is no security boundary for someone holding the database files.
-Within it: exactly one SELECT (anything else is refused), only roles the databases know, no file access outside
-the attached databases, and a locked configuration.
+Within it: exactly one SELECT (anything else is refused) reading only what the role could read on Snowflake
+(`query_scope.py`: governed and public relations, never the clear storage), only roles the databases know, no file
+access outside the attached databases, and a locked configuration.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.lock import wait_for_writers
 from mesh_cli.engines.registry import engine_for
+from mesh_cli.governance.query_scope import check_reads, query_scope
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ def run_query(config: MeshConfig, domain_name: str, sql: str, roles: list[str], 
     wait_for_writers(config.state_dir)   # a build writing the databases: wait for it, then name it
     with engine.connect(domain, roles=roles, locked=True) as connection:
         engine.check_single_select(connection, sql)
+        check_reads(sql, query_scope(config, target, domain, [domains[u] for u in domain.upstreams if u in domains],
+                                     engine.adapter_type, connection))
         try:
             cursor = connection.execute(sql)
         except engine.driver_errors() as exc:  # bad SQL, or a write to the read-only database

@@ -7,16 +7,14 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from mesh_cli.core.config import MeshConfig
-from mesh_cli.core.destroy import refuse_destruction
 from mesh_cli.core.domains import Domain, discover_domains
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import worst
 from mesh_cli.core.graph import DomainGraph
+from mesh_cli.core.ingest_spec import IngestOptions, TableLoad
 from mesh_cli.core.lock import state_lock
-from mesh_cli.core.plan import ApplyResult, Plan, RecordedState, apply
+from mesh_cli.core.plan import ApplyResult, Plan
 from mesh_cli.engines.registry import Engine, engine_for
-from mesh_cli.ingest.local import TableLoad, landing_rows, list_files, load_table, pending_files
-from mesh_cli.ingest.snowflake_plan import BLOCKED, plan_domain, snowflake_database
-from mesh_cli.ingest.spec import IngestTable, load_ingest_tables
+from mesh_cli.ingest.spec import load_ingest_tables
 
 
 @dataclass
@@ -35,9 +33,9 @@ class DomainIngest:
         return self.applied is None or self.applied.ok
 
     @property
-    def bad_input(self) -> bool:
+    def exit_code(self) -> int:
         """Bad input raises `MeshError` before anything is applied: a result that is not ok is a failed apply."""
-        return False
+        return worst([self.applied.exit_code] if self.applied is not None else [])
 
     @property
     def error(self) -> str | None:
@@ -69,8 +67,9 @@ class DomainIngest:
         return sorted({t.table.split(".")[1] for t in self.tables if t.rows_loaded})
 
     def summary(self) -> str:
-        if self.plan is not None:
-            return f"{len(self.plan.statements)} statement(s)" + (" applied" if self.applied else " planned")
+        if not self.tables:
+            statements = len(self.plan.statements) if self.plan is not None else 0
+            return f"{statements} statement(s)" + (" applied" if self.applied else " planned")
         text = f"{self.files} file(s), {self.rows} row(s)"
         if self.rejected:
             text += f", {self.rejected} rejected"
@@ -90,60 +89,15 @@ def has_freshness(domain: Domain) -> bool:
 
 def ingest_domain(config: MeshConfig, domain: Domain, engine: Engine, *, full_refresh: bool = False,
                   plan_only: bool = False, allow_destroy: bool = False) -> DomainIngest:
-    """Land one domain's raw data on `engine`: DuckDB loads local files; Snowflake reconciles the ingestion
-    objects and runs the loads. Bad input raises `MeshError`; a failed statement ends in the result (`ok`)."""
+    """Land one domain's raw data on `engine`, which builds and runs its own statements from the declarations
+    (`Engine.ingest`). Bad input raises `MeshError`; a failed statement ends in the result (`ok`)."""
     tables = load_ingest_tables(domain)
     result = DomainIngest(domain.name, engine.adapter_type)
     if not tables:
         return result
-    if engine.embedded:
-        return _load_files(domain, tables, engine, result, full_refresh, plan_only)
-    database = snowflake_database(domain, engine.target)
-    offline = plan_only and engine.offline
-    reader = RecordedState() if offline else engine.state_reader()
-    result.plan = plan_domain(domain.name, tables, database, reader, full_refresh, offline=offline)
-    blocked = [note for note in result.plan.notes if note.startswith(BLOCKED)]
-    if plan_only:
-        return result
-    if blocked:
-        raise MeshError(f"ingestion of {domain.name}: {blocked[0]}")
-    refuse_destruction([result.plan], allow=allow_destroy, what=f"ingestion of {domain.name}")
-    result.applied = apply(result.plan, engine.execute)
-    return result
-
-
-def _load_files(domain: Domain, tables: list[IngestTable], engine: Engine, result: DomainIngest,
-                full_refresh: bool, plan_only: bool) -> DomainIngest:
-    if plan_only:
-        exists = engine.has_database(domain.name)
-        connection = engine.open_database(domain.name, read_only=True) if exists else None
-        try:
-            for table in tables:
-                files = list_files(table, domain.path)
-                load = TableLoad(table.label, table.mode)
-                load.pending = [f.name for f in pending_files(connection, table, files)]
-                result.tables.append(load)
-        finally:
-            if connection is not None:
-                connection.close()
-        return result
-    found = {table.label: list_files(table, domain.path) for table in tables}
-    for table in tables:   # checked before the database opens: a typo in `location` never publishes nothing
-        if not found[table.label] and not table.may_be_empty:
-            raise MeshError(f"source {table.source}.{table.name}: location {table.location!r} matches no file in "
-                            f"{domain.path}; fix `location:`, or set `may_be_empty: true` in its ingest block",
-                            path=table.path)
-    connection = engine.open_database(domain.name)
-    try:
-        for table in tables:
-            result.tables.append(load_table(connection, table, found[table.label], full_refresh))
-        for table, load in zip(tables, result.tables, strict=True):   # files, yet nothing landed: say why
-            if not table.may_be_empty and landing_rows(connection, table) == 0:
-                why = "; ".join([*load.files_skipped, *load.rejected][:2]) or "the files hold no rows"
-                raise MeshError(f"source {table.source}.{table.name}: its landing table is empty after ingestion "
-                                f"({why}); fix the files, or set `may_be_empty: true`", path=table.path)
-    finally:
-        connection.close()
+    done = engine.ingest(domain, tables, IngestOptions(full_refresh=full_refresh, plan_only=plan_only,
+                                                       allow_destroy=allow_destroy))
+    result.tables, result.plan, result.applied = done.tables, done.plan, done.applied
     return result
 
 

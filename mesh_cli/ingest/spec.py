@@ -4,13 +4,14 @@ data lands, read from the domain's YAML and validated strictly (one line per err
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
-from mesh_cli.core.types import DataType, parse_type
+from mesh_cli.core.ingest_spec import DEFAULT_STAGE, Column, FileFormat, IngestTable, Stage
+from mesh_cli.core.types import parse_type
 from mesh_cli.core.yamlfile import read_yaml
 from mesh_cli.engines.registry import ENGINES
 
@@ -26,75 +27,7 @@ KEYS = {"mode", "location", "file_format", "pattern", "on_error", "stage", "part
         "auto_ingest", "integration", "aws_sns_topic", "backfill", "topic", "schematized", "may_be_empty"}
 STAGE_KEYS = {"name", "url", "storage_integration"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-DEFAULT_STAGE = "landing"
 EXTERNAL_TABLE_DOC = "https://docs.snowflake.com/en/sql-reference/sql/create-external-table"
-
-
-@dataclass(frozen=True)
-class Column:
-    """A landing column: its name and canonical type."""
-
-    name: str
-    data_type: DataType
-
-
-@dataclass(frozen=True)
-class Stage:
-    """Where files are staged on Snowflake: an internal stage, or an external one at `url`."""
-
-    name: str = DEFAULT_STAGE
-    url: str | None = None
-    storage_integration: str | None = None
-
-
-@dataclass(frozen=True)
-class FileFormat:
-    """The format of the raw files and its options (Snowflake's option names, lower case)."""
-
-    type: str
-    options: tuple[tuple[str, Any], ...] = ()
-
-    def option(self, name: str, default: Any = None) -> Any:
-        return dict(self.options).get(name, default)
-
-
-@dataclass(frozen=True)
-class IngestTable:
-    """One source table with an ingestion block: what lands where, and how."""
-
-    domain: str
-    source: str
-    name: str
-    identifier: str
-    schema: str
-    database: str | None
-    mode: str
-    location: str
-    file_format: FileFormat
-    columns: tuple[Column, ...]
-    path: Path
-    pattern: str | None = None
-    on_error: str = "abort_statement"
-    stage: Stage = field(default_factory=Stage)
-    partitions: tuple[Column, ...] = ()
-    auto_refresh: bool = False
-    auto_ingest: bool = True
-    integration: str | None = None
-    aws_sns_topic: str | None = None
-    backfill: bool = False
-    topic: str | None = None
-    schematized: bool = False
-    freshness: bool = False
-    may_be_empty: bool = False     # a location matching no file is then no error (docs/ingestion.md)
-
-    @property
-    def label(self) -> str:
-        return f"{self.domain}.{self.source}.{self.name}"
-
-    @property
-    def landing_identifier(self) -> str:
-        """The table files land in: the source table itself, or for Kafka the connector's table under a view."""
-        return f"{self.identifier}_records" if self.mode == "kafka" else self.identifier
 
 
 def _fail(path: Path, where: str, message: str) -> MeshError:
@@ -184,9 +117,7 @@ def _flag(path: Path, where: str, block: dict[str, Any], key: str, default: bool
     return value
 
 
-def _table(domain: Domain, path: Path, source: dict[str, Any], table: dict[str, Any],
-           block: dict[str, Any]) -> IngestTable:
-    where = f"source {source['name']}.{table.get('name')}"
+def _mode(path: Path, where: str, block: dict[str, Any]) -> str:
     unknown = set(block) - KEYS
     if unknown:
         raise _fail(path, where, f"unknown ingest key(s) {', '.join(sorted(unknown))} "
@@ -194,58 +125,113 @@ def _table(domain: Domain, path: Path, source: dict[str, Any], table: dict[str, 
     mode = block.get("mode")
     if mode not in MODES:
         raise _fail(path, where, f"ingest mode {mode!r} is not one of {', '.join(MODES)}")
+    for key in ("integration", "aws_sns_topic"):
+        if block.get(key) is not None and mode != "snowpipe":
+            raise _fail(path, where, f"`{key}` applies to snowpipe sources only")
+    return str(mode)
+
+
+def _location(path: Path, where: str, block: dict[str, Any]) -> str:
     location = block.get("location")
     if not isinstance(location, str) or not location.strip() or ".." in Path(location).parts \
             or location.startswith("/"):
         raise _fail(path, where, "`location` is required: a folder or glob relative to the domain (locally) and "
                     "a path in the stage (Snowflake), without `..`")
+    return location.strip()
+
+
+def _on_error(path: Path, where: str, block: dict[str, Any], mode: str) -> str:
     on_error = block.get("on_error", "skip_file" if mode == "snowpipe" else "abort_statement")
     if on_error not in ON_ERROR:
         raise _fail(path, where, f"on_error {on_error!r} is not one of {', '.join(ON_ERROR)}")
+    return str(on_error)
+
+
+def _pattern(path: Path, where: str, block: dict[str, Any]) -> str | None:
     pattern = block.get("pattern")
-    if pattern is not None:
-        try:
-            re.compile(str(pattern))
-        except re.error as exc:
-            raise _fail(path, where, f"pattern {pattern!r} is not a regular expression: {exc}") from exc
+    if pattern is None:
+        return None
+    try:
+        re.compile(str(pattern))
+    except re.error as exc:
+        raise _fail(path, where, f"pattern {pattern!r} is not a regular expression: {exc}") from exc
+    return str(pattern)
+
+
+def _topic(path: Path, where: str, block: dict[str, Any], mode: str) -> str | None:
     topic = block.get("topic")
     if mode == "kafka" and not (isinstance(topic, str) and topic):
         raise _fail(path, where, "a kafka source needs its `topic`")
     if mode != "kafka" and topic is not None:
         raise _fail(path, where, "`topic` applies to kafka sources only")
+    return topic
+
+
+def _mode_file_format(path: Path, where: str, block: dict[str, Any], mode: str) -> FileFormat:
+    """The declared file format; a Kafka source lands JSON records (its default)."""
     file_format = _file_format(path, where, block.get("file_format", {"type": "json"} if mode == "kafka" else None))
     if mode == "kafka" and file_format.type != "json":
         raise _fail(path, where, "a kafka source lands JSON records: use file_format {type: json}")
-    for key in ("integration", "aws_sns_topic"):
-        if block.get(key) is not None and mode != "snowpipe":
-            raise _fail(path, where, f"`{key}` applies to snowpipe sources only")
-    name = table["name"]
-    identifier = table.get("identifier", name)
-    if not isinstance(identifier, str) or not _NAME.match(identifier):
-        raise _fail(path, where, f"identifier {identifier!r} must be a plain identifier")
-    schema = source.get("schema", source["name"])
-    if not isinstance(schema, str) or not _NAME.match(schema):
-        raise _fail(path, f"source {source['name']}", f"schema {schema!r} must be a plain identifier")
-    freshness = next((entry.get(key) for entry in (table, table.get("config") or {}, source,
-                                                    source.get("config") or {})
-                      for key in ("freshness",) if isinstance(entry, dict) and entry.get(key)), None)
+    return file_format
+
+
+def _plain_name(path: Path, where: str, what: str, value: Any) -> str:
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise _fail(path, where, f"{what} {value!r} must be a plain identifier")
+    return value.lower()
+
+
+def _has_freshness(source: dict[str, Any], table: dict[str, Any]) -> bool:
+    """Whether the table or its source declares freshness and a `loaded_at_field` to measure it by."""
+    declared = any(isinstance(entry, dict) and entry.get("freshness")
+                   for entry in (table, table.get("config") or {}, source, source.get("config") or {}))
+    return bool(declared and (table.get("loaded_at_field") or source.get("loaded_at_field")))
+
+
+def _table(domain: Domain, path: Path, source: dict[str, Any], table: dict[str, Any],
+           block: dict[str, Any]) -> IngestTable:
+    """One source table with its merged ingest block, each part validated by its own step."""
+    where = f"source {source['name']}.{table.get('name')}"
+    mode = _mode(path, where, block)
     return IngestTable(
-        domain=domain.name, source=source["name"], name=name, identifier=identifier.lower(), schema=schema.lower(),
-        database=source.get("database"), mode=mode, location=location.strip(), file_format=file_format,
-        columns=_columns(path, where, table.get("columns")), path=path, pattern=pattern, on_error=on_error,
+        domain=domain.name, source=source["name"], name=table["name"],
+        identifier=_plain_name(path, where, "identifier", table.get("identifier", table["name"])),
+        schema=_plain_name(path, f"source {source['name']}", "schema", source.get("schema", source["name"])),
+        database=source.get("database"), mode=mode, location=_location(path, where, block),
+        file_format=_mode_file_format(path, where, block, mode), columns=_columns(path, where, table.get("columns")),
+        path=path, pattern=_pattern(path, where, block), on_error=_on_error(path, where, block, mode),
         stage=_stage(path, where, block.get("stage")), partitions=_partitions(path, where, block.get("partitions")),
         auto_refresh=_flag(path, where, block, "auto_refresh", False),
         auto_ingest=_flag(path, where, block, "auto_ingest", True), integration=block.get("integration"),
         aws_sns_topic=block.get("aws_sns_topic"), backfill=_flag(path, where, block, "backfill", False),
-        topic=topic, schematized=_flag(path, where, block, "schematized", False),
-        may_be_empty=_flag(path, where, block, "may_be_empty", False),
-        freshness=bool(freshness and (table.get("loaded_at_field") or source.get("loaded_at_field"))),
+        topic=_topic(path, where, block, mode), schematized=_flag(path, where, block, "schematized", False),
+        may_be_empty=_flag(path, where, block, "may_be_empty", False), freshness=_has_freshness(source, table),
     )
 
 
 def _yaml_files(domain: Domain) -> list[Path]:
     model_dirs = [p for p in domain.source_paths if p.name != "tests" and p.is_dir()]
     return sorted({f for folder in model_dirs for pattern in ("*.yml", "*.yaml") for f in folder.rglob(pattern)})
+
+
+def _source_tables(domain: Domain, path: Path, source: Any) -> list[IngestTable]:
+    """The tables of one source with an ingestion block, the source's own merged under each table's."""
+    if not isinstance(source, dict) or not isinstance(source.get("name"), str):
+        raise MeshError(f"each source needs a `name:`, got {source!r}", path=path)
+    shared = _ingest_block(source)
+    found = []
+    for table in source.get("tables") or []:
+        if not isinstance(table, dict) or not isinstance(table.get("name"), str):
+            raise MeshError(f"source {source['name']}: each table needs a `name:`", path=path)
+        own = _ingest_block(table)
+        if shared is None and own is None:
+            continue
+        for block in (shared, own):
+            if block is not None and not isinstance(block, dict):
+                raise MeshError(f"source {source['name']}.{table['name']}: `meta.data_mesh.ingest` must be "
+                                f"a mapping, got {block!r}", path=path)
+        found.append(_table(domain, path, source, table, {**(shared or {}), **(own or {})}))
+    return found
 
 
 def load_ingest_tables(domain: Domain) -> list[IngestTable]:
@@ -260,20 +246,7 @@ def load_ingest_tables(domain: Domain) -> list[IngestTable]:
         if not isinstance(sources, list):
             raise MeshError("`sources:` must be a list", path=path)
         for source in sources:
-            if not isinstance(source, dict) or not isinstance(source.get("name"), str):
-                raise MeshError(f"each source needs a `name:`, got {source!r}", path=path)
-            shared = _ingest_block(source)
-            for table in source.get("tables") or []:
-                if not isinstance(table, dict) or not isinstance(table.get("name"), str):
-                    raise MeshError(f"source {source['name']}: each table needs a `name:`", path=path)
-                own = _ingest_block(table)
-                if shared is None and own is None:
-                    continue
-                for block in (shared, own):
-                    if block is not None and not isinstance(block, dict):
-                        raise MeshError(f"source {source['name']}.{table['name']}: `meta.data_mesh.ingest` must be "
-                                        f"a mapping, got {block!r}", path=path)
-                found.append(_table(domain, path, source, table, {**(shared or {}), **(own or {})}))
+            found.extend(_source_tables(domain, path, source))
     found = _resolve_stages(found)
     seen: dict[tuple[str, str], IngestTable] = {}
     for table in found:

@@ -1,5 +1,5 @@
-"""Snowflake SQL on the embedded engine: dbt's compiled SQL of a model, transpiled when the target is DuckDB and
-the model is written in Snowflake's dialect.
+"""Snowflake SQL on the local engine: dbt's compiled SQL of a model, transpiled when the target's engine previews
+Snowflake SQL (`Engine.previews_snowflake_sql`: DuckDB) and the model is written in Snowflake's dialect.
 
 dbt has no hook between compiling a node and running it, so the `dbt_data_mesh` plugin wraps the compiler's
 `_compile_code` once per process: plain `dbt build` in a domain and `mesh build` transpile alike, and
@@ -18,15 +18,10 @@ from typing import Any
 
 from mesh_cli.core.config import MESH_FILE, find_mesh_root, load_config
 from mesh_cli.core.errors import MeshError
-from mesh_cli.engines.duckdb_transpile import (
-    DIALECTS,
-    DUCKDB,
-    SNOWFLAKE,
-    cached_transpile,
-    columns_query,
-    snowflake_schema,
-)
+from mesh_cli.engines.duckdb_transpile import DIALECTS, DUCKDB, SNOWFLAKE
+from mesh_cli.engines.registry import engine_class, previews_snowflake_sql
 from mesh_cli.engines.snowflake_numbers import may_cast
+from mesh_cli.plugin.side_door_guard import check_node, enter_node
 
 SETTING = "sql_dialect"
 VAR = "data_mesh_sql_dialect"   # `data_mesh:` vars belong to the governance library, which checks their keys
@@ -71,7 +66,7 @@ def model_dialect(config: Any, node: Any) -> str:
 def _transpiles(config: Any, node: Any) -> bool:
     """Only the project's own SQL models: an installed package (the data_mesh package's platform models) writes
     each engine's SQL through dispatch already."""
-    return (config.credentials.type == DUCKDB and str(node.resource_type) in ("model", "NodeType.Model")
+    return (previews_snowflake_sql(config.credentials.type) and str(node.resource_type) in ("model", "NodeType.Model")
             and node.package_name == config.project_name
             and str(getattr(node.language, "value", node.language)) == "sql"
             and model_dialect(config, node) == SNOWFLAKE)
@@ -88,25 +83,31 @@ def _relations_read(node: Any, manifest: Any) -> list[tuple[str, str, str]]:
     return found
 
 
-def relation_columns(config: Any, node: Any, manifest: Any) -> dict[str, Any]:
-    """The columns of the relations a model reads, as the local database holds them now (its upstreams built), as
-    a sqlglot schema in Snowflake's terms (`engines/duckdb_transpile.py`). Empty when they cannot be read (not built
-    yet, no connection): arithmetic then keeps DuckDB's types, stricter than Snowflake."""
+def relation_columns(config: Any, node: Any, manifest: Any) -> list[Any]:
+    """The columns of the relations a model reads, as the local database holds them now (its upstreams built): the
+    rows of the engine's `columns_query`. Empty when they cannot be read (not built yet, no connection): arithmetic
+    then keeps the local engine's types, stricter than Snowflake."""
     relations = _relations_read(node, manifest) if may_cast(node.compiled_code or "") else []
     if not relations:
-        return {}
+        return []
     from dbt.adapters.factory import get_adapter
     from dbt_common.exceptions import DbtRuntimeError
 
     try:
-        _, table = get_adapter(config).execute(columns_query(relations), fetch=True)
-    except DbtRuntimeError:     # no connection (a bare `dbt compile`...): DuckDB's types stand
-        return {}
-    return snowflake_schema(table.rows)
+        _, table = get_adapter(config).execute(engine_class(config.credentials.type).columns_query(relations),
+                                               fetch=True)
+    except DbtRuntimeError:     # no connection (a bare `dbt compile`...): the local engine's types stand
+        return []
+    return list(table.rows)
 
 
 def install() -> None:
-    """Wrap dbt's compiler once in this process (idempotent)."""
+    """Wrap dbt's compiler once in this process (idempotent).
+
+    Patches the private `Compiler._compile_code(node, manifest, extra_context)`: dbt has no public hook between
+    rendering a model and running it, and the transpiled SQL must be the node's `compiled_code` (what dbt runs,
+    writes to target/compiled and shows in its errors).
+    Tested with dbt-core 1.10.11 and 1.11.16; tests/test_dbt_patches.py fails naming it when dbt changes it."""
     from dbt.compilation import Compiler
     from dbt_common.exceptions import CompilationError
 
@@ -116,12 +117,15 @@ def install() -> None:
 
     @functools.wraps(compile_code)
     def _compile_code(self: Any, node: Any, manifest: Any, extra_context: Any = None) -> Any:
+        enter_node(self.config, node, manifest)   # statements its Jinja runs are judged in its scope
         node = compile_code(self, node, manifest, extra_context)
         try:
             if _transpiles(self.config, node):
                 cache = Path(self.config.project_target_path) / _CACHE_FOLDER
-                node.compiled_code = cached_transpile(node.compiled_code, node.name, cache,
-                                                      relation_columns(self.config, node, manifest))
+                engine = engine_class(self.config.credentials.type)
+                node.compiled_code = engine.transpile_snowflake(node.compiled_code, node.name, cache,
+                                                                relation_columns(self.config, node, manifest))
+            check_node(self.config, node, manifest)   # no side door in the SQL that will run
         except MeshError as exc:
             raise CompilationError(str(exc), node=node) from exc
         return node

@@ -6,10 +6,10 @@ Local contract checks by Snowflake's types (`macros/contracts_local/`) and Snowp
 `dispatch: [{macro_namespace: dbt, search_order: [<project>, data_mesh, dbt]}]`. Adoption cannot write that
 entry: on Snowflake it would also route the project's `generate_schema_name` and contracted CREATE TABLE to
 data_mesh's (`default__generate_schema_name`, `snowflake__get_table_columns_and_constraints`), which changes what
-it builds there. So on a DuckDB target only, in a mesh whose SQL is Snowflake's (`sql: {dialect: snowflake}`),
-the plugin loads the data_mesh package's macros (its models disabled) and searches it after the project for
-dbt's namespace. Snowflake targets, and projects that install data_mesh or dispatch `dbt` themselves, are left
-exactly as they are.
+it builds there. So only on a target whose engine previews Snowflake SQL (`Engine.previews_snowflake_sql`: DuckDB),
+in a mesh whose SQL is Snowflake's (`sql: {dialect: snowflake}`), the plugin loads the data_mesh package's macros
+(its models disabled) and searches it after the project for dbt's namespace. Snowflake targets, and projects that
+install data_mesh or dispatch `dbt` themselves, are left exactly as they are.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.core.package_path import dbt_package_path
+from mesh_cli.engines.registry import previews_snowflake_sql
 
 PACKAGE = "data_mesh"
-EMBEDDED_ADAPTER = "duckdb"
 _FLAG = "_data_mesh_local_macros"
 
 
@@ -29,7 +29,7 @@ def _applies(config: Any, loaded: dict[str, Any]) -> bool:
     from mesh_cli.engines.duckdb_transpile import SNOWFLAKE
     from mesh_cli.plugin.dialect import mesh_dialect
 
-    return (config.credentials.type == EMBEDDED_ADAPTER and PACKAGE not in loaded
+    return (previews_snowflake_sql(config.credentials.type) and PACKAGE not in loaded
             and not any(entry.get("macro_namespace") == "dbt" for entry in config.dispatch or [])
             and mesh_dialect(str(config.project_root)) == SNOWFLAKE)
 
@@ -43,7 +43,12 @@ def _macros_only(project: Any) -> Any:
 
 
 def install() -> None:
-    """Wrap dbt's dependency loading and dispatch search order once in this process (idempotent)."""
+    """Wrap dbt's dependency loading and dispatch search order once in this process (idempotent).
+
+    Patches the private `RuntimeConfig.load_dependencies(base_only)` and `get_macro_search_order(macro_namespace)`:
+    dbt has no public hook to add a package's macros, or a dispatch search order, to a project that does not
+    declare them.
+    Tested with dbt-core 1.10.11 and 1.11.16; tests/test_dbt_patches.py fails naming it when dbt changes it."""
     from dbt.config.runtime import RuntimeConfig
 
     if getattr(RuntimeConfig.load_dependencies, "data_mesh_local", False):

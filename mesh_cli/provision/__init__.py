@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from mesh_cli.core.footprint import MeshFootprint
 from mesh_cli.provision.run import ProvisionResult, provision
-from mesh_cli.provision.spec import MeshFootprint, declared_footprint
+from mesh_cli.provision.spec import declared_footprint
 
 __all__ = ["MeshFootprint", "ProvisionResult", "declared_footprint", "provision"]

@@ -9,34 +9,35 @@ from typing import Any
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.destroy import refuse_destruction
 from mesh_cli.core.domains import discover_domains, require_domains
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import MeshError, worst
+from mesh_cli.core.footprint import MeshFootprint
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.lock import state_lock
-from mesh_cli.core.plan import ApplyResult, Plan, RecordedState, apply
+from mesh_cli.core.plan import ApplyResult, Plan
 from mesh_cli.engines.registry import engine_for
-from mesh_cli.provision.duckdb import provision_duckdb
-from mesh_cli.provision.snowflake import plan_snowflake
-from mesh_cli.provision.spec import MeshFootprint, declared_footprint
+from mesh_cli.provision.spec import declared_footprint
 
 
 @dataclass
 class ProvisionResult:
-    """The plans (one for Snowflake, one per domain database on DuckDB) and, when applied, their results."""
+    """The plans (one per unit the engine provisions: the account, or each domain database) and, when applied,
+    their results."""
 
     target: str
     adapter: str
     footprint: MeshFootprint
     plans: list[Plan] = field(default_factory=list)
     applied: list[ApplyResult] = field(default_factory=list)
+    internal_sql: bool = False      # the statements are the engine's bookkeeping: said in words, not shown
 
     @property
     def ok(self) -> bool:
         return all(result.ok for result in self.applied)
 
     @property
-    def bad_input(self) -> bool:
+    def exit_code(self) -> int:
         """Bad input raises `MeshError` before anything is planned: a result that is not ok is a failed apply."""
-        return False
+        return worst(result.exit_code for result in self.applied)
 
     @property
     def statements(self) -> int:
@@ -68,23 +69,12 @@ def _provision(config: MeshConfig, selectors: tuple[str, ...], target: str | Non
     selected = graph.order(graph.select(selectors))
     engine = engine_for(config, list(domains.values()), target)
     footprint = declared_footprint(config, domains, selected)
-    result = ProvisionResult(target, engine.adapter_type, footprint)
-    if engine.embedded:
-        if prune and not plan_only:   # planned first: nothing is applied when the prune destroys unasked
-            refuse_destruction([p for p, _ in provision_duckdb(engine, footprint, prune=True, dry_run=True)],
-                               allow=allow_destroy, what="provisioning")
-        for plan, applied in provision_duckdb(engine, footprint, prune=prune, dry_run=plan_only):
-            result.plans.append(plan)
-            if applied is not None:
-                result.applied.append(applied)
-        return result
     if connection is not None:
         engine = engine.with_connection(connection)
-    offline = plan_only and engine.offline
-    reader = RecordedState() if offline else engine.state_reader()
-    plan = plan_snowflake(footprint, reader, prune=prune, offline=offline)
-    result.plans.append(plan)
-    if not plan_only:
-        refuse_destruction([plan], allow=allow_destroy, what="provisioning")
-        result.applied.append(apply(plan, engine.execute))
+    provisioner = engine.provisioner(plan_only=plan_only)
+    plans = provisioner.plan(footprint, prune=prune)
+    result = ProvisionResult(target, engine.adapter_type, footprint, plans, internal_sql=provisioner.internal_sql)
+    if not plan_only:     # planned first: nothing is applied when a prune would destroy unasked
+        refuse_destruction(plans, allow=allow_destroy, what="provisioning", in_words=provisioner.internal_sql)
+        result.applied = provisioner.apply(plans)
     return result

@@ -3,8 +3,10 @@
 Every name comes from one naming rule (`provision.naming`), upper-cased and validated as a Snowflake identifier.
 The role hierarchy follows Snowflake's access-role / functional-role pattern: per database a READ, WRITE and
 OWNER access role (READ granted to WRITE, WRITE to OWNER), and per domain functional roles (ENGINEER, READER,
-DEPLOYER by default) that hold an access role, the warehouse and read access to the upstream domains, all granted
-up to the mesh admin role.
+DEPLOYER by default) that hold an access role, the warehouse and read access to the upstream domains, granted
+up to the mesh admin role unless they hold an entitlement role (then the admin role owns them:
+`mesh_cli.core.footprint`). Across accounts a consumer domain also gets a mounting role (IMPORT SHARE, CREATE
+DATABASE) that mounts its upstreams' shares.
 
 Read access to an upstream is never its database's READ role, whose future grants cover every schema (staging,
 landing, governance included: https://docs.snowflake.com/en/sql-reference/sql/grant-privilege, "future grants"): a
@@ -18,18 +20,24 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.footprint import (
+    DomainFootprint,
+    FunctionalRole,
+    MeshFootprint,
+    ResourceMonitor,
+    Warehouse,
+)
 from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.identifiers import identifier
+from mesh_cli.core.share_settings import ACCOUNT_PER_DOMAIN, ONE_ACCOUNT, reader_role, share_settings
 from mesh_cli.core.strict import check_keys
 from mesh_cli.core.yamlfile import read_mapping
-from mesh_cli.shares.settings import ONE_ACCOUNT, reader_role, share_settings
 
 PREFIX_ENV = "MESH_SNOWFLAKE_DATABASE_PREFIX"
 ACCESS_LEVELS = ("READ", "WRITE", "OWNER")
@@ -58,90 +66,6 @@ DEFAULT_DOMAIN: dict[str, Any] = {
 MESH_KEYS = {"admin_role", "admin_granted_to", "naming", "roles", "defaults"}
 DOMAIN_KEYS = set(DEFAULT_DOMAIN)
 FUNCTIONAL_KEYS = {"access", "upstreams", "warehouse", "roles", "publishes"}
-
-
-@dataclass(frozen=True)
-class Warehouse:
-    name: str
-    size: str
-    auto_suspend: int
-    auto_resume: bool
-    resource_monitor: str | None
-
-
-@dataclass(frozen=True)
-class ResourceMonitor:
-    name: str
-    credit_quota: int
-    frequency: str
-    notify_at: tuple[int, ...]
-    suspend_at: int | None
-
-
-@dataclass(frozen=True)
-class FunctionalRole:
-    name: str
-    function: str
-    access_role: str
-    reader_roles: tuple[str, ...]       # DB.ROLE: reader database roles of the upstream products it consumes
-    warehouse: str | None
-    roles: tuple[str, ...]              # further roles granted to it (e.g. governance roles)
-    publishes: bool = False             # publishes the domain's shares: CREATE SHARE, CREATE DATABASE ROLE
-
-
-@dataclass(frozen=True)
-class DomainFootprint:
-    """What one domain owns in Snowflake."""
-
-    domain: str
-    database: str
-    schemas: tuple[str, ...]
-    warehouse: Warehouse
-    resource_monitor: ResourceMonitor
-    access_roles: dict[str, str]        # level → role name
-    functional_roles: tuple[FunctionalRole, ...]
-
-
-@dataclass(frozen=True)
-class MeshFootprint:
-    """The whole declaration: every selected domain, the admin role and the mesh-wide roles."""
-
-    mesh: str
-    admin_role: str
-    admin_granted_to: str | None
-    roles: tuple[str, ...]              # mesh-wide roles (e.g. PII_READER), granted to the admin role
-    domains: tuple[DomainFootprint, ...]
-    complete: bool = True               # every domain of the mesh is declared (drift of objects is checked)
-    library_grants: tuple[tuple[str, str], ...] = ()   # (role, granted_to) of the governance library's `inherits`
-
-    @property
-    def marker(self) -> str:
-        """The comment on every object the tool creates: what it may prune."""
-        return f"managed by dbt-data-mesh (mesh {self.mesh})"
-
-    def all_roles(self) -> list[str]:
-        names = [self.admin_role, *self.roles]
-        for domain in self.domains:
-            names += [*domain.access_roles.values(), *(role.name for role in domain.functional_roles)]
-        return list(dict.fromkeys(names))
-
-    def role_grants(self) -> list[tuple[str, str]]:
-        """Every account-role-to-role grant, as (role, granted_to) (database roles: `reader_grants`)."""
-        grants = [(role, self.admin_role) for role in self.roles]
-        for domain in self.domains:
-            levels = domain.access_roles
-            grants += [(levels["READ"], levels["WRITE"]), (levels["WRITE"], levels["OWNER"])]
-            for role in domain.functional_roles:
-                grants.append((role.access_role, role.name))
-                grants += [(extra, role.name) for extra in role.roles]
-                grants.append((role.name, self.admin_role))
-        grants += list(self.library_grants)
-        return list(dict.fromkeys(grants))
-
-    def reader_grants(self) -> list[tuple[str, str]]:
-        """Every upstream product's reader database role granted to a consumer role, as (DB.ROLE, granted_to)."""
-        return list(dict.fromkeys((reader, role.name) for domain in self.domains
-                                  for role in domain.functional_roles for reader in role.reader_roles))
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -197,7 +121,8 @@ def _renderer(naming: dict[str, str], check: _Checker, **values: str) -> Callabl
 
 
 def _domain_footprint(domain: Domain, settings: dict[str, Any], naming: dict[str, str], prefix: str,
-                      readers: tuple[str, ...], check: _Checker, mesh_check: _Checker) -> DomainFootprint:
+                      readers: tuple[str, ...], check: _Checker, mesh_check: _Checker,
+                      mounter: str | None = None) -> DomainFootprint:
     render = _renderer(naming, mesh_check, prefix=prefix, domain=domain.name)
     database = render("database")
     schemas = tuple(dict.fromkeys(check.name(s, "schemas") for s in settings.get("schemas") or []))
@@ -246,19 +171,24 @@ def _domain_footprint(domain: Domain, settings: dict[str, Any], naming: dict[str
             warehouse=warehouse.name if cfg.get("warehouse", True) else None,
             roles=tuple(check.name(r, f"functional_roles.{function}.roles") for r in extra),
             publishes=bool(cfg.get("publishes", False))))
-    return DomainFootprint(domain.name, database, schemas, warehouse, monitor, access, tuple(roles))
+    return DomainFootprint(domain.name, database, schemas, warehouse, monitor, access, tuple(roles), mounter)
 
 
-def _consumed_readers(domain: Domain, domains: dict[str, Domain], databases: dict[str, str]) -> tuple[str, ...]:
-    """`DB.<PRODUCT>_READER` of every upstream product listing `domain` under `consumers.domains` (one account:
-    across accounts a consumer reads the mounted share instead)."""
-    readers = []
+def _consumed_products(domain: Domain, domains: dict[str, Domain]) -> list[tuple[str, str]]:
+    """(upstream, product) of every upstream product listing `domain` under `consumers.domains`."""
+    consumed = []
     for upstream in domain.upstreams:
         for entry in domains[upstream].products if upstream in domains else ():
             consumers = ((entry.get("consumers") or {}).get("domains") or []) if isinstance(entry, dict) else []
             if domain.name in consumers:
-                readers.append(f"{databases[upstream]}.{reader_role(str(entry['name']))}")
-    return tuple(readers)
+                consumed.append((upstream, str(entry["name"])))
+    return consumed
+
+
+def _consumed_readers(consumed: list[tuple[str, str]], databases: dict[str, str]) -> tuple[str, ...]:
+    """`DB.<PRODUCT>_READER` of every consumed upstream product (one account: across accounts a consumer reads
+    the share it mounted instead)."""
+    return tuple(f"{databases[upstream]}.{reader_role(product)}" for upstream, product in consumed)
 
 
 def declared_footprint(config: MeshConfig, domains: dict[str, Domain],
@@ -276,22 +206,30 @@ def declared_footprint(config: MeshConfig, domains: dict[str, Domain],
                  for name in domains}
     probe = Domain(name="probe", path=config.root, upstreams=(), profile="probe", source_paths=())
     _domain_footprint(probe, defaults, naming, prefix, (), mesh_check, mesh_check)  # errors name mesh.yml
-    in_account = share_settings(config).topology == ONE_ACCOUNT
+    sharing = share_settings(config)
+    topology = sharing.topology
     every = {}
     for name in sorted(domains):
         domain = domains[name]
         path = domain.path / "domain.yml"
         check = _Checker(path)
         override = check.mapping(read_mapping(path, default={}).get("provision"), "provision", DOMAIN_KEYS)
-        readers = _consumed_readers(domain, domains, databases) if in_account else ()
+        consumed = _consumed_products(domain, domains)
+        readers = _consumed_readers(consumed, databases) if topology == ONE_ACCOUNT else ()
         every[name] = _domain_footprint(domain, _merge(defaults, override), naming, prefix, readers, check,
-                                        mesh_check)
+                                        mesh_check, sharing.mounter_of(name)
+                                        if topology == ACCOUNT_PER_DOMAIN and consumed else None)
     footprints = [every[name] for name in (selected if selected is not None else sorted(domains))]
     # The governance library's roles and `inherits` (governance.yml, domains' vars.data_mesh): created and granted
     # here, as the local engine counts them in session. A domain's functional role is granted its library roles
     # only when that domain is provisioned.
     model = access_model(config.root, domains)
     functional = {role.name: name for name, fp in every.items() for role in fp.functional_roles}
+    for name, fp in every.items():
+        if fp.mounting_role and (fp.mounting_role in functional or fp.mounting_role in model.roles):
+            _Checker(domains[name].path / "domain.yml").fail(
+                f"role {fp.mounting_role} is the mounting role of {name} (snowflake.topology: account_per_domain) and "
+                "also a functional or governance library role; rename that role")
     selected_names = {fp.domain for fp in footprints}
     library_roles = [role for role in model.roles if role not in functional]
     library_grants = tuple(grant for grant in model.grants
@@ -304,4 +242,5 @@ def declared_footprint(config: MeshConfig, domains: dict[str, Domain],
         roles=tuple(dict.fromkeys([*(mesh_check.name(role, "roles") for role in mesh_roles), *library_roles])),
         domains=tuple(footprints),
         complete=selected is None or set(selected) == set(domains),
-        library_grants=library_grants)
+        library_grants=library_grants,
+        entitlement_roles=frozenset(role for policy in model.policies for role in model.clearing_roles(policy)))

@@ -22,7 +22,7 @@ from mesh_cli.core.domains import DOMAIN_NAME, Domain, load_domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.refs import scan_refs
 from mesh_cli.core.yamlfile import read_mapping, read_yaml
-from mesh_cli.engines.registry import ENGINES, Engine
+from mesh_cli.engines.registry import DEFAULT_ADAPTER, Engine, engine_class
 from mesh_cli.scaffold.adopt_static import (
     NodeConfig,
     nested_hub_packages,
@@ -35,7 +35,7 @@ from mesh_cli.scaffold.adopt_static import (
 LOOM_FILES = ("dbt_loom.config.yml", "dbt_loom.config.yaml")
 DUCKDB_DIR_VAR = "MESH_DUCKDB_DIR"
 LOCAL_TARGET = "local"
-EMBEDDED = next(engine for engine in ENGINES.values() if engine.embedded)   # the engine `local` builds on
+EMBEDDED = engine_class(DEFAULT_ADAPTER)   # the engine `local` builds on: the mesh's local default
 MARK = "# Written by `mesh init mesh --adopt`"
 SNOWFLAKE = "snowflake"
 # Contract types only Snowflake spells so (https://docs.snowflake.com/en/sql-reference/intro-summary-data-types):
@@ -581,6 +581,48 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
     safe fixes (never a contract type or model SQL). Running it again rewrites only its own files and reports only
     what still stands in the way. Nothing is written when an input is bad."""
     root = dest.resolve()
+    mesh_name = _mesh_name(dest, root, paths, name)
+    survey = _survey(root, paths)
+    result = survey.result
+    for project in survey.projects.values():
+        result.findings += _project_findings(survey, project, target, apply)
+    if any(_writes_snowflake(p, survey.warehouse.get(n)) for n, p in survey.projects.items()):
+        result.dialect = SNOWFLAKE
+    local = _target_findings(survey, root, target)
+    result.findings += _duckdb_findings(survey.projects, survey.upstreams,
+                                        {n: o for n, o in survey.outputs.items()
+                                         if not local or _has_output(survey.projects[n], LOCAL_TARGET)},
+                                        result.target)
+    result.findings += survey.loom_findings
+    result.findings += _dependency_findings(survey.projects, survey.loom_reads)
+    result.findings += _access_findings(survey.projects, survey.reads, survey.configs)
+    if apply:
+        result.applied = _apply(result.findings)
+        survey.configs = {n: node_configs(p) for n, p in survey.projects.items()}   # as the applied edits left them
+        result.applied += [f for f in result.findings if f.project in survey.seeds_first and "seeds_first" in f.fix]
+        result.findings = [f for f in result.findings if f not in result.applied]
+    _write_files(survey, root, mesh_name)
+    return result
+
+
+@dataclass
+class _Survey:
+    """What adoption read of the projects, and what it decided so far, shared by its steps."""
+
+    result: Adoption
+    projects: dict[str, Domain]
+    configs: dict[str, dict[str, NodeConfig]]     # project -> its nodes' configs (`node_configs`)
+    reads: list[Read]                             # each cross-project ref (`_reads`)
+    upstreams: dict[str, tuple[str, ...]]         # the upstreams each project uses
+    loom_reads: dict[str, list[str]]              # the upstreams each reads through dbt-loom
+    loom_findings: list[Finding]
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)   # embedded profile outputs, per project
+    warehouse: dict[str, str] = field(default_factory=dict)            # project -> its warehouse's adapter type
+    seeds_first: set[str] = field(default_factory=set)                 # projects whose domain.yml builds seeds first
+
+
+def _mesh_name(dest: Path, root: Path, paths: list[Path], name: str | None) -> str:
+    """The mesh's name (`name`, else the folder's), once the folder and the projects given are checked."""
     if not root.is_dir():
         raise MeshError(f"{dest} is not a folder; --adopt writes mesh.yml into the repository that holds the "
                         "projects")
@@ -593,6 +635,11 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
     if not DOMAIN_NAME.match(mesh_name):
         raise MeshError(f"mesh name {mesh_name!r} must be lower-case letters, digits and underscores, starting "
                         "with a letter; pass --name")
+    return mesh_name
+
+
+def _survey(root: Path, paths: list[Path]) -> _Survey:
+    """The projects, their dbt-loom links, what each reads of the others and the upstreams it uses (no cycle)."""
     projects = _projects(root, paths)
     result = Adoption(root, {n: p.path.relative_to(root).as_posix() for n, p in sorted(projects.items())})
     result.loom, loom_reads, loom_findings = _loom(projects)
@@ -603,36 +650,43 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
     upstreams, result.notes = _used_upstreams(projects, candidates, reads)
     loom_reads = {n: [u for u in found if u in upstreams[n]] for n, found in loom_reads.items()}
     _refuse_cycles(projects, upstreams)
-    outputs: dict[str, dict[str, Any]] = {}
-    warehouse: dict[str, str] = {}
-    seeds_first: set[str] = set()
-    for project in projects.values():
-        for upstream in upstreams[project.name]:
-            if upstream not in projects:
-                result.findings.append(Finding(project.name, f"dependencies.yml names project {upstream!r}, "
-                                               "which is not adopted", "adopt its folder too (`--adopt PATH`)"))
-        result.findings += _package_findings(project, projects)
-        result.findings += [Finding(project.name, f"vendored package {path.parent.name} installs hub package "
-                                    f"{package} ({path}), which `dbt deps` cannot fetch without the dbt hub",
-                                    f"vendor {package} too and install it with `local: <its folder, relative to "
-                                    f"{project.path}>` in {path}: dbt resolves a vendored package's `local:` paths "
-                                    "from the consuming project's folder, not the package's")
-                            for path, package in nested_hub_packages(project)]
-        result.findings += _nested_path_findings(project, projects)
-        result.findings += _private_package_findings(project, projects, configs[project.name])
-        seed_findings = list(_seed_findings(project, _owned(project.path / "domain.yml")))
-        result.findings += seed_findings
-        if seed_findings and apply and _owned(project.path / "domain.yml"):
-            seeds_first.add(project.name)
-        output, finding = _output(project, target)
-        if finding:
-            result.findings.append(finding)
-        elif output is not None and output.get("type") in ENGINES and ENGINES[output["type"]].embedded:
-            outputs[project.name] = output
-        elif output is not None:
-            warehouse[project.name] = str(output.get("type"))
-    if any(_writes_snowflake(p, warehouse.get(n)) for n, p in projects.items()):
-        result.dialect = SNOWFLAKE
+    return _Survey(result, projects, configs, reads, upstreams, loom_reads, loom_findings)
+
+
+def _project_findings(survey: _Survey, project: Domain, target: str, apply: bool) -> list[Finding]:
+    """What stands in the way in one project (upstreams, packages, seeds, its profile's output); records the
+    project's output (embedded, or which warehouse) and whether its seeds go first."""
+    findings = [Finding(project.name, f"dependencies.yml names project {upstream!r}, which is not adopted",
+                        "adopt its folder too (`--adopt PATH`)")
+                for upstream in survey.upstreams[project.name] if upstream not in survey.projects]
+    findings += _package_findings(project, survey.projects)
+    findings += [Finding(project.name, f"vendored package {path.parent.name} installs hub package "
+                         f"{package} ({path}), which `dbt deps` cannot fetch without the dbt hub",
+                         f"vendor {package} too and install it with `local: <its folder, relative to "
+                         f"{project.path}>` in {path}: dbt resolves a vendored package's `local:` paths "
+                         "from the consuming project's folder, not the package's")
+                 for path, package in nested_hub_packages(project)]
+    findings += _nested_path_findings(project, survey.projects)
+    findings += _private_package_findings(project, survey.projects, survey.configs[project.name])
+    seed_findings = list(_seed_findings(project, _owned(project.path / "domain.yml")))
+    findings += seed_findings
+    if seed_findings and apply and _owned(project.path / "domain.yml"):
+        survey.seeds_first.add(project.name)
+    output, finding = _output(project, target)
+    if finding:
+        findings.append(finding)
+    elif output is not None and output.get("type") == EMBEDDED.adapter_type:   # already local: files may collide
+        survey.outputs[project.name] = output
+    elif output is not None:
+        survey.warehouse[project.name] = str(output.get("type"))
+    return findings
+
+
+def _target_findings(survey: _Survey, root: Path, target: str) -> bool:
+    """Choose the target the mesh builds on (a local DuckDB one when a project's target is a warehouse or two
+    DuckDB files collide), and report each project that lacks it, with its contract types on that engine.
+    Returns whether the mesh builds on the local target."""
+    result, projects, outputs, warehouse = survey.result, survey.projects, survey.outputs, survey.warehouse
     collisions = _collisions(projects, outputs)
     local = bool(warehouse or collisions) or any(_added_local(p) for p in projects.values())
     result.target = LOCAL_TARGET if local else target
@@ -650,7 +704,7 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
                            "second attach fails (`already attached`)")
             else:
                 problem = f"the mesh builds on target {LOCAL_TARGET!r} (other projects' {target!r} is not DuckDB)"
-            edit = _local_output(project, root, upstreams[project.name], f"target {target!r}")
+            edit = _local_output(project, root, survey.upstreams[project.name], f"target {target!r}")
             result.findings.append(Finding(project.name, problem, f"add a DuckDB output {LOCAL_TARGET!r} with its "
                                            f"own file {project.name}.duckdb beside the others in "
                                            f"{project.path / 'profiles.yml'}; `mesh build` uses it (mesh.yml "
@@ -660,26 +714,21 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
             output, _ = _output(project, LOCAL_TARGET)
             if output is not None:
                 outputs[project.name] = output
-        result.findings += _contract_findings(project, engine, result.dialect == SNOWFLAKE, configs[project.name])
-    result.findings += _duckdb_findings(projects, upstreams, {n: o for n, o in outputs.items()
-                                                              if not local or _has_output(projects[n], LOCAL_TARGET)},
-                                        result.target)
-    result.findings += loom_findings
-    result.findings += _dependency_findings(projects, loom_reads)
-    result.findings += _access_findings(projects, reads, configs)
-    if apply:
-        result.applied = _apply(result.findings)
-        configs = {n: node_configs(p) for n, p in projects.items()}   # as the applied edits left them
-        result.applied += [f for f in result.findings if f.project in seeds_first and "seeds_first" in f.fix]
-        result.findings = [f for f in result.findings if f not in result.applied]
+        result.findings += _contract_findings(project, engine, result.dialect == SNOWFLAKE,
+                                              survey.configs[project.name])
+    return local
+
+
+def _write_files(survey: _Survey, root: Path, mesh_name: str) -> None:
+    """mesh.yml, and a domain.yml for each project whose domain.yml adoption owns."""
+    result = survey.result
     files = {root / MESH_FILE: _mesh_yml(mesh_name, result.domains, result.loom, result.target, result.dialect)}
-    files.update({p.path / "domain.yml": _domain_yml(p, reads, configs, p.name in seeds_first or
-                                                     _marked_seeds_first(p))
-                  for p in projects.values() if _owned(p.path / "domain.yml")})
+    files.update({p.path / "domain.yml": _domain_yml(p, survey.reads, survey.configs, p.name in survey.seeds_first
+                                                     or _marked_seeds_first(p))
+                  for p in survey.projects.values() if _owned(p.path / "domain.yml")})
     for path, text in files.items():
         path.write_text(text, encoding="utf-8")
         result.written.append(path)
-    return result
 
 
 def _marked_seeds_first(project: Domain) -> bool:

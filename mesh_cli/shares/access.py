@@ -15,9 +15,9 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import ModelInfo
+from mesh_cli.core.share_settings import ACCOUNT_PER_DOMAIN, share_name, share_settings
 from mesh_cli.core.state import domain_state_dir, load_publish_record, load_target_manifest
 from mesh_cli.engines.registry import engine_class
-from mesh_cli.shares.settings import ACCOUNT_PER_DOMAIN, share_name, share_settings
 
 PUBLISH_FILE = "publish.json"
 

@@ -175,26 +175,54 @@ def plan_shares(shares: DomainShares, current: Current, title: str, offline: boo
     listings = [Statement(sql.create_listing(name, name, manifest), "create", "listing", name,
                           "organization listing of the product")
                 for name, manifest in sorted(shares.listings.items()) if name not in current.listings]
-    mounts = [Statement(sql.mount(m.database, m.share), "create", "database", m.database,
-                        f"{shares.domain} reads the share {m.share}") for m in shares.mounts
-              if m.database not in current.databases]
-    mounts += [Statement(sql.grant("USAGE", "DATABASE_ROLE", f"{m.database}.{role}", "ROLE", holder), "grant",
-                         "database role", f"{m.database}.{role}", f"governance library: {holder} inherits {role}")
-               for m in shares.mounts for role, holder in m.grants
-               if m.database not in current.databases
-               or holder not in current.mount_holders.get(f"{m.database}.{role}", set())]
-    revokes += [Statement(sql.grant("USAGE", "DATABASE_ROLE", f"{m.database}.{role}", "ROLE", m.reader, revoke=True),
-                          "revoke", "database role", f"{m.database}.{role}",
-                          f"governance library: {m.reader} no longer inherits {role}", destructive=True)
-                for m in shares.mounts if m.database in current.databases for role in m.offered
-                if (role, m.reader) not in m.grants
-                and m.reader in current.mount_holders.get(f"{m.database}.{role}", set())]
+    mounts, withdrawn = _mount_statements(shares, current, sql)
+    revokes += withdrawn
     statements = [_with_role(statement, shares.database)
                   for statement in narrow + revokes + creates + build + widen + listings + mounts]
     if any(statement.role for statement in statements):
         plan.notes.append(PRIVILEGES_NOTE)
     plan.extend(statements)
     return plan
+
+
+def _mount_statements(shares: DomainShares, current: Current,
+                      sql: ShareStatements) -> tuple[list[Statement], list[Statement]]:
+    """Consumer side (account per domain): mount each upstream share with the domain's mounting role, grant the
+    reading role the database roles it is entitled to, and have the mounting role give up every database role of
+    the share, which creating the database granted it
+    (https://docs.snowflake.com/en/user-guide/data-sharing-policy-protected-data); then revoke what the reading
+    role is no longer entitled to (destructive). Returns (mounts and grants, revokes)."""
+    build: list[Statement] = []
+    withdrawn: list[Statement] = []
+    for m in shares.mounts:
+        mounted = m.database in current.databases
+
+        def holders(role: str, database: str = m.database) -> set[str]:
+            return current.mount_holders.get(f"{database}.{role}", set())
+
+        # creating a database from a share needs IMPORT SHARE and CREATE DATABASE
+        # (https://docs.snowflake.com/en/user-guide/data-share-consumers); the mounting role owns the database
+        needs = f"{m.mounter} (IMPORT SHARE and CREATE DATABASE on the account; owns the mounted database)"
+        if not mounted:
+            build.append(Statement(sql.mount(m.database, m.share), "create", "database",
+                                   m.database, f"{shares.domain} reads the share {m.share}", role=needs))
+        build += [Statement(sql.grant("USAGE", "DATABASE_ROLE", f"{m.database}.{role}", "ROLE", holder), "grant",
+                            "database role",
+                            f"{m.database}.{role}", f"{holder} reads the product (SELECT)" if role == m.product_reader
+                            else f"governance library: {holder} inherits {role}", role=needs)
+                  for role, holder in m.grants if not mounted or holder not in holders(role)]
+        build += [Statement(sql.grant("USAGE", "DATABASE_ROLE", f"{m.database}.{role}", "ROLE", m.mounter,
+                                      revoke=True), "revoke",
+                            "database role", f"{m.database}.{role}", f"the mounting role {m.mounter} keeps none of "
+                            "the share's database roles", role=needs)
+                  for role in m.offered if not mounted or m.mounter in holders(role)]
+        withdrawn += [Statement(sql.grant("USAGE", "DATABASE_ROLE", f"{m.database}.{role}", "ROLE", m.reader,
+                                          revoke=True), "revoke",
+                                "database role", f"{m.database}.{role}",
+                                f"governance library: {m.reader} no longer inherits {role}", destructive=True)
+                      for role in m.offered if mounted and (role, m.reader) not in m.grants
+                      and m.reader in holders(role)]
+    return build, withdrawn
 
 
 def _with_role(statement: Statement, database: str) -> Statement:

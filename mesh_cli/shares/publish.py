@@ -16,11 +16,12 @@ from typing import Any
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.destroy import DestructionRefused, refuse_destruction
 from mesh_cli.core.domains import Domain, discover_domains, require_domains
-from mesh_cli.core.errors import EXIT_BAD_INPUT, MeshError
+from mesh_cli.core.errors import EXIT_FAILED, EXIT_OK, MeshError
 from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.plan import Plan, apply_to
 from mesh_cli.core.safe_io import set_aside, write_text_atomic
+from mesh_cli.core.share_settings import share_settings
 from mesh_cli.core.state import domain_state_dir, load_publish_record, load_target_manifest
 from mesh_cli.core.store import StaleGeneration
 from mesh_cli.dbt.inventory import load_inventory
@@ -30,7 +31,6 @@ from mesh_cli.engines.registry import adapter_type, engine_class
 from mesh_cli.shares.access import PUBLISH_FILE
 from mesh_cli.shares.backends import backend_for
 from mesh_cli.shares.diff import plan_shares, read_current
-from mesh_cli.shares.settings import share_settings
 from mesh_cli.shares.spec import SHARE, DomainShares, desired_shares, mounts_of
 
 PUBLISHED, UNCHANGED, PLANNED, FAILED = "published", "unchanged", "planned", "failed"
@@ -45,12 +45,16 @@ class DomainPublish:
     plan: Plan | None = None
     applied: int = 0
     error: str | None = None
-    bad_input: bool = False        # the failure is the mesh's own input (domain.yml, mesh.yml, credentials)
+    failed_with: int = EXIT_FAILED  # a failure's exit code: the exception's (2: domain.yml, mesh.yml, credentials)
     note: str | None = None        # e.g. an unreadable publish state set aside and written again
 
     @property
     def ok(self) -> bool:
         return self.status != FAILED
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.ok else self.failed_with
 
     def to_dict(self) -> dict[str, Any]:
         return {"domain": self.domain, "status": self.status, "applied": self.applied, "error": self.error,
@@ -104,7 +108,7 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
                    manifest: dict[str, Any], *, plan_only: bool = False,
                    allow_destroy: bool = False) -> DomainPublish:
     """Plan (and unless `plan_only`, apply) one domain's shares. Bad input and a failed apply end as a failed
-    result (`bad_input` tells them apart), never raise: each domain's failure is its own."""
+    result (its `exit_code` is the exception's), never raise: each domain's failure is its own."""
     try:
         settings = share_settings(config)
         access = access_model(config.root, domains)
@@ -126,7 +130,7 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
         try:
             refuse_destruction([plan], allow=allow_destroy, what=f"publishing {domain.name}")
         except DestructionRefused as exc:   # shown with its plan, applied not at all
-            return DomainPublish(domain.name, FAILED, plan, error=str(exc), bad_input=True)
+            return DomainPublish(domain.name, FAILED, plan, error=str(exc), failed_with=exc.exit_code)
         result = apply_to(plan, backend)
         if not result.ok:
             failed = result.failed
@@ -139,8 +143,8 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
             _write_record(record, _publish_record(shares, set(shares.listings)), consumers)
         return DomainPublish(domain.name, UNCHANGED if plan.empty else PUBLISHED, plan, len(result.applied),
                              note=note)
-    except MeshError as exc:   # a warehouse failure (EngineError) is a failed run, not bad input
-        return DomainPublish(domain.name, FAILED, error=str(exc), bad_input=exc.exit_code == EXIT_BAD_INPUT)
+    except MeshError as exc:
+        return DomainPublish(domain.name, FAILED, error=str(exc), failed_with=exc.exit_code)
 
 
 def publish_after_build(config: MeshConfig, target: str, domain: Domain, *,
@@ -150,7 +154,7 @@ def publish_after_build(config: MeshConfig, target: str, domain: Domain, *,
         domains = discover_domains(config)
         manifest = load_manifest(domain_state_dir(config, target, domain.name) / "manifest.json")
     except MeshError as exc:
-        return DomainPublish(domain.name, FAILED, error=str(exc), bad_input=True)
+        return DomainPublish(domain.name, FAILED, error=str(exc), failed_with=exc.exit_code)
     return publish_domain(config, target, domain, domains, manifest, allow_destroy=allow_destroy)
 
 

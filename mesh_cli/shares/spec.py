@@ -24,8 +24,7 @@ from mesh_cli.core.identifiers import identifier
 from mesh_cli.core.manifest import ModelInfo, governance_meta, ref_targets_of
 from mesh_cli.core.product_text import share_comment
 from mesh_cli.core.products import ProductSpec, product_specs
-from mesh_cli.shares.listing import listing_access, listing_manifest
-from mesh_cli.shares.settings import (
+from mesh_cli.core.share_settings import (
     ACCOUNT_PER_DOMAIN,
     ONE_ACCOUNT,
     ShareSettings,
@@ -33,6 +32,7 @@ from mesh_cli.shares.settings import (
     reader_role,
     share_name,
 )
+from mesh_cli.shares.listing import listing_access, listing_manifest
 
 SHARE, DATABASE_ROLE = "SHARE", "DATABASE ROLE"
 REBUILT = ("table", "view", "incremental")     # materializations dbt re-creates with CREATE OR REPLACE
@@ -81,6 +81,9 @@ class Mount:
     grants: tuple[tuple[str, str], ...] = ()   # (database role of the share, account role of this domain)
     reader: str = ""                   # this domain's reading role: the holder whose grants the mesh manages
     offered: tuple[str, ...] = ()      # the share's database roles the mesh manages (granted or revoked)
+    mounter: str = ""                  # the role that creates the database: it is granted every database role of
+                                       # the share, and gives each up once granted on
+    product_reader: str = ""           # the share's database role holding SELECT on the product's models
 
 
 @dataclass
@@ -231,16 +234,25 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
         roles.update(entitlements)
         role_grants = {Grant("USAGE", "DATABASE_ROLE", f"{result.database}.{r}") for r in entitlements}
         name = share_name(domain.name, spec.name)
+        reader = f"{result.database}.{reader_role(spec.name)}"
+        # Across accounts a consumer reads through the database roles the share carries, granted to its roles
+        # (https://docs.snowflake.com/en/user-guide/data-sharing-gs, "grant a database role to a share"): SELECT
+        # goes to the product's reader database role, granted to the share; none to the share itself, whose
+        # objects only IMPORTED PRIVILEGES (all or nothing) would reach.
+        reads_by_role = settings.topology == ACCOUNT_PER_DOMAIN and bool(spec.consumer_domains)
+        shared = ({Grant("USAGE", "DATABASE_ROLE", reader)} if reads_by_role else schemas | selects)
         result.desired.append(Desired(
             spec.id, Grantee(SHARE, name),
-            frozenset({Grant("USAGE", "DATABASE", result.database)} | references | schemas | selects | role_grants),
+            frozenset({Grant("USAGE", "DATABASE", result.database)} | references | shared | role_grants),
             frozenset(accounts), _comment(domain, spec), tuple(labels)))
+        if reads_by_role:
+            roles.add(reader_role(spec.name))
+            result.desired.append(Desired(spec.id, Grantee(DATABASE_ROLE, reader), frozenset(schemas | selects),
+                                          frozenset(), "", tuple(labels)))
         if settings.topology == ONE_ACCOUNT and spec.consumer_domains:
-            reader = reader_role(spec.name)
-            roles.add(reader)
+            roles.add(reader_role(spec.name))
             result.desired.append(Desired(   # no entitlement database role: the `_shared` policies would clear
-                spec.id, Grantee(DATABASE_ROLE, f"{result.database}.{reader}"),   # every consumer domain's roles
-                frozenset(schemas | selects),
+                spec.id, Grantee(DATABASE_ROLE, reader), frozenset(schemas | selects),   # every consumer domain's
                 frozenset(settings.role_of(c) for c in spec.consumer_domains), "", tuple(labels),
                 frozenset({settings.role_of(d) for d in domains} | granted_before)))
         if listing:
@@ -264,9 +276,10 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
 
 def mounts_of(domain: Domain, domains: dict[str, Domain], settings: ShareSettings,
               access: AccessModel | None = None) -> list[Mount]:
-    """Account per domain: the shares of upstream products this domain consumes, mounted under the share's name;
-    the domain's reading role is granted the share's database roles it holds as account roles in the access
-    model (ORDERS_DEPLOYER inherits ALL_REGIONS: it gets `<share>.ALL_REGIONS`)."""
+    """Account per domain: the shares of upstream products this domain consumes, mounted under the share's name
+    by the domain's mounting role; the domain's reading role is granted the product's reader database role (its
+    SELECT) and the share's database roles it holds as account roles in the access model (ORDERS_DEPLOYER
+    inherits ALL_REGIONS: it gets `<share>.ALL_REGIONS`)."""
     if settings.topology != ACCOUNT_PER_DOMAIN:
         return []
     mounts = []
@@ -280,11 +293,13 @@ def mounts_of(domain: Domain, domains: dict[str, Domain], settings: ShareSetting
                                     f"`snowflake.accounts`; add `{upstream}: ORG.ACCOUNT` to mesh.yml")
                 name = share_name(upstream, str(entry["name"]))
                 reader = settings.role_of(domain.name)
+                product_reader = reader_role(str(entry["name"]))    # SELECT on the product's models
                 held: list[str] = []
-                shared: set[str] = set()
+                shared: set[str] = {product_reader}
                 if access is not None:
-                    shared = {role for policy in access.policies for role in access.clearing_roles(policy)}
+                    shared |= {role for policy in access.policies for role in access.clearing_roles(policy)}
                     held = [role for role in access.inherited(reader)[1:] if role in shared]
-                mounts.append(Mount(name, f"{account}.{name}", tuple((role, reader) for role in held), reader,
-                                    tuple(sorted(shared))))
+                grants = tuple((role, reader) for role in [product_reader, *held])
+                mounts.append(Mount(name, f"{account}.{name}", grants, reader, tuple(sorted(shared)),
+                                    settings.mounter_of(domain.name), product_reader))
     return mounts

@@ -12,12 +12,12 @@
   {%- if data_mesh.builds_protected(temporary, relation, language) -%}
     {%- set protected = data_mesh.protected_relation(this) -%}
     drop table if exists {{ protected }};
-    {{ dbt.duckdb__create_table_as(false, protected, compiled_code, language, partitioned_by=partitioned_by, sorted_by=sorted_by) }};
+    {{ dbt.duckdb__create_table_as(false, protected, compiled_code, language, **data_mesh.table_layout(partitioned_by, sorted_by)) }};
     {{ data_mesh.governed_view_sql(model, relation, this, data_mesh.model_governance(model), 'create view') }}
   {%- elif language == 'python' -%}
-    {{ data_mesh.snowpark_create_table_as(temporary, relation, compiled_code, partitioned_by=partitioned_by, sorted_by=sorted_by) }}
+    {{ data_mesh.snowpark_create_table_as(temporary, relation, compiled_code, **data_mesh.table_layout(partitioned_by, sorted_by)) }}
   {%- else -%}
-    {{ dbt.duckdb__create_table_as(temporary, relation, compiled_code, language, partitioned_by=partitioned_by, sorted_by=sorted_by) }}
+    {{ dbt.duckdb__create_table_as(temporary, relation, compiled_code, language, **data_mesh.table_layout(partitioned_by, sorted_by)) }}
   {%- endif -%}
 {%- endmacro %}
 

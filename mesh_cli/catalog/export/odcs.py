@@ -2,7 +2,8 @@
 
 Schema from the model's enforced contract, quality from its dbt data tests (each once, in forms datacontract-cli
 runs), team and support from the domain owner, SLA from the product in domain.yml, servers from the domain's
-profile for the catalogue's target (servers.py: the database in place, or the embedded engine's test copies).
+profile for the catalogue's target (servers.py: the database in place, or the test copies where the engine's
+contract tests read copies).
 """
 
 from __future__ import annotations
@@ -127,12 +128,12 @@ def odcs_contract(config: MeshConfig, catalog: Catalog, reference: str) -> dict[
     product, model, version = find_model(catalog, reference)
     domain = discover_domains(config)[product["domain"]]
     target = catalog.index["target"]
-    embedded = engine_for(config, [domain], target).embedded
+    copies = engine_for(config, [domain], target).contract_tests_read_copies
     relation = relation_parts(version["relation"] or "")
     access = access_model(config.root, {domain.name: domain})
 
-    def place(referenced: str) -> str:   # the embedded engine's servers are test copies (test_copies.py)
-        return copy_name(referenced, domain.name) if embedded else referenced
+    def place(referenced: str) -> str:   # the servers are test copies where contract tests read copies
+        return copy_name(referenced, domain.name) if copies else referenced
 
     physical = relation[-1] or model["name"]
     schema_object: dict[str, Any] = {

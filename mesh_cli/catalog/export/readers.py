@@ -1,4 +1,4 @@
-"""Who reads a contract version's servers, and where the embedded engine's test copies lie.
+"""Who reads a contract version's servers, and where the test copies lie (engines whose contract tests read copies).
 
 Readers: `producer`, the owner's full view (the stored rows, read with the domain's build roles); `consumer`, what
 the first consuming domain's build roles see through the governed view.
@@ -11,10 +11,10 @@ from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
-from mesh_cli.core.yamlfile import read_mapping
+from mesh_cli.core.profiles import target_output
+from mesh_cli.engines.registry import ENGINES
 
 PRODUCER, CONSUMER = "producer", "consumer"
-SESSION_PLUGIN = "mesh_cli.engines.duckdb_session"
 
 
 def relation_parts(relation: str) -> list[str]:
@@ -30,12 +30,12 @@ def copy_name(relation: str, domain: str) -> str:
 
 
 def build_roles(domain: Domain, target: str) -> list[str]:
-    """The roles a domain's DuckDB sessions hold on `target` (its profile's session plugin), else its deployer's."""
-    output = ((read_mapping(domain.path / "profiles.yml").get(domain.profile) or {}).get("outputs") or {}).get(target)
-    for plugin in (output or {}).get("plugins") or [] if isinstance(output, dict) else []:
-        if isinstance(plugin, dict) and plugin.get("module") == SESSION_PLUGIN:
-            return [str(role) for role in (plugin.get("config") or {}).get("roles") or []]
-    return [f"{domain.name.upper()}_DEPLOYER"]
+    """The roles a domain's build sessions hold on `target`, as its engine reads them in the profile, else its
+    deployer's."""
+    output = target_output(domain, target)
+    engine = ENGINES.get(str(output.get("type")))
+    roles = engine.build_roles(output) if engine is not None else None
+    return roles if roles is not None else [f"{domain.name.upper()}_DEPLOYER"]
 
 
 def readers(config: MeshConfig, product: dict[str, Any], target: str) -> dict[str, list[str]]:

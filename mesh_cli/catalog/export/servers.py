@@ -1,8 +1,9 @@
 """Where `datacontract test` reads a contract version on the export's target, as ODCS `servers` entries.
 
-On an account engine (Snowflake) the server is the domain's database, read with the connection's role. On the
-embedded engine the servers are the test copies of each reader (test_copies.py): `<target>-producer`, the owner's
-full view, and `<target>-consumer`, what a consuming domain's roles see.
+Where the engine's data is read in place (Snowflake) the server is the domain's database, read with the
+connection's role. Where contract tests read copies (`Engine.contract_tests_read_copies`: DuckDB) the servers are
+the test copies of each reader (test_copies.py): `<target>-producer`, the owner's full view, and
+`<target>-consumer`, what a consuming domain's roles see.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import jinja2
 from mesh_cli.catalog.export.readers import PRODUCER, copy_path
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
-from mesh_cli.core.yamlfile import read_mapping
+from mesh_cli.core.profiles import target_output
 from mesh_cli.engines.registry import ENGINES
 
 READER_TEXT = {"producer": "The owner's full view: the stored rows, as `mesh export test-data` copies them.",
@@ -43,15 +44,14 @@ def _setting(output: dict[str, Any], key: str) -> str:
 def servers(config: MeshConfig, domain: Domain, schema: str, target: str, readers: dict[str, list[str]],
             version_id: str) -> list[dict[str, Any]]:
     """The servers of one contract version on `target`, each as its engine describes it (none when the profile
-    has no such target): an account engine's database in place, read as the producer; on an embedded engine, the
-    test copy of each reader in place of the domain's database."""
-    profile = read_mapping(domain.path / "profiles.yml").get(domain.profile) or {}
-    output = (profile.get("outputs") or {}).get(target)
-    if not isinstance(output, dict) or output.get("type") not in ENGINES:
+    has no such target): the domain's database in place, read as the producer; where contract tests read copies,
+    the test copy of each reader in place of the domain's database."""
+    output = target_output(domain, target)
+    if output.get("type") not in ENGINES:
         return []
     engine = ENGINES[output["type"]](config, target)
     described = engine.server(domain.name, schema, partial(_setting, output))
-    if not engine.embedded:
+    if not engine.contract_tests_read_copies:
         return [{"server": target, **described, "environment": target,
                  "roles": [{"role": role, "access": "read"} for role in readers[PRODUCER]]}]
     found = []

@@ -1,6 +1,7 @@
-"""What `datacontract test` reads on the embedded engine: per contract version and reader (readers.py), a DuckDB
-file (in a format DuckDB 1.x opens) holding the model's rows as that reader sees them, plus the relations its
-relationship rules reference.
+"""What `datacontract test` reads where contract tests read copies (`Engine.contract_tests_read_copies`: DuckDB):
+per contract version and reader (readers.py), a database file written by the engine (`write_copy`; DuckDB's in a
+format DuckDB 1.x opens) holding the model's rows as that reader sees them, plus the relations its relationship
+rules reference.
 
 The domain databases cannot serve it directly: a governed model's name is a view that shows a session its roles'
 rows (none to a session without roles, as datacontract-cli's is), and its stored rows lie under another name.
@@ -25,9 +26,9 @@ def write_test_copies(config: MeshConfig, catalog: Catalog, reference: str) -> d
     target = catalog.index["target"]
     domain = discover_domains(config)[product["domain"]]
     engine = engine_for(config, [domain], target)
-    if not engine.embedded:
+    if not engine.contract_tests_read_copies:
         raise MeshError(f"target {target!r} runs on {engine.adapter_type}: `datacontract test` reads it in place "
-                        "(the contract's server); test copies are for the embedded engine")
+                        "(the contract's server); test copies are for the local engine")
     own = version["relation"]
     referenced = sorted({test["referenced"] for column in version["columns"] for test in column["tests"]
                          if test.get("referenced")} - {own})

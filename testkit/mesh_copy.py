@@ -1,5 +1,4 @@
-"""Copies of a mesh repository without build leftovers: the tests' example mesh, also the benchmarks' (bench/
-imports this module; tests never import bench/)."""
+"""Copies of a mesh repository without build leftovers: the tests' example mesh, also the benchmarks'."""
 
 from __future__ import annotations
 

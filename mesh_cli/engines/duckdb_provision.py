@@ -1,4 +1,4 @@
-"""The footprint on the embedded engine: each domain's database file and schemas, and the mesh-wide roles and
+"""The DuckDB engine's provisioning: each domain's database file and schemas, and the mesh-wide roles and
 their hierarchy recorded in every domain database (`governance.mesh_provisioned_roles` / `_grants`).
 
 The governance emulation folds the recorded grants into its role closure on the next build, so a role granted to
@@ -8,13 +8,15 @@ equivalent and are left out. The same plan/apply engine runs it: a converged dat
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mesh_cli.core.footprint import DomainFootprint, MeshFootprint
 from mesh_cli.core.identifiers import identifier
-from mesh_cli.core.plan import Plan, Statement, apply
+from mesh_cli.core.plan import ApplyResult, Plan, Statement, apply
 from mesh_cli.core.sql_literals import duckdb_string
-from mesh_cli.engines.base import Engine
-from mesh_cli.provision.spec import DomainFootprint, MeshFootprint
+
+if TYPE_CHECKING:
+    from mesh_cli.engines.base import Engine
 
 GOVERNANCE = "governance"
 TABLES = {
@@ -68,9 +70,9 @@ def plan_domain(footprint: MeshFootprint, domain: DomainFootprint, connection: A
         missing = sorted(wanted - current)
         if missing:
             statements.append(Statement(f"insert into {GOVERNANCE}.{table} values "
-                                        + ", ".join(_values(row) for row in missing), "record", kind,
+                                        + ", ".join(_values(row) for row in missing), "record", f"{kind}(s)",
                                         ", ".join(" → ".join(row) if kind == "grant" else row[0] for row in missing),
-                                        f"{len(missing)} declared {kind}(s) not recorded"))
+                                        f"{len(missing)} declared, not yet recorded"))
         for row in sorted(current - wanted):
             if kind == "role" and row[1] != footprint.marker:
                 continue
@@ -86,17 +88,37 @@ def plan_domain(footprint: MeshFootprint, domain: DomainFootprint, connection: A
     return plan
 
 
-def provision_duckdb(engine: Engine, footprint: MeshFootprint, *, prune: bool = False,
-                     dry_run: bool = False) -> list[tuple[Plan, Any]]:
-    """Plan (and unless `dry_run`, apply) each domain database; returns (plan, ApplyResult or None) per domain."""
-    results = []
-    for domain in footprint.domains:
-        exists = engine.has_database(domain.domain)
-        connection = engine.open_database(domain.domain, read_only=dry_run) if exists or not dry_run else None
-        try:
-            plan = plan_domain(footprint, domain, connection, prune=prune)
-            results.append((plan, None if dry_run or connection is None else apply(plan, connection.execute)))
-        finally:
-            if connection is not None:
-                connection.close()
-    return results
+class DuckDBProvisioner:
+    """Provisioning on DuckDB: one plan per domain database file (`core.footprint.Provisioner`), planned against
+    the file as it is (none yet: an empty one) and applied to it, created if need be. Its statements record the
+    mesh's roles in tables of the governance schema: internal."""
+
+    internal_sql = True
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.planned: list[tuple[str, Plan]] = []    # (domain, plan) of the last `plan`
+
+    def plan(self, footprint: MeshFootprint, *, prune: bool) -> list[Plan]:
+        self.planned = []
+        for domain in footprint.domains:
+            connection = (self.engine.open_database(domain.domain, read_only=True)
+                          if self.engine.has_database(domain.domain) else None)
+            try:
+                self.planned.append((domain.domain, plan_domain(footprint, domain, connection, prune=prune)))
+            finally:
+                if connection is not None:
+                    connection.close()
+        return [plan for _, plan in self.planned]
+
+    def apply(self, plans: list[Plan]) -> list[ApplyResult]:
+        results = []
+        for domain, plan in self.planned:
+            if any(plan is wanted for wanted in plans):
+                connection = self.engine.open_database(domain)
+                try:
+                    results.append(apply(plan, self.engine.guarded(connection.execute)))
+                finally:
+                    connection.close()
+        return results
+

@@ -42,6 +42,11 @@ class ShareSettings:
         """The account role a consumer domain reads with in one account."""
         return self.roles.get(domain, f"{domain.upper()}_DEPLOYER")
 
+    def mounter_of(self, domain: str) -> str:
+        """The account role that mounts the shares a consumer domain reads (account per domain): it holds IMPORT
+        SHARE and CREATE DATABASE (`mesh provision`), and none of the shares' database roles once it granted them."""
+        return identifier(f"{domain}_MOUNTER".upper(), what="mounting role name")
+
     def account_of(self, domain: str) -> str | None:
         return self.accounts.get(domain)
 

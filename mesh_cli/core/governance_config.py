@@ -1,7 +1,8 @@
 """The governance configuration of every model, validated as the package's `model_governance` macro validates it
-before `dbt build` (macros/governance/registry.sql), so `mesh check` refuses what `mesh build` refuses: an unknown
-tag, masking or row access policy, a tag value outside its allowed values, a row access column the model lacks,
-a policy on a column of another type, an unknown key.
+before `dbt build` (macros/governance/library/model_governance.sql), so `mesh check` refuses what `mesh build`
+refuses: an unknown tag, masking or row access policy, a tag value outside its allowed values, a row access column
+the model lacks, a policy on a column of another type, an unknown key. In core: `mesh build`'s validation, `mesh
+check` and the governance plan all read it.
 
 The library is the package's central YAML block (`central_library`) merged with the domain's
 `vars: {data_mesh: ...}` extensions, exactly the sources the macro reads.
@@ -20,13 +21,18 @@ from mesh_cli.core.manifest import governance_meta
 from mesh_cli.core.yamlfile import read_mapping, read_yaml
 
 SECTIONS = ("tags", "masking_policies", "row_access_policies", "roles", "entitlements")
+# The same lists as macros/governance/library/type_family.sql (tests/test_layers.py keeps the two equal).
 _FAMILIES = {"varchar": ("varchar", "text", "string", "char", "character", "character varying"),
              "number": ("int", "integer", "bigint", "smallint", "tinyint", "number", "numeric", "decimal"),
              "timestamp": ("timestamp", "timestamp_ntz", "datetime")}
 
 
 def type_family(data_type: Any) -> str:
-    """The kind of a type as the macro compares them (`varchar(20)` and `text` are both varchar)."""
+    """The kind of a type as the macro compares them (`varchar(20)` and `text` are both varchar).
+
+    >>> type_family("VARCHAR(20)"), type_family("text"), type_family("NUMBER(38, 0)"), type_family("boolean")
+    ('varchar', 'varchar', 'number', 'boolean')
+    """
     base = str(data_type or "").lower().strip().split("(")[0].strip()
     return next((family for family, names in _FAMILIES.items() if base in names), base)
 

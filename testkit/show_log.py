@@ -1,5 +1,5 @@
 """A state reader that counts the SHOW statements a plan issues, by object kind (the tests' and the benchmarks'
-measure of reconciliation cost; bench/ imports this module, tests never import bench/)."""
+measure of reconciliation cost)."""
 
 from __future__ import annotations
 

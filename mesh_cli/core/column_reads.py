@@ -7,6 +7,9 @@ upstream's alias or from no alias at all, when a `*` could come from it, or when
 cannot be read that way (other Jinja, SQL sqlglot does not parse, a generic test other than `relationships`) is
 taken to read every column: the finding is then as coarse as before, never missing a consumer.
 
+The columns a read flows into are traced through CTEs, subqueries and unions to the node's own (outermost)
+columns; the catalogue draws its column-level lineage from them, `mesh check` names them in its findings.
+
 Python models read every column too, unless the code projects the ref (`dbt.ref(...).select(...)`) and never
 names the column.
 """
@@ -15,10 +18,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:   # sqlglot is imported where SQL is read: the catalogue and `mesh list` import this module too
+if TYPE_CHECKING:   # sqlglot is imported where SQL is read: `mesh list` and `mesh product` import this module too
     from sqlglot import exp
+
+Leaf = tuple[str, str]   # a column of a table as the SQL names them (lower case); `*` for all its columns
+Outputs = dict[str, set[Leaf]]   # each output column (`*`: a star's pass-through) -> the table columns it comes from
 
 _JINJA_REF = re.compile(r"\{\{\s*(ref|source)\s*\(([^)]*)\)\s*\}\}")
 _JINJA_CONFIG = re.compile(r"\{\{\s*config\s*\((?:[^{}]|\{[^{}]*\})*\)\s*\}\}", re.DOTALL)
@@ -90,32 +97,112 @@ def _joined_on(sql: exp.Expr, column: str) -> bool:
     return False
 
 
-def sql_reads(code: str, upstream: str, model: str, column: str) -> ColumnRead:
-    """Whether the SQL (dbt source) of a node reads `column` of `upstream.model`."""
+def _ctes(sql: exp.Expr) -> dict[str, exp.Expr]:
+    from sqlglot import exp
+
+    return {cte.alias_or_name.lower(): cte.this for cte in sql.find_all(exp.CTE)}
+
+
+def _sources(select: exp.Select, ctes: dict[str, exp.Expr]) -> dict[str, str | exp.Expr]:
+    """What each name in a select's FROM and JOINs stands for: a table's name, or the query of a CTE or subquery."""
+    from sqlglot import exp
+
+    from_ = select.args.get("from_")
+    found: dict[str, str | exp.Expr] = {}
+    for item in ([from_.this] if from_ else []) + [join.this for join in select.args.get("joins") or []]:
+        if isinstance(item, exp.Table):
+            name = item.name.lower()
+            found[item.alias_or_name.lower()] = ctes[name] if name in ctes and not item.db else name
+        elif isinstance(item, exp.Subquery):
+            found[item.alias_or_name.lower()] = item.this
+    return found
+
+
+def _outputs(query: exp.Expr, ctes: dict[str, exp.Expr], seen: frozenset[int] = frozenset()) -> Outputs:
+    """The output columns of a query and the table columns each is computed from, through CTEs, subqueries and
+    set operations (a recursive CTE's own rows are not followed)."""
+    from sqlglot import exp
+
+    if id(query) in seen:
+        return {}
+    seen = seen | {id(query)}
+    if isinstance(query, exp.SetOperation):   # union & co: columns by position, named by the left side
+        left, right = _outputs(query.this, ctes, seen), list(_outputs(query.expression, ctes, seen).values())
+        return {name: leaves | (right[index] if index < len(right) else set())
+                for index, (name, leaves) in enumerate(left.items())}
+    if not isinstance(query, exp.Select):
+        return {}
+    sources = _sources(query, ctes)
+    outputs: Outputs = {}
+    for projection in query.expressions:
+        star = projection if isinstance(projection, exp.Star) else (
+            projection if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star) else None)
+        if star is not None:
+            table = star.table.lower() if isinstance(star, exp.Column) else ""
+            for alias, source in sources.items():
+                if table and alias != table:
+                    continue
+                passed = {"*": {(source, "*")}} if isinstance(source, str) else _outputs(source, ctes, seen)
+                for name, leaves in passed.items():
+                    outputs.setdefault(name, set()).update(leaves)
+            continue
+        leaves = outputs.setdefault(projection.alias_or_name.lower(), set())
+        for column in projection.find_all(exp.Column):
+            leaves |= _resolve(column, sources, ctes, seen)
+    return outputs
+
+
+def _resolve(column: exp.Column, sources: dict[str, str | exp.Expr], ctes: dict[str, exp.Expr],
+             seen: frozenset[int]) -> set[Leaf]:
+    """The table columns a column of a select stands for (an unqualified one: in any source that may hold it)."""
+    name, table = column.name.lower(), column.table.lower()
+    found: set[Leaf] = set()
+    for alias, source in sources.items():
+        if table and alias != table:
+            continue
+        if isinstance(source, str):
+            found.add((source, name))
+        else:
+            outputs = _outputs(source, ctes, seen)
+            found |= outputs.get(name, set()) | {(leaf, name) for leaf, _ in outputs.get("*", set())}
+    return found
+
+
+@lru_cache(maxsize=512)
+def _statement(plain: str) -> tuple[exp.Expr, Outputs] | None:
+    """The SQL parsed (Snowflake dialect) with its output columns' origins; None when sqlglot cannot read it."""
     from sqlglot import parse_one
     from sqlglot.errors import SqlglotError
 
-    plain = _plain_sql(code)
-    if plain is None:
-        return EVERYTHING
     try:
         sql = parse_one(plain, read="snowflake")
     except SqlglotError:
+        return None
+    return None if sql is None else (sql, _outputs(sql, _ctes(sql)))
+
+
+def _flows_into(outputs: Outputs, upstream: str, model: str, column: str) -> tuple[str, ...]:
+    """The node's own columns computed from `column` of the upstream model."""
+    wanted = {f"__mesh_ref__{upstream}__{model}".lower(), f"__mesh_ref__{model}".lower()}
+    return tuple(column if name == "*" else name for name, leaves in outputs.items()
+                 if any(table in wanted and read in (column, "*") for table, read in leaves))
+
+
+def sql_reads(code: str, upstream: str, model: str, column: str) -> ColumnRead:
+    """Whether the SQL (dbt source) of a node reads `column` of `upstream.model`, and the node's columns it
+    flows into."""
+    plain = _plain_sql(code)
+    parsed = _statement(plain) if plain is not None else None
+    if parsed is None:
         return EVERYTHING
-    if sql is None:
-        return EVERYTHING
+    sql, outputs = parsed
     column = column.lower()
     aliases = _upstream_tables(sql, upstream, model)
     if not aliases:
         return EVERYTHING   # the ref is not where sqlglot sees a table (e.g. inside a string): assume it reads
-    if _star_reads(sql, aliases):
-        return ColumnRead(True, (column,))
-    reads = _mentions(sql, column, aliases) or _joined_on(sql, column)
-    if not reads:
-        return NOTHING
-    into = tuple(projection.alias_or_name for projection in getattr(sql, "selects", [])
-                 if _mentions(projection, column, aliases))
-    return ColumnRead(True, into)
+    if _star_reads(sql, aliases) or _mentions(sql, column, aliases) or _joined_on(sql, column):
+        return ColumnRead(True, _flows_into(outputs, upstream, model, column))
+    return NOTHING
 
 
 def _python_reads(code: str, column: str) -> ColumnRead:

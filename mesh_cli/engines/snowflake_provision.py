@@ -1,4 +1,4 @@
-"""The Snowflake footprint as a plan: read current state with SHOW, diff with the declaration, order the statements.
+"""The Snowflake engine's provisioning: read the account with SHOW, diff it with the footprint, order the statements.
 
 Only what the declaration names is created or altered; objects the tool created (their comment carries the
 mesh's marker) and grants to the roles it manages that are no longer declared are reported as drift, and
@@ -9,26 +9,35 @@ are never touched.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mesh_cli.core.plan import Plan, Statement, StateReader, show_within
+from mesh_cli.core.footprint import MeshFootprint, ResourceMonitor, Warehouse
+from mesh_cli.core.plan import ApplyResult, Plan, RecordedState, Statement, StateReader, apply, show_within
 from mesh_cli.core.sql_literals import snowflake_string
-from mesh_cli.provision.spec import MeshFootprint, ResourceMonitor, Warehouse
+
+if TYPE_CHECKING:
+    from mesh_cli.engines.snowflake import SnowflakeEngine
 
 MANAGED_GRANT_KINDS = {"DATABASE", "SCHEMA", "WAREHOUSE", "ROLE", "DATABASE_ROLE", "ACCOUNT"}
 # CREATE SHARE belongs to ACCOUNTADMIN until granted (https://docs.snowflake.com/en/sql-reference/sql/create-share);
 # the publishing role gets it, and CREATE DATABASE ROLE on its database, so `mesh publish` runs as the deployer.
-# Of the account-level privileges, only these are managed (others granted to a managed role are left alone).
 PUBLISH_ACCOUNT_PRIVILEGES = ("CREATE SHARE",)
+# Creating a database from a share needs IMPORT SHARE and CREATE DATABASE on the account
+# (https://docs.snowflake.com/en/user-guide/security-access-privileges-shares, data consumers): a consumer
+# domain's mounting role holds both.
+MOUNT_ACCOUNT_PRIVILEGES = ("IMPORT SHARE", "CREATE DATABASE")
+# Of the account-level privileges, only these are managed (others granted to a managed role are left alone).
+MANAGED_ACCOUNT_PRIVILEGES = PUBLISH_ACCOUNT_PRIVILEGES + MOUNT_ACCOUNT_PRIVILEGES
 FUTURE_OBJECTS = {"TABLE": "TABLES", "VIEW": "VIEWS"}
 # the role each kind of statement needs (Snowflake's system roles), shown in the plan
 ROLE_FOR = {"role": "USERADMIN", "database": "SYSADMIN", "schema": "SYSADMIN", "warehouse": "SYSADMIN",
             "resource monitor": "ACCOUNTADMIN", "grant": "SECURITYADMIN", "future grant": "SECURITYADMIN",
-            "database role": "SYSADMIN", "account grant": "ACCOUNTADMIN"}
+            "database role": "SYSADMIN", "account grant": "ACCOUNTADMIN", "ownership": "SECURITYADMIN"}
 PHASES = ["create role", "create database", "create schema", "create database role", "create resource monitor",
           "alter resource monitor", "create warehouse", "alter warehouse", "grant role", "grant", "future grant",
-          "revoke", "drop warehouse",
+          "grant ownership", "revoke", "drop warehouse",
           "drop resource monitor", "drop schema", "drop database", "drop role"]
 
 Grant = tuple[str, str, str, str]          # privilege, granted_on, object name, grantee role
@@ -46,11 +55,12 @@ class Declared:
     grants: list[Grant] = field(default_factory=list)
     future_grants: list[Grant] = field(default_factory=list)   # object name = DB.SCHEMA, granted_on TABLE/VIEW
     database_roles: list[str] = field(default_factory=list)    # DB.ROLE: upstream products' reader roles
+    admin_owned: list[str] = field(default_factory=list)       # roles holding an entitlement: the admin owns them
 
 
 def flatten(footprint: MeshFootprint) -> Declared:
     """Every object and grant of the footprint."""
-    declared = Declared(roles=footprint.all_roles())
+    declared = Declared(roles=footprint.all_roles(), admin_owned=footprint.admin_owned())
     declared.grants += [("USAGE", "ROLE", role, holder) for role, holder in footprint.role_grants()]
     declared.grants += [("USAGE", "DATABASE_ROLE", reader, holder) for reader, holder in footprint.reader_grants()]
     declared.database_roles = list(dict.fromkeys(reader for reader, _ in footprint.reader_grants()))
@@ -75,6 +85,8 @@ def flatten(footprint: MeshFootprint) -> Declared:
         for role in (r for r in domain.functional_roles if r.publishes):
             declared.grants += [(p, "ACCOUNT", "", role.name) for p in PUBLISH_ACCOUNT_PRIVILEGES]
             declared.grants.append(("CREATE DATABASE ROLE", "DATABASE", db, role.name))
+        if domain.mounting_role:
+            declared.grants += [(p, "ACCOUNT", "", domain.mounting_role) for p in MOUNT_ACCOUNT_PRIVILEGES]
     declared.grants = list(dict.fromkeys(declared.grants))
     return declared
 
@@ -125,7 +137,7 @@ def read_current(reader: StateReader, footprint: MeshFootprint, declared: Declar
         for row in reader.show("GRANTS TO ROLE", scope=role):
             kind = str(row.get("granted_on", "")).upper().replace(" ", "_")
             privilege = str(row.get("privilege")).upper()
-            if kind == "ACCOUNT" and privilege not in PUBLISH_ACCOUNT_PRIVILEGES:
+            if kind == "ACCOUNT" and privilege not in MANAGED_ACCOUNT_PRIVILEGES:
                 continue
             if kind in MANAGED_GRANT_KINDS and privilege != "OWNERSHIP":
                 name = "" if kind == "ACCOUNT" else str(row["name"]).replace('"', "").upper()
@@ -179,6 +191,8 @@ def _grant_reason(grant: Grant) -> str:
         return "role hierarchy"
     if kind == "DATABASE_ROLE":
         return "reads the upstream product's shared models only (its reader database role)"
+    if grant[0] in MOUNT_ACCOUNT_PRIVILEGES:
+        return "mounts the upstream shares the domain reads (IMPORT SHARE / CREATE DATABASE on the account)"
     if kind == "ACCOUNT" or grant[0] == "CREATE DATABASE ROLE":
         return "publishes the domain's products (CREATE SHARE / CREATE DATABASE ROLE are ACCOUNTADMIN's by default)"
     return "access role privilege"
@@ -227,26 +241,54 @@ def plan_snowflake(footprint: MeshFootprint, reader: StateReader, *, prune: bool
     """The ordered statements that make the account match the footprint."""
     declared = flatten(footprint)
     current = read_current(reader, footprint, declared)
-    marker, comment = footprint.marker, f"COMMENT = {snowflake_string(footprint.marker)}"
     plan = Plan(f"provision {footprint.mesh}: {len(footprint.domains)} domain(s) on Snowflake", offline=offline)
     out = _Builder()
+    _plan_roles(footprint, declared, current, out, plan)
+    _plan_containers(footprint, declared, current, out)
+    _plan_monitors(declared, current, out)
+    _plan_warehouses(footprint, declared, current, out)
+    _plan_grants(footprint, declared, current, out)
+    _plan_ownership(footprint, declared, current, out)
+    _drift(footprint, declared, current, out, plan, prune)
+    plan.extend(out.ordered())
+    return plan
+
+
+def _comment(footprint: MeshFootprint) -> str:
+    return f"COMMENT = {snowflake_string(footprint.marker)}"
+
+
+def _plan_roles(footprint: MeshFootprint, declared: Declared, current: Current, out: _Builder, plan: Plan) -> None:
+    """Missing roles, and the admin role rolled up to where it is declared."""
     for role in declared.roles:
         if role not in current.roles:
-            out.add("create role", f"CREATE ROLE {role} {comment}", "role", role, "declared role missing")
-        elif not _managed(current.roles[role], marker):
+            out.add("create role", f"CREATE ROLE {role} {_comment(footprint)}", "role", role, "declared role missing")
+        elif not _managed(current.roles[role], footprint.marker):
             plan.notes.append(f"role {role} exists and was not created by the mesh: its grants are reconciled, "
                               "it is never dropped")
     if footprint.admin_granted_to and footprint.admin_granted_to not in current.admin_holders:
         out.add("grant role", f"GRANT ROLE {footprint.admin_role} TO ROLE {footprint.admin_granted_to}", "role",
                 footprint.admin_role, f"the mesh admin role rolls up to {footprint.admin_granted_to}",
                 role_kind="grant")
+
+
+def _plan_containers(footprint: MeshFootprint, declared: Declared, current: Current, out: _Builder) -> None:
+    """Missing databases, schemas and the reader database roles of upstream products."""
     for db in declared.databases:
         if db not in current.databases:
-            out.add("create database", f"CREATE DATABASE {db} {comment}", "database", db, "domain database missing")
+            out.add("create database", f"CREATE DATABASE {db} {_comment(footprint)}", "database", db,
+                    "domain database missing")
     for db, schema in declared.schemas:
         if (db, schema) not in current.schemas:
-            out.add("create schema", f"CREATE SCHEMA {db}.{schema} {comment}", "schema", f"{db}.{schema}",
-                    "declared schema missing")
+            out.add("create schema", f"CREATE SCHEMA {db}.{schema} {_comment(footprint)}", "schema",
+                    f"{db}.{schema}", "declared schema missing")
+    for reader_db_role in declared.database_roles:
+        if reader_db_role not in current.database_roles:
+            out.add("create database role", f"CREATE DATABASE ROLE IF NOT EXISTS {reader_db_role}", "database role",
+                    reader_db_role, "reader role of an upstream product (its SELECT grants come from mesh publish)")
+
+
+def _plan_monitors(declared: Declared, current: Current, out: _Builder) -> None:
     for monitor in declared.monitors:
         if monitor.name not in current.monitors:
             out.add("create resource monitor",
@@ -256,21 +298,25 @@ def plan_snowflake(footprint: MeshFootprint, reader: StateReader, *, prune: bool
         elif changes := _monitor_changes(monitor, current.monitors[monitor.name]):
             out.add("alter resource monitor", f"ALTER RESOURCE MONITOR {monitor.name} SET {' '.join(changes)}",
                     "resource monitor", monitor.name, "resource monitor differs from its declaration")
+
+
+def _plan_warehouses(footprint: MeshFootprint, declared: Declared, current: Current, out: _Builder) -> None:
     for warehouse in declared.warehouses:
         if warehouse.name not in current.warehouses:
             out.add("create warehouse",
                     f"CREATE WAREHOUSE {warehouse.name} WITH WAREHOUSE_SIZE = {warehouse.size} "
                     f"AUTO_SUSPEND = {warehouse.auto_suspend} AUTO_RESUME = {str(warehouse.auto_resume).upper()} "
-                    f"INITIALLY_SUSPENDED = TRUE RESOURCE_MONITOR = {warehouse.resource_monitor} {comment}",
-                    "warehouse", warehouse.name, "domain warehouse missing", role_kind="resource monitor")
+                    f"INITIALLY_SUSPENDED = TRUE RESOURCE_MONITOR = {warehouse.resource_monitor} "
+                    f"{_comment(footprint)}", "warehouse", warehouse.name, "domain warehouse missing",
+                    role_kind="resource monitor")
         elif changes := _warehouse_changes(warehouse, current.warehouses[warehouse.name]):
             out.add("alter warehouse", f"ALTER WAREHOUSE {warehouse.name} SET {' '.join(changes)}", "warehouse",
                     warehouse.name, "warehouse differs from its declaration",
                     role_kind="resource monitor" if any("RESOURCE_MONITOR" in c for c in changes) else None)
-    for reader_db_role in declared.database_roles:
-        if reader_db_role not in current.database_roles:
-            out.add("create database role", f"CREATE DATABASE ROLE IF NOT EXISTS {reader_db_role}", "database role",
-                    reader_db_role, "reader role of an upstream product (its SELECT grants come from mesh publish)")
+
+
+def _plan_grants(footprint: MeshFootprint, declared: Declared, current: Current, out: _Builder) -> None:
+    """Missing role grants, privileges and future grants."""
     inherited = set(footprint.library_grants)
     for grant in declared.grants:
         if grant not in current.grants:
@@ -283,23 +329,61 @@ def plan_snowflake(footprint: MeshFootprint, reader: StateReader, *, prune: bool
         if grant not in current.future_grants:
             out.add("future grant", _future_sql(grant), "future grant", f"{grant[2]} → {grant[3]}",
                     "covers objects created later")
-    _drift(footprint, declared, current, out, plan, prune)
-    plan.extend(out.ordered())
-    return plan
+
+
+def _plan_ownership(footprint: MeshFootprint, declared: Declared, current: Current, out: _Builder) -> None:
+    """The roles holding an entitlement pass to the admin role's ownership: it manages them without holding
+    them (`mesh_cli.core.footprint`). GRANT OWNERSHIP to a role not in session needs MANAGE GRANTS
+    (https://docs.snowflake.com/en/release-notes/bcr-bundles/2026_07/bcr-2395): SECURITYADMIN's."""
+    admin = footprint.admin_role
+    for role in declared.admin_owned:
+        if str((current.roles.get(role) or {}).get("owner") or "").upper() != admin:
+            out.add("grant ownership", f"GRANT OWNERSHIP ON ROLE {role} TO ROLE {admin} COPY CURRENT GRANTS",
+                    "ownership", role, f"holds an entitlement: {admin} manages it without inheriting it (it rolls "
+                    f"up to {footprint.admin_granted_to or 'no system role'})")
+
+
+Drift = Callable[..., None]     # (phase, sql, kind, name, what, role_kind=None): a note, or with prune a statement
 
 
 def _drift(footprint: MeshFootprint, declared: Declared, current: Current, out: _Builder, plan: Plan,
            prune: bool) -> None:
     """What the mesh manages and no longer declares: a note, or (with prune) a revoke or drop."""
-    marker = footprint.marker
-
     def handle(phase: str, sql: str, kind: str, name: str, what: str, role_kind: str | None = None) -> None:
         if prune:
             out.add(phase, sql, kind, name, f"pruned: {what}", role_kind=role_kind, destructive=True)
         else:
             plan.notes.append(f"drift: {what} (`--prune` removes it)")
 
-    for grant in sorted(current.grants - set(declared.grants)):
+    _revoke_entitlement_roll_ups(footprint, declared, current, out)
+    _drifted_grants(footprint, declared, current, handle)
+    if not footprint.complete:
+        plan.notes.append("objects of domains outside the selection are not compared (drift is checked on the "
+                          "whole mesh)")
+        return
+    _drifted_objects(footprint, declared, current, handle)
+
+
+def _entitlement_roll_ups(footprint: MeshFootprint, declared: Declared, current: Current) -> list[Grant]:
+    """Grants of an entitlement-holding role to the admin role (made by an earlier version of the mesh)."""
+    owned = set(declared.admin_owned)
+    return [grant for grant in sorted(current.grants - set(declared.grants))
+            if grant[1] == "ROLE" and grant[3] == footprint.admin_role and grant[2] in owned]
+
+
+def _revoke_entitlement_roll_ups(footprint: MeshFootprint, declared: Declared, current: Current,
+                                 out: _Builder) -> None:
+    """Revoked whether or not `prune` is given (destructive, so applied with --allow-destroy): every holder of
+    the admin role passes the policies while they stay."""
+    for grant in _entitlement_roll_ups(footprint, declared, current):
+        out.add("revoke", _grant_sql(grant, revoke=True), "grant", f"{grant[2]} → {grant[3]}",
+                f"{grant[2]} holds an entitlement: rolled up to {footprint.admin_role}, every "
+                f"{footprint.admin_granted_to or footprint.admin_role} user would pass the policies", destructive=True)
+
+
+def _drifted_grants(footprint: MeshFootprint, declared: Declared, current: Current, handle: Drift) -> None:
+    roll_ups = set(_entitlement_roll_ups(footprint, declared, current))
+    for grant in sorted(current.grants - set(declared.grants) - roll_ups):
         if not footprint.complete and grant[3] == footprint.admin_role:
             continue            # the admin role also holds the roles of domains outside the selection
         handle("revoke", _grant_sql(grant, revoke=True), "grant", f"{grant[2] or grant[1]} → {grant[3]}",
@@ -308,10 +392,11 @@ def _drift(footprint: MeshFootprint, declared: Declared, current: Current, out: 
     for grant in sorted(current.future_grants - set(declared.future_grants)):
         handle("revoke", _future_sql(grant, revoke=True), "future grant", f"{grant[2]} → {grant[3]}",
                f"future {grant[0]} on {grant[1].lower()}s in {grant[2]} to {grant[3]} is not declared")
-    if not footprint.complete:
-        plan.notes.append("objects of domains outside the selection are not compared (drift is checked on the "
-                          "whole mesh)")
-        return
+
+
+def _drifted_objects(footprint: MeshFootprint, declared: Declared, current: Current, handle: Drift) -> None:
+    """Objects the mesh created (its marker in their comment) that are no longer declared."""
+    marker = footprint.marker
     wanted_warehouses = {w.name for w in declared.warehouses}
     for name, row in sorted(current.warehouses.items()):
         if name not in wanted_warehouses and _managed(row, marker):
@@ -330,3 +415,21 @@ def _drift(footprint: MeshFootprint, declared: Declared, current: Current, out: 
     for name, row in sorted(current.roles.items()):
         if name not in declared.roles and _managed(row, marker):
             handle("drop role", f"DROP ROLE {name}", "role", name, f"role {name} is not declared")
+
+
+class SnowflakeProvisioner:
+    """Provisioning on a Snowflake account: one plan for the account (`core.footprint.Provisioner`). Offline
+    (`--plan` without credentials) it plans against an empty account."""
+
+    internal_sql = False
+
+    def __init__(self, engine: SnowflakeEngine, *, plan_only: bool) -> None:
+        self.engine = engine
+        self.offline = plan_only and engine.offline
+
+    def plan(self, footprint: MeshFootprint, *, prune: bool) -> list[Plan]:
+        reader = RecordedState() if self.offline else self.engine.state_reader()
+        return [plan_snowflake(footprint, reader, prune=prune, offline=self.offline)]
+
+    def apply(self, plans: list[Plan]) -> list[ApplyResult]:
+        return [apply(plan, self.engine.execute) for plan in plans]

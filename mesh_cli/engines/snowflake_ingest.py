@@ -16,41 +16,23 @@ from __future__ import annotations
 
 import glob
 import json
-import os
 import re
 from dataclasses import dataclass
 from typing import Any
 
-import jinja2
-
-from mesh_cli.core.domains import Domain
-from mesh_cli.core.errors import MeshError
 from mesh_cli.core.identifiers import qualified
+from mesh_cli.core.ingest_spec import BLOCKED, Column, IngestTable
 from mesh_cli.core.plan import Plan, Statement, StateReader, show_within
 from mesh_cli.core.sql_literals import snowflake_string
 from mesh_cli.core.types import DataType, parse_type
-from mesh_cli.core.yamlfile import read_mapping
 from mesh_cli.engines.snowflake_types import shown_column_type, snowflake_column_type
-from mesh_cli.ingest.spec import Column, IngestTable
 
-BLOCKED = "BLOCKED"
 DEPENDENCY_CHECKS = "https://docs.snowflake.com/en/release-notes/bcr-bundles/2025_05/bcr-1989"
 METADATA = (("_FILE", "VARCHAR", "METADATA$FILENAME"), ("_FILE_ROW", "NUMBER(38,0)", "METADATA$FILE_ROW_NUMBER"),
             ("_FILE_LAST_MODIFIED", "TIMESTAMP_NTZ", "METADATA$FILE_LAST_MODIFIED"),
             ("_LOADED_AT", "TIMESTAMP_TZ", "METADATA$START_SCAN_TIME"))
 KAFKA_METADATA = ("RECORD_METADATA", "VARIANT")
 
-
-def snowflake_database(domain: Domain, target: str) -> str:
-    """The database of the domain's `target` output in its profiles.yml, rendered like dbt renders it."""
-    path = domain.path / "profiles.yml"
-    output = ((read_mapping(path).get(domain.profile) or {}).get("outputs") or {}).get(target) or {}
-    written = output.get("database")
-    if not isinstance(written, str):
-        raise MeshError(f"target {target!r} of profile {domain.profile!r} has no `database`", path=path)
-    rendered = jinja2.Environment(autoescape=False).from_string(written).render(
-        env_var=lambda name, default=None: os.environ.get(name, default))
-    return qualified(rendered, what="database")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ is loaded again, Snowflake's rule) and its rows and its history row are written 
 interrupted midway leaves nothing behind and the next run loads every file exactly once. Each file is first
 read into a temporary table as text; rows whose values do not cast to the declared types are rejected, and
 `on_error` decides: `abort_statement` loads nothing, `skip_file` skips the file, `continue` loads its good rows.
-The connection comes from the DuckDB engine; this module only writes SQL.
+The landing tables and the history are reconciled with the one plan/apply engine (`landing_plan`: `--plan` shows
+it, a destructive change needs `--full-refresh` and `--allow-destroy`, as on Snowflake); the loads that follow
+decide per row (`on_error`), so the engine runs them itself rather than as planned statements.
 """
 
 from __future__ import annotations
@@ -14,23 +16,46 @@ from __future__ import annotations
 import contextlib
 import glob
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import duckdb
+
+from mesh_cli.core.destroy import refuse_destruction
+from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.identifiers import quote
+from mesh_cli.core.ingest_spec import BLOCKED, Ingested, IngestOptions, IngestTable, TableLoad, blocked
+from mesh_cli.core.plan import Plan, Statement, apply
 from mesh_cli.core.sql_literals import duckdb_string
 from mesh_cli.engines.duckdb_types import duckdb_column_type
-from mesh_cli.ingest.spec import IngestTable
+
+if TYPE_CHECKING:
+    from mesh_cli.engines.duckdb import DuckDBEngine
 
 HISTORY_SCHEMA = "mesh_ingest"
 HISTORY = f"{HISTORY_SCHEMA}.load_history"
+HISTORY_TABLE = (f"create table if not exists {HISTORY} (target varchar, file varchar, size bigint, "
+                 "last_modified timestamp, status varchar, rows_loaded bigint, rows_rejected bigint, "
+                 "loaded_at timestamp)")
 METADATA_COLUMNS = (("_file", "VARCHAR"), ("_file_row", "BIGINT"), ("_file_last_modified", "TIMESTAMP"),
                     ("_loaded_at", "TIMESTAMP"))
 KAFKA_COLUMNS = (("record_metadata", "JSON"), ("record_content", "JSON"))
+# the typed view's columns after the declared ones, with the types DuckDB gives them (kafka_view_sql)
+KAFKA_VIEW_METADATA = (("_loaded_at", "TIMESTAMP"), ("_topic", "VARCHAR"), ("_partition", "INTEGER"),
+                       ("_offset", "BIGINT"), ("_file", "VARCHAR"))
 MAX_REPORTED = 5
+# What DuckDB raises for a file it cannot read as declared (a malformed CSV row, broken JSON or Parquet, a Parquet file
+# without a declared column, a file that vanished): bad input in that file, reported per file under `on_error`.
+# Anything else (a bug in the SQL written here) propagates.
+UNREADABLE_FILE = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException,
+                   duckdb.BinderException)
+# What DuckDB raises when the database cannot take the load (disk full, out of memory, a write conflict): the run
+# fails whole and says so; a fault in the SQL written here propagates.
+WRITE_FAILED = (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.TransactionException,
+                duckdb.PermissionException)
 
 
 @dataclass(frozen=True)
@@ -41,21 +66,6 @@ class LocalFile:
     path: Path
     size: int
     last_modified: datetime
-
-
-@dataclass
-class TableLoad:
-    """What one landing table received in one run."""
-
-    table: str
-    mode: str
-    files_loaded: list[str] = field(default_factory=list)
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    files_skipped: list[str] = field(default_factory=list)   # "file: reason"
-    rejected: list[str] = field(default_factory=list)        # "file row n: column = 'value'"
-    pending: list[str] = field(default_factory=list)         # with --plan: the files a run would load
-    changes: list[str] = field(default_factory=list)         # DDL run on the landing table
 
 
 def list_files(table: IngestTable, domain_dir: Path) -> list[LocalFile]:
@@ -88,13 +98,6 @@ def _rows(connection: Any, sql: str, parameters: list[Any] | None = None) -> lis
     return connection.execute(sql, parameters or []).fetchall()
 
 
-def _ensure_history(connection: Any) -> None:
-    connection.execute(f"create schema if not exists {HISTORY_SCHEMA}")
-    connection.execute(f"create table if not exists {HISTORY} (target varchar, file varchar, size bigint, "
-                       "last_modified timestamp, status varchar, rows_loaded bigint, rows_rejected bigint, "
-                       "loaded_at timestamp)")
-
-
 def _target(table: IngestTable) -> str:
     return f"{table.schema}.{table.landing_identifier}"
 
@@ -115,34 +118,67 @@ def _existing_columns(connection: Any, table: IngestTable) -> dict[str, str]:
         [table.schema, table.landing_identifier])}
 
 
-def prepare_landing(connection: Any, table: IngestTable, full_refresh: bool) -> list[str]:
-    """Create or evolve the landing table: a new column is added in place; a removed or retyped column needs
-    `full_refresh`, which recreates the table and forgets its load history (every file loads again)."""
+def landing_plan(connection: Any | None, domain: str, tables: list[IngestTable], full_refresh: bool) -> Plan:
+    """The statements that make the landing tables (and the load history) match the declarations, in the domain's
+    database as `connection` holds it (None: no database yet). A new column is added in place; a removed or retyped
+    one needs `full_refresh`, which recreates the table and forgets its load history (every file loads again), and
+    is otherwise a note starting with BLOCKED, as on Snowflake. The plan of a converged database is empty."""
+    plan = Plan(f"ingestion of {domain}")
+    if connection is None or not _has_history(connection):
+        plan.extend([Statement(f"create schema if not exists {HISTORY_SCHEMA}", "create", "schema", HISTORY_SCHEMA,
+                               "load history"),
+                     Statement(HISTORY_TABLE, "create", "table", HISTORY, "the files each landing table holds")])
+    for table in tables:
+        plan.extend(_landing_statements(connection, table, full_refresh, plan))
+    plan.statements = list(dict.fromkeys(plan.statements))   # one `create schema` per schema
+    return plan
+
+
+def _landing_statements(connection: Any | None, table: IngestTable, full_refresh: bool,
+                        plan: Plan) -> list[Statement]:
     wanted = landing_columns(table)
-    existing = _existing_columns(connection, table)
-    changes: list[str] = []
+    existing = _existing_columns(connection, table) if connection is not None else {}
     broken = [f"{name} ({kind} → {dict(wanted).get(name, 'removed')})" for name, kind in existing.items()
               if dict(wanted).get(name) != kind]
+    statements = []
     if existing and broken:
         if not full_refresh:
-            raise MeshError(f"landing table {_target(table)} of {table.label}: column(s) {', '.join(broken)} "
-                            "changed; run with --full-refresh to recreate it and reload every file", path=table.path)
-        connection.execute(f"drop table {_relation(table)}")
-        connection.execute(f"delete from {HISTORY} where target = ?", [_target(table)])
-        changes.append(f"recreated {_target(table)} ({', '.join(broken)})")
+            plan.notes.append(f"{BLOCKED}: landing table {_target(table)} of {table.label}: column(s) "
+                              f"{', '.join(broken)} changed; run with --full-refresh to recreate it and reload every "
+                              "file")
+            return []
+        statements += [Statement(f"drop table {_relation(table)}", "drop", "table", _target(table),
+                                 f"{', '.join(broken)} (--full-refresh: its rows are dropped)", destructive=True),
+                       Statement(f"delete from {HISTORY} where target = {duckdb_string(_target(table))}", "delete",
+                                 "load history", _target(table), "every file loads again", destructive=True)]
         existing = {}
-    connection.execute(f"create schema if not exists {quote(table.schema)}")
     if not existing:
         body = ", ".join(f"{quote(name)} {kind}" for name, kind in wanted)
-        connection.execute(f"create table {_relation(table)} ({body})")
-        changes.append(f"created {_target(table)}")
-    for name, kind in wanted:
-        if existing and name not in existing:
-            connection.execute(f"alter table {_relation(table)} add column {quote(name)} {kind}")
-            changes.append(f"added column {name} {kind} to {_target(table)}")
-    if table.mode == "kafka":
-        connection.execute(kafka_view_sql(table))
-    return changes
+        statements += [Statement(f"create schema if not exists {quote(table.schema)}", "create", "schema",
+                                 table.schema, "landing schema"),
+                       Statement(f"create table {_relation(table)} ({body})", "create", "table", _target(table),
+                                 f"landing table ({table.mode})")]
+    statements += [Statement(f"alter table {_relation(table)} add column {quote(name)} {kind}", "alter", "table",
+                             _target(table), f"column {name} added in YAML")
+                   for name, kind in wanted if existing and name not in existing]
+    if table.mode == "kafka" and (not existing or _view_columns(connection, table) != _kafka_view_columns(table)):
+        statements.append(Statement(kafka_view_sql(table), "replace", "view", f"{table.schema}.{table.identifier}",
+                                    f"typed view over the records of topic {table.topic}"))
+    return statements
+
+
+def _view_columns(connection: Any | None, table: IngestTable) -> list[tuple[str, str]]:
+    """The columns and types of the Kafka source's typed view as the database holds it (none: no view)."""
+    if connection is None:
+        return []
+    return [(name, kind.upper()) for name, kind in _rows(
+        connection, "select column_name, data_type from information_schema.columns where table_catalog = "
+        "current_database() and table_schema = ? and table_name = ? order by ordinal_position",
+        [table.schema, table.identifier])]
+
+
+def _kafka_view_columns(table: IngestTable) -> list[tuple[str, str]]:
+    return [*((column.name, duckdb_column_type(column)) for column in table.columns), *KAFKA_VIEW_METADATA]
 
 
 def kafka_view_sql(table: IngestTable) -> str:
@@ -158,7 +194,7 @@ def kafka_view_sql(table: IngestTable) -> str:
             + ", ".join(typed)
             + ", epoch_ms(try_cast(record_metadata->>'CreateTime' as bigint)) as _loaded_at"
             + ", record_metadata->>'topic' as _topic, try_cast(record_metadata->>'partition' as integer) as _partition"
-            + ", try_cast(record_metadata->>'offset' as bigint) as _offset, _file"
+            + ", try_cast(record_metadata->>'offset' as bigint) as _offset, _file"   # KAFKA_VIEW_METADATA
             + f" from {_relation(table)}")
 
 
@@ -246,11 +282,10 @@ def _stage_file(connection: Any, table: IngestTable, file: LocalFile, temp: str)
     return [name for name, _ in raw], count, examples
 
 
-def load_table(connection: Any, table: IngestTable, files: list[LocalFile], full_refresh: bool = False) -> TableLoad:
-    """Load the table's new files in one transaction (rows and history rows together)."""
-    _ensure_history(connection)
+def load_table(connection: Any, table: IngestTable, files: list[LocalFile]) -> TableLoad:
+    """Load the table's new files into its landing table (as `landing_plan` made it) in one transaction (rows and
+    history rows together)."""
     result = TableLoad(table.label, table.mode)
-    result.changes = prepare_landing(connection, table, full_refresh)
     todo = pending_files(connection, table, files)
     if not todo:
         return result
@@ -260,7 +295,7 @@ def load_table(connection: Any, table: IngestTable, files: list[LocalFile], full
             temp = quote(f"_mesh_ingest_{index}")
             try:
                 names, bad, examples = _stage_file(connection, table, file, temp)
-            except Exception as exc:  # the engine's parse error, reported per file
+            except UNREADABLE_FILE as exc:
                 reason = str(exc).splitlines()[0]
                 if "CSV Error" in reason:   # DuckDB names the line, not the cause: most often a column too many
                     reason += (f" (a row has more or fewer fields than the {len(table.columns)} declared "
@@ -317,13 +352,67 @@ def _commit(connection: Any, table: IngestTable, staged: list[tuple[LocalFile, s
             result.rows_rejected += bad
         connection.execute("drop table _mesh_now")
         connection.execute("commit")
-    except Exception as exc:   # e.g. disk full: the engine's error, not the rollback's, in one line
-        with contextlib.suppress(Exception):   # a failed commit may have ended the transaction already
+    except WRITE_FAILED as exc:   # the engine's error, not the rollback's, in one line
+        with contextlib.suppress(duckdb.Error):   # a failed commit may have ended the transaction already
             connection.execute("rollback")
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise MeshError(f"{table.label}: loading failed: {reason}; nothing loaded (free disk space or fix the "
                         "cause, then run again)", path=table.path) from exc
     except BaseException:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(duckdb.Error):
             connection.execute("rollback")
         raise
+
+
+def missing_location(table: IngestTable, domain: Domain, files: list[LocalFile]) -> str | None:
+    """Why a table's declared location is wrong (it matches no file and may not be empty), or None."""
+    if files or table.may_be_empty:
+        return None
+    return (f"source {table.source}.{table.name}: location {table.location!r} matches no file in {domain.path}; "
+            "fix `location:`, or set `may_be_empty: true` in its ingest block")
+
+
+def load_domain(engine: DuckDBEngine, domain: Domain, tables: list[IngestTable], options: IngestOptions) -> Ingested:
+    """Apply the domain's landing plan to its database, then load its new files (with `plan_only`: the plan and
+    the files a run would load, changing nothing)."""
+    if options.plan_only:
+        return _planned(engine, domain, tables, options.full_refresh)
+    found = {table.label: list_files(table, domain.path) for table in tables}
+    for table in tables:   # checked before the database opens: a typo in `location` never publishes nothing
+        if (problem := missing_location(table, domain, found[table.label])) is not None:
+            raise MeshError(problem, path=table.path)
+    connection = engine.open_database(domain.name)
+    try:
+        plan = landing_plan(connection, domain.name, tables, options.full_refresh)
+        if stopped := blocked(plan):
+            raise MeshError(stopped[0].removeprefix(f"{BLOCKED}: "),
+                            path=next(table.path for table in tables if table.label in stopped[0]))
+        refuse_destruction([plan], allow=options.allow_destroy, what=f"ingestion of {domain.name}")
+        done = Ingested(plan=plan, applied=apply(plan, engine.guarded(connection.execute)))
+        if done.applied is not None and not done.applied.ok:
+            return done
+        for table in tables:
+            done.tables.append(load_table(connection, table, found[table.label]))
+        for table, load in zip(tables, done.tables, strict=True):   # files, yet nothing landed: say why
+            if not table.may_be_empty and landing_rows(connection, table) == 0:
+                why = "; ".join([*load.files_skipped, *load.rejected][:2]) or "the files hold no rows"
+                raise MeshError(f"source {table.source}.{table.name}: its landing table is empty after ingestion "
+                                f"({why}); fix the files, or set `may_be_empty: true`", path=table.path)
+    finally:
+        connection.close()
+    return done
+
+
+def _planned(engine: DuckDBEngine, domain: Domain, tables: list[IngestTable], full_refresh: bool) -> Ingested:
+    """The landing plan and, per table, the files a run would load (every file when there is no database yet)."""
+    connection = engine.open_database(domain.name, read_only=True) if engine.has_database(domain.name) else None
+    try:
+        done = Ingested(plan=landing_plan(connection, domain.name, tables, full_refresh))
+        for table in tables:
+            load = TableLoad(table.label, table.mode)
+            load.pending = [f.name for f in pending_files(connection, table, list_files(table, domain.path))]
+            done.tables.append(load)
+    finally:
+        if connection is not None:
+            connection.close()
+    return done

@@ -1,0 +1,186 @@
+"""The import rules of docs/architecture.md ("Layers"), read from the code's own imports with `ast`: a package
+imports only the layers below its own, a feature never imports another feature, only the engines import a
+warehouse's driver, and nothing below the CLI imports click or rich. Each test fails naming the file, the import
+and the rule it breaks.
+
+Imports anywhere in a module count (a function's lazy import too). `PENDING` lists today's known departures, each
+with the helper removing it this session: the lead empties it at merge, and a departure not listed fails."""
+
+from __future__ import annotations
+
+import ast
+import functools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "mesh_cli"
+
+# docs/architecture.md "Layers", top to bottom: a package may import its own layer's packages only where the layer
+# says so (`ordered`: each may import those after it), and every package of the layers below.
+LAYERS: list[tuple[str, tuple[str, ...], bool]] = [
+    ("cli", ("cli", "commands"), True),
+    ("workflow", ("build",), False),
+    ("features", ("catalog", "check", "governance", "ingest", "orchestrate", "plugin", "provision", "scaffold",
+                  "shares"), False),
+    ("services", ("dbt", "deployed", "engines"), True),
+    ("core", ("core", "__init__"), False),
+]
+DRIVERS = ("duckdb", "snowflake.connector", "snowflake.snowpark")   # only engines/ imports them
+CLI_ONLY = ("click", "rich")                                         # only cli.py and commands/ import them
+
+# Known departures, removed this session by the helper named (the lead empties the list at merge): importer
+# module -> imported module.
+PENDING: dict[tuple[str, str], str] = {
+    ("mesh_cli.catalog.history", "mesh_cli.check.changes"): "F (catalog reads check's contract comparison)",
+    ("mesh_cli.catalog.history", "mesh_cli.check.policy"): "F",
+    ("mesh_cli.catalog.history", "mesh_cli.check.rules"): "F",
+    ("mesh_cli.catalog.history", "mesh_cli.check.snapshot"): "F",
+    ("mesh_cli.catalog.index", "mesh_cli.check.snapshot"): "F",
+    ("mesh_cli.check.publishable", "mesh_cli.shares.spec"): "C1 (the desired shares a check validates)",
+    ("mesh_cli.scaffold.adopt", "mesh_cli.check.rules"): "lead (the rule catalogue adopt reports with)",
+}
+
+
+def _package(module: str) -> str:
+    """`mesh_cli.check.run` -> `check`; the package's own `__init__` is `__init__`."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _layer(package: str) -> tuple[int, tuple[str, ...], bool]:
+    for index, (_, packages, ordered) in enumerate(LAYERS):
+        if package in packages:
+            return index, packages, ordered
+    raise AssertionError(f"mesh_cli/{package} is in no layer of tests/test_layers.py: add it to docs/architecture.md "
+                         "and LAYERS")
+
+
+def allowed(importer: str, imported: str) -> bool:
+    """Whether module `importer` may import module `imported` (both `mesh_cli.…`) by the layer rules.
+
+    >>> allowed("mesh_cli.commands.build", "mesh_cli.build.run"), allowed("mesh_cli.core.plan", "mesh_cli.engines")
+    (True, False)
+    >>> allowed("mesh_cli.shares.publish", "mesh_cli.check.rules"), allowed("mesh_cli.dbt.parse", "mesh_cli.engines")
+    (False, True)
+    """
+    source, target = _package(importer), _package(imported)
+    if source == target or target == "__init__":
+        return True
+    (source_layer, packages, ordered), (target_layer, _, _) = _layer(source), _layer(target)
+    if source_layer == target_layer:
+        return ordered and packages.index(source) < packages.index(target)
+    return source_layer < target_layer
+
+
+def modules() -> Iterator[tuple[str, Path]]:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        yield ".".join(parts[:-1] if parts[-1] == "__init__" else parts), path
+
+
+def imports(path: Path) -> Iterator[tuple[str, int]]:
+    """Every module the file imports (absolute names), with its line."""
+    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            yield from ((alias.name, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:   # `from ..core import x` in mesh_cli/check/run.py: mesh_cli.core
+                parent = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join([*parent, *([node.module] if node.module else [])])
+            yield base, node.lineno
+            # `from mesh_cli.check import rules` imports the module (or package) mesh_cli.check.rules
+            yield from ((f"{base}.{alias.name}", node.lineno) for alias in node.names if _is_module(base, alias.name))
+
+
+def _is_module(package: str, name: str) -> bool:
+    where = PACKAGE.parent.joinpath(*package.split("."), name)
+    return where.with_suffix(".py").is_file() or (where / "__init__.py").is_file()
+
+
+@functools.cache
+def departures() -> list[tuple[str, str, str]]:
+    """(importer module, imported module, `file:line: rule`) for every import the rules refuse."""
+    return list(_departures())
+
+
+def _departures() -> Iterator[tuple[str, str, str]]:
+    for module, path in modules():
+        where = path.relative_to(PACKAGE.parent)
+        for imported, line in imports(path):
+            if imported.startswith("mesh_cli.") and not allowed(module, imported):
+                yield module, imported, (f"{where}:{line}: {module} imports {imported}: "
+                                         f"{_package(module)} may not import {_package(imported)}")
+            elif imported.split(".")[0] in CLI_ONLY and _package(module) not in LAYERS[0][1]:
+                yield module, imported, f"{where}:{line}: {imported} below the CLI (only cli.py and commands/)"
+            elif any(imported == d or imported.startswith(f"{d}.") for d in DRIVERS) and _package(module) != "engines":
+                yield module, imported, f"{where}:{line}: {imported} outside engines/"
+
+
+def test_every_import_follows_the_layers() -> None:
+    found = [message for importer, imported, message in departures() if (importer, imported) not in PENDING]
+    assert not found, "\n".join(["imports against docs/architecture.md (Layers):", *found])
+
+
+def test_every_pending_departure_still_exists() -> None:
+    """A departure fixed is taken off PENDING, so the list never hides a new one behind an old name."""
+    present = {(importer, imported) for importer, imported, _ in departures()}
+    gone = [f"{a} -> {b} ({owner})" for (a, b), owner in PENDING.items() if (a, b) not in present]
+    assert not gone, "fixed: take off PENDING in tests/test_layers.py: " + "; ".join(gone)
+
+
+@pytest.mark.parametrize(("importer", "imported"), [
+    ("mesh_cli.engines.duckdb", "mesh_cli.shares.spec"),        # an engine importing a feature
+    ("mesh_cli.core.plan", "mesh_cli.dbt.invoke"),              # core importing a service
+    ("mesh_cli.ingest.run", "mesh_cli.provision.spec"),         # a feature importing another
+    ("mesh_cli.check.run", "mesh_cli.build.run"),               # a feature importing the workflow above it
+    ("mesh_cli.engines.registry", "mesh_cli.deployed.store"),   # a service importing one above it
+])
+def test_the_rules_refuse_an_import_against_the_layers(importer: str, imported: str) -> None:
+    assert not allowed(importer, imported)
+
+
+def test_every_package_of_mesh_cli_is_in_a_layer() -> None:
+    packages = {path.name for path in PACKAGE.iterdir() if (path / "__init__.py").is_file()}
+    packages |= {path.stem for path in PACKAGE.glob("*.py")}
+    placed = {name for _, names, _ in LAYERS for name in names}
+    assert packages == placed, f"in no layer: {sorted(packages - placed)}; in none: {sorted(placed - packages)}"
+
+
+def test_the_type_families_of_the_python_governance_model_are_the_macros() -> None:
+    """Written twice, kept one: dbt's Jinja cannot read a shared rule file, so the package's macro and the Python
+    model (`mesh check` validates as the build does) each list the families, and this test keeps them equal."""
+    import re
+
+    from mesh_cli.core.governance_config import _FAMILIES
+
+    macro = (PACKAGE.parent / "macros/governance/library/type_family.sql").read_text()
+    listed = {family: tuple(re.findall(r"'([^']+)'", names))
+              for names, family in re.findall(r"base in \[([^\]]+)\] -%\}\{\{ return\('(\w+)'\) \}\}", macro)}
+    assert listed == _FAMILIES
+
+
+def test_bench_never_imports_the_tests_and_only_the_bench_smoke_test_imports_bench() -> None:
+    """tests/ and bench/ share testkit/; the suite reaches the benchmarks through tests/test_bench_smoke.py only."""
+    root = PACKAGE.parent
+    found = [f"{path.relative_to(root)}:{line}: {name}" for path in sorted((root / "bench").rglob("*.py"))
+             for name, line in imports(path) if name.split(".")[0] in ("tests", "conftest")]
+    found += [f"{path.relative_to(root)}:{line}: {name}" for path in sorted((root / "tests").glob("*.py"))
+              if path.name != "test_bench_smoke.py" for name, line in imports(path) if name.split(".")[0] == "bench"]
+    assert not found, "\n".join(found)
+
+
+def test_bench_uses_only_public_names_of_mesh_cli() -> None:
+    """The benchmarks measure what users call: no private module or name of mesh_cli (`_x`)."""
+    root = PACKAGE.parent
+    found = []
+    for path in sorted((root / "bench").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mesh_cli"):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                private += [part for part in (node.module or "").split(".") if part.startswith("_")]
+                found += [f"{path.relative_to(root)}:{node.lineno}: {node.module}: {name}" for name in private]
+    assert not found, "\n".join(found)

@@ -11,9 +11,7 @@ from typing import Any
 
 from bench.generate import DomainSpec, plan_mesh, write_mesh
 from bench.measure import Run, clean_env, run
-from mesh_cli.core.config import load_config
-from mesh_cli.core.domains import discover_domains
-from mesh_cli.core.graph import DomainGraph
+from mesh_cli.api import DomainGraph, discover_domains, load_config
 
 BIN = Path(sys.executable).parent
 MESH = BIN / "mesh"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from mesh_cli.core.plan import StateReader
+from mesh_cli.api import StateReader
 
 
 def show_kind(kind: str, scope: str | None) -> str:

@@ -26,7 +26,7 @@ from mesh_cli.catalog.history import ContractState, contract_states, product_his
 from mesh_cli.catalog.index import Catalog, build_catalog, find_product
 from mesh_cli.catalog.lineage import ColumnEdge, lineage_graph, render_svg
 from mesh_cli.catalog.site import render_site, write_site
-from mesh_cli.check.snapshot import snapshot
+from mesh_cli.contracts.snapshot import snapshot
 from mesh_cli.core import state as state_module
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import load_domain

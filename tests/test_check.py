@@ -14,8 +14,8 @@ import pytest
 from conftest import copy_built_mesh, copy_mesh, git, run_cli
 from test_check_scenarios import CUSTOMERS, drop_bound_column, edit, on_model
 
-from mesh_cli.check.report import locate
-from mesh_cli.check.rules import RULES, configured_rules
+from mesh_cli.contracts.findings import locate
+from mesh_cli.contracts.rules import RULES, configured_rules
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
@@ -325,7 +325,8 @@ def test_connection_parameters_come_from_the_profile_variables() -> None:
 # --- output formats on a report made by hand ------------------------------------------------------------------
 
 def _report(root: Path) -> Any:
-    from mesh_cli.check.report import CheckReport, Finding, Hit
+    from mesh_cli.check.report import CheckReport
+    from mesh_cli.contracts.findings import Finding, Hit
 
     (root / "x.yml").write_text("models:\n  - name: m\n")
     hit = Hit("b", "fct", "a.m", None, None, False, "models/fct.sql")

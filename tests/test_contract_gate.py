@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
-from mesh_cli.check.changes import classify
 from mesh_cli.check.deploy_gate import breaking_findings
-from mesh_cli.check.policy import Policy
-from mesh_cli.check.rules import configured_rules
-from mesh_cli.check.snapshot import snapshot
+from mesh_cli.contracts.changes import classify
+from mesh_cli.contracts.policy import Policy
+from mesh_cli.contracts.rules import configured_rules
+from mesh_cli.contracts.snapshot import snapshot
 from mesh_cli.core.column_reads import node_reads, sql_reads
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains

@@ -1,7 +1,7 @@
 """The import rules of docs/architecture.md ("Layers"), read from the code's own imports with `ast`: a package
 imports only the layers below its own, a feature never imports another feature, only the engines import a
-warehouse's driver, and nothing below the CLI imports click or rich. Each test fails naming the file, the import
-and the rule it breaks.
+warehouse's driver, and nothing below the CLI imports click or rich; outside the package, bench/ imports only the
+public API ("Public API") and no test. Each test fails naming the file, the import and the rule it breaks.
 
 Imports anywhere in a module count (a function's lazy import too). `PENDING` lists today's known departures, each
 with the helper removing it this session: the lead empties it at merge, and a departure not listed fails."""
@@ -21,10 +21,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mesh_cli"
 # says so (`ordered`: each may import those after it), and every package of the layers below.
 LAYERS: list[tuple[str, tuple[str, ...], bool]] = [
     ("cli", ("cli", "commands"), True),
+    ("api", ("api",), False),
     ("workflow", ("build",), False),
     ("features", ("catalog", "check", "governance", "ingest", "orchestrate", "plugin", "provision", "scaffold",
                   "shares"), False),
-    ("services", ("dbt", "deployed", "engines"), True),
+    ("services", ("dbt", "deployed", "engines", "contracts"), True),
     ("core", ("core", "__init__"), False),
 ]
 DRIVERS = ("duckdb", "snowflake.connector", "snowflake.snowpark")   # only engines/ imports them
@@ -33,13 +34,7 @@ CLI_ONLY = ("click", "rich")                                         # only cli.
 # Known departures, removed this session by the helper named (the lead empties the list at merge): importer
 # module -> imported module.
 PENDING: dict[tuple[str, str], str] = {
-    ("mesh_cli.catalog.history", "mesh_cli.check.changes"): "F (catalog reads check's contract comparison)",
-    ("mesh_cli.catalog.history", "mesh_cli.check.policy"): "F",
-    ("mesh_cli.catalog.history", "mesh_cli.check.rules"): "F",
-    ("mesh_cli.catalog.history", "mesh_cli.check.snapshot"): "F",
-    ("mesh_cli.catalog.index", "mesh_cli.check.snapshot"): "F",
     ("mesh_cli.check.publishable", "mesh_cli.shares.spec"): "C1 (the desired shares a check validates)",
-    ("mesh_cli.scaffold.adopt", "mesh_cli.check.rules"): "lead (the rule catalogue adopt reports with)",
 }
 
 
@@ -62,7 +57,7 @@ def allowed(importer: str, imported: str) -> bool:
 
     >>> allowed("mesh_cli.commands.build", "mesh_cli.build.run"), allowed("mesh_cli.core.plan", "mesh_cli.engines")
     (True, False)
-    >>> allowed("mesh_cli.shares.publish", "mesh_cli.check.rules"), allowed("mesh_cli.dbt.parse", "mesh_cli.engines")
+    >>> allowed("mesh_cli.shares.publish", "mesh_cli.check.run"), allowed("mesh_cli.dbt.parse", "mesh_cli.engines")
     (False, True)
     """
     source, target = _package(importer), _package(imported)
@@ -92,7 +87,7 @@ def imports(path: Path) -> Iterator[tuple[str, int]]:
                 parent = package.split(".")[:len(package.split(".")) - node.level + 1]
                 base = ".".join([*parent, *([node.module] if node.module else [])])
             yield base, node.lineno
-            # `from mesh_cli.check import rules` imports the module (or package) mesh_cli.check.rules
+            # `from mesh_cli.contracts import rules` imports the module (or package) mesh_cli.contracts.rules
             yield from ((f"{base}.{alias.name}", node.lineno) for alias in node.names if _is_module(base, alias.name))
 
 
@@ -138,6 +133,7 @@ def test_every_pending_departure_still_exists() -> None:
     ("mesh_cli.ingest.run", "mesh_cli.provision.spec"),         # a feature importing another
     ("mesh_cli.check.run", "mesh_cli.build.run"),               # a feature importing the workflow above it
     ("mesh_cli.engines.registry", "mesh_cli.deployed.store"),   # a service importing one above it
+    ("mesh_cli.contracts.policy", "mesh_cli.dbt.parse"),        # the pure contract comparison running dbt
 ])
 def test_the_rules_refuse_an_import_against_the_layers(importer: str, imported: str) -> None:
     assert not allowed(importer, imported)
@@ -173,14 +169,92 @@ def test_bench_never_imports_the_tests_and_only_the_bench_smoke_test_imports_ben
     assert not found, "\n".join(found)
 
 
-def test_bench_uses_only_public_names_of_mesh_cli() -> None:
-    """The benchmarks measure what users call: no private module or name of mesh_cli (`_x`)."""
-    root = PACKAGE.parent
+# The package's public Python API (docs/architecture.md "Public API"): what bench/ may import of mesh_cli, beside the
+# `mesh` command it runs. `mesh_cli.api` re-exports the functions; the Airflow DAG factory is the module a DAG file
+# imports in Airflow's own environment (docs/orchestration.md).
+PUBLIC_MODULES = ("mesh_cli.api", "mesh_cli.orchestrate.airflow_dags")
+# bench/ imports of internals that C1 and D are moving this session (the engine producing the plans): the lead
+# switches them to the public API after merging their branches. (file, module) -> who.
+BENCH_PENDING: dict[tuple[str, str], str] = {
+    ("bench/suite/reconcile.py", "mesh_cli.engines.snowflake_provision"): "lead after C1/D (provision plan)",
+    ("bench/suite/reconcile.py", "mesh_cli.provision"): "lead after C1/D (declared footprint)",
+    ("bench/suite/reconcile.py", "mesh_cli.ingest"): "lead after D (ingested tables)",
+    ("bench/suite/reconcile.py", "mesh_cli.core.profiles"): "lead after D (ingestion plan)",
+    ("bench/suite/reconcile.py", "mesh_cli.engines.snowflake_ingest"): "lead after D (ingestion plan)",
+    ("bench/suite/reconcile.py", "mesh_cli.core.share_settings"): "lead after C1 (share plan)",
+    ("bench/suite/reconcile.py", "mesh_cli.shares.diff"): "lead after C1 (share plan)",
+    ("bench/suite/reconcile.py", "mesh_cli.engines.duckdb_shares"): "lead after C1 (share emulation)",
+    ("bench/suite/reconcile.py", "mesh_cli.engines.registry"): "lead after C1 (the engine's share statements)",
+    ("bench/suite/reconcile.py", "mesh_cli.shares.spec"): "lead after C1 (desired shares)",
+}
+
+
+def mesh_imports(source: str) -> Iterator[tuple[str, list[str], int]]:
+    """(module, names, line) of every import of mesh_cli in Python `source`: its statements, a function's lazy
+    import, and the lines of a string constant that import it (the code a benchmark runs in a new interpreter)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module == "mesh_cli":   # `from mesh_cli import api`
+            yield from ((f"mesh_cli.{alias.name}", [], node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith("mesh_cli."):
+            yield node.module or "", [alias.name for alias in node.names], node.lineno
+        elif isinstance(node, ast.Import):
+            yield from ((a.name, [], node.lineno) for a in node.names if a.name.split(".")[0] == "mesh_cli")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            for offset, line in enumerate(node.value.splitlines()):
+                if line.lstrip().startswith(("from mesh_cli", "import mesh_cli")):
+                    yield from ((m, names, node.lineno + offset) for m, names, _ in mesh_imports(line.strip()))
+
+
+def api_departures(source: str, where: str) -> Iterator[tuple[str, str]]:
+    """(module, `where:line: ...`) for every import of mesh_cli in `source` beyond the public API."""
+    import mesh_cli.api
+
+    for module, names, line in mesh_imports(source):
+        if module not in PUBLIC_MODULES:
+            yield module, f"{where}:{line}: {module} is internal: import it from mesh_cli.api (docs/architecture.md)"
+        elif unknown := [n for n in names if n.startswith("_") or (module == "mesh_cli.api" and
+                                                                    n not in mesh_cli.api.__all__)]:
+            yield module, f"{where}:{line}: {module} has no public {', '.join(unknown)}"
+
+
+@functools.cache
+def bench_departures() -> list[tuple[str, str, str]]:
+    """(file, module, message) for every import of mesh_cli in bench/ beyond the public API."""
     found = []
-    for path in sorted((root / "bench").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mesh_cli"):
-                private = [a.name for a in node.names if a.name.startswith("_")]
-                private += [part for part in (node.module or "").split(".") if part.startswith("_")]
-                found += [f"{path.relative_to(root)}:{node.lineno}: {node.module}: {name}" for name in private]
+    for path in sorted((PACKAGE.parent / "bench").rglob("*.py")):
+        where = path.relative_to(PACKAGE.parent).as_posix()
+        found += [(where, module, message) for module, message in api_departures(path.read_text(), where)]
+    return found
+
+
+def test_bench_imports_only_the_public_api() -> None:
+    """The benchmarks measure what users call: the `mesh` command and the public API, never an internal module."""
+    found = [message for where, module, message in bench_departures() if (where, module) not in BENCH_PENDING]
     assert not found, "\n".join(found)
+
+
+def test_every_pending_bench_import_still_exists() -> None:
+    present = {(where, module) for where, module, _ in bench_departures()}
+    gone = [f"{where}: {module} ({owner})" for (where, module), owner in BENCH_PENDING.items()
+            if (where, module) not in present]
+    assert not gone, "switched: take off BENCH_PENDING in tests/test_layers.py: " + "; ".join(gone)
+
+
+@pytest.mark.parametrize(("source", "refused"), [
+    ("from mesh_cli.core.config import load_config", "mesh_cli.core.config is internal"),
+    ("import mesh_cli.core.plan", "mesh_cli.core.plan is internal"),
+    ("def f():\n    from mesh_cli.engines.duckdb import STORAGE_VERSION", "mesh_cli.engines.duckdb is internal"),
+    ('SCRIPT = """import sys\nfrom mesh_cli.dbt.parse import parse_domains\n"""', "x.py:2: mesh_cli.dbt.parse is"),
+    ("from mesh_cli.api import load_config, _MODULE_OF, nothing", "mesh_cli.api has no public _MODULE_OF, nothing"),
+    ("from mesh_cli.orchestrate.airflow_dags import _graph", "airflow_dags has no public _graph"),
+    ("from mesh_cli import core", "mesh_cli.core is internal"),
+])
+def test_the_api_rule_refuses_internal_imports(source: str, refused: str) -> None:
+    [(_, message)] = api_departures(source, "x.py")
+    assert refused in message
+
+
+def test_the_api_rule_accepts_the_public_api() -> None:
+    source = ("from mesh_cli.api import load_config, transpile\nfrom mesh_cli import api\n"
+              "from mesh_cli.orchestrate.airflow_dags import mesh_dags")
+    assert list(api_departures(source, "x.py")) == []

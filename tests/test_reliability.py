@@ -516,7 +516,7 @@ def test_check_validates_governance_as_the_build_does(built_mesh: tuple[Path, An
                                                       message: str) -> None:
     """`mesh check` reports (`governance-config`, an error) what the package's validation refuses in `dbt build`."""
     from mesh_cli.check.governance import Governance
-    from mesh_cli.check.rules import configured_rules
+    from mesh_cli.contracts.rules import configured_rules
     from mesh_cli.core.config import load_config
     from mesh_cli.core.domains import discover_domains
     from mesh_cli.core.governance_config import central_library

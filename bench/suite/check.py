@@ -23,12 +23,18 @@ from bench.figures import Figure
 from bench.generate import DomainSpec
 from bench.measure import CommandFailed, Run, median
 from bench.meshes import MESH, Context, domain_order, generated_mesh
-from mesh_cli.core.config import load_config
-from mesh_cli.core.domains import discover_domains
-from mesh_cli.core.graph import DomainGraph
-from mesh_cli.core.state import domain_state_dir, fingerprint, save_build
-from mesh_cli.dbt.parse import missing_parses, parse_domains, parsed_manifest_path
-from mesh_cli.dbt.parse_cache import ParseCache
+from mesh_cli.api import (
+    DomainGraph,
+    ParseCache,
+    discover_domains,
+    domain_state_dir,
+    fingerprint,
+    load_config,
+    missing_parses,
+    parse_domains,
+    parsed_manifest_path,
+    save_build,
+)
 
 NAME = "5. mesh check"
 

@@ -11,11 +11,7 @@ from pathlib import Path
 from bench.figures import Figure
 from bench.measure import clean_env, median
 from bench.meshes import Context, dbt, domain_order, generated_mesh, mesh
-from mesh_cli.core.config import load_config
-from mesh_cli.core.domains import discover_domains
-from mesh_cli.core.state import fingerprint, save_build
-from mesh_cli.deployed.folder import FolderStore
-from mesh_cli.deployed.sync import Deploy, pull_records
+from mesh_cli.api import Deploy, FolderStore, discover_domains, fingerprint, load_config, pull_records, save_build
 from testkit.mesh_copy import example_mesh
 
 NAME = "13. deploy alone"

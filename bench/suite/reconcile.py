@@ -30,11 +30,17 @@ import yaml
 from bench.figures import Figure
 from bench.measure import CommandFailed, clean_env
 from bench.meshes import MESH, Context, generated_mesh, mesh
-from mesh_cli.core.config import MeshConfig, load_config
-from mesh_cli.core.domains import Domain, discover_domains
-from mesh_cli.core.plan import Plan, RecordedState, apply
-from mesh_cli.core.state import load_target_manifest
-from mesh_cli.engines.snowflake import SnowflakeEngine
+from mesh_cli.api import (
+    Domain,
+    MeshConfig,
+    Plan,
+    RecordedState,
+    SnowflakeEngine,
+    apply,
+    discover_domains,
+    load_config,
+    load_target_manifest,
+)
 from testkit.mesh_copy import example_mesh
 from testkit.show_log import ShowLog
 

@@ -26,9 +26,7 @@ DOWNSTREAM_MODELS = 10
 CROSS_REFS = 5
 SAVE_STATE = """import sys
 from pathlib import Path
-from mesh_cli.core.config import load_config
-from mesh_cli.core.domains import load_domain
-from mesh_cli.core.state import fingerprint, save_build
+from mesh_cli.api import fingerprint, load_config, load_domain, save_build
 config, domain = load_config(Path(sys.argv[1])), load_domain(Path(sys.argv[2]))
 save_build(config, "dev", domain, fingerprint(config, domain))
 """

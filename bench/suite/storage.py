@@ -12,7 +12,7 @@ import duckdb
 from bench.figures import Figure
 from bench.measure import median
 from bench.meshes import Context
-from mesh_cli.engines.duckdb import STORAGE_VERSION
+from mesh_cli.api import STORAGE_VERSION
 
 NAME = "12. storage"
 ROWS_SQL = ("select range as customer_id, 'user' || range || '@example.com' as email, "

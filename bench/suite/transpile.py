@@ -21,7 +21,7 @@ DOMAIN = "events"
 TIMER = """
 import json, sys, time
 started = time.perf_counter()
-from mesh_cli.engines.duckdb_transpile import transpile
+from mesh_cli.api import transpile
 imported = time.perf_counter()
 for name, sql in json.load(sys.stdin).items():
     transpile(sql, name)

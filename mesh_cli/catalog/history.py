@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.catalog.kept import read_kept
-from mesh_cli.check.changes import classify
-from mesh_cli.check.policy import Policy
-from mesh_cli.check.rules import BREAKING, configured_rules
-from mesh_cli.check.snapshot import DomainSnapshot, snapshot
+from mesh_cli.contracts.changes import classify
+from mesh_cli.contracts.policy import Policy
+from mesh_cli.contracts.rules import BREAKING, configured_rules
+from mesh_cli.contracts.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.state import (
     CONTRACT_HISTORY,

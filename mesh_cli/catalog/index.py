@@ -20,7 +20,7 @@ from mesh_cli.catalog.history import ContractState, contract_states, product_his
 from mesh_cli.catalog.lineage import Lineage, lineage_graph
 from mesh_cli.catalog.publish import publish_status
 from mesh_cli.catalog.results import FAILED_STATUSES, BuildResults, build_history, last_build
-from mesh_cli.check.snapshot import DomainSnapshot, snapshot
+from mesh_cli.contracts.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import require_domains
 from mesh_cli.core.errors import MeshError

@@ -1,7 +1,7 @@
 """The contract gate of a deploy: `mesh build` refuses a breaking change to a public model that a consumer reads.
 
 What the build is about to deploy is compared with the state it pulled from the target's store (the deployed
-records in `.mesh/state/<target>/`), with the classification of `mesh check` (`changes.py`, `policy.py`) and its
+records in `.mesh/state/<target>/`), with the classification of `mesh check` (`mesh_cli.contracts`) and its
 column-level lineage: only a domain the build selects, that is deployed, that changed since, and that other
 domains read is parsed, with its downstream (each unchanged domain's deployed manifest stands for its parse). A
 breaking change that reaches a consumer stops the build before anything is built (exit 1), naming the
@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.check.baseline import Baseline
-from mesh_cli.check.changes import classify
-from mesh_cli.check.policy import Policy
-from mesh_cli.check.report import Finding
-from mesh_cli.check.rules import BREAKING, ERROR, configured_rules
 from mesh_cli.check.run import CheckOptions, WorkingTreeParse
-from mesh_cli.check.snapshot import DomainSnapshot, snapshot
+from mesh_cli.contracts.changes import classify
+from mesh_cli.contracts.findings import Finding
+from mesh_cli.contracts.policy import Policy
+from mesh_cli.contracts.rules import BREAKING, ERROR, configured_rules
+from mesh_cli.contracts.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.errors import MeshError, RunFailed
 from mesh_cli.core.graph import DomainGraph

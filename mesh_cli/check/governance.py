@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from mesh_cli.check.changes import label
-from mesh_cli.check.report import Finding, locate
-from mesh_cli.check.rules import OFF, Rule
-from mesh_cli.check.snapshot import Column, Contract, DomainSnapshot
+from mesh_cli.contracts.changes import label
+from mesh_cli.contracts.findings import Finding, locate
+from mesh_cli.contracts.rules import OFF, Rule
+from mesh_cli.contracts.snapshot import Column, Contract, DomainSnapshot
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_config import governance_problems, node_file

@@ -3,9 +3,9 @@
 The working tree is parsed (`dbt parse`, no warehouse), upstreams first and independent domains at the same
 time, each against its upstreams as they are now; a domain whose files, upstreams and tools are unchanged since
 an earlier check is not parsed again (`parse_cache.py`); the baseline is the deployed mesh's manifests
-(`baseline.py`). Every public model and version is compared (`changes.py`), each change's consumers found and
-the policy applied (`policy.py`), and the governance rules checked (`governance.py`). The rules themselves are
-data (`rules.py`).
+(`baseline.py`). Every public model and version is compared, each change's consumers found and the policy
+applied (`mesh_cli.contracts`: `changes.py`, `policy.py`), and the governance rules checked (`governance.py`). The
+rules themselves are data (`contracts/rules.py`).
 """
 
 from __future__ import annotations
@@ -21,14 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.check.baseline import Baseline, baseline_source
-from mesh_cli.check.changes import classify
 from mesh_cli.check.governance import Governance
-from mesh_cli.check.policy import Policy
 from mesh_cli.check.publishable import publish_problem
-from mesh_cli.check.report import CheckReport, Finding, Hit
-from mesh_cli.check.rules import OFF, RULES, configured_rules
+from mesh_cli.check.report import CheckReport
 from mesh_cli.check.side_doors import find_side_doors, target_databases
-from mesh_cli.check.snapshot import DomainSnapshot, snapshot
+from mesh_cli.contracts.changes import classify
+from mesh_cli.contracts.findings import Finding, Hit
+from mesh_cli.contracts.policy import Policy
+from mesh_cli.contracts.rules import OFF, RULES, configured_rules
+from mesh_cli.contracts.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains, require_domains
 from mesh_cli.core.errors import MeshError

@@ -16,7 +16,7 @@ import jinja2
 import networkx as nx
 import yaml
 
-from mesh_cli.check.rules import ERROR, GOVERNANCE, RULES
+from mesh_cli.contracts.rules import ERROR, GOVERNANCE, RULES
 from mesh_cli.core.config import MESH_FILE
 from mesh_cli.core.domains import DOMAIN_NAME, Domain, load_domain
 from mesh_cli.core.errors import MeshError

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mesh_cli.check.report import CheckReport
-from mesh_cli.check.rules import ERROR, INFO, RANK, WARNING
+from mesh_cli.contracts.rules import ERROR, INFO, RANK, WARNING
 
 COMMAND = {ERROR: "error", WARNING: "warning", INFO: "notice"}
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 
 from mesh_cli.check.report import CheckReport
-from mesh_cli.check.rules import ERROR, INFO, WARNING
+from mesh_cli.contracts.rules import ERROR, INFO, WARNING
 
 
 def render(report: CheckReport) -> str:

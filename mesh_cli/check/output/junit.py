@@ -9,7 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from mesh_cli.check.report import CheckReport
-from mesh_cli.check.rules import ERROR, WARNING
+from mesh_cli.contracts.rules import ERROR, WARNING
 
 
 def render(report: CheckReport) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from mesh_cli.check.report import CheckReport, Finding
-from mesh_cli.check.rules import ERROR, INFO, WARNING
+from mesh_cli.check.report import CheckReport
+from mesh_cli.contracts.findings import Finding
+from mesh_cli.contracts.rules import ERROR, INFO, WARNING
 
 LABEL = {ERROR: "error", WARNING: "warning", INFO: "notice"}
 

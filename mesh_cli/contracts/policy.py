@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from mesh_cli.check.changes import MODEL, UNPINNED, VERSION, Change, label, newest_version
-from mesh_cli.check.report import Finding, Hit, locate
-from mesh_cli.check.rules import BREAKING, ERROR, INFO, OFF, RULES_BY_ID, WARNING, Rule
-from mesh_cli.check.snapshot import Contract, CrossRef, DomainSnapshot, reading_nodes
+from mesh_cli.contracts.changes import MODEL, UNPINNED, VERSION, Change, label, newest_version
+from mesh_cli.contracts.findings import Finding, Hit, locate
+from mesh_cli.contracts.rules import BREAKING, ERROR, INFO, OFF, RULES_BY_ID, WARNING, Rule
+from mesh_cli.contracts.snapshot import Contract, CrossRef, DomainSnapshot, reading_nodes
 from mesh_cli.core.column_reads import EVERYTHING, ColumnRead, node_reads
 
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from mesh_cli.check.rules import BREAKING, INFO_CHANGE, NON_BREAKING
-from mesh_cli.check.snapshot import Column, Contract, DomainSnapshot
+from mesh_cli.contracts.rules import BREAKING, INFO_CHANGE, NON_BREAKING
+from mesh_cli.contracts.snapshot import Column, Contract, DomainSnapshot
 from mesh_cli.core.types import CHANGED, NARROWED, SAME, WIDENED, compare_types
 
 VERSION, MODEL, UNPINNED = "version", "model", "unpinned"

@@ -1,6 +1,8 @@
-"""What `mesh publish` would refuse after the build, found by `mesh check` first: consumer accounts, secure shared
-views, share names over 255 characters, object names that are no Snowflake identifier, the accounts of an
-account-per-domain mesh. A product listing a model that is not public is left to the `shared-public` rule."""
+"""What `mesh publish` would refuse after the build, found by `mesh check` first (the CLI hands it to the check):
+consumer accounts, secure shared views, views over another domain in a product shared across accounts, shared
+models rebuilt without `copy_grants` where that drops grants, share names over 255 characters, object names that
+are no Snowflake identifier, the accounts of an account-per-domain mesh. A product listing a model that is not
+public is left to the `shared-public` rule."""
 
 from __future__ import annotations
 

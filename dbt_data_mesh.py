@@ -42,10 +42,18 @@ class DataMeshPlugin(dbtPlugin):
     """Injects the public models of a domain's upstream domains as external nodes; has the compiler transpile
     models written in Snowflake's dialect when the target is DuckDB (`mesh_cli.plugin.dialect`); and hands the
     package the mesh's governance library (governance.yml beside mesh.yml) in MESH_GOVERNANCE_LIBRARY and the
-    share topology of mesh.yml in MESH_SHARE_TOPOLOGY (which policy variants a public model carries)."""
+    share topology of mesh.yml in MESH_SHARE_TOPOLOGY and the models domain.yml shares with outside accounts in
+    MESH_CROSS_ACCOUNT_MODELS (which policy variants a public model carries)."""
 
     def initialize(self) -> None:
-        from mesh_cli.core.governance_library import LIBRARY_ENV, TOPOLOGY_ENV, library_json, share_topology
+        from mesh_cli.core.governance_library import (
+            CROSS_ACCOUNT_ENV,
+            LIBRARY_ENV,
+            TOPOLOGY_ENV,
+            cross_account_models,
+            library_json,
+            share_topology,
+        )
         from mesh_cli.plugin import dialect, local_macros, side_door_guard
 
         dialect.install()
@@ -54,6 +62,7 @@ class DataMeshPlugin(dbtPlugin):
         side_door_guard.install(project_dir)    # judge a domain's run-time statements (docs/governance.md)
         _export(LIBRARY_ENV, library_json(project_dir))
         _export(TOPOLOGY_ENV, share_topology(project_dir))
+        _export(CROSS_ACCOUNT_ENV, cross_account_models(project_dir))
 
     @dbt_hook
     def get_nodes(self) -> PluginNodes:

@@ -42,12 +42,21 @@ def _listing_manifest(match: re.Match[str]) -> None:
     assert targets.get("access") and targets.get("discovery"), targets
 
 
+def _qualified_role(match: re.Match[str]) -> None:
+    """A database role is named in its database: `<database>.<role>`, two plain identifiers."""
+    assert re.fullmatch(r"[A-Z_][A-Z0-9_$]*\.[A-Z_][A-Z0-9_$]*", match.group(1)), match.group(0)
+
+
 GAPS = (
     Gap(re.compile(r"CREATE ORGANIZATION LISTING IF NOT EXISTS (\w+) SHARE (\w+) AS \$\$\n(.*)\$\$ PUBLISH = TRUE",
                    re.S),
         "https://docs.snowflake.com/en/sql-reference/sql/create-organization-listing",
         "sqlfluff 4.5's Snowflake dialect has no grammar for CREATE ORGANIZATION LISTING",
         _listing_manifest),
+    Gap(re.compile(r"DROP DATABASE ROLE (\S+)"),
+        "https://docs.snowflake.com/en/sql-reference/sql/drop-database-role",
+        "sqlfluff 4.5's Snowflake dialect has no grammar for DROP DATABASE ROLE (DROP ROLE takes one identifier)",
+        _qualified_role),
 )
 
 

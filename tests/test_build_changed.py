@@ -8,8 +8,10 @@ from pathlib import Path
 
 from conftest import run_build, run_cli
 
-from mesh_cli.build.run import FAILED, SKIPPED, SUCCESS, BuildReport, DomainResult, critical_path
-from mesh_cli.core.domains import Domain
+from mesh_cli.build.run import FAILED, SKIPPED, SUCCESS, BuildReport, DomainResult, changed_selection, critical_path
+from mesh_cli.core.config import load_config
+from mesh_cli.core.domains import Domain, discover_domains
+from mesh_cli.core.state import fingerprint, saved_fingerprint
 
 
 def _ran(root: Path, domain: str) -> set[str]:
@@ -107,3 +109,31 @@ def test_an_entitlement_withdrawn_in_governance_yml_rebuilds_every_domain(built_
     assert "mesh_entitlements" in _ran(built_copy, "customers")
     rows = run_cli(built_copy, *query)
     assert rows.exit_code == 0 and json.loads(rows.output)["rows"] == [{"n": 0}]
+
+
+def test_what_decides_access_rebuilds_a_domain_whole_under_changed(built_copy: Path) -> None:
+    """Who reads a domain's models is decided beside their code too: its products' consumers (domain.yml) and the
+    mesh's `snowflake:` settings. An outside account added to customer_master makes its models carry the share-safe
+    policy variants though no model changed, so `--changed` selects customers and builds it whole (then publishes);
+    an edit of the domain's description selects it with dbt's `state:modified+` only; a share setting in mesh.yml
+    changes every domain."""
+    config = load_config(built_copy)
+    domains = discover_domains(config)
+    assert {name for name in domains if fingerprint(config, domains[name]) != saved_fingerprint(config, "dev", name)} \
+        == set()
+    products = built_copy / "domains/customers/domain.yml"
+    original = products.read_text()
+    products.write_text(original.replace("Customer master data of", "Master data of"))
+    described = discover_domains(config)["customers"]
+    assert fingerprint(config, described) != saved_fingerprint(config, "dev", "customers")
+    assert changed_selection(config, "dev", described, True, [])[:2] == ["--select", "state:modified+"]
+    products.write_text(original.replace("accounts: []", "accounts: [ACME.PARTNER]"))
+    shared = discover_domains(config)["customers"]
+    assert fingerprint(config, shared) != saved_fingerprint(config, "dev", "customers")
+    assert changed_selection(config, "dev", shared, True, []) == []
+    products.write_text(original)
+    settings = built_copy / "mesh.yml"
+    settings.write_text(settings.read_text() + "snowflake: {roles: {finance: FINANCE_READER}}\n")
+    domains = discover_domains(config)
+    assert all(fingerprint(config, domains[name]) != saved_fingerprint(config, "dev", name) for name in domains)
+    assert all(changed_selection(config, "dev", domains[name], True, []) == [] for name in domains)

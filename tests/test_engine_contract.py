@@ -312,15 +312,9 @@ def _planned(output: str) -> list[str]:
     return found
 
 
-def _fixed_by(helper: str, part: str) -> Any:
-    return pytest.mark.xfail(strict=True, raises=AssertionError,
-                             reason=f"{part} statements are Snowflake's until branch {helper} moves them into the "
-                                    "engine (issue #31)")
-
-
 NO_ADAPTER = "Could not find adapter type sqlite_test"   # what dbt says: no dbt-sqlite is installed
-# (args, exit code, a phrase of the output). Publishing: exit code None until its engine part lands (the lead sets
-# what the merged engine interface answers, with the xfail marks removed).
+# (args, exit code, a phrase of the output). The test engine writes no share statements (`share_statements` is
+# None): publishing stops with one line saying so, and plans nothing of Snowflake's.
 COMMANDS = [
     pytest.param(("list", "--target", LITE), 0, "customers.customer_master", id="list"),
     pytest.param(("graph", "--target", LITE), 0, "customers", id="graph"),
@@ -339,16 +333,15 @@ COMMANDS = [
     pytest.param(("provision", "--target", LITE, "--plan", "--format", "json"), 1, "engine) has no provisioning",
                  id="provision-plan"),
     pytest.param(("provision", "--target", LITE), 1, "engine) has no provisioning", id="provision"),
-    pytest.param(("publish", "--target", LITE, "--plan", "--format", "json"), None, "", id="publish-plan",
-                 marks=_fixed_by("issue-26s (helper C1)", "share")),
-    pytest.param(("publish", "--target", LITE), None, "", id="publish",
-                 marks=_fixed_by("issue-26s (helper C1)", "share")),
+    pytest.param(("publish", "--target", LITE, "--plan", "--format", "json"), 1, "engine) has no shares to publish",
+                 id="publish-plan"),
+    pytest.param(("publish", "--target", LITE), 1, "engine) has no shares to publish", id="publish"),
 ]
 
 
 @pytest.mark.parametrize(("args", "exit_code", "says"), COMMANDS)
 def test_every_command_sends_the_third_engine_its_own_sql(lite_mesh: Path, args: tuple[str, ...],
-                                                          exit_code: int | None, says: str) -> None:
+                                                          exit_code: int, says: str) -> None:
     """Whatever a command plans or runs on the test engine is SQLite's SQL: no statement of Snowflake's or DuckDB's
     comes out. A command needing what the engine lacks (a dbt adapter, ingestion) stops with one line saying so."""
     result = run_cli(lite_mesh, *(arg.format(root=lite_mesh) for arg in args))
@@ -356,5 +349,4 @@ def test_every_command_sends_the_third_engine_its_own_sql(lite_mesh: Path, args:
     foreign = {sql.splitlines()[0]: why for sql in sent if (why := foreign_sql(sql)) is not None}
     assert not foreign, f"{len(foreign)} of {len(sent)} statements are not SQLite's, e.g. {next(iter(foreign.items()))}"
     assert result.exit_code != EXIT_INTERNAL, result.output
-    if exit_code is not None:
-        assert (result.exit_code, says in result.output) == (exit_code, True), result.output[-2000:]
+    assert (result.exit_code, says in result.output) == (exit_code, True), result.output[-2000:]

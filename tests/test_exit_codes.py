@@ -178,7 +178,7 @@ def test_a_warehouse_failure_while_planning_a_publish_fails_the_domain_with_1_no
     import mesh_cli.shares.publish as publish
     from mesh_cli.core.domains import discover_domains
     from mesh_cli.core.manifest import load_manifest
-    from mesh_cli.shares.backends import AccountBackend
+    from mesh_cli.engines.account_backend import AccountBackend
 
     class Unreachable:  # a connection whose every statement fails as a lost connection does
         def cursor(self) -> Unreachable:

@@ -225,3 +225,112 @@ def test_account_per_domain_attaches_the_shared_variants(tmp_path: Path) -> None
     assert "(is_role_in_session(e.role_name) or is_database_role_in_session(e.role_name))" in \
         bodies["region_entitlement_shared"]
     assert "is_database_role_in_session" not in bodies["mask_email"]
+
+
+INCREMENTAL_YML = VIEW_YML.replace("name: customer_contacts", "name: contact_log").replace(
+    "      materialized: view\n      secure: true\n",
+    "      materialized: incremental\n      on_schema_change: fail\n      contract: {enforced: true}\n")
+ROW_ACCESS_CASES = """{% macro row_access_cases() %}
+  {%- set relation = api.Relation.create(database='CUSTOMERS', schema='marts', identifier='contact_log') -%}
+  {%- set gov = {'row_access': {'policy': 'region_entitlement', 'columns': ['region']}} -%}
+  {%- for attached in [none, {'policy': 'CUSTOMERS.GOVERNANCE.REGION_ENTITLEMENT', 'columns': ['REGION']},
+                       {'policy': 'CUSTOMERS.GOVERNANCE.OLD_POLICY', 'columns': ['REGION']},
+                       {'policy': 'CUSTOMERS.GOVERNANCE.REGION_ENTITLEMENT', 'columns': ['COUNTRY']}] -%}
+    {%- do log('data_mesh:case ' ~ data_mesh.snowflake__row_access_statement(relation, gov, attached), info=true) -%}
+  {%- endfor -%}
+{% endmacro %}
+"""
+# What fakesnow cannot run, answered "Statement executed successfully.": the inline policies and tags of CREATE,
+# ALTER TABLE / VIEW with policies and tags (received, so that the test sees any), and POLICY_REFERENCES.
+NOP = [r"(?s)create or replace (secure view|transient table) \S+ \(.*with masking policy", r"(?s)alter (table|view) ",
+       r"(?s)select .*information_schema\.policy_references"]
+QUERY_COMMENT = re.compile(r"/\* \{\"app\": \"dbt\".*?\} \*/", re.S)   # dbt's, appended to each statement
+
+
+def test_what_runs_on_snowflake_keeps_grants_and_protects_views_inline_and_incremental_runs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The statements dbt-snowflake sends with governance on (recording off), as fakesnow receives them: the path
+    that runs in production, not the plan macro. A governed view is created with its protection inline and no
+    ALTER VIEW (https://docs.snowflake.com/en/sql-reference/sql/create-view); CREATE OR REPLACE says COPY GRANTS
+    (`+copy_grants: true`: the share and reader roles keep SELECT across a rebuild,
+    https://docs.snowflake.com/en/sql-reference/sql/create-table); a governed incremental model, which later runs
+    append to, sets its masking policies (FORCE) and tags and adds its row access policy on every run
+    (https://docs.snowflake.com/en/sql-reference/sql/alter-table); the row access statement adds, leaves or swaps
+    in one statement by what is attached."""
+    fakesnow = pytest.importorskip("fakesnow")
+    root = copy_mesh(tmp_path / "mesh")
+    domain = root / "domains" / "customers"
+    marts = domain / "models" / "marts"
+    select = "select 1 as customer_id, 'ann@example.com' as email, 'EMEA' as region\n"
+    (marts / "customer_contacts.sql").write_text(select)
+    (marts / "_customer_contacts.yml").write_text(VIEW_YML)
+    (marts / "contact_log.sql").write_text(select)
+    (marts / "_contact_log.yml").write_text(INCREMENTAL_YML)
+    (domain / "macros").mkdir(exist_ok=True)
+    (domain / "macros" / "row_access_cases.sql").write_text(ROW_ACCESS_CASES)
+    project = yaml.safe_load((domain / "dbt_project.yml").read_text())
+    del project["on-run-start"]   # creating the tags and policies is the recording test's; fakesnow has neither
+    (domain / "dbt_project.yml").write_text(yaml.safe_dump(project, sort_keys=False))
+    import fakesnow.server as fakesnow_server
+
+    with (FAKESNOW_SERVER or fakesnow.server)() as connection:
+        _fakesnow_profile(domain, connection)
+        monkeypatch.setattr(fakesnow_server.shared_fs, "nop_regexes", NOP)
+        monkeypatch.setenv("FAKESNOW_DEBUG", "snowflake")     # the server prints each statement it receives
+        calls = (DbtCall(("run", "--target", "fakesnow", "--select", "customer_contacts", "contact_log"), domain),
+                 DbtCall(("run-operation", "row_access_cases", "--target", "fakesnow"), domain))
+        with DbtWorkers(1) as workers:
+            outcome = workers.submit(DbtJob(with_deps(domain, *calls), {}, "snowflake")).result()
+    assert outcome.ok, (outcome.error, outcome.failures)
+    received = [QUERY_COMMENT.sub("", s).strip() for s in capsys.readouterr().err.split(";\n") if s.strip()]
+    [view] = [s for s in received if s.startswith("create or replace secure view CUSTOMERS.marts.customer_contacts")]
+    assert "EMAIL with masking policy CUSTOMERS.governance.mask_email with tag (CUSTOMERS.governance.pii = " \
+           "'email')" in view
+    assert "\nwith row access policy CUSTOMERS.governance.region_entitlement on (region)" in view
+    assert "\ncopy grants" in view
+    assert not [s for s in received if s.lower().startswith("alter view")]
+    [table] = [s for s in received if s.startswith("create or replace transient table CUSTOMERS.marts.contact_log")]
+    assert "email varchar with masking policy CUSTOMERS.governance.mask_email" in table and "copy grants" in table
+    log = "alter table CUSTOMERS.marts.contact_log"
+    runs = [s for s in received if s.startswith(log)]
+    assert runs == [f"{log} set tag CUSTOMERS.governance.data_domain = 'customers'",
+                    f"{log} modify column email set masking policy CUSTOMERS.governance.mask_email force",
+                    f"{log} modify column email set tag CUSTOMERS.governance.pii = 'email'",
+                    f"{log} add row access policy CUSTOMERS.governance.region_entitlement on (region)"]
+    [attached] = [s for s in received if "information_schema.policy_references(" in s]
+    assert "policy_references(ref_entity_name => 'CUSTOMERS.marts.contact_log', ref_entity_domain => 'table')" \
+        in attached and attached.endswith("where policy_kind = 'ROW_ACCESS_POLICY'")
+    cases = [m.removeprefix("data_mesh:case ") for m in outcome.messages if m.startswith("data_mesh:case ")]
+    assert cases == [runs[-1], "None",
+                     f"{log} drop row access policy CUSTOMERS.GOVERNANCE.OLD_POLICY, add row access policy "
+                     "CUSTOMERS.governance.region_entitlement on (region)",
+                     f"{log} drop row access policy CUSTOMERS.GOVERNANCE.REGION_ENTITLEMENT, add row access policy "
+                     "CUSTOMERS.governance.region_entitlement on (region)"]
+    assert_snowflake_sql([view, table, attached, *runs, *cases[2:]])
+
+
+def test_outside_consumer_accounts_in_one_account_get_the_share_safe_variants(tmp_path: Path) -> None:
+    """One account, but customer_master is shared with an outside account (`consumers.accounts`): its models carry
+    `<policy>_shared`, which decides with the database roles the share carries (IS_ROLE_IN_SESSION is NULL in a
+    consumer account, https://docs.snowflake.com/en/sql-reference/functions/is_role_in_session), and a column
+    masked only through its tag gets the `_shared` variant on the column, which takes precedence over the tag's
+    plain policy (https://docs.snowflake.com/en/user-guide/tag-based-masking-policies). Without an outside account
+    the plain policies stay (the golden files)."""
+    root = copy_mesh(tmp_path / "mesh")
+    library = yaml.safe_load((root / "governance.yml").read_text())
+    library["tags"]["pii"]["masking_policies"] = ["mask_full"]
+    (root / "governance.yml").write_text(yaml.safe_dump(library, sort_keys=False))
+    marts = root / "domains/customers/models/marts/_marts.yml"
+    marts.write_text(marts.read_text().replace("data_mesh: {masking: mask_full, tags: {pii: phone}}",
+                                               "data_mesh: {tags: {pii: phone}}"))
+    products = root / "domains/customers/domain.yml"
+    products.write_text(products.read_text().replace("accounts: []", "accounts: [ACME.PARTNER]"))
+    [customers] = governance_plan(load_config(root), "prod", ("customers",))
+    v2 = next(s for s in customers.statements if "table CUSTOMERS.marts.dim_customers_v2 (" in s)
+    assert re.search(r"\n    email \w+ with masking policy CUSTOMERS\.governance\.mask_email_shared ", v2)
+    assert re.search(r"\n    phone \w+ with masking policy CUSTOMERS\.governance\.mask_full_shared with tag ", v2)
+    assert "with row access policy CUSTOMERS.governance.region_entitlement_shared on (region)" in v2
+    assert "governance.mask_email " not in v2 and "region_entitlement on" not in v2
+    assert "alter tag CUSTOMERS.governance.pii set masking policy CUSTOMERS.governance.mask_full force" in \
+        customers.statements
+    assert_snowflake_sql([v2])

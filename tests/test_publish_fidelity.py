@@ -17,6 +17,7 @@ from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import RecordedState
 from mesh_cli.core.products import ProductSpec
 from mesh_cli.core.share_settings import ShareSettings
+from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 from mesh_cli.shares.diff import PRIVILEGES_NOTE, plan_shares, read_current
 from mesh_cli.shares.listing import listing_access, listing_manifest
 from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, Desired, DomainShares, Grant, Grantee
@@ -26,6 +27,7 @@ DOMAIN = Domain("customers", Path("/mesh/domains/customers"), (), "customers", (
 SPEC = ProductSpec("customers", "customer_master", "Who our customers are.", ("dim_regions",), {}, ("orders",),
                    ("RETAIL.MARKETING", "ACME.PARTNER"), (), None, ())
 ACCOUNTS = {"RETAIL.MARKETING", "ACME.PARTNER", "RETAIL.FINANCE"}
+SHARE_SQL = SnowflakeShareStatements()
 
 
 def test_only_accounts_of_the_providers_organisation_are_listed() -> None:
@@ -83,16 +85,16 @@ def _converged() -> RecordedState:
 
 def test_removing_a_consumer_revokes_its_reader_role_and_leaves_provisionings_grants() -> None:
     shares = _shares({"ORDERS_DEPLOYER"})
-    plan = plan_shares(shares, read_current(_converged(), shares), "t")
+    plan = plan_shares(shares, read_current(_converged(), shares), "t", sql=SHARE_SQL)
     assert [s.sql for s in plan.statements] == [f"REVOKE DATABASE ROLE {READER} FROM ROLE FINANCE_DEPLOYER"]
     converged = _shares({"ORDERS_DEPLOYER", "FINANCE_DEPLOYER"})
-    assert plan_shares(converged, read_current(_converged(), converged), "t").empty
+    assert plan_shares(converged, read_current(_converged(), converged), "t", sql=SHARE_SQL).empty
 
 
 def test_statements_say_the_privilege_they_need() -> None:
     shares = _shares({"ORDERS_DEPLOYER"})
     shares.listings = {"CUSTOMERS_CUSTOMER_MASTER": "title: t\n"}
-    plan = plan_shares(shares, read_current(RecordedState(), shares), "t")
+    plan = plan_shares(shares, read_current(RecordedState(), shares), "t", sql=SHARE_SQL)
     roles = {s.sql.split(" ")[0] + " " + s.object_kind: s.role for s in plan.statements}
     assert roles["CREATE share"] == "ACCOUNTADMIN or a role granted CREATE SHARE ON ACCOUNT"
     assert roles["CREATE database role"] == ("ACCOUNTADMIN or a role granted CREATE DATABASE ROLE ON DATABASE "

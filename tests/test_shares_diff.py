@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from mesh_cli.core.plan import RecordedState
+from mesh_cli.engines.duckdb_shares import EmulatedAccount
+from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 from mesh_cli.shares.diff import plan_shares, read_current
-from mesh_cli.shares.emulation import EmulatedAccount
 from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, Desired, DomainShares, Grant, Grantee, Mount
 from testkit.show_log import ShowLog
 
@@ -21,6 +22,7 @@ OBJECTS = ("CUSTOMERS.MARTS.DIM_CUSTOMERS_V1", "CUSTOMERS.MARTS.DIM_CUSTOMERS_V2
 
 
 MANAGED_ROLES = frozenset({"CUSTOMERS_DEPLOYER", "ORDERS_DEPLOYER", "FINANCE_DEPLOYER"})
+SHARE_SQL = SnowflakeShareStatements()   # what the Snowflake engine plans shares in
 
 
 def _recorded() -> dict[str, list[dict]]:
@@ -44,12 +46,12 @@ def _shares(objects: tuple[str, ...] = OBJECTS, accounts: tuple[str, ...] = ("AC
 
 def _plan(shares: DomainShares, recorded: dict[str, list[dict]] | None = None) -> list[str]:
     state = RecordedState(recorded)
-    return [s.sql for s in plan_shares(shares, read_current(state, shares), "test").statements]
+    return [s.sql for s in plan_shares(shares, read_current(state, shares), "test", sql=SHARE_SQL).statements]
 
 
 def test_no_change_issues_no_statements_and_one_show_per_kind() -> None:
     state = ShowLog(RecordedState(_recorded()))
-    plan = plan_shares(_shares(), read_current(state, _shares()), "test")
+    plan = plan_shares(_shares(), read_current(state, _shares()), "test", sql=SHARE_SQL)
     assert plan.empty and plan.to_sql().endswith("-- nothing to change\n")
     # SHOW SHARES (with the consumer accounts), SHOW DATABASE ROLES, then the grants of each share and role, which
     # Snowflake shows per grantee
@@ -99,7 +101,7 @@ def test_a_model_in_a_new_schema_gets_schema_usage_before_select() -> None:
 
 def test_remove_a_model_revokes_select_and_nothing_else() -> None:
     """A model taken out of the product, or made private (desired_shares then refuses to list it), is revoked."""
-    plan = plan_shares(_shares(OBJECTS[1:]), read_current(RecordedState(_recorded()), _shares()), "test")
+    plan = plan_shares(_shares(OBJECTS[1:]), read_current(RecordedState(_recorded()), _shares()), "test", sql=SHARE_SQL)
     assert [s.sql for s in plan.statements] == [
         f"REVOKE SELECT ON TABLE {OBJECTS[0]} FROM SHARE {SHARE_NAME}",
         f"REVOKE SELECT ON TABLE {OBJECTS[0]} FROM DATABASE ROLE {READER}"]
@@ -189,7 +191,7 @@ def test_grants_on_a_mounted_share_follow_the_access_model_after_the_mount() -> 
     recorded[f"SHOW GRANTS OF DATABASE ROLE {mount}.PII_READER"] = [
         {"role": f"{mount}.PII_READER", "granted_to": "ROLE", "grantee_name": "FINANCE_DEPLOYER"},
         {"role": f"{mount}.PII_READER", "granted_to": "ROLE", "grantee_name": "AUDITOR"}]
-    plan = plan_shares(shares, read_current(ShowLog(RecordedState(recorded)), shares), "test")
+    plan = plan_shares(shares, read_current(ShowLog(RecordedState(recorded)), shares), "test", sql=SHARE_SQL)
     assert [(s.sql, s.destructive) for s in plan.statements] == [
         (f"REVOKE DATABASE ROLE {mount}.PII_READER FROM ROLE FINANCE_DEPLOYER", True),
         (f"GRANT DATABASE ROLE {mount}.ALL_REGIONS TO ROLE FINANCE_DEPLOYER", False)]
@@ -204,12 +206,12 @@ def test_the_emulated_account_converges_from_any_state(tmp_path: Path) -> None:
     """Apply a plan in the DuckDB emulation: the second plan is empty, whatever the start and the change."""
     account = EmulatedAccount(tmp_path / "shares.json")
     for shares in (_shares(), _shares(OBJECTS[1:], accounts=()), _shares((*OBJECTS, "CUSTOMERS.X.Y"))):
-        plan = plan_shares(shares, read_current(account.reader(), shares), "test")
+        plan = plan_shares(shares, read_current(account.reader(), shares), "test", sql=SHARE_SQL)
         for statement in plan.statements:
             account.execute(statement.sql)
         account.save()
         reloaded = EmulatedAccount(tmp_path / "shares.json")
-        assert plan_shares(shares, read_current(reloaded.reader(), shares), "test").empty
+        assert plan_shares(shares, read_current(reloaded.reader(), shares), "test", sql=SHARE_SQL).empty
         account = reloaded
     assert account.recorded[f"SHOW GRANTS OF SHARE {SHARE_NAME}"] == [
         {"share": SHARE_NAME, "granted_to": "ACME.PARTNER"}]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -259,3 +260,26 @@ def test_a_statement_failing_while_applied_exits_1_and_names_it(built_copy: Path
     result = run_cli(built_copy, "publish", "customers")
     assert result.exit_code == 1, result.output
     assert "failed customers" in result.output and "share CUSTOMERS_CUSTOMER_MASTER already exists" in result.output
+
+
+def test_a_deleted_consumer_domain_keeps_no_grant_once_destruction_is_allowed(built_copy: Path) -> None:
+    """finance is deleted with its consumer entries (issue 26: `mesh publish --allow-destroy` said "nothing to
+    change" and FINANCE_DEPLOYER kept customers' reader role): the revokes are planned, refused without
+    --allow-destroy (exit 2, nothing applied), applied with it, and no grant to finance is left behind."""
+    shutil.rmtree(built_copy / "domains" / "finance")
+    _edit_yaml(built_copy / "domains/customers/domain.yml",
+               lambda d: d["products"][0]["consumers"].update(domains=["orders"]))
+    _edit_yaml(built_copy / "domains/orders/domain.yml", lambda d: d["products"][0]["consumers"].update(domains=[]))
+    states = [built_copy / f".mesh/state/dev/{name}/shares.json" for name in ("customers", "orders")]
+    before = [state.read_text() for state in states]
+    assert all("FINANCE_DEPLOYER" in text for text in before)
+    refused = run_cli(built_copy, "publish")
+    assert refused.exit_code == 2, refused.output
+    assert "REVOKE DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER FROM ROLE FINANCE_DEPLOYER" in refused.output
+    assert "DROP DATABASE ROLE ORDERS.ORDER_FACTS_READER" in refused.output
+    assert [state.read_text() for state in states] == before
+    applied = run_cli(built_copy, "publish", "--allow-destroy")
+    assert applied.exit_code == 0, applied.output
+    assert not [state for state in states if "FINANCE" in state.read_text()]
+    again = run_cli(built_copy, "publish", "--plan", "--format", "json")
+    assert again.exit_code == 0 and all(not r["plan"]["statements"] for r in json.loads(again.output))

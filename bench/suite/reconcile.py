@@ -147,9 +147,13 @@ def ingest_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog
 def publish_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog]:
     """The SHOW queries of each domain's share plan, against the share emulation after its first plan ran."""
     from mesh_cli.core.share_settings import share_settings
+    from mesh_cli.engines.duckdb_shares import EmulatedAccount
+    from mesh_cli.engines.registry import engine_class
     from mesh_cli.shares.diff import plan_shares, read_current
-    from mesh_cli.shares.emulation import EmulatedAccount
     from mesh_cli.shares.spec import desired_shares, mounts_of
+
+    share_sql = engine_class("duckdb").share_statements
+    assert share_sql is not None
 
     settings = share_settings(config)
     logs = []
@@ -161,10 +165,11 @@ def publish_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLo
             shares = desired_shares(domain, found[1], domains, settings)
             shares.mounts = mounts_of(domain, domains, settings)
             account = EmulatedAccount(Path(folder) / f"{domain.name}.json")
-            for statement in plan_shares(shares, read_current(account.reader(), shares), "first").statements:
+            first = plan_shares(shares, read_current(account.reader(), shares), "first", sql=share_sql)
+            for statement in first.statements:
                 account.execute(statement.sql)
             logs.append(ShowLog(account.reader()))
-            if not plan_shares(shares, read_current(logs[-1], shares), "second").empty:
+            if not plan_shares(shares, read_current(logs[-1], shares), "second", sql=share_sql).empty:
                 raise CommandFailed(f"the shares of {domain.name} did not converge in the emulation")
     return logs
 

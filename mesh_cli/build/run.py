@@ -18,10 +18,12 @@ from mesh_cli.core.errors import EXIT_FAILED, EXIT_OK, EngineError, MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.scheduler import FAILED, SKIPPED, SUCCESS, Tasks, run_tasks
 from mesh_cli.core.state import (
+    access_digest,
     domain_state_dir,
     fingerprint,
     package_digest,
     save_build,
+    saved_access_digest,
     saved_fingerprint,
     saved_package_digest,
     saved_unrunnable_tests,
@@ -144,12 +146,13 @@ def changed_selection(config: MeshConfig, target: str, domain: Domain, own_chang
                       rebuilt_upstreams: Iterable[str], fed_sources: Iterable[str] = ()) -> list[str]:
     """dbt selection arguments for a domain under `--changed`: its models modified since the saved manifest
     of its last successful build, and the models reading rebuilt upstream domains, each with its children.
-    Without a saved manifest, or when the shared package or the governance library changed since (a policy or an
-    entitlement reaches models whose own code did not change, which dbt's `state:modified` cannot see), the whole
-    domain builds."""
+    Without a saved manifest, or when the shared package, the governance library or what decides access (products
+    and consumers, share settings) changed since (a policy, an entitlement or a consumer reaches models whose own
+    code did not change, which dbt's `state:modified` cannot see), the whole domain builds."""
     state = domain_state_dir(config, target, domain.name)
     if not (state / "manifest.json").is_file() or \
-            saved_package_digest(config, target, domain.name) != package_digest(config.root):
+            saved_package_digest(config, target, domain.name) != package_digest(config.root) or \
+            saved_access_digest(config, target, domain.name) != access_digest(config.root, domain):
         return []
     methods = (["state:modified+"] if own_change else []) + [f"package:{up}+" for up in rebuilt_upstreams]
     methods += [f"source:{source}+" for source in fed_sources]  # sources that just received new rows

@@ -18,11 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from mesh_cli.check.baseline import Baseline, baseline_source
 from mesh_cli.check.governance import Governance
-from mesh_cli.check.publishable import publish_problem
 from mesh_cli.check.report import CheckReport
 from mesh_cli.check.side_doors import find_side_doors, target_databases
 from mesh_cli.contracts.changes import classify
@@ -34,10 +33,10 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains, require_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_config import central_library
-from mesh_cli.core.governance_library import access_model
+from mesh_cli.core.governance_library import AccessModel, access_model
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.products import product_specs
-from mesh_cli.core.share_settings import share_settings
+from mesh_cli.core.share_settings import ShareSettings, share_settings
 from mesh_cli.core.state import PUBLISH_FILE, build_identity, domain_state_dir, fingerprint, mesh_file_digest
 from mesh_cli.dbt.invoke import prewarm_shared
 from mesh_cli.dbt.parse import missing_parses, parse_domains, parsed_manifest_path
@@ -57,6 +56,14 @@ class CheckOptions:
     today: date | None = None           # the day deprecation dates are judged against (default: today, UTC)
     jobs: int = 1                       # domains parsed at the same time
     cache: bool = True                  # reuse the parses of domains whose inputs did not change
+
+
+class PublishProblem(Protocol):
+    """What `mesh publish` would refuse in a domain on `target`, as one line, or None: the shares feature's
+    validation (mesh_cli.shares.publishable), which the CLI hands `run_check` (a feature imports no other)."""
+
+    def __call__(self, domain: Domain, manifest: dict[str, Any], domains: dict[str, Domain],
+                 settings: ShareSettings, access: AccessModel, *, target: str | None = None) -> str | None: ...
 
 
 class WorkingTreeParse:
@@ -136,8 +143,10 @@ def _prewarm(config: MeshConfig, options: CheckOptions, target: str, ordered: li
     return fingerprints
 
 
-def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
-    """Check the working tree of the mesh against its baseline."""
+def run_check(config: MeshConfig, options: CheckOptions,
+              publish_problem: PublishProblem | None = None) -> CheckReport:
+    """Check the working tree of the mesh against its baseline; with `publish_problem`, refuse first what
+    publishing would refuse after the build."""
     rules = configured_rules(config.section("check"))
     target = options.target or config.default_target
     today = options.today or datetime.now(UTC).date()
@@ -163,7 +172,8 @@ def run_check(config: MeshConfig, options: CheckOptions) -> CheckReport:
     unpublishable: list[str] = []
 
     def read(name: str, manifest: dict[str, Any]) -> None:   # while dbt parses other domains
-        problem = publish_problem(domains[name], manifest, domains, *shares)
+        problem = publish_problem(domains[name], manifest, domains, *shares, target=target) \
+            if publish_problem is not None else None
         if problem is not None:
             unpublishable.append(problem)
         now[name] = snapshot(name, manifest, "working tree", domains[name].path)

@@ -13,6 +13,7 @@ import click
 from mesh_cli.check.output import FORMATS, render
 from mesh_cli.check.run import CheckOptions, run_check
 from mesh_cli.commands.common import err_console, handle_errors, mesh_config, selection_options, target_option
+from mesh_cli.shares.publishable import publish_problem
 
 
 def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> date | None:
@@ -63,7 +64,7 @@ def command(ctx: click.Context, domains: tuple[str, ...],
     options = CheckOptions(target, baseline_dir, baseline_ref, baseline_store, as_of,
                            jobs=jobs, cache=not no_cache)
     with err_console.status("parsing the mesh and its baseline…"):
-        report = run_check(config, options)
+        report = run_check(config, options, publish_problem)
     if domains:
         report = replace(report, domains=[d for d in report.domains if d in domains],
                          findings=[f for f in report.findings if f.domain in domains])

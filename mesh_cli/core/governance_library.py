@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from mesh_cli.core.yamlfile import read_mapping
 GOVERNANCE_FILE = "governance.yml"
 LIBRARY_ENV = "MESH_GOVERNANCE_LIBRARY"
 TOPOLOGY_ENV = "MESH_SHARE_TOPOLOGY"
+CROSS_ACCOUNT_ENV = "MESH_CROSS_ACCOUNT_MODELS"
+DOMAIN_FILE = "domain.yml"
 SECTIONS = ("tags", "masking_policies", "row_access_policies", "roles", "entitlements")
 ROLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 POLICY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")     # tag and policy names, as the package's library.sql
@@ -99,6 +101,26 @@ def share_topology(project_dir: Path) -> str:
     return str(section.get("topology") or "one_account") if isinstance(section, dict) else "one_account"
 
 
+def cross_account_models(project_dir: Path) -> str:
+    """The value of MESH_CROSS_ACCOUNT_MODELS for a dbt project: the models its domain.yml's products share with
+    outside accounts (`consumers.accounts`, or a `listing`), comma-separated. Such a public model carries the
+    share-safe policy variants in one account too (macros/governance/library/model_governance.sql). A malformed
+    domain.yml gives what can be read: `mesh check` and `mesh publish` name its faults."""
+    try:
+        products = read_mapping(project_dir / DOMAIN_FILE, default={}).get("products") or []
+    except MeshError:
+        return ""
+    models: list[str] = []
+    for entry in products if isinstance(products, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        consumers = entry.get("consumers")
+        outside = (isinstance(consumers, dict) and consumers.get("accounts")) or entry.get("listing")
+        if outside and isinstance(entry.get("models"), list):
+            models += [str(model) for model in entry["models"]]
+    return ",".join(dict.fromkeys(models))
+
+
 def held_roles(role: str, grants: Iterable[tuple[str, str]]) -> list[str]:
     """Every role `role` holds through `grants`, (role, granted_to) pairs (itself first).
 
@@ -124,6 +146,7 @@ class AccessModel:
     grants: tuple[tuple[str, str], ...]          # (role, granted_to): `granted_to` inherits `role`
     entitlements: tuple[tuple[str, str, str], ...]   # (role, dimension, value)
     policies: dict[str, dict[str, Any]]          # every masking and row access policy, by name
+    tag_policies: dict[str, tuple[str, ...]] = field(default_factory=dict)   # tag -> its masking policies
 
     def inherited(self, role: str) -> list[str]:
         """Every role `role` holds through the hierarchy (itself first), as Snowflake counts them in session."""
@@ -161,6 +184,7 @@ def access_model(root: Path, domains: dict[str, Domain]) -> AccessModel:
     grants: list[tuple[str, str]] = []
     entitlements: list[tuple[str, str, str]] = []
     policies: dict[str, dict[str, Any]] = {}
+    tag_policies: dict[str, tuple[str, ...]] = {}
     for path, library in sources:
         for name, entry in (library.get("roles") or {}).items():
             role = _role(name, path, "roles")
@@ -179,8 +203,11 @@ def access_model(root: Path, domains: dict[str, Domain]) -> AccessModel:
             entitlements += [(role, str(entry.get("dimension")), str(value)) for value in entry["values"]]
         for kind in ("masking_policies", "row_access_policies"):
             policies.update({str(k): v for k, v in (library.get(kind) or {}).items() if isinstance(v, dict)})
+        tag_policies.update({str(name): tuple(str(p) for p in tag.get("masking_policies") or [])
+                             for name, tag in (library.get("tags") or {}).items() if isinstance(tag, dict)})
     for parent, _ in grants:
         roles.setdefault(parent, "")
     for role, _, _ in entitlements:
         roles.setdefault(role, "")
-    return AccessModel(roles, tuple(dict.fromkeys(grants)), tuple(dict.fromkeys(entitlements)), policies)
+    return AccessModel(roles, tuple(dict.fromkeys(grants)), tuple(dict.fromkeys(entitlements)), policies,
+                       tag_policies)

@@ -21,6 +21,7 @@ from mesh_cli.core.governance_library import GOVERNANCE_FILE
 from mesh_cli.core.manifest import load_manifest, public_models, unrunnable_tests
 from mesh_cli.core.model_index import write_model_index
 from mesh_cli.core.safe_io import copy_atomic, write_text_atomic
+from mesh_cli.core.yamlfile import read_mapping
 
 ARTIFACTS = ("manifest.json", "run_results.json")
 FINGERPRINT = "fingerprint.json"
@@ -118,9 +119,34 @@ def _package_digest_of(root: Path, stats: tuple[tuple[str, int, int], ...]) -> s
 
 def fingerprint(config: MeshConfig, domain: Domain) -> str:
     """A checksum of everything that shapes the domain's build: its project files, the shared package and the
-    governance library."""
+    governance library, and the mesh's share settings (`access_digest`)."""
     own = _digest(config.root, [domain.path])
-    return hashlib.sha256(f"{own}\0{package_digest(config.root)}".encode()).hexdigest()
+    shaping = f"{own}\0{package_digest(config.root)}\0{access_digest(config.root, domain)}"
+    return hashlib.sha256(shaping.encode()).hexdigest()
+
+
+def access_digest(root: Path, domain: Domain) -> str:
+    """A checksum of what decides who reads the domain's models beside the governance library: its products and
+    their consumers (domain.yml) and the mesh's `snowflake:` settings (topology, accounts, consumer roles). A
+    change reaches models whose code did not change (which policy variants they carry, who is granted them), so
+    `--changed` rebuilds the domain whole and publishes again."""
+    path = root / MESH_FILE
+    stat = path.stat() if path.is_file() else None
+    settings = _share_settings(path, stat.st_mtime_ns, stat.st_size) if stat else "null"
+    products = json.dumps(list(domain.products), sort_keys=True, default=str)
+    return hashlib.sha256(f"{settings}\0{products}".encode()).hexdigest()
+
+
+@cache
+def _share_settings(path: Path, mtime_ns: int, size: int) -> str:
+    """mesh.yml's `snowflake:` section as canonical JSON, read once however many domains are fingerprinted."""
+    return json.dumps(read_mapping(path, default={}).get("snowflake"), sort_keys=True, default=str)
+
+
+def saved_access_digest(config: MeshConfig, target: str, domain: str) -> str | None:
+    """The `access_digest` the domain's saved build was built with."""
+    digest = _fingerprint_record(domain_state_dir(config, target, domain) / FINGERPRINT).get("access")
+    return digest if isinstance(digest, str) else None
 
 
 def saved_package_digest(config: MeshConfig, target: str, domain: str) -> str | None:
@@ -171,7 +197,8 @@ def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -
         _keep(folder / RUN_HISTORY, folder / "run_results.json", run_results, KEPT_RUNS)
     write_text_atomic(folder / FINGERPRINT, json.dumps({"fingerprint": checksum, "commit": head_commit(config.root),
                                                         "mesh_file": mesh_file_digest(config.root),
-                                                        "package": package_digest(config.root)}))
+                                                        "package": package_digest(config.root),
+                                                        "access": access_digest(config.root, domain)}))
     return folder
 
 

@@ -26,7 +26,7 @@ import orjson
 
 from mesh_cli.core.config import MESH_FILE, STATE_DIR_ENV, MeshConfig
 from mesh_cli.core.domains import Domain
-from mesh_cli.core.governance_library import GOVERNANCE_FILE, LIBRARY_ENV, TOPOLOGY_ENV
+from mesh_cli.core.governance_library import CROSS_ACCOUNT_ENV, GOVERNANCE_FILE, LIBRARY_ENV, TOPOLOGY_ENV
 from mesh_cli.core.lock import WAIT_ENV
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.model_index import write_model_index
@@ -40,9 +40,10 @@ KEEP = 3   # entries per domain: the working tree's, the baseline's, and one bef
 # What the check and the resolver never read, left out of the cache: a third of a manifest is dbt's macros.
 UNREAD = {"macros", "docs", "parent_map", "child_map", "group_map"}
 # Folders of local files, which differ between an extracted baseline and the working tree but shape no parse; what
-# the dbt plugin derives from governance.yml and mesh.yml, which the key hashes already; how workers are kept;
-# where deployed records are kept, and how long a deploy's lease or a command's wait lasts.
-_UNKEYED_ENV = {STATE_DIR_ENV, LIBRARY_ENV, TOPOLOGY_ENV, KEEP_WORKERS_ENV, STORE_ENV, LEASE_SECONDS_ENV, WAIT_ENV,
+# the dbt plugin derives from governance.yml, mesh.yml and domain.yml, which the key hashes already; how workers are
+# kept; where deployed records are kept, and how long a deploy's lease or a command's wait lasts.
+_UNKEYED_ENV = {STATE_DIR_ENV, LIBRARY_ENV, TOPOLOGY_ENV, CROSS_ACCOUNT_ENV, KEEP_WORKERS_ENV, STORE_ENV,
+                LEASE_SECONDS_ENV, WAIT_ENV,
                 *(name for engine in ENGINES.values() for name in engine.local_dirs_env)}
 
 

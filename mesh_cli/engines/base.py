@@ -17,7 +17,8 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.core.footprint import Provisioner
 from mesh_cli.core.ingest_spec import Ingested, IngestOptions, IngestTable, blocked
-from mesh_cli.core.plan import Plan, RecordedState, StateReader, apply
+from mesh_cli.core.plan import Backend, OfflineBackend, Plan, RecordedState, StateReader, apply
+from mesh_cli.core.share_statements import ShareStatements
 from mesh_cli.core.types import DataType, parse_type
 
 
@@ -48,6 +49,11 @@ class Engine:
     previews_snowflake_sql: ClassVar[bool] = False
     # `datacontract test` reads copies the mesh writes per reader (`write_copy`), not the domain's data in place.
     contract_tests_read_copies: ClassVar[bool] = False
+    replace_drops_grants: ClassVar[bool] = False      # a rebuild (CREATE OR REPLACE) drops the object's grants
+    # Shares (mesh publish): the statements in the engine's language, and whether an account-per-domain consumer
+    # reads an upstream's products from the database it mounted from their share (or from the upstream's own).
+    share_statements: ClassVar[ShareStatements | None] = None
+    mounts_shares: ClassVar[bool] = False
 
     def __init__(self, config: MeshConfig, target: str) -> None:
         self.config = config
@@ -116,6 +122,20 @@ class Engine:
     def execute(self, sql: str) -> list[dict[str, Any]]:
         """Run one account-level statement; rows as dicts with lower-case keys (account engines)."""
         raise self._unsupported("account to run statements in")
+
+    # --- shares -------------------------------------------------------------------------------------------------
+    def share_backend(self, domain: str, plan_only: bool) -> Backend:
+        """Where `domain`'s shares are read and applied: the account itself (an account engine), planned against
+        an empty account when it cannot be reached and only a plan is asked (otherwise that is bad input)."""
+        if self.offline_reason is not None:
+            if plan_only:
+                return OfflineBackend(self.offline_reason)
+            raise MeshError(self.offline_reason)
+        if self.embedded or self.share_statements is None:
+            raise self._unsupported("shares to publish")
+        from mesh_cli.engines.account_backend import AccountBackend
+
+        return AccountBackend(self)
 
     # --- state for the plan engine ------------------------------------------------------------------------------
     def state_reader(self) -> StateReader:

@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Any
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.ingest_spec import Ingested, IngestOptions, IngestTable
+from mesh_cli.core.plan import Backend
 from mesh_cli.core.types import DataType
 from mesh_cli.engines.base import Engine
 from mesh_cli.engines.duckdb_provision import DuckDBProvisioner
 from mesh_cli.engines.duckdb_roles import roles_literal, set_expanded_roles_sql, set_roles_sql
+from mesh_cli.engines.duckdb_shares import EmulatedBackend
+from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 
 if TYPE_CHECKING:   # duckdb and the type model (sqlglot) load when used: reads like `mesh list` need neither
     import duckdb
@@ -56,6 +59,10 @@ class DuckDBEngine(Engine):
     local_dirs_env = (DUCKDB_DIR_ENV,)
     previews_snowflake_sql = True      # engines/duckdb_transpile.py, macros/contracts_local/, macros/python/
     contract_tests_read_copies = True  # a governed model's name is a view showing a session without roles no rows
+    share_statements = SnowflakeShareStatements()   # shares are an emulated Snowflake account (duckdb_shares.py)
+
+    def share_backend(self, domain: str, plan_only: bool) -> Backend:
+        return EmulatedBackend(self.config, self.target, domain)
 
     @property
     def database_dir(self) -> Path:

@@ -19,6 +19,7 @@ from mesh_cli.core.profiles import target_database
 from mesh_cli.core.types import DataType
 from mesh_cli.engines.base import Engine
 from mesh_cli.engines.snowflake_provision import SnowflakeProvisioner
+from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 from mesh_cli.engines.snowflake_types import snowflake_type
 
 # dbt-snowflake profile key -> snowflake-connector argument
@@ -85,6 +86,11 @@ class SnowflakeEngine(Engine):
     adapter_type = "snowflake"
     dbt_package = "dbt-snowflake"
     embedded = False
+    # "CREATE OR REPLACE TABLE drops the grants on the old table unless it says COPY GRANTS"
+    # (https://docs.snowflake.com/en/sql-reference/sql/create-table, COPY GRANTS; create-view likewise)
+    replace_drops_grants = True
+    share_statements = SnowflakeShareStatements()
+    mounts_shares = True        # account per domain: a consumer reads an upstream's products from its mounted share
 
     def __init__(self, config: Any, target: str, connection: Any = None) -> None:
         super().__init__(config, target)

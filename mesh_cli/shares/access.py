@@ -64,7 +64,7 @@ def shared_relations(config: MeshConfig, target: str, adapter: str, consumer: Do
     if not models:
         return []
     published = _published(config, target, upstream)
-    mounted = not engine_class(adapter).embedded and share_settings(config).topology == ACCOUNT_PER_DOMAIN
+    mounted = engine_class(adapter).mounts_shares and share_settings(config).topology == ACCOUNT_PER_DOMAIN
     result = []
     for model, where in models:
         product = _product_of(model, consumer.name, upstream, published)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mesh_cli.core.plan import Plan, Statement, StateReader
-from mesh_cli.core.sql_literals import snowflake_string
+from mesh_cli.core.share_statements import ShareStatements
 from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, Desired, DomainShares, Grant, Grantee
 
 GRANT_ORDER = {("USAGE", "DATABASE"): 0, ("REFERENCE_USAGE", "DATABASE"): 1, ("USAGE", "SCHEMA"): 2,
@@ -74,7 +74,7 @@ def read_current(reader: StateReader, shares: DomainShares) -> Current:
             name = _name(row["name"]).split(".")[-1]
             current.shares[name] = str(row.get("comment") or "")
             accounts[name] = share_consumers(row.get("to"))
-    if shares.database_roles or any(d.grantee.kind == DATABASE_ROLE for d in shares.desired):
+    if shares.database_roles or shares.retired_roles or any(d.grantee.kind == DATABASE_ROLE for d in shares.desired):
         rows = reader.show("DATABASE ROLES", f"IN DATABASE {shares.database}")
         current.database_roles = {_name(r["name"]) for r in rows}
     for grantee in _grantees(shares, current):
@@ -110,18 +110,15 @@ def _grantees(shares: DomainShares, current: Current) -> list[Grantee]:
     return declared + gone
 
 
-def _grant_sql(verb: str, grant: Grant, grantee: Grantee) -> str:
-    to = "TO" if verb == "GRANT" else "FROM"
-    if grant.on == "DATABASE_ROLE":
-        return f"{verb} DATABASE ROLE {grant.name} {to} {grantee}"
-    return f"{verb} {grant.privilege} ON {grant.on} {grant.name} {to} {grantee}"
+def _grant_sql(sql: ShareStatements, grant: Grant, grantee: Grantee, *, revoke: bool = False) -> str:
+    return sql.grant(grant.privilege, grant.on, grant.name, grantee.kind, grantee.name, revoke=revoke)
 
 
 def _order(grant: Grant) -> tuple[int, str]:
     return GRANT_ORDER.get((grant.privilege, grant.on), 5), grant.name
 
 
-def _consumer_statements(desired: Desired, have: set[str], add: bool) -> list[Statement]:
+def _consumer_statements(sql: ShareStatements, desired: Desired, have: set[str], add: bool) -> list[Statement]:
     grantee = desired.grantee
     gone = have - desired.consumers
     if grantee.kind == DATABASE_ROLE:
@@ -130,18 +127,19 @@ def _consumer_statements(desired: Desired, have: set[str], add: bool) -> list[St
     if not changes:
         return []
     if grantee.kind == SHARE:
-        verb = "ADD" if add else "REMOVE"
-        return [Statement(f"ALTER SHARE {grantee.name} {verb} ACCOUNTS = {', '.join(changes)}", "alter", "share",
+        return [Statement(sql.share_accounts(grantee.name, changes, add=add), "alter", "share",
                           grantee.name, f"{desired.product}: {'add' if add else 'remove'} consumer accounts",
                           destructive=not add)]
-    verb, to = ("GRANT", "TO") if add else ("REVOKE", "FROM")
-    return [Statement(f"{verb} DATABASE ROLE {grantee.name} {to} ROLE {role}", verb.lower(), "database role",
+    return [Statement(sql.grant("USAGE", "DATABASE_ROLE", grantee.name, "ROLE", role, revoke=not add),
+                      "grant" if add else "revoke", "database role",
                       grantee.name, f"{desired.product}: {'consumer domain reads' if add else 'no longer a consumer'}",
                       destructive=not add) for role in changes]
 
 
-def plan_shares(shares: DomainShares, current: Current, title: str, offline: bool = False) -> Plan:
-    """The statements that make the account hold exactly `shares`; none when it already does."""
+def plan_shares(shares: DomainShares, current: Current, title: str, offline: bool = False, *,
+                sql: ShareStatements) -> Plan:
+    """The statements, in the engine's language (`sql`), that make the account hold exactly `shares`; none when it
+    already does."""
     plan = Plan(title, offline=offline, notes=list(shares.notes))
     narrow: list[Statement] = []
     revokes: list[Statement] = []
@@ -150,30 +148,34 @@ def plan_shares(shares: DomainShares, current: Current, title: str, offline: boo
     for desired in shares.desired:
         grantee = desired.grantee
         have = current.grants.get(grantee, set())
-        narrow += _consumer_statements(desired, current.consumers.get(grantee, set()), add=False)
-        revokes += [Statement(_grant_sql("REVOKE", g, grantee), "revoke", grantee.kind.lower(), grantee.name,
+        narrow += _consumer_statements(sql, desired, current.consumers.get(grantee, set()), add=False)
+        revokes += [Statement(_grant_sql(sql, g, grantee, revoke=True), "revoke", grantee.kind.lower(), grantee.name,
                              f"{desired.product}: {g.name} is no longer in the product", destructive=True)
                    for g in sorted(have - desired.grants, key=_order, reverse=True)]
         if grantee.kind == SHARE and grantee.name not in current.shares:
-            build.append(Statement(f"CREATE SHARE {grantee.name} COMMENT = {snowflake_string(desired.comment)}",
+            build.append(Statement(sql.create_share(grantee.name, desired.comment),
                                    "create", "share", grantee.name, f"share of data product {desired.product}"))
         elif grantee.kind == SHARE and current.shares[grantee.name] != desired.comment:
-            build.append(Statement(f"ALTER SHARE {grantee.name} SET COMMENT = {snowflake_string(desired.comment)}",
+            build.append(Statement(sql.comment_share(grantee.name, desired.comment),
                                    "alter", "share", grantee.name, "the product's description changed"))
-        build += [Statement(_grant_sql("GRANT", g, grantee), "grant", grantee.kind.lower(), grantee.name,
+        build += [Statement(_grant_sql(sql, g, grantee), "grant", grantee.kind.lower(), grantee.name,
                             f"{desired.product}", role=None) for g in sorted(desired.grants - have, key=_order)]
-        widen += _consumer_statements(desired, current.consumers.get(grantee, set()), add=True)
+        widen += _consumer_statements(sql, desired, current.consumers.get(grantee, set()), add=True)
     declared = {d.grantee for d in shares.desired}
-    revokes += [Statement(f"DROP SHARE {g.name}", "drop", "share", g.name,
+    revokes += [Statement(sql.drop_share(g.name), "drop", "share", g.name,
                          f"{shares.domain} no longer declares this product", destructive=True)
                for g in _grantees(shares, current) if g not in declared]
-    creates = [Statement(f"CREATE DATABASE ROLE IF NOT EXISTS {shares.database}.{role}", "create", "database role",
+    revokes += [Statement(sql.drop_database_role(role), "drop", "database role", role,
+                          "its product has no consumer domain any more: the role and every grant of it go",
+                          destructive=True)
+                for role in shares.retired_roles if role.split(".")[-1] in current.database_roles]
+    creates = [Statement(sql.create_database_role(f"{shares.database}.{role}"), "create", "database role",
                          f"{shares.database}.{role}", "entitlement or reader role of a product")
                for role in shares.database_roles if role not in current.database_roles]
-    listings = [Statement(f"CREATE ORGANIZATION LISTING IF NOT EXISTS {name} SHARE {name} AS $$\n{manifest}$$ "
-                          "PUBLISH = TRUE", "create", "listing", name, "organization listing of the product")
+    listings = [Statement(sql.create_listing(name, name, manifest), "create", "listing", name,
+                          "organization listing of the product")
                 for name, manifest in sorted(shares.listings.items()) if name not in current.listings]
-    mounts, withdrawn = _mount_statements(shares, current)
+    mounts, withdrawn = _mount_statements(shares, current, sql)
     revokes += withdrawn
     statements = [_with_role(statement, shares.database)
                   for statement in narrow + revokes + creates + build + widen + listings + mounts]
@@ -183,7 +185,8 @@ def plan_shares(shares: DomainShares, current: Current, title: str, offline: boo
     return plan
 
 
-def _mount_statements(shares: DomainShares, current: Current) -> tuple[list[Statement], list[Statement]]:
+def _mount_statements(shares: DomainShares, current: Current,
+                      sql: ShareStatements) -> tuple[list[Statement], list[Statement]]:
     """Consumer side (account per domain): mount each upstream share with the domain's mounting role, grant the
     reading role the database roles it is entitled to, and have the mounting role give up every database role of
     the share, which creating the database granted it
@@ -201,17 +204,20 @@ def _mount_statements(shares: DomainShares, current: Current) -> tuple[list[Stat
         # (https://docs.snowflake.com/en/user-guide/data-share-consumers); the mounting role owns the database
         needs = f"{m.mounter} (IMPORT SHARE and CREATE DATABASE on the account; owns the mounted database)"
         if not mounted:
-            build.append(Statement(f"CREATE DATABASE {m.database} FROM SHARE {m.share}", "create", "database",
+            build.append(Statement(sql.mount(m.database, m.share), "create", "database",
                                    m.database, f"{shares.domain} reads the share {m.share}", role=needs))
-        build += [Statement(f"GRANT DATABASE ROLE {m.database}.{role} TO ROLE {holder}", "grant", "database role",
+        build += [Statement(sql.grant("USAGE", "DATABASE_ROLE", f"{m.database}.{role}", "ROLE", holder), "grant",
+                            "database role",
                             f"{m.database}.{role}", f"{holder} reads the product (SELECT)" if role == m.product_reader
                             else f"governance library: {holder} inherits {role}", role=needs)
                   for role, holder in m.grants if not mounted or holder not in holders(role)]
-        build += [Statement(f"REVOKE DATABASE ROLE {m.database}.{role} FROM ROLE {m.mounter}", "revoke",
+        build += [Statement(sql.grant("USAGE", "DATABASE_ROLE", f"{m.database}.{role}", "ROLE", m.mounter,
+                                      revoke=True), "revoke",
                             "database role", f"{m.database}.{role}", f"the mounting role {m.mounter} keeps none of "
                             "the share's database roles", role=needs)
                   for role in m.offered if not mounted or m.mounter in holders(role)]
-        withdrawn += [Statement(f"REVOKE DATABASE ROLE {m.database}.{role} FROM ROLE {m.reader}", "revoke",
+        withdrawn += [Statement(sql.grant("USAGE", "DATABASE_ROLE", f"{m.database}.{role}", "ROLE", m.reader,
+                                          revoke=True), "revoke",
                                 "database role", f"{m.database}.{role}",
                                 f"governance library: {m.reader} no longer inherits {role}", destructive=True)
                       for role in m.offered if mounted and (role, m.reader) not in m.grants

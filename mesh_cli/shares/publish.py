@@ -27,7 +27,7 @@ from mesh_cli.core.store import StaleGeneration
 from mesh_cli.dbt.inventory import load_inventory
 from mesh_cli.deployed.location import lease_term, target_store
 from mesh_cli.deployed.sync import deploying
-from mesh_cli.engines.registry import adapter_type
+from mesh_cli.engines.registry import adapter_type, engine_class
 from mesh_cli.shares.access import PUBLISH_FILE
 from mesh_cli.shares.backends import backend_for
 from mesh_cli.shares.diff import plan_shares, read_current
@@ -96,6 +96,14 @@ def _set_aside_unreadable(record: Path, domain: str) -> str | None:
     return None
 
 
+def _last_publish(record: Path, domain: str) -> dict[str, dict[str, Any]] | None:
+    """The products of the domain's last publish (None without a readable one: it is set aside and rewritten)."""
+    try:
+        return load_publish_record(record, domain) if record.is_file() else None
+    except MeshError:
+        return None
+
+
 def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dict[str, Domain],
                    manifest: dict[str, Any], *, plan_only: bool = False,
                    allow_destroy: bool = False) -> DomainPublish:
@@ -104,12 +112,19 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
     try:
         settings = share_settings(config)
         access = access_model(config.root, domains)
-        shares = desired_shares(domain, manifest, domains, settings, access)
-        shares.mounts = mounts_of(domain, domains, settings, access)
+        record = domain_state_dir(config, target, domain.name) / PUBLISH_FILE
         adapter = adapter_type(domain, target)
+        shares = desired_shares(domain, manifest, domains, settings, access, _last_publish(record, domain.name),
+                                keep_grants=engine_class(adapter).replace_drops_grants)
+        shares.mounts = mounts_of(domain, domains, settings, access)
         backend = backend_for(config, target, domain.name, adapter, plan_only)
+        statements = engine_class(adapter).share_statements
+        if statements is None:
+            raise MeshError(f"the {adapter} engine has no shares to publish: leave {domain.name}'s products to "
+                            "another target")
         title = f"publish {domain.name} (target {target}, {adapter}, {settings.topology})"
-        plan = plan_shares(shares, read_current(backend.reader, shares), title, offline=backend.offline)
+        plan = plan_shares(shares, read_current(backend.reader, shares), title, offline=backend.offline,
+                           sql=statements)
         if plan_only:
             return DomainPublish(domain.name, PLANNED, plan)
         try:
@@ -123,7 +138,6 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
             return DomainPublish(domain.name, FAILED, plan, len(result.applied) - 1, where)
         consumers = {str(e["name"]): list((e.get("consumers") or {}).get("domains") or [])
                      for e in domain.products if isinstance(e, dict)}
-        record = domain_state_dir(config, target, domain.name) / PUBLISH_FILE
         note = _set_aside_unreadable(record, domain.name)
         if not plan.empty or not record.is_file():
             _write_record(record, _publish_record(shares, set(shares.listings)), consumers)

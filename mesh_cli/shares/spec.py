@@ -6,6 +6,10 @@ read, and the product's entitlement database roles (`database_roles:`, read by t
 row access policies). Consumers are accounts: those listed under `consumers.accounts`, and in an account-per-domain
 mesh the accounts of the consumer domains. In one account, consumer domains read through a database role
 `<DOMAIN DB>.<PRODUCT>_READER` granted to their roles instead: no share needed.
+
+A product that reaches another account is built only from the domain's own data (a view over another domain is
+refused); on an engine whose rebuild drops grants, every shared model must be built with `copy_grants`; the last
+publish record names the consumer roles and reader roles publishing made, so a withdrawn consumer's are revoked.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from mesh_cli.core.share_settings import (
 from mesh_cli.shares.listing import listing_access, listing_manifest
 
 SHARE, DATABASE_ROLE = "SHARE", "DATABASE ROLE"
+REBUILT = ("table", "view", "incremental")     # materializations dbt re-creates with CREATE OR REPLACE
 
 
 @dataclass(frozen=True, order=True)
@@ -93,6 +98,7 @@ class DomainShares:
     mounts: list[Mount] = field(default_factory=list)
     listings: dict[str, str] = field(default_factory=dict)     # share name -> listing manifest (YAML)
     notes: list[str] = field(default_factory=list)
+    retired_roles: tuple[str, ...] = ()   # qualified reader roles the last publish made and none declares now
 
 
 def _upper(*parts: str | None) -> str:
@@ -112,10 +118,38 @@ def _database_roles(domain: Domain, spec: ProductSpec, derived: tuple[str, ...] 
     return tuple(identifier(str(r), what=f"database role of product {spec.id}").upper() for r in value)
 
 
-def _objects(domain: Domain, spec: ProductSpec, models: list[ModelInfo],
-             nodes: dict[str, Any]) -> tuple[set[Grant], set[Grant], list[str], list[str]]:
+def _read_databases(domain: Domain, spec: ProductSpec, model: ModelInfo, manifest: dict[str, Any],
+                    cross_account: bool) -> set[Grant]:
+    """REFERENCE_USAGE on each other database a shared view reads, which the share needs before the view
+    (https://docs.snowflake.com/en/sql-reference/sql/grant-privilege-share). A product that reaches another
+    account is built only from the domain's own data: a view reading another domain is refused, as a database
+    mounted from a share cannot be shared again and another domain decides who reads its products
+    (https://docs.snowflake.com/en/user-guide/data-share-consumers#general-limitations-for-shared-databases)."""
+    references: set[Grant] = set()
+    node = manifest["nodes"][model.unique_id]
+    for parent in model.depends_on:
+        found = (manifest["nodes"].get(parent) or (manifest.get("sources") or {}).get(parent)) or {}
+        database = found.get("database")
+        if not database or str(database).upper() == str(model.database).upper():
+            continue
+        owner = found.get("package_name")
+        if cross_account and owner != node.get("package_name"):
+            raise MeshError(f"{model.label} in product {spec.id}, shared with other accounts, is a view reading "
+                            f"{owner}.{found.get('name')}; a product shared across accounts is built only from "
+                            f"{domain.name}'s own data (a database mounted from a share cannot be shared again): "
+                            f"materialize {model.name} as a table, or leave it out of the product",
+                            path=domain.path / node["original_file_path"])
+        references.add(Grant("REFERENCE_USAGE", "DATABASE", _upper(database)))
+    return references
+
+
+def _objects(domain: Domain, spec: ProductSpec, models: list[ModelInfo], manifest: dict[str, Any],
+             cross_account: bool, access: AccessModel | None,
+             keep_grants: bool) -> tuple[set[Grant], set[Grant], list[str], list[str]]:
     """SELECT grants on every version of the product's models, REFERENCE_USAGE on other databases their views
-    read, the shared labels, and the library policies the models carry."""
+    read, the shared labels, and the library policies the models carry (tag-based masking included).
+    `keep_grants`: the engine's rebuild drops grants, so every shared model must be built with COPY GRANTS."""
+    nodes = manifest["nodes"]
     selects: set[Grant] = set()
     references: set[Grant] = set()
     labels: list[str] = []
@@ -130,20 +164,26 @@ def _objects(domain: Domain, spec: ProductSpec, models: list[ModelInfo],
         if materialized == "view" and not config.get("secure"):
             raise MeshError(f"{model.label} is a view in product {spec.id} but not secure; shared views must be "
                             "secure: set `secure: true` in its config", path=domain.path / node["original_file_path"])
+        if keep_grants and materialized in REBUILT and not config.get("copy_grants"):
+            raise MeshError(f"{model.label} in product {spec.id} is rebuilt with CREATE OR REPLACE, which drops the "
+                            "SELECT its share and reader role hold until the next publish "
+                            "(https://docs.snowflake.com/en/sql-reference/sql/create-table, COPY GRANTS): set "
+                            f"`+copy_grants: true` for it in {domain.path / 'dbt_project.yml'} and rebuild "
+                            f"{domain.name}", path=domain.path / node["original_file_path"])
         kind = "VIEW" if materialized == "view" else "TABLE"
         selects.add(Grant("SELECT", kind, _upper(model.database, model.schema, model.alias)))
         labels.append(model.label)
         if kind == "VIEW":
-            for parent in model.depends_on:
-                parent_db = (nodes.get(parent) or {}).get("database")
-                if parent_db and str(parent_db).upper() != str(model.database).upper():
-                    references.add(Grant("REFERENCE_USAGE", "DATABASE", _upper(parent_db)))
+            references |= _read_databases(domain, spec, model, manifest, cross_account)
         row_access = governance_meta(node).get("row_access") or {}
         policies += [str(row_access.get("policy"))] if isinstance(row_access, dict) and row_access else []
         for entry in model.columns.values():
             policy = governance_meta(entry).get("masking") or None
             name = policy.get("policy") if isinstance(policy, dict) else policy
             policies += [str(name).removesuffix("_shared")] if name else []
+            tags = governance_meta(entry).get("tags") or {}
+            if not name and access is not None and isinstance(tags, dict):
+                policies += [p for tag in tags for p in access.tag_policies.get(str(tag), ())]
     return selects, references, labels, list(dict.fromkeys(policies))
 
 
@@ -153,11 +193,19 @@ def _comment(domain: Domain, spec: ProductSpec) -> str:
 
 
 def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, Domain],
-                   settings: ShareSettings, access: AccessModel | None = None) -> DomainShares:
+                   settings: ShareSettings, access: AccessModel | None = None,
+                   published: dict[str, dict[str, Any]] | None = None,
+                   keep_grants: bool = False) -> DomainShares:
     """The shares, reader roles and mounts of `domain`, validated against its manifest and the mesh. Across
     accounts, a product's models carry `<policy>_shared` variants deciding with database roles: the roles its
     policies name in the access model are created in the database and granted to the share (unless the product
-    lists its own `database_roles:`), for the consumer account to grant to its roles."""
+    lists its own `database_roles:`), for the consumer account to grant to its roles. `published` (the products
+    of the last publish record) names the consumer roles and reader roles publishing made before: those of a
+    consumer withdrawn or a domain deleted since are revoked, not forgotten. `keep_grants`: the engine's rebuild
+    drops grants (Snowflake), so a shared model built without `copy_grants` is refused."""
+    before = published or {}
+    granted_before = {str(role) for entry in before.values()
+                      for role in (entry.get("consumers") or {}).get("roles") or []}
     models = ref_targets_of(manifest, domain.name)  # a public seed or snapshot is shared as a table
     specs = product_specs(domain, {m.name for m in models if m.access == "public"}, set(domains))
     databases = {str(m.database).upper() for m in models if m.database}
@@ -165,13 +213,6 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
                           settings.topology)
     roles: set[str] = set()
     for spec in specs:
-        selects, references, labels, policies = _objects(domain, spec, models, manifest["nodes"])
-        schemas = {Grant("USAGE", "SCHEMA", ".".join(g.name.split(".")[:2])) for g in selects}
-        derived = [role for policy in policies for role in access.clearing_roles(policy)] \
-            if access is not None and settings.topology == ACCOUNT_PER_DOMAIN else []
-        entitlements = _database_roles(domain, spec, tuple(dict.fromkeys(derived)))
-        roles.update(entitlements)
-        role_grants = {Grant("USAGE", "DATABASE_ROLE", f"{result.database}.{r}") for r in entitlements}
         listed = {account_name(a, where=f"{domain.path / 'domain.yml'}: product {spec.name}")
                   for a in spec.consumer_accounts}
         accounts = set(listed)
@@ -182,6 +223,16 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
                     raise MeshError(f"product {spec.id} is consumed by {consumer}, which has no account under "
                                     f"`snowflake.accounts`; add `{consumer}: ORG.ACCOUNT` to mesh.yml")
                 accounts.add(account)
+        listing = _raw_entry(domain, spec.name).get("listing")   # a listing reaches accounts of the organisation
+        cross_account = settings.topology == ACCOUNT_PER_DOMAIN or bool(accounts) or bool(listing)
+        selects, references, labels, policies = _objects(domain, spec, models, manifest, cross_account, access,
+                                                         keep_grants)
+        schemas = {Grant("USAGE", "SCHEMA", ".".join(g.name.split(".")[:2])) for g in selects}
+        derived = [role for policy in policies for role in access.clearing_roles(policy)] \
+            if access is not None and cross_account else []
+        entitlements = _database_roles(domain, spec, tuple(dict.fromkeys(derived)))
+        roles.update(entitlements)
+        role_grants = {Grant("USAGE", "DATABASE_ROLE", f"{result.database}.{r}") for r in entitlements}
         name = share_name(domain.name, spec.name)
         reader = f"{result.database}.{reader_role(spec.name)}"
         # Across accounts a consumer reads through the database roles the share carries, granted to its roles
@@ -200,12 +251,10 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
                                           frozenset(), "", tuple(labels)))
         if settings.topology == ONE_ACCOUNT and spec.consumer_domains:
             roles.add(reader_role(spec.name))
-            result.desired.append(Desired(
-                spec.id, Grantee(DATABASE_ROLE, reader),
-                frozenset(schemas | selects | role_grants),
+            result.desired.append(Desired(   # no entitlement database role: the `_shared` policies would clear
+                spec.id, Grantee(DATABASE_ROLE, reader), frozenset(schemas | selects),   # every consumer domain's
                 frozenset(settings.role_of(c) for c in spec.consumer_domains), "", tuple(labels),
-                frozenset(settings.role_of(d) for d in domains)))
-        listing = _raw_entry(domain, spec.name).get("listing")
+                frozenset({settings.role_of(d) for d in domains} | granted_before)))
         if listing:
             organization = settings.organization_of(domain.name)
             listing_text = listing_manifest(domain, spec, listing, models, listed, organization)
@@ -219,6 +268,9 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
             else:
                 result.listings[name] = listing_text
     result.database_roles = tuple(sorted(roles))
+    declared = {d.grantee.name for d in result.desired if d.grantee.kind == DATABASE_ROLE}
+    result.retired_roles = tuple(sorted({str(entry["database_role"]) for entry in before.values()
+                                         if entry.get("database_role")} - declared))
     return result
 
 

@@ -1,7 +1,11 @@
 {#-
-  The governance configuration of a model node, validated against the library. Under
-  `snowflake.topology: account_per_domain` (mesh.yml) a public model is read by other accounts through a share,
-  so it carries the `<policy>_shared` variants (see `library._shared_body`); `shared` says so.
+  The governance configuration of a model node, validated against the library. A public model another account
+  reads through a share carries the `<policy>_shared` variants (see `library._shared_body`); `shared` says so:
+  every public model under `snowflake.topology: account_per_domain` (mesh.yml, MESH_SHARE_TOPOLOGY), and in one
+  account the models of products with `consumers.accounts` (domain.yml, MESH_CROSS_ACCOUNT_MODELS). Such a
+  column's tag-based masking is attached to the column as the `_shared` variant: the tag carries the plain
+  policy, and a policy assigned to the column takes precedence over the tag's
+  (https://docs.snowflake.com/en/user-guide/tag-based-masking-policies).
   {tags: {tag: value}, row_access: {policy, columns: [columns]} or none,
    columns: {column: {masking: {policy, using: [columns]} or none, tags: {tag: value}}}, governed: bool}
 -#}
@@ -15,7 +19,8 @@
   {%- endfor -%}
   {%- set columns = {} -%}
   {%- for name, column in node.columns.items() -%}{%- do columns.update({name | lower: column}) -%}{%- endfor -%}
-  {%- set shared = env_var('MESH_SHARE_TOPOLOGY', 'one_account') == 'account_per_domain' and (node.get('access') or node.config.get('access')) == 'public' -%}
+  {%- set cross_account = env_var('MESH_SHARE_TOPOLOGY', 'one_account') == 'account_per_domain' or node.name in env_var('MESH_CROSS_ACCOUNT_MODELS', '').split(',') -%}
+  {%- set shared = cross_account and (node.get('access') or node.config.get('access')) == 'public' -%}
   {%- set suffix = '_shared' if shared else '' -%}
   {%- set result = {'tags': meta.get('tags') or {}, 'row_access': none, 'columns': {}, 'governed': false, 'shared': shared} -%}
   {%- do data_mesh._check_tags(node, "model", result.tags, library) -%}
@@ -86,7 +91,9 @@
       {%- for tag in entry.tags -%}
         {%- for policy_name in library.tags[tag].get('masking_policies') or [] -%}
           {%- if entry.masking is none and data_mesh.type_family(library.masking_policies[policy_name].args[0].type) == data_mesh.type_family(column.data_type) -%}
-            {%- do entry.update({'masking': {'policy': data_mesh._variant(policy_name, suffix), 'using': [name], 'via_tag': tag}}) -%}
+            {%- set attached = {'policy': data_mesh._variant(policy_name, suffix), 'using': [name]} -%}
+            {%- if not shared -%}{%- do attached.update({'via_tag': tag}) -%}{%- endif -%}
+            {%- do entry.update({'masking': attached}) -%}
             {%- do result.update({'governed': true}) -%}
           {%- endif -%}
         {%- endfor -%}

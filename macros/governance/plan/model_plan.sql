@@ -9,15 +9,21 @@
   {{ return(data_mesh.protection_statements(node, relation, gov)) }}
 {% endmacro %}
 
+{#- Snowflake: the CREATE of each run, with `copy grants` as dbt-snowflake adds it for `copy_grants: true`; an
+    incremental model's statements of every later run follow (its row access policy as ADD: the run reads the one
+    attached and adds, swaps or leaves it, snowflake__row_access_statement). -#}
 {% macro snowflake__model_plan(node, relation, gov) %}
+  {%- set copy_grants = ' copy grants' if node.config.get('copy_grants') else '' -%}
   {%- if node.config.materialized == 'view' -%}
     {%- if data_mesh.protects_view(gov) -%}   {#- the declared columns stand for the query's (upper case, as unquoted) -#}
       {{ return([data_mesh.governed_view_ddl(node, relation, gov, node.columns.keys() | map('upper') | list) ~ '\nas (...)']) }}
     {%- endif -%}
-    {{ return(['create or replace ' ~ ('secure ' if node.config.get('secure') else '') ~ 'view ' ~ relation ~ ' as (...)']) }}
+    {{ return(['create or replace ' ~ ('secure ' if node.config.get('secure') else '') ~ 'view ' ~ relation ~ copy_grants ~ ' as (...)']) }}
   {%- elif node.config.materialized in ['table', 'incremental'] and node.config.contract.enforced -%}
     {%- set transient = '' if node.config.get('transient') == false else 'transient ' -%}
-    {{ return(['create or replace ' ~ transient ~ 'table ' ~ relation ~ ' ' ~ data_mesh.snowflake__governed_columns_ddl(node, relation, gov) ~ '\nas (...)']) }}
+    {%- set row_access = data_mesh.snowflake__row_access_statement(relation, gov, none) if node.config.materialized == 'incremental' else none -%}
+    {{ return(['create or replace ' ~ transient ~ 'table ' ~ relation ~ ' ' ~ data_mesh.snowflake__governed_columns_ddl(node, relation, gov) ~ copy_grants ~ '\nas (...)']
+              + data_mesh.snowflake__protection_statements(node, relation, gov) + ([row_access] if row_access else [])) }}
   {%- else -%}
     {{ exceptions.raise_compiler_error(node.original_file_path ~ ": " ~ node.name ~ " is governed but is a " ~ node.config.materialized ~ " without an enforced contract; governed tables need `contract: {enforced: true}` so their protection is created inline") }}
   {%- endif -%}

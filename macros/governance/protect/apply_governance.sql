@@ -15,7 +15,26 @@
   {%- for statement in data_mesh.protection_statements(node, this, gov) -%}
     {%- do data_mesh.run_governance(statement) -%}
   {%- endfor -%}
+  {%- if node.config.materialized == 'incremental' and gov.row_access -%}
+    {%- set attached = none if data_mesh.recording() else data_mesh.attached_row_access(this) -%}
+    {%- set statement = data_mesh.snowflake__row_access_statement(this, gov, attached) -%}
+    {%- if statement -%}{%- do data_mesh.run_governance(statement) -%}{%- endif -%}
+  {%- endif -%}
   {{ return('') }}
+{% endmacro %}
+
+{#- The row access policy attached to `relation` on Snowflake, from INFORMATION_SCHEMA.POLICY_REFERENCES
+    (https://docs.snowflake.com/en/sql-reference/functions/policy_references): {policy, columns} or none. -#}
+{% macro attached_row_access(relation) %}
+  {%- set found = run_query('select policy_db || ' ~ data_mesh.sql_string('.') ~ ' || policy_schema || '
+      ~ data_mesh.sql_string('.') ~ ' || policy_name as "policy", ref_arg_column_names as "columns" from table('
+      ~ relation.database ~ '.information_schema.policy_references(ref_entity_name => '
+      ~ data_mesh.sql_string(relation | string) ~ ', ref_entity_domain => ' ~ data_mesh.sql_string('table')
+      ~ ')) where policy_kind = ' ~ data_mesh.sql_string('ROW_ACCESS_POLICY')) -%}
+  {%- set row = found.rows[0] if found and found.rows | length > 0 else {} -%}
+  {%- if not row.get('policy') -%}{{ return(none) }}{%- endif -%}
+  {{ return({'policy': row.get('policy') | upper,
+             'columns': (fromjson(row.get('columns')) if row.get('columns') else []) | map('upper') | list}) }}
 {% endmacro %}
 
 {#- A governed table normally arrives built into mesh_protected with its view (create_table_as.sql); one whose

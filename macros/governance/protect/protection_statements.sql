@@ -1,8 +1,14 @@
 {#-
   The statements that protect `relation`, freshly built by `node` (run by apply_governance, printed by
   `mesh governance plan`). `gov` is the result of model_governance().
-  Snowflake: nothing, as a table (governed_columns_ddl) and a view (create_view_as.sql) are created with their
-  protection inline (https://docs.snowflake.com/en/sql-reference/sql/create-table, create-view).
+  Snowflake: a table (governed_columns_ddl) and a view (create_view_as.sql) are created with their protection
+  inline (https://docs.snowflake.com/en/sql-reference/sql/create-table, create-view). An incremental model is
+  created once and then appended to: on every run its columns' masking policies are set again with FORCE (which
+  replaces the one attached in one step) and its tags set again, so a policy or tag added to the YAML reaches the
+  table at the next run, not at a full refresh (https://docs.snowflake.com/en/sql-reference/sql/alter-table,
+  MODIFY COLUMN ... SET MASKING POLICY ... FORCE, SET TAG). Its row access policy is reconciled by
+  snowflake__apply_governance, which reads the one attached. A policy or tag removed from the YAML stays until a
+  full refresh: a run never widens access on its own.
   DuckDB: the clear rows live in the `mesh_protected` schema and the model's own name is a view that applies
   the masking macros and the row filter for the reading session's roles; tags and policy attachments are
   recorded in queryable tables shaped like Snowflake's TAG_REFERENCES and POLICY_REFERENCES. A governed table
@@ -18,7 +24,36 @@
 {% endmacro %}
 
 {% macro snowflake__protection_statements(node, relation, gov) %}
-  {{ return([]) }}
+  {%- set statements = [] -%}
+  {%- if node.config.materialized != 'incremental' -%}{{ return(statements) }}{%- endif -%}
+  {%- if gov.tags -%}
+    {%- do statements.append('alter table ' ~ relation ~ ' set tag ' ~ data_mesh.snowflake__tag_assignments(gov.tags)) -%}
+  {%- endif -%}
+  {%- for name, entry in gov.columns.items() -%}
+    {%- if entry.masking and not entry.masking.get('via_tag') -%}
+      {%- set using = (' using (' ~ entry.masking.using | join(', ') ~ ')') if entry.masking.using | length > 1 else '' -%}
+      {%- do statements.append('alter table ' ~ relation ~ ' modify column ' ~ name ~ ' set masking policy ' ~ data_mesh.governance_object(entry.masking.policy) ~ using ~ ' force') -%}
+    {%- endif -%}
+    {%- if entry.tags -%}
+      {%- do statements.append('alter table ' ~ relation ~ ' modify column ' ~ name ~ ' set tag ' ~ data_mesh.snowflake__tag_assignments(entry.tags)) -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {{ return(statements) }}
+{% endmacro %}
+
+{#- The statement that makes `relation`'s row access policy the one `gov` declares, given the one attached
+    (`attached`: {policy: qualified upper-case name, columns: [upper-case names]} or none): none when it is already,
+    ADD when none is, else DROP and ADD in one statement, so the table is never without a policy
+    (https://docs.snowflake.com/en/sql-reference/sql/alter-table, row access policy actions). -#}
+{% macro snowflake__row_access_statement(relation, gov, attached) %}
+  {%- if not gov.row_access -%}{{ return(none) }}{%- endif -%}
+  {%- set policy = data_mesh.governance_object(gov.row_access.policy) -%}
+  {%- set add = 'add row access policy ' ~ policy ~ ' on (' ~ gov.row_access.columns | join(', ') ~ ')' -%}
+  {%- if attached is none -%}{{ return('alter table ' ~ relation ~ ' ' ~ add) }}{%- endif -%}
+  {%- if attached.policy == policy | upper and attached.columns == gov.row_access.columns | map('upper') | list -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {{ return('alter table ' ~ relation ~ ' drop row access policy ' ~ attached.policy ~ ', ' ~ add) }}
 {% endmacro %}
 
 {% macro duckdb__protection_statements(node, relation, gov) %}

@@ -23,7 +23,7 @@ create or replace transient table CUSTOMERS.marts.dim_customers_v1 (
     full_name varchar with masking policy CUSTOMERS.governance.mask_full with tag (CUSTOMERS.governance.pii = 'name')
 )
 with row access policy CUSTOMERS.governance.region_entitlement on (region)
-    with tag (CUSTOMERS.governance.data_domain = 'customers', CUSTOMERS.governance.confidentiality = 'confidential')
+    with tag (CUSTOMERS.governance.data_domain = 'customers', CUSTOMERS.governance.confidentiality = 'confidential') copy grants
 as (...);
 create or replace transient table CUSTOMERS.marts.dim_customers_v2 (
     customer_id integer not null,
@@ -37,12 +37,12 @@ create or replace transient table CUSTOMERS.marts.dim_customers_v2 (
     signup_date date
 )
 with row access policy CUSTOMERS.governance.region_entitlement on (region)
-    with tag (CUSTOMERS.governance.data_domain = 'customers', CUSTOMERS.governance.confidentiality = 'confidential')
+    with tag (CUSTOMERS.governance.data_domain = 'customers', CUSTOMERS.governance.confidentiality = 'confidential') copy grants
 as (...);
 create or replace transient table CUSTOMERS.marts.dim_regions (
     region varchar not null,
     region_name varchar,
     customer_count integer
 )
-with tag (CUSTOMERS.governance.data_domain = 'customers', CUSTOMERS.governance.confidentiality = 'internal')
+with tag (CUSTOMERS.governance.data_domain = 'customers', CUSTOMERS.governance.confidentiality = 'internal') copy grants
 as (...);

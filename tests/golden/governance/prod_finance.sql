@@ -23,7 +23,7 @@ create or replace transient table FINANCE.marts.customer_revenue (
     revenue decimal(14,2)
 )
 with row access policy FINANCE.governance.region_entitlement on (region)
-    with tag (FINANCE.governance.data_domain = 'finance', FINANCE.governance.confidentiality = 'confidential')
+    with tag (FINANCE.governance.data_domain = 'finance', FINANCE.governance.confidentiality = 'confidential') copy grants
 as (...);
 create or replace transient table FINANCE.marts.revenue_by_region_month (
     region varchar not null,
@@ -35,5 +35,5 @@ create or replace transient table FINANCE.marts.revenue_by_region_month (
     attainment decimal(9,4)
 )
 with row access policy FINANCE.governance.region_entitlement on (region)
-    with tag (FINANCE.governance.data_domain = 'finance', FINANCE.governance.confidentiality = 'confidential')
+    with tag (FINANCE.governance.data_domain = 'finance', FINANCE.governance.confidentiality = 'confidential') copy grants
 as (...);

@@ -25,7 +25,7 @@ create or replace transient table ORDERS.marts.fct_order_lines (
     unit_price decimal(10,2),
     line_total decimal(12,2)
 )
-with tag (ORDERS.governance.data_domain = 'orders', ORDERS.governance.confidentiality = 'internal')
+with tag (ORDERS.governance.data_domain = 'orders', ORDERS.governance.confidentiality = 'internal') copy grants
 as (...);
 create or replace transient table ORDERS.marts.fct_orders (
     order_id integer not null,
@@ -38,5 +38,5 @@ create or replace transient table ORDERS.marts.fct_orders (
     order_total decimal(12,2)
 )
 with row access policy ORDERS.governance.region_entitlement on (region)
-    with tag (ORDERS.governance.data_domain = 'orders', ORDERS.governance.confidentiality = 'internal')
+    with tag (ORDERS.governance.data_domain = 'orders', ORDERS.governance.confidentiality = 'internal') copy grants
 as (...);

@@ -1,5 +1,7 @@
-"""An emulated Snowflake account for shares on DuckDB: the statements of a share plan change recorded SHOW
-output, kept in a JSON file, so plan/apply (and an empty second apply) hold locally exactly as on Snowflake."""
+"""Shares on DuckDB: an emulated Snowflake account. The statements of a share plan (Snowflake's, from
+engines/snowflake_shares.py: the plan a developer reads is the one production runs) change recorded SHOW output,
+kept in `<state>/state/<target>/<domain>/shares.json`, so plan/apply (and an empty second apply) hold locally
+exactly as on Snowflake."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.core.plan import RecordedState, show_statement
 from mesh_cli.core.safe_io import write_text_atomic
 from mesh_cli.core.sql_literals import snowflake_unquote
+from mesh_cli.core.state import domain_state_dir
 
 Rows = list[dict[str, Any]]
 _NAME = r"([A-Za-z0-9_$.]+)"
@@ -40,6 +44,7 @@ class EmulatedAccount:
             (re.compile(rf"(GRANT|REVOKE) (\w+) ON (DATABASE|SCHEMA|TABLE|VIEW) {_NAME} (?:TO|FROM) {_GRANTEE}"),
              self._privilege),
             (re.compile(rf"CREATE DATABASE ROLE IF NOT EXISTS {_NAME}"), self._create_role),
+            (re.compile(rf"DROP DATABASE ROLE {_NAME}"), self._drop_role),
             (re.compile(rf"CREATE ORGANIZATION LISTING IF NOT EXISTS {_NAME} SHARE {_NAME} "
                         r"AS \$\$(.*)\$\$ PUBLISH = TRUE", re.S), self._listing),
             (re.compile(rf"CREATE DATABASE {_NAME} FROM SHARE {_NAME}"), self._mount),
@@ -126,6 +131,20 @@ class EmulatedAccount:
         if role not in {r["name"] for r in rows}:
             rows.append({"name": role, "owner": "", "comment": ""})
 
+    def _drop_role(self, qualified: str) -> None:
+        """The role goes with its grants and every grant of it, to roles and to shares
+        (https://docs.snowflake.com/en/sql-reference/sql/drop-database-role)."""
+        database, _, role = qualified.rpartition(".")
+        rows = self._rows("DATABASE ROLES", f"IN DATABASE {database}")
+        if role not in {r["name"] for r in rows}:
+            raise EngineError(f"database role {qualified} does not exist")
+        rows[:] = [r for r in rows if r["name"] != role]
+        for scope in (f"TO DATABASE ROLE {qualified}", f"OF DATABASE ROLE {qualified}"):
+            self.recorded.pop(show_statement("GRANTS", scope).upper(), None)
+        for key, grants in self.recorded.items():
+            if key.startswith("SHOW GRANTS TO "):
+                grants[:] = [g for g in grants if (g.get("granted_on"), g.get("name")) != ("DATABASE_ROLE", qualified)]
+
     def _listing(self, name: str, share: str, manifest: str) -> None:
         self._share(share)
         rows = self._rows("LISTINGS")
@@ -134,3 +153,19 @@ class EmulatedAccount:
 
     def _mount(self, database: str, share: str) -> None:
         self._rows("DATABASES").append({"name": database, "kind": "IMPORTED DATABASE", "origin": share})
+
+
+class EmulatedBackend:
+    """A domain's emulated account as a `core.plan.Backend`: applied statements are kept on `commit`."""
+
+    offline = False
+
+    def __init__(self, config: MeshConfig, target: str, domain: str) -> None:
+        self.account = EmulatedAccount(domain_state_dir(config, target, domain) / "shares.json")
+        self.reader = self.account.reader()
+
+    def execute(self, sql: str) -> Any:
+        return self.account.execute(sql)
+
+    def commit(self) -> None:
+        self.account.save()

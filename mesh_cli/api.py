@@ -29,6 +29,8 @@ if TYPE_CHECKING:   # explicit re-exports for type checkers: the names of _EXPOR
     from mesh_cli.core.plan import RecordedState as RecordedState
     from mesh_cli.core.plan import StateReader as StateReader
     from mesh_cli.core.plan import apply as apply
+    from mesh_cli.core.profiles import target_database as target_database
+    from mesh_cli.core.share_settings import share_settings as share_settings
     from mesh_cli.core.state import domain_state_dir as domain_state_dir
     from mesh_cli.core.state import fingerprint as fingerprint
     from mesh_cli.core.state import load_target_manifest as load_target_manifest
@@ -41,8 +43,18 @@ if TYPE_CHECKING:   # explicit re-exports for type checkers: the names of _EXPOR
     from mesh_cli.deployed.sync import Deploy as Deploy
     from mesh_cli.deployed.sync import pull_records as pull_records
     from mesh_cli.engines.duckdb import STORAGE_VERSION as STORAGE_VERSION
+    from mesh_cli.engines.duckdb_shares import EmulatedAccount as EmulatedAccount
     from mesh_cli.engines.duckdb_transpile import transpile as transpile
+    from mesh_cli.engines.registry import engine_class as engine_class
     from mesh_cli.engines.snowflake import SnowflakeEngine as SnowflakeEngine
+    from mesh_cli.engines.snowflake_provision import flatten as flatten
+    from mesh_cli.engines.snowflake_provision import plan_snowflake as plan_snowflake
+    from mesh_cli.ingest import load_ingest_tables as load_ingest_tables
+    from mesh_cli.provision import declared_footprint as declared_footprint
+    from mesh_cli.shares.diff import plan_shares as plan_shares
+    from mesh_cli.shares.diff import read_current as read_current
+    from mesh_cli.shares.spec import desired_shares as desired_shares
+    from mesh_cli.shares.spec import mounts_of as mounts_of
 
 # Where each public name is defined.
 _EXPORTS: dict[str, tuple[str, ...]] = {
@@ -54,6 +66,19 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "mesh_cli.core.state": ("domain_state_dir", "fingerprint", "load_target_manifest", "save_build"),
     # the plan/apply contract every warehouse change goes through
     "mesh_cli.core.plan": ("Plan", "RecordedState", "StateReader", "apply"),
+    # each feature's plan read against any state reader, as its `--plan` shows it: the declared footprint and its
+    # Snowflake plan (`flatten`: the roles it declares), a domain's raw tables and the database its target writes
+    # (the engine's `plan_ingestion` plans them), a domain's desired shares and mounts, their diff against what a
+    # reader shows, the engine of an adapter (its `share_statements` write the share plan) and the share emulation
+    "mesh_cli.provision": ("declared_footprint",),
+    "mesh_cli.engines.snowflake_provision": ("flatten", "plan_snowflake"),
+    "mesh_cli.ingest": ("load_ingest_tables",),
+    "mesh_cli.core.profiles": ("target_database",),
+    "mesh_cli.core.share_settings": ("share_settings",),
+    "mesh_cli.shares.spec": ("desired_shares", "mounts_of"),
+    "mesh_cli.shares.diff": ("plan_shares", "read_current"),
+    "mesh_cli.engines.registry": ("engine_class",),
+    "mesh_cli.engines.duckdb_shares": ("EmulatedAccount",),
     # parsing domains upstreams first, with the content-addressed parse cache
     "mesh_cli.dbt.parse": ("missing_parses", "parse_domains", "parsed_manifest_path"),
     "mesh_cli.dbt.parse_cache": ("ParseCache",),

@@ -55,7 +55,7 @@ def test_dir_lists_every_public_name_before_it_is_loaded() -> None:
 
 
 def test_an_unknown_name_is_an_attribute_error_naming_it() -> None:
-    with pytest.raises(AttributeError, match="has no attribute 'plan_snowflake'"):
-        api.plan_snowflake  # noqa: B018
+    with pytest.raises(AttributeError, match="has no attribute 'plan_everything'"):
+        api.plan_everything  # noqa: B018
     with pytest.raises(ImportError, match="cannot import name '_MODULE_OF_X'"):
         exec("from mesh_cli.api import _MODULE_OF_X", {})

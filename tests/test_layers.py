@@ -3,8 +3,7 @@ imports only the layers below its own, a feature never imports another feature, 
 warehouse's driver, and nothing below the CLI imports click or rich; outside the package, bench/ imports only the
 public API ("Public API") and no test. Each test fails naming the file, the import and the rule it breaks.
 
-Imports anywhere in a module count (a function's lazy import too). `PENDING` lists today's known departures, each
-with the helper removing it this session: the lead empties it at merge, and a departure not listed fails."""
+Imports anywhere in a module count (a function's lazy import too)."""
 
 from __future__ import annotations
 
@@ -30,10 +29,6 @@ LAYERS: list[tuple[str, tuple[str, ...], bool]] = [
 ]
 DRIVERS = ("duckdb", "snowflake.connector", "snowflake.snowpark")   # only engines/ imports them
 CLI_ONLY = ("click", "rich")                                         # only cli.py and commands/ import them
-
-# Known departures, removed this session by the helper named (the lead empties the list at merge): importer
-# module -> imported module.
-PENDING: dict[tuple[str, str], str] = {}
 
 
 def _package(module: str) -> str:
@@ -114,15 +109,9 @@ def _departures() -> Iterator[tuple[str, str, str]]:
 
 
 def test_every_import_follows_the_layers() -> None:
-    found = [message for importer, imported, message in departures() if (importer, imported) not in PENDING]
+    found = [message for _, _, message in departures()]
     assert not found, "\n".join(["imports against docs/architecture.md (Layers):", *found])
 
-
-def test_every_pending_departure_still_exists() -> None:
-    """A departure fixed is taken off PENDING, so the list never hides a new one behind an old name."""
-    present = {(importer, imported) for importer, imported, _ in departures()}
-    gone = [f"{a} -> {b} ({owner})" for (a, b), owner in PENDING.items() if (a, b) not in present]
-    assert not gone, "fixed: take off PENDING in tests/test_layers.py: " + "; ".join(gone)
 
 
 @pytest.mark.parametrize(("importer", "imported"), [
@@ -171,20 +160,6 @@ def test_bench_never_imports_the_tests_and_only_the_bench_smoke_test_imports_ben
 # `mesh` command it runs. `mesh_cli.api` re-exports the functions; the Airflow DAG factory is the module a DAG file
 # imports in Airflow's own environment (docs/orchestration.md).
 PUBLIC_MODULES = ("mesh_cli.api", "mesh_cli.orchestrate.airflow_dags")
-# bench/ imports of internals that C1 and D are moving this session (the engine producing the plans): the lead
-# switches them to the public API after merging their branches. (file, module) -> who.
-BENCH_PENDING: dict[tuple[str, str], str] = {
-    ("bench/suite/reconcile.py", "mesh_cli.engines.snowflake_provision"): "lead after C1/D (provision plan)",
-    ("bench/suite/reconcile.py", "mesh_cli.provision"): "lead after C1/D (declared footprint)",
-    ("bench/suite/reconcile.py", "mesh_cli.ingest"): "lead after D (ingested tables)",
-    ("bench/suite/reconcile.py", "mesh_cli.core.profiles"): "lead after D (ingestion plan)",
-    ("bench/suite/reconcile.py", "mesh_cli.engines.snowflake_ingest"): "lead after D (ingestion plan)",
-    ("bench/suite/reconcile.py", "mesh_cli.core.share_settings"): "lead after C1 (share plan)",
-    ("bench/suite/reconcile.py", "mesh_cli.shares.diff"): "lead after C1 (share plan)",
-    ("bench/suite/reconcile.py", "mesh_cli.engines.duckdb_shares"): "lead after C1 (share emulation)",
-    ("bench/suite/reconcile.py", "mesh_cli.engines.registry"): "lead after C1 (the engine's share statements)",
-    ("bench/suite/reconcile.py", "mesh_cli.shares.spec"): "lead after C1 (desired shares)",
-}
 
 
 def mesh_imports(source: str) -> Iterator[tuple[str, list[str], int]]:
@@ -227,15 +202,9 @@ def bench_departures() -> list[tuple[str, str, str]]:
 
 def test_bench_imports_only_the_public_api() -> None:
     """The benchmarks measure what users call: the `mesh` command and the public API, never an internal module."""
-    found = [message for where, module, message in bench_departures() if (where, module) not in BENCH_PENDING]
+    found = [message for _, _, message in bench_departures()]
     assert not found, "\n".join(found)
 
-
-def test_every_pending_bench_import_still_exists() -> None:
-    present = {(where, module) for where, module, _ in bench_departures()}
-    gone = [f"{where}: {module} ({owner})" for (where, module), owner in BENCH_PENDING.items()
-            if (where, module) not in present]
-    assert not gone, "switched: take off BENCH_PENDING in tests/test_layers.py: " + "; ".join(gone)
 
 
 @pytest.mark.parametrize(("source", "refused"), [

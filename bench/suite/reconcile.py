@@ -109,8 +109,7 @@ def _create(engine: SnowflakeEngine, plan: Plan, feature: str) -> None:
 
 def provision_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog]:
     """The SHOW queries of the provision plan of every domain, against an account holding its footprint."""
-    from mesh_cli.engines.snowflake_provision import flatten, plan_snowflake
-    from mesh_cli.provision import declared_footprint
+    from mesh_cli.api import declared_footprint, flatten, plan_snowflake
 
     footprint = declared_footprint(config, domains)
     roles = RecordedState({"SHOW ROLES": [{"name": role, "comment": footprint.marker}
@@ -124,9 +123,7 @@ def provision_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[Show
 
 def ingest_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog]:
     """The SHOW queries of each domain's ingestion plan, against an account holding its landing objects."""
-    from mesh_cli.core.profiles import target_database
-    from mesh_cli.engines.snowflake_ingest import plan_domain
-    from mesh_cli.ingest import load_ingest_tables
+    from mesh_cli.api import load_ingest_tables, target_database
 
     logs = []
     with fakesnow_engine(config) as engine:
@@ -136,21 +133,25 @@ def ingest_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog
                 continue
             database = target_database(domain, "prod")
             engine.execute(f"CREATE DATABASE IF NOT EXISTS {database}")
-            first = plan_domain(domain.name, tables, database, ShowLog(RecordedState(), engine.state_reader(),
-                                                                       LIVE_KINDS))
+            first = engine.plan_ingestion(domain, tables, ShowLog(RecordedState(), engine.state_reader(), LIVE_KINDS),
+                                          full_refresh=False, offline=False)
             _create(engine, first, "ingest")
             logs.append(ShowLog(RecordedState(), engine.state_reader(), LIVE_KINDS))
-            plan_domain(domain.name, tables, database, logs[-1])
+            engine.plan_ingestion(domain, tables, logs[-1], full_refresh=False, offline=False)
     return logs
 
 
 def publish_reads(config: MeshConfig, domains: dict[str, Domain]) -> list[ShowLog]:
     """The SHOW queries of each domain's share plan, against the share emulation after its first plan ran."""
-    from mesh_cli.core.share_settings import share_settings
-    from mesh_cli.engines.duckdb_shares import EmulatedAccount
-    from mesh_cli.engines.registry import engine_class
-    from mesh_cli.shares.diff import plan_shares, read_current
-    from mesh_cli.shares.spec import desired_shares, mounts_of
+    from mesh_cli.api import (
+        EmulatedAccount,
+        desired_shares,
+        engine_class,
+        mounts_of,
+        plan_shares,
+        read_current,
+        share_settings,
+    )
 
     share_sql = engine_class("duckdb").share_statements
     assert share_sql is not None

@@ -38,6 +38,14 @@ def _export(name: str, value: str) -> None:
         env[name] = value
 
 
+def _domain_dir() -> Path:
+    """The domain's folder in the mesh: dbt's project folder, or, when dbt runs in a folder of links to the
+    domain's files (Astronomer Cosmos's local mode runs each task in such a temporary folder), the folder its
+    `dbt_project.yml` links to; so the mesh around it (mesh.yml, the upstreams' state) is found from either."""
+    project = Path(getattr(get_flags(), "PROJECT_DIR", None) or ".")
+    return (project / "dbt_project.yml").resolve().parent
+
+
 class DataMeshPlugin(dbtPlugin):
     """Injects the public models of a domain's upstream domains as external nodes; has the compiler transpile
     models written in Snowflake's dialect when the target is DuckDB (`mesh_cli.plugin.dialect`); and hands the
@@ -58,7 +66,7 @@ class DataMeshPlugin(dbtPlugin):
 
         dialect.install()
         local_macros.install()
-        project_dir = Path(getattr(get_flags(), "PROJECT_DIR", None) or ".").resolve()
+        project_dir = _domain_dir()
         side_door_guard.install(project_dir)    # judge a domain's run-time statements (docs/governance.md)
         _export(LIBRARY_ENV, library_json(project_dir))
         _export(TOPOLOGY_ENV, share_topology(project_dir))
@@ -69,10 +77,8 @@ class DataMeshPlugin(dbtPlugin):
         from mesh_cli.plugin.resolver import resolve
         from mesh_cli.shares.access import shared_relations
 
-        flags = get_flags()
-        project_dir = Path(getattr(flags, "PROJECT_DIR", None) or ".").resolve()
         nodes = PluginNodes()
-        for model in resolve(project_dir, getattr(flags, "TARGET", None), share_lookup=shared_relations):
+        for model in resolve(_domain_dir(), getattr(get_flags(), "TARGET", None), share_lookup=shared_relations):
             nodes.add_model(ModelNodeArgs(
                 name=model.name,
                 package_name=model.package,

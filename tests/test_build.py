@@ -175,6 +175,33 @@ def test_plain_dbt_reports_the_resolver_error(built_copy: Path) -> None:
     assert "orders reaches domain customers, which orders does not declare" in done.stdout
 
 
+def test_plain_dbt_in_a_folder_of_links_to_the_domain_builds_it(built_copy: Path, tmp_path: Path) -> None:
+    """Astronomer Cosmos's local mode runs each task's dbt in a temporary folder of links to the project's files,
+    outside the mesh: the plugin finds the mesh through the links, so the cross-domain ref of fct_orders resolves
+    and the models build again as `mesh build` built them."""
+    domain = built_copy / "domains" / "orders"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MESH_")},
+           "MESH_DUCKDB_DIR": str(built_copy / ".mesh/duckdb")}   # the profile's default is relative to the domain
+    subprocess.run([DBT, "deps"], cwd=domain, env=env, capture_output=True, check=True)
+    links = tmp_path / "links"
+    links.mkdir()
+    for child in domain.iterdir():   # what Cosmos links: all but dbt's own output and the profile
+        if child.name not in ("target", "logs", "profiles.yml"):
+            (links / child.name).symlink_to(child)
+    database = str(built_copy / ".mesh/duckdb/orders.duckdb")
+    with duckdb.connect(database) as con:
+        built_rows = con.execute("select count(*) from marts.fct_order_lines").fetchone()
+        con.execute("drop table marts.fct_order_lines")
+        con.execute("drop view marts.fct_orders")
+    done = subprocess.run([DBT, "run", "--select", "fct_orders", "fct_order_lines", "--project-dir", str(links),
+                           "--profiles-dir", str(domain)], cwd=links, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
+    with duckdb.connect(database, read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_order_lines").fetchone() == built_rows
+        assert con.execute("select table_type from information_schema.tables where table_schema = 'marts' "
+                           "and table_name = 'fct_orders'").fetchall() == [("VIEW",)]
+
+
 def test_failed_domain_skips_its_downstream(built_copy: Path) -> None:
     failing = built_copy / "domains/customers/tests/assert_fails.sql"
     failing.parent.mkdir(exist_ok=True)

@@ -50,7 +50,13 @@ class Figure:
 
 
 def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
+    """Four significant digits: a small baseline (a smoke run's hundredths of a second) keeps the precision its
+    ratio was computed with.
+
+    >>> _round(0.019251), _round(1234.5678), _round(None)
+    (0.01925, 1235.0, None)
+    """
+    return None if value is None else float(f"{value:.4g}")
 
 
 def machine() -> dict[str, Any]:

@@ -12,8 +12,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar
 
+import jinja2
 import pytest
 import snowflake.connector
+import yaml
 from conftest import copy_mesh, run_cli
 from engine_contract import SQLiteEngine, foreign_sql
 from ingest_helpers import FAKESNOW_SERVER
@@ -23,9 +25,10 @@ from mesh_cli.catalog.export.servers import servers
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import load_domain
 from mesh_cli.core.errors import EXIT_INTERNAL, EngineError, MeshError
+from mesh_cli.core.profile_outputs import ProfileOutput
 from mesh_cli.core.types import DataType, parse_type
 from mesh_cli.engines import registry
-from mesh_cli.engines.base import Engine
+from mesh_cli.engines.base import SNOWFLAKE_SQL, Engine
 from mesh_cli.engines.duckdb import DuckDBEngine
 from mesh_cli.engines.snowflake import SnowflakeEngine, connect, connection_parameters
 
@@ -219,6 +222,74 @@ def test_the_build_roles_are_read_from_the_engines_own_profile_settings(tmp_path
     assert SnowflakeEngine.build_roles({"type": "snowflake", "role": "R"}) is None
     domain = load_domain(_domain(tmp_path, SQLiteEngine.adapter_type))
     assert build_roles(domain, "t") == ["SHOP_DEPLOYER"]
+
+
+@pytest.mark.parametrize("engine_class", ENGINE_CLASSES)
+def test_the_engine_says_what_it_reads_and_counts_not_which_it_is(engine_class: type[Engine], tmp_path: Path) -> None:
+    """The dbt plugin asks which `sql_dialect`s a model may be written in (the engine's own last: nothing is
+    transpiled); `mesh build` counts a domain's rows only where the engine says its adapter reports none."""
+    dialects = engine_class.sql_dialects()
+    assert dialects[-1] == engine_class.adapter_type
+    assert (SNOWFLAKE_SQL in dialects) == (engine_class.previews_snowflake_sql or engine_class is SnowflakeEngine)
+    if not engine_class.counts_built_rows:
+        with pytest.raises(EngineError, match=f"the {engine_class.adapter_type} engine .* has no rows to count"):
+            engine_class(_config(tmp_path), "t").stored_rows("shop", ["shop.main.t"])
+
+
+@pytest.mark.parametrize("engine_class", [SnowflakeEngine, SQLiteEngine])
+def test_an_engine_without_local_profiles_reports_nothing_of_them(engine_class: type[Engine], tmp_path: Path) -> None:
+    """`mesh init --adopt` asks the mesh's local default engine alone; another engine finds no problem in a profile
+    output, no collision, and writes no output of its own."""
+    output = ProfileOutput("shop", tmp_path, {"path": "shop.db"}, {"path": "shop.db"}, ())
+    assert list(engine_class.profile_problems([output], "dev")) == []
+    assert engine_class.output_collisions({"a": {"path": "x"}, "b": {"path": "x"}}) == {}
+    with pytest.raises(NotImplementedError):
+        engine_class.local_profile_output("shop", tmp_path, tmp_path / ".mesh", ())
+
+
+def test_duckdb_says_what_stands_in_the_way_of_its_profile_outputs(tmp_path: Path) -> None:
+    """DuckDB's answers to `mesh init --adopt`: a database in memory, a path dbt resolves from the folder it runs in
+    (an edit only where the path is written as it renders), an upstream's file not attached; files of one name."""
+    mesh_path = "{{ env_var('MESH_DUCKDB_DIR', '%s') }}/%s"
+    up = ProfileOutput("up", tmp_path / "up", {"path": "up.duckdb"}, {"path": "up.duckdb"}, ())
+    memory = ProfileOutput("mem", tmp_path / "mem", {"path": ":memory:"}, {"path": ":memory:"}, ())
+    lookups = [{"path": "lookups.duckdb"}]
+    down = ProfileOutput("down", tmp_path / "down", {"path": "files/down.duckdb", "attach": lookups},
+                         {"path": "{{ env_var('FILES', 'files') }}/down.duckdb", "attach": lookups}, ("up", "mem"))
+    # relative as rendered, but read from MESH_DUCKDB_DIR under `mesh build`: nothing stands in the way
+    built = ProfileOutput("built", tmp_path / "built", {"path": "../db/built.duckdb"},
+                          {"path": mesh_path % ("../db", "built.duckdb")}, ())
+    problems = list(DuckDBEngine.profile_problems([up, memory, down, built], "dev"))
+    assert [(p.project, p.problem.split(":")[0].split(";")[0], p.edit) for p in problems] == [
+        ("up", "DuckDB path 'up.duckdb' is relative", ("path: up.duckdb", f'path: "{mesh_path % (".", "up.duckdb")}"')),
+        ("mem", "target 'dev' keeps its DuckDB database in memory", None),
+        ("down", "DuckDB path 'files/down.duckdb' is relative", None),        # written through a template: no edit
+        ("down", "attached DuckDB path 'lookups.duckdb' is relative to the folder dbt runs from",
+         ("path: lookups.duckdb", f'path: "{mesh_path % (".", "lookups.duckdb")}"')),
+        ("down", f"its DuckDB target does not attach the database of upstream up ({tmp_path / 'up/up.duckdb'}), so "
+                 "refs to up cannot be read", None)]
+    assert mesh_path % (".", "mem.duckdb") in problems[1].fix and mesh_path % ("../up", "up.duckdb") in problems[4].fix
+    collisions = DuckDBEngine.output_collisions({"a": {"path": "/x/dev.duckdb"}, "b": {"path": "dev.duckdb"},
+                                                 "c": {"path": "c.duckdb"}, "m": {}, "n": {"path": ":memory:"}})
+    assert sorted(collisions) == ["a", "b"] and "its DuckDB file dev.duckdb has the name of b's" in collisions["a"]
+
+
+def test_duckdbs_local_output_builds_into_the_engines_own_database_file(tmp_path: Path) -> None:
+    """The output `local` adoption writes keeps the project's database where the DuckDB engine opens it (its
+    default folder relative to the project, as dbt renders `env_var` without MESH_DUCKDB_DIR), upstreams attached."""
+    project = tmp_path / "analytics" / "shop"
+    written = DuckDBEngine.local_profile_output("shop", project, tmp_path / ".mesh", ("core",))
+    output = yaml.safe_load("\n".join(written.lines))
+    render = jinja2.Environment().from_string
+    assert output["type"] == "duckdb" and written.holds == "its own file shop.duckdb"
+    engine = DuckDBEngine(_config(tmp_path), "t")
+    assert (project / render(output["path"]).render(env_var=lambda _, default: default)).resolve() == \
+        engine.database_path("shop")
+    [attached] = output["attach"]
+    assert (attached["alias"], attached["read_only"]) == ("core", True)
+    assert (project / render(attached["path"]).render(env_var=lambda _, default: default)).resolve() == \
+        engine.database_path("core")
+    assert render(output["path"]).render(env_var=lambda _, default: "/elsewhere") == "/elsewhere/shop.duckdb"
 
 
 def test_one_snowflake_connection_from_the_dbt_profile(fakesnow_parameters: dict[str, Any]) -> None:

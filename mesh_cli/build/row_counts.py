@@ -1,5 +1,6 @@
-"""After a domain's successful build on an embedded engine: count the rows of each table its models built where
-dbt's adapter reported none, and keep the counts beside the kept run results (core/row_counts.py)."""
+"""After a domain's successful build on an engine that counts built rows (`Engine.counts_built_rows`): count the
+rows of each table its models built where dbt's adapter reported none, and keep the counts beside the kept run
+results (core/row_counts.py)."""
 
 from __future__ import annotations
 

@@ -250,7 +250,7 @@ def _build_selected(config: MeshConfig, options: BuildOptions, graph: DomainGrap
             results[name].ingested = ingests.get(name)
             if results[name].status == SUCCESS:
                 saved = save_build(config, target, domains[name], checksums[name])
-                if engine.embedded:   # the rows its tables hold, which DuckDB's adapter does not report
+                if engine.counts_built_rows:   # the rows its tables hold, which its adapter does not report
                     with suppress(EngineError):   # the file held elsewhere: this build's rows stay uncounted
                         count_built_rows(engine, domains[name], saved)
                 results[name].unrunnable_tests = saved_unrunnable_tests(saved)

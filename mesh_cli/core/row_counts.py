@@ -1,6 +1,6 @@
 """The rows each model held after a build, where dbt's adapter does not report the rows it wrote (DuckDB's does
-not: `adapter_response` has no `rows_affected`). `mesh build` counts them on the embedded engine after a domain's
-successful build; the catalogue shows them per model over builds.
+not: `adapter_response` has no `rows_affected`). `mesh build` counts them on such an engine (`Engine.counts_built_rows`)
+after a domain's successful build; the catalogue shows them per model over builds.
 
 One file per domain's state folder, `history/rows.json`: the build's `generated_at` (as dbt's run results say it)
 -> model id -> rows, for the newest `KEPT_RUNS` builds, as the run results themselves are kept.

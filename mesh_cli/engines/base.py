@@ -18,8 +18,11 @@ from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.core.footprint import Provisioner
 from mesh_cli.core.ingest_spec import Ingested, IngestOptions, IngestTable, blocked
 from mesh_cli.core.plan import Backend, OfflineBackend, Plan, RecordedState, StateReader, apply
+from mesh_cli.core.profile_outputs import LocalOutput, ProfileOutput, ProfileProblem
 from mesh_cli.core.share_statements import ShareStatements
 from mesh_cli.core.types import DataType, parse_type
+
+SNOWFLAKE_SQL = "snowflake"   # the `sql_dialect` of models written in Snowflake's SQL (docs/snowflake-sql-locally.md)
 
 
 class TypedColumn(Protocol):
@@ -47,6 +50,9 @@ class Engine:
     # Models written in Snowflake's SQL run here through a transpile of their compiled SQL, and the package's local
     # preview macros (contracts by Snowflake's types, Snowpark models) apply (docs/snowflake-sql-locally.md).
     previews_snowflake_sql: ClassVar[bool] = False
+    database_suffix: ClassVar[str] = ""               # how the names of its database files end (`write_copy`)
+    # dbt's adapter reports no rows for the tables it builds: `mesh build` counts them with `stored_rows`.
+    counts_built_rows: ClassVar[bool] = False
     # `datacontract test` reads copies the mesh writes per reader (`write_copy`), not the domain's data in place.
     contract_tests_read_copies: ClassVar[bool] = False
     replace_drops_grants: ClassVar[bool] = False      # a rebuild (CREATE OR REPLACE) drops the object's grants
@@ -104,8 +110,8 @@ class Engine:
     def stored_rows(self, domain: str, relations: list[str]) -> dict[str, int]:
         """The rows each of the domain's relations (as dbt names them) holds, counted where its rows are stored
         (a governed model's protected table, as its owner reads it), for a built model whose adapter reported
-        none (embedded engines)."""
-        raise self._unsupported("database per domain")
+        none (engines that `counts_built_rows`)."""
+        raise self._unsupported("rows to count")
 
     def check_single_select(self, connection: Any, sql: str) -> None:
         """Refuse anything but exactly one read-only SELECT on a `connect` session (`mesh query`)."""
@@ -194,6 +200,12 @@ class Engine:
 
     # --- Snowflake SQL previewed (engines with `previews_snowflake_sql`) -----------------------------------------
     @classmethod
+    def sql_dialects(cls) -> tuple[str, ...]:
+        """The `sql_dialect`s a model may be written in on this engine: Snowflake's where the engine previews it
+        (transpiled), and its own, the last, in which nothing is transpiled."""
+        return (SNOWFLAKE_SQL, cls.adapter_type) if cls.previews_snowflake_sql else (cls.adapter_type,)
+
+    @classmethod
     def columns_query(cls, relations: list[tuple[str, str, str]]) -> str:
         """The query for the columns and types of the (database, schema, table) relations a model reads."""
         raise NotImplementedError
@@ -238,6 +250,26 @@ class Engine:
     @classmethod
     def is_database_file(cls, path: Path) -> bool:
         """Whether `path` holds a database of this engine, not a corrupt or truncated one (engines with files)."""
+        raise NotImplementedError
+
+    # --- profile outputs (`mesh init --adopt`) -------------------------------------------------------------------
+    @classmethod
+    def profile_problems(cls, outputs: list[ProfileOutput], target: str) -> Iterator[ProfileProblem]:
+        """What stands in the way of building these outputs of `target` with the mesh (a path dbt resolves from
+        the folder it runs in, an upstream's data a project cannot read), each with its fix; none by default."""
+        return iter(())
+
+    @classmethod
+    def output_collisions(cls, outputs: dict[str, dict[str, Any]]) -> dict[str, str]:
+        """Project -> why its rendered output cannot be built by the mesh beside another project's of `outputs`
+        (both keep their data in one place); none by default."""
+        return {}
+
+    @classmethod
+    def local_profile_output(cls, project: str, folder: Path, state_dir: Path,
+                             upstreams: tuple[str, ...]) -> LocalOutput:
+        """The output that builds `project` (in `folder`) with the mesh on this engine, the mesh's state kept in
+        `state_dir` and its `upstreams` readable (the mesh's local default engine: `mesh init --adopt`)."""
         raise NotImplementedError
 
     # --- column types -------------------------------------------------------------------------------------------

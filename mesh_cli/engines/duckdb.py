@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +11,7 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.ingest_spec import Ingested, IngestOptions, IngestTable
 from mesh_cli.core.plan import Backend
+from mesh_cli.core.profile_outputs import LocalOutput, ProfileOutput, ProfileProblem
 from mesh_cli.core.types import DataType
 from mesh_cli.engines.base import Engine
 from mesh_cli.engines.duckdb_provision import DuckDBProvisioner
@@ -22,6 +23,7 @@ if TYPE_CHECKING:   # duckdb and the type model (sqlglot) load when used: reads 
     import duckdb
 
 DUCKDB_DIR_ENV = "MESH_DUCKDB_DIR"
+DATABASE_SUFFIX = ".duckdb"
 # The storage format new database files are written in: v1.0.0's (storage version 64), which every DuckDB 1.x reader
 # opens (DuckDB CLIs and notebook kernels beside the mesh, datacontract-cli's duckdb<1.6); duckdb 2.0's own format
 # (69) opens in 2.x only. Domain profiles set the same value (`config_options`) for the files dbt creates. Its
@@ -29,6 +31,11 @@ DUCKDB_DIR_ENV = "MESH_DUCKDB_DIR"
 STORAGE_VERSION = "v1.0.0"
 MAGIC = b"DUCK"   # a DuckDB database file carries it at bytes 8-12 of its header
 SESSION_PLUGIN = "mesh_cli.engines.duckdb_session"   # the dbt-duckdb plugin that sets a session's roles
+
+
+def default_database_dir(state_dir: Path) -> Path:
+    """Where the domains' database files lie when `MESH_DUCKDB_DIR` does not say: in the mesh's state folder."""
+    return state_dir / "duckdb"
 
 
 def _unreadable(path: Path, name: str, error: Exception) -> MeshError:
@@ -58,6 +65,8 @@ class DuckDBEngine(Engine):
     embedded = True
     local_dirs_env = (DUCKDB_DIR_ENV,)
     previews_snowflake_sql = True      # engines/duckdb_transpile.py, macros/contracts_local/, macros/python/
+    database_suffix = DATABASE_SUFFIX
+    counts_built_rows = True           # dbt-duckdb's adapter response has no rows_affected
     contract_tests_read_copies = True  # a governed model's name is a view showing a session without roles no rows
     share_statements = SnowflakeShareStatements()   # shares are an emulated Snowflake account (duckdb_shares.py)
 
@@ -67,10 +76,10 @@ class DuckDBEngine(Engine):
     @property
     def database_dir(self) -> Path:
         configured = os.environ.get(DUCKDB_DIR_ENV)
-        return Path(configured).resolve() if configured else self.config.state_dir / "duckdb"
+        return Path(configured).resolve() if configured else default_database_dir(self.config.state_dir)
 
     def database_path(self, domain: str) -> Path:
-        return self.database_dir / f"{domain}.duckdb"
+        return self.database_dir / f"{domain}{DATABASE_SUFFIX}"
 
     def dbt_env(self) -> dict[str, str]:
         return {DUCKDB_DIR_ENV: str(self.database_dir)}
@@ -138,7 +147,7 @@ class DuckDBEngine(Engine):
                                   config={"storage_compatibility_version": STORAGE_VERSION})
 
     def stored_rows(self, domain: str, relations: list[str]) -> dict[str, int]:
-        # dbt-duckdb's adapter response has no rows_affected: one count(*) per table, read-only
+        # one count(*) per table, read-only
         with self.errors(), self.open_database(domain, read_only=True) as connection:
             return {relation: connection.execute(f"select count(*) from {_stored_relation(connection, relation)}")
                     .fetchall()[0][0] for relation in relations}
@@ -265,6 +274,25 @@ class DuckDBEngine(Engine):
             if isinstance(plugin, dict) and plugin.get("module") == SESSION_PLUGIN:
                 return [str(role) for role in (plugin.get("config") or {}).get("roles") or []]
         return None
+
+    @classmethod
+    def profile_problems(cls, outputs: list[ProfileOutput], target: str) -> Iterator[ProfileProblem]:
+        from mesh_cli.engines.duckdb_profiles import profile_problems
+
+        return profile_problems(outputs, target)
+
+    @classmethod
+    def output_collisions(cls, outputs: dict[str, dict[str, Any]]) -> dict[str, str]:
+        from mesh_cli.engines.duckdb_profiles import output_collisions
+
+        return output_collisions(outputs)
+
+    @classmethod
+    def local_profile_output(cls, project: str, folder: Path, state_dir: Path,
+                             upstreams: tuple[str, ...]) -> LocalOutput:
+        from mesh_cli.engines.duckdb_profiles import local_profile_output
+
+        return local_profile_output(project, folder, state_dir, upstreams)
 
     def server(self, domain: str, schema: str, setting: Callable[[str], str]) -> dict[str, Any]:
         path = self.database_path(domain)

@@ -46,8 +46,7 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from mesh_cli.core.errors import MeshError
 from mesh_cli.engines.snowflake_numbers import cast_snowflake_results, snowflake_type_of
 
-SNOWFLAKE, DUCKDB = "snowflake", "duckdb"
-DIALECTS = (SNOWFLAKE, DUCKDB)
+SNOWFLAKE, DUCKDB = "snowflake", "duckdb"   # sqlglot's dialects
 # part of every cache key: sqlglot's version and these transforms
 _VERSION = f"sqlglot {metadata.version('sqlglot')} {hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}"
 _WAY_OUT = "or set `sql_dialect: duckdb` in the model's meta"

@@ -1,5 +1,6 @@
 """Snowflake SQL on the local engine: dbt's compiled SQL of a model, transpiled when the target's engine previews
-Snowflake SQL (`Engine.previews_snowflake_sql`: DuckDB) and the model is written in Snowflake's dialect.
+Snowflake SQL (`Engine.previews_snowflake_sql`: DuckDB) and the model is written in Snowflake's dialect (one of
+the engine's `sql_dialects`).
 
 dbt has no hook between compiling a node and running it, so the `dbt_data_mesh` plugin wraps the compiler's
 `_compile_code` once per process: plain `dbt build` in a domain and `mesh build` transpile alike, and
@@ -7,7 +8,7 @@ dbt has no hook between compiling a node and running it, so the `dbt_data_mesh` 
 1. the model's `meta: {sql_dialect: ...}` (a model, a folder in dbt_project.yml with `+meta`);
 2. the project's var `data_mesh_sql_dialect` (in dbt_project.yml, or `--vars` on the command line);
 3. `sql: {dialect: ...}` in the mesh's mesh.yml;
-4. `duckdb`: nothing is transpiled.
+4. the engine's own (`duckdb`): nothing is transpiled.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from mesh_cli.core.config import MESH_FILE, find_mesh_root, load_config
 from mesh_cli.core.errors import MeshError
-from mesh_cli.engines.duckdb_transpile import DIALECTS, DUCKDB, SNOWFLAKE
+from mesh_cli.engines.base import SNOWFLAKE_SQL
 from mesh_cli.engines.registry import engine_class, previews_snowflake_sql
 from mesh_cli.engines.snowflake_numbers import may_cast
 from mesh_cli.plugin.side_door_guard import check_node, enter_node
@@ -43,24 +44,26 @@ def _mesh_file_dialect(mesh_file: Path, modified: int) -> str | None:
     return str(value).lower() if value else None
 
 
-def _checked(value: object, where: str) -> str:
+def _checked(value: object, where: str, dialects: tuple[str, ...]) -> str:
     dialect = str(value).lower()
-    if dialect not in DIALECTS:
-        raise MeshError(f"{where}: sql_dialect {value!r} is not one of {', '.join(DIALECTS)}; set one of them")
+    if dialect not in dialects:
+        raise MeshError(f"{where}: sql_dialect {value!r} is not one of {', '.join(dialects)}; set one of them")
     return dialect
 
 
 def model_dialect(config: Any, node: Any) -> str:
-    """The dialect a model's SQL is written in (see the module's docstring)."""
+    """The dialect a model's SQL is written in (see the module's docstring), one of the target engine's."""
+    dialects = engine_class(config.credentials.type).sql_dialects()
     meta = getattr(node.config, "meta", None) or {}
     if SETTING in meta:
-        return _checked(meta[SETTING], f"model {node.name}")
+        return _checked(meta[SETTING], f"model {node.name}", dialects)
     project_var = ((getattr(config, "cli_vars", None) or {}).get(VAR)
                    or config.vars.vars_for(node, config.credentials.type).get(VAR))
     if project_var:
-        return _checked(project_var, f"var {VAR} of project {config.project_name}")
+        return _checked(project_var, f"var {VAR} of project {config.project_name}", dialects)
     found = mesh_dialect(str(config.project_root))
-    return _checked(found, f"{find_mesh_root(Path(config.project_root))}/mesh.yml") if found else DUCKDB
+    where = f"{find_mesh_root(Path(config.project_root))}/mesh.yml"
+    return _checked(found, where, dialects) if found else dialects[-1]
 
 
 def _transpiles(config: Any, node: Any) -> bool:
@@ -69,7 +72,7 @@ def _transpiles(config: Any, node: Any) -> bool:
     return (previews_snowflake_sql(config.credentials.type) and str(node.resource_type) in ("model", "NodeType.Model")
             and node.package_name == config.project_name
             and str(getattr(node.language, "value", node.language)) == "sql"
-            and model_dialect(config, node) == SNOWFLAKE)
+            and model_dialect(config, node) == SNOWFLAKE_SQL)
 
 
 def _relations_read(node: Any, manifest: Any) -> list[tuple[str, str, str]]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.core.package_path import dbt_package_path
+from mesh_cli.engines.base import SNOWFLAKE_SQL
 from mesh_cli.engines.registry import previews_snowflake_sql
 
 PACKAGE = "data_mesh"
@@ -26,12 +27,11 @@ _FLAG = "_data_mesh_local_macros"
 
 
 def _applies(config: Any, loaded: dict[str, Any]) -> bool:
-    from mesh_cli.engines.duckdb_transpile import SNOWFLAKE
     from mesh_cli.plugin.dialect import mesh_dialect
 
     return (previews_snowflake_sql(config.credentials.type) and PACKAGE not in loaded
             and not any(entry.get("macro_namespace") == "dbt" for entry in config.dispatch or [])
-            and mesh_dialect(str(config.project_root)) == SNOWFLAKE)
+            and mesh_dialect(str(config.project_root)) == SNOWFLAKE_SQL)
 
 
 def _macros_only(project: Any) -> Any:

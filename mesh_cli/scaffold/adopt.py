@@ -20,8 +20,11 @@ from mesh_cli.contracts.rules import ERROR, GOVERNANCE, RULES
 from mesh_cli.core.config import MESH_FILE
 from mesh_cli.core.domains import DOMAIN_NAME, Domain, load_domain
 from mesh_cli.core.errors import MeshError
+from mesh_cli.core.profile_outputs import LocalOutput, ProfileOutput, ProfileProblem
+from mesh_cli.core.profiles import target_output
 from mesh_cli.core.refs import scan_refs
 from mesh_cli.core.yamlfile import read_mapping, read_yaml
+from mesh_cli.engines.base import SNOWFLAKE_SQL
 from mesh_cli.engines.registry import DEFAULT_ADAPTER, Engine, engine_class
 from mesh_cli.scaffold.adopt_static import (
     NodeConfig,
@@ -33,11 +36,10 @@ from mesh_cli.scaffold.adopt_static import (
 )
 
 LOOM_FILES = ("dbt_loom.config.yml", "dbt_loom.config.yaml")
-DUCKDB_DIR_VAR = "MESH_DUCKDB_DIR"
 LOCAL_TARGET = "local"
+STATE_DIR = ".mesh"   # the state folder of the mesh.yml written
 EMBEDDED = engine_class(DEFAULT_ADAPTER)   # the engine `local` builds on: the mesh's local default
 MARK = "# Written by `mesh init mesh --adopt`"
-SNOWFLAKE = "snowflake"
 # Contract types only Snowflake spells so (https://docs.snowflake.com/en/sql-reference/intro-summary-data-types):
 # a project declaring one is written for Snowflake. TEXT, STRING, FLOAT4/8, VARBINARY and ARRAY are left out: other
 # warehouses spell them too.
@@ -131,76 +133,16 @@ def _output(project: Domain, target: str) -> tuple[dict[str, Any] | None, Findin
     return output, None
 
 
-def _raw_paths(project: Domain, target: str) -> tuple[str | None, list[str | None]]:
-    """The DuckDB path and attach paths of the target as written (unrendered) in profiles.yml."""
-    raw = read_mapping(project.path / "profiles.yml")
-    output = ((raw.get(project.profile) or {}).get("outputs") or {}).get(target) or {}
-    return output.get("path"), [a.get("path") for a in output.get("attach") or [] if isinstance(a, dict)]
+def _profile_finding(projects: dict[str, Domain], problem: ProfileProblem) -> Finding:
+    """The engine's word on a project's profile output, as a finding (its edit made by `--apply`)."""
+    path = projects[problem.project].path / "profiles.yml"
+    edit = (path, *problem.edit) if problem.edit else None
+    return Finding(problem.project, problem.problem, problem.fix, edit, safe=edit is not None)
 
 
-def _mesh_path(written: str) -> str:
-    folder, name = os.path.split(written)
-    return "{{ env_var('" + DUCKDB_DIR_VAR + "', '" + (folder or ".") + "') }}/" + name
-
-
-def _edit(project: Domain, written: str, fix: str) -> tuple[Path, str, str]:
-    return project.path / "profiles.yml", f"path: {written}", f'path: "{fix}"'
-
-
-def _duckdb_findings(projects: dict[str, Domain], upstreams: dict[str, tuple[str, ...]],
-                     outputs: dict[str, dict[str, Any]], target: str) -> Iterator[Finding]:
-    """Relative DuckDB paths (mesh builds from another folder than the project) and upstream databases a
-    downstream does not attach."""
-    files: dict[str, Path] = {}
-    for name, output in outputs.items():
-        written = str(output.get("path") or ":memory:")
-        raw, raw_attach = _raw_paths(projects[name], target)
-        if written == ":memory:":
-            yield Finding(name, f"target {target!r} keeps its DuckDB database in memory; downstream projects "
-                          "cannot read it", f"set `path: \"{_mesh_path(name + '.duckdb')}\"` in its profiles.yml")
-            continue
-        files[name] = (projects[name].path / written).resolve()
-        if not Path(written).is_absolute() and DUCKDB_DIR_VAR not in str(raw):
-            fix = _mesh_path(written)
-            yield Finding(name, f"DuckDB path {written!r} is relative: dbt resolves it against the folder it runs "
-                          "from, which under `mesh build` is not the project",
-                          f"write `path: \"{fix}\"` in its profiles.yml (plain dbt in the project still uses "
-                          f"{written}; mesh build sets {DUCKDB_DIR_VAR})",
-                          _edit(projects[name], raw, fix) if raw == written else None, safe=raw == written)
-        for attach, raw_attach_path in zip(output.get("attach") or [], raw_attach, strict=False):
-            attached = str(attach.get("path", ""))
-            if attached and not Path(attached).is_absolute() and DUCKDB_DIR_VAR not in str(raw_attach_path):
-                fix = _mesh_path(attached)
-                yield Finding(name, f"attached DuckDB path {attached!r} is relative to the folder dbt runs from",
-                              f"write `path: \"{fix}\"` under `attach:` in its profiles.yml",
-                              _edit(projects[name], attached, fix) if raw_attach_path == attached else None,
-                              safe=raw_attach_path == attached)
-    for name, output in outputs.items():
-        attached_files = {(projects[name].path / str(a.get("path", ""))).resolve()
-                          for a in output.get("attach") or [] if isinstance(a, dict)}
-        for upstream in upstreams[name]:
-            if upstream in files and files[upstream] not in attached_files:
-                relative = os.path.relpath(files[upstream], projects[name].path)
-                yield Finding(name, f"its DuckDB target does not attach the database of upstream {upstream} "
-                              f"({files[upstream]}), so refs to {upstream} cannot be read",
-                              f"add to target {target!r} in its profiles.yml: `attach: [{{path: "
-                              f"\"{_mesh_path(relative)}\", read_only: true}}]`")
-
-
-def _collisions(projects: dict[str, Domain], outputs: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """Project -> another project whose DuckDB file has the same name: under `mesh build` every file lives in
-    one folder, and the second attach fails (`already attached`)."""
-    by_file: dict[str, list[str]] = {}
-    for name, output in sorted(outputs.items()):
-        by_file.setdefault(Path(str(output.get("path") or ":memory:")).name, []).append(name)
-    return {n: next(o for o in names if o != n) for file, names in by_file.items() if len(names) > 1
-            and file != ":memory:" for n in names}
-
-
-def _local_output(project: Domain, root: Path, upstreams: tuple[str, ...],
-                  warehouse: str) -> tuple[Path, str, str] | None:
-    """An edit adding the mesh's DuckDB output `local` beside the profile's others (after the `outputs:` line of
-    the project's profile, in a profiles.yml that may hold several), or None when that profile has no single
+def _local_output(project: Domain, output: LocalOutput, warehouse: str) -> tuple[Path, str, str] | None:
+    """An edit adding the mesh's output `local` beside the profile's others (after the `outputs:` line of the
+    project's profile, in a profiles.yml that may hold several), or None when that profile has no single
     `outputs:` line to add it under."""
     path = project.path / "profiles.yml"
     text = path.read_text(encoding="utf-8")
@@ -209,16 +151,8 @@ def _local_output(project: Domain, root: Path, upstreams: tuple[str, ...],
     if len(found) != 1 or block is None:
         return None
     indent = found[0].group(1) + "  "
-    folder = os.path.relpath(root / ".mesh" / "duckdb", project.path)
-
-    def file(name: str) -> str:
-        return "{{ env_var('" + DUCKDB_DIR_VAR + "', '" + folder + "') }}/" + name + ".duckdb"
-    lines = [f"{LOCAL_TARGET}:   # added by `mesh init mesh --adopt --apply`: `mesh build` on embedded DuckDB, "
-             f"apart from {warehouse}", f"  type: {EMBEDDED.adapter_type}", f"  path: \"{file(project.name)}\"",
-             "  schema: main", "  threads: 4"]
-    if upstreams:
-        lines.append("  attach:")
-        lines += [f"    - {{path: \"{file(u)}\", alias: {u}, read_only: true}}" for u in upstreams]
+    lines = [f"{LOCAL_TARGET}:   # added by `mesh init mesh --adopt --apply`: `mesh build` on the local "
+             f"{EMBEDDED.adapter_type} engine, apart from {warehouse}", *(f"  {line}" for line in output.lines)]
     added = found[0].group(0) + "".join(f"{indent}{line}\n" for line in lines)
     new_block = block[1].replace(found[0].group(0), added, 1)
     return path, block[0] + block[1], block[0] + new_block
@@ -516,9 +450,10 @@ def _contract_types(project: Domain) -> Iterator[str]:
 
 
 def _writes_snowflake(project: Domain, warehouse: str | None) -> bool:
-    """Whether the project is written for Snowflake: its target is Snowflake, or a contract spells a type only
-    Snowflake has. Its SQL is then Snowflake's, transpiled on the embedded engine (docs/snowflake-sql-locally.md)."""
-    return warehouse == SNOWFLAKE or any(SNOWFLAKE_TYPES.match(t) for t in _contract_types(project))
+    """Whether the project is written for Snowflake: its target is Snowflake (dbt's adapter type there is the name
+    of its SQL dialect), or a contract spells a type only Snowflake has. Its SQL is then Snowflake's, transpiled
+    on the embedded engine (docs/snowflake-sql-locally.md)."""
+    return warehouse == SNOWFLAKE_SQL or any(SNOWFLAKE_TYPES.match(t) for t in _contract_types(project))
 
 
 def _mesh_yml(name: str, domains: dict[str, str], loom: dict[str, str], target: str,
@@ -527,7 +462,7 @@ def _mesh_yml(name: str, domains: dict[str, str], loom: dict[str, str], target: 
              f"  name: {name}", "  domains_dir: domains        # new domains: `mesh init domain NAME`",
              "  domains:                    # adopted dbt projects, anywhere in the repository (paths or globs)"]
     lines += [f"    - {path}" for path in domains.values()]
-    lines += ["  state_dir: .mesh", f"  default_target: {target}"]
+    lines += [f"  state_dir: {STATE_DIR}", f"  default_target: {target}"]
     if dialect:
         lines += ["", "# The projects are written for Snowflake: on DuckDB their model SQL is transpiled and their",
                   "# contracts are checked by Snowflake's types; the mesh's dbt plugin reaches data_mesh's macros on",
@@ -587,12 +522,13 @@ def adopt(dest: Path, paths: list[Path], name: str | None = None, target: str = 
     for project in survey.projects.values():
         result.findings += _project_findings(survey, project, target, apply)
     if any(_writes_snowflake(p, survey.warehouse.get(n)) for n, p in survey.projects.items()):
-        result.dialect = SNOWFLAKE
+        result.dialect = SNOWFLAKE_SQL
     local = _target_findings(survey, root, target)
-    result.findings += _duckdb_findings(survey.projects, survey.upstreams,
-                                        {n: o for n, o in survey.outputs.items()
-                                         if not local or _has_output(survey.projects[n], LOCAL_TARGET)},
-                                        result.target)
+    outputs = [ProfileOutput(n, survey.projects[n].path, o, target_output(survey.projects[n], result.target),
+                             survey.upstreams[n])
+               for n, o in survey.outputs.items() if not local or _has_output(survey.projects[n], LOCAL_TARGET)]
+    result.findings += [_profile_finding(survey.projects, problem)
+                        for problem in EMBEDDED.profile_problems(outputs, result.target)]
     result.findings += survey.loom_findings
     result.findings += _dependency_findings(survey.projects, survey.loom_reads)
     result.findings += _access_findings(survey.projects, survey.reads, survey.configs)
@@ -675,7 +611,7 @@ def _project_findings(survey: _Survey, project: Domain, target: str, apply: bool
     output, finding = _output(project, target)
     if finding:
         findings.append(finding)
-    elif output is not None and output.get("type") == EMBEDDED.adapter_type:   # already local: files may collide
+    elif output is not None and output.get("type") == EMBEDDED.adapter_type:   # already local: outputs may collide
         survey.outputs[project.name] = output
     elif output is not None:
         survey.warehouse[project.name] = str(output.get("type"))
@@ -683,11 +619,12 @@ def _project_findings(survey: _Survey, project: Domain, target: str, apply: bool
 
 
 def _target_findings(survey: _Survey, root: Path, target: str) -> bool:
-    """Choose the target the mesh builds on (a local DuckDB one when a project's target is a warehouse or two
-    DuckDB files collide), and report each project that lacks it, with its contract types on that engine.
+    """Choose the target the mesh builds on (one on the local engine when a project's target is a warehouse or two
+    projects' local outputs collide), and report each project that lacks it, with its contract types on that
+    engine.
     Returns whether the mesh builds on the local target."""
     result, projects, outputs, warehouse = survey.result, survey.projects, survey.outputs, survey.warehouse
-    collisions = _collisions(projects, outputs)
+    collisions = EMBEDDED.output_collisions(outputs)
     local = bool(warehouse or collisions) or any(_added_local(p) for p in projects.values())
     result.target = LOCAL_TARGET if local else target
     engine = EMBEDDED
@@ -699,14 +636,15 @@ def _target_findings(survey: _Survey, root: Path, target: str) -> bool:
                 problem = (f"target {target!r} of profile {project.profile!r} is {warehouse[project.name]}: "
                            "`mesh build` would build on that warehouse, or fail without its credentials")
             elif project.name in collisions:
-                problem = (f"its DuckDB file {Path(str(outputs[project.name].get('path'))).name} has the name of "
-                           f"{collisions[project.name]}'s: under `mesh build` both live in one folder and the "
-                           "second attach fails (`already attached`)")
+                problem = collisions[project.name]
             else:
-                problem = f"the mesh builds on target {LOCAL_TARGET!r} (other projects' {target!r} is not DuckDB)"
-            edit = _local_output(project, root, survey.upstreams[project.name], f"target {target!r}")
-            result.findings.append(Finding(project.name, problem, f"add a DuckDB output {LOCAL_TARGET!r} with its "
-                                           f"own file {project.name}.duckdb beside the others in "
+                problem = (f"the mesh builds on target {LOCAL_TARGET!r} (other projects' {target!r} is not "
+                           f"{EMBEDDED.adapter_type})")
+            added = EMBEDDED.local_profile_output(project.name, project.path, root / STATE_DIR,
+                                                  survey.upstreams[project.name])
+            edit = _local_output(project, added, f"target {target!r}")
+            result.findings.append(Finding(project.name, problem, f"add a {EMBEDDED.adapter_type} output "
+                                           f"{LOCAL_TARGET!r} with {added.holds} beside the others in "
                                            f"{project.path / 'profiles.yml'}; `mesh build` uses it (mesh.yml "
                                            f"`default_target: {LOCAL_TARGET}`), plain dbt keeps {target!r}",
                                            edit, safe=edit is not None))
@@ -714,7 +652,7 @@ def _target_findings(survey: _Survey, root: Path, target: str) -> bool:
             output, _ = _output(project, LOCAL_TARGET)
             if output is not None:
                 outputs[project.name] = output
-        result.findings += _contract_findings(project, engine, result.dialect == SNOWFLAKE,
+        result.findings += _contract_findings(project, engine, result.dialect == SNOWFLAKE_SQL,
                                               survey.configs[project.name])
     return local
 

@@ -12,6 +12,7 @@ from typing import Any
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.profiles import target_output
+from mesh_cli.engines.base import Engine
 from mesh_cli.engines.registry import ENGINES
 
 PRODUCER, CONSUMER = "producer", "consumer"
@@ -24,7 +25,7 @@ def relation_parts(relation: str) -> list[str]:
 
 def copy_name(relation: str, domain: str) -> str:
     """Where `relation` lies in a test copy of `domain`'s contracts: `schema.table` for the domain's own,
-    `<db>__<schema>.table` for another domain's (a DuckDB file holds one catalog)."""
+    `<db>__<schema>.table` for another domain's (a copy is one database)."""
     database, schema, table = relation_parts(relation)
     return f"{schema}.{table}" if database == domain else f"{database}__{schema}.{table}"
 
@@ -48,5 +49,7 @@ def readers(config: MeshConfig, product: dict[str, Any], target: str) -> dict[st
     return found
 
 
-def copy_path(config: MeshConfig, target: str, version_id: str, reader: str) -> Path:
-    return config.state_dir / "contract-tests" / target / version_id / f"{reader}.duckdb"
+def copy_path(engine: Engine, version_id: str, reader: str) -> Path:
+    """The test copy of a contract version for one reader, a database file of the engine (`write_copy`)."""
+    folder = engine.config.state_dir / "contract-tests" / engine.target / version_id
+    return folder / f"{reader}{engine.database_suffix}"

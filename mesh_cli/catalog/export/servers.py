@@ -56,7 +56,7 @@ def servers(config: MeshConfig, domain: Domain, schema: str, target: str, reader
                  "roles": [{"role": role, "access": "read"} for role in readers[PRODUCER]]}]
     found = []
     for reader, roles in readers.items():
-        path = copy_path(config, target, version_id, reader)
+        path = copy_path(engine, version_id, reader)
         found.append({"server": f"{target}-{reader}", **described, "environment": target,
                       "database": str(path.relative_to(config.root) if path.is_relative_to(config.root) else path),
                       "description": READER_TEXT[reader],

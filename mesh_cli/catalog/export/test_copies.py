@@ -35,7 +35,7 @@ def write_test_copies(config: MeshConfig, catalog: Catalog, reference: str) -> d
     relations = {copy_name(relation, domain.name): relation for relation in [own, *referenced]}
     written = {}
     for reader, roles in readers(config, product, target).items():
-        path = copy_path(config, target, version["id"], reader)
+        path = copy_path(engine, version["id"], reader)
         # the producer reads its own model's stored rows; what else it reads, it reads as its build roles do
         stored = {copy_name(own, domain.name)} if reader == PRODUCER else set()
         written[path] = engine.write_copy(domain, roles, relations, stored, path)

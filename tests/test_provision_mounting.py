@@ -16,6 +16,7 @@ from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import Plan, RecordedState
 from mesh_cli.engines.snowflake_provision import plan_snowflake
+from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 from mesh_cli.provision import declared_footprint
 from mesh_cli.shares.diff import plan_shares, read_current
 from mesh_cli.shares.spec import DomainShares, Mount
@@ -56,7 +57,8 @@ def _holders(*pairs: tuple[str, str]) -> dict[str, list[dict[str, str]]]:
 
 
 def _plan(shares: DomainShares, recorded: dict[str, list[dict[str, str]]] | None = None) -> Plan:
-    return plan_shares(shares, read_current(RecordedState(recorded), shares), "test")
+    return plan_shares(shares, read_current(RecordedState(recorded), shares), "test",
+                       sql=SnowflakeShareStatements())
 
 
 def test_each_consumer_domain_gets_a_mounting_role_with_import_share_and_create_database(tmp_path: Path) -> None:

@@ -190,7 +190,8 @@ def test_a_consumer_account_manages_only_the_database_roles_the_upstream_share_c
     assert set(mount.offered) == set(carried) == {"PII_READER", "REVENUE_READER"}
     shares = DomainShares("marketing", "MARKETING", "account_per_domain", mounts=[mount])
     sql = [s.sql for s in plan_shares(shares, read_current(RecordedState(), shares), "t", sql=SHARE_SQL).statements]
-    assert sql == ["CREATE DATABASE FINANCE_REVENUE FROM SHARE RETAIL.FINANCE.FINANCE_REVENUE",
+    assert sql == ["USE ROLE MARKETING_MOUNTER",
+                   "CREATE DATABASE FINANCE_REVENUE FROM SHARE RETAIL.FINANCE.FINANCE_REVENUE",
                    "GRANT DATABASE ROLE FINANCE_REVENUE.REVENUE_READER TO ROLE MARKETING_DEPLOYER",
                    "REVOKE DATABASE ROLE FINANCE_REVENUE.PII_READER FROM ROLE MARKETING_MOUNTER",
                    "REVOKE DATABASE ROLE FINANCE_REVENUE.REVENUE_READER FROM ROLE MARKETING_MOUNTER"]

@@ -15,8 +15,8 @@ from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import Plan, RecordedState
-from mesh_cli.engines.snowflake import SnowflakeEngine
 from mesh_cli.engines.snowflake_provision import plan_snowflake
+from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 from mesh_cli.provision import declared_footprint
 from mesh_cli.shares.diff import plan_shares, read_current
 from mesh_cli.shares.spec import DomainShares, Mount
@@ -58,7 +58,7 @@ def _holders(*pairs: tuple[str, str]) -> dict[str, list[dict[str, str]]]:
 
 def _plan(shares: DomainShares, recorded: dict[str, list[dict[str, str]]] | None = None) -> Plan:
     return plan_shares(shares, read_current(RecordedState(recorded), shares), "test",
-                       sql=SnowflakeEngine.share_statements)
+                       sql=SnowflakeShareStatements())
 
 
 def test_each_consumer_domain_gets_a_mounting_role_with_import_share_and_create_database(tmp_path: Path) -> None:
@@ -85,6 +85,9 @@ def test_one_account_has_no_mounting_role(tmp_path: Path) -> None:
 def test_a_new_mount_grants_the_entitled_roles_then_the_mounting_role_gives_up_every_one() -> None:
     plan = _plan(_orders_mounts())
     assert [s.sql for s in plan.statements] == [
+        # the creator of the database is the session's primary role (https://docs.snowflake.com/en/sql-reference/
+        # sql/use-role): run as the deployer, SYSADMIN or ACCOUNTADMIN, that role would keep every database role
+        "USE ROLE ORDERS_MOUNTER",
         f"CREATE DATABASE {MOUNT} FROM SHARE RETAIL.CUSTOMERS.{MOUNT}",
         # SELECT through the product's reader role, and the entitlement governance.yml gives ORDERS_DEPLOYER
         f"GRANT DATABASE ROLE {MOUNT}.CUSTOMER_MASTER_READER TO ROLE ORDERS_DEPLOYER",
@@ -93,7 +96,7 @@ def test_a_new_mount_grants_the_entitled_roles_then_the_mounting_role_gives_up_e
         *(f"REVOKE DATABASE ROLE {MOUNT}.{role} FROM ROLE ORDERS_MOUNTER" for role in SHARED_ROLES),
     ]
     assert all(s.role and s.role.startswith("ORDERS_MOUNTER (IMPORT SHARE and CREATE DATABASE")
-               for s in plan.statements)
+               for s in plan.statements[1:])
     assert not any(s.destructive for s in plan.statements)   # a first publish needs no --allow-destroy
     assert not [s for s in plan.statements if "PII_READER TO ROLE ORDERS_DEPLOYER" in s.sql]
     assert_snowflake_sql(s.sql for s in plan.statements)
@@ -105,14 +108,15 @@ def test_a_mounting_role_still_holding_a_database_role_gives_it_up() -> None:
     converged = [("CUSTOMER_MASTER_READER", "ORDERS_DEPLOYER"), ("ALL_REGIONS", "ORDERS_DEPLOYER")]
     assert _plan(_orders_mounts(), _holders(*converged)).empty
     plan = _plan(_orders_mounts(), _holders(*converged, ("PII_READER", "ORDERS_MOUNTER")))
-    assert [s.sql for s in plan.statements] == [f"REVOKE DATABASE ROLE {MOUNT}.PII_READER FROM ROLE ORDERS_MOUNTER"]
+    assert [s.sql for s in plan.statements] == [
+        "USE ROLE ORDERS_MOUNTER", f"REVOKE DATABASE ROLE {MOUNT}.PII_READER FROM ROLE ORDERS_MOUNTER"]
 
 
 def test_a_mount_without_the_reader_role_is_reconciled() -> None:
     """A consumer whose mount predates the reader role gets its SELECT: the reader database role is granted."""
     plan = _plan(_orders_mounts(), _holders(("ALL_REGIONS", "ORDERS_DEPLOYER")))
     assert [s.sql for s in plan.statements] == [
-        f"GRANT DATABASE ROLE {MOUNT}.CUSTOMER_MASTER_READER TO ROLE ORDERS_DEPLOYER"]
+        "USE ROLE ORDERS_MOUNTER", f"GRANT DATABASE ROLE {MOUNT}.CUSTOMER_MASTER_READER TO ROLE ORDERS_DEPLOYER"]
 
 
 def test_a_role_named_like_the_mounting_role_is_bad_input(tmp_path: Path) -> None:

@@ -57,11 +57,13 @@ def converged_state(footprint: MeshFootprint) -> dict[str, list[dict[str, Any]]]
         {"name": "ACCOUNT_USAGE", "database_name": "SNOWFLAKE", "comment": ""}]
     for db in {reader.split(".")[0] for reader in declared.database_roles}:
         rows[f"SHOW DATABASE ROLES IN DATABASE {db}"] = [
-            {"name": reader.split(".")[1]} for reader in declared.database_roles if reader.startswith(f"{db}.")]
+            {"name": reader.split(".")[1], "owner": declared.publishers.get(db, "SYSADMIN")}
+            for reader in declared.database_roles if reader.startswith(f"{db}.")]
     for role in declared.roles:
         rows[f"SHOW GRANTS TO ROLE {role}"] = [  # an account-level privilege shows the account's name
             {"privilege": p, "granted_on": k.replace("_", " "), "name": n or "XY12345", "granted_to": "ROLE",
-             "grantee_name": g} for p, k, n, g in declared.grants if g == role] + [
+             "grantee_name": g, "grant_option": str((p, k, n, g) in declared.grant_option).lower()}
+            for p, k, n, g in declared.grants if g == role] + [
             {"privilege": "OWNERSHIP", "granted_on": "TABLE", "name": "X.Y.Z", "granted_to": "ROLE",
              "grantee_name": role}]
         rows[f"SHOW FUTURE GRANTS TO ROLE {role}"] = [
@@ -170,6 +172,33 @@ def test_the_publishing_role_is_granted_create_share_and_create_database_role() 
     assert grants == {
         **{f"GRANT CREATE SHARE ON ACCOUNT TO ROLE {d}_DEPLOYER": "ACCOUNTADMIN" for d in DOMAINS},
         **{f"GRANT CREATE DATABASE ROLE ON DATABASE {d} TO ROLE {d}_DEPLOYER": "SECURITYADMIN" for d in DOMAINS}}
+
+
+def test_the_publishing_role_passes_its_database_and_schemas_on_and_owns_its_reader_roles() -> None:
+    """Granting the database and a schema to a share or a reader database role needs OWNERSHIP of them or USAGE
+    WITH GRANT OPTION (https://docs.snowflake.com/en/user-guide/security-access-privileges-shares), and granting a
+    database role to a consumer role needs OWNERSHIP of it (https://docs.snowflake.com/en/sql-reference/sql/
+    grant-database-role): SYSADMIN creates both, the deployer publishes. Without these, `mesh publish` run as the
+    deployer failed at its first GRANT USAGE ON DATABASE ... TO SHARE."""
+    footprint = _footprint()
+    sql = _sqls(plan_snowflake(footprint, RecordedState(), offline=True))
+    for domain in DOMAINS:
+        assert f"GRANT USAGE ON DATABASE {domain} TO ROLE {domain}_DEPLOYER WITH GRANT OPTION" in sql
+        assert f"GRANT USAGE ON SCHEMA {domain}.MARTS TO ROLE {domain}_DEPLOYER WITH GRANT OPTION" in sql
+    owned = "GRANT OWNERSHIP ON DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER TO ROLE CUSTOMERS_DEPLOYER COPY " \
+            "CURRENT GRANTS"
+    assert sql.index("CREATE DATABASE ROLE IF NOT EXISTS CUSTOMERS.CUSTOMER_MASTER_READER") < sql.index(owned)
+    assert not [s for s in sql if "WITH GRANT OPTION" in s and "_DEPLOYER" not in s]
+    assert_snowflake_sql(sql)
+    # an account provisioned before: USAGE held without the grant option, the reader role still SYSADMIN's
+    state = converged_state(footprint)
+    for row in state["SHOW GRANTS TO ROLE CUSTOMERS_DEPLOYER"]:
+        if row["granted_on"] == "DATABASE" and row["privilege"] == "USAGE":
+            row["grant_option"] = "false"
+    for row in state["SHOW DATABASE ROLES IN DATABASE CUSTOMERS"]:
+        row["owner"] = "SYSADMIN"
+    assert _sqls(plan_snowflake(footprint, RecordedState(state))) == [
+        "GRANT USAGE ON DATABASE CUSTOMERS TO ROLE CUSTOMERS_DEPLOYER WITH GRANT OPTION", owned]
 
 
 def test_ten_domains_read_schemas_with_one_query(tmp_path: Path) -> None:

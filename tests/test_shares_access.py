@@ -29,7 +29,7 @@ from mesh_cli.core.share_settings import ShareSettings
 from mesh_cli.engines.duckdb_shares import EmulatedAccount
 from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 from mesh_cli.shares.diff import plan_shares, read_current
-from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, Grant, desired_shares
+from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, DomainShares, Grant, desired_shares, mounts_of
 
 FINANCE = Path("/mesh/domains/finance")
 SHARE_SQL = SnowflakeShareStatements()
@@ -165,6 +165,49 @@ def test_a_listed_product_reaches_other_accounts_too() -> None:
     assert {g.name for g in contacts.grants if g.on == "DATABASE_ROLE"} == {"CUSTOMERS.PII_READER"}
     master = next(d for d in shares.desired if d.grantee.name == "CUSTOMERS_MASTER")
     assert not [g for g in master.grants if g.on == "DATABASE_ROLE"]
+
+
+def _mounting(product: dict[str, Any]) -> tuple[dict[str, Domain], AccessModel]:
+    """Marketing (its deployer inherits EMEA_ANALYST) consumes finance's product `revenue` across accounts."""
+    finance = Domain("finance", FINANCE, (), "finance", (), products=(product,))
+    access = AccessModel(ACCESS.roles, (("EMEA_ANALYST", "MARKETING_DEPLOYER"),), ACCESS.entitlements,
+                         ACCESS.policies, ACCESS.tag_policies)
+    return {"finance": finance, "marketing": DOMAINS["marketing"]}, access
+
+
+def test_a_consumer_account_manages_only_the_database_roles_the_upstream_share_carries() -> None:
+    """A database created from a share holds the database roles granted to that share and no other
+    (https://docs.snowflake.com/en/sql-reference/sql/grant-database-role-share): finance's product masks e-mails
+    only, so its share carries PII_READER and its reader role, not the region roles of the library. The consumer's
+    plan grants and gives up only those (it once revoked `PII_READER` from a mount of orders' share, which has none,
+    and granted a region role the share does not carry: both fail on Snowflake)."""
+    masked = _node("finance", "revenue", "FINANCE", columns={"email": {
+        "name": "email", "meta": {"data_mesh": {"masking": "mask_email"}}}})
+    product = {"name": "revenue", "models": ["revenue"], "consumers": {"domains": ["marketing"]}}
+    domains, access = _mounting(product)
+    mount, = mounts_of(domains["marketing"], domains, ACROSS, access, lambda upstream: _manifest(masked))
+    carried = desired_shares(domains["finance"], _manifest(masked), domains, ACROSS, access).database_roles
+    assert set(mount.offered) == set(carried) == {"PII_READER", "REVENUE_READER"}
+    shares = DomainShares("marketing", "MARKETING", "account_per_domain", mounts=[mount])
+    sql = [s.sql for s in plan_shares(shares, read_current(RecordedState(), shares), "t", sql=SHARE_SQL).statements]
+    assert sql == ["USE ROLE MARKETING_MOUNTER",
+                   "CREATE DATABASE FINANCE_REVENUE FROM SHARE RETAIL.FINANCE.FINANCE_REVENUE",
+                   "GRANT DATABASE ROLE FINANCE_REVENUE.REVENUE_READER TO ROLE MARKETING_DEPLOYER",
+                   "REVOKE DATABASE ROLE FINANCE_REVENUE.PII_READER FROM ROLE MARKETING_MOUNTER",
+                   "REVOKE DATABASE ROLE FINANCE_REVENUE.REVENUE_READER FROM ROLE MARKETING_MOUNTER"]
+    # a share with a region policy carries EMEA_ANALYST: the consumer entitled to it is granted it
+    guarded = dict(masked, config={**masked["config"], "meta": {"data_mesh": {"row_access": {
+        "policy": "region_entitlement", "columns": ["region"]}}}})
+    mount, = mounts_of(domains["marketing"], domains, ACROSS, access, lambda upstream: _manifest(guarded))
+    assert mount.grants == (("REVENUE_READER", "MARKETING_DEPLOYER"), ("EMEA_ANALYST", "MARKETING_DEPLOYER"))
+    # a product's own `database_roles:` are what its share carries
+    domains, access = _mounting(dict(product, database_roles=["PII_READER"]))
+    mount, = mounts_of(domains["marketing"], domains, ACROSS, access, lambda upstream: _manifest(guarded))
+    assert set(mount.offered) == {"PII_READER", "REVENUE_READER"} and mount.grants == (
+        ("REVENUE_READER", "MARKETING_DEPLOYER"),)
+    with pytest.raises(MeshError, match=r"marketing mounts FINANCE_REVENUE of finance, whose manifest is not there "
+                                        r"to say which database roles the share carries; build or parse finance"):
+        mounts_of(domains["marketing"], domains, ACROSS, access, lambda upstream: None)
 
 
 def test_the_dbt_plugin_names_the_models_shared_with_outside_accounts(tmp_path: Path) -> None:

@@ -165,11 +165,11 @@ def test_show_output_of_older_accounts_and_quoted_names() -> None:
 
 def test_mounts_and_listings_are_created_once() -> None:
     shares = _shares()
-    shares.mounts = [Mount("ORDERS_ORDER_FACTS", "RETAIL.ORDERS.ORDERS_ORDER_FACTS")]
+    shares.mounts = [Mount("ORDERS_ORDER_FACTS", "RETAIL.ORDERS.ORDERS_ORDER_FACTS", mounter="CUSTOMERS_MOUNTER")]
     shares.listings = {SHARE_NAME: "title: Customer master\n"}
     sql = _plan(shares, _recorded())
     assert sql == [f"CREATE ORGANIZATION LISTING IF NOT EXISTS {SHARE_NAME} SHARE {SHARE_NAME} AS $$\n"
-                   "title: Customer master\n$$ PUBLISH = TRUE",
+                   "title: Customer master\n$$ PUBLISH = TRUE", "USE ROLE CUSTOMERS_MOUNTER",
                    "CREATE DATABASE ORDERS_ORDER_FACTS FROM SHARE RETAIL.ORDERS.ORDERS_ORDER_FACTS"]
     recorded = _recorded()
     recorded["SHOW LISTINGS"] = [{"name": SHARE_NAME}]
@@ -185,7 +185,7 @@ def test_grants_on_a_mounted_share_follow_the_access_model_after_the_mount() -> 
     mount = "ORDERS_ORDER_FACTS"
     shares = _shares()
     shares.mounts = [Mount(mount, f"RETAIL.ORDERS.{mount}", (("ALL_REGIONS", "FINANCE_DEPLOYER"),),
-                           "FINANCE_DEPLOYER", ("ALL_REGIONS", "PII_READER"))]
+                           "FINANCE_DEPLOYER", ("ALL_REGIONS", "PII_READER"), "FINANCE_MOUNTER")]
     recorded = _recorded()
     recorded["SHOW DATABASES"] = [{"name": mount, "kind": "IMPORTED DATABASE"}]
     recorded[f"SHOW GRANTS OF DATABASE ROLE {mount}.PII_READER"] = [
@@ -193,6 +193,7 @@ def test_grants_on_a_mounted_share_follow_the_access_model_after_the_mount() -> 
         {"role": f"{mount}.PII_READER", "granted_to": "ROLE", "grantee_name": "AUDITOR"}]
     plan = plan_shares(shares, read_current(ShowLog(RecordedState(recorded)), shares), "test", sql=SHARE_SQL)
     assert [(s.sql, s.destructive) for s in plan.statements] == [
+        ("USE ROLE FINANCE_MOUNTER", False),   # the mounted database's roles are the mounting role's to grant
         (f"REVOKE DATABASE ROLE {mount}.PII_READER FROM ROLE FINANCE_DEPLOYER", True),
         (f"GRANT DATABASE ROLE {mount}.ALL_REGIONS TO ROLE FINANCE_DEPLOYER", False)]
     recorded[f"SHOW GRANTS OF DATABASE ROLE {mount}.PII_READER"] = recorded[

@@ -231,6 +231,10 @@ def test_offline_prod_plan_in_an_account_per_domain_mesh(mesh_copy: Path, monkey
     assert "CUSTOMERS_CUSTOMER_MASTER.PII_READER TO ROLE ORDERS_DEPLOYER" not in orders
     # mounted by orders' mounting role, which then gives up every database role the share granted it
     assert "REVOKE DATABASE ROLE CUSTOMERS_CUSTOMER_MASTER.PII_READER FROM ROLE ORDERS_MOUNTER;" in orders
+    # only the database roles a share carries exist in its mount: orders' product masks nothing (no PII_READER)
+    finance = out.split("-- publish finance")[1]
+    assert "REVOKE DATABASE ROLE ORDERS_ORDER_FACTS.ALL_REGIONS FROM ROLE FINANCE_MOUNTER;" in finance
+    assert "ORDERS_ORDER_FACTS.PII_READER" not in finance
     manifest = load_manifest(mesh_copy / "domains/orders/target/manifest.json")
     upstream = manifest["nodes"]["model.customers.dim_customers.v1"]
     assert upstream["relation_name"] == "CUSTOMERS_CUSTOMER_MASTER.MARTS.DIM_CUSTOMERS_V1"

@@ -201,6 +201,7 @@ KINDS: dict[str, str] = {
     "organization listing": rf"CREATE ORGANIZATION LISTING IF NOT EXISTS {NAME} SHARE {NAME} AS \$\$\n.*\$\$ "
                             "PUBLISH = TRUE",
     "mount": rf"CREATE DATABASE {NAME} FROM SHARE {NAME}\.{NAME}\.{NAME}",
+    "mounting role": rf"USE ROLE {NAME}_MOUNTER",
     # provision
     "create role/database/schema": rf"CREATE (ROLE|DATABASE|SCHEMA) {QUALIFIED} COMMENT = {STRING}",
     "resource monitor": rf"CREATE RESOURCE MONITOR {NAME} WITH CREDIT_QUOTA = \d+ FREQUENCY = [A-Z]+ "
@@ -211,9 +212,12 @@ KINDS: dict[str, str] = {
     "alter warehouse": rf"ALTER WAREHOUSE {NAME} SET .+",
     "role grant": rf"(GRANT ROLE {NAME} TO|REVOKE ROLE {NAME} FROM) ROLE {NAME}",
     "privilege": rf"(GRANT|REVOKE) [A-Z ]+ ON (DATABASE|SCHEMA|WAREHOUSE) {QUALIFIED} (TO|FROM) ROLE {NAME}",
+    "privilege passed on": rf"GRANT USAGE ON (DATABASE|SCHEMA) {QUALIFIED} TO ROLE {NAME}_DEPLOYER WITH GRANT OPTION",
     "account privilege": rf"(GRANT|REVOKE) (CREATE SHARE|IMPORT SHARE|CREATE DATABASE) ON ACCOUNT (TO|FROM) "
                          rf"ROLE {NAME}",
     "role ownership": rf"GRANT OWNERSHIP ON ROLE {NAME} TO ROLE {NAME} COPY CURRENT GRANTS",
+    "reader role ownership": rf"GRANT OWNERSHIP ON DATABASE ROLE {NAME}\.{NAME}_READER TO ROLE {NAME}_DEPLOYER COPY "
+                             "CURRENT GRANTS",
     "future grant": rf"(GRANT|REVOKE) (SELECT|INSERT|UPDATE|DELETE) ON FUTURE (TABLES|VIEWS) IN SCHEMA "
                     rf"{NAME}\.{NAME} (TO|FROM) ROLE {NAME}",
     "drop": rf"DROP (WAREHOUSE|RESOURCE MONITOR|SCHEMA|DATABASE|ROLE|EXTERNAL TABLE) {QUALIFIED}",

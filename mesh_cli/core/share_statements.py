@@ -39,3 +39,7 @@ class ShareStatements(Protocol):
     def mount(self, database: str, share: str) -> str:
         """Create `database` from the provider's `share` (`ORG.ACCOUNT.SHARE`)."""
         ...
+
+    def use_role(self, role: str) -> str:
+        """Make `role` the session's primary role: the statements after it run, and create objects, as it."""
+        ...

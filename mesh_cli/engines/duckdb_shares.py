@@ -48,6 +48,7 @@ class EmulatedAccount:
             (re.compile(rf"CREATE ORGANIZATION LISTING IF NOT EXISTS {_NAME} SHARE {_NAME} "
                         r"AS \$\$(.*)\$\$ PUBLISH = TRUE", re.S), self._listing),
             (re.compile(rf"CREATE DATABASE {_NAME} FROM SHARE {_NAME}"), self._mount),
+            (re.compile(rf"USE ROLE {_NAME}"), self._use_role),
         ]
 
     def reader(self) -> RecordedState:
@@ -153,6 +154,9 @@ class EmulatedAccount:
 
     def _mount(self, database: str, share: str) -> None:
         self._rows("DATABASES").append({"name": database, "kind": "IMPORTED DATABASE", "origin": share})
+
+    def _use_role(self, role: str) -> None:
+        """The emulated account has no session: who runs a statement changes nothing it records."""
 
 
 class EmulatedBackend:

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 MANAGED_GRANT_KINDS = {"DATABASE", "SCHEMA", "WAREHOUSE", "ROLE", "DATABASE_ROLE", "ACCOUNT"}
 # CREATE SHARE belongs to ACCOUNTADMIN until granted (https://docs.snowflake.com/en/sql-reference/sql/create-share);
 # the publishing role gets it, and CREATE DATABASE ROLE on its database, so `mesh publish` runs as the deployer.
+# Granting the database and a schema to a share (or to a reader database role) needs OWNERSHIP of them or USAGE WITH
+# GRANT OPTION (https://docs.snowflake.com/en/user-guide/security-access-privileges-shares): SYSADMIN owns them, so
+# the publishing role holds USAGE on its database and schemas WITH GRANT OPTION.
 PUBLISH_ACCOUNT_PRIVILEGES = ("CREATE SHARE",)
 # Creating a database from a share needs IMPORT SHARE and CREATE DATABASE on the account
 # (https://docs.snowflake.com/en/user-guide/security-access-privileges-shares, data consumers): a consumer
@@ -56,6 +59,8 @@ class Declared:
     future_grants: list[Grant] = field(default_factory=list)   # object name = DB.SCHEMA, granted_on TABLE/VIEW
     database_roles: list[str] = field(default_factory=list)    # DB.ROLE: upstream products' reader roles
     admin_owned: list[str] = field(default_factory=list)       # roles holding an entitlement: the admin owns them
+    grant_option: set[Grant] = field(default_factory=set)      # grants made WITH GRANT OPTION
+    publishers: dict[str, str] = field(default_factory=dict)   # database -> the role that publishes its products
 
 
 def flatten(footprint: MeshFootprint) -> Declared:
@@ -85,6 +90,11 @@ def flatten(footprint: MeshFootprint) -> Declared:
         for role in (r for r in domain.functional_roles if r.publishes):
             declared.grants += [(p, "ACCOUNT", "", role.name) for p in PUBLISH_ACCOUNT_PRIVILEGES]
             declared.grants.append(("CREATE DATABASE ROLE", "DATABASE", db, role.name))
+            passed_on = [("USAGE", "DATABASE", db, role.name),
+                         *(("USAGE", "SCHEMA", f"{db}.{schema}", role.name) for schema in domain.schemas)]
+            declared.grants += passed_on
+            declared.grant_option.update(passed_on)
+            declared.publishers.setdefault(db, role.name)
         if domain.mounting_role:
             declared.grants += [(p, "ACCOUNT", "", domain.mounting_role) for p in MOUNT_ACCOUNT_PRIVILEGES]
     declared.grants = list(dict.fromkeys(declared.grants))
@@ -104,6 +114,8 @@ class Current:
     future_grants: set[Grant]
     admin_holders: set[str]
     database_roles: set[str] = field(default_factory=set)     # DB.ROLE
+    database_role_owners: dict[str, str] = field(default_factory=dict)   # DB.ROLE -> its owner
+    grant_option: set[Grant] = field(default_factory=set)      # grants SHOW lists with grant_option true
 
 
 def _by_name(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -132,6 +144,7 @@ def read_current(reader: StateReader, footprint: MeshFootprint, declared: Declar
     monitors = _by_name(reader.show("RESOURCE MONITORS"))
     schemas = _schemas(reader, set(declared.databases) & set(databases))
     grants: set[Grant] = set()
+    grant_option: set[Grant] = set()
     future: set[Grant] = set()
     for role in [r for r in declared.roles if r in roles]:
         for row in reader.show("GRANTS TO ROLE", scope=role):
@@ -142,6 +155,8 @@ def read_current(reader: StateReader, footprint: MeshFootprint, declared: Declar
             if kind in MANAGED_GRANT_KINDS and privilege != "OWNERSHIP":
                 name = "" if kind == "ACCOUNT" else str(row["name"]).replace('"', "").upper()
                 grants.add((privilege, kind, name, role))
+                if str(row.get("grant_option", "")).lower() == "true":
+                    grant_option.add((privilege, kind, name, role))
         for row in reader.show("FUTURE GRANTS TO ROLE", scope=role):
             kind = str(row.get("grant_on", "")).upper()
             container = str(row["name"]).upper().rsplit(".", 1)[0]     # DB.SCHEMA.<TABLE> → DB.SCHEMA
@@ -151,11 +166,13 @@ def read_current(reader: StateReader, footprint: MeshFootprint, declared: Declar
     if footprint.admin_role in roles:
         holders = {str(row.get("grantee_name", "")).upper() for row in reader.show("GRANTS OF ROLE",
                                                                                    scope=footprint.admin_role)}
-    database_roles: set[str] = set()
+    owners: dict[str, str] = {}
     for db in sorted({name.split(".")[0] for name in declared.database_roles} & set(databases)):
-        database_roles |= {f"{db}.{str(row['name']).upper()}"
-                           for row in reader.show("DATABASE ROLES", scope=f"IN DATABASE {db}")}
-    return Current(roles, databases, schemas, warehouses, monitors, grants, future, holders, database_roles)
+        owners |= {f"{db}.{str(row['name']).upper()}": str(row.get("owner") or "").upper()
+                   for row in reader.show("DATABASE ROLES", scope=f"IN DATABASE {db}")}
+    database_roles = set(owners)
+    return Current(roles, databases, schemas, warehouses, monitors, grants, future, holders, database_roles,
+                   owners, grant_option)
 
 
 def _numbers(value: Any) -> tuple[int, ...]:
@@ -319,10 +336,14 @@ def _plan_grants(footprint: MeshFootprint, declared: Declared, current: Current,
     """Missing role grants, privileges and future grants."""
     inherited = set(footprint.library_grants)
     for grant in declared.grants:
-        if grant not in current.grants:
+        passes_on = grant in declared.grant_option
+        if grant not in current.grants or (passes_on and grant not in current.grant_option):
             why = (f"governance library: {grant[3]} inherits {grant[2]}" if (grant[2], grant[3]) in inherited
+                   else "publishes the domain's products: granting a database or schema to a share or a reader "
+                        "database role needs its OWNERSHIP or USAGE WITH GRANT OPTION" if passes_on
                    else _grant_reason(grant))
-            out.add("grant role" if grant[1] in ("ROLE", "DATABASE_ROLE") else "grant", _grant_sql(grant), "grant",
+            out.add("grant role" if grant[1] in ("ROLE", "DATABASE_ROLE") else "grant",
+                    _grant_sql(grant) + (" WITH GRANT OPTION" if passes_on else ""), "grant",
                     f"{grant[2] or grant[1]} → {grant[3]}", why,
                     role_kind="account grant" if grant[1] == "ACCOUNT" else None)
     for grant in declared.future_grants:
@@ -333,8 +354,17 @@ def _plan_grants(footprint: MeshFootprint, declared: Declared, current: Current,
 
 def _plan_ownership(footprint: MeshFootprint, declared: Declared, current: Current, out: _Builder) -> None:
     """The roles holding an entitlement pass to the admin role's ownership: it manages them without holding
-    them (`mesh_cli.core.footprint`). GRANT OWNERSHIP to a role not in session needs MANAGE GRANTS
+    them (`mesh_cli.core.footprint`). A product's reader database role passes to the role that publishes its
+    database, which grants it SELECT, grants it to consumer roles and revokes it: GRANT DATABASE ROLE needs
+    OWNERSHIP of it (https://docs.snowflake.com/en/sql-reference/sql/grant-database-role). GRANT OWNERSHIP to a
+    role not in session needs MANAGE GRANTS
     (https://docs.snowflake.com/en/release-notes/bcr-bundles/2026_07/bcr-2395): SECURITYADMIN's."""
+    for reader in declared.database_roles:
+        publisher = declared.publishers.get(reader.split(".")[0])
+        if publisher and current.database_role_owners.get(reader) != publisher:
+            out.add("grant ownership", f"GRANT OWNERSHIP ON DATABASE ROLE {reader} TO ROLE {publisher} COPY CURRENT "
+                    "GRANTS", "ownership", reader, f"{publisher} publishes the product: it grants and revokes its "
+                    "reader role, which needs OWNERSHIP of it")
     admin = footprint.admin_role
     for role in declared.admin_owned:
         if str((current.roles.get(role) or {}).get("owner") or "").upper() != admin:

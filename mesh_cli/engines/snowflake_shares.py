@@ -6,7 +6,7 @@ Statements as documented: CREATE SHARE / ALTER SHARE ... ADD|REMOVE ACCOUNTS
 GRANT DATABASE ROLE ... TO SHARE (https://docs.snowflake.com/en/sql-reference/sql/grant-privilege-share,
 grant-database-role-share); CREATE / DROP DATABASE ROLE (create-database-role, drop-database-role, which revokes
 every grant of it); CREATE ORGANIZATION LISTING (create-organization-listing); CREATE DATABASE ... FROM SHARE
-(create-database). The DuckDB engine emulates this same model (engines/duckdb_shares.py).
+(create-database); USE ROLE (use-role). The DuckDB engine emulates this same model (engines/duckdb_shares.py).
 """
 
 from __future__ import annotations
@@ -47,3 +47,6 @@ class SnowflakeShareStatements:
 
     def mount(self, database: str, share: str) -> str:
         return f"CREATE DATABASE {database} FROM SHARE {share}"
+
+    def use_role(self, role: str) -> str:
+        return f"USE ROLE {role}"

@@ -175,8 +175,7 @@ def plan_shares(shares: DomainShares, current: Current, title: str, offline: boo
     listings = [Statement(sql.create_listing(name, name, manifest), "create", "listing", name,
                           "organization listing of the product")
                 for name, manifest in sorted(shares.listings.items()) if name not in current.listings]
-    mounts, withdrawn = _mount_statements(shares, current, sql)
-    revokes += withdrawn
+    mounts = _mount_statements(shares, current, sql)
     statements = [_with_role(statement, shares.database)
                   for statement in narrow + revokes + creates + build + widen + listings + mounts]
     if any(statement.role for statement in statements):
@@ -185,13 +184,14 @@ def plan_shares(shares: DomainShares, current: Current, title: str, offline: boo
     return plan
 
 
-def _mount_statements(shares: DomainShares, current: Current,
-                      sql: ShareStatements) -> tuple[list[Statement], list[Statement]]:
-    """Consumer side (account per domain): mount each upstream share with the domain's mounting role, grant the
-    reading role the database roles it is entitled to, and have the mounting role give up every database role of
-    the share, which creating the database granted it
-    (https://docs.snowflake.com/en/user-guide/data-sharing-policy-protected-data); then revoke what the reading
-    role is no longer entitled to (destructive). Returns (mounts and grants, revokes)."""
+def _mount_statements(shares: DomainShares, current: Current, sql: ShareStatements) -> list[Statement]:
+    """Consumer side (account per domain), last in the plan and run as the domain's mounting role (`USE ROLE`):
+    the role that creates a database from a share is granted every database role of the share
+    (https://docs.snowflake.com/en/user-guide/data-sharing-policy-protected-data), and the creator is the session's
+    primary role (https://docs.snowflake.com/en/sql-reference/sql/use-role), so a mount run as the deployer,
+    SYSADMIN or ACCOUNTADMIN would leave that role holding them all. Revoke what the reading role is no longer
+    entitled to (destructive), mount each upstream share, grant the reading role the database roles it is
+    entitled to, and have the mounting role give up every database role of the share."""
     build: list[Statement] = []
     withdrawn: list[Statement] = []
     for m in shares.mounts:
@@ -222,7 +222,12 @@ def _mount_statements(shares: DomainShares, current: Current,
                                 f"governance library: {m.reader} no longer inherits {role}", destructive=True)
                       for role in m.offered if mounted and (role, m.reader) not in m.grants
                       and m.reader in holders(role)]
-    return build, withdrawn
+    if not build and not withdrawn:
+        return []
+    mounter = shares.mounts[0].mounter
+    return [Statement(sql.use_role(mounter), "use", "role", mounter, f"the mount statements run as {mounter}: the "
+                      "role that creates a database from a share is granted every database role of it"),
+            *withdrawn, *build]
 
 
 def _with_role(statement: Statement, database: str) -> Statement:

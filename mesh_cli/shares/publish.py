@@ -104,6 +104,12 @@ def _last_publish(record: Path, domain: str) -> dict[str, dict[str, Any]] | None
         return None
 
 
+def _manifest_of(config: MeshConfig, target: str, domain: Domain) -> dict[str, Any] | None:
+    """The domain's manifest for `target`, built with its engine (None before its first build or parse)."""
+    found = load_target_manifest(config, target, domain, adapter_type(domain, target))
+    return found[1] if found else None
+
+
 def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dict[str, Domain],
                    manifest: dict[str, Any], *, plan_only: bool = False,
                    allow_destroy: bool = False) -> DomainPublish:
@@ -116,7 +122,8 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
         adapter = adapter_type(domain, target)
         shares = desired_shares(domain, manifest, domains, settings, access, _last_publish(record, domain.name),
                                 keep_grants=engine_class(adapter).replace_drops_grants)
-        shares.mounts = mounts_of(domain, domains, settings, access)
+        shares.mounts = mounts_of(domain, domains, settings, access, lambda upstream: _manifest_of(
+            config, target, upstream))
         backend = backend_for(config, target, domain.name, adapter, plan_only)
         statements = engine_class(adapter).share_statements
         if statements is None:
@@ -178,12 +185,12 @@ def publish(config: MeshConfig, target: str, names: list[str], *, plan_only: boo
         domains = inventory.graph.domains
         results = []
         for name in inventory.graph.order(chosen):
-            manifest = load_target_manifest(config, target, domains[name], adapter_type(domains[name], target))
+            manifest = _manifest_of(config, target, domains[name])
             if manifest is None:
                 results.append(DomainPublish(name, FAILED, error=f"{name} has no manifest for {target}; build it "
                                              f"first (`mesh build {name} --target {target}`)"))
                 continue
-            result = publish_domain(config, target, domains[name], domains, manifest[1], plan_only=plan_only,
+            result = publish_domain(config, target, domains[name], domains, manifest, plan_only=plan_only,
                                     allow_destroy=allow_destroy)
             if result.status == PUBLISHED or (result.status == UNCHANGED and deploy.generations.get(name) is None):
                 try:   # what changed goes to the store (a record that already says it is left as it is)

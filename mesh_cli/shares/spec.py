@@ -14,6 +14,7 @@ publish record names the consumer roles and reader roles publishing made, so a w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,13 +110,31 @@ def _raw_entry(domain: Domain, product: str) -> dict[str, Any]:
     return next(e for e in domain.products if isinstance(e, dict) and e.get("name") == product)
 
 
-def _database_roles(domain: Domain, spec: ProductSpec, derived: tuple[str, ...] = ()) -> tuple[str, ...]:
+def _database_roles(domain: Domain, product: str, derived: tuple[str, ...] = ()) -> tuple[str, ...]:
     """`database_roles:` of the product, else the roles its policies decide with (`derived`)."""
-    value = _raw_entry(domain, spec.name).get("database_roles") or list(derived)
+    value = _raw_entry(domain, product).get("database_roles") or list(derived)
     if not isinstance(value, list):
-        raise MeshError(f"product {spec.name!r} of {domain.name}: `database_roles` must be a list of database role "
+        raise MeshError(f"product {product!r} of {domain.name}: `database_roles` must be a list of database role "
                         "names, e.g. [PII_READER]", path=domain.path / "domain.yml")
-    return tuple(identifier(str(r), what=f"database role of product {spec.id}").upper() for r in value)
+    return tuple(identifier(str(r), what=f"database role of product {domain.name}.{product}").upper()
+                 for r in value)
+
+
+def _clearing_roles(policies: list[str], access: AccessModel) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(role for policy in policies for role in access.clearing_roles(policy)))
+
+
+def shared_database_roles(domain: Domain, manifest: dict[str, Any], product: str,
+                          access: AccessModel) -> tuple[str, ...]:
+    """The entitlement database roles the share of `domain`'s `product` carries across accounts, as
+    `desired_shares` grants them: `database_roles:` of the product, else the roles its models' policies decide
+    with. A consumer account manages only these: a database role the share does not carry does not exist in the
+    database mounted from it (https://docs.snowflake.com/en/sql-reference/sql/grant-database-role-share)."""
+    listed = set(_raw_entry(domain, product).get("models") or [])
+    nodes = manifest["nodes"]
+    policies = [policy for model in ref_targets_of(manifest, domain.name) if model.name in listed
+                for policy in _model_policies(nodes[model.unique_id], model, access)]
+    return _database_roles(domain, product, _clearing_roles(list(dict.fromkeys(policies)), access))
 
 
 def _read_databases(domain: Domain, spec: ProductSpec, model: ModelInfo, manifest: dict[str, Any],
@@ -175,16 +194,23 @@ def _objects(domain: Domain, spec: ProductSpec, models: list[ModelInfo], manifes
         labels.append(model.label)
         if kind == "VIEW":
             references |= _read_databases(domain, spec, model, manifest, cross_account)
-        row_access = governance_meta(node).get("row_access") or {}
-        policies += [str(row_access.get("policy"))] if isinstance(row_access, dict) and row_access else []
-        for entry in model.columns.values():
-            policy = governance_meta(entry).get("masking") or None
-            name = policy.get("policy") if isinstance(policy, dict) else policy
-            policies += [str(name).removesuffix("_shared")] if name else []
-            tags = governance_meta(entry).get("tags") or {}
-            if not name and access is not None and isinstance(tags, dict):
-                policies += [p for tag in tags for p in access.tag_policies.get(str(tag), ())]
+        policies += _model_policies(node, model, access)
     return selects, references, labels, list(dict.fromkeys(policies))
+
+
+def _model_policies(node: dict[str, Any], model: ModelInfo, access: AccessModel | None) -> list[str]:
+    """The library policies a model carries: its row access policy, its columns' masking policies, and the masking
+    policies of a column's tags where the column names none (tag-based masking)."""
+    row_access = governance_meta(node).get("row_access") or {}
+    policies = [str(row_access.get("policy"))] if isinstance(row_access, dict) and row_access else []
+    for entry in model.columns.values():
+        policy = governance_meta(entry).get("masking") or None
+        name = policy.get("policy") if isinstance(policy, dict) else policy
+        policies += [str(name).removesuffix("_shared")] if name else []
+        tags = governance_meta(entry).get("tags") or {}
+        if not name and access is not None and isinstance(tags, dict):
+            policies += [p for tag in tags for p in access.tag_policies.get(str(tag), ())]
+    return policies
 
 
 def _comment(domain: Domain, spec: ProductSpec) -> str:
@@ -228,9 +254,8 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
         selects, references, labels, policies = _objects(domain, spec, models, manifest, cross_account, access,
                                                          keep_grants)
         schemas = {Grant("USAGE", "SCHEMA", ".".join(g.name.split(".")[:2])) for g in selects}
-        derived = [role for policy in policies for role in access.clearing_roles(policy)] \
-            if access is not None and cross_account else []
-        entitlements = _database_roles(domain, spec, tuple(dict.fromkeys(derived)))
+        derived = _clearing_roles(policies, access) if access is not None and cross_account else ()
+        entitlements = _database_roles(domain, spec.name, derived)
         roles.update(entitlements)
         role_grants = {Grant("USAGE", "DATABASE_ROLE", f"{result.database}.{r}") for r in entitlements}
         name = share_name(domain.name, spec.name)
@@ -275,11 +300,14 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
 
 
 def mounts_of(domain: Domain, domains: dict[str, Domain], settings: ShareSettings,
-              access: AccessModel | None = None) -> list[Mount]:
+              access: AccessModel | None = None,
+              manifest_of: Callable[[Domain], dict[str, Any] | None] | None = None) -> list[Mount]:
     """Account per domain: the shares of upstream products this domain consumes, mounted under the share's name
     by the domain's mounting role; the domain's reading role is granted the product's reader database role (its
     SELECT) and the share's database roles it holds as account roles in the access model (ORDERS_DEPLOYER
-    inherits ALL_REGIONS: it gets `<share>.ALL_REGIONS`)."""
+    inherits ALL_REGIONS: it gets `<share>.ALL_REGIONS`). With an access model, `manifest_of` gives each
+    upstream's manifest, from which the database roles its share carries are known (`shared_database_roles`):
+    only those exist in the mounted database, so only those are granted on and given up."""
     if settings.topology != ACCOUNT_PER_DOMAIN:
         return []
     mounts = []
@@ -297,7 +325,12 @@ def mounts_of(domain: Domain, domains: dict[str, Domain], settings: ShareSetting
                 held: list[str] = []
                 shared: set[str] = {product_reader}
                 if access is not None:
-                    shared |= {role for policy in access.policies for role in access.clearing_roles(policy)}
+                    manifest = manifest_of(domains[upstream]) if manifest_of is not None else None
+                    if manifest is None:
+                        raise MeshError(f"{domain.name} mounts {name} of {upstream}, whose manifest is not there to "
+                                        "say which database roles the share carries; build or parse "
+                                        f"{upstream} first (`mesh build {upstream}`)")
+                    shared |= set(shared_database_roles(domains[upstream], manifest, str(entry["name"]), access))
                     held = [role for role in access.inherited(reader)[1:] if role in shared]
                 grants = tuple((role, reader) for role in [product_reader, *held])
                 mounts.append(Mount(name, f"{account}.{name}", grants, reader, tuple(sorted(shared)),

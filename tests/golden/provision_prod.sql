@@ -239,6 +239,18 @@ GRANT USAGE ON WAREHOUSE CUSTOMERS_WH TO ROLE CUSTOMERS_DEPLOYER;
 GRANT CREATE SHARE ON ACCOUNT TO ROLE CUSTOMERS_DEPLOYER;
 -- publishes the domain's products (CREATE SHARE / CREATE DATABASE ROLE are ACCOUNTADMIN's by default); needs role SECURITYADMIN
 GRANT CREATE DATABASE ROLE ON DATABASE CUSTOMERS TO ROLE CUSTOMERS_DEPLOYER;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON DATABASE CUSTOMERS TO ROLE CUSTOMERS_DEPLOYER WITH GRANT OPTION;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON SCHEMA CUSTOMERS.RAW TO ROLE CUSTOMERS_DEPLOYER WITH GRANT OPTION;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON SCHEMA CUSTOMERS.STAGING TO ROLE CUSTOMERS_DEPLOYER WITH GRANT OPTION;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON SCHEMA CUSTOMERS.INTERMEDIATE TO ROLE CUSTOMERS_DEPLOYER WITH GRANT OPTION;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON SCHEMA CUSTOMERS.MARTS TO ROLE CUSTOMERS_DEPLOYER WITH GRANT OPTION;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON SCHEMA CUSTOMERS.GOVERNANCE TO ROLE CUSTOMERS_DEPLOYER WITH GRANT OPTION;
 -- access role privilege; needs role SECURITYADMIN
 GRANT USAGE ON DATABASE ORDERS TO ROLE ORDERS_READ;
 -- access role privilege; needs role SECURITYADMIN
@@ -313,6 +325,18 @@ GRANT USAGE ON WAREHOUSE ORDERS_WH TO ROLE ORDERS_DEPLOYER;
 GRANT CREATE SHARE ON ACCOUNT TO ROLE ORDERS_DEPLOYER;
 -- publishes the domain's products (CREATE SHARE / CREATE DATABASE ROLE are ACCOUNTADMIN's by default); needs role SECURITYADMIN
 GRANT CREATE DATABASE ROLE ON DATABASE ORDERS TO ROLE ORDERS_DEPLOYER;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON DATABASE ORDERS TO ROLE ORDERS_DEPLOYER WITH GRANT OPTION;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON SCHEMA ORDERS.RAW TO ROLE ORDERS_DEPLOYER WITH GRANT OPTION;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON SCHEMA ORDERS.STAGING TO ROLE ORDERS_DEPLOYER WITH GRANT OPTION;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON SCHEMA ORDERS.INTERMEDIATE TO ROLE ORDERS_DEPLOYER WITH GRANT OPTION;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON SCHEMA ORDERS.MARTS TO ROLE ORDERS_DEPLOYER WITH GRANT OPTION;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON SCHEMA ORDERS.GOVERNANCE TO ROLE ORDERS_DEPLOYER WITH GRANT OPTION;
 -- access role privilege; needs role SECURITYADMIN
 GRANT USAGE ON DATABASE FINANCE TO ROLE FINANCE_READ;
 -- access role privilege; needs role SECURITYADMIN
@@ -387,6 +411,18 @@ GRANT USAGE ON WAREHOUSE FINANCE_WH TO ROLE FINANCE_DEPLOYER;
 GRANT CREATE SHARE ON ACCOUNT TO ROLE FINANCE_DEPLOYER;
 -- publishes the domain's products (CREATE SHARE / CREATE DATABASE ROLE are ACCOUNTADMIN's by default); needs role SECURITYADMIN
 GRANT CREATE DATABASE ROLE ON DATABASE FINANCE TO ROLE FINANCE_DEPLOYER;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON DATABASE FINANCE TO ROLE FINANCE_DEPLOYER WITH GRANT OPTION;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON SCHEMA FINANCE.RAW TO ROLE FINANCE_DEPLOYER WITH GRANT OPTION;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON SCHEMA FINANCE.STAGING TO ROLE FINANCE_DEPLOYER WITH GRANT OPTION;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON SCHEMA FINANCE.INTERMEDIATE TO ROLE FINANCE_DEPLOYER WITH GRANT OPTION;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON SCHEMA FINANCE.MARTS TO ROLE FINANCE_DEPLOYER WITH GRANT OPTION;
+-- publishes the domain's products: granting a database or schema to a share or a reader database role needs its OWNERSHIP or USAGE WITH GRANT OPTION; needs role SECURITYADMIN
+GRANT USAGE ON SCHEMA FINANCE.GOVERNANCE TO ROLE FINANCE_DEPLOYER WITH GRANT OPTION;
 -- covers objects created later; needs role SECURITYADMIN
 GRANT SELECT ON FUTURE TABLES IN SCHEMA CUSTOMERS.RAW TO ROLE CUSTOMERS_READ;
 -- covers objects created later; needs role SECURITYADMIN
@@ -537,6 +573,10 @@ GRANT INSERT ON FUTURE TABLES IN SCHEMA FINANCE.GOVERNANCE TO ROLE FINANCE_WRITE
 GRANT UPDATE ON FUTURE TABLES IN SCHEMA FINANCE.GOVERNANCE TO ROLE FINANCE_WRITE;
 -- covers objects created later; needs role SECURITYADMIN
 GRANT DELETE ON FUTURE TABLES IN SCHEMA FINANCE.GOVERNANCE TO ROLE FINANCE_WRITE;
+-- CUSTOMERS_DEPLOYER publishes the product: it grants and revokes its reader role, which needs OWNERSHIP of it; needs role SECURITYADMIN
+GRANT OWNERSHIP ON DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER TO ROLE CUSTOMERS_DEPLOYER COPY CURRENT GRANTS;
+-- ORDERS_DEPLOYER publishes the product: it grants and revokes its reader role, which needs OWNERSHIP of it; needs role SECURITYADMIN
+GRANT OWNERSHIP ON DATABASE ROLE ORDERS.ORDER_FACTS_READER TO ROLE ORDERS_DEPLOYER COPY CURRENT GRANTS;
 -- holds an entitlement: MESH_ADMIN manages it without inheriting it (it rolls up to SYSADMIN); needs role SECURITYADMIN
 GRANT OWNERSHIP ON ROLE PII_READER TO ROLE MESH_ADMIN COPY CURRENT GRANTS;
 -- holds an entitlement: MESH_ADMIN manages it without inheriting it (it rolls up to SYSADMIN); needs role SECURITYADMIN

@@ -6,6 +6,7 @@ role, and then gives up every database role of the share."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,24 @@ def test_a_role_named_like_the_mounting_role_is_bad_input(tmp_path: Path) -> Non
     assert "rename that role" in message and "\n" not in message
     result = run_cli(root, "provision", "--plan", "--target", "prod")
     assert result.exit_code == 2 and "ORDERS_MOUNTER" in result.output
+
+
+def test_across_accounts_a_provisioning_plan_covers_one_domain_and_its_account(tmp_path: Path) -> None:
+    """A plan reconciles one account: with a domain per account, provisioning the whole mesh at once would create
+    every domain's databases in whichever account the credentials reach, so it is refused (exit 2, nothing
+    planned); one domain at a time plans that domain's footprint only."""
+    root = copy_mesh(tmp_path / "mesh")
+    _provision_plan(root, "account_per_domain")
+    refused = run_cli(root, "provision", "--plan", "--target", "prod")
+    assert refused.exit_code == 2
+    assert "provision one domain at a time" in refused.output and "selected: customers, orders, finance" in \
+        refused.output and "mesh.yml" in refused.output
+    assert run_cli(root, "provision", "--prune", "--plan", "--target", "prod").exit_code == 2
+    done = run_cli(root, "provision", "-s", "orders", "--plan", "--target", "prod", "--format", "json")
+    assert done.exit_code == 0, done.output
+    sql = [s["sql"] for plan in json.loads(done.output)["plans"] for s in plan["statements"]]
+    assert "CREATE DATABASE ORDERS COMMENT = 'managed by dbt-data-mesh (mesh retail)'" in sql
+    assert "GRANT IMPORT SHARE ON ACCOUNT TO ROLE ORDERS_MOUNTER" in sql
+    assert not [s for s in sql if "CUSTOMERS_WH" in s or "FINANCE_WH" in s or "DATABASE CUSTOMERS" in s]
+    # an account holds one domain: --prune compares that domain's account with its footprint
+    assert run_cli(root, "provision", "-s", "orders", "--prune", "--plan", "--target", "prod").exit_code == 0

@@ -6,7 +6,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.config import MESH_FILE, MeshConfig
 from mesh_cli.core.destroy import refuse_destruction
 from mesh_cli.core.domains import discover_domains, require_domains
 from mesh_cli.core.errors import MeshError, worst
@@ -14,6 +14,7 @@ from mesh_cli.core.footprint import MeshFootprint
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.lock import state_lock
 from mesh_cli.core.plan import ApplyResult, Plan
+from mesh_cli.core.share_settings import ACCOUNT_PER_DOMAIN, share_settings
 from mesh_cli.engines.registry import engine_for
 from mesh_cli.provision.spec import declared_footprint
 
@@ -64,11 +65,10 @@ def _provision(config: MeshConfig, selectors: tuple[str, ...], target: str | Non
     domains = require_domains(config, discover_domains(config), "provision")
     graph = DomainGraph(domains)
     graph.validate()
-    if prune and selectors:
-        raise MeshError("--prune compares the whole mesh with the account: run it without a domain selection")
     selected = graph.order(graph.select(selectors))
     engine = engine_for(config, list(domains.values()), target)
     footprint = declared_footprint(config, domains, selected)
+    _one_account_at_a_time(config, engine.embedded, selected, selectors, prune=prune)
     if connection is not None:
         engine = engine.with_connection(connection)
     provisioner = engine.provisioner(plan_only=plan_only)
@@ -78,3 +78,20 @@ def _provision(config: MeshConfig, selectors: tuple[str, ...], target: str | Non
         refuse_destruction(plans, allow=allow_destroy, what="provisioning", in_words=provisioner.internal_sql)
         result.applied = provisioner.apply(plans)
     return result
+
+
+def _one_account_at_a_time(config: MeshConfig, embedded: bool, selected: list[str], selectors: tuple[str, ...], *,
+                           prune: bool) -> None:
+    """A plan reconciles one account. In one account (or on an embedded engine) that is the whole mesh, and
+    --prune compares all of it; with `snowflake.topology: account_per_domain` each domain's footprint lives in
+    its own account (https://docs.snowflake.com/en/user-guide/organizations-manage-accounts), so a plan covers
+    one domain, provisioned with its account's credentials."""
+    if embedded or share_settings(config).topology != ACCOUNT_PER_DOMAIN:
+        if prune and selectors:
+            raise MeshError("--prune compares the whole mesh with the account: run it without a domain selection")
+        return
+    if len(selected) != 1:
+        raise MeshError(f"snowflake.topology is {ACCOUNT_PER_DOMAIN}: each domain's footprint lives "
+                        f"in its own account, so provision one domain at a time with that account's credentials "
+                        f"(`mesh provision -s <domain>`; selected: {', '.join(selected) or 'none'})",
+                        path=config.root / MESH_FILE)

@@ -62,7 +62,8 @@ def _try_take(path: Path, command: str) -> bool:
     return True
 
 
-def _wait(wait: float | None) -> float:
+def wait_deadline(wait: float | None) -> float:
+    """The monotonic time a wait of `wait` seconds ends (MESH_LOCK_WAIT, default 10, when not given)."""
     return time.monotonic() + (float(os.environ.get(WAIT_ENV, "10")) if wait is None else wait)
 
 
@@ -77,7 +78,7 @@ def wait_for_writers(state_dir: Path, wait: float | None = None) -> None:
     """Wait up to `wait` seconds (MESH_LOCK_WAIT, default 10) for the command holding the state folder's lock to
     end (a reader of the databases it writes), then name it."""
     path = state_dir / LOCK_FILE
-    deadline = _wait(wait)
+    deadline = wait_deadline(wait)
     while _holder(path) is not None:
         if time.monotonic() >= deadline:
             raise _in_use(path, state_dir, "run the query when it ends")
@@ -88,7 +89,7 @@ def wait_for_writers(state_dir: Path, wait: float | None = None) -> None:
 def state_lock(state_dir: Path, command: str, wait: float | None = None) -> Iterator[None]:
     """Hold the state folder's lock for the block; wait up to `wait` seconds (MESH_LOCK_WAIT, default 10)."""
     path = state_dir / LOCK_FILE
-    deadline = _wait(wait)
+    deadline = wait_deadline(wait)
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
         while not _try_take(path, command):

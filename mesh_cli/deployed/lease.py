@@ -10,7 +10,6 @@ deploy overwrites a record newer than the one it read, even one whose lease ran 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 import uuid
@@ -20,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from mesh_cli.core.errors import MeshError
-from mesh_cli.core.lock import WAIT_ENV
+from mesh_cli.core.lock import wait_deadline
 from mesh_cli.core.store import StaleGeneration, StateStore, StoredObject
 
 DEFAULT_LEASE_SECONDS = 600.0
@@ -60,8 +59,7 @@ def take_lease(store: StateStore, key: str, what: str, holder: str, seconds: flo
                wait: float | None = None) -> Lease:
     """Take the lease at `key`, waiting up to `wait` seconds (MESH_LOCK_WAIT, default 10) while another live
     deploy holds it; an expired lease is taken over."""
-    wait = float(os.environ.get(WAIT_ENV, "10")) if wait is None else wait
-    deadline = time.monotonic() + wait
+    deadline = wait_deadline(wait)
     token = uuid.uuid4().hex
     while True:
         found = store.get(key)

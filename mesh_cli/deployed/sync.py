@@ -60,27 +60,26 @@ def _compatible(meta: RecordMeta, name: str, where: str) -> None:
 def pull_records(store: StateStore, target: str, names: Iterable[str], into: Path, *,
                  required: Iterable[str] = ()) -> dict[str, str | None]:
     """Copy the records of `names` from the store into `into/<domain>/` (skipped where the working copy already
-    holds the same generation); the generation pulled per domain, None where the store has none. A domain in
+    holds the same generation, asked of the store first; a domain the working copy lacks is read at once); the
+    generation pulled per domain, None where the store has none. A domain in
     `required` without a record is an error naming it and the command that deploys it."""
     must = set(required)
     generations: dict[str, str | None] = {}
     for name in names:
-        generations[name] = store.head(record_key(target, name))
-        if generations[name] is None:
+        key, folder = record_key(target, name), into / name
+        held = local_meta(folder)
+        generation = store.head(key) if held is not None else None   # only a held record is compared first
+        if held is not None and generation is not None and held.generation == generation:
+            generations[name] = generation
+            continue     # the working folder holds that record already: nothing is read
+        found = store.get(key) if held is None or generation is not None else None
+        generations[name] = found.generation if found is not None else None
+        if found is None:
             if name in must:
                 raise MeshError(f"{name} has no deployed record on {store.location} for target {target}: deploy it "
                                 f"first (`mesh build {name} --target {target}`), or check the store setting "
                                 "(`state: stores:` in mesh.yml, MESH_STORE)")
             continue
-        folder = into / name
-        held = local_meta(folder)
-        if held is not None and held.generation == generations[name]:
-            continue     # the working folder holds that record already: nothing is read
-        found = store.get(record_key(target, name))
-        if found is None:    # removed since: as if it had none
-            generations[name] = None
-            continue
-        generations[name] = found.generation
         meta, files = read_packed(found.data, f"{store.location}: the record of {name} ({target})")
         _compatible(meta, name, store.location)
         unpack_record(replace(meta, generation=found.generation), files, folder)

@@ -96,7 +96,8 @@ def _statement_refusal(kind: str) -> str:
             "remove it (files come in through `mesh ingest`, session settings belong to the profile)")
 
 
-def _function_name(function: exp.Func) -> str:
+def function_name(function: exp.Func) -> str:
+    """A function's name, lower-cased, as DuckDB calls it (an unknown function by its own name)."""
     name = function.name if isinstance(function, exp.Anonymous) else function.sql_name()
     return str(name).lower()
 
@@ -113,7 +114,7 @@ def _tree_refusal(statement: exp.Expr, scope: Scope) -> str | None:
         word = str(statement.this).split()[0].upper() if str(statement.this).split() else ""
         return _statement_refusal(word) if word in SESSION_KEYWORDS and scope.emulated else None
     for function in statement.find_all(exp.Func):
-        name = _function_name(function)
+        name = function_name(function)
         if reads_files(name) and scope.emulated:
             return (f"reads files or a relation named in a string with {name}(), outside every policy; read files "
                     "as a source `mesh ingest` loads, relations by `ref`")
@@ -226,10 +227,12 @@ def statement_refusal(sql: str, node_id: str | None) -> str | None:
     read again. Before any node is judged (a run's first statements) no other database is known yet: session
     statements and files are refused all the same."""
     approval = APPROVED.get(node_id or PROJECT_SCOPE) or APPROVED.get(PROJECT_SCOPE) or _UNJUDGED
-    if not _GUARDED[0] or ((node_id or "").startswith("seed.") and _loads_a_seed(sql)):
+    if not _GUARDED[0]:
         return None
     rest = sql.replace(approval.compiled, " ") if approval.compiled else sql
     if not may_need_parsing(rest, approval.scope.foreign):
+        return None
+    if (node_id or "").startswith("seed.") and _loads_a_seed(sql):
         return None
     found = refusal(rest, approval.scope)
     return f"{approval.label}: a statement it runs (a hook, run_query) {found}" if found else None

@@ -16,11 +16,10 @@ from typing import Any
 
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
-from mesh_cli.core.governance_library import find_library, read_library
+from mesh_cli.core.governance_library import SECTIONS, find_library, read_library
 from mesh_cli.core.manifest import governance_meta
 from mesh_cli.core.yamlfile import read_mapping, read_yaml
 
-SECTIONS = ("tags", "masking_policies", "row_access_policies", "roles", "entitlements")
 # The same lists as macros/governance/library/type_family.sql (tests/test_layers.py keeps the two equal).
 _FAMILIES = {"varchar": ("varchar", "text", "string", "char", "character", "character varying"),
              "number": ("int", "integer", "bigint", "smallint", "tinyint", "number", "numeric", "decimal"),

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.core.config import MESH_FILE, find_mesh_root
-from mesh_cli.core.domains import Domain
+from mesh_cli.core.domains import DOMAIN_FILE, Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.strict import check_keys
 from mesh_cli.core.yamlfile import read_mapping
@@ -24,7 +24,6 @@ GOVERNANCE_FILE = "governance.yml"
 LIBRARY_ENV = "MESH_GOVERNANCE_LIBRARY"
 TOPOLOGY_ENV = "MESH_SHARE_TOPOLOGY"
 CROSS_ACCOUNT_ENV = "MESH_CROSS_ACCOUNT_MODELS"
-DOMAIN_FILE = "domain.yml"
 SECTIONS = ("tags", "masking_policies", "row_access_policies", "roles", "entitlements")
 ROLE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 POLICY_NAME = re.compile(r"^[a-z][a-z0-9_]*$")     # tag and policy names, as the package's library.sql

@@ -20,7 +20,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from mesh_cli.core.compiled_guard import METADATA_SCHEMAS, reads_files
+from mesh_cli.core.compiled_guard import METADATA_SCHEMAS, function_name, reads_files
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
@@ -114,9 +114,9 @@ def check_reads(sql: str, scope: QueryScope) -> None:
         raise MeshError(f"mesh query runs exactly one read-only SELECT; got {statement.key.upper()}")
     ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
     for function in statement.find_all(exp.Func):
-        name = function.name if isinstance(function, exp.Anonymous) else function.sql_name()
-        if reads_files(str(name).lower()):
-            raise MeshError(f"mesh query reads relations by name only; {str(name).lower()}() reads files or a "
+        name = function_name(function)
+        if reads_files(name):
+            raise MeshError(f"mesh query reads relations by name only; {name}() reads files or a "
                             "relation named in a string, outside every policy")
     for table in statement.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):

@@ -312,6 +312,7 @@ def mounts_of(domain: Domain, domains: dict[str, Domain], settings: ShareSetting
         return []
     mounts = []
     for upstream in domain.upstreams:
+        upstream_manifest: dict[str, Any] | None = None    # read once, for the first product it is needed for
         for entry in domains[upstream].products:
             consumers = (entry.get("consumers") or {}).get("domains") or [] if isinstance(entry, dict) else []
             if domain.name in consumers:
@@ -325,7 +326,9 @@ def mounts_of(domain: Domain, domains: dict[str, Domain], settings: ShareSetting
                 held: list[str] = []
                 shared: set[str] = {product_reader}
                 if access is not None:
-                    manifest = manifest_of(domains[upstream]) if manifest_of is not None else None
+                    if upstream_manifest is None and manifest_of is not None:
+                        upstream_manifest = manifest_of(domains[upstream])
+                    manifest = upstream_manifest
                     if manifest is None:
                         raise MeshError(f"{domain.name} mounts {name} of {upstream}, whose manifest is not there to "
                                         "say which database roles the share carries; build or parse "

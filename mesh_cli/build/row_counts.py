@@ -6,17 +6,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.manifest import load_manifest
-from mesh_cli.core.row_counts import STORING, record_row_counts
+from mesh_cli.core.row_counts import STORING, record_row_counts, reported_rows
 from mesh_cli.engines.base import Engine
-
-
-def _reported(result: dict[str, Any]) -> bool:
-    rows = (result.get("adapter_response") or {}).get("rows_affected")
-    return isinstance(rows, int) and rows >= 0
 
 
 def count_built_rows(engine: Engine, domain: Domain, folder: Path) -> None:
@@ -26,7 +20,7 @@ def count_built_rows(engine: Engine, domain: Domain, folder: Path) -> None:
     relations: dict[str, str] = {}
     for result in run.get("results") or ():
         node = nodes.get(result.get("unique_id")) or {}
-        if (node.get("resource_type") == "model" and result.get("status") == "success" and not _reported(result)
+        if (node.get("resource_type") == "model" and result.get("status") == "success" and reported_rows(result) is None
                 and (node.get("config") or {}).get("materialized") in STORING and node.get("relation_name")):
             relations[result["unique_id"]] = node["relation_name"]
     stamp = (run.get("metadata") or {}).get("generated_at")

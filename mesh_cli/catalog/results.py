@@ -13,7 +13,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
-from mesh_cli.core.row_counts import recorded_row_counts
+from mesh_cli.core.row_counts import recorded_row_counts, reported_rows
 from mesh_cli.core.state import RUN_HISTORY, domain_state_dir, kept_files
 from mesh_cli.engines.registry import default_target
 
@@ -34,8 +34,8 @@ class BuildResults:
     def rows(self, unique_id: str) -> tuple[int | None, bool]:
         """The rows a model wrote as dbt's adapter reports them, else as counted after the build (None when
         neither), and whether they were counted."""
-        reported = ((self.nodes.get(unique_id) or {}).get("adapter_response") or {}).get("rows_affected")
-        if isinstance(reported, int) and reported >= 0:
+        reported = reported_rows(self.nodes.get(unique_id) or {})
+        if reported is not None:
             return reported, False
         counted = self.counted_rows.get(unique_id)
         return counted, counted is not None

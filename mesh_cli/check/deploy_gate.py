@@ -46,8 +46,8 @@ def _changed_and_read(config: MeshConfig, graph: DomainGraph, state: Path, build
     """The deployed manifests of the selected domains that are read by another domain and changed since."""
     found: dict[str, dict[str, Any]] = {}
     for name in graph.order(set(building)):
-        if not graph.downstream_of(name):
-            continue
+        if not graph.downstream_of(name) or not (state / name / "manifest.json").is_file():
+            continue     # read by nobody, or never deployed: nothing to compare, and no hashing of its files
         identity = build_identity(fingerprint(config, graph.domains[name]), mesh_file)
         if saved_build_identity(state / name / FINGERPRINT) == identity:
             continue
@@ -63,16 +63,6 @@ def _deployed(path: Path) -> dict[str, Any] | None:
         return load_manifest(path) if path.is_file() else None
     except MeshError:
         return None
-
-
-def _with_upstreams(graph: DomainGraph, names: set[str]) -> set[str]:
-    found, todo = set(names), list(names)
-    while todo:
-        for upstream in graph.domains[todo.pop()].upstreams:
-            if upstream in graph.domains and upstream not in found:
-                found.add(upstream)
-                todo.append(upstream)
-    return found
 
 
 def allowed(finding: Finding, allow: Collection[str]) -> bool:
@@ -102,7 +92,8 @@ def breaking_findings(config: MeshConfig, graph: DomainGraph, target: str, build
     involved = set(gated)
     for name in gated:
         involved |= graph.downstream_of(name)
-    ordered = [graph.domains[name] for name in graph.order(_with_upstreams(graph, involved))]
+    involved |= set().union(*(graph.upstream_of(name) for name in involved))
+    ordered = [graph.domains[name] for name in graph.order(involved)]
     deployed: dict[str, dict[str, Any]] = {}
     saved: dict[str, tuple[Path, str]] = {}
     for domain in ordered:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.safe_io import write_text_atomic
@@ -17,6 +18,16 @@ from mesh_cli.core.state import KEPT_RUNS
 
 ROW_COUNTS = Path("history/rows.json")
 STORING = frozenset({"table", "incremental"})   # materialisations that store rows (a view's rows are its upstreams')
+
+
+def reported_rows(result: dict[str, Any]) -> int | None:
+    """The rows a run result says its node wrote, as dbt's adapter reports them; None when it reports none.
+
+    >>> reported_rows({"adapter_response": {"rows_affected": 3}}), reported_rows({"adapter_response": {}})
+    (3, None)
+    """
+    rows = (result.get("adapter_response") or {}).get("rows_affected")
+    return rows if isinstance(rows, int) and rows >= 0 else None
 
 
 def recorded_row_counts(folder: Path) -> dict[str, dict[str, int]]:

@@ -111,11 +111,15 @@ def landing_rows(connection: Any, table: IngestTable) -> int:
     return int(connection.execute(f"select count(*) from {_relation(table)}").fetchone()[0])
 
 
-def _existing_columns(connection: Any, table: IngestTable) -> dict[str, str]:
-    return {name: kind.upper() for name, kind in _rows(
+def _columns(connection: Any, schema: str, name: str) -> list[tuple[str, str]]:
+    """The columns and types of a relation of the domain's database, in their order (none: no relation)."""
+    return [(column, kind.upper()) for column, kind in _rows(
         connection, "select column_name, data_type from information_schema.columns where table_catalog = "
-        "current_database() and table_schema = ? and table_name = ? order by ordinal_position",
-        [table.schema, table.landing_identifier])}
+        "current_database() and table_schema = ? and table_name = ? order by ordinal_position", [schema, name])]
+
+
+def _existing_columns(connection: Any, table: IngestTable) -> dict[str, str]:
+    return dict(_columns(connection, table.schema, table.landing_identifier))
 
 
 def landing_plan(connection: Any | None, domain: str, tables: list[IngestTable], full_refresh: bool) -> Plan:
@@ -169,12 +173,7 @@ def _landing_statements(connection: Any | None, table: IngestTable, full_refresh
 
 def _view_columns(connection: Any | None, table: IngestTable) -> list[tuple[str, str]]:
     """The columns and types of the Kafka source's typed view as the database holds it (none: no view)."""
-    if connection is None:
-        return []
-    return [(name, kind.upper()) for name, kind in _rows(
-        connection, "select column_name, data_type from information_schema.columns where table_catalog = "
-        "current_database() and table_schema = ? and table_name = ? order by ordinal_position",
-        [table.schema, table.identifier])]
+    return [] if connection is None else _columns(connection, table.schema, table.identifier)
 
 
 def _kafka_view_columns(table: IngestTable) -> list[tuple[str, str]]:

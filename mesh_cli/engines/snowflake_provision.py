@@ -385,8 +385,9 @@ def _drift(footprint: MeshFootprint, declared: Declared, current: Current, out: 
         else:
             plan.notes.append(f"drift: {what} (`--prune` removes it)")
 
-    _revoke_entitlement_roll_ups(footprint, declared, current, out)
-    _drifted_grants(footprint, declared, current, handle)
+    roll_ups = _entitlement_roll_ups(footprint, declared, current)
+    _revoke_entitlement_roll_ups(footprint, roll_ups, out)
+    _drifted_grants(footprint, declared, current, set(roll_ups), handle)
     if not footprint.complete:
         plan.notes.append("objects of domains outside the selection are not compared (drift is checked on the "
                           "whole mesh)")
@@ -401,18 +402,17 @@ def _entitlement_roll_ups(footprint: MeshFootprint, declared: Declared, current:
             if grant[1] == "ROLE" and grant[3] == footprint.admin_role and grant[2] in owned]
 
 
-def _revoke_entitlement_roll_ups(footprint: MeshFootprint, declared: Declared, current: Current,
-                                 out: _Builder) -> None:
+def _revoke_entitlement_roll_ups(footprint: MeshFootprint, roll_ups: list[Grant], out: _Builder) -> None:
     """Revoked whether or not `prune` is given (destructive, so applied with --allow-destroy): every holder of
     the admin role passes the policies while they stay."""
-    for grant in _entitlement_roll_ups(footprint, declared, current):
+    for grant in roll_ups:
         out.add("revoke", _grant_sql(grant, revoke=True), "grant", f"{grant[2]} → {grant[3]}",
                 f"{grant[2]} holds an entitlement: rolled up to {footprint.admin_role}, every "
                 f"{footprint.admin_granted_to or footprint.admin_role} user would pass the policies", destructive=True)
 
 
-def _drifted_grants(footprint: MeshFootprint, declared: Declared, current: Current, handle: Drift) -> None:
-    roll_ups = set(_entitlement_roll_ups(footprint, declared, current))
+def _drifted_grants(footprint: MeshFootprint, declared: Declared, current: Current, roll_ups: set[Grant],
+                    handle: Drift) -> None:
     for grant in sorted(current.grants - set(declared.grants) - roll_ups):
         if not footprint.complete and grant[3] == footprint.admin_role:
             continue            # the admin role also holds the roles of domains outside the selection

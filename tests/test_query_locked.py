@@ -93,6 +93,8 @@ def test_a_known_role_still_reads(built_mesh: tuple[Path, BuildReport]) -> None:
     ("orders", "select * from customers.governance.mesh_entitlements",
      "customers.governance.mesh_entitlements is not a public model of customers"),
     ("customers", "select * from query_table('mesh_protected.marts__dim_customers_v2')", "query_table() reads"),
+    ("customers", "select stats from pragma_storage_info('mesh_protected.marts__dim_customers_v2')",
+     "pragma_storage_info() reads"),
     ("customers", "summarize mesh_protected.marts__dim_customers_v2", "got SUMMARIZE"),
 ])
 def test_a_query_reads_no_relation_beyond_what_the_role_reads_on_snowflake(

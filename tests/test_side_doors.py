@@ -143,6 +143,9 @@ _SCOPE = scope_of("orders", ["customers", "orders"], {"customers": ("dim_custome
     ("select (select count(*) from read_parquet('x.parquet')) as n", "with read_parquet()"),
     ("select * from glob('../customers/*')", "with glob()"),
     ("select * from query_table('customers.mesh_protected.marts__dim_customers_v2')", "with query_table()"),
+    # each column's minimum and maximum, clear values of the protected table
+    ("select stats from pragma_storage_info('customers.mesh_protected.marts__dim_customers_v2')",
+     "with pragma_storage_info()"),
     ("select * from '../customers/landing/customers/x.csv'", "reads the file '../customers/landing/customers/x.csv'"),
     ("select * from 'leak.csv'", "reads the file 'leak.csv'"),
     ('select * from "landing.parquet"', "reads the file 'landing.parquet'"),

@@ -37,20 +37,21 @@ SESSION_KEYWORDS = ("ATTACH", "DETACH", "SET", "RESET", "USE", "INSTALL", "FORCE
 _SESSION_NODES: tuple[type[exp.Expr], ...] = (exp.Attach, exp.Detach, exp.Set, exp.Use, exp.Install,
                                                     exp.Pragma, exp.Copy)
 # DuckDB's table functions that read files (and those of its extensions); any `read_*` or `*_scan` too; and
-# `query`/`query_table`, which read a relation named in a string no check sees.
+# `query`/`query_table` and every `pragma_*` function, which read a relation named in a string no check sees
+# (`pragma_storage_info('<table>')` shows each column's minimum and maximum: clear values of a protected table).
 FILE_FUNCTIONS = frozenset({"query", "query_table", "glob", "sniff_csv", "parquet_metadata", "parquet_schema",
                             "parquet_file_metadata", "parquet_kv_metadata", "parquet_bloom_probe", "st_read",
                             "iceberg_metadata", "iceberg_snapshots", "sqlite_attach", "postgres_attach",
                             "mysql_attach"})
-_FILE_FUNCTION = re.compile(r"^(read_\w+|\w+_scan)$")
+_FILE_FUNCTION = re.compile(r"^(read_\w+|\w+_scan|pragma_\w+)$")
 _EXTENSIONS = r"csv|tsv|txt|parquet|json|jsonl|ndjson|xlsx|gz|zst|duckdb|db|sqlite"
 _FILE_NAME = re.compile(rf"[/\\]|\.({_EXTENSIONS})$", re.I)
 # What may make SQL worth parsing, besides a session keyword and a foreign database's name.
-_MAY_READ_FILES = re.compile(rf"read_|_scan|glob|query|['\"][^'\"]*(?:[/\\]|\.(?:{_EXTENSIONS})\b)", re.I)
+_MAY_READ_FILES = re.compile(rf"read_|_scan|pragma_|glob|query|['\"][^'\"]*(?:[/\\]|\.(?:{_EXTENSIONS})\b)", re.I)
 _FIRST_WORD = re.compile(r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*([A-Za-z]+)", re.S)
 _STATEMENT_WORD = re.compile(rf"(?:^|;)\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*({'|'.join(SESSION_KEYWORDS)})\b",
                              re.S | re.I)
-_FILE_CALL = re.compile(r"\b(read_\w+|\w+_scan|glob|query|query_table)\s*\(", re.I)
+_FILE_CALL = re.compile(r"\b(read_\w+|\w+_scan|pragma_\w+|glob|query|query_table)\s*\(", re.I)
 _SQLGLOT_LOG = logging.getLogger("sqlglot")
 _STRINGS_AND_COMMENTS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/", re.S)
 _IDENT = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'

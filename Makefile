@@ -65,9 +65,7 @@ $(FLOOR_STAMP): pyproject.toml constraints/floor.txt
 	touch $(FLOOR_STAMP)
 
 test-floor: $(FLOOR_STAMP)
-	floor=$$(mktemp -d) && \
-	tar -c --exclude=target --exclude=dbt_packages --exclude=logs mesh.yml governance.yml dbt_project.yml \
-	    packages.yml macros models domains | tar -x -C $$floor && \
+	floor=$$(mktemp -d) && $(FLOOR_VENV)/bin/python -m testkit.mesh_copy $$floor && \
 	(cd $$floor && $(abspath $(FLOOR_VENV))/bin/mesh build) && rm -rf $$floor
 	$(FLOOR_VENV)/bin/python -m pytest -q -p no:cacheprovider --noconftest tests/test_integration_tests.py \
 	    tests/test_dbt_patches.py

@@ -1,8 +1,10 @@
-"""Copies of a mesh repository without build leftovers: the tests' example mesh, also the benchmarks'."""
+"""Copies of a mesh repository without build leftovers: the tests' example mesh, also the benchmarks' and
+`make test-floor`'s (`python -m testkit.mesh_copy DEST`)."""
 
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,3 +40,7 @@ def fixture_mesh(dest: Path, fixture: Path) -> Path:
         else:
             shutil.copy(source, dest / name)
     return dest
+
+
+if __name__ == "__main__":
+    example_mesh(Path(sys.argv[1]))

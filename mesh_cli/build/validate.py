@@ -26,10 +26,9 @@ from mesh_cli.core.safe_io import os_error_message
 from mesh_cli.core.state import (
     ARTIFACTS,
     FINGERPRINT,
-    PUBLISH_FILE,
     domain_state_dir,
     fingerprint,
-    load_publish_record,
+    published_products,
     saved_fingerprint,
 )
 from mesh_cli.core.yamlfile import read_mapping
@@ -149,11 +148,11 @@ def _domain_problems(config: MeshConfig, target: str, domain: Domain, domains: d
 
 def _dropped_products(config: MeshConfig, target: str, domain: Domain) -> list[str]:
     """Products published on `target` that the domain no longer declares: publishing would drop their shares."""
-    record = domain_state_dir(config, target, domain.name) / PUBLISH_FILE
-    if not record.is_file():
+    published = published_products(config, target, domain.name)
+    if published is None:
         return []
     declared = {str(entry.get("name")) for entry in domain.products if isinstance(entry, dict)}
-    gone = sorted(set(load_publish_record(record, domain.name)) - declared)
+    gone = sorted(set(published) - declared)
     if not gone:
         return []
     return [f"{domain_file(domain.path)}: {domain.name} no longer declares published product(s) {', '.join(gone)}; "

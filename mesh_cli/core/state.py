@@ -57,6 +57,13 @@ def load_target_manifest(config: MeshConfig, target: str, domain: Domain,
     return None
 
 
+def published_products(config: MeshConfig, target: str, domain: str) -> dict[str, dict[str, Any]] | None:
+    """The products of the domain's last publish on `target` (None before its first); an unreadable publish state
+    is an error naming it."""
+    path = domain_state_dir(config, target, domain) / PUBLISH_FILE
+    return load_publish_record(path, domain) if path.is_file() else None
+
+
 def load_publish_record(path: Path, domain: str) -> dict[str, dict[str, Any]]:
     """The products of a `publish.json` (`{"products": {"<product>": {...}}}`); a wrong shape names the file."""
     try:

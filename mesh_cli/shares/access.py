@@ -16,17 +16,8 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import ModelInfo
 from mesh_cli.core.share_settings import ACCOUNT_PER_DOMAIN, share_name, share_settings
-from mesh_cli.core.state import domain_state_dir, load_publish_record, load_target_manifest
+from mesh_cli.core.state import load_target_manifest, published_products
 from mesh_cli.engines.registry import engine_class
-
-PUBLISH_FILE = "publish.json"
-
-
-def _published(config: MeshConfig, target: str, upstream: Domain) -> dict[str, dict[str, Any]] | None:
-    path = domain_state_dir(config, target, upstream.name) / PUBLISH_FILE
-    if not path.is_file():
-        return None
-    return load_publish_record(path, upstream.name)
 
 
 def _product_of(model: ModelInfo, consumer: str, upstream: Domain,
@@ -63,7 +54,7 @@ def shared_relations(config: MeshConfig, target: str, adapter: str, consumer: Do
     model not shared with it is an error naming the file, both domains, the model and the fix."""
     if not models:
         return []
-    published = _published(config, target, upstream)
+    published = published_products(config, target, upstream.name)
     mounted = engine_class(adapter).mounts_shares and share_settings(config).topology == ACCOUNT_PER_DOMAIN
     result = []
     for model, where in models:

@@ -22,13 +22,12 @@ from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.plan import Plan, apply_to
 from mesh_cli.core.safe_io import set_aside, write_text_atomic
 from mesh_cli.core.share_settings import share_settings
-from mesh_cli.core.state import domain_state_dir, load_publish_record, load_target_manifest
+from mesh_cli.core.state import PUBLISH_FILE, domain_state_dir, load_publish_record, load_target_manifest
 from mesh_cli.core.store import StaleGeneration
 from mesh_cli.dbt.inventory import load_inventory
 from mesh_cli.deployed.location import lease_term, target_store
 from mesh_cli.deployed.sync import deploying
 from mesh_cli.engines.registry import adapter_type, engine_class
-from mesh_cli.shares.access import PUBLISH_FILE
 from mesh_cli.shares.backends import backend_for
 from mesh_cli.shares.diff import plan_shares, read_current
 from mesh_cli.shares.spec import SHARE, DomainShares, desired_shares, mounts_of
@@ -85,23 +84,13 @@ def _write_record(path: Path, record: dict[str, Any], consumer_domains: dict[str
     write_text_atomic(path, json.dumps(record, indent=2))
 
 
-def _set_aside_unreadable(record: Path, domain: str) -> str | None:
-    """A publish state of the wrong shape (or not JSON) is set aside to be written again; says so."""
-    if not record.is_file():
-        return None
+def _last_publish(record: Path, domain: str) -> tuple[dict[str, dict[str, Any]] | None, bool]:
+    """The products of the domain's last publish (None without one), and whether the file is there but unreadable
+    (not JSON, or the wrong shape: it is set aside and written again)."""
     try:
-        load_publish_record(record, domain)
+        return (load_publish_record(record, domain) if record.is_file() else None), False
     except MeshError:
-        return f"{record.name} was not a readable publish state: set aside as {set_aside(record).name}, written again"
-    return None
-
-
-def _last_publish(record: Path, domain: str) -> dict[str, dict[str, Any]] | None:
-    """The products of the domain's last publish (None without a readable one: it is set aside and rewritten)."""
-    try:
-        return load_publish_record(record, domain) if record.is_file() else None
-    except MeshError:
-        return None
+        return None, True
 
 
 def _manifest_of(config: MeshConfig, target: str, domain: Domain) -> dict[str, Any] | None:
@@ -120,7 +109,8 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
         access = access_model(config.root, domains)
         record = domain_state_dir(config, target, domain.name) / PUBLISH_FILE
         adapter = adapter_type(domain, target)
-        shares = desired_shares(domain, manifest, domains, settings, access, _last_publish(record, domain.name),
+        last, unreadable = _last_publish(record, domain.name)
+        shares = desired_shares(domain, manifest, domains, settings, access, last,
                                 keep_grants=engine_class(adapter).replace_drops_grants)
         shares.mounts = mounts_of(domain, domains, settings, access, lambda upstream: _manifest_of(
             config, target, upstream))
@@ -145,7 +135,8 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
             return DomainPublish(domain.name, FAILED, plan, len(result.applied) - 1, where)
         consumers = {str(e["name"]): list((e.get("consumers") or {}).get("domains") or [])
                      for e in domain.products if isinstance(e, dict)}
-        note = _set_aside_unreadable(record, domain.name)
+        note = (f"{record.name} was not a readable publish state: set aside as {set_aside(record).name}, written "
+                "again") if unreadable else None
         if not plan.empty or not record.is_file():
             _write_record(record, _publish_record(shares, set(shares.listings)), consumers)
         return DomainPublish(domain.name, UNCHANGED if plan.empty else PUBLISHED, plan, len(result.applied),

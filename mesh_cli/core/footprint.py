@@ -102,10 +102,6 @@ class MeshFootprint:
                 grants += [(extra, role.name) for extra in role.roles]
         return grants + list(self.library_grants)
 
-    def holds_entitlement(self, role: str) -> bool:
-        """Whether `role` is an entitlement role or inherits one (through the declared hierarchy)."""
-        return bool(set(held_roles(role, self._hierarchy())) & self.entitlement_roles)
-
     def _managed_by_admin(self) -> list[str]:
         """The roles the admin role manages: the mesh-wide roles, the functional and the mounting roles."""
         names = list(self.roles)
@@ -115,8 +111,11 @@ class MeshFootprint:
         return list(dict.fromkeys(names))
 
     def admin_owned(self) -> list[str]:
-        """The managed roles that hold an entitlement: owned by the admin role, never granted to it."""
-        return [role for role in self._managed_by_admin() if self.holds_entitlement(role)]
+        """The managed roles that are or inherit (through the declared hierarchy) an entitlement role: owned by the
+        admin role, never granted to it."""
+        hierarchy = self._hierarchy()
+        return [role for role in self._managed_by_admin()
+                if set(held_roles(role, hierarchy)) & self.entitlement_roles]
 
     def role_grants(self) -> list[tuple[str, str]]:
         """Every account-role-to-role grant, as (role, granted_to) (database roles: `reader_grants`): the

@@ -49,8 +49,15 @@ def _values(row: tuple[str, ...]) -> str:
     return "(" + ", ".join(duckdb_string(value) for value in row) + ")"
 
 
-def plan_domain(footprint: MeshFootprint, domain: DomainFootprint, connection: Any, *, prune: bool = False) -> Plan:
-    """The statements that make one domain database match the footprint (connection None: the file is new)."""
+def mesh_rows(footprint: MeshFootprint) -> tuple[set[tuple[str, ...]], set[tuple[str, ...]]]:
+    """The rows every domain database records: the mesh's roles (with the marker) and its role grants."""
+    return {(role, footprint.marker) for role in footprint.all_roles()}, set(footprint.role_grants())
+
+
+def plan_domain(footprint: MeshFootprint, domain: DomainFootprint, connection: Any,
+                wanted: tuple[set[tuple[str, ...]], set[tuple[str, ...]]], *, prune: bool = False) -> Plan:
+    """The statements that make one domain database match the footprint (connection None: the file is new);
+    `wanted` is `mesh_rows(footprint)`, computed once for all the domains."""
     plan = Plan(f"provision {domain.domain} on DuckDB")
     schemas, tables, roles, grants = _current(connection)
     statements: list[Statement] = []
@@ -63,17 +70,16 @@ def plan_domain(footprint: MeshFootprint, domain: DomainFootprint, connection: A
         if table not in tables:
             statements.append(Statement(f"create table {GOVERNANCE}.{table} {columns}", "create", "table", table,
                                         "where the mesh's roles are recorded"))
-    wanted_roles: set[tuple[str, ...]] = {(role, footprint.marker) for role in footprint.all_roles()}
-    wanted_grants: set[tuple[str, ...]] = set(footprint.role_grants())
-    for kind, table, wanted, current in (("role", "mesh_provisioned_roles", wanted_roles, roles),
-                                         ("grant", "mesh_provisioned_grants", wanted_grants, grants)):
-        missing = sorted(wanted - current)
+    wanted_roles, wanted_grants = wanted
+    for kind, table, declared, current in (("role", "mesh_provisioned_roles", wanted_roles, roles),
+                                           ("grant", "mesh_provisioned_grants", wanted_grants, grants)):
+        missing = sorted(declared - current)
         if missing:
             statements.append(Statement(f"insert into {GOVERNANCE}.{table} values "
                                         + ", ".join(_values(row) for row in missing), "record", f"{kind}(s)",
                                         ", ".join(" → ".join(row) if kind == "grant" else row[0] for row in missing),
                                         f"{len(missing)} declared, not yet recorded"))
-        for row in sorted(current - wanted):
+        for row in sorted(current - declared):
             if kind == "role" and row[1] != footprint.marker:
                 continue
             if not prune:
@@ -101,11 +107,13 @@ class DuckDBProvisioner:
 
     def plan(self, footprint: MeshFootprint, *, prune: bool) -> list[Plan]:
         self.planned = []
+        wanted = mesh_rows(footprint)
         for domain in footprint.domains:
             connection = (self.engine.open_database(domain.domain, read_only=True)
                           if self.engine.has_database(domain.domain) else None)
             try:
-                self.planned.append((domain.domain, plan_domain(footprint, domain, connection, prune=prune)))
+                self.planned.append((domain.domain, plan_domain(footprint, domain, connection, wanted,
+                                                                      prune=prune)))
             finally:
                 if connection is not None:
                     connection.close()

@@ -55,6 +55,7 @@ def _airflow(python: str, root: Path, tmp_path: Path, mode: str, *, per_model: s
     assert run_cli(root, "orchestrate", "graph", "--out", str(graph), *chosen).exit_code == 0
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
            "PYTHONPATH": str(REPO), "MESH_KEEP_WORKERS": "", "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+           "AIRFLOW__COSMOS__CACHE_DIR": str(tmp_path / "cosmos"),   # its partial-parse cache: this test's own
            "AIRFLOW_RUN_PER_MODEL": "1" if per_model else "",
            "AIRFLOW_RUN_ONLY": f"{DAG}_{per_model}" if per_model else ""}
     done = subprocess.run([python, str(REPO / "tests" / "airflow_run.py"), str(graph), str(root), MESH, mode],
@@ -156,10 +157,11 @@ CUSTOMER_MODELS = {"stg_customers": ["customers.prepare"], "mesh_entitlements": 
 
 def _per_model_tasks() -> dict[str, list[str]]:
     """The customers DAG one task a model: each model's `dbt build` (with its tests) after its parents', the
-    package's mesh_entitlements model among them, between prepare and record."""
+    package's mesh_entitlements model among them, between prepare and record (which also waits on prepare: it runs
+    when prepare succeeded, whatever the models did)."""
     models = {f"customers.models.{model}_model_build": parents for model, parents in CUSTOMER_MODELS.items()}
     return {"customers.pull": [], "customers.prepare": ["customers.pull"], **models,
-            "customers.record": sorted(name for name in models if "stg_" not in name),
+            "customers.record": sorted([*(name for name in models if "stg_" not in name), "customers.prepare"]),
             "customers.publish": ["customers.record"]}
 
 

@@ -30,6 +30,7 @@ from typing import Any
 MODES = ("mesh", "team")
 DEFAULT_POOL = "mesh_domains"   # one slot a domain build: how many warehouses build at once
 MESH_DIR = "{mesh_dir}"   # in the graph file's dbt environment of a per-model domain: `mesh_dir` on the workers
+RUN_ID = "{{ run_id }}"   # rendered by Airflow: a per-model domain's prepare and record of one run share it
 
 
 def load_graph(path: Path | str) -> dict[str, Any]:
@@ -98,13 +99,11 @@ def _mesh(settings: dict[str, Any], *args: str) -> str:
     return _command(settings["executable"], settings["mesh_dir"], *args)
 
 
-RUN_ID = "{{ run_id }}"   # rendered by Airflow: prepare and record of one run share it
-
-
 def _per_model_build(domain: str, models: dict[str, Any], graph: dict[str, Any],
                      settings: dict[str, Any]) -> tuple[Any, Any]:
     """prepare >> one Cosmos task a model (rendered from the graph file's manifest of the domain, no dbt at parse
-    time) >> record, which runs whatever the model tasks did; returns prepare and record."""
+    time) >> record, which runs once prepare succeeded whatever the model tasks did (and not after a failed
+    prepare, which released the lease itself); returns prepare and record."""
     from airflow.providers.standard.operators.bash import BashOperator
     from cosmos import (
         DbtTaskGroup,
@@ -139,8 +138,10 @@ def _per_model_build(domain: str, models: dict[str, Any], graph: dict[str, Any],
                        "callback": keep_run_results, "callback_args": {"into": results}})
     record = BashOperator(task_id="record", bash_command=_mesh(
         settings, "orchestrate", "record", domain, "--target", target, "--run-id", RUN_ID),
-        trigger_rule="all_done", env=settings["env"], append_env=True, retries=0)   # its first try frees the lease
+        trigger_rule="all_done_min_one_success", env=settings["env"], append_env=True,
+        retries=0)   # its first try frees the lease
     prepare >> dbt >> record
+    prepare >> record
     return prepare, record
 
 

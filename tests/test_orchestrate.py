@@ -5,6 +5,7 @@ one task a model, which tests/test_airflow.py runs through Airflow and Cosmos.""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,8 @@ def test_prepare_holds_the_lease_for_record_which_deploys_nothing_when_no_model_
     assert prepared.exit_code == 0, prepared.stderr
     lease = json.loads((store / "lease.json").read_text())
     assert "mesh orchestrate prepare customers" in lease["holder"]
+    held = datetime.fromisoformat(lease["expires_at"]) - datetime.fromisoformat(lease["since"])
+    assert timedelta(minutes=30) <= held <= timedelta(minutes=30, seconds=1)   # --lease-minutes (to the second)
     assert (mesh_copy / "domains/customers/target/manifest.json").is_file()    # parsed
     assert (mesh_copy / ".mesh/duckdb/customers.duckdb").is_file()              # raw data landed
     other = run_cli(mesh_copy, "orchestrate", "record", "customers", "--run-id", "run-2")

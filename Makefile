@@ -34,8 +34,9 @@ test: $(STAMP) $(CONTRACTS_STAMP)
 	$(BIN)/mypy
 	CONTRACT_TOOLS_BIN=$(abspath $(CONTRACTS_VENV))/bin AIRFLOW_PYTHON=$(AIRFLOW_PYTHON) $(BIN)/pytest -q -n 2
 
-# Airflow 3 in its own virtualenv (Airflow and dbt pin conflicting packages), from the committed constraints
-# (Airflow's constraint files live outside the package registries); about 45 s and 300 MB from scratch.
+# Airflow 3 and Cosmos (per-model task groups) in their own virtualenv (Airflow and dbt pin conflicting packages),
+# from the committed constraints (Airflow's constraint files live outside the package registries); about 50 s and
+# 320 MB from scratch.
 # tests/test_airflow.py runs the example mesh through it in both modes, in `make test`; `make test-airflow` runs
 # only that file.
 AIRFLOW_VENV ?= .venv-airflow
@@ -46,7 +47,8 @@ test: $(AIRFLOW_STAMP)
 
 $(AIRFLOW_STAMP): constraints/airflow.txt
 	$(PYTHON) -m venv $(AIRFLOW_VENV)
-	$(AIRFLOW_VENV)/bin/python -m pip install --quiet 'apache-airflow==3.3.2' -c constraints/airflow.txt
+	$(AIRFLOW_VENV)/bin/python -m pip install --quiet 'apache-airflow==3.3.2' 'astronomer-cosmos==1.15.1' \
+	    -c constraints/airflow.txt
 	touch $(AIRFLOW_STAMP)
 
 test-airflow: $(STAMP) $(AIRFLOW_STAMP)

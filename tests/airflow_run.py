@@ -12,6 +12,9 @@ Per-team DAGs run as the scheduler would start them: a DAG that reads no product
 after round, every DAG all of whose read products have an asset event in the metadata database (the events the
 `publish` tasks' outlets emitted); a DAG whose products never all arrive is not run.
 
+With AIRFLOW_RUN_PER_MODEL=1 the DAGs build the domains the graph file renders per model one task a model
+(Cosmos); AIRFLOW_RUN_ONLY (DAG ids, comma-separated) runs only those DAGs.
+
     python tests/airflow_run.py GRAPH MESH_DIR MESH_EXECUTABLE MODE [PARALLELISM]
 """
 
@@ -33,7 +36,7 @@ DAG_FILE = '''\
 from mesh_cli.orchestrate.airflow_dags import mesh_dags
 
 globals().update(mesh_dags({graph!r}, mesh_dir={mesh_dir!r}, mesh_executable={executable!r}, mode={mode!r},
-                           retries=0))
+                           retries=0, per_model={per_model!r}))
 '''
 
 
@@ -114,8 +117,10 @@ def main(graph: str, mesh_dir: str, executable: str, mode: str, parallelism: int
                                include_deferred=False)
     dag_file = Path(os.environ["AIRFLOW_HOME"]) / "dags" / "mesh_dags.py"
     dag_file.parent.mkdir(parents=True, exist_ok=True)
-    dag_file.write_text(DAG_FILE.format(graph=graph, mesh_dir=mesh_dir, executable=executable, mode=mode))
+    dag_file.write_text(DAG_FILE.format(graph=graph, mesh_dir=mesh_dir, executable=executable, mode=mode,
+                                        per_model=os.environ.get("AIRFLOW_RUN_PER_MODEL") == "1"))
     parsed = DagBag(dag_folder=str(dag_file)).dags
+    only = [dag_id for dag_id in os.environ.get("AIRFLOW_RUN_ONLY", "").split(",") if dag_id]
     states: dict[str, dict[str, str]] = {}
     durations: dict[str, float] = {}
 
@@ -126,11 +131,13 @@ def main(graph: str, mesh_dir: str, executable: str, mode: str, parallelism: int
 
     with _api_server(port):
         started = time.perf_counter()
-        order = _scheduler_order(parsed, run)
+        order = _scheduler_order({dag_id: dag for dag_id, dag in parsed.items() if not only or dag_id in only}, run)
         seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "dags": sorted(parsed), "runs": order, "states": states,
                       "task_seconds": durations, "events": _asset_events(),
                       "schedules": {dag_id: _reads(dag) for dag_id, dag in parsed.items()},
+                      "upstreams": {dag_id: {task.task_id: sorted(task.upstream_task_ids) for task in dag.tasks}
+                                    for dag_id, dag in parsed.items()},
                       "outlets": {dag_id: sorted(a.uri for t in dag.tasks for a in t.outlets)
                                   for dag_id, dag in parsed.items()}}))
 

@@ -112,18 +112,28 @@ Listener = Callable[[str, str, DomainResult | None], None]
 PLANNED = "planned"
 
 
-def _job(domain: Domain, options: BuildOptions, target: str, engine: Engine, selection: list[str]) -> DbtJob:
+def before_build_calls(domain: Domain, target: str) -> list[DbtCall]:
+    """The dbt commands that run before the domain's `dbt build`: one parse, its manifest reused by every command
+    after it (dbt/artifacts.py), then source freshness and `seeds_first` seeds where the domain has them."""
     chosen = target_args(domain, target)
-    # one parse, its manifest reused by every command after it (dbt/artifacts.py): no command parses again
     calls = [DbtCall(("parse", *chosen), domain.path)]
     if has_freshness(domain):  # sources just landed; before `build`, whose run_results.json the state keeps
         calls.append(DbtCall(("source", "freshness", *chosen), domain.path, may_fail=True))
     if domain.seeds_first:  # sources that read the project's own seeds (an adopted project): seeds land first
         calls.append(DbtCall(("seed", *chosen), domain.path))
-    build_args = ["build", *chosen] + (["--full-refresh"] if options.full_refresh else []) + selection
-    calls.append(DbtCall(tuple(build_args), domain.path))
+    return calls
+
+
+def domain_job(domain: Domain, target: str, engine: Engine, calls: list[DbtCall], verbose: bool) -> DbtJob:
+    """The domain's dbt commands (after `dbt deps` where it needs it) in its engine's environment."""
     return DbtJob(with_deps(domain.path, *calls), {**engine.domain_env(domain), TARGET_ENV: target},
-                  engine.adapter_type, options.verbose)
+                  engine.adapter_type, verbose)
+
+
+def _job(domain: Domain, options: BuildOptions, target: str, engine: Engine, selection: list[str]) -> DbtJob:
+    build_args = ["build", *target_args(domain, target)] + (["--full-refresh"] if options.full_refresh else [])
+    calls = [*before_build_calls(domain, target), DbtCall(tuple(build_args + selection), domain.path)]
+    return domain_job(domain, target, engine, calls, options.verbose)
 
 
 def select_domains(config: MeshConfig, graph: DomainGraph, options: BuildOptions,
@@ -193,11 +203,18 @@ def build(config: MeshConfig, options: BuildOptions, listener: Listener | None =
     # the leases of the domains this build may deploy, and the records of those and of the upstreams it reads
     with deploying(config, located.store, target, sorted(candidates), sorted(reads), _command(options),
                    strict=not located.default, lease_seconds=lease_term(config)) as deploy:
-        validate_mesh(config, graph, target, options.selectors, changed=options.changed,   # every problem first
-                      allow_destroy=options.allow_destroy, publish=options.publish)
-        graph.validate()
-        refuse_breaking(config, graph, target, candidates, options.allow_breaking, jobs=options.jobs)
+        check_before_build(config, graph, target, options, candidates)
         return _build_selected(config, options, graph, target, deploy, started, notify)
+
+
+def check_before_build(config: MeshConfig, graph: DomainGraph, target: str, options: BuildOptions,
+                       candidates: set[str]) -> None:
+    """The gates before any domain builds: the mesh's every problem first, then the breaking-change gate of the
+    domains `candidates` may deploy."""
+    validate_mesh(config, graph, target, options.selectors, changed=options.changed,
+                  allow_destroy=options.allow_destroy, publish=options.publish)
+    graph.validate()
+    refuse_breaking(config, graph, target, candidates, options.allow_breaking, jobs=options.jobs)
 
 
 def _names(options: BuildOptions) -> list[str]:
@@ -229,7 +246,7 @@ def _build_selected(config: MeshConfig, options: BuildOptions, graph: DomainGrap
             side_door = side_door_error(domains[name], domains, target)
             if side_door is not None:     # read another domain only through ref(): refused, unbuilt
                 return DomainResult(name, FAILED, reason=side_door)
-            ingested = _ingest_first(config, domains[name], engine, options)
+            ingested = ingest_first(config, domains[name], engine, options)
             if isinstance(ingested, DomainResult):
                 return ingested
             ingests[name] = ingested
@@ -249,11 +266,7 @@ def _build_selected(config: MeshConfig, options: BuildOptions, graph: DomainGrap
             results[name] = _result(name, ended)
             results[name].ingested = ingests.get(name)
             if results[name].status == SUCCESS:
-                saved = save_build(config, target, domains[name], checksums[name])
-                if engine.counts_built_rows:   # the rows its tables hold, which its adapter does not report
-                    with suppress(EngineError):   # the file held elsewhere: this build's rows stay uncounted
-                        count_built_rows(engine, domains[name], saved)
-                results[name].unrunnable_tests = saved_unrunnable_tests(saved)
+                results[name].unrunnable_tests = save_success(config, target, domains[name], checksums[name], engine)
                 if options.publish:
                     published.append(publish_after_build(config, target, domains[name],
                                                          allow_destroy=options.allow_destroy))
@@ -277,8 +290,18 @@ def _build_selected(config: MeshConfig, options: BuildOptions, graph: DomainGrap
                        published)
 
 
-def _ingest_first(config: MeshConfig, domain: Domain, engine: Engine,
-                  options: BuildOptions) -> DomainIngest | DomainResult:
+def save_success(config: MeshConfig, target: str, domain: Domain, checksum: str, engine: Engine) -> list[str]:
+    """Keep a successful build of the domain (dbt's artifacts in its `target/`) in its state folder, with the rows
+    its tables hold; returns the tests dbt disabled (a ref they make is not found)."""
+    saved = save_build(config, target, domain, checksum)
+    if engine.counts_built_rows:   # the rows its tables hold, which its adapter does not report
+        with suppress(EngineError):   # the file held elsewhere: this build's rows stay uncounted
+            count_built_rows(engine, domain, saved)
+    return saved_unrunnable_tests(saved)
+
+
+def ingest_first(config: MeshConfig, domain: Domain, engine: Engine,
+                 options: BuildOptions) -> DomainIngest | DomainResult:
     """Land the domain's new raw data before its models build; bad input or a failed load fails the domain.
     Any other exception is a bug and propagates."""
     started = time.perf_counter()

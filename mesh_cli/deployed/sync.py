@@ -125,9 +125,20 @@ def deploying(config: MeshConfig, store: StateStore, target: str, writes: Iterab
     """Hold the leases of the domains `writes`, pull their records and those of `reads` (upstreams not built
     here; each must have a record when `strict`), and yield the deploy that pushes them."""
     writes, reads = list(writes), [name for name in reads if name not in set(writes)]
-    holder = writer_identity(command)
-    with held_leases(store, {lease_key(target, name): f"{name} ({target})" for name in writes}, holder,
-                     lease_seconds):
-        into = config.manifests_dir(target)
-        generations = pull_records(store, target, [*reads, *writes], into, required=reads if strict else ())
-        yield Deploy(config, store, target, command, generations)
+    with held_leases(store, {lease_key(target, name): lease_subject(target, name) for name in writes},
+                     writer_identity(command), lease_seconds):
+        yield pulled_deploy(config, store, target, writes, reads, command, strict=strict)
+
+
+def lease_subject(target: str, domain: str) -> str:
+    """How a lease's domain is named in the message of a deploy that waits for it."""
+    return f"{domain} ({target})"
+
+
+def pulled_deploy(config: MeshConfig, store: StateStore, target: str, writes: list[str], reads: list[str],
+                  command: str, *, strict: bool) -> Deploy:
+    """Pull the records of `writes` and `reads` into the working state folder (each of `reads` must have one when
+    `strict`); the deploy that pushes `writes` on the generations pulled. The caller holds their leases."""
+    generations = pull_records(store, target, [*reads, *writes], config.manifests_dir(target),
+                               required=reads if strict else ())
+    return Deploy(config, store, target, command, generations)

@@ -3,6 +3,10 @@
 It holds, per domain, its upstream domains, the data products it publishes (each an orchestrator asset, keyed
 `mesh://<mesh>/<target>/<domain>/<product>`) and the products of its upstreams it reads; plus the target and the
 commit it was written from. Everything comes from mesh.yml, dependencies.yml and domain.yml: no parse.
+
+A domain run one model a task (`--per-model`) also gets a `models` entry, which build/handover.py makes: the dbt
+manifest its task group is rendered from, its project and profile, the folder its tasks leave their run results in
+and the environment its dbt runs in.
 """
 
 from __future__ import annotations
@@ -38,8 +42,10 @@ def _reads(domain: Domain, domains: dict[str, Domain], products: dict[str, list[
     return read
 
 
-def graph_file(config: MeshConfig, target: str) -> dict[str, Any]:
-    """The graph file's content for `target`, domains in build order."""
+def graph_file(config: MeshConfig, target: str,
+               per_model: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The graph file's content for `target`, domains in build order; the domains of `per_model` get their entry of
+    per-model task groups (`build.handover.per_model_entry`)."""
     domains = require_domains(config, discover_domains(config), "orchestrate")
     graph = DomainGraph(domains)
     graph.validate()
@@ -53,5 +59,7 @@ def graph_file(config: MeshConfig, target: str) -> dict[str, Any]:
             "reads": [asset_uri(config.name, target, *product.split(".", 1)) for product in
                       _reads(domain, domains, products)],
         }
+        if per_model and name in per_model:
+            entries[name]["models"] = per_model[name]
     return {"format": GRAPH_FORMAT, "mesh": config.name, "target": target, "written_at": now(),
             "commit": head_commit(config.root), "domains": entries}

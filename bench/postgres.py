@@ -1,9 +1,8 @@
 """A throwaway PostgreSQL server for Airflow's metadata database (benchmark 14): Airflow runs tasks in parallel
-only on a supported database (PostgreSQL or MySQL; SQLite takes one writer). `initdb` into a new temporary folder,
-started on a free local port, a new database for each Airflow run, stopped and removed at the end.
-
-PostgreSQL refuses to run as root: as root, the server runs as the `postgres` account (its data folder is then
-made in the system's temporary folder, which that account can reach)."""
+only on a supported database (PostgreSQL or MySQL; SQLite takes one writer). `initdb` into a new folder of the
+system's temporary folder, started on a free local port, a new database for each Airflow run, stopped and removed
+at the end. PostgreSQL refuses to run as root: as root, the server runs as the `postgres` account, which can reach
+that folder (not the benchmark's own, which only its maker can enter)."""
 
 from __future__ import annotations
 

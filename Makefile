@@ -48,7 +48,7 @@ test: $(AIRFLOW_STAMP)
 $(AIRFLOW_STAMP): constraints/airflow.txt
 	$(PYTHON) -m venv $(AIRFLOW_VENV)
 	$(AIRFLOW_VENV)/bin/python -m pip install --quiet 'apache-airflow==3.3.2' 'astronomer-cosmos==1.15.1' \
-	    -c constraints/airflow.txt
+	    psycopg2-binary asyncpg -c constraints/airflow.txt
 	touch $(AIRFLOW_STAMP)
 
 test-airflow: $(STAMP) $(AIRFLOW_STAMP)

@@ -1,8 +1,8 @@
 """Run the mesh's Airflow DAGs with `dag.test()`, inside Airflow's own virtualenv (tests/test_airflow.py and
-benchmark 14 start this script there with AIRFLOW_HOME set): it prepares Airflow's default SQLite metadata
-database, writes a DAG file into the DAGs folder and loads it as Airflow's DAG processor does (a DagBag), runs
-the DAGs and prints every task's final state, the runs in order, the asset events, and the seconds the runs and
-each task took, as JSON.
+benchmark 14 start this script there with AIRFLOW_HOME set): it prepares Airflow's metadata database (its default
+SQLite, or the one AIRFLOW__DATABASE__SQL_ALCHEMY_CONN names: benchmark 14's PostgreSQL), writes a DAG file into
+the DAGs folder and loads it as Airflow's DAG processor does (a DagBag), runs the DAGs and prints every task's final
+state, the runs in order, the asset events, and the seconds the runs and each task took, as JSON.
 
 By default `dag.test()` runs one task at a time in this process (each task's `mesh` command a process of its
 own). With a PARALLELISM, the tasks go to Airflow's LocalExecutor with that many worker processes, which report

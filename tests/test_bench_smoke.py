@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,28 @@ def test_benchmark_smoke_run(tmp_path: Path, name: str) -> None:
     for figure in bench["figures"]:
         _well_formed(figure)
     assert payload["machine"]["cores"] >= 1
+
+
+def test_the_orchestrated_run_is_not_measured_on_an_unsupported_setup(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Benchmark 14's LocalExecutor needs PostgreSQL and its drivers in Airflow's virtualenv: without either, the
+    figure says which in one line and nothing runs (never the LocalExecutor on SQLite, which Airflow does not
+    support for tasks side by side)."""
+    from bench.suite.airflow import _measured_run
+
+    ctx = Context(tmp_path, smoke=True, repeat=1)
+    without_drivers = _measured_run(ctx, Path(sys.executable))   # the mesh's own python: no psycopg2, no asyncpg
+    assert without_drivers.value is None
+    assert without_drivers.note == ("not measured: Airflow's virtualenv lacks the PostgreSQL drivers (make it "
+                                    "again: `make .venv-airflow/.installed`)")
+    drivers = tmp_path / "python"   # a python whose imports all succeed, on a PATH without PostgreSQL
+    drivers.write_text("#!/bin/sh\nexit 0\n")
+    drivers.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    without_server = _measured_run(ctx, drivers)
+    assert without_server.value is None
+    assert without_server.note == "not measured: no PostgreSQL on this machine (initdb not on PATH)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["python"]   # no mesh generated, no server started
 
 
 def test_statements_are_counted_from_each_commands_json() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 import pytest
@@ -54,14 +53,6 @@ def test_a_worker_has_the_environment_of_its_pools_maker(tmp_path: Path, monkeyp
     with DbtWorkers(1) as later:
         assert _said(later, project, {"MESH_PROBE_JOB": "job"}) == ["maker job"]
         assert _said(later, project, {}) == ["maker unset"]   # a job's variables do not outlive it
-
-
-def test_a_worker_collects_garbage_but_not_what_the_fork_server_imported() -> None:
-    """The fork server imports dbt with the collector off and freezes what it imported (mesh_cli/dbt/preload.py):
-    a worker must turn the collector on again, or a long build's cycles would never be freed."""
-    with DbtWorkers(1) as workers:
-        assert workers._pool.submit(gc.isenabled).result()
-        assert workers._pool.submit(gc.get_freeze_count).result() > 100_000   # dbt's modules, frozen
 
 
 def test_dbt_deps_without_the_hub_names_the_package_and_the_local_fix_in_one_line(tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import gc
 import multiprocessing
 import os
 import re
@@ -213,7 +212,9 @@ def run_job(job: DbtJob) -> DbtOutcome:
     return outcome
 
 
-_PRELOADED = ["mesh_cli.dbt.preload"]   # imported once, by the fork server
+# imported once, by the fork server: Ctrl-C's quiet handling first, then mesh_cli, so its warning filters hold
+# for whatever dbt imports
+_PRELOADED = ["mesh_cli.dbt.quiet_interrupt", "mesh_cli", "dbt.cli.main", "mesh_cli.dbt.invoke"]
 
 
 @functools.cache
@@ -242,7 +243,6 @@ def _adopt(environment: dict[str, str], folder: str) -> None:
     the first pool). A worker ignores Ctrl-C: the terminal sends it to the whole process group, and the command
     (the pool's maker) alone answers it, with one line."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    gc.enable()
     os.environ.clear()
     os.environ.update(environment)
     with contextlib.suppress(OSError):   # a folder deleted since: every call runs in its project's folder anyway

@@ -1,4 +1,4 @@
-"""Imported first by the fork server of the dbt workers (`mesh_cli.dbt.preload`), before it imports dbt: a Ctrl-C goes
+"""Imported first by the fork server of the dbt workers (`invoke._PRELOADED`), before it imports dbt: a Ctrl-C goes
 to the whole process group, and the command alone answers it (one line, exit 130), so neither the fork server
 (while it imports dbt) nor the workers it forks (which inherit this) print a traceback."""
 

@@ -26,13 +26,14 @@ $(CONTRACTS_STAMP):
 	$(CONTRACTS_VENV)/bin/python -m pip install --quiet 'datacontract-cli[duckdb]==1.2.8' 'dataproduct-cli==0.3.2'
 	touch $(CONTRACTS_STAMP)
 
-# The suite's tests mostly wait on dbt worker processes: two pytest workers keep both cores busy.
+# The suite's tests mostly wait on dbt worker processes: two pytest workers keep both cores busy. The 25 slowest
+# tests are listed at the end, so that a CI run shows where its minutes went.
 # tests/test_contract_tools.py runs the ecosystem's own CLIs on the exports, from the virtualenv above;
 # tests/test_airflow.py runs Airflow from its own, below.
 test: $(STAMP) $(CONTRACTS_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	CONTRACT_TOOLS_BIN=$(abspath $(CONTRACTS_VENV))/bin AIRFLOW_PYTHON=$(AIRFLOW_PYTHON) $(BIN)/pytest -q -n 2
+	CONTRACT_TOOLS_BIN=$(abspath $(CONTRACTS_VENV))/bin AIRFLOW_PYTHON=$(AIRFLOW_PYTHON) $(BIN)/pytest -q -n 2 --durations=25
 
 # Airflow 3 and Cosmos (per-model task groups) in their own virtualenv (Airflow and dbt pin conflicting packages),
 # from the committed constraints (Airflow's constraint files live outside the package registries); about 50 s and

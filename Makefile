@@ -26,14 +26,15 @@ $(CONTRACTS_STAMP):
 	$(CONTRACTS_VENV)/bin/python -m pip install --quiet 'datacontract-cli[duckdb]==1.2.8' 'dataproduct-cli==0.3.2'
 	touch $(CONTRACTS_STAMP)
 
-# The suite's tests mostly wait on dbt worker processes: two pytest workers keep both cores busy. The 25 slowest
-# tests are listed at the end, so that a CI run shows where its minutes went.
+# The suite's tests mostly wait on dbt worker processes: two pytest workers keep both cores busy, a worker with
+# nothing left taking tests queued on the other (`--dist worksteal`: with `load`, one worker once ran the last eight
+# minutes alone). The 25 slowest tests are listed at the end, so that a CI run shows where its minutes went.
 # tests/test_contract_tools.py runs the ecosystem's own CLIs on the exports, from the virtualenv above;
 # tests/test_airflow.py runs Airflow from its own, below.
 test: $(STAMP) $(CONTRACTS_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	CONTRACT_TOOLS_BIN=$(abspath $(CONTRACTS_VENV))/bin AIRFLOW_PYTHON=$(AIRFLOW_PYTHON) $(BIN)/pytest -q -n 2 --durations=25
+	CONTRACT_TOOLS_BIN=$(abspath $(CONTRACTS_VENV))/bin AIRFLOW_PYTHON=$(AIRFLOW_PYTHON) $(BIN)/pytest -q -n 2 --dist worksteal --durations=25
 
 # Airflow 3 and Cosmos (per-model task groups) in their own virtualenv (Airflow and dbt pin conflicting packages),
 # from the committed constraints (Airflow's constraint files live outside the package registries); about 50 s and
@@ -53,7 +54,7 @@ $(AIRFLOW_STAMP): constraints/airflow.txt
 	touch $(AIRFLOW_STAMP)
 
 test-airflow: $(STAMP) $(AIRFLOW_STAMP)
-	AIRFLOW_PYTHON=$(AIRFLOW_PYTHON) $(BIN)/pytest -q -n 2 tests/test_airflow.py
+	AIRFLOW_PYTHON=$(AIRFLOW_PYTHON) $(BIN)/pytest -q -n 2 --dist worksteal tests/test_airflow.py
 
 # The floor of the supported dbt range (constraints/floor.txt) in its own virtualenv: the example mesh built in a
 # copy and the package's integration tests, with the oldest dbt the range admits (about 2.5 minutes).

@@ -13,7 +13,7 @@ after round, every DAG all of whose read products have an asset event in the met
 `publish` tasks' outlets emitted); a DAG whose products never all arrive is not run.
 
 With AIRFLOW_RUN_PER_MODEL=1 the DAGs build the domains the graph file renders per model one task a model
-(Cosmos); AIRFLOW_RUN_ONLY (DAG ids, comma-separated) runs only those DAGs.
+(Cosmos).
 
     python tests/airflow_run.py GRAPH MESH_DIR MESH_EXECUTABLE MODE [PARALLELISM]
 """
@@ -120,7 +120,6 @@ def main(graph: str, mesh_dir: str, executable: str, mode: str, parallelism: int
     dag_file.write_text(DAG_FILE.format(graph=graph, mesh_dir=mesh_dir, executable=executable, mode=mode,
                                         per_model=os.environ.get("AIRFLOW_RUN_PER_MODEL") == "1"))
     parsed = DagBag(dag_folder=str(dag_file)).dags
-    only = [dag_id for dag_id in os.environ.get("AIRFLOW_RUN_ONLY", "").split(",") if dag_id]
     states: dict[str, dict[str, str]] = {}
     durations: dict[str, float] = {}
 
@@ -131,7 +130,7 @@ def main(graph: str, mesh_dir: str, executable: str, mode: str, parallelism: int
 
     with _api_server(port):
         started = time.perf_counter()
-        order = _scheduler_order({dag_id: dag for dag_id, dag in parsed.items() if not only or dag_id in only}, run)
+        order = _scheduler_order(parsed, run)
         seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "dags": sorted(parsed), "runs": order, "states": states,
                       "task_seconds": durations, "events": _asset_events(),

@@ -45,21 +45,18 @@ def airflow_python() -> str:
     pytest.skip("Airflow's environment: run `make test` or `make test-airflow`")
 
 
-def _airflow(python: str, root: Path, tmp_path: Path, mode: str, *, per_model: str = "",
-             alone: bool = True) -> dict[str, Any]:
+def _airflow(python: str, root: Path, tmp_path: Path, mode: str, *, per_model: str = "") -> dict[str, Any]:
     """The DAGs of `mode` for the mesh at `root`, run in Airflow's virtualenv by tests/airflow_run.py, their tasks
     one at a time: SQLite, the default metadata database the issue asks for, takes one writer, and Airflow supports
     no executor running tasks side by side on it (a LocalExecutor run on SQLite hung once in CI for 15 minutes).
-    With `per_model` (a domain, per-team mode), that domain's models run one task each (Cosmos), and only its DAG
-    runs unless not `alone` (then the others run as the products they read are updated)."""
+    With `per_model` (a domain), that domain's models run one task each (Cosmos)."""
     graph = tmp_path / "mesh_graph.json"
     chosen = ["--per-model", per_model] if per_model else []
     assert run_cli(root, "orchestrate", "graph", "--out", str(graph), *chosen).exit_code == 0
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "airflow"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
            "PYTHONPATH": str(REPO), "MESH_KEEP_WORKERS": "", "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
            "AIRFLOW__COSMOS__CACHE_DIR": str(tmp_path / "cosmos"),   # its partial-parse cache: this test's own
-           "AIRFLOW_RUN_PER_MODEL": "1" if per_model else "",
-           "AIRFLOW_RUN_ONLY": f"{DAG}_{per_model}" if per_model and alone else ""}
+           "AIRFLOW_RUN_PER_MODEL": "1" if per_model else ""}
     done = subprocess.run([python, str(REPO / "tests" / "airflow_run.py"), str(graph), str(root), MESH, mode],
                           env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
@@ -116,37 +113,6 @@ def test_the_whole_mesh_as_one_dag(airflow_python: str, mesh_copy: Path, built_m
     _same_as_mesh_build(mesh_copy, built_mesh[0])
 
 
-def test_one_dag_per_team_runs_when_the_products_it_reads_were_updated(
-        airflow_python: str, mesh_copy: Path, built_mesh: tuple[Path, Any], tmp_path: Path) -> None:
-    result = _airflow(airflow_python, mesh_copy, tmp_path, "team")
-    assert result["schedules"] == {f"{DAG}_customers": [], f"{DAG}_orders": [PRODUCTS["customers"]],
-                                   f"{DAG}_finance": sorted([PRODUCTS["customers"], PRODUCTS["orders"]])}
-    assert result["runs"] == [f"{DAG}_{domain}" for domain in DOMAINS]   # each one on its upstreams' assets
-    assert all(state == "success" for run in result["states"].values() for state in run.values())
-    assert result["events"] == {uri: f"{DAG}_{domain}.{domain}.publish" for domain, uri in PRODUCTS.items()}
-    _same_as_mesh_build(mesh_copy, built_mesh[0])
-
-
-def test_a_failing_domain_stops_exactly_its_downstream(airflow_python: str, mesh_copy: Path,
-                                                       built_mesh: tuple[Path, Any], tmp_path: Path) -> None:
-    """In the whole-mesh DAG, finance's tasks end upstream_failed in the same run. (Per-team DAGs: a failed domain's
-    publish does not run, so its products get no asset event and the DAGs reading them never start, as
-    test_a_failing_model_deploys_nothing_and_frees_the_domain shows.)"""
-    broken = mesh_copy / "domains/orders/models/marts/fct_orders.sql"
-    broken.write_text(broken.read_text().replace("select", "select no_such_column,", 1))
-    result = _airflow(airflow_python, mesh_copy, tmp_path, "mesh")
-    states = {task: state for run in result["states"].values() for task, state in run.items()}
-    assert {task: state for task, state in states.items() if state != "success"} == {
-        "orders.build": "failed", "orders.publish": "upstream_failed", "finance.pull": "upstream_failed",
-        "finance.build": "upstream_failed", "finance.publish": "upstream_failed"}
-    assert {task for task, state in states.items() if state == "success"} == {
-        "customers.pull", "customers.build", "customers.publish", "orders.pull"}
-    assert list(result["events"]) == [PRODUCTS["customers"]]
-    _same_as_mesh_build(mesh_copy, built_mesh[0], ("customers",))
-    _nothing_deployed(mesh_copy, "orders")
-    _nothing_deployed(mesh_copy, "finance")
-
-
 CUSTOMER_MODELS = {"stg_customers": ["customers.prepare"], "mesh_entitlements": ["customers.prepare"],
                    "dim_customers_v1": ["customers.models.stg_customers_model_build"],
                    "dim_customers_v2": ["customers.models.stg_customers_model_build"],
@@ -175,26 +141,50 @@ def _run_results(root: Path, domain: str) -> list[tuple[str, str]]:
     return sorted((result["unique_id"], result["status"]) for result in run["results"])
 
 
-def test_a_domain_one_task_a_model_deploys_what_mesh_build_deploys(
+def test_one_dag_per_team_runs_when_the_products_it_reads_were_updated(
         airflow_python: str, mesh_copy: Path, built_mesh: tuple[Path, Any], tmp_path: Path) -> None:
+    """Per-team DAGs, the customers domain built one task a model (Cosmos), orders and finance one build task each:
+    each DAG runs once the products it reads were updated, and every domain deploys what `mesh build` deploys."""
     result = _airflow(airflow_python, mesh_copy, tmp_path, "team", per_model="customers")
-    dag = f"{DAG}_customers"
-    assert result["upstreams"][dag] == _per_model_tasks()
+    customers = f"{DAG}_customers"
+    assert result["schedules"] == {customers: [], f"{DAG}_orders": [PRODUCTS["customers"]],
+                                   f"{DAG}_finance": sorted([PRODUCTS["customers"], PRODUCTS["orders"]])}
+    assert result["upstreams"][customers] == _per_model_tasks()
     assert result["upstreams"][f"{DAG}_orders"] == {   # a domain the graph file does not render per model
         "orders.pull": [], "orders.build": ["orders.pull"], "orders.publish": ["orders.build"]}
-    assert result["runs"] == [dag]
-    assert result["states"][dag] == dict.fromkeys(_per_model_tasks(), "success")
-    assert result["events"] == {PRODUCTS["customers"]: f"{dag}.customers.publish"}
-    _same_as_mesh_build(mesh_copy, built_mesh[0], ("customers",))
+    assert result["runs"] == [f"{DAG}_{domain}" for domain in DOMAINS]   # each one on its upstreams' assets
+    assert all(state == "success" for run in result["states"].values() for state in run.values())
+    assert result["events"] == {uri: f"{DAG}_{domain}.{domain}.publish" for domain, uri in PRODUCTS.items()}
+    _same_as_mesh_build(mesh_copy, built_mesh[0])
     assert _run_results(mesh_copy, "customers") == _run_results(built_mesh[0], "customers")   # every node, merged
     _released(mesh_copy, "customers")
+
+
+def test_a_failing_domain_stops_exactly_its_downstream(airflow_python: str, mesh_copy: Path,
+                                                       built_mesh: tuple[Path, Any], tmp_path: Path) -> None:
+    """In the whole-mesh DAG, finance's tasks end upstream_failed in the same run. (Per-team DAGs: a failed domain's
+    publish does not run, so its products get no asset event and the DAGs reading them never start, as
+    test_a_failing_model_deploys_nothing_and_frees_the_domain shows.)"""
+    broken = mesh_copy / "domains/orders/models/marts/fct_orders.sql"
+    broken.write_text(broken.read_text().replace("select", "select no_such_column,", 1))
+    result = _airflow(airflow_python, mesh_copy, tmp_path, "mesh")
+    states = {task: state for run in result["states"].values() for task, state in run.items()}
+    assert {task: state for task, state in states.items() if state != "success"} == {
+        "orders.build": "failed", "orders.publish": "upstream_failed", "finance.pull": "upstream_failed",
+        "finance.build": "upstream_failed", "finance.publish": "upstream_failed"}
+    assert {task for task, state in states.items() if state == "success"} == {
+        "customers.pull", "customers.build", "customers.publish", "orders.pull"}
+    assert list(result["events"]) == [PRODUCTS["customers"]]
+    _same_as_mesh_build(mesh_copy, built_mesh[0], ("customers",))
+    _nothing_deployed(mesh_copy, "orders")
+    _nothing_deployed(mesh_copy, "finance")
 
 
 def test_a_failing_model_deploys_nothing_and_frees_the_domain(airflow_python: str, mesh_copy: Path,
                                                               tmp_path: Path) -> None:
     broken = mesh_copy / "domains/customers/models/staging/stg_customers.sql"
     broken.write_text(broken.read_text().replace("select", "select no_such_column,", 1))
-    result = _airflow(airflow_python, mesh_copy, tmp_path, "team", per_model="customers", alone=False)
+    result = _airflow(airflow_python, mesh_copy, tmp_path, "team", per_model="customers")
     assert result["runs"] == [f"{DAG}_customers"]   # orders and finance never start: no product of theirs updated
     models = "customers.models"
     assert result["states"][f"{DAG}_customers"] == {

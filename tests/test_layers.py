@@ -133,17 +133,25 @@ def test_every_package_of_mesh_cli_is_in_a_layer() -> None:
     assert packages == placed, f"in no layer: {sorted(packages - placed)}; in none: {sorted(placed - packages)}"
 
 
-def test_the_type_families_of_the_python_governance_model_are_the_macros() -> None:
-    """Written twice, kept one: dbt's Jinja cannot read a shared rule file, so the package's macro and the Python
-    model (`mesh check` validates as the build does) each list the families, and this test keeps them equal."""
-    import re
+def test_the_python_type_families_answer_as_the_package_does_at_build_time() -> None:
+    """One rule source: core/type_families.py reads the package macro's literal, and gives for each case of the
+    package's integration tests the family dbt computed there (integration_tests/seeds/cases/expected_library.csv)."""
+    import csv
 
-    from mesh_cli.core.governance_config import _FAMILIES
+    from mesh_cli.core.type_families import type_family
 
-    macro = (PACKAGE.parent / "macros/governance/library/type_family.sql").read_text()
-    listed = {family: tuple(re.findall(r"'([^']+)'", names))
-              for names, family in re.findall(r"base in \[([^\]]+)\] -%\}\{\{ return\('(\w+)'\) \}\}", macro)}
-    assert listed == _FAMILIES
+    expected = PACKAGE.parent / "integration_tests/seeds/cases/expected_library.csv"
+    cases = {row[0].removeprefix("type_family "): row[1] for row in csv.reader(expected.open())
+             if row[0].startswith("type_family ")}
+    assert len(cases) >= 5
+    assert {data_type: type_family(data_type) for data_type in cases} == cases
+
+
+def test_a_type_family_macro_without_its_literal_is_refused() -> None:
+    from mesh_cli.core.type_families import _returned_literal
+
+    with pytest.raises(ValueError, match="type_families returns no literal"):
+        _returned_literal("{% macro type_families() %}{{ return(families) }}{% endmacro %}", "type_families")
 
 
 def test_bench_never_imports_the_tests_and_only_the_bench_smoke_test_imports_bench() -> None:

@@ -18,22 +18,8 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import SECTIONS, find_library, read_library
 from mesh_cli.core.manifest import governance_meta
+from mesh_cli.core.type_families import type_family
 from mesh_cli.core.yamlfile import read_mapping, read_yaml
-
-# The same lists as macros/governance/library/type_family.sql (tests/test_layers.py keeps the two equal).
-_FAMILIES = {"varchar": ("varchar", "text", "string", "char", "character", "character varying"),
-             "number": ("int", "integer", "bigint", "smallint", "tinyint", "number", "numeric", "decimal"),
-             "timestamp": ("timestamp", "timestamp_ntz", "datetime")}
-
-
-def type_family(data_type: Any) -> str:
-    """The kind of a type as the macro compares them (`varchar(20)` and `text` are both varchar).
-
-    >>> type_family("VARCHAR(20)"), type_family("text"), type_family("NUMBER(38, 0)"), type_family("boolean")
-    ('varchar', 'varchar', 'number', 'boolean')
-    """
-    base = str(data_type or "").lower().strip().split("(")[0].strip()
-    return next((family for family, names in _FAMILIES.items() if base in names), base)
 
 
 def central_library(root: Path) -> dict[str, Any]:

@@ -138,8 +138,8 @@ def _per_model_build(domain: str, models: dict[str, Any], graph: dict[str, Any],
                        "callback": keep_run_results, "callback_args": {"into": results}})
     record = BashOperator(task_id="record", bash_command=_mesh(
         settings, "orchestrate", "record", domain, "--target", target, "--run-id", RUN_ID),
-        trigger_rule="all_done_min_one_success", env=settings["env"], append_env=True,
-        retries=0)   # its first try frees the lease
+        trigger_rule="all_done_min_one_success",
+        **{**_common(settings), "retries": 0})   # its first try frees the lease
     prepare >> dbt >> record
     prepare >> record
     return prepare, record

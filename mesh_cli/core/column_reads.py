@@ -79,22 +79,49 @@ def _star_reads(sql: exp.Expr, aliases: set[str]) -> bool:
     return False
 
 
-def _mentions(node: exp.Expr, column: str, aliases: set[str]) -> bool:
+def _mentioned(sql: exp.Expr, aliases: set[str]) -> frozenset[str]:
+    """The columns the statement names unqualified or qualified by one of the upstream's aliases."""
     from sqlglot import exp
 
-    return any(c.name.lower() == column and (not c.table or c.table.lower() in aliases)
-               for c in node.find_all(exp.Column))
+    return frozenset(c.name.lower() for c in sql.find_all(exp.Column) if not c.table or c.table.lower() in aliases)
 
 
-def _joined_on(sql: exp.Expr, column: str) -> bool:
+def _joined_on(sql: exp.Expr) -> frozenset[str] | None:
+    """The columns joins take `using`; None when a natural join could join on any column."""
     from sqlglot import exp
 
+    found: set[str] = set()
     for join in sql.find_all(exp.Join):
         if join.args.get("kind", "") == "NATURAL" or join.method == "NATURAL":
-            return True
-        if any(identifier.name.lower() == column for identifier in join.args.get("using") or []):
-            return True
-    return False
+            return None
+        found.update(identifier.name.lower() for identifier in join.args.get("using") or [])
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class _UpstreamReads:
+    """What one statement reads of one upstream model, worked out once for all its columns."""
+
+    every_column: bool
+    named: frozenset[str]
+    outputs: Outputs
+
+
+@lru_cache(maxsize=2048)
+def _upstream_reads(code: str, upstream: str, model: str) -> _UpstreamReads | None:
+    """The statement's reads of `upstream.model`; None when the SQL cannot be read, or the ref is not where sqlglot
+    sees a table (e.g. inside a string): then it is taken to read every column."""
+    plain = _plain_sql(code)
+    parsed = _statement(plain) if plain is not None else None
+    if parsed is None:
+        return None
+    sql, outputs = parsed
+    aliases = _upstream_tables(sql, upstream, model)
+    if not aliases:
+        return None
+    joined = _joined_on(sql)
+    every_column = joined is None or _star_reads(sql, aliases)
+    return _UpstreamReads(every_column, _mentioned(sql, aliases) | (joined or frozenset()), outputs)
 
 
 def _ctes(sql: exp.Expr) -> dict[str, exp.Expr]:
@@ -190,18 +217,19 @@ def _flows_into(outputs: Outputs, upstream: str, model: str, column: str) -> tup
 
 def sql_reads(code: str, upstream: str, model: str, column: str) -> ColumnRead:
     """Whether the SQL (dbt source) of a node reads `column` of `upstream.model`, and the node's columns it
-    flows into."""
-    plain = _plain_sql(code)
-    parsed = _statement(plain) if plain is not None else None
-    if parsed is None:
+    flows into.
+
+    >>> sql_reads("select id, upper(email) as contact from {{ ref('customers', 'dim') }}", "customers", "dim", "email")
+    ColumnRead(reads=True, into=('contact',))
+    >>> sql_reads("select id from {{ ref('customers', 'dim') }}", "customers", "dim", "email").reads
+    False
+    """
+    reads = _upstream_reads(code, upstream, model)
+    if reads is None:
         return EVERYTHING
-    sql, outputs = parsed
     column = column.lower()
-    aliases = _upstream_tables(sql, upstream, model)
-    if not aliases:
-        return EVERYTHING   # the ref is not where sqlglot sees a table (e.g. inside a string): assume it reads
-    if _star_reads(sql, aliases) or _mentions(sql, column, aliases) or _joined_on(sql, column):
-        return ColumnRead(True, _flows_into(outputs, upstream, model, column))
+    if reads.every_column or column in reads.named:
+        return ColumnRead(True, _flows_into(reads.outputs, upstream, model, column))
     return NOTHING
 
 

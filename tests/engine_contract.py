@@ -61,6 +61,7 @@ class SQLiteEngine(Engine):
     adapter_type = "sqlite_test"
     dbt_package = "dbt-core"   # no dbt-sqlite here: any installed distribution keys the parse cache
     embedded = False
+    sqlglot_dialect = "sqlite"
 
     def __init__(self, config: MeshConfig, target: str, connection: sqlite3.Connection | None = None,
                  state: dict[str, list[dict[str, Any]]] | None = None) -> None:

@@ -236,6 +236,77 @@ def test_the_engine_says_what_it_reads_and_counts_not_which_it_is(engine_class: 
             engine_class(_config(tmp_path), "t").stored_rows("shop", ["shop.main.t"])
 
 
+@pytest.mark.parametrize("engine_class", ENGINE_CLASSES)
+def test_the_side_door_rule_reads_sql_in_the_engines_dialect_and_as_its_sessions_govern(
+        engine_class: type[Engine]) -> None:
+    """The dbt plugin judges compiled SQL in the engine's own dialect (`sqlglot_dialect`, one sqlglot knows): another
+    domain's relation that is not ref'd is refused on every engine; a session statement or a file read only where
+    the engine emulates governance in its sessions, which they would step around (`emulates_governance`)."""
+    from sqlglot.dialects.dialect import Dialect
+
+    from mesh_cli.core.compiled_guard import refusal, scope_of
+
+    Dialect.get_or_raise(engine_class.sqlglot_dialect)
+    assert registry.sqlglot_dialect(engine_class.adapter_type) == engine_class.sqlglot_dialect
+    assert registry.emulates_governance(engine_class.adapter_type) == engine_class.emulates_governance
+    scope = scope_of("SHOP", ["SHOP", "TILL"], {"TILL": ("sales",)}, {"TILL": "till"}, ["TILL.MARTS.SALES"],
+                     dialect=engine_class.sqlglot_dialect, emulated=engine_class.emulates_governance)
+    assert refusal("select * from TILL.MARTS.SALES", scope) is None
+    assert "reads TILL.STAGING.RAW of domain till directly" in str(refusal("select * from TILL.STAGING.RAW", scope))
+    for around in ("set x = 1", "select * from read_csv('x.csv')"):
+        assert (refusal(around, scope) is not None) == engine_class.emulates_governance, around
+
+
+def test_an_adapter_without_an_engine_is_read_as_generic_sql_with_nothing_emulated() -> None:
+    """A dbt project on an adapter the mesh has no engine for (no mesh domain; the plugin still judges its SQL) is
+    read as sqlglot's generic SQL, with the relation rule only: nothing of the mesh's is emulated there."""
+    assert registry.sqlglot_dialect("oracle") is None and not registry.emulates_governance("oracle")
+
+
+@pytest.mark.parametrize("engine_class", ENGINE_CLASSES)
+def test_mesh_query_reads_its_scope_from_an_embedded_session(engine_class: type[Engine], tmp_path: Path) -> None:
+    """`mesh query` asks the session for the governed storage and the queried database's schemas; an account engine
+    has no such session."""
+    engine = engine_class(_config(tmp_path), "t")
+    if not engine.embedded:
+        for ask in (lambda: engine.session_tables(None, "mesh_protected"), lambda: engine.session_schemas(None, "x")):
+            with pytest.raises(EngineError, match=f"the {engine_class.adapter_type} engine .* has no query sessions"):
+                ask()
+        return
+    with engine.open_database("shop") as database:
+        database.execute("create schema mesh_protected")
+        database.execute("create table mesh_protected.marts__sales (id integer)")
+        database.execute("create table main.other (id integer)")
+    with engine.connect(load_domain(_domain(tmp_path, engine_class.adapter_type))) as session:
+        assert engine.session_tables(session, "mesh_protected") == [("shop", "marts__sales")]
+        assert {"main", "mesh_protected"} <= engine.session_schemas(session, "shop")
+        assert engine.session_schemas(session, "absent") == set()
+
+
+@pytest.mark.parametrize("engine_class", ENGINE_CLASSES)
+def test_provisioning_plans_one_account_at_a_time_where_the_engines_accounts_follow_the_topology(
+        engine_class: type[Engine], tmp_path: Path) -> None:
+    """With `snowflake.topology: account_per_domain` a provisioning plan covers one domain where the engine's objects
+    live in the topology's accounts (`accounts_follow_topology`); elsewhere the whole mesh is one plan."""
+    from mesh_cli.provision.run import provision
+
+    for name in ("shop", "till"):
+        folder = tmp_path / "domains" / name
+        folder.mkdir(parents=True)
+        (folder / "dbt_project.yml").write_text(f"name: {name}\nprofile: {name}\n")
+        (folder / "profiles.yml").write_text(f"{name}:\n  target: t\n  outputs:\n    t:\n"
+                                             f"      type: {engine_class.adapter_type}\n")
+    config = _config(tmp_path)
+    config.settings["snowflake"] = {"topology": "account_per_domain",
+                                    "accounts": {"shop": "RETAIL.SHOP", "till": "RETAIL.TILL"}}
+    try:
+        provision(config, target="t", plan_only=True)
+        refused = ""
+    except MeshError as exc:
+        refused = str(exc)
+    assert ("provision one domain at a time" in refused) == engine_class.accounts_follow_topology, refused
+
+
 @pytest.mark.parametrize("engine_class", [SnowflakeEngine, SQLiteEngine])
 def test_an_engine_without_local_profiles_reports_nothing_of_them(engine_class: type[Engine], tmp_path: Path) -> None:
     """`mesh init --adopt` asks the mesh's local default engine alone; another engine finds no problem in a profile

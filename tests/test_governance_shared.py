@@ -24,7 +24,7 @@ from mesh_cli.build.run import BuildReport
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.engines.duckdb import DuckDBEngine
-from mesh_cli.engines.duckdb_roles import share_session_sql
+from mesh_cli.engines.duckdb_roles import roles_literal
 
 SHARE = "CUSTOMERS_CUSTOMER_MASTER"
 ACCOUNTS = {"customers": "RETAIL.CUSTOMERS", "orders": "RETAIL.ORDERS", "finance": "RETAIL.FINANCE"}
@@ -32,13 +32,14 @@ ACCOUNTS = {"customers": "RETAIL.CUSTOMERS", "orders": "RETAIL.ORDERS", "finance
 
 def session(root: Path, *roles: str, share: str | None = None,
             database_roles: tuple[str, ...] = ()) -> duckdb.DuckDBPyConnection:
-    """A read-only session of the customers database: as the provider's roles, or as a consumer reading through
-    `share` holding `database_roles` of it."""
+    """A read-only session of the customers database: as the provider's roles, or as a consumer account reading
+    through `share` holding `database_roles` of it: the two variables the package's context functions read
+    (macros/governance/prepare/governance_statements.sql), which no command of the mesh sets."""
     config = load_config(root)
     connection = DuckDBEngine(config, "dev").connect(discover_domains(config)["customers"], roles=list(roles))
     if share is not None:
-        for sql in share_session_sql(share, list(database_roles)):
-            connection.execute(sql)
+        connection.execute(f"set variable mesh_share = '{share}'")
+        connection.execute(f"set variable mesh_database_roles = {roles_literal(list(database_roles))}")
     return connection
 
 

@@ -20,6 +20,8 @@ from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.dbt.parse import parse_domains
+from mesh_cli.engines.duckdb import DuckDBEngine
+from mesh_cli.engines.snowflake import SnowflakeEngine
 from mesh_cli.plugin.side_door_guard import check_node, install
 
 
@@ -127,8 +129,10 @@ def test_mesh_check_reports_the_side_door(mesh_copy: Path, tmp_path: Path) -> No
 # the user's own grants (https://docs.snowflake.com/en/sql-reference/sql/use-role); files are reached only through
 # a stage the role may use (https://docs.snowflake.com/en/sql-reference/sql/copy-into-location).
 
+DUCKDB = DuckDBEngine.sqlglot_dialect
 _SCOPE = scope_of("orders", ["customers", "orders"], {"customers": ("dim_customers",)}, {},
-                  ["customers.marts.dim_customers_v2"])
+                  ["customers.marts.dim_customers_v2"], dialect=DUCKDB,
+                  emulated=DuckDBEngine.emulates_governance)
 
 
 @pytest.mark.parametrize(("sql", "refused"), [
@@ -253,15 +257,15 @@ def test_run_time_statements_are_judged_in_a_domain_run_only() -> None:
     seed = "COPY \"orders\".\"main\".\"raw_orders\" FROM '/mesh/domains/orders/seeds/raw_orders.csv' (FORMAT CSV)"
     try:
         start_run(guarded=True)
-        assert statement_refusal(setting, "model.orders.x") == (
+        assert statement_refusal(setting, "model.orders.x", DUCKDB) == (
             "dbt run: a statement it runs (a hook, run_query) runs SET, which changes the session or touches files "
             "around the governance policies; remove it (files come in through `mesh ingest`, session settings "
             "belong to the profile)")
-        assert statement_refusal(seed, "seed.orders.raw_orders") is None
-        assert statement_refusal(seed.replace(" FROM ", " TO "), "seed.orders.raw_orders") is not None
-        assert statement_refusal(seed, "model.orders.x") is not None
+        assert statement_refusal(seed, "seed.orders.raw_orders", DUCKDB) is None
+        assert statement_refusal(seed.replace(" FROM ", " TO "), "seed.orders.raw_orders", DUCKDB) is not None
+        assert statement_refusal(seed, "model.orders.x", DUCKDB) is not None
         start_run(guarded=False)
-        assert statement_refusal(setting, "model.orders.x") is None
+        assert statement_refusal(setting, "model.orders.x", DUCKDB) is None
     finally:
         start_run(guarded=True)
 
@@ -300,7 +304,7 @@ def test_on_snowflake_only_the_relation_rule_applies() -> None:
     """Snowflake's own grants decide session statements and stages there; another domain's database is still refused
     (a consumer reads it only through what is granted to it)."""
     snowflake = scope_of("ORDERS", ["CUSTOMERS"], {"CUSTOMERS": ("dim_customers",)}, {"CUSTOMERS": "customers"},
-                         [], dialect="snowflake")
+                         [], dialect=SnowflakeEngine.sqlglot_dialect, emulated=SnowflakeEngine.emulates_governance)
     assert refusal("use warehouse ORDERS_WH", snowflake) is None
     assert refusal("select * from @landing/customers.csv", snowflake) is None
     assert "reads CUSTOMERS.STAGING.STG_CUSTOMERS of domain customers" in str(
@@ -315,9 +319,9 @@ def test_every_domain_run_installs_the_statement_guard(mesh_copy: Path, tmp_path
     setting = "set variable mesh_roles = ['PII_READER']"
     try:
         install(tmp_path)                                       # not a domain
-        assert statement_refusal(setting, "model.x.y") is None
+        assert statement_refusal(setting, "model.x.y", DUCKDB) is None
         install(mesh_copy / "domains/orders")
         assert getattr(DuckDBConnectionManager.add_query, "data_mesh_guarded", False)
-        assert statement_refusal(setting, "model.orders.y") is not None
+        assert statement_refusal(setting, "model.orders.y", DUCKDB) is not None
     finally:
         start_run(guarded=True)

@@ -12,11 +12,13 @@ A node's or hook's SQL is refused when it
   outside every policy; on Snowflake a query reaches files only through a stage the role may use
   (https://docs.snowflake.com/en/sql-reference/sql/copy-into-location).
 
-The session and file rules apply to the embedded engine, whose emulation they would step around; on Snowflake
-(`USE WAREHOUSE` in a hook, say) the warehouse's own grants decide them, and only the relation rule applies.
+The session and file rules apply on an engine that emulates governance (`Engine.emulates_governance`: DuckDB),
+whose emulation they would step around; on Snowflake (`USE WAREHOUSE` in a hook, say) the warehouse's own grants
+decide them, and only the relation rule applies.
 
 Pure: sqlglot only, no dbt, no database; `mesh_cli/plugin/dialect.py` calls it on every compiled node and the
-DuckDB session (`engines/duckdb_session.py`) on every statement a run issues outside the nodes' compiled SQL.
+engine's statement guard (`Engine.install_statement_guard`) on every statement a run issues outside the nodes'
+compiled SQL.
 """
 
 from __future__ import annotations
@@ -70,13 +72,10 @@ class Scope:
     foreign: dict[str, str]
     allowed: frozenset[str]
     public: dict[str, tuple[str, ...]]    # a foreign database (upper-cased) -> its public models, for the fix
-    dialect: str = "duckdb"               # the SQL's dialect (sqlglot's name)
-
-    @property
-    def emulated(self) -> bool:
-        """Whether the SQL runs in the embedded engine's emulation, where session statements and files would step
-        around it; on Snowflake the warehouse's own grants decide those, and only the relation rule applies."""
-        return self.dialect == "duckdb"
+    dialect: str | None                   # the SQL's dialect (sqlglot's name; None: sqlglot's generic SQL)
+    # The SQL runs in an engine's emulation of governance, where session statements and files would step around it
+    # (`Engine.emulates_governance`); on Snowflake the warehouse's own grants decide those: the relation rule only.
+    emulated: bool
 
 
 def _relation_refusal(parts: list[str], scope: Scope) -> str | None:
@@ -145,7 +144,7 @@ def _text_refusal(sql: str, scope: Scope) -> str | None:
     return None
 
 
-def _parse(sql: str, dialect: str) -> list[exp.Expr]:
+def _parse(sql: str, dialect: str | None) -> list[exp.Expr]:
     """sqlglot's statements; its warning for each statement read as a generic Command (RESET, CALL, LOAD: refused
     or let through on purpose here) is silenced, or a dbt run would print it for every hook."""
     level = _SQLGLOT_LOG.level
@@ -188,13 +187,14 @@ def _naming(databases: tuple[str, ...]) -> re.Pattern[str] | None:
 
 
 def scope_of(own_database: str, databases: Collection[str], public: dict[str, tuple[str, ...]],
-             owners: dict[str, str], allowed: Iterable[str], dialect: str = "duckdb") -> Scope:
+             owners: dict[str, str], allowed: Iterable[str], *, dialect: str | None, emulated: bool) -> Scope:
     """The scope of a node in `own_database`: every other of `databases` is foreign (named after its domain in
-    `owners`, else itself); `allowed` are the relations it refs there."""
+    `owners`, else itself); `allowed` are the relations it refs there; `dialect` and `emulated` are its engine's
+    answers (`Engine.sqlglot_dialect`, `Engine.emulates_governance`)."""
     foreign = {name.upper(): owners.get(name.upper(), name) for name in databases
                if name and name.upper() != own_database.upper()}
     return Scope(foreign, frozenset(name.upper() for name in allowed), {k.upper(): v for k, v in public.items()},
-                 dialect)
+                 dialect, emulated)
 
 
 @dataclass(frozen=True)
@@ -208,32 +208,32 @@ class Approval:
 
 # unique_id of each node judged in this run -> its approval (PROJECT_SCOPE: the project's own scope)
 APPROVED: dict[str, Approval] = {}
-_UNJUDGED = Approval("dbt run", Scope({}, frozenset(), {}), "")
 _GUARDED = [True]     # whether this process's current run judges its statements (`start_run`)
 
 
-def _loads_a_seed(sql: str) -> bool:
+def _loads_a_seed(sql: str, dialect: str) -> bool:
     """dbt-duckdb loads a seed with one `COPY <its table> FROM '<its file>'` (the session reads files of its own
     project only: `engines/duckdb_session.py`)."""
     try:
-        statements = _parse(sql, "duckdb")
+        statements = _parse(sql, dialect)
     except SqlglotError:
         return False
     return len(statements) == 1 and isinstance(statements[0], exp.Copy) and statements[0].args.get("kind") is True
 
 
-def statement_refusal(sql: str, node_id: str | None) -> str | None:
-    """Why a statement a run issues (hooks, `run_query`, the materialization around an approved node's SQL) may
-    not run, as one line naming its file and node; None when it may. The approved compiled SQL inside it is not
-    read again. Before any node is judged (a run's first statements) no other database is known yet: session
-    statements and files are refused all the same."""
-    approval = APPROVED.get(node_id or PROJECT_SCOPE) or APPROVED.get(PROJECT_SCOPE) or _UNJUDGED
+def statement_refusal(sql: str, node_id: str | None, dialect: str) -> str | None:
+    """Why a statement a run issues (hooks, `run_query`, the materialization around an approved node's SQL) in
+    an engine's governance emulation, in its `dialect`, may not run, as one line naming its file and node; None
+    when it may. The approved compiled SQL inside it is not read again. Before any node is judged (a run's first
+    statements) no other database is known yet: session statements and files are refused all the same."""
+    approval = (APPROVED.get(node_id or PROJECT_SCOPE) or APPROVED.get(PROJECT_SCOPE)
+                or Approval("dbt run", Scope({}, frozenset(), {}, dialect, emulated=True), ""))
     if not _GUARDED[0]:
         return None
     rest = sql.replace(approval.compiled, " ") if approval.compiled else sql
     if not may_need_parsing(rest, approval.scope.foreign):
         return None
-    if (node_id or "").startswith("seed.") and _loads_a_seed(sql):
+    if (node_id or "").startswith("seed.") and _loads_a_seed(sql, dialect):
         return None
     found = refusal(rest, approval.scope)
     return f"{approval.label}: a statement it runs (a hook, run_query) {found}" if found else None

@@ -56,6 +56,13 @@ class Engine:
     # `datacontract test` reads copies the mesh writes per reader (`write_copy`), not the domain's data in place.
     contract_tests_read_copies: ClassVar[bool] = False
     replace_drops_grants: ClassVar[bool] = False      # a rebuild (CREATE OR REPLACE) drops the object's grants
+    sqlglot_dialect: ClassVar[str]                    # sqlglot's name for the SQL it runs (how the mesh parses it)
+    # Governance (roles, policies) is emulated in its sessions: a session statement or a file read would step around
+    # it, so the side-door rule refuses those as well (core/compiled_guard.py); else the warehouse's grants decide.
+    emulates_governance: ClassVar[bool] = False
+    # Its objects live in the accounts mesh.yml's `snowflake.topology` lays out: with `account_per_domain` each
+    # domain's own, so a provisioning plan covers one domain, with that account's credentials.
+    accounts_follow_topology: ClassVar[bool] = False
     # Shares (mesh publish): the statements in the engine's language, and whether an account-per-domain consumer
     # reads an upstream's products from the database it mounted from their share (or from the upstream's own).
     share_statements: ClassVar[ShareStatements | None] = None
@@ -80,6 +87,12 @@ class Engine:
     @classmethod
     def release_connections(cls) -> None:
         """Free what dbt's adapter keeps open after an invocation in a long-lived worker process."""
+
+    @classmethod
+    def install_statement_guard(cls) -> None:
+        """Have dbt's adapter judge every statement a run issues outside the nodes' compiled SQL (hooks,
+        `run_query`) by `core.compiled_guard.statement_refusal` before it runs (idempotent): an engine that
+        `emulates_governance` does; none by default, where the warehouse's own grants decide."""
 
     # --- connect and execute ------------------------------------------------------------------------------------
     def _unsupported(self, what: str) -> EngineError:
@@ -119,6 +132,14 @@ class Engine:
 
     def session_roles(self, connection: Any) -> list[str]:
         """The roles in session of a connection from `connect`."""
+        raise self._unsupported("query sessions")
+
+    def session_tables(self, connection: Any, schema: str) -> list[tuple[str, str]]:
+        """(database, table) of every table in `schema` of the databases a `connect` session reads."""
+        raise self._unsupported("query sessions")
+
+    def session_schemas(self, connection: Any, database: str) -> set[str]:
+        """The schemas of `database` in a `connect` session, lower-cased."""
         raise self._unsupported("query sessions")
 
     def with_connection(self, connection: Any) -> Engine:

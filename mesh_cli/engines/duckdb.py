@@ -69,6 +69,8 @@ class DuckDBEngine(Engine):
     counts_built_rows = True           # dbt-duckdb's adapter response has no rows_affected
     contract_tests_read_copies = True  # a governed model's name is a view showing a session without roles no rows
     share_statements = SnowflakeShareStatements()   # shares are an emulated Snowflake account (duckdb_shares.py)
+    sqlglot_dialect = "duckdb"
+    emulates_governance = True         # roles are the session variable `mesh_roles` (duckdb_session.py)
 
     def share_backend(self, domain: str, plan_only: bool) -> Backend:
         return EmulatedBackend(self.config, self.target, domain)
@@ -102,6 +104,15 @@ class DuckDBEngine(Engine):
         if environment is not None:
             environment.close()
         DuckDBConnectionManager.close_all_connections()
+
+    @classmethod
+    def install_statement_guard(cls) -> None:
+        """dbt-duckdb's connection manager judges each statement (engines/duckdb_session.py)."""
+        try:
+            from mesh_cli.engines.duckdb_session import install_statement_guard
+        except ImportError:   # no dbt-duckdb: no DuckDB session to guard
+            return
+        install_statement_guard()
 
     @classmethod
     def driver_errors(cls) -> tuple[type[BaseException], ...]:
@@ -236,6 +247,15 @@ class DuckDBEngine(Engine):
 
     def session_roles(self, connection: Any) -> list[str]:
         return sorted(connection.execute("select getvariable('mesh_roles')").fetchone()[0] or [])
+
+    def session_tables(self, connection: Any, schema: str) -> list[tuple[str, str]]:
+        return [(str(catalog), str(name)) for catalog, name in connection.execute(
+            "select table_catalog, table_name from information_schema.tables where table_schema = ?",
+            [schema]).fetchall()]
+
+    def session_schemas(self, connection: Any, database: str) -> set[str]:
+        return {str(row[0]).lower() for row in connection.execute(
+            "select schema_name from information_schema.schemata where catalog_name = ?", [database]).fetchall()}
 
     @classmethod
     def columns_query(cls, relations: list[tuple[str, str, str]]) -> str:

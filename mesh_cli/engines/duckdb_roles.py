@@ -30,12 +30,3 @@ def set_expanded_roles_sql(roles: list[str], closure: str = "governance.mesh_rol
     return (f"set variable mesh_roles = (select list_distinct(list_concat({literal}, coalesce("
             f"(select list(role_name) from {closure} where list_contains({literal}, holder)), []::varchar[]))))")
 
-
-def share_session_sql(share: str, database_roles: list[str]) -> list[str]:
-    """Make a session read as a consumer account reads through `share`: account roles are NULL in the policies
-    (`mesh_share` set), and the database roles of the share granted to the consumer's roles are in session
-    (https://docs.snowflake.com/en/sql-reference/functions/is_database_role_in_session)."""
-    if not ROLE_NAME.match(share):
-        raise ValueError(f"share name {share!r} must be letters, digits and underscores")
-    return [f"set variable mesh_share = '{share.upper()}'",
-            f"set variable mesh_database_roles = {roles_literal(database_roles)}"]

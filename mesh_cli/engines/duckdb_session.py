@@ -27,6 +27,7 @@ import duckdb
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from mesh_cli.core.compiled_guard import statement_refusal
+from mesh_cli.engines.duckdb import DuckDBEngine
 from mesh_cli.engines.duckdb_roles import set_expanded_roles_sql, set_roles_sql
 
 
@@ -56,7 +57,7 @@ def install_statement_guard() -> None:
     @functools.wraps(add_query)
     def _add_query(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
         connection = self.get_if_exists()
-        refused = statement_refusal(sql, getattr(connection, "name", None))
+        refused = statement_refusal(sql, getattr(connection, "name", None), DuckDBEngine.sqlglot_dialect)
         if refused:
             raise DbtRuntimeError(refused)
         return add_query(self, sql, *args, **kwargs)

@@ -38,6 +38,26 @@ def previews_snowflake_sql(adapter: str) -> bool:
     return engine is not None and engine.previews_snowflake_sql
 
 
+def sqlglot_dialect(adapter: str) -> str | None:
+    """sqlglot's name for the SQL the engine of a dbt adapter type runs (None for an adapter that is no mesh engine:
+    sqlglot's generic SQL)."""
+    engine = ENGINES.get(adapter)
+    return engine.sqlglot_dialect if engine is not None else None
+
+
+def emulates_governance(adapter: str) -> bool:
+    """Whether the engine of a dbt adapter type emulates governance in its sessions (False for an adapter that is
+    no mesh engine: nothing of the mesh's is emulated there)."""
+    engine = ENGINES.get(adapter)
+    return engine is not None and engine.emulates_governance
+
+
+def install_statement_guards() -> None:
+    """Have each engine's dbt adapter judge the statements a run issues, where the engine guards them."""
+    for engine in ENGINES.values():
+        engine.install_statement_guard()
+
+
 def adapter_type(domain: Domain, target: str) -> str:
     """The adapter type of `target` in the domain's profiles.yml."""
     path = domain.path / "profiles.yml"
@@ -112,11 +132,14 @@ __all__ = [
     "Engine",
     "adapter_type",
     "default_target",
+    "emulates_governance",
     "engine_class",
     "engine_for",
+    "install_statement_guards",
     "previews_snowflake_sql",
     "register",
     "release_connections",
+    "sqlglot_dialect",
     "stage_store",
     "target_args",
 ]

@@ -91,6 +91,8 @@ class SnowflakeEngine(Engine):
     replace_drops_grants = True
     share_statements = SnowflakeShareStatements()
     mounts_shares = True        # account per domain: a consumer reads an upstream's products from its mounted share
+    sqlglot_dialect = "snowflake"
+    accounts_follow_topology = True   # https://docs.snowflake.com/en/user-guide/organizations-manage-accounts
 
     def __init__(self, config: Any, target: str, connection: Any = None) -> None:
         super().__init__(config, target)

@@ -45,7 +45,7 @@ def run_query(config: MeshConfig, domain_name: str, sql: str, roles: list[str], 
     with engine.connect(domain, roles=roles, locked=True) as connection:
         engine.check_single_select(connection, sql)
         check_reads(sql, query_scope(config, target, domain, [domains[u] for u in domain.upstreams if u in domains],
-                                     engine.adapter_type, connection))
+                                     engine, connection))
         try:
             cursor = connection.execute(sql)
         except engine.driver_errors() as exc:  # bad SQL, or a write to the read-only database

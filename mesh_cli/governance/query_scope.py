@@ -27,6 +27,7 @@ from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import ref_targets_of
 from mesh_cli.core.model_index import read_model_index
 from mesh_cli.core.state import domain_state_dir, load_target_manifest
+from mesh_cli.engines.base import Engine
 
 PROTECTED_SCHEMA = "mesh_protected"    # macros/governance/protect/create_table_as.sql
 GOVERNANCE_SCHEMA = "governance"
@@ -40,6 +41,7 @@ class QueryScope:
     readable: frozenset[tuple[str, str, str]]
     schemas: frozenset[str]        # the queried database's schemas (a two-part name's first part)
     catalogs: frozenset[str]       # the attached databases: the domain's and its upstreams'
+    dialect: str                   # the session's SQL, by sqlglot's name (`Engine.sqlglot_dialect`)
 
     def resolve(self, table: exp.Table) -> tuple[str, str, str]:
         """A table reference as DuckDB resolves it in the queried database's session."""
@@ -82,31 +84,28 @@ def _public(config: MeshConfig, target: str, domain: Domain, adapter: str) -> se
             for m in _models(config, target, domain, adapter) if m.access == "public"}
 
 
-def query_scope(config: MeshConfig, target: str, domain: Domain, upstreams: list[Domain], adapter: str,
+def query_scope(config: MeshConfig, target: str, domain: Domain, upstreams: list[Domain], engine: Engine,
                 connection: Any) -> QueryScope:
-    """The scope of a query in `domain`'s database with `upstreams` attached (read from the session itself: its
-    governed storage; and from the saved manifests: public models)."""
+    """The scope of a query in `domain`'s database with `upstreams` attached, on the engine's `connect` session
+    (read from the session itself: its governed storage; and from the saved manifests: public models)."""
     catalogs = [domain.name, *(u.name for u in upstreams)]
-    stored = connection.execute(
-        "select table_catalog, table_name from information_schema.tables where table_schema = ?",
-        [PROTECTED_SCHEMA]).fetchall()
+    adapter = engine.adapter_type
     readable = _public(config, target, domain, adapter)
-    for catalog, name in stored:
-        schema, _, model = str(name).lower().partition("__")
+    for catalog, name in engine.session_tables(connection, PROTECTED_SCHEMA):
+        schema, _, model = name.lower().partition("__")
         if catalog == domain.name and model:
             readable.add((domain.name.lower(), schema, model))
     for upstream in upstreams:
         readable |= _public(config, target, upstream, adapter)
-    schemas = {str(row[0]).lower() for row in connection.execute(
-        "select schema_name from information_schema.schemata where catalog_name = ?", [domain.name]).fetchall()}
-    return QueryScope(domain.name.lower(), frozenset(readable), frozenset(schemas),
-                      frozenset(c.lower() for c in catalogs))
+    return QueryScope(domain.name.lower(), frozenset(readable),
+                      frozenset(engine.session_schemas(connection, domain.name)),
+                      frozenset(c.lower() for c in catalogs), engine.sqlglot_dialect)
 
 
 def check_reads(sql: str, scope: QueryScope) -> None:
     """Refuse a query reading anything outside its scope (one line: the relation and what to read instead)."""
     try:
-        [statement] = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+        [statement] = [s for s in sqlglot.parse(sql, read=scope.dialect) if s is not None]
     except (SqlglotError, ValueError) as exc:
         raise MeshError(f"mesh query cannot tell what this query reads ({str(exc).splitlines()[0]}); write it as "
                         "one plain SELECT") from exc

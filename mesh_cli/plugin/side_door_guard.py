@@ -3,11 +3,12 @@
 
 `mesh_cli/plugin/dialect.py` calls `enter_node` before and `check_node` after compiling every node (models,
 tests, snapshots, analyses, `on-run-start` hooks); the verdict and the node's scope are kept in
-`compiled_guard.APPROVED`, where the DuckDB session's statement guard (`engines/duckdb_session.py`, installed for
-every mesh domain by `install`) finds them for what runs outside the compiled SQL (model hooks, `run_query` in
-Jinja). The other domains' databases are those the profile attaches and those of the public models the resolver
-injected; a node may read there only the public relations it `ref`s. A Python model runs Python: no SQL rule
-bounds it.
+`compiled_guard.APPROVED`, where the engine's statement guard (`Engine.install_statement_guard`: DuckDB's session,
+`engines/duckdb_session.py`; installed for every mesh domain by `install`) finds them for what runs outside the
+compiled SQL (model hooks, `run_query` in Jinja). The other domains' databases are those the profile attaches and
+those of the public models the resolver injected; a node may read there only the public relations it `ref`s. The
+SQL is read in the engine's dialect, its session and file rules applied where the engine emulates governance. A
+Python model runs Python: no SQL rule bounds it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-from sqlglot.dialects.dialect import Dialects
 
 from mesh_cli.core.compiled_guard import (
     APPROVED,
@@ -30,6 +29,7 @@ from mesh_cli.core.compiled_guard import (
 )
 from mesh_cli.core.domains import DOMAIN_FILE
 from mesh_cli.core.errors import MeshError
+from mesh_cli.engines.registry import emulates_governance, install_statement_guards, sqlglot_dialect
 
 _PROJECT_SCOPES: dict[int, tuple[int, Scope]] = {}   # id(manifest) -> (its number of nodes, the project's scope)
 
@@ -61,9 +61,9 @@ def _project_scope(config: Any, manifest: Any) -> Scope:
             allowed.append(relation)
     attached = [getattr(a, "alias", None) or Path(str(getattr(a, "path", ""))).stem
                 for a in getattr(config.credentials, "attach", None) or []]
-    dialect = config.credentials.type if config.credentials.type in {d.value for d in Dialects} else "duckdb"
+    adapter = str(config.credentials.type)
     scope = scope_of(own, [*attached, *owners], {k: tuple(sorted(set(v))) for k, v in public.items()},
-                     owners, allowed, dialect)
+                     owners, allowed, dialect=sqlglot_dialect(adapter), emulated=emulates_governance(adapter))
     _PROJECT_SCOPES.clear()     # one project per run: keep one manifest's scope
     _PROJECT_SCOPES[id(manifest)] = (len(manifest.nodes), scope)
     return scope
@@ -109,15 +109,11 @@ def check_node(config: Any, node: Any, manifest: Any) -> None:
 
 def install(project_dir: Path) -> None:
     """At the start of every dbt invocation: forget what earlier runs in this process judged, and in a mesh domain
-    judge every statement its DuckDB session runs, whether or not its profile loads the roles plugin (without it a
-    pre-hook could set `mesh_roles` itself). Another project (the package's integration_tests set roles in hooks on
-    purpose) runs unjudged, even in a process that built a domain before."""
+    judge every statement its engine's session runs where the engine guards them (DuckDB), whether or not its
+    profile loads the roles plugin (without it a pre-hook could set `mesh_roles` itself). Another project (the
+    package's integration_tests set roles in hooks on purpose) runs unjudged, even in a process that built a
+    domain before."""
     domain = (project_dir / DOMAIN_FILE).is_file()
     start_run(guarded=domain)
-    if not domain:
-        return
-    try:
-        from mesh_cli.engines.duckdb_session import install_statement_guard
-    except ImportError:   # no dbt-duckdb: no DuckDB session to guard
-        return
-    install_statement_guard()
+    if domain:
+        install_statement_guards()

@@ -68,7 +68,7 @@ def _provision(config: MeshConfig, selectors: tuple[str, ...], target: str | Non
     selected = graph.order(graph.select(selectors))
     engine = engine_for(config, list(domains.values()), target)
     footprint = declared_footprint(config, domains, selected)
-    _one_account_at_a_time(config, engine.embedded, selected, selectors, prune=prune)
+    _one_account_at_a_time(config, engine.accounts_follow_topology, selected, selectors, prune=prune)
     if connection is not None:
         engine = engine.with_connection(connection)
     provisioner = engine.provisioner(plan_only=plan_only)
@@ -80,13 +80,14 @@ def _provision(config: MeshConfig, selectors: tuple[str, ...], target: str | Non
     return result
 
 
-def _one_account_at_a_time(config: MeshConfig, embedded: bool, selected: list[str], selectors: tuple[str, ...], *,
-                           prune: bool) -> None:
-    """A plan reconciles one account. In one account (or on an embedded engine) that is the whole mesh, and
-    --prune compares all of it; with `snowflake.topology: account_per_domain` each domain's footprint lives in
-    its own account (https://docs.snowflake.com/en/user-guide/organizations-manage-accounts), so a plan covers
-    one domain, provisioned with its account's credentials."""
-    if embedded or share_settings(config).topology != ACCOUNT_PER_DOMAIN:
+def _one_account_at_a_time(config: MeshConfig, follows_topology: bool, selected: list[str],
+                           selectors: tuple[str, ...], *, prune: bool) -> None:
+    """A plan reconciles one account. In one account (or on an engine whose objects do not live in the accounts
+    of mesh.yml's topology: `Engine.accounts_follow_topology`) that is the whole mesh, and --prune compares all of
+    it; with `snowflake.topology: account_per_domain` each domain's footprint lives in its own account
+    (https://docs.snowflake.com/en/user-guide/organizations-manage-accounts), so a plan covers one domain,
+    provisioned with its account's credentials."""
+    if not follows_topology or share_settings(config).topology != ACCOUNT_PER_DOMAIN:
         if prune and selectors:
             raise MeshError("--prune compares the whole mesh with the account: run it without a domain selection")
         return

@@ -25,7 +25,7 @@ from mesh_cli.core.profiles import target_output
 from mesh_cli.core.refs import scan_refs
 from mesh_cli.core.yamlfile import read_mapping, read_yaml
 from mesh_cli.engines.base import SNOWFLAKE_SQL
-from mesh_cli.engines.registry import DEFAULT_ADAPTER, Engine, engine_class
+from mesh_cli.engines.registry import DEFAULT_ADAPTER, Engine, engine_class, sqlglot_dialect
 from mesh_cli.scaffold.adopt_static import (
     NodeConfig,
     nested_hub_packages,
@@ -450,10 +450,11 @@ def _contract_types(project: Domain) -> Iterator[str]:
 
 
 def _writes_snowflake(project: Domain, warehouse: str | None) -> bool:
-    """Whether the project is written for Snowflake: its target is Snowflake (dbt's adapter type there is the name
-    of its SQL dialect), or a contract spells a type only Snowflake has. Its SQL is then Snowflake's, transpiled
-    on the embedded engine (docs/snowflake-sql-locally.md)."""
-    return warehouse == SNOWFLAKE_SQL or any(SNOWFLAKE_TYPES.match(t) for t in _contract_types(project))
+    """Whether the project is written for Snowflake: its target's engine runs Snowflake's SQL
+    (`Engine.sqlglot_dialect`), or a contract spells a type only Snowflake has. Its SQL is then Snowflake's,
+    transpiled on the embedded engine (docs/snowflake-sql-locally.md)."""
+    runs_snowflake_sql = warehouse is not None and sqlglot_dialect(warehouse) == SNOWFLAKE_SQL
+    return runs_snowflake_sql or any(SNOWFLAKE_TYPES.match(t) for t in _contract_types(project))
 
 
 def _mesh_yml(name: str, domains: dict[str, str], loom: dict[str, str], target: str,

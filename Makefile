@@ -57,7 +57,8 @@ test-airflow: $(STAMP) $(AIRFLOW_STAMP)
 	AIRFLOW_PYTHON=$(AIRFLOW_PYTHON) $(BIN)/pytest -q -n 2 --dist worksteal tests/test_airflow.py
 
 # The floor of the supported dbt range (constraints/floor.txt) in its own virtualenv: the example mesh built in a
-# copy and the package's integration tests, with the oldest dbt the range admits (about 2.5 minutes).
+# copy and the package's integration tests at the floor the range declares, dbt-common and dbt-adapters at the
+# oldest installable with it (about 2.5 minutes).
 FLOOR_VENV ?= .venv-floor
 FLOOR_STAMP := $(FLOOR_VENV)/.installed
 .PHONY: test-floor

@@ -1,9 +1,10 @@
 """The private dbt internals the mesh patches, pinned: each test fails loudly, naming the internal, when a dbt
 release renames it, changes its signature or drops the attribute the patch relies on, instead of a build failing
-strangely later. Where dbt has a public hook the mesh uses it (the plugin's `get_nodes`); these four have none.
+strangely later. Where dbt has a public hook the mesh uses it (the plugin's `get_nodes`); these five have none.
 
-Tested with dbt-core 1.10.11 and 1.11.16, dbt-common 1.39 (the ends of the supported range: `make test` and
-`make test-floor` both run this file, which needs no conftest)."""
+Tested with dbt-core 1.10.11 and 1.11.16, dbt-common 1.28.0 and 1.39.0, dbt-adapters 1.16.4 and 1.24.5 (the ends of
+the supported range, constraints/floor.txt: `make test` and `make test-floor` both run this file, which needs no
+conftest)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,18 @@ def test_the_invocation_context_keeps_its_environment_in_a_private_case_insensit
         "dbt_common changed CaseInsensitiveMapping._env: update dbt_data_mesh.py _export"
     mapping._env["other"] = ("OTHER", "w")
     assert mapping["OTHER"] == "w" and "other" in list(mapping)
+
+
+def test_the_duckdb_connection_managers_add_query_takes_the_sql_second_and_knows_its_connection() -> None:
+    """mesh_cli/engines/duckdb_session.py install_statement_guard wraps it to judge every statement dbt-duckdb runs
+    (hooks, `run_query`) before it runs, reading the connection's name from `get_if_exists()`."""
+    from dbt.adapters.contracts.connection import Connection
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    update = "update mesh_cli/engines/duckdb_session.py install_statement_guard"
+    assert _parameters(DuckDBConnectionManager.add_query)[:2] == ["self", "sql"], \
+        f"dbt changed DuckDBConnectionManager.add_query: {update}"
+    assert _parameters(DuckDBConnectionManager.get_if_exists) == ["self"], \
+        f"dbt changed ConnectionManager.get_if_exists: {update}"
+    assert "name" in {field for cls in Connection.__mro__ for field in getattr(cls, "__dataclass_fields__", {})}, \
+        f"dbt's Connection lost `name`: {update}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -67,3 +68,58 @@ def test_dbt_deps_without_the_hub_names_the_package_and_the_local_fix_in_one_lin
         f"dbt deps cannot reach the dbt hub (hub.getdbt.com) for dbt-labs/dbt_utils ({tmp_path / 'packages.yml'}); "
         "vendor each package into the repository and install it with `local: <its folder, relative to this "
         "project>` in place of `package:`")
+
+
+def _line_of(text: str) -> int:
+    """The line of mesh_cli/dbt/invoke.py that holds `text` (once)."""
+    import mesh_cli.dbt.invoke as invoke
+
+    [line] = [n for n, source in enumerate(Path(invoke.__file__).read_text().splitlines(), 1) if text in source]
+    return line
+
+
+def test_a_bug_in_meshs_steps_around_dbt_raises_naming_its_line(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in mesh's own code in a worker (not dbt's failure, which ends in the outcome) is raised, noted with
+    the line of mesh it was raised at, and the job's variables do not outlive it (the worker lives on)."""
+    import mesh_cli.dbt.invoke as invoke
+    from mesh_cli.core.errors import exit_code_of, raised_at
+
+    def broken(*args: object) -> None:
+        raise KeyError("views")
+
+    monkeypatch.setattr(invoke, "keep_partial_parse_of", broken)
+    monkeypatch.delenv("MESH_PROBE_JOB", raising=False)
+    with pytest.raises(KeyError) as raised:
+        run_job(DbtJob((DbtCall(("build",), tmp_path),), {"MESH_PROBE_JOB": "job"}, DEFAULT_ADAPTER))
+    assert exit_code_of(raised.value) == 3
+    assert raised_at(raised.value) == f"mesh_cli/dbt/invoke.py:{_line_of('keep_partial_parse_of(call.project_dir')}"
+    assert "MESH_PROBE_JOB" not in os.environ
+
+
+def test_a_bug_in_a_worker_process_ends_the_command_as_an_internal_error_naming_its_line(tmp_path: Path) -> None:
+    """Across the process boundary (a pool sends the exception back without its frames): exit 3, the line in the
+    worker named, the worker's traceback in the saved file; the pool still runs the next job."""
+    import re
+
+    import click
+    from click.testing import CliRunner
+
+    from mesh_cli.commands.common import handle_errors
+
+    where = f"mesh_cli/dbt/invoke.py:{_line_of('or call.args[0] == ')}"
+    with DbtWorkers(1) as workers:
+        @click.command()
+        @handle_errors
+        def crashing() -> None:   # a call without a dbt command: mesh's own step fails on it, before dbt runs
+            workers.submit(DbtJob((DbtCall((), tmp_path),), {}, DEFAULT_ADAPTER)).result()
+
+        result = CliRunner().invoke(crashing, [])
+        assert result.exit_code == 3, result.output
+        found = re.search(rf"internal error in mesh \S+ \(IndexError: tuple index out of range at {where}\): "
+                          r"please report it; traceback in (\S+)", " ".join(result.output.split()))
+        assert found, result.output
+        saved = Path(found.group(1)).read_text()
+        Path(found.group(1)).unlink()
+        assert "call.args[0]" in saved and f"raised in a worker process at {where}" in saved
+        assert workers.submit(DbtJob((), {}, DEFAULT_ADAPTER)).result().ok

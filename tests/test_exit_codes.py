@@ -230,3 +230,55 @@ def test_a_bug_is_reported_as_an_internal_error_with_its_traceback(mesh_copy: Pa
     saved = Path(found.group(1)).read_text()
     assert saved.startswith("mesh ") and "Traceback" in saved and "raise KeyError" in saved
     Path(found.group(1)).unlink()
+
+
+# an OSError: bad input on a file of the user's, a bug on any other
+
+@pytest.mark.parametrize(("failing", "code"), [
+    ("mesh/domains/shop/domain.yml", EXIT_BAD_INPUT),   # a project file: in the mesh's folder
+    ("given/out.json", EXIT_BAD_INPUT),                 # a path given on the command line
+    ("state/dev/shop/manifest.json", EXIT_BAD_INPUT),   # the state folder MESH_STATE_DIR moves out of the mesh
+    ("elsewhere/cache.json", EXIT_INTERNAL),            # a file mesh chose itself: a bug, named as one
+])
+def test_an_os_error_is_bad_input_only_on_a_file_of_the_users(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              failing: str, code: int) -> None:
+    import errno
+
+    import click
+    from click.testing import CliRunner
+
+    from mesh_cli.commands.common import handle_errors
+
+    (tmp_path / "mesh").mkdir()
+    (tmp_path / "mesh/mesh.yml").write_text("mesh:\n  name: t\n")
+    monkeypatch.chdir(tmp_path / "mesh")   # the mesh is found from the working folder, as without --mesh-dir
+    monkeypatch.setenv("MESH_STATE_DIR", str(tmp_path / "state"))
+
+    @click.group()
+    def root() -> None:
+        pass
+
+    @root.command()
+    @click.option("--out", type=click.Path(path_type=Path))
+    @handle_errors
+    def write(out: Path) -> None:
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(tmp_path / failing))
+
+    result = CliRunner().invoke(root, ["write", "--out", str(tmp_path / "given")])
+    assert result.exit_code == code, result.output
+    said = " ".join(result.output.split())
+    if code == EXIT_BAD_INPUT:
+        assert said == f"error: {tmp_path / failing}: No such file or directory; the file or folder is missing: " \
+                       "rebuild, or check the path"
+    else:
+        assert said.startswith("internal error in mesh ") and "(FileNotFoundError: [Errno 2] " in said
+        Path(said.rsplit("traceback in ", 1)[1]).unlink()
+
+
+def test_query_on_an_account_engine_exits_1_as_provision_ingest_and_publish_do(tmp_path: Path) -> None:
+    """"The engine cannot do this" is one code on every command: the target's engine failed the run, exit 1."""
+    root = tmp_path / "mesh"
+    make_mesh(root, [])
+    result = run_cli(root, "query", "shop", "select 1", "--target", "prod")
+    assert result.exit_code == EXIT_FAILED, result.output
+    assert "target 'prod' is snowflake: query it with your own client and role" in " ".join(result.output.split())

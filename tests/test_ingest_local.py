@@ -13,7 +13,7 @@ from conftest import run_cli
 from ingest_helpers import COLUMNS, make_mesh, query, run_ingest, source, write_file, write_sources
 
 from mesh_cli.core.destroy import DestructionRefused
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import EXIT_FAILED, MeshError, RunFailed
 from mesh_cli.core.plan import Plan
 
 CSV = {"mode": "copy", "location": "landing/orders/", "pattern": ".*[.]csv",
@@ -121,30 +121,56 @@ def test_on_error_skip_file_and_continue(tmp_path: Path, on_error: str, files: l
 
 
 def test_on_error_abort_statement_loads_nothing(tmp_path: Path) -> None:
+    """A file that does not load fails the run (exit 1, as Snowflake's COPY fails): the data, not the declaration."""
     root = tmp_path / "mesh"
     domain = make_mesh(root, [source(CSV)])
     write_file(domain, "landing/orders/a.csv", _csv("1,apple,1.50"))
     write_file(domain, "landing/orders/bad.csv", _csv("2,pear,1.00", "3,plum,cheap"))
-    with pytest.raises(MeshError, match=r"1 row\(s\) of landing/orders/bad.csv do not cast to the declared types "
-                       r"\(first: landing/orders/bad.csv row 2: amount = 'cheap'\); nothing loaded"):
+    with pytest.raises(RunFailed, match=r"1 row\(s\) of landing/orders/bad.csv do not cast to the declared types "
+                       r"\(first: landing/orders/bad.csv row 2: amount = 'cheap'\); nothing loaded") as uncast:
         run_ingest(root)
     assert query(root, "select count(*) from landing.orders") == [(0,)]
     write_file(domain, "landing/orders/bad.csv", "id,name,amount\n2,pear\n")  # too few columns: unreadable
-    with pytest.raises(MeshError, match=r"cannot read landing/orders/bad.csv: .*nothing loaded"):
+    with pytest.raises(RunFailed, match=r"cannot read landing/orders/bad.csv: .*nothing loaded") as unreadable:
         run_ingest(root)
+    assert uncast.value.exit_code == unreadable.value.exit_code == EXIT_FAILED
     write_sources(root, [source({**CSV, "on_error": "skip_file"})])
     result = run_ingest(root)
     assert result.rows == 1 and result.tables[0].files_skipped[0].startswith("landing/orders/bad.csv: ")
 
 
-def test_a_fault_in_the_loader_is_no_unreadable_file(shop: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("reader", "error"), [
+    (("selec 1", []), duckdb.ParserException),                            # SQL that does not parse
+    (("select 1 as one", [("id", "no_such_column")]), duckdb.BinderException),   # a column the SQL does not have
+])
+def test_a_fault_in_the_loader_is_no_unreadable_file(shop: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+                                                     reader: tuple[str, list[tuple[str, str]]],
+                                                     error: type[Exception]) -> None:
     """Only DuckDB's errors for a file it cannot read are bad input in that file; broken SQL of the loader's own is a
     bug, raised as it is (the CLI reports an internal error), never "cannot read <file>"."""
     from mesh_cli.engines import duckdb_ingest
 
-    monkeypatch.setattr(duckdb_ingest, "_reader", lambda table, file: ("selec 1", []))
-    with pytest.raises(duckdb.ParserException):
+    monkeypatch.setattr(duckdb_ingest, "_reader", lambda table, file: reader)
+    with pytest.raises(error):
         run_ingest(shop[0])
+
+
+def test_a_parquet_file_without_a_declared_column_is_an_unreadable_file(tmp_path: Path) -> None:
+    """Found before reading it (DuckDB's own error would be a BinderException, which is also a fault in mesh's SQL):
+    skipped under `skip_file`, a failed run under `abort_statement`."""
+    root = tmp_path / "mesh"
+    parquet = {**CSV, "pattern": ".*[.]parquet", "file_format": {"type": "parquet"}}
+    domain = make_mesh(root, [source({**parquet, "on_error": "skip_file"})])
+    (domain / "landing/orders").mkdir(parents=True)
+    with duckdb.connect() as connection:
+        for name, columns in (("good", "1 as id, 'apple' as name, 1.5 as amount"), ("bad", "2 as ID, 'pear' as name")):
+            connection.execute(f"copy (select {columns}) to '{domain}/landing/orders/{name}.parquet' (format parquet)")
+    load = run_ingest(root).tables[0]
+    assert (load.files_loaded, load.rows_loaded) == (["landing/orders/good.parquet"], 1)
+    assert load.files_skipped == ["landing/orders/bad.parquet: the file has no column amount (its columns: id, name)"]
+    write_sources(root, [source(parquet)])
+    with pytest.raises(RunFailed, match=r"cannot read landing/orders/bad\.parquet: the file has no column amount"):
+        run_ingest(root)
 
 
 def test_hive_partitions_and_external_tables_follow_the_files(tmp_path: Path) -> None:

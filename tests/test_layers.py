@@ -3,31 +3,35 @@ imports only the layers below its own, a feature never imports another feature, 
 warehouse's driver, and nothing below the CLI imports click or rich; outside the package, bench/ imports only the
 public API ("Public API") and no test. Each test fails naming the file, the import and the rule it breaks.
 
-Imports anywhere in a module count (a function's lazy import too)."""
+Imports anywhere in a module count (a function's lazy import too), and so does `importlib.import_module` (or
+`__import__`) of a literal name."""
 
 from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mesh_cli"
 
-# docs/architecture.md "Layers", top to bottom: a package may import its own layer's packages only where the layer
-# says so (`ordered`: each may import those after it), and every package of the layers below.
-LAYERS: list[tuple[str, tuple[str, ...], bool]] = [
-    ("cli", ("cli", "commands"), True),
-    ("api", ("api",), False),
-    ("workflow", ("build",), False),
+# docs/architecture.md "Layers", top to bottom: a package may import every package of the layers below, and of its
+# own layer only those the layer names for it (`dbt/` may import `deployed/` and `engines/`, `deployed/` may import
+# `engines/`; `contracts/` imports no other service and no other service imports it).
+LAYERS: list[tuple[str, tuple[str, ...], dict[str, tuple[str, ...]]]] = [
+    ("cli", ("cli", "commands"), {"cli": ("commands",)}),
+    ("api", ("api",), {}),
+    ("workflow", ("build",), {}),
     ("features", ("catalog", "check", "governance", "ingest", "orchestrate", "plugin", "provision", "scaffold",
-                  "shares"), False),
-    ("services", ("dbt", "deployed", "engines", "contracts"), True),
-    ("core", ("core", "__init__"), False),
+                  "shares"), {}),
+    ("services", ("dbt", "deployed", "engines", "contracts"), {"dbt": ("deployed", "engines"),
+                                                               "deployed": ("engines",)}),
+    ("core", ("core", "__init__"), {}),
 ]
-DRIVERS = ("duckdb", "snowflake.connector", "snowflake.snowpark")   # only engines/ imports them
+DRIVER_PREFIXES = ("duckdb", "snowflake")   # modules named duckdb*, snowflake* (the connector, Snowpark): engines/ only
+DRIVER_ADAPTERS = ("dbt.adapters.duckdb", "dbt.adapters.snowflake")   # dbt's adapters of them: engines/ only
 CLI_ONLY = ("click", "rich")                                         # only cli.py and commands/ import them
 
 
@@ -37,10 +41,10 @@ def _package(module: str) -> str:
     return parts[1] if len(parts) > 1 else "__init__"
 
 
-def _layer(package: str) -> tuple[int, tuple[str, ...], bool]:
-    for index, (_, packages, ordered) in enumerate(LAYERS):
+def _layer(package: str) -> tuple[int, dict[str, tuple[str, ...]]]:
+    for index, (_, packages, within) in enumerate(LAYERS):
         if package in packages:
-            return index, packages, ordered
+            return index, within
     raise AssertionError(f"mesh_cli/{package} is in no layer of tests/test_layers.py: add it to docs/architecture.md "
                          "and LAYERS")
 
@@ -52,14 +56,28 @@ def allowed(importer: str, imported: str) -> bool:
     (True, False)
     >>> allowed("mesh_cli.shares.publish", "mesh_cli.check.run"), allowed("mesh_cli.dbt.parse", "mesh_cli.engines")
     (False, True)
+    >>> allowed("mesh_cli.engines.duckdb", "mesh_cli.contracts"), allowed("mesh_cli.check.run", "mesh_cli.contracts")
+    (False, True)
     """
     source, target = _package(importer), _package(imported)
     if source == target or target == "__init__":
         return True
-    (source_layer, packages, ordered), (target_layer, _, _) = _layer(source), _layer(target)
+    (source_layer, within), (target_layer, _) = _layer(source), _layer(target)
     if source_layer == target_layer:
-        return ordered and packages.index(source) < packages.index(target)
+        return target in within.get(source, ())
     return source_layer < target_layer
+
+
+def is_driver(module: str) -> bool:
+    """Whether `module` is a warehouse's driver or dbt's adapter of one (only engines/ may import it).
+
+    >>> is_driver("snowflake"), is_driver("duckdb_engine"), is_driver("dbt.adapters.duckdb.plugins")
+    (True, True, True)
+    >>> is_driver("dbt.adapters.factory"), is_driver("mesh_cli.engines.duckdb")
+    (False, False)
+    """
+    return (module.split(".")[0].startswith(DRIVER_PREFIXES)
+            or any(module == adapter or module.startswith(f"{adapter}.") for adapter in DRIVER_ADAPTERS))
 
 
 def modules() -> Iterator[tuple[str, Path]]:
@@ -70,8 +88,15 @@ def modules() -> Iterator[tuple[str, Path]]:
 
 def imports(path: Path) -> Iterator[tuple[str, int]]:
     """Every module the file imports (absolute names), with its line."""
-    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    yield from imports_in(path.read_text(), ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1]))
+
+
+_IMPORTERS = ("import_module", "__import__")   # importlib.import_module(name), __import__(name)
+
+
+def imports_in(source: str, package: str) -> Iterator[tuple[str, int]]:
+    """Every module Python `source` of a module in `package` imports (absolute names), with its line."""
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             yield from ((alias.name, node.lineno) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -80,8 +105,14 @@ def imports(path: Path) -> Iterator[tuple[str, int]]:
                 parent = package.split(".")[:len(package.split(".")) - node.level + 1]
                 base = ".".join([*parent, *([node.module] if node.module else [])])
             yield base, node.lineno
-            # `from mesh_cli.contracts import rules` imports the module (or package) mesh_cli.contracts.rules
-            yield from ((f"{base}.{alias.name}", node.lineno) for alias in node.names if _is_module(base, alias.name))
+            # `from mesh_cli.contracts import rules` imports the module (or package) mesh_cli.contracts.rules, and
+            # `from dbt.adapters import duckdb` dbt.adapters.duckdb (outside mesh_cli, any name may be a module)
+            yield from ((f"{base}.{alias.name}", node.lineno) for alias in node.names
+                        if not base.startswith("mesh_cli") or _is_module(base, alias.name))
+        elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
+              and isinstance(node.args[0].value, str)
+              and getattr(node.func, "attr", getattr(node.func, "id", None)) in _IMPORTERS):
+            yield node.args[0].value, node.lineno
 
 
 def _is_module(package: str, name: str) -> bool:
@@ -97,15 +128,19 @@ def departures() -> list[tuple[str, str, str]]:
 
 def _departures() -> Iterator[tuple[str, str, str]]:
     for module, path in modules():
-        where = path.relative_to(PACKAGE.parent)
-        for imported, line in imports(path):
-            if imported.startswith("mesh_cli.") and not allowed(module, imported):
-                yield module, imported, (f"{where}:{line}: {module} imports {imported}: "
-                                         f"{_package(module)} may not import {_package(imported)}")
-            elif imported.split(".")[0] in CLI_ONLY and _package(module) not in LAYERS[0][1]:
-                yield module, imported, f"{where}:{line}: {imported} below the CLI (only cli.py and commands/)"
-            elif any(imported == d or imported.startswith(f"{d}.") for d in DRIVERS) and _package(module) != "engines":
-                yield module, imported, f"{where}:{line}: {imported} outside engines/"
+        yield from rule_breaks(module, path.relative_to(PACKAGE.parent), imports(path))
+
+
+def rule_breaks(module: str, where: Path, found: Iterable[tuple[str, int]]) -> Iterator[tuple[str, str, str]]:
+    """(module, imported, `file:line: rule`) for each of the imports `found` in `module` that the rules refuse."""
+    for imported, line in found:
+        if imported.startswith("mesh_cli.") and not allowed(module, imported):
+            yield module, imported, (f"{where}:{line}: {module} imports {imported}: "
+                                     f"{_package(module)} may not import {_package(imported)}")
+        elif imported.split(".")[0] in CLI_ONLY and _package(module) not in LAYERS[0][1]:
+            yield module, imported, f"{where}:{line}: {imported} below the CLI (only cli.py and commands/)"
+        elif is_driver(imported) and _package(module) != "engines":
+            yield module, imported, f"{where}:{line}: {imported} outside engines/"
 
 
 def test_every_import_follows_the_layers() -> None:
@@ -124,6 +159,43 @@ def test_every_import_follows_the_layers() -> None:
 ])
 def test_the_rules_refuse_an_import_against_the_layers(importer: str, imported: str) -> None:
     assert not allowed(importer, imported)
+
+
+def _breaks(module: str, source: str) -> list[str]:
+    found = imports_in(source, module.rsplit(".", 1)[0])
+    return [message for _, _, message in rule_breaks(module, Path("x.py"), found)]
+
+
+@pytest.mark.parametrize(("module", "source", "broken"), [
+    ("mesh_cli.shares.publish", "from snowflake import connector", "snowflake outside engines/"),
+    ("mesh_cli.shares.publish", "def f():\n    import snowflake", "x.py:2: snowflake outside engines/"),
+    ("mesh_cli.check.run", "import duckdb_engine", "duckdb_engine outside engines/"),
+    ("mesh_cli.ingest.run", "from dbt.adapters.duckdb import DuckDBAdapter", "dbt.adapters.duckdb outside engines/"),
+    ("mesh_cli.ingest.run", "from dbt.adapters import snowflake", "dbt.adapters.snowflake outside engines/"),
+    ("mesh_cli.shares.publish", "import importlib\nimportlib.import_module('duckdb')", "x.py:2: duckdb outside"),
+    ("mesh_cli.core.plan", "from importlib import import_module\nimport_module('mesh_cli.dbt.invoke')",
+     "core may not import dbt"),
+    ("mesh_cli.provision.run", "__import__('mesh_cli.shares.spec')", "provision may not import shares"),
+    ("mesh_cli.engines.duckdb", "from mesh_cli.contracts import rules", "engines may not import contracts"),
+    ("mesh_cli.deployed.folder", "from mesh_cli.contracts.rules import RULES", "deployed may not import contracts"),
+    ("mesh_cli.dbt.parse", "import mesh_cli.contracts.snapshot", "dbt may not import contracts"),
+    ("mesh_cli.contracts.rules", "from mesh_cli.engines import registry", "contracts may not import engines"),
+])
+def test_each_hole_a_departure_could_pass_through_is_closed(module: str, source: str, broken: str) -> None:
+    found = _breaks(module, source)
+    assert any(broken in message for message in found), found
+
+
+@pytest.mark.parametrize(("module", "source"), [
+    ("mesh_cli.engines.duckdb", "import duckdb\nfrom dbt.adapters.duckdb.plugins import BasePlugin"),
+    ("mesh_cli.engines.snowflake", "import snowflake.connector\nimportlib.import_module('snowflake.snowpark')"),
+    ("mesh_cli.plugin.dialect", "from dbt.adapters.factory import get_adapter"),
+    ("mesh_cli.dbt.invoke", "from mesh_cli.engines import registry\nfrom mesh_cli.deployed import folder"),
+    ("mesh_cli.check.run", "from mesh_cli.contracts import rules"),
+    ("mesh_cli.cli", "importlib.import_module(f'{commands.__name__}.{module}')"),   # not a literal: not read
+])
+def test_the_rules_accept_what_the_layers_allow(module: str, source: str) -> None:
+    assert _breaks(module, source) == []
 
 
 def test_every_package_of_mesh_cli_is_in_a_layer() -> None:

@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from mesh_cli.core import safe_io
+from mesh_cli.core.errors import EngineError
 from mesh_cli.core.lock import LOCK_FILE
 from mesh_cli.core.safe_io import write_text_atomic
 from tests.conftest import copy_built_mesh, run_cli
@@ -549,7 +550,7 @@ def test_a_csv_row_with_an_extra_column_says_why(mesh_copy: Path) -> None:
     lines = (folder / "customers_0002.csv").read_text().splitlines()
     (folder / "customers_0002.csv").write_text("\n".join([lines[0], lines[1] + ",extra", *lines[2:]]) + "\n")
     result = run_cli(mesh_copy, "ingest", "customers")
-    assert result.exit_code == 2
+    assert result.exit_code == 1   # the load failed (on_error: abort_statement), as Snowflake's COPY fails
     message_line(result.output, ("customers_0002.csv", "more or fewer fields than the 9 declared columns",
                                  "nothing loaded"))
 
@@ -579,8 +580,9 @@ def test_a_failed_commit_during_ingestion_is_one_line_and_loads_nothing(mesh_cop
     [table] = load_ingest_tables(domain)
     connection = duckdb.connect(str(tmp_path / "customers.duckdb"))
     assert apply(landing_plan(None, "customers", [table], full_refresh=False), connection.execute).ok
-    with pytest.raises(safe_io.MeshError) as error:
+    with pytest.raises(EngineError) as error:   # the engine failed the run: exit 1, never bad input
         load_table(DiskFull(connection), table, list_files(table, domain.path))
+    assert error.value.exit_code == 1
     assert "loading failed: Could not write file: No space left on device; nothing loaded" in str(error.value)
     assert "\n" not in str(error.value)
     assert connection.execute("select count(*) from landing.customers").fetchone() == (0,)

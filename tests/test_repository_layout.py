@@ -1,11 +1,13 @@
 """The README's "Repository layout" matches the tree: every committed top-level entry, every package of mesh_cli/
-and every page of docs/ is named there, and every path it names exists."""
+and every page of docs/ is named there, and every path and file name it names exists."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -48,3 +50,35 @@ def test_every_package_of_mesh_cli_and_every_doc_page_is_named() -> None:
     pages = {path.stem for path in (REPO / "docs").glob("*.md")}
     words = set(re.findall(r"[\w-]+", entries["docs/"]))
     assert pages <= words, f"docs pages missing from the layout: {sorted(pages - words)}"
+
+
+# a file name in an entry's text: `cli.py`, `floor.txt`, `docs/dbt-package.md`, `.ci/run` (not `plan/apply`)
+_FILE_NAME = re.compile(r"(?<![\w./-])((?:\.?[\w<>-]+/)*\.?[\w<>-]+\.(?:py|ya?ml|md|txt|toml|json|csv|sql)|\.ci/run)\b")
+
+
+def missing_files(entries: dict[str, str]) -> list[str]:
+    """Each file name an entry names that exists neither in a folder its first column names (`<domain>`: in some
+    domain) nor from the repository's root."""
+    missing = []
+    for key, text in entries.items():
+        folders = ["", *(name.strip() for name in key.split(",") if name.strip().endswith("/"))]
+        for name in _FILE_NAME.findall(f"{key} {text}"):
+            if not any(next(REPO.glob(f"{folder}{name}".replace("<domain>", "*")), None) for folder in folders):
+                missing.append(f"{key.strip(', ')}: {name}")
+    return missing
+
+
+def test_every_file_name_an_entry_lists_exists() -> None:
+    assert not missing_files(_layout()), f"named in the README's layout but missing: {missing_files(_layout())}"
+
+
+@pytest.mark.parametrize(("entry", "added", "missing"), [
+    ("mesh_cli/", " dbt_invoke.py, resolver.py", ["mesh_cli/: dbt_invoke.py", "mesh_cli/: resolver.py"]),
+    ("scripts/", " generate_exemple_data.py", ["scripts/: generate_exemple_data.py"]),
+    ("constraints/", " ceiling.txt", ["constraints/: ceiling.txt"]),
+    ("domains/<domain>/", " domains.yml", ["domains/<domain>/: domains.yml"]),
+])
+def test_a_file_name_the_tree_lacks_is_found(entry: str, added: str, missing: list[str]) -> None:
+    entries = _layout()
+    entries[entry] += added
+    assert missing_files(entries) == missing

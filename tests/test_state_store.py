@@ -17,7 +17,7 @@ from sql_oracle import assert_snowflake_sql
 from store_servers import BUCKET, s3_server
 
 from mesh_cli.core.config import load_config
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.core.store import StaleGeneration, StateStore, StoreUnavailable
 from mesh_cli.deployed.folder import FolderStore
 from mesh_cli.deployed.lease import LeaseHeld, release_lease, take_lease
@@ -238,6 +238,32 @@ def test_the_stage_store_on_fakesnow() -> None:
     assert updates[0].endswith("WHERE OBJECT_KEY = 'retail/prod/orders/record.tar.gz' AND GENERATION = 1")
     assert any(sql.startswith("REMOVE @MESH_STORE_TEST.STATE.RECORDS/retail/prod/orders/record.tar.gz.")
                for sql in statements)   # the loser's file, and the file a moved row no longer names
+
+
+def test_a_stage_store_it_cannot_reach_is_a_setting_and_a_statement_it_fails_a_failed_run() -> None:
+    """Docs/architecture.md "Exit codes": no session on the stage's schema (credentials, a grant, a name to fix) is
+    StoreUnavailable, exit 2, like the other stores; once connected, a statement the warehouse fails is an
+    EngineError, exit 1: a warehouse failure is never bad input."""
+    if FAKESNOW_SERVER is None:
+        pytest.skip("fakesnow is not installed")
+    import snowflake.connector
+
+    with FAKESNOW_SERVER() as parameters:
+        setup = snowflake.connector.connect(**parameters)
+        for sql in ("CREATE DATABASE MESH_STORE_FAIL", "CREATE SCHEMA MESH_STORE_FAIL.STATE"):
+            setup.cursor().execute(sql)
+        unreachable = StageStore("@MESH_STORE_FAIL.NO_SCHEMA.RECORDS",
+                                 lambda: snowflake.connector.connect(**parameters))
+        with pytest.raises(StoreUnavailable, match=r"^state store @MESH_STORE_FAIL\.NO_SCHEMA\.RECORDS cannot be "
+                           r"reached: .*; check the SNOWFLAKE_\* variables") as refused:
+            unreachable.head("prod/orders/record.tar.gz")
+        store = StageStore("@MESH_STORE_FAIL.STATE.RECORDS", lambda: snowflake.connector.connect(**parameters))
+        assert store.head("prod/orders/record.tar.gz") is None      # connected: the generation table exists
+        setup.cursor().execute("DROP TABLE MESH_STORE_FAIL.STATE.MESH_STATE_OBJECTS")
+        with pytest.raises(EngineError, match=r"^state store @MESH_STORE_FAIL.STATE.RECORDS: ") as failed:
+            store.head("prod/orders/record.tar.gz")
+    assert (refused.value.exit_code, failed.value.exit_code) == (2, 1)
+    assert isinstance(failed.value.__cause__, snowflake.connector.errors.Error) and "\n" not in str(failed.value)
 
 
 def test_the_stage_store_statements_parse_as_snowflake() -> None:

@@ -9,15 +9,15 @@ import traceback
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
 from mesh_cli import __version__
-from mesh_cli.core.config import MeshConfig, locate_config
-from mesh_cli.core.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, INTERRUPTED, MeshError
+from mesh_cli.core.config import STATE_DIR_ENV, MeshConfig, find_mesh_root, locate_config
+from mesh_cli.core.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, INTERRUPTED, MeshError, raised_at
 from mesh_cli.core.safe_io import os_error_message
 
 console = Console()
@@ -25,8 +25,9 @@ err_console = Console(stderr=True)
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Print a MeshError (or an OSError) as one line on stderr and exit with its code (2 for bad input); report
-    any other exception as a bug in mesh (exit 3), its traceback saved to a file (`core.errors` lists the codes)."""
+    """Print a MeshError (or an OSError on a file of the user's, `users_file`) as one line on stderr and exit with
+    its code (2 for bad input); report any other exception as a bug in mesh (exit 3), its traceback saved to a file
+    (`core.errors` lists the codes)."""
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -39,27 +40,54 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:   # Ctrl-C: every write is whole or absent (safe_io, the store's generations)
             err_console.print(f"[red]error:[/red] {INTERRUPTED}", highlight=False, soft_wrap=True)
             sys.exit(EXIT_INTERRUPTED)
-        except OSError as exc:   # disk full, name too long, permission: one line, never a traceback
+        except OSError as exc:
+            if not users_file(exc):   # a file mesh chose itself: a bug, like any other exception below
+                internal_error(exc)
+            # a file of the user's (missing, a folder, permission, disk full): one line, never a traceback
             err_console.print(f"[red]error:[/red] {escape(os_error_message(exc))}", highlight=False, soft_wrap=True)
             sys.exit(EXIT_BAD_INPUT)
         except Exception as exc:  # a bug: reported as one, never as a domain's failure
-            saved = save_traceback(exc)
-            first = str(exc).splitlines()[0] if str(exc) else ""
-            err_console.print(f"[red]internal error in mesh {__version__}[/red] ({type(exc).__name__}"
-                              f"{': ' + escape(first) if first else ''} at {raised_at(exc)}): please report it; "
-                              f"traceback in {saved}", highlight=False, soft_wrap=True)
-            sys.exit(EXIT_INTERNAL)
+            internal_error(exc)
     return wrapper
 
 
-def raised_at(exc: BaseException) -> str:
-    """Where the bug is: the innermost frame of mesh's own code the exception passed through (`file:line`, the
-    file relative to the installed package's folder; `handle_errors`'s own frame at least)."""
-    package = Path(__file__).resolve().parents[2]
-    frame = [frame for frame in traceback.extract_tb(exc.__traceback__)
-             if Path(frame.filename).resolve().is_relative_to(package / "mesh_cli")][-1]
-    where = Path(frame.filename).resolve()
-    return f"{where.relative_to(package) if where.is_relative_to(package) else where}:{frame.lineno}"
+def internal_error(exc: Exception) -> NoReturn:
+    """Report a bug in mesh in one line naming the exception and where it was raised, its traceback saved to a file;
+    exit 3."""
+    saved = save_traceback(exc)
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    err_console.print(f"[red]internal error in mesh {__version__}[/red] ({type(exc).__name__}"
+                      f"{': ' + escape(first) if first else ''} at {raised_at(exc)}): please report it; "
+                      f"traceback in {saved}", highlight=False, soft_wrap=True)
+    sys.exit(EXIT_INTERNAL)
+
+
+def users_file(exc: OSError) -> bool:
+    """Whether the OSError concerns a file of the user's: one in the mesh's folder (its project files, the state
+    folder by default), in the state folder MESH_STATE_DIR names, or at or under a path the command line gives."""
+    context = click.get_current_context(silent=True)
+    names = [Path(os.fsdecode(name)).resolve() for name in (exc.filename, exc.filename2)
+             if isinstance(name, str | bytes | os.PathLike)]
+    if context is None or not names:
+        return False
+    given = [Path(value).resolve() for ctx in _contexts(context) for param in ctx.command.params
+             if isinstance(param.type, click.Path) for value in _values(ctx.params.get(param.name or ""))]
+    mesh = find_mesh_root(context.find_root().params.get("mesh_dir") or Path.cwd())   # --mesh-dir, or the nearest
+    moved = os.environ.get(STATE_DIR_ENV)
+    places = [*given, *([mesh] if mesh is not None else []), *([Path(moved).resolve()] if moved else [])]
+    return any(name.is_relative_to(place) for name in names for place in places)
+
+
+def _contexts(context: click.Context) -> list[click.Context]:
+    """The context and those of the commands above it (`mesh --mesh-dir X check` holds two)."""
+    return [context, *(_contexts(context.parent) if context.parent is not None else [])]
+
+
+def _values(value: object) -> list[str | os.PathLike[str]]:
+    """A click.Path option's value as a list: one path, several (`multiple=True`) or none."""
+    if isinstance(value, str | os.PathLike):
+        return [value]
+    return [item for item in value if isinstance(item, str | os.PathLike)] if isinstance(value, tuple) else []
 
 
 def save_traceback(exc: BaseException) -> Path:

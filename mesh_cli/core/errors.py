@@ -12,13 +12,18 @@ Every `mesh` command ends with one of these codes:
 The one failure convention: the exception carries its exit code (`MeshError.exit_code`: bad input by default,
 `RunFailed` and its `EngineError` for a run that failed), and every result is derived from it: a unit of a command
 that ends on an exception keeps `exit_code_of(exc)`, a command exits with `worst` of its units' codes. A warehouse
-failure is an `EngineError`, never bad input; an exception that is no `MeshError` is a bug (`EXIT_INTERNAL`).
+failure is an `EngineError`, never bad input; an exception that is no `MeshError` is a bug (`EXIT_INTERNAL`),
+reported with the line of mesh it was raised at (`raised_at`), in this process or a worker's.
 """
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterable
 from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parents[1]   # mesh_cli/
+_RAISED_IN_WORKER = "raised in a worker process at "
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130                  # Ctrl-C (128 + SIGINT), as shells report it
@@ -73,3 +78,21 @@ def worst(codes: Iterable[int]) -> int:
     (0, 1, 2)
     """
     return max(codes, default=EXIT_OK)
+
+
+def raised_at(error: BaseException) -> str:
+    """Where a bug is: `file:line` of the innermost frame of mesh's own code the exception passed through (the file
+    relative to the folder holding mesh_cli/), or, for an exception a worker process sent back (its frames stay
+    there), the line `note_raised_at` noted in the worker."""
+    for note in getattr(error, "__notes__", ()):
+        if isinstance(note, str) and note.startswith(_RAISED_IN_WORKER):
+            return note.removeprefix(_RAISED_IN_WORKER)
+    frame = [frame for frame in traceback.extract_tb(error.__traceback__)
+             if Path(frame.filename).resolve().is_relative_to(_PACKAGE)][-1]
+    return f"{Path(frame.filename).resolve().relative_to(_PACKAGE.parent)}:{frame.lineno}"
+
+
+def note_raised_at(error: BaseException) -> None:
+    """Note on an exception leaving a worker process where in mesh it was raised: a process pool sends the
+    exception back without its frames, and `raised_at` then reads the note (it is in the saved traceback too)."""
+    error.add_note(f"{_RAISED_IN_WORKER}{raised_at(error)}")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mesh_cli.core.errors import note_raised_at
 from mesh_cli.dbt.artifacts import results_file, target_dir, write_manifest, write_results
 from mesh_cli.dbt.deps_errors import deps_error
 from mesh_cli.dbt.partial_parse import keep_partial_parse_of
@@ -153,7 +154,8 @@ def _message_collector(outcome: DbtOutcome) -> Callable[[Any], None]:
 
 
 def run_job(job: DbtJob) -> DbtOutcome:
-    """Run a job's dbt commands in this process (the worker's entry point)."""
+    """Run a job's dbt commands in this process (the worker's entry point). dbt's failures end in the outcome; a
+    bug in mesh's own steps raises, noted with where it was raised (`core.errors.raised_at`)."""
     from dbt.cli.main import dbtRunner
 
     from mesh_cli.engines.registry import release_connections
@@ -198,9 +200,12 @@ def run_job(job: DbtJob) -> DbtOutcome:
                 break
         if parsed is not None:   # once, after the last command: the nodes as they ran (compiled code included)
             write_manifest(*parsed)
-    except Exception as exc:  # a crash inside dbt must not take the worker's other domains down
-        outcome.ok = False
-        outcome.error = _first_line(f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        # dbt's own failures, a crash inside dbt included, come back in `result` (dbtRunner.invoke raises none):
+        # what raises here is a bug in mesh's steps around dbt. It goes back to the command, which reports it as
+        # an internal error (exit 3), never as the domain's failure; the worker itself lives on for other jobs.
+        note_raised_at(exc)
+        raise
     finally:
         release_connections(job.adapter_type)
         for name, value in previous.items():  # a long-lived worker keeps no job's variables for the next

@@ -5,7 +5,8 @@ landing table by name, size and modification time; a file is loaded when that tr
 is loaded again, Snowflake's rule) and its rows and its history row are written in one transaction, so a load
 interrupted midway leaves nothing behind and the next run loads every file exactly once. Each file is first
 read into a temporary table as text; rows whose values do not cast to the declared types are rejected, and
-`on_error` decides: `abort_statement` loads nothing, `skip_file` skips the file, `continue` loads its good rows.
+`on_error` decides: `abort_statement` loads nothing (the run fails: exit 1), `skip_file` skips the file,
+`continue` loads its good rows.
 The landing tables and the history are reconciled with the one plan/apply engine (`landing_plan`: `--plan` shows
 it, a destructive change needs `--full-refresh` and `--allow-destroy`, as on Snowflake); the loads that follow
 decide per row (`on_error`), so the engine runs them itself rather than as planned statements.
@@ -25,7 +26,7 @@ import duckdb
 
 from mesh_cli.core.destroy import refuse_destruction
 from mesh_cli.core.domains import Domain
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import EngineError, MeshError, RunFailed
 from mesh_cli.core.identifiers import quote
 from mesh_cli.core.ingest_spec import BLOCKED, Ingested, IngestOptions, IngestTable, TableLoad, blocked
 from mesh_cli.core.plan import Plan, Statement, apply
@@ -47,13 +48,19 @@ KAFKA_COLUMNS = (("record_metadata", "JSON"), ("record_content", "JSON"))
 KAFKA_VIEW_METADATA = (("_loaded_at", "TIMESTAMP"), ("_topic", "VARCHAR"), ("_partition", "INTEGER"),
                        ("_offset", "BIGINT"), ("_file", "VARCHAR"))
 MAX_REPORTED = 5
-# What DuckDB raises for a file it cannot read as declared (a malformed CSV row, broken JSON or Parquet, a Parquet file
-# without a declared column, a file that vanished): bad input in that file, reported per file under `on_error`.
-# Anything else (a bug in the SQL written here) propagates.
-UNREADABLE_FILE = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException,
-                   duckdb.BinderException)
+
+
+class MissingColumns(Exception):
+    """A Parquet file without a column its table declares (found before reading it: DuckDB's error for that, a
+    BinderException, is also what a fault in the SQL written here raises)."""
+
+
+# What a file DuckDB cannot read as declared raises (a malformed CSV row, broken JSON or Parquet, a Parquet file
+# without a declared column, a file that vanished): reported per file under `on_error`; with `abort_statement` the
+# load fails, as Snowflake's COPY does. Anything else (a bug in the SQL written here) propagates.
+UNREADABLE_FILE = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException, MissingColumns)
 # What DuckDB raises when the database cannot take the load (disk full, out of memory, a write conflict): the run
-# fails whole and says so; a fault in the SQL written here propagates.
+# fails whole and says so (an EngineError: exit 1); a fault in the SQL written here propagates.
 WRITE_FAILED = (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.TransactionException,
                 duckdb.PermissionException)
 
@@ -254,9 +261,20 @@ def _typed(table: IngestTable) -> dict[str, str]:
     return dict(landing_columns(table))
 
 
+def _require_columns(connection: Any, table: IngestTable, file: LocalFile) -> None:
+    """Raise MissingColumns when the Parquet file lacks a declared column (DuckDB matches names case-blind)."""
+    found = {str(row[0]).lower() for row in _rows(
+        connection, f"describe select * from read_parquet({duckdb_string(str(file.path))})")}
+    missing = [column.name for column in table.columns if column.name.lower() not in found]
+    if missing:
+        raise MissingColumns(f"the file has no column {', '.join(missing)} (its columns: {', '.join(sorted(found))})")
+
+
 def _stage_file(connection: Any, table: IngestTable, file: LocalFile, temp: str) -> tuple[list[str], int, list[str]]:
     """Read one file into a temporary table of text values; returns its value columns, the number of rows
     whose values do not cast, and a few of them."""
+    if table.file_format.type == "parquet":
+        _require_columns(connection, table, file)
     source, raw = _reader(table, file)
     raw = raw + _partition_values(table, file)
     selects = ", ".join(f"{expression} as {quote(name)}" for name, expression in raw)
@@ -300,12 +318,12 @@ def load_table(connection: Any, table: IngestTable, files: list[LocalFile]) -> T
                     reason += (f" (a row has more or fewer fields than the {len(table.columns)} declared "
                                "columns: compare the file's header with `columns:`)")
                 if table.on_error == "abort_statement":
-                    raise MeshError(f"{table.label}: cannot read {file.name}: {reason}; nothing loaded "
+                    raise RunFailed(f"{table.label}: cannot read {file.name}: {reason}; nothing loaded "
                                     "(on_error: abort_statement)", path=table.path) from exc
                 result.files_skipped.append(f"{file.name}: {reason}")
                 continue
             if bad and table.on_error == "abort_statement":
-                raise MeshError(f"{table.label}: {bad} row(s) of {file.name} do not cast to the declared types "
+                raise RunFailed(f"{table.label}: {bad} row(s) of {file.name} do not cast to the declared types "
                                 f"(first: {examples[0] if examples else '?'}); nothing loaded "
                                 "(on_error: abort_statement)", path=table.path)
             if bad and table.on_error == "skip_file":
@@ -351,12 +369,12 @@ def _commit(connection: Any, table: IngestTable, staged: list[tuple[LocalFile, s
             result.rows_rejected += bad
         connection.execute("drop table _mesh_now")
         connection.execute("commit")
-    except WRITE_FAILED as exc:   # the engine's error, not the rollback's, in one line
+    except WRITE_FAILED as exc:   # the engine's error, not the rollback's, in one line: a failed run, not bad input
         with contextlib.suppress(duckdb.Error):   # a failed commit may have ended the transaction already
             connection.execute("rollback")
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise MeshError(f"{table.label}: loading failed: {reason}; nothing loaded (free disk space or fix the "
-                        "cause, then run again)", path=table.path) from exc
+        raise EngineError(f"{table.path}: {table.label}: loading failed: {reason}; nothing loaded (free disk space "
+                          "or fix the cause, then run again)") from exc
     except BaseException:
         with contextlib.suppress(duckdb.Error):
             connection.execute("rollback")

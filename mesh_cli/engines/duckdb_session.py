@@ -46,7 +46,11 @@ def lock_session_sql(project_dir: str, lock: bool) -> list[str]:
 
 
 def install_statement_guard() -> None:
-    """Judge every statement dbt-duckdb runs before it runs (idempotent; dbt has no hook for run-time SQL)."""
+    """Judge every statement dbt-duckdb runs before it runs (idempotent). It wraps a private dbt internal,
+    `DuckDBConnectionManager.add_query` (dbt-adapters' `SQLConnectionManager.add_query`, every statement a hook or
+    `run_query` sends), and reads `get_if_exists()`'s connection name: dbt has no hook for run-time SQL.
+    Tested with dbt-core 1.10.11 and 1.11.16 (dbt-adapters 1.16.4 and 1.24.5, dbt-duckdb 1.10.0 and 1.11.1);
+    tests/test_dbt_patches.py fails naming it when dbt changes it."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt_common.exceptions import DbtRuntimeError
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.core.store import StaleGeneration, StateStore, StoredObject, StoreUnavailable
-from mesh_cli.engines.snowflake import connect
+from mesh_cli.engines.snowflake import SnowflakeEngine, connect
 
 TABLE = "MESH_STATE_OBJECTS"
 _IDENTIFIER = r"(?:[A-Za-z_][A-Za-z0-9_$]*|\"[^\"]+\")"
@@ -79,7 +79,7 @@ class StageStore(StateStore):
             try:
                 self._connection = self._factory()
                 self._connection.cursor().execute(self.statements["create"])
-            except (EngineError, snowflake.connector.errors.Error) as exc:
+            except (EngineError, snowflake.connector.errors.Error) as exc:   # a setting or a grant to fix: exit 2
                 self._connection = None
                 raise StoreUnavailable(f"state store {self.location} cannot be reached: {exc}; check the SNOWFLAKE_* "
                                        "variables and that the role may use the stage's schema") from exc
@@ -88,8 +88,9 @@ class StageStore(StateStore):
             cursor.execute(sql, params or None)
             rows = cursor.fetchall() if cursor.description else []
             return [tuple(row) for row in rows], cursor.rowcount or 0
-        except snowflake.connector.errors.Error as exc:
-            raise StoreUnavailable(f"state store {self.location}: {str(exc).splitlines()[0]}") from exc
+        except snowflake.connector.errors.Error as exc:   # connected, then the warehouse failed: a failed run
+            failed = SnowflakeEngine.wrap_error(exc)
+            raise EngineError(f"state store {self.location}: {failed}", code=failed.code) from exc
         finally:
             cursor.close()
 

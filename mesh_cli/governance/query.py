@@ -13,7 +13,7 @@ from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import discover_domains
-from mesh_cli.core.errors import MeshError
+from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.core.lock import wait_for_writers
 from mesh_cli.engines.registry import engine_for
 from mesh_cli.governance.query_scope import check_reads, query_scope
@@ -38,9 +38,9 @@ def run_query(config: MeshConfig, domain_name: str, sql: str, roles: list[str], 
         raise MeshError(f"no domain named {domain_name!r}; domains: {', '.join(sorted(domains))}")
     domain = domains[domain_name]
     engine = engine_for(config, [domain], target)
-    if not engine.embedded:
-        raise MeshError(f"mesh query reads the embedded engine's databases; target {target!r} is "
-                        f"{engine.adapter_type}: query it with your own client and role")
+    if not engine.embedded:   # the engine cannot do this: exit 1, as provision, ingest and publish say it
+        raise EngineError(f"mesh query reads the embedded engine's databases; target {target!r} is "
+                          f"{engine.adapter_type}: query it with your own client and role")
     wait_for_writers(config.state_dir)   # a build writing the databases: wait for it, then name it
     with engine.connect(domain, roles=roles, locked=True) as connection:
         engine.check_single_select(connection, sql)

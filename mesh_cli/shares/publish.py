@@ -16,7 +16,7 @@ from typing import Any
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.destroy import DestructionRefused, refuse_destruction
 from mesh_cli.core.domains import Domain, discover_domains, require_domains
-from mesh_cli.core.errors import EXIT_FAILED, EXIT_OK, MeshError
+from mesh_cli.core.errors import EXIT_FAILED, EXIT_OK, EngineError, MeshError
 from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.plan import Plan, apply_to
@@ -117,8 +117,8 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
         backend = backend_for(config, target, domain.name, adapter, plan_only)
         statements = engine_class(adapter).share_statements
         if statements is None:
-            raise MeshError(f"the {adapter} engine has no shares to publish: leave {domain.name}'s products to "
-                            "another target")
+            raise EngineError(f"the {adapter} engine has no shares to publish: leave {domain.name}'s products to "
+                              "another target")
         title = f"publish {domain.name} (target {target}, {adapter}, {settings.topology})"
         plan = plan_shares(shares, read_current(backend.reader, shares), title, offline=backend.offline,
                            sql=statements)

@@ -21,7 +21,7 @@ from mesh_cli.build.run import BuildReport
 from mesh_cli.catalog.column_lineage import add_column_lineage
 from mesh_cli.catalog.display import consumers_text, human, label, listing, local_time, relative_age, when
 from mesh_cli.catalog.health import health_summary, rollup
-from mesh_cli.catalog.health_chart import render_health_svg
+from mesh_cli.catalog.health_chart import BARS, FAILED_AT_LEAST, render_health_svg
 from mesh_cli.catalog.history import ContractState, contract_states, product_history
 from mesh_cli.catalog.index import Catalog, build_catalog, find_product
 from mesh_cli.catalog.lineage import ColumnEdge, lineage_graph, render_svg
@@ -35,7 +35,7 @@ from mesh_cli.core.manifest import load_manifest, public_models
 from mesh_cli.core.product_text import share_comment
 from mesh_cli.core.products import product_specs
 from mesh_cli.core.row_counts import ROW_COUNTS, record_row_counts, recorded_row_counts
-from mesh_cli.core.state import CONTRACT_HISTORY, RUN_HISTORY, kept_files, save_build
+from mesh_cli.core.state import CONTRACT_HISTORY, RUN_HISTORY, keep_failed_build, kept_files, save_build
 from mesh_cli.dbt.inventory import ModelEdge, load_inventory
 
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -238,21 +238,47 @@ def test_failed_build_and_source_freshness_reach_the_catalogue(built_copy: Path)
     assert customers_build["status"] == "failed"
     assert [(t["test"], t["model"], t["status"]) for t in customers_build["failing_tests"]] == [
         ("assert_no_regions", "customers.dim_regions", "fail")]
-    # the failed build dbt left in target/ follows the successful one the state keeps
+    # the failed build is kept in the history, marked failed, after the successful one of the session
     health = find_product(catalog, "customers.customer_master")["health"]["builds"]
     assert [(b["status"], b["built"], b["tests"].get("fail")) for b in health] == [
         ("success", True, None), ("failed", True, 1)]
-    # one health signal: failing, the failed build with its time and reason, the last success still known
+    kept = kept_files(built_copy / ".mesh/state/dev/customers" / RUN_HISTORY)
+    record = json.loads(gzip.decompress(kept[-1].read_bytes()))["mesh_build"]
+    assert record["outcome"] == "failed" and "test.customers.assert_no_regions" in record["tests"]
+    # one health signal: failing, the failed build with its time and reason, the last success still known: the
+    # session's build, before the failed one (whose models built, but a test of the product failed)
     assert customers_build["health"]["status"] == "failing"
     assert customers_build["health"]["tests"]["failed"] == 1
     assert customers_build["reason"] == "1 test failed: assert_no_regions on customers.dim_regions"
-    assert customers_build["finished_at"] and customers_build["last_success"]
-    assert customers_build["last_success"] < customers_build["finished_at"]
+    assert customers_build["last_success"] == health[0]["at"]
+    assert datetime.fromisoformat(customers_build["last_success"]) < datetime.fromisoformat(
+        customers_build["finished_at"]).replace(microsecond=0)
     assert customers_build["freshness"]["last_built"] is not None   # never "never built" after a failure
     assert customers_build["freshness"]["status"] != "never built"
     runs = find_product(catalog, "customers.customer_master")["models"][1]["versions"][0]["runs"]
     assert len(runs) == 2 and all(r["status"] == "success" and r["seconds"] >= 0 for r in runs)
-    sources = find_product(catalog, "orders.order_facts")["build"]["sources"]
+    # any dbt command rewrites target/ (`mesh governance --plan`, `dbt compile`, `dbt clean`): the health reads
+    # the history, never target/
+    shutil.rmtree(customers / "target")
+    shutil.rmtree(built_copy / "domains/orders/target")
+    later = build_catalog(load_config(built_copy), "dev")
+    after = find_product(later, "customers.customer_master")
+    assert (after["build"]["status"], after["build"]["health"]["status"]) == ("failed", "failing")
+    assert after["build"]["reason"] == customers_build["reason"]
+    # four failures, then a success: each counted, each failure drawn as failed
+    failed, success = kept[-1], kept[0]
+    for minute, source in enumerate((failed, failed, failed, success), start=1):
+        run = json.loads(gzip.decompress(source.read_bytes()))
+        run["metadata"]["generated_at"] = f"2030-01-01T00:0{minute}:00Z"
+        (source.parent / f"2030010100{minute:02d}00Z.json.gz").write_bytes(gzip.compress(json.dumps(run).encode()))
+    product = find_product(build_catalog(load_config(built_copy), "dev"), "customers.customer_master")
+    assert [b["status"] for b in product["health"]["builds"]] == ["success", *["failed"] * 4, "success"]
+    assert product["health"]["summary"].startswith("2 of 6 recorded builds succeeded")
+    assert (product["build"]["health"]["status"], product["build"]["last_success"]) == (
+        "healthy", "2030-01-01T00:04:00+00:00")
+    svg = render_health_svg(product["health"]["builds"], 24)
+    assert svg.count('<g class="run failed"') == 4 and svg.count('class="sla no-build"') == 4
+    sources = find_product(later, "orders.order_facts")["build"]["sources"]   # as the state folder saved them
     assert [s["source"] for s in sources] == ["order_stream.order_events"]
     newest = max(json.loads(line)["RECORD_METADATA"]["CreateTime"]
                  for path in (built_copy / "domains/orders/landing/order_events").glob("*.gz")
@@ -515,15 +541,30 @@ def test_build_keeps_the_last_runs_and_each_distinct_contract(built_copy: Path,
     git(built_copy, "init", "-q")   # built from a commit: the contract state kept says which
     git(built_copy, "commit", "-q", "--allow-empty", "-m", "order_total dropped")
     sha = git(built_copy, "rev-parse", "HEAD").strip()
-    save_build(config, "dev", domain, "changed")
+    save_build(config, "dev", domain, "changed")   # ... and that the domain's files were not committed
     assert [p.name for p in kept_files(contracts)][-1] == "20300101T130000Z.json.gz"
-    assert (contracts / "20300101T130000Z.commit").read_text() == sha
+    assert (contracts / "20300101T130000Z.commit").read_text() == f"{sha}\nuncommitted changes"
     product = find_product(build_catalog(load_config(built_copy), "dev"), "orders.order_facts")
     assert [c["rule"] for e in product["history"]["changes"] for c in e["changes"]] == ["column-removed"]
     [entry] = product["history"]["changes"]   # each change names the model, its version, and the commit
-    assert (entry["models"], entry["commit"]) == (["orders.fct_orders"], sha[:10])
+    assert (entry["models"], entry["commit"], entry["uncommitted"]) == (["orders.fct_orders"], sha[:10], True)
     assert [b["at"][:13] for b in product["health"]["builds"]] == ["2030-01-01T11", "2030-01-01T12"]
     assert product["health"]["builds"][-1]["hours_since_previous"] == 1.0
+    # committed (build leftovers ignored, as `mesh init` writes .gitignore): the commit alone
+    (built_copy / ".gitignore").write_text("target/\nlogs/\ndbt_packages/\npackage-lock.yml\n.mesh/\n")
+    git(built_copy, "add", "-A")
+    git(built_copy, "commit", "-q", "-m", "committed")
+    clean = git(built_copy, "rev-parse", "HEAD").strip()
+    (target / "manifest.json").write_text(json.dumps(_without_column(
+        _without_column(manifest, "model.orders.fct_orders", "order_total", ""), "model.orders.fct_orders",
+        "channel", "2030-01-01T14:00:00Z")))
+    save_build(config, "dev", domain, "committed")
+    assert (contracts / "20300101T140000Z.commit").read_text() == clean
+    newest = find_product(build_catalog(load_config(built_copy), "dev"), "orders.order_facts")["history"]["changes"][0]
+    assert (newest["commit"], newest["uncommitted"]) == (clean[:10], False)
+    page = render_site(load_config(built_copy), build_catalog(load_config(built_copy), "dev"))[product["url"]]
+    assert f"commit <code>{sha[:10]}</code> with uncommitted changes" in page
+    assert f"commit <code>{clean[:10]}</code></p>" in page
 
 
 def test_repository_history_of_a_committed_manifest(built_copy: Path) -> None:
@@ -597,6 +638,21 @@ def test_a_malformed_kept_manifest_is_one_error_naming_the_file(built_copy: Path
         build_catalog(load_config(built_copy), "dev")
 
 
+def test_a_build_stopped_before_dbt_ran_is_kept_failed_with_its_reason(built_copy: Path) -> None:
+    config = load_config(built_copy)
+    before = find_product(build_catalog(config, "dev"), "finance.revenue_reporting")["build"]
+    # what `mesh build` keeps when ingestion fails or the domain is refused: target/ holds an older build's results
+    keep_failed_build(config, "dev", load_domain(built_copy / "domains/finance"), datetime.now(UTC),
+                      "ingestion failed: no landing file")
+    product = find_product(build_catalog(config, "dev"), "finance.revenue_reporting")
+    build, last = product["build"], product["health"]["builds"][-1]
+    assert (build["status"], build["reason"], build["health"]["status"]) == (
+        "failed", "ingestion failed: no landing file", "failing")
+    assert (last["status"], last["built"], last["reason"]) == ("failed", False, "ingestion failed: no landing file")
+    assert build["last_success"] == before["finished_at"][:19] + "+00:00" == product["health"]["builds"][0]["at"]
+    assert build["freshness"]["last_built"] == before["freshness"]["last_built"]   # its models' data is as it was
+
+
 def test_without_run_results_the_health_says_so(built_copy: Path) -> None:
     shutil.rmtree(built_copy / ".mesh/state/dev/finance" / RUN_HISTORY)
     (built_copy / ".mesh/state/dev/finance/run_results.json").unlink()
@@ -612,12 +668,23 @@ def test_health_chart_draws_each_build() -> None:
     builds = [{"at": "2026-12-01T10:00:00+00:00", "built": True, "status": "success", "tests": {"pass": 20},
                "hours_since_previous": None, "within_sla": None},
               {"at": "2026-12-02T12:00:00+00:00", "built": True, "status": "failed",
-               "tests": {"fail": 2, "pass": 18}, "hours_since_previous": 26.0, "within_sla": False},
+               "tests": {"fail": 1, "pass": 19}, "hours_since_previous": 26.0, "within_sla": False,
+               "commit": "0123456789", "uncommitted": True},
               {"at": "2026-12-02T13:00:00+00:00", "built": False, "status": "failed", "tests": {},
-               "hours_since_previous": None, "within_sla": None}]
+               "hours_since_previous": None, "within_sla": None, "reason": "ingestion failed: no file"},
+              {"at": "2026-12-03T15:00:00+00:00", "built": True, "status": "success", "tests": {"pass": 20},
+               "hours_since_previous": 27.0, "within_sla": False}]
     svg = render_health_svg(builds, 24)
-    assert svg.count('<g class="run ') == 3 and svg.count('class="fail"') == 1 and svg.count("✕") == 1
-    assert 'class="sla late"' in svg and "26.0 h after the previous build (SLA 24 h)" in svg
-    assert "1 Dec 2026, 10:00 UTC → 2 Dec 2026, 13:00 UTC" in svg and 'viewBox="0 0 480 132"' in svg
-    assert health_summary(builds) == ("1 of 3 recorded builds succeeded; every test passed in 1; "
-                                      "rebuilt within the SLA 0 of 1 time.")
+    assert svg.count('<g class="run ') == 4 and svg.count('class="fail"') == 1 and svg.count("✕") == 1
+    # a build failed on one test of twenty is drawn failed: its column outlined, its failed segment no thin cap,
+    # its SLA square the failure's; the build that did not run says why
+    assert svg.count('class="failed-run"') == 2 and svg.count('class="sla no-build"') == 2
+    [fail_height] = re.findall(r'class="fail" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"', svg)
+    assert float(fail_height) >= FAILED_AT_LEAST > BARS / 20
+    assert "failed; models built; 1 fail and 19 pass; 26.0 h after the previous build (SLA 24 h); commit " \
+           "0123456789 with uncommitted changes" in svg
+    assert "models did not build (ingestion failed: no file)" in svg
+    assert 'class="sla late"' in svg and "27.0 h after the previous build (SLA 24 h)" in svg
+    assert "1 Dec 2026, 10:00 UTC → 3 Dec 2026, 15:00 UTC" in svg and 'viewBox="0 0 340 136"' in svg
+    assert health_summary(builds) == ("2 of 4 recorded builds succeeded; every test passed in 2; "
+                                      "rebuilt within the SLA 0 of 2 times.")

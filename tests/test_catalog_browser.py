@@ -15,6 +15,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,11 @@ return Array.from(document.querySelectorAll('code.ident, code.type')).flatMap(co
     const tops = new Set(Array.from(range.getClientRects()).filter(r => r.width > 0).map(r => Math.round(r.top)));
     return tops.size > 1;
   }).map(n => code.textContent));"""
+# the smallest font of the health chart's labels as laid out (its size in the SVG times the SVG's scale)
+CHART_FONT_PX = """const svg = document.querySelector('svg.health');
+  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+  return Math.min(...Array.from(svg.querySelectorAll('text'))
+    .map(t => parseFloat(getComputedStyle(t).fontSize) * scale));"""
 FAILED_AT = "products/finance.revenue_reporting.html"   # finance's last build failed a test of this product
 
 
@@ -245,13 +251,25 @@ def test_a_failed_build_reads_as_failed_with_its_time_and_the_last_success(brows
     last, success = now.find_elements(By.TAG_NAME, "dd")[:2]
     assert last.text.startswith("failed at ") and last.find_elements(By.TAG_NAME, "time"), last.text
     assert "assert_no_revenue" in last.text   # the reason
-    assert success.find_elements(By.TAG_NAME, "time")   # the successful build before it, beside it
+    # the successful build before it, beside it: the session's build of finance, earlier than the failed one
+    [failed_at] = [datetime.fromisoformat(t.get_attribute("datetime")) for t in last.find_elements(By.TAG_NAME, "time")]
+    [success_at] = [datetime.fromisoformat(t.get_attribute("datetime"))
+                    for t in success.find_elements(By.TAG_NAME, "time")]
+    assert success_at < failed_at - timedelta(seconds=1), (success_at, failed_at)
+    assert success_at.isoformat() == browser.find_elements(By.CSS_SELECTOR, "svg.health g.run")[-2].get_attribute(
+        "data-at")
     assert browser.find_element(By.CSS_SELECTOR, ".badge.health").text == "failing"
     tests = browser.find_element(By.CSS_SELECTOR, ".badge.tests")
     assert "1 failed" in tests.text and "bad" in tests.get_attribute("class")   # never a green "n/m pass"
     runs = browser.find_elements(By.CSS_SELECTOR, "svg.health g.run")
     assert [r.get_attribute("class").split()[-1] for r in runs][-2:] == ["success", "failed"]
     assert runs[-1].find_elements(By.CSS_SELECTOR, "rect.failed-run")
+    # failed on one test of many, the column reads failed: outlined, its failed segment and SLA square in red
+    failed_run, failed_tests = (runs[-1].find_element(By.CSS_SELECTOR, f"rect.{kind}")
+                                for kind in ("failed-run", "fail"))
+    assert float(failed_run.value_of_css_property("stroke-width").removesuffix("px")) >= 2
+    assert failed_tests.size["height"] >= 10 and runs[-1].find_elements(By.CSS_SELECTOR, "rect.sla.no-build")
+    assert browser.execute_script(CHART_FONT_PX) >= 11   # its labels readable on a phone
     browser.get(site_url)
     card = browser.find_element(By.CSS_SELECTOR, ".product-card[data-id='finance.revenue_reporting']")
     assert card.find_element(By.CSS_SELECTOR, ".badge.health").text == "failing"

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from mesh_cli.build.row_counts import count_built_rows
 from mesh_cli.build.validate import validate_mesh
@@ -14,13 +15,14 @@ from mesh_cli.check.deploy_gate import refuse_breaking
 from mesh_cli.check.side_doors import side_door_error
 from mesh_cli.core.config import TARGET_ENV, MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains, require_domains
-from mesh_cli.core.errors import EXIT_FAILED, EXIT_OK, EngineError, MeshError
+from mesh_cli.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EngineError, MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.scheduler import FAILED, SKIPPED, SUCCESS, Tasks, run_tasks
 from mesh_cli.core.state import (
     access_digest,
     domain_state_dir,
     fingerprint,
+    keep_failed_build,
     package_digest,
     save_build,
     saved_access_digest,
@@ -241,8 +243,10 @@ def _build_selected(config: MeshConfig, options: BuildOptions, graph: DomainGrap
         selected = set(order)
         ingests: dict[str, DomainIngest] = {}
         published: list[DomainPublish] = []
+        began: dict[str, datetime] = {}   # when each domain's build began: a failure keeps what dbt wrote since
 
         def start(name: str) -> Future[DbtOutcome] | DomainResult:
+            began[name] = datetime.now(UTC)
             side_door = side_door_error(domains[name], domains, target)
             if side_door is not None:     # read another domain only through ref(): refused, unbuilt
                 return DomainResult(name, FAILED, reason=side_door)
@@ -261,6 +265,8 @@ def _build_selected(config: MeshConfig, options: BuildOptions, graph: DomainGrap
         def finish(name: str, ended: DbtOutcome | DomainResult) -> bool:
             if isinstance(ended, DomainResult):  # refused, or its ingestion failed: dbt did not run
                 results[name] = ended
+                if ended.failed_with != EXIT_BAD_INPUT:   # bad input changes nothing, the history included
+                    keep_failed_build(config, target, domains[name], began[name], ended.reason)
                 notify(FAILED, name, ended)
                 return False
             results[name] = _result(name, ended)
@@ -275,6 +281,8 @@ def _build_selected(config: MeshConfig, options: BuildOptions, graph: DomainGrap
                 except MeshError as exc:   # a newer record, or the store is unreachable: not deployed
                     results[name].status, results[name].reason = FAILED, str(exc)
                     results[name].failed_with = exc.exit_code
+            else:   # kept in the history too, marked failed: a later dbt command cannot make it disappear
+                keep_failed_build(config, target, domains[name], began[name], results[name].reason)
             notify(results[name].status, name, results[name])
             return results[name].status == SUCCESS
 

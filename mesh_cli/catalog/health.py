@@ -28,8 +28,8 @@ def product_health(runs: list[BuildResults], model_ids: set[str], tests: dict[st
     for run in runs:
         models = [run.nodes[uid] for uid in sorted(model_ids) if uid in run.nodes]
         results = [run.nodes[uid] for uid in sorted(ours) if uid in run.nodes]
-        if (not models and not results) or run.generated_at is None:
-            continue
+        if (not models and not results and not run.ran_nothing) or run.generated_at is None:
+            continue   # a build of other models of the domain (`--changed`)
         built = bool(models) and all(str(m.get("status")) == "success" for m in models)
         counts = Counter(str(r.get("status")) for r in results)
         gap = (run.generated_at - previous).total_seconds() / 3600 if built and previous else None
@@ -39,6 +39,9 @@ def product_health(runs: list[BuildResults], model_ids: set[str], tests: dict[st
             "tests": dict(sorted(counts.items())),
             "hours_since_previous": round(gap, 1) if gap is not None else None,
             "within_sla": None if gap is None or sla_hours is None else gap <= sla_hours,
+            "reason": run.reason if run.ran_nothing else None,
+            "commit": run.origin.commit[:10] if run.origin else None,
+            "uncommitted": bool(run.origin and run.origin.uncommitted),
         })
         previous = run.generated_at if built else previous
     return entries

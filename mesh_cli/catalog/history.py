@@ -43,6 +43,7 @@ class ContractState:
     source: str
     manifest: dict[str, Any]
     commit: str | None = None    # the git commit it was built from, when known
+    uncommitted: bool = False    # ... with uncommitted changes in the working tree
 
 
 def generated_at(manifest: dict[str, Any]) -> datetime | None:
@@ -57,7 +58,9 @@ def _kept_states(config: MeshConfig, target: str, domain: str) -> list[ContractS
     states = []
     for path in kept_files(domain_state_dir(config, target, domain) / CONTRACT_HISTORY):
         manifest = read_kept(path, "dbt manifest", "nodes")
-        states.append(ContractState(generated_at(manifest), "build", manifest, kept_commit(path)))
+        origin = kept_commit(path)
+        states.append(ContractState(generated_at(manifest), "build", manifest, origin.commit if origin else None,
+                                    bool(origin and origin.uncommitted)))
     return states
 
 
@@ -154,7 +157,7 @@ def product_history(states: list[ContractState], domain: str, models: list[str],
             continue
         changes.append({
             "at": _iso(after.at), "source": after.source, "since": _iso(before.at),
-            "commit": after.commit[:10] if after.commit else None,
+            "commit": after.commit[:10] if after.commit else None, "uncommitted": after.uncommitted,
             "models": sorted({f.model for f in findings if f.model}),
             "breaking": any(f.classification == BREAKING for f in findings),
             "changes": [{"rule": f.rule, "model": f.model, "column": f.column, "classification": f.classification,

@@ -67,9 +67,9 @@ def build_catalog(config: MeshConfig, target: str, *, now: datetime | None = Non
     for name, view in inventory.views.items():
         if only is not None and name not in only:
             continue
-        results = last_build(config, target, view.domain)
-        past = _Past(contract_states(config, target, name, manifests[name]), build_history(config, target, view.domain),
-                     readers)
+        history = build_history(config, target, view.domain)
+        results = last_build(config, target, view.domain, history)
+        past = _Past(contract_states(config, target, name, manifests[name]), _runs(history, results), readers)
         products.extend(_product(config, target, spec, view, manifests[name], results, inventory, now, past)
                         for spec in specs[name])
     index = {
@@ -89,14 +89,17 @@ class _Past:
     """A domain's contract states and recorded builds, and every domain as it reads others now."""
 
     states: list[ContractState]
-    runs: list[BuildResults]
+    runs: list[BuildResults]         # oldest first, the last build included
     readers: dict[str, DomainSnapshot]
 
-    def tests(self, results: BuildResults) -> dict[str, dict[str, Any]]:
-        """Every data test node the domain's manifests know, by id (their ids stay the same across builds)."""
+    def tests(self) -> dict[str, dict[str, Any]]:
+        """Every data test node the domain's manifests and recorded builds know, by id (their ids stay the same
+        across builds)."""
         known = {uid: node for state in self.states for uid, node in state.manifest["nodes"].items()
                  if node.get("resource_type") == "test"}
-        return known | results.tests
+        for run in self.runs:
+            known |= run.tests
+        return known
 
 
 def find_product(catalog: Catalog, product_id: str) -> dict[str, Any] | None:
@@ -229,7 +232,9 @@ def _contacts(spec: ProductSpec, view: DomainView, manifest: dict[str, Any],
 
 
 def _build(spec: ProductSpec, models: list[dict[str, Any]], results: BuildResults, manifest: dict[str, Any],
-           now: datetime, runs: list[BuildResults]) -> dict[str, Any]:
+           now: datetime, builds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The product's last build, its tests, freshness and sources, and its last success: the newest of its `builds`
+    (`product_health()`) in which its models all built and none of its tests failed."""
     ids = [f"model.{spec.domain}.{v['id'].split('.', 1)[1]}" for m in models for v in m["versions"]]
     counts: dict[str, int] = defaultdict(int)
     failing = []
@@ -258,7 +263,7 @@ def _build(spec: ProductSpec, models: list[dict[str, Any]], results: BuildResult
         "status": _product_status(ids, results, failing),
         "finished_at": results.generated_at.isoformat() if results.generated_at else None,
         "reason": _failure_reason(ids, results, failing),
-        "last_success": _last_success(ids, _runs(runs, results)),
+        "last_success": next((b["at"] for b in reversed(builds) if b["status"] == "success"), None),
         "tests": dict(sorted(counts.items())), "failing_tests": failing,
         "freshness": {"status": freshness, "sla_hours": hours, "last_built": oldest.isoformat() if oldest else None,
                       "age_hours": round(age, 1) if age is not None else None,
@@ -273,6 +278,8 @@ def _product_status(ids: list[str], results: BuildResults, failing: list[dict[st
     tests failed; never built when there is no build."""
     if results.generated_at is None:
         return "never built"
+    if results.ran_nothing:
+        return "failed"
     models = [str(results.nodes[uid].get("status")) for uid in ids if uid in results.nodes]
     broken = any(status != "success" for status in models)
     return "failed" if broken or any(t["status"] in FAILED_STATUSES for t in failing) else "success"
@@ -290,15 +297,7 @@ def _failure_reason(ids: list[str], results: BuildResults, failing: list[dict[st
         names = ", ".join(f"{t['test']} on {t['model']}" for t in failed[:3])
         return f"{len(failed)} test{'s' if len(failed) != 1 else ''} failed: {names}" + (
             ", …" if len(failed) > 3 else "")
-    return None
-
-
-def _last_success(ids: list[str], runs: list[BuildResults]) -> str | None:
-    """When the product's models last all built, over the recorded builds."""
-    for run in reversed(runs):
-        if run.generated_at and ids and all(run.built_at(uid) for uid in ids):
-            return run.generated_at.isoformat(timespec="seconds")
-    return None
+    return results.reason if results.ran_nothing else None
 
 
 def _source_freshness(model_ids: list[str], manifest: dict[str, Any], results: BuildResults) -> list[dict[str, Any]]:
@@ -392,9 +391,9 @@ def _confidentiality(spec: ProductSpec, models: list[dict[str, Any]]) -> str:
     return "restricted" if sensitive else "internal"
 
 
-def _health(spec: ProductSpec, models: list[dict[str, Any]], results: BuildResults, past: _Past) -> dict[str, Any]:
+def _health(spec: ProductSpec, models: list[dict[str, Any]], past: _Past) -> dict[str, Any]:
     ids = {f"model.{spec.domain}.{v['id'].split('.', 1)[1]}" for m in models for v in m["versions"]}
-    builds = product_health(past.runs, ids, past.tests(results), spec.sla.get("freshness_hours"))
+    builds = product_health(past.runs, ids, past.tests(), spec.sla.get("freshness_hours"))
     return {"builds": builds, "summary": health_summary(builds)}
 
 
@@ -410,8 +409,9 @@ def _check_freshness_column(spec: ProductSpec, view: DomainView, models: list[di
 def _product(config: MeshConfig, target: str, spec: ProductSpec, view: DomainView, manifest: dict[str, Any],
              results: BuildResults, inventory: Inventory, now: datetime, past: _Past) -> dict[str, Any]:
     tests = _tests_by_model(manifest)
-    models = _models(spec, view, manifest, _runs(past.runs, results), tests)
+    models = _models(spec, view, manifest, past.runs, tests)
     _check_freshness_column(spec, view, models)
+    health = _health(spec, models, past)
     owner = _owner(view)
     consumers = _consumers(spec, models, inventory)
     tags = sorted({*spec.tags, *(t for m in models for v in m["versions"] for t in v["tags"]
@@ -430,8 +430,8 @@ def _product(config: MeshConfig, target: str, spec: ProductSpec, view: DomainVie
         "access": {**_access(spec, models, owner, os.path.relpath(view.domain.path / "domain.yml", config.root)),
                    "entitlements": _entitlements(models, access_model(config.root, {view.domain.name: view.domain}))},
         "publish": publish_status(config, target, spec.domain, spec.name),
-        "build": _build(spec, models, results, manifest, now, past.runs),
+        "build": _build(spec, models, results, manifest, now, health["builds"]),
         "history": product_history(past.states, spec.domain, list(spec.models), past.readers),
-        "health": _health(spec, models, results, past),
+        "health": health,
         "url": f"products/{spec.id}.html", "search": " ".join(dict.fromkeys(str(s).lower() for s in search if s)),
     }

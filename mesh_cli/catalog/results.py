@@ -1,9 +1,11 @@
-"""What a domain's last build and source freshness check said, read from dbt's run_results.json and sources.json."""
+"""What a domain's builds and source freshness check said, read from the run history `mesh build` keeps (dbt's run
+results of every build, failed ones included, with their outcome) and the sources.json it saved; never from the
+domain's target/ folder, which any dbt command overwrites."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,15 +16,15 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.row_counts import recorded_row_counts, reported_rows
-from mesh_cli.core.state import RUN_HISTORY, domain_state_dir, kept_files
-from mesh_cli.engines.registry import default_target
+from mesh_cli.core.run_record import RECORD, BuiltFrom
+from mesh_cli.core.state import RUN_HISTORY, SOURCES, domain_state_dir, kept_files
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 
 
 @dataclass
 class BuildResults:
-    """The results of one domain's last `dbt build` on a target, by node id, and its source freshness."""
+    """The results of one `mesh build` of a domain on a target, by node id, and its source freshness."""
 
     status: str                      # success | failed | never built
     generated_at: datetime | None = None
@@ -30,6 +32,14 @@ class BuildResults:
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)
     tests: dict[str, dict[str, Any]] = field(default_factory=dict)   # test id -> its node in that build's manifest
     counted_rows: dict[str, int] = field(default_factory=dict)   # model id -> rows after the build, where counted
+    reason: str | None = None        # why the build failed, as `mesh build` said it (None: read its nodes)
+    origin: BuiltFrom | None = None  # the commit it was built from, when recorded
+    invocation: str | None = None    # dbt's invocation id, which the manifest of the same build shares
+
+    @property
+    def ran_nothing(self) -> bool:
+        """A failed build in which dbt built nothing (ingestion, parsing or a refusal stopped it)."""
+        return self.status == "failed" and not self.nodes
 
     def rows(self, unique_id: str) -> tuple[int | None, bool]:
         """The rows a model wrote as dbt's adapter reports them, else as counted after the build (None when
@@ -80,54 +90,50 @@ def _generated_at(data: dict[str, Any]) -> datetime | None:
     return _timestamp(stamp) if stamp else None
 
 
-def _newest(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
-    dated = [(stamp, data) for data in candidates if (stamp := _generated_at(data)) is not None]
-    return max(dated, key=lambda pair: pair[0])[1] if dated else None
+def _is_build(data: dict[str, Any]) -> bool:
+    return (data.get("args") or {}).get("which") == "build"
 
 
-def _is_build(data: dict[str, Any], domain: Domain, target: str | None = None) -> bool:
-    """A `dbt build`'s results (and, when `target` is given, one run on `target`: with `--target target`, or
-    without `--target` when that is the domain's default)."""
-    args = data.get("args") or {}
-    if args.get("which") != "build":
-        return False
-    return target is None or (args.get("target") or default_target(domain)) == target
-
-
-def last_build(config: MeshConfig, target: str, domain: Domain) -> BuildResults:
-    """The domain's newest build on `target`: the one saved after its last successful `mesh build`, or a later
-    failed one that dbt left in the domain's target/ folder; plus its newest source freshness results."""
+def last_build(config: MeshConfig, target: str, domain: Domain, history: list[BuildResults]) -> BuildResults:
+    """The domain's newest build on `target` (the last of its `history`, else the run results saved by a
+    successful `mesh build` before the history was kept), with its newest source freshness results."""
     state = domain_state_dir(config, target, domain.name)
-    saved = _read(state / "run_results.json")
-    latest = _read(domain.path / "target" / "run_results.json")
-    runs = [data for data in (saved, latest)
-            if data is not None and _is_build(data, domain, None if data is saved else target)]
-    freshness = _newest([data for data in (_read(state / "sources.json"),
-                                           _read(domain.path / "target" / "sources.json")) if data is not None])
+    freshness = _read(state / SOURCES)
     sources = {r["unique_id"]: r for r in (freshness or {}).get("results", []) if "unique_id" in r}
-    run = _newest(runs)
-    if run is None:
+    if history:
+        newest = replace(history[-1])
+    elif (saved := _read(state / "run_results.json")) is not None and _is_build(saved):
+        newest = _results(saved, recorded_row_counts(state))
+    else:
         return BuildResults("never built", sources=sources)
-    manifest = _manifest_of(run, [state / "manifest.json", domain.path / "target" / "manifest.json"])
-    tests = {uid: node for uid, node in (manifest or {}).get("nodes", {}).items()
-             if node.get("resource_type") == "test"}
-    results = _results(run, recorded_row_counts(state))
-    results.sources, results.tests = sources, tests
-    return results
+    if not newest.tests:   # a build kept before its record held its tests: the saved manifest of the same build
+        manifest = _manifest_of(newest, state / "manifest.json")
+        newest.tests = {uid: node for uid, node in (manifest or {}).get("nodes", {}).items()
+                        if node.get("resource_type") == "test"}
+    newest.sources = sources
+    return newest
 
 
 def _results(run: dict[str, Any], counted: dict[str, dict[str, int]]) -> BuildResults:
-    """One build's results, with the rows counted after it (`counted`: by the build's `generated_at`)."""
+    """One build's results, with the rows counted after it (`counted`: by the build's `generated_at`) and what
+    `mesh build` recorded of it (its outcome and reason, the tests it knew, its commit)."""
     nodes = {r["unique_id"]: r for r in run["results"] if isinstance(r, dict) and "unique_id" in r}
-    failed = any(str(r.get("status")) in FAILED_STATUSES for r in nodes.values())
+    kept = run.get(RECORD)
+    record: dict[str, Any] = kept if isinstance(kept, dict) else {}
+    failed = record.get("outcome") == "failed" or any(str(r.get("status")) in FAILED_STATUSES
+                                                       for r in nodes.values())
     stamp = str((run.get("metadata") or {}).get("generated_at"))
+    commit = record.get("commit")
     return BuildResults("failed" if failed else "success", _generated_at(run), nodes,
-                        counted_rows=counted.get(stamp, {}))
+                        tests=dict(record.get("tests") or {}), counted_rows=counted.get(stamp, {}),
+                        reason=record.get("reason"),
+                        origin=BuiltFrom(commit, bool(record.get("uncommitted"))) if commit else None,
+                        invocation=(run.get("metadata") or {}).get("invocation_id"))
 
 
 def build_history(config: MeshConfig, target: str, domain: Domain) -> list[BuildResults]:
-    """The domain's last builds on `target`, oldest first: those the state keeps (`history/runs/`, written by
-    `mesh build`), and a later failed one that dbt left in the domain's target/ folder."""
+    """The domain's builds on `target` that the state keeps (`history/runs/`, written by `mesh build` after every
+    build, failed or not), oldest first."""
     runs: list[tuple[datetime, BuildResults]] = []   # (when, the build): only dated builds
     state = domain_state_dir(config, target, domain.name)
     counted = recorded_row_counts(state)
@@ -138,19 +144,12 @@ def build_history(config: MeshConfig, target: str, domain: Domain) -> list[Build
                             "goes on with the next build", path=path)
         if (stamp := _generated_at(run)) is not None:
             runs.append((stamp, _results(run, counted)))
-    latest = _read(domain.path / "target" / "run_results.json")
-    if (latest is not None and _is_build(latest, domain, target) and (stamp := _generated_at(latest)) is not None
-            and (not runs or stamp > runs[-1][0])):
-        runs.append((stamp, _results(latest, counted)))
     return [results for _, results in sorted(runs, key=lambda pair: pair[0])]
 
 
-def _manifest_of(run: dict[str, Any], candidates: list[Path]) -> dict[str, Any] | None:
-    """The manifest the run was made from (same dbt invocation), so its tests can be told apart."""
-    invocation = (run.get("metadata") or {}).get("invocation_id")
-    for path in candidates:
-        if path.is_file():
-            manifest = load_manifest(path)
-            if (manifest.get("metadata") or {}).get("invocation_id") == invocation:
-                return manifest
-    return None
+def _manifest_of(run: BuildResults, path: Path) -> dict[str, Any] | None:
+    """The saved manifest, when it was made with the run (same dbt invocation), so its tests can be told apart."""
+    if not path.is_file():
+        return None
+    manifest = load_manifest(path)
+    return manifest if (manifest.get("metadata") or {}).get("invocation_id") == run.invocation else None

@@ -1,7 +1,7 @@
 """The mesh state folder: each domain's artifacts from its last successful build, per target, and their history:
-the run results of the last `KEPT_RUNS` builds, and the manifest of each of the last `KEPT_CONTRACTS` distinct
-states of the domain's public contracts (`history/runs/`, `history/contracts/`, gzipped, named by dbt's
-`generated_at`)."""
+the run results of the last `KEPT_RUNS` builds, failed ones included (core/run_record.py), and the manifest of
+each of the last `KEPT_CONTRACTS` distinct states of the domain's public contracts (`history/runs/`,
+`history/contracts/`, gzipped, named by dbt's `generated_at`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import subprocess
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,12 @@ from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import GOVERNANCE_FILE
 from mesh_cli.core.manifest import load_manifest, public_models, unrunnable_tests
 from mesh_cli.core.model_index import write_model_index
+from mesh_cli.core.run_record import BuiltFrom, built_from, run_record
 from mesh_cli.core.safe_io import copy_atomic, write_text_atomic
 from mesh_cli.core.yamlfile import read_mapping
 
-ARTIFACTS = ("manifest.json", "run_results.json")
+SOURCES = "sources.json"          # `dbt source freshness`'s results, which a build runs first where sources declare it
+ARTIFACTS = ("manifest.json", "run_results.json", SOURCES)
 FINGERPRINT = "fingerprint.json"
 PUBLISH_FILE = "publish.json"     # what `mesh publish` last applied (shares/publish.py writes it)
 _IGNORED_DIRS = {"target", "dbt_packages", "logs", "__pycache__", ".venv"}
@@ -186,27 +189,67 @@ def saved_unrunnable_tests(folder: Path) -> list[str]:
 
 
 def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -> Path:
-    """Copy a successful build's artifacts into the state folder; returns the folder."""
+    """Copy a successful build's artifacts into the state folder and keep its run in the history; returns the
+    folder."""
     folder = domain_state_dir(config, target, domain.name)
     for name in ARTIFACTS:
         source = domain.path / "target" / name
         if source.is_file():
             copy_atomic(source, folder / name)
-    if (folder / "manifest.json").is_file():
-        manifest = load_manifest(folder / "manifest.json")
+    origin = built_from(config.root, _shaping(config, domain))
+    manifest = load_manifest(folder / "manifest.json") if (folder / "manifest.json").is_file() else None
+    if manifest is not None:
         write_model_index(folder, manifest)
         (folder / UNRUNNABLE_TESTS).write_text(json.dumps(unrunnable_tests(manifest, domain.name)))
         if contract_digest(manifest, domain.name) != _newest_kept_digest(folder / CONTRACT_HISTORY, domain.name):
-            _keep(folder / CONTRACT_HISTORY, folder / "manifest.json", manifest, KEPT_CONTRACTS,
-                  commit=head_commit(config.root))
+            _keep(folder / CONTRACT_HISTORY, (folder / "manifest.json").read_bytes(), manifest, KEPT_CONTRACTS,
+                  origin)
     if (folder / "run_results.json").is_file():
         run_results = json.loads((folder / "run_results.json").read_text(encoding="utf-8"))
-        _keep(folder / RUN_HISTORY, folder / "run_results.json", run_results, KEPT_RUNS)
+        _keep_run(folder, run_record(run_results, manifest, failed=False, reason=None, origin=origin))
     write_text_atomic(folder / FINGERPRINT, json.dumps({"fingerprint": checksum, "commit": head_commit(config.root),
                                                         "mesh_file": mesh_file_digest(config.root),
                                                         "package": package_digest(config.root),
                                                         "access": access_digest(config.root, domain)}))
     return folder
+
+
+def keep_failed_build(config: MeshConfig, target: str, domain: Domain, since: datetime, reason: str | None) -> None:
+    """Keep a failed build of the domain in its run history, marked failed with its reason: the run results and
+    source freshness dbt wrote in the domain's target/ since `since` (when the build began), else an empty run
+    (dbt's build did not run: ingestion, parsing or a refusal stopped it). The saved artifacts of the last
+    successful build stay as they are."""
+    folder = domain_state_dir(config, target, domain.name)
+    written = domain.path / "target"
+    run_results = _written_since(written / "run_results.json", since)
+    if run_results is not None and (run_results.get("args") or {}).get("which") != "build":
+        run_results = None
+    manifest = _written_since(written / "manifest.json", since) if run_results is not None else None
+    if _written_since(written / SOURCES, since) is not None:
+        copy_atomic(written / SOURCES, folder / SOURCES)
+    _keep_run(folder, run_record(run_results, manifest, failed=True, reason=reason,
+                                 origin=built_from(config.root, _shaping(config, domain))))
+
+
+def _written_since(path: Path, since: datetime) -> dict[str, Any] | None:
+    """A dbt artifact, when it was generated at or after `since` (an older one is another command's)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        stamp = datetime.fromisoformat(str(data["metadata"]["generated_at"]).replace("Z", "+00:00"))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=since.tzinfo)
+    return data if isinstance(data, dict) and stamp >= since else None
+
+
+def _shaping(config: MeshConfig, domain: Domain) -> list[Path]:
+    """What shapes the domain's build in the repository: its folder, the shared package and mesh.yml."""
+    return [domain.path, *(config.root / name for name in ROOT_PACKAGE_FILES), config.root / MESH_FILE]
+
+
+def _keep_run(folder: Path, record: dict[str, Any]) -> None:
+    _keep(folder / RUN_HISTORY, json.dumps(record).encode(), record, KEPT_RUNS)
 
 
 def mesh_file_digest(root: Path) -> str:
@@ -279,15 +322,15 @@ def _newest_kept_digest(folder: Path, domain: str) -> str | None:
     return contract_digest(manifest, domain) if isinstance(manifest, dict) and "nodes" in manifest else None
 
 
-def _keep(folder: Path, source: Path, data: dict[str, Any], limit: int, commit: str | None = None) -> None:
-    """A gzipped copy of an artifact, named by its `generated_at`, with the git commit it was built from beside it
-    (`NAME.commit`) when there is one; only the newest `limit` stay."""
+def _keep(folder: Path, content: bytes, data: dict[str, Any], limit: int, origin: BuiltFrom | None = None) -> None:
+    """A gzipped copy of an artifact (`content`, whose JSON is `data`), named by its `generated_at`, with the git
+    commit it was built from beside it (`NAME.commit`) when there is one; only the newest `limit` stay."""
     stamp = str((data.get("metadata") or {}).get("generated_at") or "")
     name = "".join(ch for ch in stamp if ch.isalnum()) or "undated"
     folder.mkdir(parents=True, exist_ok=True)
-    if commit:
-        write_text_atomic(folder / f"{name}.commit", commit)
-    (folder / f"{name}.tmp").write_bytes(gzip.compress(source.read_bytes()))
+    if origin:
+        write_text_atomic(folder / f"{name}.commit", origin.text())
+    (folder / f"{name}.tmp").write_bytes(gzip.compress(content))
     (folder / f"{name}.tmp").replace(folder / f"{name}.json.gz")
     for old in kept_files(folder)[:-limit]:
         old.unlink()
@@ -299,7 +342,8 @@ def kept_commit_file(kept: Path) -> Path:
     return kept.with_name(kept.name.removesuffix(".json.gz") + ".commit")
 
 
-def kept_commit(kept: Path) -> str | None:
-    """The git commit a kept artifact was built from, when it was built in a git repository."""
+def kept_commit(kept: Path) -> BuiltFrom | None:
+    """The git commit a kept artifact was built from (and whether with uncommitted changes), when it was built in
+    a git repository."""
     path = kept_commit_file(kept)
-    return path.read_text(encoding="utf-8").strip() or None if path.is_file() else None
+    return BuiltFrom.parse(path.read_text(encoding="utf-8")) if path.is_file() else None

@@ -17,6 +17,7 @@ from mesh_cli.core.domains import Domain, discover_domains, require_domains
 from mesh_cli.core.errors import EXIT_FAILED, EXIT_OK, EngineError, MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.scheduler import FAILED, SKIPPED, SUCCESS, Tasks, run_tasks
+from mesh_cli.core.selectors import parse_selector
 from mesh_cli.core.state import (
     access_digest,
     domain_state_dir,
@@ -219,7 +220,7 @@ def check_before_build(config: MeshConfig, graph: DomainGraph, target: str, opti
 
 def _names(options: BuildOptions) -> list[str]:
     """The domain names the selectors mention (`customers+` names customers)."""
-    return [selector.strip("+") for selector in options.selectors]
+    return [atom.name for selector in options.selectors for term in parse_selector(selector) for atom in term]
 
 
 def _command(options: BuildOptions) -> str:

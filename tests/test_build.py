@@ -162,7 +162,7 @@ def test_missing_upstream_manifest_says_what_to_build(mesh_copy: Path) -> None:
     [result] = run_build(mesh_copy, "orders").results
     assert result.status == FAILED
     assert "orders refs models of customers, but customers has no duckdb manifest" in result.reason
-    assert "`mesh build +orders --target dev`" in result.reason
+    assert "`mesh build -s +orders --target dev`" in result.reason
 
 
 def test_plain_dbt_reports_the_resolver_error(built_copy: Path) -> None:

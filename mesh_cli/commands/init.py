@@ -52,7 +52,8 @@ def domain(ctx: click.Context, name: str, owner: str | None, upstreams: str, pro
     if owner is None:   # a placeholder is written, and said: the catalogue shows the owner to every consumer
         console.print(f"[yellow]owner[/yellow]: no --owner given; {name}-data@example.com is a placeholder: put "
                       f"the owning team's address in {path / 'domain.yml'}", highlight=False, soft_wrap=True)
-    console.print(f"next: mesh provision -s {name} && mesh build -s {name}", highlight=False, soft_wrap=True)
+    chosen = f"+{name}" if names else name   # its upstreams must be built before it can read them
+    console.print(f"next: mesh provision -s {chosen} && mesh build -s {chosen}", highlight=False, soft_wrap=True)
 
 
 def _report(adoption: Adoption) -> None:

@@ -42,6 +42,10 @@ def governance_plan(config: MeshConfig, target: str, selectors: Iterable[str] = 
     env = {**engine.dbt_env(), "MESH_TARGET": target}
     plans = []
     for domain in domains:
+        unbuilt = [up for up in domain.upstreams if (file := engine.database_file(up)) and not file.is_file()]
+        if unbuilt:   # dbt would stop on attaching it, in words of its own
+            raise MeshError(f"governance plan of {domain.name} on {target} reads {', '.join(unbuilt)}, not "
+                            f"built yet; build first with `mesh build -s +{domain.name}`", path=domain.path)
         call = DbtCall(("run-operation", "data_mesh.governance_plan", "--target", target), domain.path)
         outcome = run_shared(DbtJob(with_deps(domain.path, call), env, engine.adapter_type))
         if not outcome.ok:

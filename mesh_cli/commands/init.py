@@ -26,8 +26,9 @@ def command() -> None:
                    "contract type or model SQL.")
 @handle_errors
 def mesh(directory: Path, name: str | None, adopted: tuple[Path, ...], apply_fixes: bool) -> None:
-    """Write a new mesh repository into DIRECTORY (new or empty: `mesh init mesh .` works), or with --adopt a
-    mesh.yml into the existing DIRECTORY over dbt projects already there."""
+    """Write a new mesh repository into DIRECTORY (new, empty, or holding only a repository's .git, dotfiles,
+    README and LICENSE, which stay: `mesh init mesh .` works), or with --adopt a mesh.yml into the existing
+    DIRECTORY over dbt projects already there."""
     if adopted:
         _report(adopt(directory, list(adopted), name, apply=apply_fixes))
         return

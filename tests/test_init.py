@@ -142,7 +142,7 @@ def test_a_new_domain_follows_the_example_mesh_conventions(new_mesh: Path) -> No
     assert "ref('customers', 'customers_summary')" in reader
     assert yaml.safe_load((domain / "models/staging/_upstreams.yml").read_text())["models"][0]["name"] == \
         "stg_customers__customers_summary"
-    assert output.rstrip().splitlines()[-1] == "next: mesh provision -s sales && mesh build -s sales"
+    assert output.rstrip().splitlines()[-1] == "next: mesh provision -s +sales && mesh build -s +sales"   # works
     assert "placeholder" not in output
 
 

@@ -364,7 +364,7 @@ _FAILED_WORDS = {"fail": "failed", "error": "in error", "runtime error": "in err
 
 
 def failed_nodes(outcome: DbtOutcome) -> str:
-    """Why a dbt build stopped by no error of its own failed: its failed nodes counted, and the first of them.
+    """Why a dbt build that raised no error failed (its nodes did): the failed nodes counted, and the first of them.
 
     >>> failed_nodes(DbtOutcome(False, {"model:success": 3, "test:fail": 2, "model:error": 1},
     ...                         ["model.shop.orders: Division by zero", "test.shop.unique_id: Got 2 results"]))

@@ -57,13 +57,13 @@ def _fitted_to(dest: Path, files: dict[Path, str]) -> dict[Path, str]:
                         "writes into a new folder or one holding only a repository's own files (.git, dotfiles, "
                         "README, LICENSE); choose another folder, or make a mesh over dbt projects there with --adopt")
     fitted = dict(files)
-    for relative, text in files.items():
+    if any(child.name.split(".")[0].upper() == "README" for child in dest.iterdir()):
+        del fitted[Path("README.md")]   # the repository's own README (.md, .rst, ...) stays the only one
+    for relative, text in list(fitted.items()):
         existing = dest / relative
         if not existing.exists():
             continue
-        if relative == Path("README.md"):
-            del fitted[relative]
-        elif relative == Path(".gitignore"):
+        if relative == Path(".gitignore"):
             kept = existing.read_text(encoding="utf-8")
             missing = [line for line in text.splitlines() if line not in kept.splitlines()]
             fitted[relative] = kept + ("" if kept.endswith("\n") or not kept else "\n") + "".join(

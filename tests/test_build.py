@@ -18,8 +18,10 @@ import pytest
 from conftest import REPO, run_build, run_cli
 from rich.console import Console
 
-from mesh_cli.build.run import FAILED, SKIPPED, SUCCESS, BuildReport, DomainResult
+from mesh_cli.build.run import BUILDING, FAILED, SKIPPED, SUCCESS, BuildOptions, BuildReport, DomainResult, build
+from mesh_cli.commands import build as build_command
 from mesh_cli.commands.build import Progress, outcomes_text
+from mesh_cli.core.config import load_config
 from mesh_cli.core.errors import MeshError
 
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -162,7 +164,7 @@ def test_missing_upstream_manifest_says_what_to_build(mesh_copy: Path) -> None:
     [result] = run_build(mesh_copy, "orders").results
     assert result.status == FAILED
     assert "orders refs models of customers, but customers has no duckdb manifest" in result.reason
-    assert "`mesh build +orders --target dev`" in result.reason
+    assert "`mesh build -s +orders --target dev`" in result.reason
 
 
 def test_plain_dbt_reports_the_resolver_error(built_copy: Path) -> None:
@@ -215,12 +217,23 @@ def test_failed_domain_skips_its_downstream(built_copy: Path) -> None:
     assert status["finance"] == (SKIPPED, "upstream customers failed")
     [failure] = next(d["failures"] for d in report["domains"] if d["domain"] == "customers")
     assert failure.startswith("test.customers.assert_fails")
+    # the reason says what failed and the first failure (dbt stopped on no error of its own)
+    assert status["customers"][1] == f"1 test failed; first: {failure.splitlines()[0]}"
 
 
 def test_selector_with_upstream_builds_only_the_chain(mesh_copy: Path) -> None:
-    report = run_build(mesh_copy, "+orders", jobs=2)
+    told: list[tuple[str, str, dict[str, int]]] = []
+    report = build(load_config(mesh_copy), BuildOptions(selectors=("+orders",), jobs=2),
+                   lambda event, name, result: told.append((event, name, dict(result.counts) if result else {})))
     assert [(r.domain, r.status) for r in report.results] == [("customers", SUCCESS), ("orders", SUCCESS)]
     assert not (mesh_copy / ".mesh/duckdb/finance.duckdb").exists()
+    for result in report.results:   # dbt's nodes told as they finish, while the domain builds, counted as at its end
+        events = [event for event, name, _ in told if name == result.domain]
+        assert events.index(BUILDING) < events.index(SUCCESS), events
+        while_building = [counts for event, name, counts in told if name == result.domain and event == BUILDING]
+        assert [sum(c.values()) for c in while_building] == list(range(1, len(while_building) + 1))
+        assert all(n <= result.counts.get(key, 0) for key, n in while_building[-1].items())
+        assert while_building[0] != while_building[-1] and while_building[-1].get("model:success")
 
 
 def test_changed_rebuilds_the_changed_domain_and_its_downstream(built_copy: Path) -> None:
@@ -277,6 +290,10 @@ def test_progress_says_domains_done_of_total_and_counts_so_far_without_colour() 
     progress.listen("planned", "customers orders finance", None)
     progress.listen("started", "customers", None)
     assert shown[-1].startswith("building customers (0 of 3 domains, ")
+    progress.listen("building", "customers", DomainResult("customers", "building", counts={"model:success": 1}))
+    progress.listen("building", "customers", DomainResult("customers", "building",
+                                                          counts={"model:success": 2, "test:pass": 1}))
+    assert shown[-1].startswith("building customers (0 of 3 domains, ") and shown[-1].endswith("2 models, 1 tests)…")
     progress.listen("success", "customers", DomainResult("customers", "success", seconds=2.5,
                                                          counts={"model:success": 4, "test:pass": 6}))
     progress.listen("failed", "orders", DomainResult("orders", "failed", reason="dbt build failed"))
@@ -284,7 +301,19 @@ def test_progress_says_domains_done_of_total_and_counts_so_far_without_colour() 
     assert lines == ["[1/3] success customers: 4 models; tests 6 passed; 2.5s",
                      "[2/3] failed orders: dbt build failed"]
     assert shown[-1].startswith("scheduling (2 of 3 domains, ") and shown[-1].endswith(" 4 models, 6 tests)…")
+    progress.listen("building", "customers", DomainResult("customers", "building", counts={"model:success": 3}))
+    assert shown[-1].endswith(" 4 models, 6 tests)…")   # told late, after its end: the end's counts stand
     progress.started -= 60   # the status line drawn again later: its elapsed time has run on
     drawn = Console(file=io.StringIO(), no_color=True, width=80)
     drawn.print(progress)
     assert "(2 of 3 domains, 60s, 4 models, 6 tests)" in drawn.file.getvalue()   # type: ignore[attr-defined]
+
+
+def test_a_failure_reason_soft_wraps_at_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reason holds paths: printed whole on one line (the terminal wraps it), never broken inside a word."""
+    path = "/home/someone/projects/acme-mesh/domains/sales/models/staging/stg_sales__sales_summary.sql"
+    reason = f"Compilation Error in model stg_sales__sales_summary ({path}): unknown column"
+    out = Console(file=io.StringIO(), no_color=True, width=80)
+    monkeypatch.setattr(build_command, "console", out)
+    build_command._print_failures(BuildReport("dev", [DomainResult("sales", FAILED, reason=reason)], 1.0))
+    assert out.file.getvalue() == f"sales failed: {reason}\n"   # type: ignore[attr-defined]

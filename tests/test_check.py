@@ -262,7 +262,7 @@ def test_corrupt_manifest_is_exit_2(mesh_and_baseline: tuple[Path, Path]) -> Non
     (("--baseline", "/no/such/folder"), "baseline folder /no/such/folder does not exist"),
     (("--baseline", "."), "no manifests in baseline folder"),
     (("--baseline", ".", "--baseline-ref", "HEAD"), "give one baseline, not --baseline and --baseline-ref"),
-    ((), "no baseline: pass --baseline DIR"),
+    ((), "has no manifests: `mesh build` saves them there)"),   # a fresh mesh: says how to get one
     (("--baseline-stage", "@stage"), "is not a stage location: write @DATABASE.SCHEMA.STAGE"),
     (("--baseline-store", "@MESH.STATE.RECORDS"), "SNOWFLAKE_ACCOUNT is not set"),
     (("--baseline-store", "ftp://host/x"), "is not a store location"),

@@ -249,6 +249,15 @@ def test_a_fresh_clone_checks_and_publishes_against_the_store(shared: tuple[Path
     domain_file.write_text(yaml.safe_dump(data, sort_keys=False))
     published = run_cli(clone, "publish", "finance")
     assert published.exit_code == 0, published.output + published.stderr
+    [line, summary] = published.output.splitlines()   # in words, as provision says it: -v shows the statements
+    applied = int(summary.split(": ")[1].split()[0])
+    assert line.split() == ["published", "finance", str(applied), "statements", "applied"] and applied > 0
+    assert summary == f"published 1 domain(s) on dev: {applied} statement(s) (--plan or -v shows them)"
+    data["products"][0]["description"] = "Revenue by region and month."
+    domain_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    shown = run_cli(clone, "publish", "finance", "-v")
+    assert shown.exit_code == 0 and shown.output.count(";\n") >= applied > 0   # the statements, then the same lines
+    assert shown.output.splitlines()[-1] == f"published 1 domain(s) on dev: {applied} statement(s)"
     after = store.get(record_key(TARGET, "finance"))
     assert before is not None and after is not None and after.generation != before.generation
     assert "mesh publish finance" in read_packed(after.data, "finance")[0].writer

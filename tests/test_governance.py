@@ -195,3 +195,11 @@ def test_a_domain_may_add_its_own_policy(mesh_copy: Path) -> None:
     assert run_build(mesh_copy, "customers").ok
     with connect(mesh_copy, "customers", "ALL_REGIONS") as connection:
         assert connection.execute("select distinct country from marts.dim_customers_v2").fetchall() == [("XX",)]
+
+
+def test_a_plan_before_the_first_build_says_to_build_first(mesh_copy: Path) -> None:
+    """finance attaches its upstreams' databases: unbuilt, dbt would stop with DuckDB's `IO Error`."""
+    result = run_cli(mesh_copy, "governance", "--plan", "-s", "finance")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {mesh_copy / 'domains/finance'}: governance plan of finance on dev reads "
+                             "customers, orders, not built yet; build first with `mesh build -s +finance`\n")

@@ -3,7 +3,9 @@
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from mesh_cli.cli import main
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
@@ -47,6 +49,14 @@ def test_order_builds_upstreams_first(mesh: Path) -> None:
     (("+b",), {"a", "b"}),
     (("+b+",), {"a", "b", "c"}),
     (("a+", "d"), {"a", "b", "c", "d"}),
+    (("b d",), {"b", "d"}),               # a union in one value, as `-s 'b d'`
+    (("a+1",), {"a", "b", "c"}),          # one level down: c is a child of a too (the doctest has a chain)
+    (("1+b",), {"a", "b"}),
+    (("b+0",), {"b"}),
+    (("@b",), {"a", "b", "c"}),           # b, its downstream c, and c's upstream
+    (("@d",), {"d"}),
+    (("a+,+b",), {"a", "b"}),             # an intersection
+    (("a+ d", "b"), {"a", "b", "c", "d"}),
 ])
 def test_selectors_follow_dbt_habits(mesh: Path, selectors: tuple[str, ...], expected: set[str]) -> None:
     assert graph_of(mesh).select(selectors) == expected
@@ -55,6 +65,15 @@ def test_selectors_follow_dbt_habits(mesh: Path, selectors: tuple[str, ...], exp
 def test_unknown_selector_suggests_a_domain(mesh: Path) -> None:
     with pytest.raises(MeshError, match=r"selector 'bb\+' names no domain \(did you mean 'b'\?\)"):
         graph_of(mesh).select(["bb+"])
+
+
+@pytest.mark.parametrize("selector", ["a+++", "++a", "@a+", "tag:nightly", "a,", "2+@a"])
+def test_a_form_dbt_does_not_have_is_refused_naming_the_forms(mesh: Path, selector: str) -> None:
+    result = CliRunner().invoke(main, ["--mesh-dir", str(mesh), "build", "-s", selector])
+    assert result.exit_code == 2
+    assert result.output == (f"error: selector {selector!r} is not a domain selector: use `name`, `+name` (and "
+                             "upstream), `name+` (and downstream), `2+name` / `name+1` (that many levels), `@name`, "
+                             "`'a b'` (either), `a+,+b` (both)\n")
 
 
 def test_cycle_is_named(mesh: Path) -> None:

@@ -58,7 +58,44 @@ def test_init_mesh_in_an_empty_existing_folder_and_refuses_a_full_one(tmp_path: 
     assert code == 0, output
     assert (here / "mesh.yml").is_file() and "next: mesh init domain NAME" in output
     code, output = _run("init", "mesh", ".")   # now it holds a mesh: refused, nothing changed
-    assert code == 2 and "already exists" in output
+    assert code == 2 and output == f"error: {here} holds a mesh already (mesh.yml): add a domain to it with " \
+                                   "`mesh init domain NAME`\n"
+
+
+def test_init_mesh_in_a_new_repository_keeps_its_own_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What `git init` or a hosted repository's first clone holds: .git, a README, a LICENSE, a .gitignore."""
+    here = tmp_path / "repo"
+    (here / ".git").mkdir(parents=True)
+    (here / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (here / "README.md").write_text("# Our mesh\n")
+    (here / "LICENSE").write_text("MIT\n")
+    (here / ".gitignore").write_text("node_modules/\nsite/")
+    monkeypatch.chdir(here)
+    code, output = _run("init", "mesh", ".")
+    assert code == 0, output
+    assert (here / "mesh.yml").is_file() and "next: mesh init domain NAME" in output
+    assert (here / "README.md").read_text() == "# Our mesh\n" and (here / "LICENSE").read_text() == "MIT\n"
+    assert (here / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    ignored = (here / ".gitignore").read_text().splitlines()
+    assert ignored[:2] == ["node_modules/", "site/"] and ".mesh/" in ignored and ignored.count("site/") == 1
+
+
+@pytest.mark.parametrize(("existing", "message"), [
+    ("notes.txt", "{here} holds notes.txt: `mesh init mesh` writes into a new folder or one holding only a "
+                  "repository's own files (.git, dotfiles, README, LICENSE); choose another folder, or make a mesh "
+                  "over dbt projects there with --adopt"),
+    (".github/workflows/mesh-ci.yml", "{here}/.github/workflows/mesh-ci.yml exists and `mesh init mesh` writes it: "
+                                      "move it aside and run it again"),
+])
+def test_init_mesh_refuses_a_folder_with_other_files(tmp_path: Path, existing: str, message: str) -> None:
+    here = tmp_path / "repo"
+    (here / ".git").mkdir(parents=True)
+    (here / existing).parent.mkdir(parents=True, exist_ok=True)
+    (here / existing).write_text("mine")
+    before = sorted(here.rglob("*"))
+    code, output = _run("init", "mesh", str(here))
+    assert code == 2 and output == f"error: {message.format(here=here)}\n"
+    assert sorted(here.rglob("*")) == before and (here / existing).read_text() == "mine"
 
 
 def test_a_new_domain_follows_the_example_mesh_conventions(new_mesh: Path) -> None:
@@ -105,7 +142,7 @@ def test_a_new_domain_follows_the_example_mesh_conventions(new_mesh: Path) -> No
     assert "ref('customers', 'customers_summary')" in reader
     assert yaml.safe_load((domain / "models/staging/_upstreams.yml").read_text())["models"][0]["name"] == \
         "stg_customers__customers_summary"
-    assert output.rstrip().splitlines()[-1] == "next: mesh provision -s sales && mesh build -s sales"
+    assert output.rstrip().splitlines()[-1] == "next: mesh provision -s +sales && mesh build -s +sales"   # works
     assert "placeholder" not in output
 
 
@@ -150,11 +187,6 @@ def test_an_existing_folder_is_refused(new_mesh: Path, tmp_path: Path) -> None:
     code, output = _run("init", "domain", "sales", cwd=new_mesh)
     assert code == 2 and "already exists" in output
     assert list((new_mesh / "domains" / "sales").iterdir()) == []
-    (tmp_path / "taken").mkdir()
-    (tmp_path / "taken" / "notes.txt").write_text("mine")   # an empty folder is welcome, one with files is not
-    code, output = _run("init", "mesh", str(tmp_path / "taken"))
-    assert code == 2 and "already exists" in output
-    assert [p.name for p in (tmp_path / "taken").iterdir()] == ["notes.txt"]
 
 
 def test_init_domain_outside_a_mesh_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -179,3 +211,16 @@ def test_existing_domains_get_their_deploy_workflows(mesh_copy: Path) -> None:
     (mesh_copy / ".github/workflows/deploy-customers.yml").unlink()
     code, output = _run("init", "workflow", "-s", "+orders", "--exclude", "orders", cwd=mesh_copy)   # dbt's syntax
     assert code == 0 and output.splitlines() == ["wrote .github/workflows/deploy-customers.yml"], output
+
+
+def test_a_failed_write_into_a_folder_puts_back_what_was_there(tmp_path: Path) -> None:
+    from mesh_cli.scaffold.render import write_into_folder
+
+    (tmp_path / ".gitignore").write_text("node_modules/\n")
+    (tmp_path / "blocked").write_text("a file where a folder is wanted")
+    files = {Path(".gitignore"): "node_modules/\n.mesh/\n", Path("a/b/new.txt"): "new",
+             Path("blocked/inside.txt"): "cannot be written"}
+    with pytest.raises(OSError):
+        write_into_folder(tmp_path, files)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".gitignore", "blocked"]
+    assert (tmp_path / ".gitignore").read_text() == "node_modules/\n"

@@ -76,7 +76,7 @@ def test_a_ref_to_a_model_not_shared_with_the_consumer_is_refused(built_copy: Pa
     refused = run_cli(built_copy, "publish", "customers")     # revoking a consumer's access is never implicit
     assert refused.exit_code == 2
     assert "REVOKE DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER FROM ROLE ORDERS_DEPLOYER" in refused.output
-    result = run_cli(built_copy, "publish", "customers", "--allow-destroy")
+    result = run_cli(built_copy, "publish", "customers", "--allow-destroy", "-v")   # -v: the statements applied
     assert result.exit_code == 0, result.output
     assert "REVOKE DATABASE ROLE CUSTOMERS.CUSTOMER_MASTER_READER FROM ROLE ORDERS_DEPLOYER;" in result.output
     with pytest.raises(MeshError, match=r"orders refs customers\.dim_customers\.v1, which customers does not share "
@@ -156,7 +156,7 @@ def test_listing_manifest_from_domain_yml(built_copy: Path) -> None:
     _edit_yaml(built_copy / "domains/customers/domain.yml", lambda d: d["products"][0].update(
         listing={"title": "Customer master", "approver": "cdo@retail.example"},
         consumers={"domains": ["orders", "finance"], "accounts": ["RETAIL.MARKETING"]}))
-    result = run_cli(built_copy, "publish", "customers")
+    result = run_cli(built_copy, "publish", "customers", "-v")   # -v: the statements applied
     assert result.exit_code == 0, result.output
     statement = result.output.split("CREATE ORGANIZATION LISTING IF NOT EXISTS CUSTOMERS_CUSTOMER_MASTER "
                                     "SHARE CUSTOMERS_CUSTOMER_MASTER AS $$\n")[1].split("$$ PUBLISH = TRUE;")[0]

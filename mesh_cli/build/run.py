@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from contextlib import suppress
@@ -18,6 +20,7 @@ from mesh_cli.core.domains import Domain, discover_domains, require_domains
 from mesh_cli.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EngineError, MeshError
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.scheduler import FAILED, SKIPPED, SUCCESS, Tasks, run_tasks
+from mesh_cli.core.selectors import parse_selector
 from mesh_cli.core.state import (
     access_digest,
     domain_state_dir,
@@ -30,7 +33,7 @@ from mesh_cli.core.state import (
     saved_package_digest,
     saved_unrunnable_tests,
 )
-from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtOutcome, build_workers, with_deps
+from mesh_cli.dbt.invoke import FAILED_STATUSES, DbtCall, DbtJob, DbtOutcome, build_workers, with_deps
 from mesh_cli.deployed.location import lease_term, target_store
 from mesh_cli.deployed.sync import Deploy, deploying
 from mesh_cli.engines.registry import Engine, engine_for, target_args
@@ -110,8 +113,10 @@ class BuildOptions:
 
 Listener = Callable[[str, str, DomainResult | None], None]
 """Told `(PLANNED, "a b c", None)` once with the domains to build (space-separated, in build order), then
-`("started", name, None)` and `(status, name, result)` for each domain."""
-PLANNED = "planned"
+`("started", name, None)`, `(BUILDING, name, so_far)` each time dbt finishes one of its nodes (`so_far.counts`: the
+nodes finished until then; it may come late, after the end) and `(status, name, result)` for each domain; one call
+at a time."""
+PLANNED, BUILDING = "planned", "building"
 
 
 def before_build_calls(domain: Domain, target: str) -> list[DbtCall]:
@@ -126,16 +131,18 @@ def before_build_calls(domain: Domain, target: str) -> list[DbtCall]:
     return calls
 
 
-def domain_job(domain: Domain, target: str, engine: Engine, calls: list[DbtCall], verbose: bool) -> DbtJob:
+def domain_job(domain: Domain, target: str, engine: Engine, calls: list[DbtCall], verbose: bool,
+               label: str | None = None) -> DbtJob:
     """The domain's dbt commands (after `dbt deps` where it needs it) in its engine's environment."""
     return DbtJob(with_deps(domain.path, *calls), {**engine.domain_env(domain), TARGET_ENV: target},
-                  engine.adapter_type, verbose)
+                  engine.adapter_type, verbose, label)
 
 
-def _job(domain: Domain, options: BuildOptions, target: str, engine: Engine, selection: list[str]) -> DbtJob:
+def _job(domain: Domain, options: BuildOptions, target: str, engine: Engine, selection: list[str],
+         label: str) -> DbtJob:
     build_args = ["build", *target_args(domain, target)] + (["--full-refresh"] if options.full_refresh else [])
     calls = [*before_build_calls(domain, target), DbtCall(tuple(build_args + selection), domain.path)]
-    return domain_job(domain, target, engine, calls, options.verbose)
+    return domain_job(domain, target, engine, calls, options.verbose, label)
 
 
 def select_domains(config: MeshConfig, graph: DomainGraph, options: BuildOptions,
@@ -195,7 +202,7 @@ def critical_path(results: Iterable[DomainResult], domains: dict[str, Domain]) -
 def build(config: MeshConfig, options: BuildOptions, listener: Listener | None = None) -> BuildReport:
     """Build the selected domains; a failed domain's downstream is skipped with the reason."""
     started = time.perf_counter()
-    notify = listener or (lambda *_: None)
+    notify = _one_at_a_time(listener or (lambda *_: None))
     target = options.target or config.default_target
     domains = require_domains(config, discover_domains(config), "build")
     graph = DomainGraph(domains)
@@ -219,9 +226,19 @@ def check_before_build(config: MeshConfig, graph: DomainGraph, target: str, opti
     refuse_breaking(config, graph, target, candidates, options.allow_breaking, jobs=options.jobs)
 
 
+def _one_at_a_time(listener: Listener) -> Listener:
+    """`listener`, called by one thread at a time (the build's, and the one telling finished nodes)."""
+    lock = threading.Lock()
+
+    def told(event: str, name: str, result: DomainResult | None) -> None:
+        with lock:
+            listener(event, name, result)
+    return told
+
+
 def _names(options: BuildOptions) -> list[str]:
     """The domain names the selectors mention (`customers+` names customers)."""
-    return [selector.strip("+") for selector in options.selectors]
+    return [atom.name for selector in options.selectors for term in parse_selector(selector) for atom in term]
 
 
 def _command(options: BuildOptions) -> str:
@@ -234,7 +251,17 @@ def _build_selected(config: MeshConfig, options: BuildOptions, graph: DomainGrap
     order, unchanged = select_domains(config, graph, options, target)
     notify(PLANNED, " ".join(order), None)
     engine = engine_for(config, [domains[name] for name in order], target)
-    with build_workers(options.jobs) as workers:
+    build_id = uuid.uuid4().hex   # a kept pool's late nodes of an earlier build are not this one's
+    so_far: dict[str, dict[str, int]] = {}
+
+    def node_finished(label: str, key: str) -> None:
+        build, _, name = label.partition(" ")
+        if build == build_id:
+            counts = so_far.setdefault(name, {})
+            counts[key] = counts.get(key, 0) + 1
+            notify(BUILDING, name, DomainResult(name, BUILDING, counts=dict(counts)))
+
+    with build_workers(options.jobs) as workers, workers.listening(node_finished):
         # Workers import dbt (about 2 s) while this process lands the first domains' files.
         workers.prewarm(sum(1 for name in order if not set(domains[name].upstreams) & set(order)))
         engine.prepare()
@@ -258,7 +285,7 @@ def _build_selected(config: MeshConfig, options: BuildOptions, graph: DomainGrap
             selection = (changed_selection(config, target, domains[name],
                                            checksums[name] != saved_fingerprint(config, target, name),
                                            blockers, ingested.loaded_sources) if options.changed else [])
-            future = workers.submit(_job(domains[name], options, target, engine, selection))
+            future = workers.submit(_job(domains[name], options, target, engine, selection, f"{build_id} {name}"))
             notify("started", name, None)
             return future
 
@@ -336,6 +363,27 @@ def _result(name: str, outcome: DbtOutcome) -> DomainResult:
         seconds=outcome.seconds,
         counts=outcome.counts,
         failures=outcome.failures,
-        reason=outcome.error,
+        reason=None if outcome.ok else outcome.error or failed_nodes(outcome),
         stale_sources=outcome.stale,
     )
+
+
+_FAILED_WORDS = {"fail": "failed", "error": "in error", "runtime error": "in error"}
+
+
+def failed_nodes(outcome: DbtOutcome) -> str:
+    """Why a dbt build that raised no error failed (its nodes did): the failed nodes counted, and the first of them.
+
+    >>> failed_nodes(DbtOutcome(False, {"model:success": 3, "test:fail": 2, "model:error": 1},
+    ...                         ["model.shop.orders: Division by zero", "test.shop.unique_id: Got 2 results"]))
+    '2 tests failed, 1 model in error; first: model.shop.orders: Division by zero'
+    >>> failed_nodes(DbtOutcome(False))
+    'dbt build failed'
+    """
+    counted = [f"{n} {kind}{'s' if n > 1 else ''} {_FAILED_WORDS.get(status, status)}"
+               for key, n in sorted(outcome.counts.items(), key=lambda item: (-item[1], item[0]))
+               for kind, status in [key.split(":", 1)] if status in FAILED_STATUSES]
+    if not counted and not outcome.failures:
+        return "dbt build failed"
+    first = f"first: {outcome.failures[0].splitlines()[0]}" if outcome.failures else ""
+    return "; ".join(part for part in (", ".join(counted), first) if part)

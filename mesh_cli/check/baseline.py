@@ -169,7 +169,7 @@ def baseline_source(config: MeshConfig, target: str, *, folder: Path | None = No
             pull_records(located.store, target, deployed_domains(located.store, target), folder)
         if not any(folder.glob("*/manifest.json")):
             raise MeshError("no baseline: pass --baseline DIR (the deployed state folder), --baseline-ref REF or "
-                            "--baseline-store LOCATION, or set `check: baseline:` in mesh.yml "
-                            f"(the default, the state folder {folder}, has no manifests)")
+                            "--baseline-store LOCATION, or set `check: baseline:` in mesh.yml (the default, the state "
+                            f"folder {folder}, has no manifests: `mesh build` saves them there)")
     checked = _check_folder(folder, target)
     return lambda current, _: from_folder(checked, target, domains=current)

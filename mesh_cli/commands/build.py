@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 
@@ -14,7 +15,7 @@ from rich.console import Console, JustifyMethod
 from rich.markup import escape
 from rich.table import Table
 
-from mesh_cli.build.run import PLANNED, BuildOptions, BuildReport, DomainResult, build
+from mesh_cli.build.run import BUILDING, PLANNED, BuildOptions, BuildReport, DomainResult, build
 from mesh_cli.catalog.health import outcome_counts
 from mesh_cli.commands.common import console, err_console, format_option, handle_errors, mesh_config, selection_options
 from mesh_cli.commands.publish import print_publish
@@ -122,38 +123,52 @@ def command(ctx: click.Context, domains: tuple[str, ...], target: str | None, jo
 
 class Progress:
     """Where a build stands, in words that need no colour: a line per finished domain (`[2/3] success orders ...`)
-    and a status line with the domains done of total, the time elapsed, and the models and tests so far."""
+    and a status line with the domains done of total, the time elapsed, and the models and tests so far (those of
+    the domains building counted as dbt finishes them). Told by the build's thread and the status's refresh."""
 
     def __init__(self, out: Console, show: Callable[[str], None]) -> None:
         self.out, self.show = out, show
         self.started = time.perf_counter()
         self.total = 0
         self.done: list[DomainResult] = []
-        self.running: set[str] = set()
+        self.running: dict[str, DomainResult | None] = {}   # each domain building, with its nodes finished so far
+        self.lock = threading.Lock()   # never held while printing: the status's refresh draws under its own
 
     def listen(self, event: str, name: str, result: DomainResult | None) -> None:
-        if event == PLANNED:
-            self.total = len(name.split())
-        elif event == "started":
-            self.running.add(name)
-        else:
-            self.running.discard(name)
-            if result is not None:
-                self.done.append(result)
-            self.out.print(self.line(event, name, result), highlight=False, soft_wrap=True)
+        line = None
+        with self.lock:
+            if event == PLANNED:
+                self.total = len(name.split())
+            elif event == "started":
+                self.running[name] = None
+            elif event == BUILDING:
+                if name in self.running:   # told late, after its end: the end's counts stand
+                    self.running[name] = result
+            else:
+                self.running.pop(name, None)
+                if result is not None:
+                    self.done.append(result)
+                line = self.line(event, name, result)
+        if line is not None:
+            self.out.print(line, highlight=False, soft_wrap=True)
         self.show(self.status())
 
     def counted(self) -> str:
-        models = sum(r.count("model", "success") for r in self.done)
-        tests = sum(r.count("test") for r in self.done)
-        return f"{len(self.done)} of {self.total} domains, {time.perf_counter() - self.started:.0f}s, " \
+        with self.lock:
+            results = [*self.done, *(r for r in self.running.values() if r is not None)]
+            done = len(self.done)
+        models = sum(r.count("model", "success") for r in results)
+        tests = sum(r.count("test") for r in results)
+        return f"{done} of {self.total} domains, {time.perf_counter() - self.started:.0f}s, " \
                f"{models} models, {tests} tests"
 
     def __rich__(self) -> str:
         return self.status()
 
     def status(self) -> str:
-        doing = f"building {', '.join(sorted(self.running))}" if self.running else "scheduling"
+        with self.lock:
+            running = sorted(self.running)
+        doing = f"building {', '.join(running)}" if running else "scheduling"
         return f"{doing} ({self.counted()})…"
 
     def line(self, event: str, name: str, result: DomainResult | None) -> str:
@@ -170,7 +185,8 @@ def _print_failures(report: BuildReport) -> None:
     for result in report.results:
         if result.status != FAILED:
             continue
-        console.print(f"[red]{result.domain} failed[/red]: {result.reason or 'see below'}", highlight=False)
+        console.print(f"[red]{result.domain} failed[/red]: {escape(result.reason or 'see below')}", highlight=False,
+                      soft_wrap=True)   # a path in it unbroken at any width
         for failure in result.failures:
             console.print(f"  - {failure}", highlight=False, soft_wrap=True)   # a contract's table unbroken
 

@@ -108,7 +108,8 @@ def target_option(help_text: str = "dbt target (default: mesh.yml's default_targ
     return click.option("--target", default=None, help=help_text)
 
 
-SELECTORS_HELP = "`orders`, `customers+` (and downstream), `+finance` (and upstream); repeatable"
+SELECTORS_HELP = ("`orders`, `customers+` (and downstream), `+finance` (and upstream), `1+finance`, `@orders`, "
+                  "`'orders finance'`; repeatable")
 
 
 def select_and_exclude(doing: str = "act on") -> Callable[..., Any]:

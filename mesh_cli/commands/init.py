@@ -26,8 +26,9 @@ def command() -> None:
                    "contract type or model SQL.")
 @handle_errors
 def mesh(directory: Path, name: str | None, adopted: tuple[Path, ...], apply_fixes: bool) -> None:
-    """Write a new mesh repository into DIRECTORY (new or empty: `mesh init mesh .` works), or with --adopt a
-    mesh.yml into the existing DIRECTORY over dbt projects already there."""
+    """Write a new mesh repository into DIRECTORY (new, empty, or holding only a repository's .git, dotfiles,
+    README and LICENSE, which stay: `mesh init mesh .` works), or with --adopt a mesh.yml into the existing
+    DIRECTORY over dbt projects already there."""
     if adopted:
         _report(adopt(directory, list(adopted), name, apply=apply_fixes))
         return
@@ -52,7 +53,8 @@ def domain(ctx: click.Context, name: str, owner: str | None, upstreams: str, pro
     if owner is None:   # a placeholder is written, and said: the catalogue shows the owner to every consumer
         console.print(f"[yellow]owner[/yellow]: no --owner given; {name}-data@example.com is a placeholder: put "
                       f"the owning team's address in {path / 'domain.yml'}", highlight=False, soft_wrap=True)
-    console.print(f"next: mesh provision -s {name} && mesh build -s {name}", highlight=False, soft_wrap=True)
+    chosen = f"+{name}" if names else name   # its upstreams must be built before it can read them
+    console.print(f"next: mesh provision -s {chosen} && mesh build -s {chosen}", highlight=False, soft_wrap=True)
 
 
 def _report(adoption: Adoption) -> None:

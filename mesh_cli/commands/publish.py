@@ -44,11 +44,12 @@ def print_publish(results: list[DomainPublish]) -> None:
 @plan_option("Print the statements and change nothing (offline against an empty account without credentials).")
 @click.option("--allow-destroy", is_flag=True,
               help="Apply plans that drop shares or revoke access whose declaration disappeared (refused otherwise).")
+@click.option("--verbose", "-v", is_flag=True, help="Print the statements applied.")
 @format_option()
 @click.pass_context
 @handle_errors
 def command(ctx: click.Context, domains: tuple[str, ...], target: str | None, plan_only: bool, allow_destroy: bool,
-            as_json: bool) -> None:
+            verbose: bool, as_json: bool) -> None:
     """Publish data products as shares: `mesh publish`, `mesh publish -s customers --target prod --plan`."""
     config = mesh_config(ctx)
     with state_lock(config.state_dir, "mesh publish " + " ".join(domains)):
@@ -57,8 +58,14 @@ def command(ctx: click.Context, domains: tuple[str, ...], target: str | None, pl
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in results], indent=2))
     else:
-        for result in results:
-            if result.plan is not None and (plan_only or not result.plan.empty):
+        for result in results:   # applied, the statements are the plan's: -v (or --plan) shows them
+            if result.plan is not None and (plan_only or (verbose and not result.plan.empty)):
                 click.echo(result.plan.to_sql())
         print_publish(results)
+        if not plan_only:
+            done = sum(result.applied for result in results)
+            console.print(f"published {len(results)} domain(s) on {target or config.default_target}: {done} "
+                          "statement(s)" + ("" if done else ", nothing to change")
+                          + ("" if verbose or not done else " (--plan or -v shows them)"), highlight=False,
+                          soft_wrap=True)
     sys.exit(exit_code(results))

@@ -10,6 +10,7 @@ import networkx as nx
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.refs import ModelRef, ProjectRefs, scan_refs
+from mesh_cli.core.selectors import ALL, Atom, parse_selector
 
 
 class DomainGraph:
@@ -23,6 +24,10 @@ class DomainGraph:
     ['customers', 'hr', 'orders', 'finance']
     >>> sorted(graph.select(["customers+"])), sorted(graph.select(["+orders"])), sorted(graph.select(["hr"]))
     (['customers', 'finance', 'orders'], ['customers', 'orders'], ['hr'])
+    >>> sorted(graph.select(["customers+1"])), sorted(graph.select(["1+finance"])), sorted(graph.select(["@orders"]))
+    (['customers', 'orders'], ['finance', 'orders'], ['customers', 'finance', 'orders'])
+    >>> sorted(graph.select(["hr orders"])), sorted(graph.select(["customers+,+orders"]))
+    (['hr', 'orders'], ['customers', 'orders'])
     >>> graph.select(["order+"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     mesh_cli.core.errors.MeshError: selector 'order+' names no domain (did you mean 'orders'?); domains: ...
@@ -71,24 +76,27 @@ class DomainGraph:
         return set(nx.descendants(self.graph, name))
 
     def select(self, selectors: Iterable[str]) -> set[str]:
-        """Domains matched by dbt-style selectors: `orders`, `customers+`, `+finance`, `+orders+`; none is every
-        domain (the class's example shows them)."""
+        """Domains matched by dbt-style selectors (core/selectors.py: `orders`, `customers+`, `+finance`, `1+orders`,
+        `@orders`, `'orders finance'`, `customers+,+finance`), the union of them all; none is every domain (the
+        class's example shows them)."""
         selectors = list(selectors)
         if not selectors:
             return set(self.domains)
         chosen: set[str] = set()
         for selector in selectors:
-            name = selector.strip("+")
-            if name not in self.domains:
-                raise MeshError(f"selector {selector!r} names no domain{_suggest(name, self.domains)}; "
-                                f"domains: {', '.join(sorted(self.domains))}")
-            chosen.add(name)
-            if selector.startswith("+"):
-                chosen |= self.upstream_of(name)
-            if selector.endswith("+"):
-                chosen |= self.downstream_of(name)
+            for term in parse_selector(selector):
+                chosen |= set.intersection(*(self._matched(selector, atom) for atom in term))
         return chosen
 
+    def _matched(self, selector: str, atom: Atom) -> set[str]:
+        if atom.name not in self.domains:
+            raise MeshError(f"selector {selector!r} names no domain{_suggest(atom.name, self.domains)}; "
+                            f"domains: {', '.join(sorted(self.domains))}")
+        if atom.at:   # dbt's `@`: the domain, its downstream, and the upstream of all of those
+            below = {atom.name} | self.downstream_of(atom.name)
+            return below.union(*(self.upstream_of(name) for name in below))
+        return ({atom.name} | _within(self.graph.reverse(copy=False), atom.name, atom.up)
+                | _within(self.graph, atom.name, atom.down))
 
 def cross_domain_refs(domain: Domain, refs: ProjectRefs, domains: Iterable[str]) -> list[ModelRef]:
     """The refs of `domain` that reach another domain; a ref to an undeclared domain is an error."""
@@ -104,6 +112,14 @@ def cross_domain_refs(domain: Domain, refs: ProjectRefs, domains: Iterable[str])
                 f"in {domain.dependencies_file}", path=ref.file)
         found.append(ref)
     return found
+
+
+def _within(graph: nx.DiGraph[str], name: str, levels: int) -> set[str]:
+    """The nodes `levels` edges or fewer away from `name` along `graph`'s edges (ALL: any number), `name` aside."""
+    if levels == 0:
+        return set()
+    reached = nx.single_source_shortest_path_length(graph, name, cutoff=None if levels == ALL else levels)
+    return set(reached) - {name}
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:

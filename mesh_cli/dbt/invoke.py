@@ -31,7 +31,7 @@ from mesh_cli.dbt.deps_errors import deps_error
 from mesh_cli.dbt.partial_parse import keep_partial_parse_of
 
 QUIET_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
-_FAILED_STATUSES = {"error", "fail", "runtime error"}
+FAILED_STATUSES = {"error", "fail", "runtime error"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class DbtJob:
     env: dict[str, str]
     adapter_type: str
     verbose: bool = False
+    label: str | None = None   # with one, each node dbt finishes is told to the pool's listener (DbtWorkers.listening)
 
 
 @dataclass
@@ -117,7 +118,7 @@ def _record(outcome: DbtOutcome, result: object) -> None:
         if node.resource_type == "source":
             if status != "pass":
                 outcome.stale.append(f"{node.source_name}.{node.name} ({status})")
-        elif status in _FAILED_STATUSES:
+        elif status in FAILED_STATUSES:
             outcome.failures.append(f"{node.unique_id}: {_failure_text(node_result.message)}")
 
 
@@ -153,6 +154,22 @@ def _message_collector(outcome: DbtOutcome) -> Callable[[Any], None]:
     return collect
 
 
+NodeListener = Callable[[str, str], None]
+"""Told `(label, "model:success")` for each node dbt finishes in a labelled job: its kind and status, as counted in
+`DbtOutcome.counts`."""
+
+_finished_nodes: Any = None   # in a worker: the queue its pool reads finished nodes from (`DbtWorkers.listening`)
+
+
+def _node_reporter(label: str) -> Callable[[Any], None]:
+    """A dbt event callback telling the pool each node the job finishes, as dbt finishes it."""
+    def report(event: Any) -> None:
+        if event.info.name == "NodeFinished" and _finished_nodes is not None:
+            node = event.data.node_info
+            _finished_nodes.put((label, f"{node.resource_type}:{event.data.run_result.status.lower()}"))
+    return report
+
+
 def run_job(job: DbtJob) -> DbtOutcome:
     """Run a job's dbt commands in this process (the worker's entry point). dbt's failures end in the outcome; a
     bug in mesh's own steps raises, noted with where it was raised (`core.errors.raised_at`)."""
@@ -177,7 +194,8 @@ def run_job(job: DbtJob) -> DbtOutcome:
             reuse = parsed is not None or call.args[0] == "parse"
             if reuse:   # the worker writes the artifacts (dbt/artifacts.py)
                 args.append("--no-write-json")
-            runner = dbtRunner(manifest=parsed[0] if parsed else None, callbacks=[_message_collector(outcome)])
+            callbacks = [_message_collector(outcome), *([_node_reporter(job.label)] if job.label else [])]
+            runner = dbtRunner(manifest=parsed[0] if parsed else None, callbacks=callbacks)
             # dbt runs from the project's folder, as `cd domains/<d> && dbt build` does, so relative paths in
             # profiles (DuckDB files, attachments) mean the same under `mesh` as under plain dbt.
             folder = target_dir(call.args, call.project_dir)
@@ -243,10 +261,12 @@ def _stop_fork_server() -> None:
         stop()
 
 
-def _adopt(environment: dict[str, str], folder: str) -> None:
+def _adopt(environment: dict[str, str], folder: str, finished_nodes: Any) -> None:
     """A new worker's first step: the environment and folder its pool's maker had (the fork server's are those of
-    the first pool). A worker ignores Ctrl-C: the terminal sends it to the whole process group, and the command
-    (the pool's maker) alone answers it, with one line."""
+    the first pool), and the queue it tells finished nodes to. A worker ignores Ctrl-C: the terminal sends it to
+    the whole process group, and the command (the pool's maker) alone answers it, with one line."""
+    global _finished_nodes
+    _finished_nodes = finished_nodes
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.clear()
     os.environ.update(environment)
@@ -259,8 +279,12 @@ class DbtWorkers:
 
     def __init__(self, jobs: int) -> None:
         self._jobs = max(1, jobs)
-        self._pool = ProcessPoolExecutor(max_workers=self._jobs, mp_context=_worker_context(),
-                                         initializer=_adopt, initargs=(dict(os.environ), os.getcwd()))
+        context = _worker_context()
+        self._finished_nodes = context.SimpleQueue()   # (label, "kind:status") from labelled jobs; None: stop
+        self._listener: NodeListener | None = None
+        self._reader: threading.Thread | None = None
+        self._pool = ProcessPoolExecutor(max_workers=self._jobs, mp_context=context, initializer=_adopt,
+                                         initargs=(dict(os.environ), os.getcwd(), self._finished_nodes))
         self.warming = 0   # no-op jobs submitted to start workers early
 
     def submit(self, job: DbtJob) -> Future[DbtOutcome]:
@@ -281,11 +305,37 @@ class DbtWorkers:
             for _ in range(count):
                 self.submit(DbtJob((), {}, DEFAULT_ADAPTER))
 
+    @contextlib.contextmanager
+    def listening(self, listener: NodeListener) -> Iterator[None]:
+        """Tell `listener`, in a thread of this process, each node dbt finishes in labelled jobs, while inside (a
+        node finished by then but read after is not told: listeners tell their own jobs' labels apart)."""
+        self._listener = listener
+        if self._reader is None:
+            self._reader = threading.Thread(target=self._read, name="dbt-finished-nodes", daemon=True)
+            self._reader.start()
+        try:
+            yield
+        finally:
+            self._listener = None
+
+    def _read(self) -> None:
+        while (finished := self._finished_nodes.get()) is not None:
+            listener = self._listener
+            if listener is None:
+                continue
+            try:
+                listener(*finished)
+            except Exception:   # the queue must still be read (a worker blocks on a full pipe): told no more
+                self._listener = None
+
     def __enter__(self) -> DbtWorkers:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._reader is not None and self._reader.is_alive():
+            self._finished_nodes.put(None)
+            self._reader.join()
 
 
 _shared: DbtWorkers | None = None

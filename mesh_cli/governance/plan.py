@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mesh_cli.core.config import MeshConfig
+from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_config import central_library, declared_problems
+from mesh_cli.core.graph import DomainGraph
 from mesh_cli.dbt.inventory import load_inventory
 from mesh_cli.dbt.invoke import MESSAGE_PREFIX, DbtCall, DbtJob, run_shared, with_deps
 from mesh_cli.engines.registry import engine_for
@@ -30,7 +32,17 @@ class DomainPlan:
 
 def governance_plan(config: MeshConfig, target: str, selectors: Iterable[str] = ()) -> list[DomainPlan]:
     """Ask dbt (`run-operation data_mesh.governance_plan`) for each selected domain's statements, in build
-    order. Parsing needs no warehouse, so a prod plan needs no credentials."""
+    order. Parsing needs no warehouse, so a prod plan needs no credentials; on an engine with database files, every
+    upstream of a selected domain must have been built (dbt attaches it)."""
+    graph = DomainGraph(discover_domains(config))
+    selected = graph.order(graph.select(selectors))
+    engine = engine_for(config, [graph.domains[name] for name in selected], target)
+    for name in selected:   # before the parses: said at once
+        unbuilt = [up for up in graph.domains[name].upstreams
+                   if up in graph.domains and (file := engine.database_file(up)) and not file.is_file()]
+        if unbuilt:
+            raise MeshError(f"governance plan of {name} on {target} reads {', '.join(unbuilt)}, not built yet; "
+                            f"build first with `mesh build -s +{name}`", path=graph.domains[name].path)
     inventory = load_inventory(config, target)
     order = inventory.graph.order(inventory.graph.select(selectors))
     domains = [inventory.graph.domains[name] for name in order]
@@ -38,7 +50,6 @@ def governance_plan(config: MeshConfig, target: str, selectors: Iterable[str] = 
     problems = [problem for domain in domains for problem in declared_problems(domain, central)]
     if problems:   # found from the YAML as `mesh build` finds them, each naming its file
         raise MeshError("\n".join(problems))
-    engine = engine_for(config, domains, target)
     env = {**engine.dbt_env(), "MESH_TARGET": target}
     plans = []
     for domain in domains:

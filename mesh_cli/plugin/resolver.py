@@ -44,7 +44,7 @@ def _upstream_models(config: MeshConfig, target: str, domain: Domain, upstream: 
         return ref_targets_of(found[1], upstream.name)
     raise MeshError(
         f"{domain.name} refs models of {upstream.name}, but {upstream.name} has no {adapter} manifest for "
-        f"target {target!r}; build it first with `mesh build +{domain.name} --target {target}`",
+        f"target {target!r}; build it first with `mesh build -s +{domain.name} --target {target}`",
         path=domain.dependencies_file)
 
 

@@ -14,7 +14,7 @@ from mesh_cli.core.errors import MeshError
 from mesh_cli.core.package_path import dbt_package_path
 from mesh_cli.core.safe_io import write_text_atomic
 from mesh_cli.core.strict import check_identifier_length
-from mesh_cli.scaffold.render import render_tree, write_into_empty_folder, write_new_folder
+from mesh_cli.scaffold.render import render_tree, write_into_folder, write_new_folder
 
 CONSUMERS = re.compile(r"(consumers:\s*\{\s*domains:\s*\[)([^\]]*)(\])")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -33,11 +33,44 @@ def init_mesh(dest: Path, name: str | None = None) -> Path:
     files = render_tree("mesh", {"name": mesh_name, "version": __version__})
     files[Path("domains/.gitkeep")] = ""
     files[Path(".mesh/duckdb/.gitkeep")] = ""
-    if dest.is_dir() and not any(dest.iterdir()):   # `mesh init mesh .` in a new, empty folder
-        write_into_empty_folder(dest, files)
+    if dest.is_dir():   # `mesh init mesh .` in a new repository's folder
+        write_into_folder(dest, _fitted_to(dest, files))
     else:
         write_new_folder(dest, files)
     return dest
+
+
+# what a new repository may hold besides dotfiles (.git, .gitignore) when the mesh is written into it
+REPOSITORY_FILES = ("README", "LICENSE", "LICENCE", "COPYING")
+
+
+def _fitted_to(dest: Path, files: dict[Path, str]) -> dict[Path, str]:
+    """The scaffold's `files` for the existing folder `dest`, which may hold a repository's own files only (its
+    .git and other dotfiles, a README, a LICENSE): the repository's README stays, its .gitignore gets the lines
+    the mesh needs; any other file the scaffold writes, or any other file at all, is refused."""
+    if (dest / MESH_FILE).exists():
+        raise MeshError(f"{dest} holds a mesh already ({MESH_FILE}): add a domain to it with `mesh init domain NAME`")
+    others = sorted(child.name for child in dest.iterdir()
+                    if not child.name.startswith(".") and child.name.split(".")[0].upper() not in REPOSITORY_FILES)
+    if others:
+        raise MeshError(f"{dest} holds {', '.join(others[:3])}{', …' if len(others) > 3 else ''}: `mesh init mesh` "
+                        "writes into a new folder or one holding only a repository's own files (.git, dotfiles, "
+                        "README, LICENSE); choose another folder, or make a mesh over dbt projects there with --adopt")
+    fitted = dict(files)
+    if any(child.name.split(".")[0].upper() == "README" for child in dest.iterdir()):
+        del fitted[Path("README.md")]   # the repository's own README (.md, .rst, ...) stays the only one
+    for relative, text in list(fitted.items()):
+        existing = dest / relative
+        if not existing.exists():
+            continue
+        if relative == Path(".gitignore"):
+            kept = existing.read_text(encoding="utf-8")
+            missing = [line for line in text.splitlines() if line not in kept.splitlines()]
+            fitted[relative] = kept + ("" if kept.endswith("\n") or not kept else "\n") + "".join(
+                f"{line}\n" for line in missing)
+        else:
+            raise MeshError(f"{existing} exists and `mesh init mesh` writes it: move it aside and run it again")
+    return fitted
 
 
 def _check_name(name: str, config: MeshConfig) -> None:

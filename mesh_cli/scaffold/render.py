@@ -53,18 +53,29 @@ def write_new_folder(dest: Path, files: dict[Path, str]) -> None:
         raise
 
 
-def write_into_empty_folder(dest: Path, files: dict[Path, str]) -> None:
-    """Write `files` into the existing, empty folder `dest` (`mesh init mesh .`): the folder stays where it is (a
-    shell may stand in it); a failure removes what was written, so it is empty again."""
+def write_into_folder(dest: Path, files: dict[Path, str]) -> None:
+    """Write `files` into the existing folder `dest` (`mesh init mesh .`): the folder stays where it is (a shell may
+    stand in it); a failure puts back what was there (files and folders written removed, files rewritten as
+    they were)."""
+    before = {relative: (dest / relative).read_text(encoding="utf-8") for relative in files
+              if (dest / relative).is_file()}
+    made = sorted({parent for relative in files for parent in (dest / relative).parents
+                   if parent.is_relative_to(dest) and parent != dest and not parent.exists()},
+                  key=lambda folder: len(folder.parts), reverse=True)
+    written: list[Path] = []
     try:
         for relative, content in files.items():
             path = dest / relative
             path.parent.mkdir(parents=True, exist_ok=True)
+            written.append(relative)   # before the write: a write that fails half-way is put back too
             path.write_text(content, encoding="utf-8")
     except BaseException:
-        for child in dest.iterdir():
-            if child.is_dir() and not child.is_symlink():
-                shutil.rmtree(child)
+        for relative in written:
+            if relative in before:
+                (dest / relative).write_text(before[relative], encoding="utf-8")
             else:
-                child.unlink()
+                (dest / relative).unlink(missing_ok=True)
+        for folder in made:   # deepest first, each empty by now
+            if folder.is_dir():
+                folder.rmdir()
         raise

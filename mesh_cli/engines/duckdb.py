@@ -179,14 +179,14 @@ class DuckDBEngine(Engine):
 
         path = self.database_path(domain.name)
         if not path.is_file():
-            raise MeshError(f"{domain.name} has no database at {path}; run `mesh build +{domain.name}`")
+            raise MeshError(f"{domain.name} has no database at {path}; run `mesh build -s +{domain.name}`")
         connection = _open_read_only(path, domain.name)
         for upstream in domain.upstreams:
             upstream_path = self.database_path(upstream)
             if not upstream_path.is_file():
                 connection.close()
                 raise MeshError(f"upstream {upstream} of {domain.name} has no database at {upstream_path}; "
-                                f"run `mesh build +{domain.name}`")
+                                f"run `mesh build -s +{domain.name}`")
             try:
                 connection.execute(f"ATTACH '{_sql_string(str(upstream_path))}' AS \"{upstream}\" (READ_ONLY)")
             except duckdb.Error as exc:
@@ -218,7 +218,7 @@ class DuckDBEngine(Engine):
         missing = [name for name in catalogs if not self.has_database(name)]
         if missing:
             raise MeshError(f"{', '.join(missing)} has no database in {self.database_dir}; "
-                            f"run `mesh build +{domain.name}`")
+                            f"run `mesh build -s +{domain.name}`")
         dest.parent.mkdir(parents=True, exist_ok=True)
         partial = dest.with_name(dest.name + ".partial")
         partial.unlink(missing_ok=True)

@@ -437,6 +437,8 @@ COMMANDS = [
     pytest.param(("init", "mesh", "{root}/new"), 0, "", 0, id="init-mesh"),
     pytest.param(("init", "domain", "shop", "--owner", "shop@example.com"), 0, "", 0, id="init-domain"),
     pytest.param(("init", "workflow"), 0, "", 0, id="init-workflow"),
+    pytest.param(("init", "mesh", "{root}/domains", "--adopt", "{root}/domains/customers"), 0, "adopted 1 project",
+                 0, id="init-adopt"),
     pytest.param(("orchestrate", "graph", "--target", LITE), 0, "customers", 0, id="orchestrate-graph"),
     pytest.param(("check", "--target", LITE, "--baseline", "{root}/.mesh/state/lite"), 2, NO_ADAPTER, 0, id="check"),
     pytest.param(("query", "customers", "select 1", "--target", LITE), 2, "query it with your own client", 0,

@@ -47,7 +47,7 @@ _DECLARES = re.compile(r"\s*(?:CREATE|ALTER)\b", re.IGNORECASE)
 
 def foreign_sql(sql: str) -> str | None:
     """Why `sql` is not SQLite's SQL (None when it is): SQLite's own parser must compile it as one statement (an
-    object it names not existing is no matter: it has no roles, schemas, stages or shares to name); it may call no
+    object it names not existing is no matter; a role, stage or share is a syntax error); it may call no
     table-valued function SQLite lacks; and every column type it declares must be one the engine spells
     (`SQLiteEngine.spell_type`), as SQLite keeps it. SQLite reads it first (sqlglot's parser can run away on another
     dialect's syntax: `COPY INTO t FROM @s/`); sqlglot's sqlite dialect reads only a statement that may call a
@@ -57,9 +57,8 @@ def foreign_sql(sql: str) -> str | None:
     except sqlite3.Error as exc:
         if not str(exc).startswith(_MISSING):
             return f"SQLite refuses it: {exc}"
-    calls = _MAY_CALL_A_TABLE_FUNCTION.search(_STRING.sub("''", sql)) is not None
-    declares = _DECLARES.match(sql) is not None
-    if not (calls or declares):
+    may_call = _MAY_CALL_A_TABLE_FUNCTION.search(_STRING.sub("''", sql)) is not None
+    if not (may_call or _DECLARES.match(sql)):
         return None
     try:
         statement = sqlglot.parse_one(sql, read="sqlite", error_level=sqlglot.ErrorLevel.RAISE)
@@ -187,7 +186,7 @@ class SQLiteState:
 
     def show(self, kind: str, scope: str | None = None, like: str | None = None) -> list[dict[str, Any]]:
         self.queries += 1
-        where = (scope or "").split()[-1] if scope else ""
+        where = scope.split()[-1] if scope else ""
         if kind == "SCHEMAS":
             return self.engine.execute("SELECT name FROM pragma_database_list")
         if kind in ("TABLES", "VIEWS") and where:

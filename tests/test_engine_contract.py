@@ -402,13 +402,14 @@ LITE = "lite"   # the target of the example mesh on the third engine
 
 
 class RecordingEngine(SQLiteEngine):
-    """The test engine, reachable (an in-memory SQLite account), keeping every statement it is sent."""
+    """The test engine, reachable, keeping every statement it is sent; every engine of one test reaches the one
+    in-memory SQLite account (`account`), so a second command sees what the first left."""
 
     received: ClassVar[list[str]] = []
+    account: ClassVar[sqlite3.Connection]
 
-    def __init__(self, config: MeshConfig, target: str, connection: sqlite3.Connection | None = None,
-                 state: dict[str, list[dict[str, Any]]] | None = None) -> None:
-        super().__init__(config, target, connection or sqlite3.connect(":memory:"), state)
+    def __init__(self, config: MeshConfig, target: str, connection: sqlite3.Connection | None = None) -> None:
+        super().__init__(config, target, connection or self.account)
 
     def execute(self, sql: str) -> list[dict[str, Any]]:
         self.received.append(sql)
@@ -431,11 +432,14 @@ def lite_mesh(tmp_path: Path, built_mesh: tuple[Path, BuildReport], monkeypatch:
         saved.write_text(json.dumps(manifest))
     monkeypatch.setitem(registry.ENGINES, SQLiteEngine.adapter_type, RecordingEngine)
     monkeypatch.setattr(RecordingEngine, "received", [])
+    account = sqlite3.connect(":memory:", check_same_thread=False)
+    monkeypatch.setattr(RecordingEngine, "account", account, raising=False)
     return root
 
 
 def _planned(output: str) -> list[str]:
-    """The `sql` of every statement in a command's JSON output (plans)."""
+    """The statements of a command's JSON output: the `sql` of each planned statement (plans), and each of a
+    `statements` list of SQL text (`mesh governance --plan`)."""
     start = min((i for i in (output.find("{"), output.find("[")) if i >= 0), default=-1)
     if start < 0:
         return []
@@ -445,6 +449,7 @@ def _planned(output: str) -> list[str]:
         if isinstance(value, dict):
             if isinstance(value.get("sql"), str):
                 found.append(value["sql"])
+            found.extend(sql for sql in value.get("statements") or () if isinstance(sql, str))
             for item in value.values():
                 walk(item)
         elif isinstance(value, list):
@@ -454,41 +459,135 @@ def _planned(output: str) -> list[str]:
     return found
 
 
+def test_foreign_sql_refuses_what_sqlite_does_not_run_and_accepts_its_own() -> None:
+    """Column types must be the engine's own spellings (SQLite accepts any type name), a table-valued function one
+    SQLite has (it compiles an unknown one as a missing table), and one statement is sent at a time."""
+    foreign = {"CREATE TABLE t (a NUMBER(38,0), b VARIANT, c TIMESTAMP_NTZ(9))": "column a has type NUMBER(38,0)",
+               "CREATE TABLE s.t (a INTEGER, b JSON)": "column b has type JSON",
+               "ALTER TABLE t ADD COLUMN c VARIANT": "column c has type VARIANT",
+               "ALTER TABLE s.t ADD COLUMN c BIGINT": "column c has type BIGINT",
+               "select * from read_csv('x.csv')": "no table-valued function read_csv",
+               "create or replace table t (a INTEGER)": "syntax error",
+               "COPY INTO t FROM @s/ FILE_FORMAT = (TYPE = CSV)": "syntax error",
+               "CREATE ROLE r COMMENT = 'x'": "syntax error",
+               "CREATE SCHEMA IF NOT EXISTS s": "syntax error",
+               "select 1; select 2": "one statement at a time"}
+    for sql, why in foreign.items():
+        assert why in (foreign_sql(sql) or ""), sql
+    own = ["CREATE TABLE s.t (a INTEGER, b NUMERIC(10,2), c TEXT, d REAL, e BLOB, f DATE, g BOOLEAN, h TIMESTAMP)",
+           "ALTER TABLE s.t ADD COLUMN z TEXT", "ATTACH DATABASE ':memory:' AS s", "BEGIN", "COMMIT",
+           "INSERT INTO s.t (a, c) VALUES (1, 'x'), (2, NULL)", "SELECT name FROM pragma_database_list",
+           "SELECT name AS column_name FROM pragma_table_info('t', 's')", "SELECT value FROM json_each('[1]')",
+           "CREATE VIEW s.v AS SELECT CAST(json_extract(r, '$.id') AS INTEGER) AS id FROM t"]
+    assert {sql: foreign_sql(sql) for sql in own} == dict.fromkeys(own)
+    for data_type in CANONICAL:   # what the engine spells is its own
+        if (spelled := SQLiteEngine.spell_type(data_type)) is not None:
+            assert foreign_sql(f"CREATE TABLE t (a {spelled})") is None, spelled
+
+
 NO_ADAPTER = "Could not find adapter type sqlite_test"   # what dbt says: no dbt-sqlite is installed
-# (args, exit code, a phrase of the output). The test engine writes no share statements (`share_statements` is
-# None): publishing stops with one line saying so, and plans nothing of Snowflake's.
+SOME = -1   # a command that lands data: the engine receives statements (how many depends on the files)
+# (args, exit code, a phrase of the output, the statements the engine receives or is shown in a plan). A command
+# that does not touch the engine sends nothing; one needing what the engine lacks (a dbt adapter, provisioning,
+# shares) stops with one line saying so, before it sends anything.
 COMMANDS = [
-    pytest.param(("list", "--target", LITE), 0, "customers.customer_master", id="list"),
-    pytest.param(("graph", "--target", LITE), 0, "customers", id="graph"),
-    pytest.param(("product", "customers.customer_master", "--target", LITE), 0, "dim_customers", id="product"),
-    pytest.param(("state", "list", "--target", LITE), 0, "", id="state"),
-    pytest.param(("catalog", "--target", LITE, "--out", "{root}/site"), 0, "", id="catalog"),
-    pytest.param(("export", "odcs", "customers.dim_customers", "--target", LITE), 0, "type: custom", id="export"),
-    pytest.param(("check", "--target", LITE, "--baseline", "{root}/.mesh/state/lite"), 2, NO_ADAPTER, id="check"),
-    pytest.param(("query", "customers", "select 1", "--target", LITE), 1, "query it with your own client",
+    pytest.param(("list", "--target", LITE), 0, "customers.customer_master", 0, id="list"),
+    pytest.param(("graph", "--target", LITE), 0, "customers", 0, id="graph"),
+    pytest.param(("product", "customers.customer_master", "--target", LITE), 0, "dim_customers", 0, id="product"),
+    pytest.param(("state", "list", "--target", LITE), 0, "", 0, id="state"),
+    pytest.param(("state", "pull", "customers", "--target", LITE), 0, "customers: no record yet", 0,
+                 id="state-pull"),
+    pytest.param(("catalog", "--target", LITE, "--out", "{root}/site"), 0, "", 0, id="catalog"),
+    pytest.param(("export", "odcs", "customers.dim_customers", "--target", LITE), 0, "type: custom", 0,
+                 id="export"),
+    pytest.param(("export", "odps", "customers.customer_master", "--target", LITE), 0, "customer_master", 0,
+                 id="export-odps"),
+    pytest.param(("export", "test-data", "customers.dim_customers", "--target", LITE), 2,
+                 "test copies are for the local engine", 0, id="export-test-data"),
+    pytest.param(("package-path",), 0, "", 0, id="package-path"),
+    pytest.param(("init", "mesh", "{root}/new"), 0, "", 0, id="init-mesh"),
+    pytest.param(("init", "domain", "shop", "--owner", "shop@example.com"), 0, "", 0, id="init-domain"),
+    pytest.param(("init", "workflow"), 0, "", 0, id="init-workflow"),
+    pytest.param(("init", "mesh", "{root}/domains", "--adopt", "{root}/domains/customers"), 0, "adopted 1 project",
+                 0, id="init-adopt"),
+    pytest.param(("orchestrate", "graph", "--target", LITE), 0, "customers", 0, id="orchestrate-graph"),
+    pytest.param(("check", "--target", LITE, "--baseline", "{root}/.mesh/state/lite"), 2, NO_ADAPTER, 0, id="check"),
+    pytest.param(("query", "customers", "select 1", "--target", LITE), 1, "query it with your own client", 0,
                  id="query"),
-    pytest.param(("governance", "--plan", "--target", LITE, "--format", "json"), 2, NO_ADAPTER, id="governance"),
-    pytest.param(("ingest", "--target", LITE, "--plan", "--format", "json"), 1, "engine) has no ingestion",
+    pytest.param(("governance", "--plan", "--target", LITE, "--format", "json"), 2, NO_ADAPTER, 0, id="governance"),
+    pytest.param(("ingest", "--target", LITE, "--plan", "--format", "json"), 0, "CREATE TABLE", SOME,
                  id="ingest-plan"),
-    pytest.param(("ingest", "--target", LITE), 1, "engine) has no ingestion", id="ingest"),
-    pytest.param(("build", "--target", LITE), 2, NO_ADAPTER, id="build"),
-    pytest.param(("provision", "--target", LITE, "--plan", "--format", "json"), 1, "engine) has no provisioning",
+    pytest.param(("ingest", "--target", LITE), 0, "customers", SOME, id="ingest"),
+    pytest.param(("build", "--target", LITE), 2, NO_ADAPTER, 0, id="build"),
+    pytest.param(("provision", "--target", LITE, "--plan", "--format", "json"), 1, "engine) has no provisioning", 0,
                  id="provision-plan"),
-    pytest.param(("provision", "--target", LITE), 1, "engine) has no provisioning", id="provision"),
+    pytest.param(("provision", "--target", LITE), 1, "engine) has no provisioning", 0, id="provision"),
     pytest.param(("publish", "--target", LITE, "--plan", "--format", "json"), 1, "engine) has no shares to publish",
-                 id="publish-plan"),
-    pytest.param(("publish", "--target", LITE), 1, "engine) has no shares to publish", id="publish"),
+                 0, id="publish-plan"),
+    pytest.param(("publish", "--target", LITE), 1, "engine) has no shares to publish", 0, id="publish"),
 ]
 
 
-@pytest.mark.parametrize(("args", "exit_code", "says"), COMMANDS)
+@pytest.mark.parametrize(("args", "exit_code", "says", "statements"), COMMANDS)
 def test_every_command_sends_the_third_engine_its_own_sql(lite_mesh: Path, args: tuple[str, ...],
-                                                          exit_code: int, says: str) -> None:
+                                                          exit_code: int, says: str, statements: int) -> None:
     """Whatever a command plans or runs on the test engine is SQLite's SQL: no statement of Snowflake's or DuckDB's
-    comes out. A command needing what the engine lacks (a dbt adapter, ingestion) stops with one line saying so."""
+    comes out, and a command that lands data does send statements. A command needing what the engine lacks (a dbt
+    adapter, provisioning, shares) stops with one line saying so, having sent nothing."""
     result = run_cli(lite_mesh, *(arg.format(root=lite_mesh) for arg in args))
     sent = [*RecordingEngine.received, *(_planned(result.output) if "json" in args else [])]
-    foreign = {sql.splitlines()[0]: why for sql in sent if (why := foreign_sql(sql)) is not None}
+    foreign = {sql.splitlines()[0][:200]: why for sql in sent if (why := foreign_sql(sql)) is not None}
     assert not foreign, f"{len(foreign)} of {len(sent)} statements are not SQLite's, e.g. {next(iter(foreign.items()))}"
     assert result.exit_code != EXIT_INTERNAL, result.output
     assert (result.exit_code, says in result.output) == (exit_code, True), result.output[-2000:]
+    assert len(sent) > 0 if statements == SOME else len(sent) == statements, sent[:5]
+
+
+def _landed(table: str) -> tuple[int, list[tuple[str, str]]]:
+    """The rows of a landing table of the test engine's account, and its columns with their declared types."""
+    rows = RecordingEngine.account.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    schema, name = table.split(".")
+    return rows, RecordingEngine.account.execute(f"SELECT name, type FROM pragma_table_info('{name}', '{schema}')"
+                                                 ).fetchall()
+
+
+def test_the_third_engine_lands_each_file_once_from_the_neutral_declarations(lite_mesh: Path) -> None:
+    """`mesh ingest` on the test engine: landing tables made from the engine-neutral declarations in the engine's
+    own spellings, every file's rows loaded; a second run changes nothing and loads nothing; a column added in
+    YAML is planned as ALTER TABLE ... ADD COLUMN, a retyped one is refused without --full-refresh."""
+    assert run_cli(lite_mesh, "ingest", "--target", LITE).exit_code == 0
+    first = {table: _landed(table) for table in ("customers_landing.customers", "orders_landing.order_events_records",
+                                                 "orders_landing.products")}
+    rows, columns = first["customers_landing.customers"]
+    assert rows == 2000 and columns[:2] == [("customer_id", "INTEGER"), ("first_name", "TEXT")]
+    assert ("birth_date", "DATE") in columns and columns[-2:] == [("_file_last_modified", "TIMESTAMP"),
+                                                                   ("_loaded_at", "TIMESTAMP")]
+    assert all(rows > 0 for rows, _ in first.values())
+    assert ("category", "TEXT") in first["orders_landing.products"][1]
+    typed = RecordingEngine.account.execute("SELECT order_id, status FROM orders_landing.order_events "
+                                            "WHERE order_id = 100001").fetchall()
+    assert typed == [(100001, "delivered")]
+    RecordingEngine.received.clear()
+    again = run_cli(lite_mesh, "ingest", "--target", LITE)
+    assert again.exit_code == 0, again.output
+    assert {table: _landed(table) for table in first} == first
+    assert all(sql.startswith("SELECT") for sql in RecordingEngine.received), RecordingEngine.received
+    sources = lite_mesh / "domains" / "customers" / "models" / "staging" / "_sources.yml"
+    declared = sources.read_text()
+    sources.write_text(declared.replace("          - {name: signup_date,",
+                                        "          - {name: tier, data_type: 'number(10,2)'}\n"
+                                        "          - {name: signup_date,"))
+    planned = run_cli(lite_mesh, "ingest", "-s", "customers", "--target", LITE, "--plan", "--format", "json")
+    assert _planned(planned.output) == ["ALTER TABLE customers_landing.customers ADD COLUMN tier NUMERIC(10,2)"]
+    sources.write_text(declared.replace("{name: signup_date, data_type: date", "{name: signup_date, data_type: text"))
+    refused = run_cli(lite_mesh, "ingest", "-s", "customers", "--target", LITE)
+    assert refused.exit_code == 2 and "signup_date DATE → TEXT" in refused.output, refused.output
+    sources.write_text(declared)   # on_error: abort_statement: a value that does not cast fails the load whole
+    landing = lite_mesh / "domains" / "customers" / "landing" / "customers"
+    header = (landing / "customers_0001.csv").read_text().splitlines()[0]
+    (landing / "customers_0003.csv").write_text(f"{header}\n9001,A,B,a@b.c,1,1990-01-01,EMEA,DE,2024-01-01\n"
+                                                "x9002,C,D,c@d.e,2,1991-02-02,NA,US,2024-02-02\n")
+    failed = run_cli(lite_mesh, "ingest", "-s", "customers", "--target", LITE)
+    assert failed.exit_code == 1, failed.output
+    assert "customers_0003.csv row 2: customer_id = 'x9002'" in failed.output, failed.output
+    assert _landed("customers_landing.customers") == first["customers_landing.customers"]

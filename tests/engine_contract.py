@@ -21,12 +21,11 @@ from sqlglot.errors import SqlglotError
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
-from mesh_cli.core.ingest_spec import Ingested, IngestOptions, IngestTable, TableLoad
+from mesh_cli.core.ingest_spec import Ingested, IngestOptions, IngestTable, TableLoad, list_files
 from mesh_cli.core.plan import Plan, StateReader
 from mesh_cli.core.profiles import target_database
 from mesh_cli.core.types import DataType, parse_type
 from mesh_cli.engines.base import Engine
-from mesh_cli.engines.duckdb_ingest import list_files
 
 # SQLite keeps JSON documents as TEXT (https://sqlite.org/json1.html), and dates and times as ISO-8601 text
 # (https://sqlite.org/datatype3.html#date_and_time_datatype) in columns declared DATE or TIMESTAMP (numeric affinity,

@@ -23,10 +23,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from mesh_cli.core.errors import EngineError
-from mesh_cli.core.ingest_spec import BLOCKED, Column, IngestTable, TableLoad
+from mesh_cli.core.ingest_spec import BLOCKED, Column, IngestTable, LocalFile, TableLoad
 from mesh_cli.core.plan import Plan, Statement, StateReader
 from mesh_cli.core.types import DataType
-from mesh_cli.engines.duckdb_ingest import LocalFile
 
 HISTORY = "main.mesh_load_history"
 HISTORY_TABLE = (f"CREATE TABLE {HISTORY} (target TEXT, file TEXT, size INTEGER, last_modified TIMESTAMP, "

@@ -562,8 +562,9 @@ def test_a_failed_commit_during_ingestion_is_one_line_and_loads_nothing(mesh_cop
 
     from mesh_cli.core.config import load_config
     from mesh_cli.core.domains import discover_domains
+    from mesh_cli.core.ingest_spec import list_files
     from mesh_cli.core.plan import apply
-    from mesh_cli.engines.duckdb_ingest import landing_plan, list_files, load_table
+    from mesh_cli.engines.duckdb_ingest import landing_plan, load_table
     from mesh_cli.ingest.spec import load_ingest_tables
 
     class DiskFull:

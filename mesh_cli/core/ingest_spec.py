@@ -4,7 +4,10 @@ these (`Engine.ingest`); the feature never sees SQL."""
 
 from __future__ import annotations
 
+import glob
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +122,32 @@ class Ingested:
 def blocked(plan: Plan) -> list[str]:
     """The notes of a plan that say why it cannot apply as declared."""
     return [note for note in plan.notes if note.startswith(BLOCKED)]
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A raw file: its path relative to the domain folder (the name it is known by), size and mtime."""
+
+    name: str
+    path: Path
+    size: int
+    last_modified: datetime
+
+
+def list_files(table: IngestTable, domain_dir: Path) -> list[LocalFile]:
+    """The files under the table's location (a folder, read recursively, or a glob), filtered by `pattern`
+    (matched against the path relative to the domain folder, as Snowflake matches the path in the stage)."""
+    root = domain_dir.resolve()
+    location = table.location
+    spec = location if glob.has_magic(location) else location.rstrip("/") + "/**/*"
+    files = []
+    for found in sorted(root.glob(spec)):
+        if not found.is_file() or found.name.startswith("."):
+            continue
+        name = found.resolve().relative_to(root).as_posix()
+        if table.pattern and not re.fullmatch(table.pattern, name):
+            continue
+        stat = found.stat()
+        files.append(LocalFile(name, found.resolve(), stat.st_size,
+                               datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)))
+    return files

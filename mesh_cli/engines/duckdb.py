@@ -142,7 +142,8 @@ class DuckDBEngine(Engine):
         return load_domain(self, domain, tables, options)
 
     def ingestion_problems(self, domain: Domain, tables: list[IngestTable]) -> list[str]:
-        from mesh_cli.engines.duckdb_ingest import list_files, missing_location
+        from mesh_cli.core.ingest_spec import list_files
+        from mesh_cli.engines.duckdb_ingest import missing_location
 
         return [f"{table.path}: {problem}" for table in tables
                 if (problem := missing_location(table, domain, list_files(table, domain.path))) is not None]

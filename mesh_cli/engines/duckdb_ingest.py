@@ -15,11 +15,8 @@ decide per row (`on_error`), so the engine runs them itself rather than as plann
 from __future__ import annotations
 
 import contextlib
-import glob
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -28,7 +25,16 @@ from mesh_cli.core.destroy import refuse_destruction
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import EngineError, MeshError, RunFailed
 from mesh_cli.core.identifiers import quote
-from mesh_cli.core.ingest_spec import BLOCKED, Ingested, IngestOptions, IngestTable, TableLoad, blocked
+from mesh_cli.core.ingest_spec import (
+    BLOCKED,
+    Ingested,
+    IngestOptions,
+    IngestTable,
+    LocalFile,
+    TableLoad,
+    blocked,
+    list_files,
+)
 from mesh_cli.core.plan import Plan, Statement, apply
 from mesh_cli.core.sql_literals import duckdb_string
 from mesh_cli.engines.duckdb_types import duckdb_column_type
@@ -63,35 +69,6 @@ UNREADABLE_FILE = (duckdb.InvalidInputException, duckdb.ConversionException, duc
 # fails whole and says so (an EngineError: exit 1); a fault in the SQL written here propagates.
 WRITE_FAILED = (duckdb.IOException, duckdb.OutOfMemoryException, duckdb.TransactionException,
                 duckdb.PermissionException)
-
-
-@dataclass(frozen=True)
-class LocalFile:
-    """A raw file: its path relative to the domain folder (the name it is known by), size and mtime."""
-
-    name: str
-    path: Path
-    size: int
-    last_modified: datetime
-
-
-def list_files(table: IngestTable, domain_dir: Path) -> list[LocalFile]:
-    """The files under the table's location (a folder, read recursively, or a glob), filtered by `pattern`
-    (matched against the path relative to the domain folder, as Snowflake matches the path in the stage)."""
-    root = domain_dir.resolve()
-    location = table.location
-    spec = location if glob.has_magic(location) else location.rstrip("/") + "/**/*"
-    files = []
-    for found in sorted(root.glob(spec)):
-        if not found.is_file() or found.name.startswith("."):
-            continue
-        name = found.resolve().relative_to(root).as_posix()
-        if table.pattern and not re.fullmatch(table.pattern, name):
-            continue
-        stat = found.stat()
-        files.append(LocalFile(name, found.resolve(), stat.st_size,
-                               datetime.fromtimestamp(stat.st_mtime, UTC).replace(tzinfo=None)))
-    return files
 
 
 def landing_columns(table: IngestTable) -> list[tuple[str, str]]:

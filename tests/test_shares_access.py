@@ -84,6 +84,31 @@ def test_a_view_over_another_domain_is_refused_in_a_product_shared_across_accoun
     assert "materialize revenue_view as a table, or leave it out of the product" in message
 
 
+def test_the_refusal_follows_a_view_through_its_own_views_and_ephemeral_models() -> None:
+    """A secure view reading the domain's own view, which reads an ephemeral model over orders: the shared view
+    still reads orders' mounted database (a view's query reads what its parent views read; an ephemeral model is
+    inlined), so it is refused naming the chain; in one account without outside accounts the same chain gets
+    REFERENCE_USAGE on orders' database (https://docs.snowflake.com/en/sql-reference/sql/grant-privilege-share)."""
+    ephemeral = _node("finance", "int_orders", "FINANCE", "ephemeral", ("model.orders.fct_orders",))
+    own_view = _node("finance", "int_order_revenue", "FINANCE", "view", ("model.finance.int_orders",))
+    shared = _node("finance", "customer_revenue", "FINANCE", "view", ("model.finance.int_order_revenue",))
+    manifest = _manifest(ORDERS_FACTS, ephemeral, own_view, shared)
+    domain = _finance(["customer_revenue"], domains=("marketing",))
+    with pytest.raises(MeshError) as refused:
+        desired_shares(domain, manifest, {**DOMAINS, "finance": domain}, ACROSS, ACCESS)
+    assert "customer_revenue in product finance.revenue, shared with other accounts, is a view reading " \
+           "orders.fct_orders (through finance.int_order_revenue and finance.int_orders)" in str(refused.value)
+    assert "\n" not in str(refused.value)
+    shares = desired_shares(domain, manifest, {**DOMAINS, "finance": domain}, ShareSettings(), ACCESS)
+    share = next(d for d in shares.desired if d.grantee.kind == SHARE)
+    assert {g for g in share.grants if g.privilege == "REFERENCE_USAGE"} == {
+        Grant("REFERENCE_USAGE", "DATABASE", "ORDERS_ORDER_FACTS")}
+    table = _node("finance", "int_order_revenue", "FINANCE", "table", ("model.orders.fct_orders",))
+    shares = desired_shares(domain, _manifest(ORDERS_FACTS, table, shared), {**DOMAINS, "finance": domain},
+                            ACROSS, ACCESS)    # a table holds finance's own rows: the walk stops there
+    assert not [g for d in shares.desired for g in d.grants if g.privilege == "REFERENCE_USAGE"]
+
+
 def test_one_account_outside_accounts_refuse_it_too_and_a_table_is_the_domains_own() -> None:
     """In one account, a product listing `consumers.accounts` reaches another account: the same refusal. A table
     built from orders holds finance's own rows: shared, with no REFERENCE_USAGE."""

@@ -214,7 +214,7 @@ def _mount_statements(shares: DomainShares, current: Current, sql: ShareStatemen
         build += [Statement(sql.grant("USAGE", "DATABASE_ROLE", f"{m.database}.{role}", "ROLE", m.mounter,
                                       revoke=True), "revoke",
                             "database role", f"{m.database}.{role}", f"the mounting role {m.mounter} keeps none of "
-                            "the share's database roles", role=needs)
+                            "the share's database roles", role=needs, relinquishes=True)
                   for role in m.offered if not mounted or m.mounter in holders(role)]
         withdrawn += [Statement(sql.grant("USAGE", "DATABASE_ROLE", f"{m.database}.{role}", "ROLE", m.reader,
                                           revoke=True), "revoke",

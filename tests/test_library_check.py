@@ -71,13 +71,12 @@ def test_check_and_build_refuse_what_every_build_would_refuse_in_the_library(
 def test_a_library_found_sound_is_not_checked_again_until_it_changes(mesh_copy: Path) -> None:
     config = load_config(mesh_copy)
     domains = discover_domains(config)
-    assert library_refusals(config, domains, "dev") == []
-    [verdict] = (config.state_dir / "cache" / "library").iterdir()
+    sound = library_refusals(config, domains, "dev")
+    assert sound.problems == [] and sound.keep_at is not None and not sound.keep_at.exists()   # kept at the end
+    sound.keep()
+    again = library_refusals(config, domains, "dev")
+    assert again.problems == [] and again.keep_at is None           # not checked again
     _edit_library(mesh_copy, {"mask_full": GOOD + " end"})
-    assert len(library_refusals(config, domains, "dev")) == 1       # another content: checked again
-    assert [p.name for p in (config.state_dir / "cache" / "library").iterdir()] == [verdict.name]
-    verdict.unlink()
-    _edit_library(mesh_copy, {"mask_full": GOOD})
-    assert library_refusals(config, domains, "dev", cache=False) == []
-    assert not (config.state_dir / "cache" / "library").exists() or \
-        not list((config.state_dir / "cache" / "library").iterdir())
+    broken = library_refusals(config, domains, "dev")               # another content: checked again
+    assert len(broken.problems) == 1 and broken.keep_at is None
+    assert library_refusals(config, domains, "dev", cache=False).keep_at is None

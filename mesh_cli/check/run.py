@@ -156,8 +156,8 @@ def run_check(config: MeshConfig, options: CheckOptions,
                                     store=options.baseline_store, jobs=options.jobs, cache=options.cache)
     prewarm_shared(1)   # most checks follow an edit: one dbt worker starts importing dbt at once (2 s)
     library = library_refusals(config, domains, target, cache=options.cache)   # bad input, as the build refuses it
-    if library:
-        raise MeshError("\n".join(library))
+    if library.problems:
+        raise MeshError("\n".join(library.problems))
     graph = DomainGraph(domains)
     graph.validate()
     governance = Governance(rules)
@@ -209,4 +209,5 @@ def run_check(config: MeshConfig, options: CheckOptions,
                                     parse_rule.fix, file=domains[name].dependencies_file))
     notes = [f"{name} was parsed against its upstreams' baseline manifests, as it does not parse against "
              "their working tree" for name in parser.failures]
+    library.keep()
     return CheckReport(baseline.description, target, config.root, list(graph.order(domains)), findings, notes)

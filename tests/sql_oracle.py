@@ -33,14 +33,29 @@ class Gap:
     check: Callable[[re.Match[str]], None]
 
 
-def _listing_manifest(match: re.Match[str]) -> None:
-    """The share named is the listing's own, and the manifest is YAML with the fields an organization listing
-    requires (title, non-empty organization_targets, support and approver contacts)."""
-    assert match.group(1) == match.group(2), match.group(0)[:120]
-    manifest = yaml.safe_load(match.group(3))
+def _manifest_fields(text: str) -> None:
+    """The manifest is YAML with the fields an organization listing requires (title, non-empty
+    organization_targets, support and approver contacts)."""
+    manifest = yaml.safe_load(text)
     assert {"title", "organization_targets", "support_contact", "approver_contact"} <= set(manifest), manifest
     targets = manifest["organization_targets"]
     assert targets.get("access") and targets.get("discovery"), targets
+
+
+def _listing_manifest(match: re.Match[str]) -> None:
+    """The share named is the listing's own, and the manifest has the fields an organization listing requires."""
+    assert match.group(1) == match.group(2), match.group(0)[:120]
+    _manifest_fields(match.group(3))
+
+
+def _altered_manifest(match: re.Match[str]) -> None:
+    """A listing's new manifest has the fields an organization listing requires."""
+    _manifest_fields(match.group(2))
+
+
+def _listing_name(match: re.Match[str]) -> None:
+    """A listing is named by one plain identifier."""
+    assert re.fullmatch(r"[A-Z_][A-Z0-9_$]*", match.group(1) or match.group(2)), match.group(0)
 
 
 def _qualified_role(match: re.Match[str]) -> None:
@@ -54,6 +69,15 @@ GAPS = (
         "https://docs.snowflake.com/en/sql-reference/sql/create-organization-listing",
         "sqlfluff 4.5's Snowflake dialect has no grammar for CREATE ORGANIZATION LISTING",
         _listing_manifest),
+    Gap(re.compile(r"ALTER LISTING (\w+) AS \$\$\n(.*)\$\$", re.S),
+        "https://docs.snowflake.com/en/sql-reference/sql/alter-listing",
+        "sqlfluff 4.5's Snowflake dialect has no grammar for ALTER LISTING",
+        _altered_manifest),
+    Gap(re.compile(r"(?:ALTER LISTING (\S+) UNPUBLISH|DROP LISTING (\S+))"),
+        "https://docs.snowflake.com/en/sql-reference/sql/alter-listing, "
+        "https://docs.snowflake.com/en/sql-reference/sql/drop-listing",
+        "sqlfluff 4.5's Snowflake dialect has no grammar for ALTER LISTING ... UNPUBLISH nor DROP LISTING",
+        _listing_name),
     Gap(re.compile(r"DROP DATABASE ROLE (\S+)"),
         "https://docs.snowflake.com/en/sql-reference/sql/drop-database-role",
         "sqlfluff 4.5's Snowflake dialect has no grammar for DROP DATABASE ROLE (DROP ROLE takes one identifier)",

@@ -21,6 +21,7 @@ import pytest
 import yaml
 from sql_oracle import assert_snowflake_sql
 
+from mesh_cli.core.destroy import DestructionRefused, refuse_destruction
 from mesh_cli.core.domains import Domain, Owner
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import AccessModel, cross_account_models
@@ -29,6 +30,7 @@ from mesh_cli.core.share_settings import ShareSettings
 from mesh_cli.engines.duckdb_shares import EmulatedAccount
 from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 from mesh_cli.shares.diff import plan_shares, read_current
+from mesh_cli.shares.publish import publish_record
 from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, DomainShares, Grant, desired_shares, mounts_of
 
 FINANCE = Path("/mesh/domains/finance")
@@ -192,6 +194,59 @@ def test_a_listed_product_reaches_other_accounts_too() -> None:
     assert not [g for g in master.grants if g.on == "DATABASE_ROLE"]
 
 
+def _listed(accounts: tuple[str, ...]) -> tuple[Domain, dict[str, Any]]:
+    """customers' `master` shared with outside accounts and listed in the organisation (shape B)."""
+    domain, manifest = _customers(accounts)
+    listed = dict(domain.products[0], listing={"title": "Customer master", "support": "team@retail.example"})
+    return Domain(domain.name, domain.path, (), domain.profile, (), products=(listed,)), manifest
+
+
+def test_withdrawing_an_outside_account_updates_or_drops_the_listing(tmp_path: Path) -> None:
+    """A listing keeps serving whoever its manifest targets: withdrawing RETAIL.PARTNER plans the listing's new
+    manifest without it (https://docs.snowflake.com/en/sql-reference/sql/alter-listing), destructive as the share's
+    REMOVE ACCOUNTS is; withdrawing the last account of the organisation unpublishes and drops the listing (only an
+    unpublished listing can be dropped, https://docs.snowflake.com/en/sql-reference/sql/drop-listing). The last
+    publish record says what the listing was published with; once applied nothing is left to change."""
+    settings = ShareSettings(organization="RETAIL")
+    domain, manifest = _listed(("RETAIL.PARTNER", "RETAIL.MARKETING"))
+    first = desired_shares(domain, manifest, {"customers": domain}, settings, ACCESS)
+    account = _published(first, tmp_path)
+    record = publish_record(first, set(first.listings))["products"]
+    [(name, published)] = first.listings.items()
+    assert [a["account"] for a in yaml.safe_load(published)["organization_targets"]["access"]] == \
+        ["MARKETING", "PARTNER"]
+
+    domain, manifest = _listed(("RETAIL.MARKETING",))
+    shares = desired_shares(domain, manifest, {"customers": domain}, settings, ACCESS, record)
+    plan = plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL)
+    assert [(s.sql.split(" AS ")[0], s.destructive) for s in plan.statements] == [
+        (f"ALTER LISTING {name}", True), (f"ALTER SHARE {name} REMOVE ACCOUNTS = RETAIL.PARTNER", True)]
+    assert plan.statements[0].reason == "access withdrawn from PARTNER"
+    assert [a["account"] for a in yaml.safe_load(plan.statements[0].sql.split("$$")[1])[
+        "organization_targets"]["access"]] == ["MARKETING"]
+    with pytest.raises(DestructionRefused, match=f"ALTER LISTING {name} AS"):
+        refuse_destruction([plan], allow=False, what="publishing customers")
+    for statement in plan.statements:
+        account.execute(statement.sql)
+    record = publish_record(shares, set(shares.listings))["products"]
+    shares = desired_shares(domain, manifest, {"customers": domain}, settings, ACCESS, record)
+    assert plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL).empty
+
+    domain, manifest = _listed(("ACME.PARTNER",))          # no account of the organisation left
+    shares = desired_shares(domain, manifest, {"customers": domain}, settings, ACCESS, record)
+    plan = plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL)
+    assert [(s.sql, s.destructive) for s in plan.statements][:3] == [
+        (f"ALTER LISTING {name} UNPUBLISH", True), (f"DROP LISTING {name}", True),
+        (f"ALTER SHARE {name} REMOVE ACCOUNTS = RETAIL.MARKETING", True)]
+    for statement in plan.statements:
+        account.execute(statement.sql)
+    assert not account.reader().show("LISTINGS")
+    record = publish_record(shares, set(shares.listings))["products"]
+    shares = desired_shares(domain, manifest, {"customers": domain}, settings, ACCESS, record)
+    assert plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL).empty
+    assert_snowflake_sql([s.sql for s in plan.statements])
+
+
 def _mounting(product: dict[str, Any]) -> tuple[dict[str, Domain], AccessModel]:
     """Marketing (its deployer inherits EMEA_ANALYST) consumes finance's product `revenue` across accounts."""
     finance = Domain("finance", FINANCE, (), "finance", (), products=(product,))
@@ -333,6 +388,15 @@ class _OtherLanguage:
 
     def create_listing(self, listing: str, share: str, manifest: str) -> str:
         return f"listing.create({listing})"
+
+    def alter_listing(self, listing: str, manifest: str) -> str:
+        return f"listing.alter({listing})"
+
+    def unpublish_listing(self, listing: str) -> str:
+        return f"listing.unpublish({listing})"
+
+    def drop_listing(self, listing: str) -> str:
+        return f"listing.drop({listing})"
 
     def mount(self, database: str, share: str) -> str:
         return f"mount({database}, {share})"

@@ -172,10 +172,14 @@ def test_the_oracle_rejects_invalid_snowflake_sql(sql: str) -> None:
     "CREATE ORGANIZATION LISTING IF NOT EXISTS S SHARE S AS $$\ntitle: t\norganization_targets: {discovery: "
     "[{all_internal_accounts: true}], access: []}\nsupport_contact: a\napprover_contact: a\n$$ PUBLISH = TRUE",
     "DROP DATABASE ROLE CUSTOMER_MASTER_READER",                  # not named in its database
+    "ALTER LISTING S AS $$\ntitle: t\norganization_targets: {discovery: [{all_internal_accounts: true}], "
+    "access: []}\nsupport_contact: a\napprover_contact: a\n$$",       # a new manifest that reaches nobody
+    "DROP LISTING db.S",                                          # a listing is no schema object
 ])
 def test_the_gaps_are_few_and_still_checked(bad: str) -> None:
-    """Two gaps, documented; a statement in one is still checked (an empty access list, an unqualified role)."""
-    assert len(GAPS) == 2 and all(gap.doc.startswith("https://docs.snowflake.com/") for gap in GAPS)
+    """Four gaps, documented; a statement in one is still checked (an empty access list, an unqualified role, a
+    qualified listing)."""
+    assert len(GAPS) == 4 and all(gap.doc.startswith("https://docs.snowflake.com/") for gap in GAPS)
     assert unparsable(bad) and gap_of(bad) is not None
     with pytest.raises(AssertionError):
         assert_snowflake_sql([bad])

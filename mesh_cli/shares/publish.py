@@ -60,7 +60,9 @@ class DomainPublish:
                 "plan": self.plan.to_dict() if self.plan else None}
 
 
-def _publish_record(shares: DomainShares, listed: set[str]) -> dict[str, Any]:
+def publish_record(shares: DomainShares, listed: set[str]) -> dict[str, Any]:
+    """What `publish.json` records of a publish: per product its share, models, consumers, reader role, and the
+    manifest its listing was published with (`listed`: the shares with a listing)."""
     products: dict[str, Any] = {}
     now = datetime.now(UTC).isoformat(timespec="seconds")
     for desired in shares.desired:
@@ -70,6 +72,8 @@ def _publish_record(shares: DomainShares, listed: set[str]) -> dict[str, Any]:
         if desired.grantee.kind == SHARE:
             entry.update(share=desired.grantee.name,
                          listing="listed" if desired.grantee.name in listed else "not listed")
+            if desired.grantee.name in listed:   # what its targets are: a withdrawn account is planned from it
+                entry["listing_manifest"] = shares.listings[desired.grantee.name]
             entry["consumers"]["accounts"] = sorted(desired.consumers)
         else:
             entry["database_role"] = desired.grantee.name
@@ -138,7 +142,7 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
         note = (f"{record.name} was not a readable publish state: set aside as {set_aside(record).name}, written "
                 "again") if unreadable else None
         if not plan.empty or not record.is_file():
-            _write_record(record, _publish_record(shares, set(shares.listings)), consumers)
+            _write_record(record, publish_record(shares, set(shares.listings)), consumers)
         return DomainPublish(domain.name, UNCHANGED if plan.empty else PUBLISHED, plan, len(result.applied),
                              note=note)
     except MeshError as exc:

@@ -100,6 +100,8 @@ class DomainShares:
     listings: dict[str, str] = field(default_factory=dict)     # share name -> listing manifest (YAML)
     notes: list[str] = field(default_factory=list)
     retired_roles: tuple[str, ...] = ()   # qualified reader roles the last publish made and none declares now
+    listed_before: dict[str, str | None] = field(default_factory=dict)   # share -> the manifest its listing was
+                                                                         # published with (None: not recorded)
 
 
 def _upper(*parts: str | None) -> str:
@@ -322,6 +324,8 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
     declared = {d.grantee.name for d in result.desired if d.grantee.kind == DATABASE_ROLE}
     result.retired_roles = tuple(sorted({str(entry["database_role"]) for entry in before.values()
                                          if entry.get("database_role")} - declared))
+    result.listed_before = {str(entry["share"]): entry.get("listing_manifest") for entry in before.values()
+                            if entry.get("listing") == "listed" and entry.get("share")}
     return result
 
 

@@ -247,6 +247,33 @@ def test_withdrawing_an_outside_account_updates_or_drops_the_listing(tmp_path: P
     assert_snowflake_sql([s.sql for s in plan.statements])
 
 
+def test_a_withdrawn_entitlement_drops_its_database_role_once_no_product_uses_it(tmp_path: Path) -> None:
+    """Account per domain: governance.yml no longer entitles EMEA_ANALYST to a region. The share gives the
+    database role up and, as no product of customers decides with it any more, the role is dropped, every grant
+    of it with it (https://docs.snowflake.com/en/sql-reference/sql/drop-database-role): both destructive. The
+    last publish record says publishing made it; a role still used by another product stays."""
+    domains = {"customers": _customers(())[0], "orders": DOMAINS["orders"]}
+    domain, manifest = _customers((), domains=("orders",))
+    first = desired_shares(domain, manifest, domains, ACROSS, ACCESS)
+    account = _published(first, tmp_path)
+    record = publish_record(first, set())["products"]
+    assert record["master"]["entitlement_roles"] == ["CUSTOMERS.EMEA_ANALYST", "CUSTOMERS.PII_READER"]
+    withdrawn = AccessModel(ACCESS.roles, (), (), ACCESS.policies, ACCESS.tag_policies)
+    shares = desired_shares(domain, manifest, domains, ACROSS, withdrawn, record)
+    plan = plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL)
+    assert [(s.sql, s.destructive) for s in plan.statements] == [
+        ("REVOKE DATABASE ROLE CUSTOMERS.EMEA_ANALYST FROM SHARE CUSTOMERS_MASTER", True),
+        ("DROP DATABASE ROLE CUSTOMERS.EMEA_ANALYST", True)]
+    assert_snowflake_sql(s.sql for s in plan.statements)
+    for statement in plan.statements:
+        account.execute(statement.sql)
+    assert "EMEA_ANALYST" not in {r["name"] for r in account.reader().show("DATABASE ROLES", "IN DATABASE CUSTOMERS")}
+    record = publish_record(shares, set())["products"]
+    assert plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL).empty
+    still = {**record, "other": {"entitlement_roles": ["CUSTOMERS.PII_READER"]}}   # PII_READER: master uses it
+    assert desired_shares(domain, manifest, domains, ACROSS, withdrawn, still).retired_roles == ()
+
+
 def _mounting(product: dict[str, Any]) -> tuple[dict[str, Domain], AccessModel]:
     """Marketing (its deployer inherits EMEA_ANALYST) consumes finance's product `revenue` across accounts."""
     finance = Domain("finance", FINANCE, (), "finance", (), products=(product,))

@@ -168,7 +168,8 @@ def plan_shares(shares: DomainShares, current: Current, title: str, offline: boo
                          f"{shares.domain} no longer declares this product", destructive=True)
                for g in _grantees(shares, current) if g not in declared]
     revokes += [Statement(sql.drop_database_role(role), "drop", "database role", role,
-                          "its product has no consumer domain any more: the role and every grant of it go",
+                          "no product uses it any more (a withdrawn entitlement, a product without consumer "
+                          "domains): the role and every grant of it go",
                           destructive=True)
                 for role in shares.retired_roles if role.split(".")[-1] in current.database_roles]
     creates = [Statement(sql.create_database_role(f"{shares.database}.{role}"), "create", "database role",

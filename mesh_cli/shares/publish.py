@@ -65,6 +65,7 @@ def publish_record(shares: DomainShares, listed: set[str]) -> dict[str, Any]:
     manifest its listing was published with (`listed`: the shares with a listing)."""
     products: dict[str, Any] = {}
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    readers = {d.grantee.name for d in shares.desired if d.grantee.kind != SHARE}
     for desired in shares.desired:
         product = desired.product.split(".", 1)[1]
         entry = products.setdefault(product, {"status": PUBLISHED, "published_at": now, "models": list(desired.models),
@@ -72,6 +73,8 @@ def publish_record(shares: DomainShares, listed: set[str]) -> dict[str, Any]:
         if desired.grantee.kind == SHARE:
             entry.update(share=desired.grantee.name,
                          listing="listed" if desired.grantee.name in listed else "not listed")
+            entry["entitlement_roles"] = sorted(g.name for g in desired.grants   # dropped once no product uses one
+                                                if g.on == "DATABASE_ROLE" and g.name not in readers)
             if desired.grantee.name in listed:   # what its targets are: a withdrawn account is planned from it
                 entry["listing_manifest"] = shares.listings[desired.grantee.name]
             entry["consumers"]["accounts"] = sorted(desired.consumers)

@@ -99,7 +99,8 @@ class DomainShares:
     mounts: list[Mount] = field(default_factory=list)
     listings: dict[str, str] = field(default_factory=dict)     # share name -> listing manifest (YAML)
     notes: list[str] = field(default_factory=list)
-    retired_roles: tuple[str, ...] = ()   # qualified reader roles the last publish made and none declares now
+    retired_roles: tuple[str, ...] = ()   # qualified reader and entitlement database roles the last publish
+                                          # made and no product declares now
     listed_before: dict[str, str | None] = field(default_factory=dict)   # share -> the manifest its listing was
                                                                          # published with (None: not recorded)
 
@@ -322,8 +323,10 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
                 result.listings[name] = listing_text
     result.database_roles = tuple(sorted(roles))
     declared = {d.grantee.name for d in result.desired if d.grantee.kind == DATABASE_ROLE}
-    result.retired_roles = tuple(sorted({str(entry["database_role"]) for entry in before.values()
-                                         if entry.get("database_role")} - declared))
+    made = {str(entry["database_role"]) for entry in before.values() if entry.get("database_role")}
+    made |= {str(role) for entry in before.values() for role in entry.get("entitlement_roles") or []}
+    declared |= {f"{result.database}.{role}" for role in result.database_roles}   # still used by a product
+    result.retired_roles = tuple(sorted(made - declared))
     result.listed_before = {str(entry["share"]): entry.get("listing_manifest") for entry in before.values()
                             if entry.get("listing") == "listed" and entry.get("share")}
     return result

@@ -80,11 +80,15 @@ class EmulatedAccount:
         self._rows("SHARES").append({"kind": "OUTBOUND", "name": name, "comment": snowflake_unquote(comment),
                                      "database_name": "", "to": ""})
 
-    def _share(self, name: str) -> dict[str, Any]:
-        for row in self._rows("SHARES"):
+    def _named(self, kind: str, name: str) -> dict[str, Any]:
+        """The SHOW row of the share or listing `name` (`kind` SHARES or LISTINGS); an error when there is none."""
+        for row in self._rows(kind):
             if row["name"] == name:
                 return row
-        raise EngineError(f"share {name} does not exist")
+        raise EngineError(f"{kind.lower().removesuffix('s')} {name} does not exist")
+
+    def _share(self, name: str) -> dict[str, Any]:
+        return self._named("SHARES", name)
 
     def _comment(self, name: str, comment: str) -> None:
         self._share(name)["comment"] = snowflake_unquote(comment)
@@ -156,10 +160,7 @@ class EmulatedAccount:
             rows.append({"name": name, "title": "", "state": "PUBLISHED", "manifest": manifest})
 
     def _listing_row(self, name: str) -> dict[str, Any]:
-        for row in self._rows("LISTINGS"):
-            if row["name"] == name:
-                return row
-        raise EngineError(f"listing {name} does not exist")
+        return self._named("LISTINGS", name)
 
     def _alter_listing(self, name: str, manifest: str) -> None:
         self._listing_row(name)["manifest"] = manifest

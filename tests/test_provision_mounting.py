@@ -7,12 +7,14 @@ role, and then gives up every database role of the share."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
 from mesh_cli.core.config import load_config
+from mesh_cli.core.destroy import DestructionRefused, refuse_destruction
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import Plan, RecordedState
@@ -98,9 +100,30 @@ def test_a_new_mount_grants_the_entitled_roles_then_the_mounting_role_gives_up_e
     ]
     assert all(s.role and s.role.startswith("ORDERS_MOUNTER (IMPORT SHARE and CREATE DATABASE")
                for s in plan.statements[1:])
-    assert not any(s.destructive for s in plan.statements)   # a first publish needs no --allow-destroy
+    # a first publish needs no --allow-destroy: the gate publishing applies (shares/publish.py) lets it through,
+    # the mounting role giving up what the mount handed it being no destruction
+    refuse_destruction([plan], allow=False, what="publishing orders")
     assert not [s for s in plan.statements if "PII_READER TO ROLE ORDERS_DEPLOYER" in s.sql]
     assert_snowflake_sql(s.sql for s in plan.statements)
+
+
+def test_a_withdrawn_entitlement_in_the_same_plan_as_a_give_up_is_still_refused() -> None:
+    """ORDERS_DEPLOYER holds ALL_REGIONS, which governance.yml no longer entitles it to, and the mounting role still
+    holds PII_READER: the gate refuses the withdrawal alone (REVOKE ... FROM ROLE ORDERS_DEPLOYER), never the
+    give-up; with --allow-destroy both run."""
+    declared = _orders_mounts()
+    declared.mounts = [replace(declared.mounts[0], grants=declared.mounts[0].grants[:1])]
+    plan = _plan(declared, _holders(("CUSTOMER_MASTER_READER", "ORDERS_DEPLOYER"),
+                                    ("ALL_REGIONS", "ORDERS_DEPLOYER"), ("PII_READER", "ORDERS_MOUNTER")))
+    assert [s.sql for s in plan.statements] == [
+        "USE ROLE ORDERS_MOUNTER", f"REVOKE DATABASE ROLE {MOUNT}.ALL_REGIONS FROM ROLE ORDERS_DEPLOYER",
+        f"REVOKE DATABASE ROLE {MOUNT}.PII_READER FROM ROLE ORDERS_MOUNTER"]
+    with pytest.raises(DestructionRefused) as refused:
+        refuse_destruction([plan], allow=False, what="publishing orders")
+    message = str(refused.value)
+    assert "would destroy 1 object(s) or grant(s): REVOKE DATABASE ROLE CUSTOMERS_CUSTOMER_MASTER.ALL_REGIONS " \
+           "FROM ROLE ORDERS_DEPLOYER" in message and "ORDERS_MOUNTER" not in message
+    refuse_destruction([plan], allow=True, what="publishing orders")
 
 
 def test_a_mounting_role_still_holding_a_database_role_gives_it_up() -> None:

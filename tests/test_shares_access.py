@@ -21,6 +21,7 @@ import pytest
 import yaml
 from sql_oracle import assert_snowflake_sql
 
+from mesh_cli.core.destroy import DestructionRefused, refuse_destruction
 from mesh_cli.core.domains import Domain, Owner
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import AccessModel, cross_account_models
@@ -29,6 +30,7 @@ from mesh_cli.core.share_settings import ShareSettings
 from mesh_cli.engines.duckdb_shares import EmulatedAccount
 from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 from mesh_cli.shares.diff import plan_shares, read_current
+from mesh_cli.shares.publish import publish_record
 from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, DomainShares, Grant, desired_shares, mounts_of
 
 FINANCE = Path("/mesh/domains/finance")
@@ -82,6 +84,31 @@ def test_a_view_over_another_domain_is_refused_in_a_product_shared_across_accoun
     assert message.startswith(f"{FINANCE / 'models/marts/revenue_view.sql'}: finance.revenue_view in product "
                               "finance.revenue, shared with other accounts, is a view reading orders.fct_orders")
     assert "materialize revenue_view as a table, or leave it out of the product" in message
+
+
+def test_the_refusal_follows_a_view_through_its_own_views_and_ephemeral_models() -> None:
+    """A secure view reading the domain's own view, which reads an ephemeral model over orders: the shared view
+    still reads orders' mounted database (a view's query reads what its parent views read; an ephemeral model is
+    inlined), so it is refused naming the chain; in one account without outside accounts the same chain gets
+    REFERENCE_USAGE on orders' database (https://docs.snowflake.com/en/sql-reference/sql/grant-privilege-share)."""
+    ephemeral = _node("finance", "int_orders", "FINANCE", "ephemeral", ("model.orders.fct_orders",))
+    own_view = _node("finance", "int_order_revenue", "FINANCE", "view", ("model.finance.int_orders",))
+    shared = _node("finance", "customer_revenue", "FINANCE", "view", ("model.finance.int_order_revenue",))
+    manifest = _manifest(ORDERS_FACTS, ephemeral, own_view, shared)
+    domain = _finance(["customer_revenue"], domains=("marketing",))
+    with pytest.raises(MeshError) as refused:
+        desired_shares(domain, manifest, {**DOMAINS, "finance": domain}, ACROSS, ACCESS)
+    assert "customer_revenue in product finance.revenue, shared with other accounts, is a view reading " \
+           "orders.fct_orders (through finance.int_order_revenue and finance.int_orders)" in str(refused.value)
+    assert "\n" not in str(refused.value)
+    shares = desired_shares(domain, manifest, {**DOMAINS, "finance": domain}, ShareSettings(), ACCESS)
+    share = next(d for d in shares.desired if d.grantee.kind == SHARE)
+    assert {g for g in share.grants if g.privilege == "REFERENCE_USAGE"} == {
+        Grant("REFERENCE_USAGE", "DATABASE", "ORDERS_ORDER_FACTS")}
+    table = _node("finance", "int_order_revenue", "FINANCE", "table", ("model.orders.fct_orders",))
+    shares = desired_shares(domain, _manifest(ORDERS_FACTS, table, shared), {**DOMAINS, "finance": domain},
+                            ACROSS, ACCESS)    # a table holds finance's own rows: the walk stops there
+    assert not [g for d in shares.desired for g in d.grants if g.privilege == "REFERENCE_USAGE"]
 
 
 def test_one_account_outside_accounts_refuse_it_too_and_a_table_is_the_domains_own() -> None:
@@ -165,6 +192,86 @@ def test_a_listed_product_reaches_other_accounts_too() -> None:
     assert {g.name for g in contacts.grants if g.on == "DATABASE_ROLE"} == {"CUSTOMERS.PII_READER"}
     master = next(d for d in shares.desired if d.grantee.name == "CUSTOMERS_MASTER")
     assert not [g for g in master.grants if g.on == "DATABASE_ROLE"]
+
+
+def _listed(accounts: tuple[str, ...]) -> tuple[Domain, dict[str, Any]]:
+    """customers' `master` shared with outside accounts and listed in the organisation (shape B)."""
+    domain, manifest = _customers(accounts)
+    listed = dict(domain.products[0], listing={"title": "Customer master", "support": "team@retail.example"})
+    return Domain(domain.name, domain.path, (), domain.profile, (), products=(listed,)), manifest
+
+
+def test_withdrawing_an_outside_account_updates_or_drops_the_listing(tmp_path: Path) -> None:
+    """A listing keeps serving whoever its manifest targets: withdrawing RETAIL.PARTNER plans the listing's new
+    manifest without it (https://docs.snowflake.com/en/sql-reference/sql/alter-listing), destructive as the share's
+    REMOVE ACCOUNTS is; withdrawing the last account of the organisation unpublishes and drops the listing (only an
+    unpublished listing can be dropped, https://docs.snowflake.com/en/sql-reference/sql/drop-listing). The last
+    publish record says what the listing was published with; once applied nothing is left to change."""
+    settings = ShareSettings(organization="RETAIL")
+    domain, manifest = _listed(("RETAIL.PARTNER", "RETAIL.MARKETING"))
+    first = desired_shares(domain, manifest, {"customers": domain}, settings, ACCESS)
+    account = _published(first, tmp_path)
+    record = publish_record(first, set(first.listings))["products"]
+    [(name, published)] = first.listings.items()
+    assert [a["account"] for a in yaml.safe_load(published)["organization_targets"]["access"]] == \
+        ["MARKETING", "PARTNER"]
+
+    domain, manifest = _listed(("RETAIL.MARKETING",))
+    shares = desired_shares(domain, manifest, {"customers": domain}, settings, ACCESS, record)
+    plan = plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL)
+    assert [(s.sql.split(" AS ")[0], s.destructive) for s in plan.statements] == [
+        (f"ALTER LISTING {name}", True), (f"ALTER SHARE {name} REMOVE ACCOUNTS = RETAIL.PARTNER", True)]
+    assert plan.statements[0].reason == "access withdrawn from PARTNER"
+    assert [a["account"] for a in yaml.safe_load(plan.statements[0].sql.split("$$")[1])[
+        "organization_targets"]["access"]] == ["MARKETING"]
+    with pytest.raises(DestructionRefused, match=f"ALTER LISTING {name} AS"):
+        refuse_destruction([plan], allow=False, what="publishing customers")
+    for statement in plan.statements:
+        account.execute(statement.sql)
+    record = publish_record(shares, set(shares.listings))["products"]
+    shares = desired_shares(domain, manifest, {"customers": domain}, settings, ACCESS, record)
+    assert plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL).empty
+
+    domain, manifest = _listed(("ACME.PARTNER",))          # no account of the organisation left
+    shares = desired_shares(domain, manifest, {"customers": domain}, settings, ACCESS, record)
+    plan = plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL)
+    assert [(s.sql, s.destructive) for s in plan.statements][:3] == [
+        (f"ALTER LISTING {name} UNPUBLISH", True), (f"DROP LISTING {name}", True),
+        (f"ALTER SHARE {name} REMOVE ACCOUNTS = RETAIL.MARKETING", True)]
+    for statement in plan.statements:
+        account.execute(statement.sql)
+    assert not account.reader().show("LISTINGS")
+    record = publish_record(shares, set(shares.listings))["products"]
+    shares = desired_shares(domain, manifest, {"customers": domain}, settings, ACCESS, record)
+    assert plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL).empty
+    assert_snowflake_sql([s.sql for s in plan.statements])
+
+
+def test_a_withdrawn_entitlement_drops_its_database_role_once_no_product_uses_it(tmp_path: Path) -> None:
+    """Account per domain: governance.yml no longer entitles EMEA_ANALYST to a region. The share gives the
+    database role up and, as no product of customers decides with it any more, the role is dropped, every grant
+    of it with it (https://docs.snowflake.com/en/sql-reference/sql/drop-database-role): both destructive. The
+    last publish record says publishing made it; a role still used by another product stays."""
+    domains = {"customers": _customers(())[0], "orders": DOMAINS["orders"]}
+    domain, manifest = _customers((), domains=("orders",))
+    first = desired_shares(domain, manifest, domains, ACROSS, ACCESS)
+    account = _published(first, tmp_path)
+    record = publish_record(first, set())["products"]
+    assert record["master"]["entitlement_roles"] == ["CUSTOMERS.EMEA_ANALYST", "CUSTOMERS.PII_READER"]
+    withdrawn = AccessModel(ACCESS.roles, (), (), ACCESS.policies, ACCESS.tag_policies)
+    shares = desired_shares(domain, manifest, domains, ACROSS, withdrawn, record)
+    plan = plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL)
+    assert [(s.sql, s.destructive) for s in plan.statements] == [
+        ("REVOKE DATABASE ROLE CUSTOMERS.EMEA_ANALYST FROM SHARE CUSTOMERS_MASTER", True),
+        ("DROP DATABASE ROLE CUSTOMERS.EMEA_ANALYST", True)]
+    assert_snowflake_sql(s.sql for s in plan.statements)
+    for statement in plan.statements:
+        account.execute(statement.sql)
+    assert "EMEA_ANALYST" not in {r["name"] for r in account.reader().show("DATABASE ROLES", "IN DATABASE CUSTOMERS")}
+    record = publish_record(shares, set())["products"]
+    assert plan_shares(shares, read_current(account.reader(), shares), "t", sql=SHARE_SQL).empty
+    still = {**record, "other": {"entitlement_roles": ["CUSTOMERS.PII_READER"]}}   # PII_READER: master uses it
+    assert desired_shares(domain, manifest, domains, ACROSS, withdrawn, still).retired_roles == ()
 
 
 def _mounting(product: dict[str, Any]) -> tuple[dict[str, Domain], AccessModel]:
@@ -308,6 +415,15 @@ class _OtherLanguage:
 
     def create_listing(self, listing: str, share: str, manifest: str) -> str:
         return f"listing.create({listing})"
+
+    def alter_listing(self, listing: str, manifest: str) -> str:
+        return f"listing.alter({listing})"
+
+    def unpublish_listing(self, listing: str) -> str:
+        return f"listing.unpublish({listing})"
+
+    def drop_listing(self, listing: str) -> str:
+        return f"listing.drop({listing})"
 
     def mount(self, database: str, share: str) -> str:
         return f"mount({database}, {share})"

@@ -20,6 +20,7 @@ from mesh_cli.core.governance_config import central_library, declared_problems
 from mesh_cli.core.graph import DomainGraph, cross_domain_refs
 from mesh_cli.core.manifest import ModelInfo, load_manifest, models_of, rebuild_hint
 from mesh_cli.core.model_index import MODEL_INDEX, read_model_index
+from mesh_cli.core.policy_bodies import library_problems, parse_problems
 from mesh_cli.core.products import product_specs
 from mesh_cli.core.refs import ModelRef, scan_refs
 from mesh_cli.core.safe_io import os_error_message
@@ -234,6 +235,11 @@ def validate_mesh(config: MeshConfig, graph: DomainGraph, target: str, selectors
             problems += declared_problems(graph.domains[name], central)
         except MeshError as exc:
             problems.append(str(exc))
+    try:   # the library as every build reads it: once for the mesh, not per domain
+        problems += library_problems(config.root, graph.domains.values(),
+                                     engine.policy_problems if engine is not None else parse_problems)
+    except MeshError as exc:
+        problems.append(str(exc))
     if engine is not None:
         for name in graph.order(chosen):
             try:

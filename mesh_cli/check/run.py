@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from mesh_cli.check.baseline import Baseline, baseline_source
 from mesh_cli.check.governance import Governance
+from mesh_cli.check.library import library_refusals
 from mesh_cli.check.report import CheckReport
 from mesh_cli.check.side_doors import find_side_doors, target_databases
 from mesh_cli.contracts.changes import classify
@@ -154,6 +155,9 @@ def run_check(config: MeshConfig, options: CheckOptions,
     load_baseline = baseline_source(config, target, folder=options.baseline_dir, ref=options.baseline_ref,
                                     store=options.baseline_store, jobs=options.jobs, cache=options.cache)
     prewarm_shared(1)   # most checks follow an edit: one dbt worker starts importing dbt at once (2 s)
+    library = library_refusals(config, domains, target, cache=options.cache)   # bad input, as the build refuses it
+    if library.problems:
+        raise MeshError("\n".join(library.problems))
     graph = DomainGraph(domains)
     graph.validate()
     governance = Governance(rules)
@@ -205,4 +209,5 @@ def run_check(config: MeshConfig, options: CheckOptions,
                                     parse_rule.fix, file=domains[name].dependencies_file))
     notes = [f"{name} was parsed against its upstreams' baseline manifests, as it does not parse against "
              "their working tree" for name in parser.failures]
+    library.keep()
     return CheckReport(baseline.description, target, config.root, list(graph.order(domains)), findings, notes)

@@ -24,8 +24,11 @@ class DestructionRefused(MeshError):
 
 
 def is_destructive(statement: Statement) -> bool:
-    """Whether the statement drops, revokes, removes or replaces something that exists."""
-    return statement.destructive or bool(_DESTRUCTIVE_SQL.match(statement.sql))
+    """Whether the statement drops, revokes, removes or replaces something that exists. A role giving up what the
+    plan handed it (`relinquishes`, explicitly marked by the feature) is not destruction, whatever its SQL says."""
+    if statement.destructive:
+        return True
+    return not statement.relinquishes and bool(_DESTRUCTIVE_SQL.match(statement.sql))
 
 
 def destructive_statements(plans: Iterable[Plan]) -> list[Statement]:

@@ -44,6 +44,8 @@ class Statement:
     reason: str = ""
     role: str | None = None        # the role it needs, when higher than the deploying role
     destructive: bool = False      # drops or revokes something that exists
+    relinquishes: bool = False     # a role giving up what the plan's own statement handed it (the mounting
+                                   # role's database roles of a share it mounts): never destruction
 
 
 @dataclass

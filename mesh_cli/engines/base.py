@@ -18,6 +18,7 @@ from mesh_cli.core.errors import EngineError, MeshError
 from mesh_cli.core.footprint import Provisioner
 from mesh_cli.core.ingest_spec import Ingested, IngestOptions, IngestTable, blocked
 from mesh_cli.core.plan import Backend, OfflineBackend, Plan, RecordedState, StateReader, apply
+from mesh_cli.core.policy_bodies import LibraryPolicy, parse_problems
 from mesh_cli.core.profile_outputs import LocalOutput, ProfileOutput, ProfileProblem
 from mesh_cli.core.share_statements import ShareStatements
 from mesh_cli.core.types import DataType, parse_type
@@ -218,6 +219,14 @@ class Engine:
             with cls.errors():
                 return execute(sql)
         return run
+
+    # --- the governance library ----------------------------------------------------------------------------------
+    @classmethod
+    def policy_problems(cls, policies: Sequence[LibraryPolicy]) -> list[str]:
+        """What this engine's build would refuse in the library's policy bodies, one line each: every `body` is
+        Snowflake SQL and must parse as one expression (sqlglot's Snowflake dialect); an engine that runs the
+        bodies itself adds what its own creation of the policies refuses."""
+        return parse_problems(policies)
 
     # --- Snowflake SQL previewed (engines with `previews_snowflake_sql`) -----------------------------------------
     @classmethod

@@ -11,6 +11,7 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.ingest_spec import Ingested, IngestOptions, IngestTable
 from mesh_cli.core.plan import Backend
+from mesh_cli.core.policy_bodies import LibraryPolicy, snowflake_body_problem
 from mesh_cli.core.profile_outputs import LocalOutput, ProfileOutput, ProfileProblem
 from mesh_cli.core.types import DataType
 from mesh_cli.engines.base import Engine
@@ -57,6 +58,27 @@ def _open_read_only(path: Path, name: str) -> duckdb.DuckDBPyConnection:
         raise _unreadable(path, name, exc) from exc
 
 
+GOVERNANCE_SCHEMA = "governance"   # the package's governance_schema()
+# What a policy body reads on DuckDB, empty: the emulated role functions and the entitlements table the package
+# creates before its policies (macros/governance/prepare/governance_statements.sql)
+POLICY_SCAFFOLD = (f"create schema {GOVERNANCE_SCHEMA}; "
+                   f"create macro {GOVERNANCE_SCHEMA}.is_role_in_session(r) as (null::boolean); "
+                   f"create macro {GOVERNANCE_SCHEMA}.is_database_role_in_session(r) as (null::boolean); "
+                   f"create table {GOVERNANCE_SCHEMA}.mesh_entitlements (role_name varchar, dimension varchar, "
+                   "value varchar)")
+
+
+def duckdb_policy_body(policy: dict[str, Any]) -> str:
+    """The body DuckDB runs for a library policy, as the package's duckdb__policy_body writes it
+    (macros/governance/policies/policy_body.sql): `body_duckdb` or `body`, the two role checks and
+    `@entitlements` pointed at the governance schema."""
+    body = str(policy.get("body_duckdb") or policy.get("body") or "")
+    body = body.replace("is_database_role_in_session(", "@database_role_check(")
+    body = body.replace("is_role_in_session(", f"{GOVERNANCE_SCHEMA}.is_role_in_session(")
+    body = body.replace("@database_role_check(", f"{GOVERNANCE_SCHEMA}.is_database_role_in_session(")
+    return body.replace("@entitlements", f"{GOVERNANCE_SCHEMA}.mesh_entitlements")
+
+
 class DuckDBEngine(Engine):
     """Each domain builds into `<state>/duckdb/<domain>.duckdb`; its profile attaches its upstreams' files."""
 
@@ -93,6 +115,30 @@ class DuckDBEngine(Engine):
 
     def prepare(self) -> None:
         self.database_dir.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def policy_problems(cls, policies: Sequence[LibraryPolicy]) -> list[str]:
+        """The Snowflake parse, then each policy created as the DuckDB macro the build creates, in an in-memory
+        database holding the emulated role functions and entitlements table: an unknown function or a body
+        DuckDB cannot parse fails here as it would fail every build."""
+        import duckdb
+
+        problems = super().policy_problems(policies)
+        connection = duckdb.connect()
+        try:
+            connection.execute(POLICY_SCAFFOLD)
+            for policy in policies:
+                field = "body_duckdb" if policy.entry.get("body_duckdb") else "body"
+                if field == "body" and snowflake_body_problem(policy.entry.get("body")) is not None:
+                    continue    # refused by the parse already: one line per policy
+                try:
+                    connection.execute(f"create or replace macro {GOVERNANCE_SCHEMA}.{policy.name}"
+                                       f"({', '.join(policy.arguments)}) as ({duckdb_policy_body(policy.entry)})")
+                except duckdb.Error as exc:
+                    problems.append(policy.refusal(field, f"fails on DuckDB ({str(exc).splitlines()[0]})"))
+        finally:
+            connection.close()
+        return list(dict.fromkeys(problems))
 
     @classmethod
     def release_connections(cls) -> None:

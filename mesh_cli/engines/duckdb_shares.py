@@ -47,6 +47,9 @@ class EmulatedAccount:
             (re.compile(rf"DROP DATABASE ROLE {_NAME}"), self._drop_role),
             (re.compile(rf"CREATE ORGANIZATION LISTING IF NOT EXISTS {_NAME} SHARE {_NAME} "
                         r"AS \$\$(.*)\$\$ PUBLISH = TRUE", re.S), self._listing),
+            (re.compile(rf"ALTER LISTING {_NAME} AS \$\$\n(.*)\$\$", re.S), self._alter_listing),
+            (re.compile(rf"ALTER LISTING {_NAME} (PUBLISH|UNPUBLISH)"), self._listing_state),
+            (re.compile(rf"DROP LISTING {_NAME}"), self._drop_listing),
             (re.compile(rf"CREATE DATABASE {_NAME} FROM SHARE {_NAME}"), self._mount),
             (re.compile(rf"USE ROLE {_NAME}"), self._use_role),
         ]
@@ -77,11 +80,15 @@ class EmulatedAccount:
         self._rows("SHARES").append({"kind": "OUTBOUND", "name": name, "comment": snowflake_unquote(comment),
                                      "database_name": "", "to": ""})
 
-    def _share(self, name: str) -> dict[str, Any]:
-        for row in self._rows("SHARES"):
+    def _named(self, kind: str, name: str) -> dict[str, Any]:
+        """The SHOW row of the share or listing `name` (`kind` SHARES or LISTINGS); an error when there is none."""
+        for row in self._rows(kind):
             if row["name"] == name:
                 return row
-        raise EngineError(f"share {name} does not exist")
+        raise EngineError(f"{kind.lower().removesuffix('s')} {name} does not exist")
+
+    def _share(self, name: str) -> dict[str, Any]:
+        return self._named("SHARES", name)
 
     def _comment(self, name: str, comment: str) -> None:
         self._share(name)["comment"] = snowflake_unquote(comment)
@@ -151,6 +158,22 @@ class EmulatedAccount:
         rows = self._rows("LISTINGS")
         if name not in {r["name"] for r in rows}:
             rows.append({"name": name, "title": "", "state": "PUBLISHED", "manifest": manifest})
+
+    def _listing_row(self, name: str) -> dict[str, Any]:
+        return self._named("LISTINGS", name)
+
+    def _alter_listing(self, name: str, manifest: str) -> None:
+        self._listing_row(name)["manifest"] = manifest
+
+    def _listing_state(self, name: str, verb: str) -> None:
+        self._listing_row(name)["state"] = "PUBLISHED" if verb == "PUBLISH" else "UNPUBLISHED"
+
+    def _drop_listing(self, name: str) -> None:
+        """Only an unpublished (or draft) listing can be dropped
+        (https://docs.snowflake.com/en/sql-reference/sql/drop-listing)."""
+        if self._listing_row(name)["state"] == "PUBLISHED":
+            raise EngineError(f"listing {name} is published: unpublish it before dropping it")
+        self._rows("LISTINGS")[:] = [r for r in self._rows("LISTINGS") if r["name"] != name]
 
     def _mount(self, database: str, share: str) -> None:
         self._rows("DATABASES").append({"name": database, "kind": "IMPORTED DATABASE", "origin": share})

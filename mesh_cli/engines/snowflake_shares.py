@@ -45,6 +45,18 @@ class SnowflakeShareStatements:
     def create_listing(self, listing: str, share: str, manifest: str) -> str:
         return f"CREATE ORGANIZATION LISTING IF NOT EXISTS {listing} SHARE {share} AS $$\n{manifest}$$ PUBLISH = TRUE"
 
+    def alter_listing(self, listing: str, manifest: str) -> str:
+        # https://docs.snowflake.com/en/sql-reference/sql/alter-listing: `ALTER LISTING <name> AS '<manifest>'`,
+        # the manifest dollar-quoted as CREATE takes it
+        return f"ALTER LISTING {listing} AS $$\n{manifest}$$"
+
+    def unpublish_listing(self, listing: str) -> str:
+        return f"ALTER LISTING {listing} UNPUBLISH"
+
+    def drop_listing(self, listing: str) -> str:
+        # https://docs.snowflake.com/en/sql-reference/sql/drop-listing: only a DRAFT or UNPUBLISHED listing
+        return f"DROP LISTING {listing}"
+
     def mount(self, database: str, share: str) -> str:
         return f"CREATE DATABASE {database} FROM SHARE {share}"
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import yaml
+
 from mesh_cli.core.plan import Plan, Statement, StateReader
 from mesh_cli.core.share_statements import ShareStatements
 from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, Desired, DomainShares, Grant, Grantee
@@ -94,7 +96,7 @@ def read_current(reader: StateReader, shares: DomainShares) -> Current:
                     qualified = f"{mount.database}.{role}"
                     current.mount_holders[qualified] = role_consumer_rows(
                         reader.show("GRANTS", f"OF DATABASE ROLE {qualified}"))
-    if shares.listings:
+    if shares.listings or shares.listed_before:
         current.listings = {_name(r["name"]) for r in reader.show("LISTINGS")}
     return current
 
@@ -166,7 +168,8 @@ def plan_shares(shares: DomainShares, current: Current, title: str, offline: boo
                          f"{shares.domain} no longer declares this product", destructive=True)
                for g in _grantees(shares, current) if g not in declared]
     revokes += [Statement(sql.drop_database_role(role), "drop", "database role", role,
-                          "its product has no consumer domain any more: the role and every grant of it go",
+                          "no product uses it any more (a withdrawn entitlement, a product without consumer "
+                          "domains): the role and every grant of it go",
                           destructive=True)
                 for role in shares.retired_roles if role.split(".")[-1] in current.database_roles]
     creates = [Statement(sql.create_database_role(f"{shares.database}.{role}"), "create", "database role",
@@ -176,12 +179,49 @@ def plan_shares(shares: DomainShares, current: Current, title: str, offline: boo
                           "organization listing of the product")
                 for name, manifest in sorted(shares.listings.items()) if name not in current.listings]
     mounts = _mount_statements(shares, current, sql)
+    narrow = _withdrawn_listings(shares, current, sql) + narrow
     statements = [_with_role(statement, shares.database)
                   for statement in narrow + revokes + creates + build + widen + listings + mounts]
     if any(statement.role for statement in statements):
         plan.notes.append(PRIVILEGES_NOTE)
     plan.extend(statements)
     return plan
+
+
+def _listing_accounts(manifest: str | None) -> set[str] | None:
+    """The accounts an organization listing's manifest gives access to (`all` for every account); None when it
+    is not known."""
+    if manifest is None:
+        return None
+    targets = (yaml.safe_load(manifest) or {}).get("organization_targets") or {}
+    return {str(entry["account"]) if isinstance(entry, dict) and "account" in entry else "every internal account"
+            for entry in targets.get("access") or []}
+
+
+def _withdrawn_listings(shares: DomainShares, current: Current, sql: ShareStatements) -> list[Statement]:
+    """First in the plan, with what narrows access: an existing listing of one of the domain's shares whose
+    manifest changed gets the new one (`ALTER LISTING ... AS`, https://docs.snowflake.com/en/sql-reference/sql/
+    alter-listing), destructive when it withdraws an account (or the last publish record does not say what it
+    granted); a listing whose product no longer has one (no consumer account of the organisation left, `listing:`
+    removed, the product gone) is unpublished and dropped (an unpublished listing still serves its consumers;
+    only a DRAFT or UNPUBLISHED one can be dropped, which revokes every consumer's access,
+    https://docs.snowflake.com/en/sql-reference/sql/drop-listing)."""
+    statements: list[Statement] = []
+    for name in sorted(current.listings & set(shares.listed_before)):
+        desired = shares.listings.get(name)
+        before = shares.listed_before[name]
+        if desired is None:
+            reason = f"{shares.domain}: the listing of {name} reaches no account any more"
+            statements += [Statement(sql.unpublish_listing(name), "alter", "listing", name, reason, destructive=True),
+                           Statement(sql.drop_listing(name), "drop", "listing", name, reason, destructive=True)]
+        elif desired != before:
+            was, now = _listing_accounts(before), _listing_accounts(desired)
+            withdrawn = sorted(was - now) if was is not None and now is not None else None
+            reason = ("the last publish record does not say whom the listing reached" if withdrawn is None else
+                      f"access withdrawn from {', '.join(withdrawn)}" if withdrawn else "the listing changed")
+            statements.append(Statement(sql.alter_listing(name, desired), "alter", "listing", name, reason,
+                                        destructive=withdrawn is None or bool(withdrawn)))
+    return statements
 
 
 def _mount_statements(shares: DomainShares, current: Current, sql: ShareStatements) -> list[Statement]:
@@ -214,7 +254,7 @@ def _mount_statements(shares: DomainShares, current: Current, sql: ShareStatemen
         build += [Statement(sql.grant("USAGE", "DATABASE_ROLE", f"{m.database}.{role}", "ROLE", m.mounter,
                                       revoke=True), "revoke",
                             "database role", f"{m.database}.{role}", f"the mounting role {m.mounter} keeps none of "
-                            "the share's database roles", role=needs)
+                            "the share's database roles", role=needs, relinquishes=True)
                   for role in m.offered if not mounted or m.mounter in holders(role)]
         withdrawn += [Statement(sql.grant("USAGE", "DATABASE_ROLE", f"{m.database}.{role}", "ROLE", m.reader,
                                           revoke=True), "revoke",

@@ -60,9 +60,12 @@ class DomainPublish:
                 "plan": self.plan.to_dict() if self.plan else None}
 
 
-def _publish_record(shares: DomainShares, listed: set[str]) -> dict[str, Any]:
+def publish_record(shares: DomainShares, listed: set[str]) -> dict[str, Any]:
+    """What `publish.json` records of a publish: per product its share, models, consumers, reader role, and the
+    manifest its listing was published with (`listed`: the shares with a listing)."""
     products: dict[str, Any] = {}
     now = datetime.now(UTC).isoformat(timespec="seconds")
+    readers = {d.grantee.name for d in shares.desired if d.grantee.kind != SHARE}
     for desired in shares.desired:
         product = desired.product.split(".", 1)[1]
         entry = products.setdefault(product, {"status": PUBLISHED, "published_at": now, "models": list(desired.models),
@@ -70,6 +73,10 @@ def _publish_record(shares: DomainShares, listed: set[str]) -> dict[str, Any]:
         if desired.grantee.kind == SHARE:
             entry.update(share=desired.grantee.name,
                          listing="listed" if desired.grantee.name in listed else "not listed")
+            entry["entitlement_roles"] = sorted(g.name for g in desired.grants   # dropped once no product uses one
+                                                if g.on == "DATABASE_ROLE" and g.name not in readers)
+            if desired.grantee.name in listed:   # what its targets are: a withdrawn account is planned from it
+                entry["listing_manifest"] = shares.listings[desired.grantee.name]
             entry["consumers"]["accounts"] = sorted(desired.consumers)
         else:
             entry["database_role"] = desired.grantee.name
@@ -138,7 +145,7 @@ def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dic
         note = (f"{record.name} was not a readable publish state: set aside as {set_aside(record).name}, written "
                 "again") if unreadable else None
         if not plan.empty or not record.is_file():
-            _write_record(record, _publish_record(shares, set(shares.listings)), consumers)
+            _write_record(record, publish_record(shares, set(shares.listings)), consumers)
         return DomainPublish(domain.name, UNCHANGED if plan.empty else PUBLISHED, plan, len(result.applied),
                              note=note)
     except MeshError as exc:

@@ -99,7 +99,10 @@ class DomainShares:
     mounts: list[Mount] = field(default_factory=list)
     listings: dict[str, str] = field(default_factory=dict)     # share name -> listing manifest (YAML)
     notes: list[str] = field(default_factory=list)
-    retired_roles: tuple[str, ...] = ()   # qualified reader roles the last publish made and none declares now
+    retired_roles: tuple[str, ...] = ()   # qualified reader and entitlement database roles the last publish
+                                          # made and no product declares now
+    listed_before: dict[str, str | None] = field(default_factory=dict)   # share -> the manifest its listing was
+                                                                         # published with (None: not recorded)
 
 
 def _upper(*parts: str | None) -> str:
@@ -137,26 +140,52 @@ def shared_database_roles(domain: Domain, manifest: dict[str, Any], product: str
     return _database_roles(domain, product, _clearing_roles(list(dict.fromkeys(policies)), access))
 
 
+READ_THROUGH = ("view", "ephemeral")     # a view's query reads what these read: the walk goes on through them
+
+
+def _read_objects(model: ModelInfo, manifest: dict[str, Any]) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
+    """Every object a view reads, each with the views and ephemeral models it is read through: its parents, and
+    through each parent view or ephemeral model, that one's, down to tables and sources (a view reads its
+    parent view's objects when queried; an ephemeral model is inlined in the query)."""
+    found: list[tuple[dict[str, Any], tuple[str, ...]]] = []
+    seen: set[str] = set()
+    pending: list[tuple[str, tuple[str, ...]]] = [(parent, ()) for parent in model.depends_on]
+    while pending:
+        unique_id, through = pending.pop(0)
+        if unique_id in seen:
+            continue
+        seen.add(unique_id)
+        node = (manifest["nodes"].get(unique_id) or (manifest.get("sources") or {}).get(unique_id)) or {}
+        materialized = (node.get("config") or {}).get("materialized")
+        if materialized != "ephemeral":    # an ephemeral model is no object: its query is inlined
+            found.append((node, through))
+        if materialized in READ_THROUGH:
+            label = f"{node.get('package_name')}.{node.get('name')}"
+            pending += [(parent, (*through, label)) for parent in (node.get("depends_on") or {}).get("nodes") or ()]
+    return found
+
+
 def _read_databases(domain: Domain, spec: ProductSpec, model: ModelInfo, manifest: dict[str, Any],
                     cross_account: bool) -> set[Grant]:
-    """REFERENCE_USAGE on each other database a shared view reads, which the share needs before the view
+    """REFERENCE_USAGE on each other database a shared view reads, directly or through views and ephemeral
+    models, which the share needs before the view
     (https://docs.snowflake.com/en/sql-reference/sql/grant-privilege-share). A product that reaches another
-    account is built only from the domain's own data: a view reading another domain is refused, as a database
-    mounted from a share cannot be shared again and another domain decides who reads its products
+    account is built only from the domain's own data: a view reading another domain, at any depth, is refused, as
+    a database mounted from a share cannot be shared again and another domain decides who reads its products
     (https://docs.snowflake.com/en/user-guide/data-share-consumers#general-limitations-for-shared-databases)."""
     references: set[Grant] = set()
     node = manifest["nodes"][model.unique_id]
-    for parent in model.depends_on:
-        found = (manifest["nodes"].get(parent) or (manifest.get("sources") or {}).get(parent)) or {}
+    for found, through in _read_objects(model, manifest):
         database = found.get("database")
         if not database or str(database).upper() == str(model.database).upper():
             continue
         owner = found.get("package_name")
         if cross_account and owner != node.get("package_name"):
+            via = f" (through {' and '.join(through)})" if through else ""
             raise MeshError(f"{model.label} in product {spec.id}, shared with other accounts, is a view reading "
-                            f"{owner}.{found.get('name')}; a product shared across accounts is built only from "
-                            f"{domain.name}'s own data (a database mounted from a share cannot be shared again): "
-                            f"materialize {model.name} as a table, or leave it out of the product",
+                            f"{owner}.{found.get('name')}{via}; a product shared across accounts is built only "
+                            f"from {domain.name}'s own data (a database mounted from a share cannot be shared "
+                            f"again): materialize {model.name} as a table, or leave it out of the product",
                             path=domain.path / node["original_file_path"])
         references.add(Grant("REFERENCE_USAGE", "DATABASE", _upper(database)))
     return references
@@ -294,8 +323,12 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
                 result.listings[name] = listing_text
     result.database_roles = tuple(sorted(roles))
     declared = {d.grantee.name for d in result.desired if d.grantee.kind == DATABASE_ROLE}
-    result.retired_roles = tuple(sorted({str(entry["database_role"]) for entry in before.values()
-                                         if entry.get("database_role")} - declared))
+    made = {str(entry["database_role"]) for entry in before.values() if entry.get("database_role")}
+    made |= {str(role) for entry in before.values() for role in entry.get("entitlement_roles") or []}
+    declared |= {f"{result.database}.{role}" for role in result.database_roles}   # still used by a product
+    result.retired_roles = tuple(sorted(made - declared))
+    result.listed_before = {str(entry["share"]): entry.get("listing_manifest") for entry in before.values()
+                            if entry.get("listing") == "listed" and entry.get("share")}
     return result
 
 

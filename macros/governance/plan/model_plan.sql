@@ -9,7 +9,8 @@
   {{ return(data_mesh.protection_statements(node, relation, gov)) }}
 {% endmacro %}
 
-{#- Snowflake: the CREATE of each run, with `copy grants` as dbt-snowflake adds it for `copy_grants: true`; an
+{#- Snowflake: the CREATE of each run, with `copy grants` for `copy_grants: true` where the statement that runs
+    puts it (snowflake__create_table_as, snowflake__create_view_as); an
     incremental model's statements of every later run follow (its row access policy as ADD: the run reads the one
     attached and adds, swaps or leaves it, snowflake__row_access_statement). -#}
 {% macro snowflake__model_plan(node, relation, gov) %}
@@ -22,7 +23,7 @@
   {%- elif node.config.materialized in ['table', 'incremental'] and node.config.contract.enforced -%}
     {%- set transient = '' if node.config.get('transient') == false else 'transient ' -%}
     {%- set row_access = data_mesh.snowflake__row_access_statement(relation, gov, none) if node.config.materialized == 'incremental' else none -%}
-    {{ return(['create or replace ' ~ transient ~ 'table ' ~ relation ~ ' ' ~ data_mesh.snowflake__governed_columns_ddl(node, relation, gov) ~ copy_grants ~ '\nas (...)']
+    {{ return(['create or replace ' ~ transient ~ 'table ' ~ relation ~ ' ' ~ data_mesh.snowflake__governed_columns_ddl(node, relation, gov, copy_grants=node.config.get('copy_grants')) ~ '\nas (...)']
               + data_mesh.snowflake__protection_statements(node, relation, gov) + ([row_access] if row_access else [])) }}
   {%- else -%}
     {{ exceptions.raise_compiler_error(node.original_file_path ~ ": " ~ node.name ~ " is governed but is a " ~ node.config.materialized ~ " without an enforced contract; governed tables need `contract: {enforced: true}` so their protection is created inline") }}

@@ -22,8 +22,9 @@ create or replace transient table CUSTOMERS.marts.dim_customers_v1 (
     signup_date date,
     full_name varchar with masking policy CUSTOMERS.governance.mask_full with tag (CUSTOMERS.governance.pii = 'name')
 )
+copy grants
 with row access policy CUSTOMERS.governance.region_entitlement on (region)
-    with tag (CUSTOMERS.governance.data_domain = 'customers', CUSTOMERS.governance.confidentiality = 'confidential') copy grants
+    with tag (CUSTOMERS.governance.data_domain = 'customers', CUSTOMERS.governance.confidentiality = 'confidential')
 as (...);
 create or replace transient table CUSTOMERS.marts.dim_customers_v2 (
     customer_id integer not null,
@@ -36,13 +37,15 @@ create or replace transient table CUSTOMERS.marts.dim_customers_v2 (
     country varchar,
     signup_date date
 )
+copy grants
 with row access policy CUSTOMERS.governance.region_entitlement on (region)
-    with tag (CUSTOMERS.governance.data_domain = 'customers', CUSTOMERS.governance.confidentiality = 'confidential') copy grants
+    with tag (CUSTOMERS.governance.data_domain = 'customers', CUSTOMERS.governance.confidentiality = 'confidential')
 as (...);
 create or replace transient table CUSTOMERS.marts.dim_regions (
     region varchar not null,
     region_name varchar,
     customer_count integer
 )
-with tag (CUSTOMERS.governance.data_domain = 'customers', CUSTOMERS.governance.confidentiality = 'internal') copy grants
+copy grants
+with tag (CUSTOMERS.governance.data_domain = 'customers', CUSTOMERS.governance.confidentiality = 'internal')
 as (...);

@@ -22,8 +22,9 @@ create or replace transient table FINANCE.marts.customer_revenue (
     order_count integer,
     revenue decimal(14,2)
 )
+copy grants
 with row access policy FINANCE.governance.region_entitlement on (region)
-    with tag (FINANCE.governance.data_domain = 'finance', FINANCE.governance.confidentiality = 'confidential') copy grants
+    with tag (FINANCE.governance.data_domain = 'finance', FINANCE.governance.confidentiality = 'confidential')
 as (...);
 create or replace transient table FINANCE.marts.revenue_by_region_month (
     region varchar not null,
@@ -34,6 +35,7 @@ create or replace transient table FINANCE.marts.revenue_by_region_month (
     target_revenue decimal(12,2),
     attainment decimal(9,4)
 )
+copy grants
 with row access policy FINANCE.governance.region_entitlement on (region)
-    with tag (FINANCE.governance.data_domain = 'finance', FINANCE.governance.confidentiality = 'confidential') copy grants
+    with tag (FINANCE.governance.data_domain = 'finance', FINANCE.governance.confidentiality = 'confidential')
 as (...);

@@ -25,7 +25,8 @@ create or replace transient table ORDERS.marts.fct_order_lines (
     unit_price decimal(10,2),
     line_total decimal(12,2)
 )
-with tag (ORDERS.governance.data_domain = 'orders', ORDERS.governance.confidentiality = 'internal') copy grants
+copy grants
+with tag (ORDERS.governance.data_domain = 'orders', ORDERS.governance.confidentiality = 'internal')
 as (...);
 create or replace transient table ORDERS.marts.fct_orders (
     order_id integer not null,
@@ -37,6 +38,7 @@ create or replace transient table ORDERS.marts.fct_orders (
     item_count integer,
     order_total decimal(12,2)
 )
+copy grants
 with row access policy ORDERS.governance.region_entitlement on (region)
-    with tag (ORDERS.governance.data_domain = 'orders', ORDERS.governance.confidentiality = 'internal') copy grants
+    with tag (ORDERS.governance.data_domain = 'orders', ORDERS.governance.confidentiality = 'internal')
 as (...);

@@ -80,3 +80,34 @@ def test_a_library_found_sound_is_not_checked_again_until_it_changes(mesh_copy: 
     broken = library_refusals(config, domains, "dev")               # another content: checked again
     assert len(broken.problems) == 1 and broken.keep_at is None
     assert library_refusals(config, domains, "dev", cache=False).keep_at is None
+
+
+def test_the_checked_policy_macros_are_the_ones_the_package_creates(built_mesh: tuple[Path, object]) -> None:
+    """`policy_problems` creates each policy as `duckdb_policy_body` writes it; that body is the one the package's
+    duckdb__policy_body gives the build: each governance macro of a built domain file is the body checked here (as
+    DuckDB stores them, read back in sqlglot's DuckDB dialect: the build's spells a type in capitals)."""
+    import duckdb
+    import sqlglot
+
+    from mesh_cli.engines.duckdb import GOVERNANCE_SCHEMA, POLICY_SCAFFOLD, duckdb_policy_body
+
+    root = built_mesh[0]
+    library = yaml.safe_load((root / "governance.yml").read_text())
+    policies = {**library["masking_policies"], **library["row_access_policies"]}
+    listed = ("select function_name, macro_definition from duckdb_functions() "
+              "where schema_name = ? and function_name = any(?)")
+
+    def macros(connection: duckdb.DuckDBPyConnection, names: list[str]) -> dict[str, str]:
+        rows = connection.execute(listed, [GOVERNANCE_SCHEMA, names]).fetchall()
+        return {name: sqlglot.transpile(body, read="duckdb")[0] for name, body in rows}
+
+    with duckdb.connect(str(next((root / ".mesh").rglob("customers.duckdb"))), read_only=True) as built:
+        created = macros(built, list(policies))
+    checked = duckdb.connect()
+    checked.execute(POLICY_SCAFFOLD)
+    for name in created:
+        arguments = ", ".join(str(arg["name"]) for arg in policies[name]["args"])
+        checked.execute(f"create macro {GOVERNANCE_SCHEMA}.{name}({arguments}) as "
+                        f"({duckdb_policy_body(policies[name])})")
+    assert len(created) >= 6
+    assert macros(checked, list(created)) == created

@@ -152,10 +152,13 @@ def _query(root: Path, domain: str, sql: str, *roles: str) -> tuple[int, str]:
 
 
 def test_a_withdrawn_consumer_reads_nothing_of_its_former_upstream(built_copy: Path) -> None:
+    """The grant decides, as on Snowflake: finance reads orders' product until the publish that revokes it, and
+    nothing after."""
     assert _query(built_copy, "finance", _FACTS, "FINANCE_DEPLOYER")[0] == 0
     domain_file = built_copy / "domains/orders/domain.yml"
     domain_file.write_text(domain_file.read_text().replace("consumers: {domains: [finance], accounts: []}",
                                                            "consumers: {domains: [], accounts: []}"))
+    assert _query(built_copy, "finance", _FACTS, "FINANCE_DEPLOYER")[0] == 0     # not revoked yet
     assert run_cli(built_copy, "publish", "orders", "--allow-destroy").exit_code == 0
     code, error = _query(built_copy, "finance", _FACTS, "FINANCE_DEPLOYER")
     assert code == 2 and error.strip().splitlines() == [

@@ -7,8 +7,8 @@ wherever the query reads it); a consumer reads another domain only through the o
 (https://docs.snowflake.com/en/user-guide/security-access-control-overview). Locally a governed model's clear rows
 sit in `mesh_protected.<schema>__<name>` under a view applying the policies. So a query reads, in the queried
 domain's database, its governed models (their views), its public models and its `governance` records; in an
-upstream's, its public models only. Anything else (the clear storage, staging, landing, private models, another
-domain's governance) is refused in one line before the query runs.
+upstream's, the public models a role in session reads. Anything else (the clear storage, staging, landing, private
+models, another domain's governance) is refused in one line before the query runs.
 
 An upstream's product is read only by the roles that hold its reader role by the upstream's last publish, the rule
 the build reads it by (`shares.access.reader_holders`): a consumer withdrawn since reads nothing, and so does an
@@ -28,7 +28,14 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from mesh_cli.core.compiled_guard import METADATA_SCHEMAS, function_name, reads_files, refused_table_function
+from mesh_cli.core.compiled_guard import (
+    GOVERNANCE_SCHEMA,
+    METADATA_SCHEMAS,
+    PROTECTED_SCHEMA,
+    function_name,
+    reads_files,
+    refused_table_function,
+)
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains
 from mesh_cli.core.errors import MeshError
@@ -40,9 +47,6 @@ from mesh_cli.core.state import domain_state_dir, load_target_manifest, publishe
 from mesh_cli.engines.base import Engine
 from mesh_cli.shares.access import reader_holders
 from mesh_cli.shares.spec import mounts_of
-
-PROTECTED_SCHEMA = "mesh_protected"    # macros/governance/protect/create_table_as.sql
-GOVERNANCE_SCHEMA = "governance"
 
 
 @dataclass(frozen=True)
@@ -116,14 +120,21 @@ def _granted(config: MeshConfig, target: str, domain: Domain, upstream: Domain, 
         if roles & set(holders):
             readable.add(relation)
             continue
-        dotted = ".".join(relation)
-        withheld[relation] = (
-            f"{dotted} is not shared with {domain.name} by {upstream.name}'s last publish: no role of "
-            f"{domain.name} reads it" if product is None else
-            f"{dotted} is read only by the holders of {upstream.name}.{product}'s reader role "
-            f"({', '.join(holders) or 'none'}, by {upstream.name}'s last publish), and no role in session holds it "
-            f"({', '.join(sorted(roles)) or 'none'}): query with --role one of them")
+        withheld[relation] = _why_withheld(".".join(relation), domain.name, upstream.name, published is not None,
+                                           product, holders, roles)
     return readable
+
+
+def _why_withheld(relation: str, consumer: str, upstream: str, published: bool, product: str | None,
+                  holders: tuple[str, ...], roles: set[str]) -> str:
+    if not published:
+        return (f"{relation} is a product of {upstream}, which has not published it: no role reads it yet (run "
+                f"`mesh publish {upstream}`)")
+    if product is None:
+        return f"{relation} is not shared with {consumer} by {upstream}'s last publish: no role of {consumer} reads it"
+    return (f"{relation} is read only by the holders of {upstream}.{product}'s reader role "
+            f"({', '.join(holders) or 'none'}, by {upstream}'s last publish), and no role in session holds it "
+            f"({', '.join(sorted(roles)) or 'none'}): query with --role one of them")
 
 
 def _share_roles(config: MeshConfig, domain: Domain, roles: set[str],

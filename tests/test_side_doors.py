@@ -236,8 +236,15 @@ _FCT = Writer(("orders", "marts", "fct_orders"))
     ('create table "orders"."governance"."mesh_role_grants__dbt_tmp" as ( select null )',
      Writer(("orders", "governance", "mesh_role_grants")), "writes orders.governance.mesh_role_grants__dbt_tmp"),
     ("insert into main.audit values (1)", Writer(), "writes main.audit, which its node does not build"),
-    # the package's preparation writes the governance state
+    # the package's preparation creates the governance state, one statement at a time, each object once
     ("create or replace macro governance.is_role_in_session(r) as true", Writer(prepares_governance=True), None),
+    ("create or replace macro governance.is_role_in_session(r) as true",
+     Writer(prepares_governance=True, created={"governance.is_role_in_session"}),
+     "creates governance.is_role_in_session a second time while preparing the governance state"),
+    ("insert into governance.mesh_role_grants values ('ALL_REGIONS', 'NA_ANALYST')", Writer(prepares_governance=True),
+     "runs INSERT while preparing the governance state"),
+    ("create or replace macro governance.mask_x(val) as (val); insert into governance.mesh_role_grants values "
+     "('ALL_REGIONS', 'NA_ANALYST')", Writer(prepares_governance=True), "runs several statements at once"),
 ])
 def test_a_node_writes_its_own_relation_and_nothing_of_the_governance_state(sql: str, writer: Writer,
                                                                             refused: str | None) -> None:
@@ -257,12 +264,13 @@ def test_only_the_packages_own_preparation_hook_writes_the_governance_state() ->
         {"macro_namespace": "data_mesh", "search_order": ["orders", "data_mesh"]}]), hook)
     assert not _prepares_governance(SimpleNamespace(dispatch=[]), SimpleNamespace(
         resource_type="operation", raw_code="{{ data_mesh.prepare_governance() }} {% do run_query('x') %}"))
-    grant = "insert into governance.mesh_role_grants values ('ALL_REGIONS', 'NA_ANALYST')"
+    context = "create or replace macro governance.is_role_in_session(r) as (list_contains(getvariable('x'), r))"
     try:
         start_run(guarded=True)
-        assert "the emulated governance state" in str(statement_refusal(grant, "master", "duckdb"))
+        assert "the emulated governance state" in str(statement_refusal(context, "master", "duckdb"))
         rendering(True)
-        assert statement_refusal(grant, "master", "duckdb") is None
+        assert statement_refusal(context, "master", "duckdb") is None
+        assert "a second time" in str(statement_refusal(context, "master", "duckdb"))   # a domain entry's name
     finally:
         start_run(guarded=True)
 

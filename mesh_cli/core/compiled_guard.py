@@ -34,7 +34,7 @@ import logging
 import re
 import threading
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlglot
 from sqlglot import exp
@@ -93,11 +93,14 @@ class Writer:
     """Who issues the SQL, for the write rule: the relation its node builds (lower-cased database, schema,
     identifier; None for a project hook or `run_query` of no node), whether that node is the data_mesh package's
     own (`governance.mesh_entitlements`), and whether the SQL is the package's governance preparation (the
-    `on-run-start` hook `{{ data_mesh.prepare_governance() }}`, the one writer of the emulated governance state)."""
+    `on-run-start` hook `{{ data_mesh.prepare_governance() }}`, the one writer of the emulated governance state),
+    with the objects that preparation created so far (each is created once: a second definition is a domain's
+    entry taking the name of the package's own, `is_role_in_session` say)."""
 
     builds: tuple[str, str, str] | None = None
     package: bool = False
     prepares_governance: bool = False
+    created: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -191,10 +194,28 @@ def _builds(table: exp.Table, builds: tuple[str, str, str]) -> bool:
     return db in ("", schema) and (table_name == name or table_name.startswith(f"{name}__dbt_"))
 
 
+def _preparation_refusal(statement: exp.Expr, created: set[str]) -> str | None:
+    """The package's preparation only creates, each object once."""
+    if not isinstance(statement, _WRITES):
+        return None
+    if not isinstance(statement, exp.Create):
+        return (f"runs {statement.key.upper()} while preparing the governance state, which only creates its objects; "
+                "a domain's governance entry must not carry SQL of its own (check its `vars: data_mesh:` bodies)")
+    for table in _written(statement):
+        name = ".".join(part for part in (table.db, table.name) if part).lower()
+        if name in created:
+            return (f"creates {name} a second time while preparing the governance state: a domain's entry under "
+                    "`vars: data_mesh:` takes the name of the package's own object; rename it")
+        created.add(name)
+    return None
+
+
 def _write_refusal(statement: exp.Expr, writer: Writer) -> str | None:
     """A write outside the node's own relation, or to the emulated governance state (DuckDB-only hardening: on
     Snowflake the governance schema holds real policies, which the warehouse's grants protect)."""
-    if not isinstance(statement, _WRITES) or writer.prepares_governance:
+    if writer.prepares_governance:
+        return _preparation_refusal(statement, writer.created)
+    if not isinstance(statement, _WRITES):
         return None
     kind = str(statement.args.get("kind") or "").upper()
     if kind == "SCHEMA" and isinstance(statement, exp.Create):
@@ -286,6 +307,9 @@ def refusal(sql: str, scope: Scope, writer: Writer = Writer()) -> str | None:
         statements = _parse(sql, scope.dialect)
     except SqlglotError:
         return _text_refusal(sql, scope)
+    if writer.prepares_governance and len(statements) > 1:
+        return ("runs several statements at once while preparing the governance state, which runs one at a time: a "
+                "domain's governance entry must not carry SQL of its own (check its `vars: data_mesh:` bodies)")
     for statement in statements:
         found = _tree_refusal(statement, scope, writer)
         if found:
@@ -342,14 +366,15 @@ _RENDERING = threading.local()   # `prepares_governance`: this thread renders th
 
 def rendering(prepares_governance: bool) -> None:
     """A node's Jinja starts rendering in this thread (dbt renders a hook where its `run_query` statements run):
-    whether it is the package's governance preparation, whose statements may write the governance state."""
+    whether it is the package's governance preparation, whose statements may create the governance state."""
     _RENDERING.prepares_governance = prepares_governance
+    _RENDERING.created = set()
 
 
 def writer_of(node_id: str | None) -> Writer:
     """Who issues a statement under dbt's connection `node_id` (a node's unique_id, else `master` or the like)."""
     return Writer(BUILDS.get(node_id or ""), (node_id or "").startswith("model.data_mesh."),
-                  getattr(_RENDERING, "prepares_governance", False))
+                  getattr(_RENDERING, "prepares_governance", False), getattr(_RENDERING, "created", set()))
 
 
 def _loads_a_seed(sql: str, dialect: str) -> bool:

@@ -259,11 +259,18 @@ def test_only_the_packages_own_preparation_hook_writes_the_governance_state() ->
     from mesh_cli.plugin.side_door_guard import _prepares_governance
 
     hook = SimpleNamespace(resource_type="operation", raw_code="{{ data_mesh.prepare_governance() }}")
-    assert _prepares_governance(SimpleNamespace(dispatch=[]), hook)
-    assert not _prepares_governance(SimpleNamespace(dispatch=[
-        {"macro_namespace": "data_mesh", "search_order": ["orders", "data_mesh"]}]), hook)
-    assert not _prepares_governance(SimpleNamespace(dispatch=[]), SimpleNamespace(
-        resource_type="operation", raw_code="{{ data_mesh.prepare_governance() }} {% do run_query('x') %}"))
+    orders = SimpleNamespace(dispatch=[], project_name="orders")
+
+    def macros(name: str) -> SimpleNamespace:
+        return SimpleNamespace(macros={f"macro.orders.{name}": SimpleNamespace(package_name="orders", name=name)})
+
+    assert _prepares_governance(orders, hook, macros("generate_schema_name"))
+    redispatched = [{"macro_namespace": "data_mesh", "search_order": ["orders", "data_mesh"]}]
+    assert not _prepares_governance(SimpleNamespace(dispatch=redispatched, project_name="orders"), hook, macros("x"))
+    assert not _prepares_governance(orders, SimpleNamespace(
+        resource_type="operation", raw_code="{{ data_mesh.prepare_governance() }} {% do run_query('x') %}"),
+        macros("x"))
+    assert not _prepares_governance(orders, hook, macros("run_query"))   # it could rewrite the package's statements
     context = "create or replace macro governance.is_role_in_session(r) as (list_contains(getvariable('x'), r))"
     try:
         start_run(guarded=True)

@@ -39,6 +39,8 @@ from mesh_cli.engines.registry import emulates_governance, install_statement_gua
 _PROJECT_SCOPES: dict[int, tuple[int, Scope, dict[str, tuple[str, str, str]]]] = {}
 PACKAGE = "data_mesh"
 _PREPARE_HOOK = "{{data_mesh.prepare_governance()}}"    # the on-run-start hook `mesh init domain` writes
+# dbt's macros the preparation runs its statements through: a project's own macro of one of these names replaces it
+_RUNNERS = ("run_query", "statement")
 
 
 def _relation(node: Any) -> str | None:
@@ -101,14 +103,17 @@ def _label(node: Any) -> str:
     return f"{node.original_file_path}: {node.name}"   # `file: node`, the start of every refusal's line
 
 
-def _prepares_governance(config: Any, node: Any) -> bool:
+def _prepares_governance(config: Any, node: Any, manifest: Any) -> bool:
     """Whether a node is the package's governance preparation as the package wrote it: the on-run-start hook that
-    calls it and nothing else, in a project that does not dispatch the package's macros to its own."""
+    calls it and nothing else, in a project that neither dispatches the package's macros to its own nor replaces
+    the dbt macros it runs its statements through."""
     raw = re.sub(r"\s", "", str(getattr(node, "raw_code", "") or ""))
     redispatched = any(isinstance(entry, dict) and entry.get("macro_namespace") == PACKAGE
                        for entry in getattr(config, "dispatch", None) or [])
+    replaced = any(macro.package_name == config.project_name and macro.name in _RUNNERS
+                   for macro in (getattr(manifest, "macros", None) or {}).values())
     return (str(getattr(node, "resource_type", "")).endswith("operation") and raw == _PREPARE_HOOK
-            and not redispatched)
+            and not redispatched and not replaced)
 
 
 def _writer(node: Any) -> Writer:
@@ -118,7 +123,7 @@ def _writer(node: Any) -> Writer:
 def enter_node(config: Any, node: Any, manifest: Any) -> None:
     """Before a node's Jinja renders (which may run statements: `run_query`), its scope is the one in force, and
     whether it is the package's governance preparation."""
-    rendering(_prepares_governance(config, node))
+    rendering(_prepares_governance(config, node, manifest))
     APPROVED[PROJECT_SCOPE] = Approval("dbt_project.yml: on-run-start/on-run-end", _project_scope(config, manifest),
                                        "")
     APPROVED[node.unique_id] = Approval(_label(node), node_scope(config, node, manifest), "")

@@ -61,13 +61,14 @@ _FIRST_WORD = re.compile(r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*([A-Za-z]+)", re.
 _STATEMENT_WORD = re.compile(rf"(?:^|;)\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*({'|'.join(SESSION_KEYWORDS)})\b",
                              re.S | re.I)
 _FILE_CALL = re.compile(r"\b(read_\w+|\w+_scan|pragma_\w+|glob|query|query_table)\s*\(", re.I)
-# DuckDB table functions known to read neither files nor a relation named in a string: series, lists, and the
-# catalog's metadata (names, types, settings; no rows of any relation). Every other one is refused, whatever its name
+# DuckDB table functions known to read neither files nor a relation named in a string: series, lists, a JSON value's
+# elements (`json_each`, `json_tree`: Snowflake's FLATTEN as engines/duckdb_transpile.py writes it), and the catalog's
+# metadata (names, types, settings; no rows of any relation). Every other one is refused, whatever its name
 # (https://duckdb.org/docs/stable/sql/query_syntax/from: a table function is called in FROM).
 HARMLESS_TABLE_FUNCTIONS = frozenset({
-    "range", "generate_series", "unnest", "duckdb_columns", "duckdb_constraints", "duckdb_databases",
-    "duckdb_dependencies", "duckdb_functions", "duckdb_indexes", "duckdb_keywords", "duckdb_schemas",
-    "duckdb_sequences", "duckdb_settings", "duckdb_tables", "duckdb_types", "duckdb_views"})
+    "range", "generate_series", "unnest", "json_each", "json_tree", "duckdb_columns", "duckdb_constraints",
+    "duckdb_databases", "duckdb_dependencies", "duckdb_functions", "duckdb_indexes", "duckdb_keywords",
+    "duckdb_schemas", "duckdb_sequences", "duckdb_settings", "duckdb_tables", "duckdb_types", "duckdb_views"})
 # A function called where a relation goes (FROM, JOIN, LATERAL, a FROM list, a parenthesised FROM item).
 _TABLE_CALL = re.compile(r'(?:\bfrom|\bjoin|\blateral|,)\s*(?:\(\s*)*(?:"?\w+"?\s*\.\s*)*"?(\w+)"?\s*\(', re.I)
 WRITE_KEYWORDS = ("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "CREATE", "DROP", "ALTER")
@@ -159,7 +160,8 @@ def refused_table_function(statement: exp.Expr) -> str | None:
 def _table_function_refusal(name: str) -> str:
     return (f"calls the table function {name}(), which is not known to be harmless (it may run SQL given as a "
             "string or read files, outside every policy); read relations by `ref`, files as a source "
-            "`mesh ingest` loads (known harmless: range, generate_series, unnest, the duckdb_* metadata functions)")
+            "`mesh ingest` loads (known harmless: range, generate_series, unnest, json_each, json_tree, the duckdb_* "
+            "metadata functions)")
 
 
 def _written(statement: exp.Expr) -> list[exp.Table]:

@@ -380,6 +380,11 @@ def test_run_time_statements_are_judged_in_a_domain_run_only() -> None:
         assert statement_refusal(seed, "seed.orders.raw_orders", DUCKDB) is None
         assert statement_refusal(seed.replace(" FROM ", " TO "), "seed.orders.raw_orders", DUCKDB) is not None
         assert statement_refusal(seed, "model.orders.x", DUCKDB) is not None
+        # a `dbt seed` compiling no node: the seed writes the table its unique_id names, and no other
+        table = 'create table "orders"."main"."{}" ("id" integer)'
+        assert statement_refusal(table.format("raw_orders"), "seed.orders.raw_orders", DUCKDB) is None
+        assert "writes orders.main.other, which its node does not build" in str(
+            statement_refusal(table.format("other"), "seed.orders.raw_orders", DUCKDB))
         start_run(guarded=False)
         assert statement_refusal(setting, "model.orders.x", DUCKDB) is None
     finally:

@@ -187,13 +187,15 @@ def _written(statement: exp.Expr) -> list[exp.Table]:
 def _builds(table: exp.Table, builds: tuple[str, str, str]) -> bool:
     """Whether `table` is the node's own relation as dbt and the package build it: its name (dbt's `__dbt_tmp`
     and `__dbt_backup` beside it), or its clear storage `mesh_protected.<schema>__<name>`."""
-    database, schema, name = builds
+    database, schema, name = builds     # "" for a database or schema not known (`_named_by`): any
     catalog, db, table_name = table.catalog.lower(), table.db.lower(), table.name.lower()
-    if catalog not in ("", database, "temp"):
+    if catalog not in ("", database, "temp") and database:
         return False
     if db == PROTECTED_SCHEMA:
+        if not schema:
+            return False
         name, db = f"{schema}__{name}", schema
-    return db in ("", schema) and (table_name == name or table_name.startswith(f"{name}__dbt_"))
+    return (db in ("", schema) or not schema) and (table_name == name or table_name.startswith(f"{name}__dbt_"))
 
 
 def _preparation_refusal(statement: exp.Expr, created: set[str]) -> str | None:
@@ -373,9 +375,18 @@ def rendering(prepares_governance: bool) -> None:
     _RENDERING.created = set()
 
 
+def _named_by(node_id: str) -> tuple[str, str, str] | None:
+    """The relation a node builds when no compiled node of this run said so (a `dbt seed` with no hook compiles
+    nothing): the name in its unique_id (`seed.<project>.<name>`), in whichever database and schema."""
+    kind, _, rest = node_id.partition(".")
+    name = rest.partition(".")[2]
+    return ("", "", name.lower()) if kind in ("seed", "model", "snapshot") and name and "." not in name else None
+
+
 def writer_of(node_id: str | None) -> Writer:
     """Who issues a statement under dbt's connection `node_id` (a node's unique_id, else `master` or the like)."""
-    return Writer(BUILDS.get(node_id or ""), (node_id or "").startswith("model.data_mesh."),
+    node = node_id or ""
+    return Writer(BUILDS.get(node) or _named_by(node), node.startswith("model.data_mesh."),
                   getattr(_RENDERING, "prepares_governance", False), getattr(_RENDERING, "created", set()))
 
 

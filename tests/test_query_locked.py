@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from conftest import run_cli
 
 from mesh_cli.build.run import BuildReport
@@ -96,6 +97,19 @@ def test_a_known_role_still_reads(built_mesh: tuple[Path, BuildReport]) -> None:
     ("customers", "select stats from pragma_storage_info('mesh_protected.marts__dim_customers_v2')",
      "pragma_storage_info() reads"),
     ("customers", "summarize mesh_protected.marts__dim_customers_v2", "got SUMMARIZE"),
+    # the audit's three routes through a SELECT given as a string (#26, item 1): any table function not known to
+    # be harmless is refused, whatever its name
+    ("customers", "select * from json_execute_serialized_sql(json_serialize_sql('select email, phone, region from "
+     "mesh_protected.marts__dim_customers_v2 where region <> ''EMEA'''))",
+     "json_execute_serialized_sql() is not known"),
+    ("orders", "select * from json_execute_serialized_sql(json_serialize_sql('select email from "
+     "customers.mesh_protected.marts__dim_customers_v2'))", "json_execute_serialized_sql() is not known"),
+    ("customers", "select (from json_execute_serialized_sql(json_serialize_sql('select * from landing.customers')))",
+     "json_execute_serialized_sql() is not known"),
+    # EMEA_ANALYST holds no grant on customers' product (#26 audit, item 7)
+    ("orders", "select count(*) from customers.marts.dim_customers_v2",
+     "customers.marts.dim_customers_v2 is read only by the holders of customers.customer_master's reader role "
+     "(FINANCE_DEPLOYER, ORDERS_DEPLOYER, by customers's last publish), and no role in session holds it"),
 ])
 def test_a_query_reads_no_relation_beyond_what_the_role_reads_on_snowflake(
         built_mesh: tuple[Path, BuildReport], domain: str, sql: str, refused: str) -> None:
@@ -113,9 +127,60 @@ def test_governed_views_public_models_and_governance_records_still_read(built_me
                      "marts.dim_customers_v2", "--role", "EMEA_ANALYST", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["rows"] == [{"region": "EMEA", "masked": True}]
-    for domain, sql in [("orders", "select count(*) as n from customers.marts.dim_regions"),
-                        ("customers", "select count(*) as n from governance.policy_references"),
-                        ("customers", "with landing as (select 1 as n) select n from landing"),
-                        ("customers", "select count(*) as n from information_schema.tables")]:
-        result = run_cli(root, "query", domain, sql, "--role", "EMEA_ANALYST", "--json")
+    for domain, sql, role in [
+            ("orders", "select count(*) as n from customers.marts.dim_regions", "ORDERS_DEPLOYER"),
+            ("customers", "select count(*) as n from governance.policy_references", "EMEA_ANALYST"),
+            ("customers", "with landing as (select 1 as n) select n from landing", "EMEA_ANALYST"),
+            ("customers", "select count(*) as n from information_schema.tables", "EMEA_ANALYST"),
+            ("customers", "select count(*) as n from range(3) join duckdb_tables() on true", "EMEA_ANALYST")]:
+        result = run_cli(root, "query", domain, sql, "--role", role, "--json")
         assert result.exit_code == 0, f"{sql}: {result.output}"
+
+
+# Issue #26 audit, item 7: an upstream's product is read only by the holders of its reader role, by the upstream's
+# last publish, the rule the build refuses a withdrawn consumer by
+# (https://docs.snowflake.com/en/sql-reference/sql/grant-database-role,
+# https://docs.snowflake.com/en/sql-reference/sql/revoke-database-role); across accounts it is read through the
+# share, where account roles decide nothing inside the policies
+# (https://docs.snowflake.com/en/sql-reference/functions/is_database_role_in_session).
+_FACTS = "select count(*) as n from orders.marts.fct_orders"
+
+
+def _query(root: Path, domain: str, sql: str, *roles: str) -> tuple[int, str]:
+    result = run_cli(root, "query", domain, sql, *(f"--role={role}" for role in roles), "--json")
+    return result.exit_code, (result.output if result.exit_code == 0 else result.stderr)
+
+
+def test_a_withdrawn_consumer_reads_nothing_of_its_former_upstream(built_copy: Path) -> None:
+    """The grant decides, as on Snowflake: finance reads orders' product until the publish that revokes it, and
+    nothing after."""
+    assert _query(built_copy, "finance", _FACTS, "FINANCE_DEPLOYER")[0] == 0
+    domain_file = built_copy / "domains/orders/domain.yml"
+    domain_file.write_text(domain_file.read_text().replace("consumers: {domains: [finance], accounts: []}",
+                                                           "consumers: {domains: [], accounts: []}"))
+    assert _query(built_copy, "finance", _FACTS, "FINANCE_DEPLOYER")[0] == 0     # not revoked yet
+    assert run_cli(built_copy, "publish", "orders", "--allow-destroy").exit_code == 0
+    code, error = _query(built_copy, "finance", _FACTS, "FINANCE_DEPLOYER")
+    assert code == 2 and error.strip().splitlines() == [
+        "error: mesh query reads what the role could read on Snowflake: orders.marts.fct_orders is not shared with "
+        "finance by orders's last publish: no role of finance reads it"]
+
+
+def test_across_accounts_an_upstream_is_read_through_its_share_as_its_consumer(built_copy: Path) -> None:
+    """Under account_per_domain the orders account reads customers' product through the share: PII_READER and
+    EMEA_ANALYST, account roles of orders, hold nothing of it; its reading role reads in a share session, where its
+    account role PII_READER clears no e-mail (the one-account build's plain policies decide with account roles
+    only); a share session reads that share alone."""
+    clear = "select count(*) filter (where email not like '*****@%') as clear from customers.marts.dim_customers_v2"
+    assert json.loads(_query(built_copy, "orders", clear, "ORDERS_DEPLOYER", "PII_READER")[1])["rows"][0]["clear"]
+    settings = yaml.safe_load((built_copy / "mesh.yml").read_text())
+    settings["snowflake"] = {"topology": "account_per_domain", "accounts": {
+        "customers": "RETAIL.CUSTOMERS", "orders": "RETAIL.ORDERS", "finance": "RETAIL.FINANCE"}}
+    (built_copy / "mesh.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    code, error = _query(built_copy, "orders", clear, "PII_READER", "EMEA_ANALYST")
+    assert code == 2 and "(ORDERS_DEPLOYER, by customers's last publish), and no role in session holds it" in error
+    code, output = _query(built_copy, "orders", clear, "ORDERS_DEPLOYER", "PII_READER")
+    assert code == 0 and json.loads(output)["rows"] == [{"clear": 0}], output
+    code, error = _query(built_copy, "orders", "select count(*) from customers.marts.dim_customers_v2 c join "
+                         "marts.fct_orders o using (customer_id)", "ORDERS_DEPLOYER")
+    assert code == 2 and "a share session reads that share alone: query orders.marts.fct_orders apart" in error

@@ -14,7 +14,15 @@ import yaml
 from conftest import run_build, run_cli
 
 from mesh_cli.check.side_doors import find_side_doors, side_door_error
-from mesh_cli.core.compiled_guard import may_need_parsing, refusal, scope_of, start_run, statement_refusal
+from mesh_cli.core.compiled_guard import (
+    Writer,
+    may_need_parsing,
+    refusal,
+    rendering,
+    scope_of,
+    start_run,
+    statement_refusal,
+)
 from mesh_cli.core.config import load_config
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
@@ -163,6 +171,27 @@ _SCOPE = scope_of("orders", ["customers", "orders"], {"customers": ("dim_custome
     ("pragma database_list", "runs PRAGMA"),
     ("export database 'leak'", "runs EXPORT"),
     ("use customers", "runs USE"),
+    # a SELECT given as a string runs inside json_execute_serialized_sql (audit of #26, item 1): table functions
+    # are allowed by name, never refused by a list of bad ones
+    ("select * from json_execute_serialized_sql(json_serialize_sql('select email from "
+     "customers.mesh_protected.marts__dim_customers_v2'))", "calls the table function json_execute_serialized_sql()"),
+    ("select (from json_execute_serialized_sql('x'))", "calls the table function json_execute_serialized_sql()"),
+    ("select * from t cross join lateral json_execute_serialized_sql('x')", "json_execute_serialized_sql()"),
+    ("select * from system.main.json_execute_serialized_sql('x')", "json_execute_serialized_sql()"),
+    ("select * from table(json_execute_serialized_sql('x'))", "calls the table function table()"),
+    ("select * from sql_auto_complete('select')", "calls the table function sql_auto_complete()"),
+    # the emulated governance state, written by the package's preparation only (audit of #26, item 6)
+    ("insert into governance.mesh_role_grants values ('ALL_REGIONS', 'NA_ANALYST')",
+     "writes governance.mesh_role_grants, the emulated governance state"),
+    ("create or replace macro governance.is_role_in_session(r) as true",
+     "writes governance.is_role_in_session, the emulated governance state"),
+    ("create or replace macro governance.mask_email(val) as val", "writes governance.mask_email"),
+    ("update orders.governance.mesh_entitlements set value = '*'", "writes orders.governance.mesh_entitlements"),
+    ("delete from governance.mesh_role_grants", "writes governance.mesh_role_grants"),
+    ("drop schema governance cascade", "writes governance, the emulated governance state"),
+    ("alter table governance.mesh_role_grants rename to old", "writes governance.mesh_role_grants"),
+    ("create or replace view marts.fct_orders as select * from mesh_protected.marts__fct_orders",
+     "writes marts.fct_orders, which its node does not build"),
 ])
 def test_compiled_sql_that_steps_around_the_policies_is_refused(sql: str, refused: str) -> None:
     found = refusal(sql, _SCOPE)
@@ -175,11 +204,82 @@ def test_compiled_sql_that_steps_around_the_policies_is_refused(sql: str, refuse
     "select * from orders.staging.stg_orders join main.x using (id)",  # its own database
     "with customers as (select 1 as a) select * from customers",      # a CTE named like a domain
     "select 'customers.mesh_protected.x' as label, read_count from range(3) t(read_count)",
-    "create or replace macro governance.mask_email(val) as val",
     "select table_name from customers.information_schema.tables",    # names and types, no rows
+    "select * from generate_series(1, 3) join duckdb_tables() on true, unnest([1, 2]) u(x)",   # harmless ones
 ])
 def test_own_relations_refs_and_lookalikes_pass(sql: str) -> None:
     assert refusal(sql, _SCOPE) is None
+
+
+_FCT = Writer(("orders", "marts", "fct_orders"))
+
+
+@pytest.mark.parametrize(("sql", "writer", "refused"), [
+    # what dbt-duckdb and the package's post-hook run for the node: its relation, dbt's temporary and backup
+    # relations, its clear storage, and its own rows of the governance records
+    ('create view "orders"."marts"."fct_orders__dbt_tmp" as ( select null )', _FCT, None),
+    ('alter view "orders"."marts"."fct_orders__dbt_tmp" rename to "fct_orders"', _FCT, None),
+    ('drop table if exists "orders"."mesh_protected"."marts__fct_orders"; create table '
+     '"orders"."mesh_protected"."marts__fct_orders" (a integer not null); insert into '
+     '"orders"."mesh_protected"."marts__fct_orders" (a) ( select null )', _FCT, None),
+    ("delete from governance.tag_references where object_schema = 'marts' and object_name = 'fct_orders'", _FCT,
+     None),
+    ("insert into governance.policy_references values ('orders', 'governance', 'mask_email', 'MASKING_POLICY', "
+     "'orders', 'marts', 'fct_orders', 'TABLE', 'email', null, null, 'ACTIVE')", _FCT, None),
+    ('create table "orders"."governance"."mesh_entitlements__dbt_tmp" as ( select null )',
+     Writer(("orders", "governance", "mesh_entitlements"), package=True), None),
+    ('create schema if not exists "orders"."marts"', Writer(), None),
+    # another relation, or another relation's records, or a domain model built into the governance schema
+    ('alter view "orders"."marts"."fct_orders__dbt_tmp" rename to "dim_x"', _FCT, "writes orders.marts.dim_x"),
+    ("delete from governance.tag_references where object_name = 'dim_customers_v2'", _FCT,
+     "writes governance.tag_references"),
+    ('create table "orders"."governance"."mesh_role_grants__dbt_tmp" as ( select null )',
+     Writer(("orders", "governance", "mesh_role_grants")), "writes orders.governance.mesh_role_grants__dbt_tmp"),
+    ("insert into main.audit values (1)", Writer(), "writes main.audit, which its node does not build"),
+    # the package's preparation creates the governance state, one statement at a time, each object once
+    ("create or replace macro governance.is_role_in_session(r) as true", Writer(prepares_governance=True), None),
+    ("create or replace macro governance.is_role_in_session(r) as true",
+     Writer(prepares_governance=True, created={"governance.is_role_in_session"}),
+     "creates governance.is_role_in_session a second time while preparing the governance state"),
+    ("insert into governance.mesh_role_grants values ('ALL_REGIONS', 'NA_ANALYST')", Writer(prepares_governance=True),
+     "runs INSERT while preparing the governance state"),
+    ("create or replace macro governance.mask_x(val) as (val); insert into governance.mesh_role_grants values "
+     "('ALL_REGIONS', 'NA_ANALYST')", Writer(prepares_governance=True), "runs several statements at once"),
+])
+def test_a_node_writes_its_own_relation_and_nothing_of_the_governance_state(sql: str, writer: Writer,
+                                                                            refused: str | None) -> None:
+    found = refusal(sql, _SCOPE, writer)
+    assert (found is None) if refused is None else (found is not None and refused in found), found
+    assert may_need_parsing(sql, _SCOPE.foreign)
+
+
+def test_only_the_packages_own_preparation_hook_writes_the_governance_state() -> None:
+    """The on-run-start hook that calls the package's prepare_governance and nothing else, in a project that does not
+    dispatch the package's macros to its own, writes the governance state; any other hook does not."""
+    from mesh_cli.plugin.side_door_guard import _prepares_governance
+
+    hook = SimpleNamespace(resource_type="operation", raw_code="{{ data_mesh.prepare_governance() }}")
+    orders = SimpleNamespace(dispatch=[], project_name="orders")
+
+    def macros(name: str) -> SimpleNamespace:
+        return SimpleNamespace(macros={f"macro.orders.{name}": SimpleNamespace(package_name="orders", name=name)})
+
+    assert _prepares_governance(orders, hook, macros("generate_schema_name"))
+    redispatched = [{"macro_namespace": "data_mesh", "search_order": ["orders", "data_mesh"]}]
+    assert not _prepares_governance(SimpleNamespace(dispatch=redispatched, project_name="orders"), hook, macros("x"))
+    assert not _prepares_governance(orders, SimpleNamespace(
+        resource_type="operation", raw_code="{{ data_mesh.prepare_governance() }} {% do run_query('x') %}"),
+        macros("x"))
+    assert not _prepares_governance(orders, hook, macros("run_query"))   # it could rewrite the package's statements
+    context = "create or replace macro governance.is_role_in_session(r) as (list_contains(getvariable('x'), r))"
+    try:
+        start_run(guarded=True)
+        assert "the emulated governance state" in str(statement_refusal(context, "master", "duckdb"))
+        rendering(True)
+        assert statement_refusal(context, "master", "duckdb") is None
+        assert "a second time" in str(statement_refusal(context, "master", "duckdb"))   # a domain entry's name
+    finally:
+        start_run(guarded=True)
 
 
 def test_a_public_relation_not_reached_by_ref_is_refused() -> None:
@@ -210,6 +310,17 @@ SIDE_DOORS = {   # model -> (its SQL, what the refusal says): issue #26 item 10,
     "door_run_query": ("{% if execute %}{% do run_query(\"set variable mesh_roles = ['PII_READER']\") %}{% endif %}\n"
                        "select email from {{ ref('customers', 'dim_customers', v=2) }}",
                        "door_run_query: a statement it runs (a hook, run_query) runs SET"),
+    # audit of #26: a SELECT run from a string; the emulated role grants and context function rewritten by a hook
+    "door_json_sql": ("select * from json_execute_serialized_sql(json_serialize_sql("
+                      "'select email from customers.mesh_protected.marts__dim_customers_v2'))",
+                      "door_json_sql: its compiled SQL calls the table function json_execute_serialized_sql()"),
+    "door_role_grant": ("{{ config(pre_hook=\"insert into governance.mesh_role_grants values "
+                        "('ALL_REGIONS', 'NA_ANALYST')\") }}\nselect 1 as a",
+                        "door_role_grant: a statement it runs (a hook, run_query) writes governance.mesh_role_grants"),
+    "door_role_macro": ("{{ config(pre_hook='create or replace macro governance.is_role_in_session(r) as true') }}\n"
+                        "select 1 as a",
+                        "door_role_macro: a statement it runs (a hook, run_query) writes "
+                        "governance.is_role_in_session"),
 }
 _MACRO = ("{% macro crm_relation() %}{{ return(api.Relation.create(database='custo' ~ 'mers', "
           "schema='mesh_protected', identifier='marts__dim_customers_v2')) }}{% endmacro %}\n")
@@ -246,7 +357,12 @@ def test_every_side_door_of_the_issue_is_refused_before_anything_lands(built_cop
             "select table_name from information_schema.tables where table_name like 'door%'").fetchall()}
         session = connection.execute("select distinct external_access, locked, email like '*****@%' "
                                      "from main.session_settings").fetchall()
+        granted = connection.execute("select count(*) from governance.mesh_role_grants "
+                                     "where granted_to = 'NA_ANALYST' and role_name = 'ALL_REGIONS'").fetchall()
+        context = connection.execute("select macro_definition from duckdb_functions() "
+                                     "where function_name = 'is_role_in_session'").fetchall()
     assert landed == set()
+    assert granted == [(0,)] and all("mesh_roles" in str(row[0]) for row in context), (granted, context)
     assert session == [(False, True, True)]
 
 
@@ -264,6 +380,11 @@ def test_run_time_statements_are_judged_in_a_domain_run_only() -> None:
         assert statement_refusal(seed, "seed.orders.raw_orders", DUCKDB) is None
         assert statement_refusal(seed.replace(" FROM ", " TO "), "seed.orders.raw_orders", DUCKDB) is not None
         assert statement_refusal(seed, "model.orders.x", DUCKDB) is not None
+        # a `dbt seed` compiling no node: the seed writes the table its unique_id names, and no other
+        table = 'create table "orders"."main"."{}" ("id" integer)'
+        assert statement_refusal(table.format("raw_orders"), "seed.orders.raw_orders", DUCKDB) is None
+        assert "writes orders.main.other, which its node does not build" in str(
+            statement_refusal(table.format("other"), "seed.orders.raw_orders", DUCKDB))
         start_run(guarded=False)
         assert statement_refusal(setting, "model.orders.x", DUCKDB) is None
     finally:

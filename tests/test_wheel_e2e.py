@@ -92,7 +92,8 @@ def test_a_new_mesh_outside_the_repository_from_the_installed_wheel(wheel: Path,
     assert "0 error(s)" in check
     publish = _sh("mesh", "publish", "--plan", cwd=root, env=env)
     assert "sales" in publish
-    # mesh query reads governed and public relations (docs/governance.md): the upstream's product, from sales
+    # mesh query reads governed and public relations (docs/governance.md): the upstream's product, from sales, as
+    # the role its publish granted the product's reader role
     rows = _sh("mesh", "query", "sales", "select count(*) from customers.marts.customers_summary", "--json",
-               cwd=root, env=env)
+               "--role", "SALES_DEPLOYER", cwd=root, env=env)
     assert "3" in rows

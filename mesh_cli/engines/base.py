@@ -135,6 +135,12 @@ class Engine:
         """The roles in session of a connection from `connect`."""
         raise self._unsupported("query sessions")
 
+    def read_through_share(self, connection: Any, share: str, database_roles: tuple[str, ...]) -> None:
+        """Make a `connect` session read as a consumer account reads through `share`: account roles decide
+        nothing in the policies, only the share's `database_roles` it holds count
+        (https://docs.snowflake.com/en/sql-reference/functions/is_database_role_in_session)."""
+        raise self._unsupported("query sessions")
+
     def session_tables(self, connection: Any, schema: str) -> list[tuple[str, str]]:
         """(database, table) of every table in `schema` of the databases a `connect` session reads."""
         raise self._unsupported("query sessions")

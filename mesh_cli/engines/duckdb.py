@@ -295,6 +295,11 @@ class DuckDBEngine(Engine):
     def session_roles(self, connection: Any) -> list[str]:
         return sorted(connection.execute("select getvariable('mesh_roles')").fetchone()[0] or [])
 
+    def read_through_share(self, connection: Any, share: str, database_roles: tuple[str, ...]) -> None:
+        # the package's context functions read these (macros/governance/prepare/governance_statements.sql)
+        connection.execute("set variable mesh_share = ?", [share.upper()])
+        connection.execute(f"set variable mesh_database_roles = {roles_literal(list(database_roles))}")
+
     def session_tables(self, connection: Any, schema: str) -> list[tuple[str, str]]:
         return [(str(catalog), str(name)) for catalog, name in connection.execute(
             "select table_catalog, table_name from information_schema.tables where table_schema = ?",

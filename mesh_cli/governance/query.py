@@ -44,8 +44,11 @@ def run_query(config: MeshConfig, domain_name: str, sql: str, roles: list[str], 
     wait_for_writers(config.state_dir)   # a build writing the databases: wait for it, then name it
     with engine.connect(domain, roles=roles, locked=True) as connection:
         engine.check_single_select(connection, sql)
-        check_reads(sql, query_scope(config, target, domain, [domains[u] for u in domain.upstreams if u in domains],
-                                     engine, connection))
+        share = check_reads(sql, query_scope(config, target, domain,
+                                             [domains[u] for u in domain.upstreams if u in domains], engine,
+                                             connection))
+        if share is not None:     # account per domain: an upstream's product, read as its share's consumer
+            engine.read_through_share(connection, *share)
         try:
             cursor = connection.execute(sql)
         except engine.driver_errors() as exc:  # bad SQL, or a write to the read-only database

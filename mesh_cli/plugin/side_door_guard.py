@@ -13,17 +13,21 @@ Python model runs Python: no SQL rule bounds it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from mesh_cli.core.compiled_guard import (
     APPROVED,
+    BUILDS,
     PROJECT_SCOPE,
     Approval,
     Scope,
+    Writer,
     may_need_parsing,
     refusal,
+    rendering,
     scope_of,
     start_run,
 )
@@ -31,7 +35,12 @@ from mesh_cli.core.domains import DOMAIN_FILE
 from mesh_cli.core.errors import MeshError
 from mesh_cli.engines.registry import emulates_governance, install_statement_guards, sqlglot_dialect
 
-_PROJECT_SCOPES: dict[int, tuple[int, Scope]] = {}   # id(manifest) -> (its number of nodes, the project's scope)
+# id(manifest) -> (its number of nodes, the project's scope, what each node of the project and package builds)
+_PROJECT_SCOPES: dict[int, tuple[int, Scope, dict[str, tuple[str, str, str]]]] = {}
+PACKAGE = "data_mesh"
+_PREPARE_HOOK = "{{data_mesh.prepare_governance()}}"    # the on-run-start hook `mesh init domain` writes
+# dbt's macros the preparation runs its statements through: a project's own macro of one of these names replaces it
+_RUNNERS = ("run_query", "statement")
 
 
 def _relation(node: Any) -> str | None:
@@ -46,12 +55,18 @@ def _project_scope(config: Any, manifest: Any) -> Scope:
     computed once for a run, not once per node)."""
     cached = _PROJECT_SCOPES.get(id(manifest))
     if cached is not None and cached[0] == len(manifest.nodes):
+        BUILDS.update(cached[2])
         return cached[1]
     own = str(config.credentials.database)
     owners: dict[str, str] = {}
     public: dict[str, list[str]] = {}
     allowed = []
+    builds: dict[str, tuple[str, str, str]] = {}
     for node in manifest.nodes.values():
+        relation = _relation(node)
+        if relation and node.package_name in (config.project_name, PACKAGE):
+            database, schema, name = relation.lower().split(".", 2)
+            builds[node.unique_id] = (database, schema, name)
         if node.package_name == config.project_name or not node.database or node.database.upper() == own.upper():
             continue
         owners[node.database.upper()] = node.package_name
@@ -65,7 +80,8 @@ def _project_scope(config: Any, manifest: Any) -> Scope:
     scope = scope_of(own, [*attached, *owners], {k: tuple(sorted(set(v))) for k, v in public.items()},
                      owners, allowed, dialect=sqlglot_dialect(adapter), emulated=emulates_governance(adapter))
     _PROJECT_SCOPES.clear()     # one project per run: keep one manifest's scope
-    _PROJECT_SCOPES[id(manifest)] = (len(manifest.nodes), scope)
+    _PROJECT_SCOPES[id(manifest)] = (len(manifest.nodes), scope, builds)
+    BUILDS.update(builds)
     return scope
 
 
@@ -87,8 +103,27 @@ def _label(node: Any) -> str:
     return f"{node.original_file_path}: {node.name}"   # `file: node`, the start of every refusal's line
 
 
+def _prepares_governance(config: Any, node: Any, manifest: Any) -> bool:
+    """Whether a node is the package's governance preparation as the package wrote it: the on-run-start hook that
+    calls it and nothing else, in a project that neither dispatches the package's macros to its own nor replaces
+    the dbt macros it runs its statements through."""
+    raw = re.sub(r"\s", "", str(getattr(node, "raw_code", "") or ""))
+    redispatched = any(isinstance(entry, dict) and entry.get("macro_namespace") == PACKAGE
+                       for entry in getattr(config, "dispatch", None) or [])
+    replaced = any(macro.package_name == config.project_name and macro.name in _RUNNERS
+                   for macro in (getattr(manifest, "macros", None) or {}).values())
+    return (str(getattr(node, "resource_type", "")).endswith("operation") and raw == _PREPARE_HOOK
+            and not redispatched and not replaced)
+
+
+def _writer(node: Any) -> Writer:
+    return Writer(BUILDS.get(node.unique_id), str(node.unique_id).startswith(f"model.{PACKAGE}."))
+
+
 def enter_node(config: Any, node: Any, manifest: Any) -> None:
-    """Before a node's Jinja renders (which may run statements: `run_query`), its scope is the one in force."""
+    """Before a node's Jinja renders (which may run statements: `run_query`), its scope is the one in force, and
+    whether it is the package's governance preparation."""
+    rendering(_prepares_governance(config, node, manifest))
     APPROVED[PROJECT_SCOPE] = Approval("dbt_project.yml: on-run-start/on-run-end", _project_scope(config, manifest),
                                        "")
     APPROVED[node.unique_id] = Approval(_label(node), node_scope(config, node, manifest), "")
@@ -97,11 +132,13 @@ def enter_node(config: Any, node: Any, manifest: Any) -> None:
 def check_node(config: Any, node: Any, manifest: Any) -> None:
     """Refuse a node whose compiled SQL steps around the policies, in one line (file, node, fix); else record it
     as approved for the statement guard."""
+    rendering(False)
     if str(getattr(node.language, "value", node.language)) != "sql":
         return    # a Python model runs Python, which no SQL rule bounds (docs/governance.md says so)
     approval = APPROVED.get(node.unique_id) or Approval(_label(node), node_scope(config, node, manifest), "")
     code = getattr(node, "compiled_code", None) or ""
-    found = refusal(code, approval.scope) if code and may_need_parsing(code, approval.scope.foreign) else None
+    found = (refusal(code, approval.scope, _writer(node)) if code and may_need_parsing(code, approval.scope.foreign)
+             else None)
     if found:
         raise MeshError(f"{approval.label}: its compiled SQL {found}")
     APPROVED[node.unique_id] = replace(approval, compiled=code.strip())

@@ -2,7 +2,8 @@
 
 The upstream's last publish (`publish.json` of the target) decides; before its first publish, its domain.yml
 does. A ref to a public model not shared with the consumer fails at parse. In an account-per-domain mesh on
-Snowflake the consumer reads the upstream's products from the databases it mounted from their shares.
+Snowflake the consumer reads the upstream's products from the databases it mounted from their shares. `mesh query`
+reads by the same rule, as roles: only the holders of the product's reader role read it (`reader_holders`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import ModelInfo
-from mesh_cli.core.share_settings import ACCOUNT_PER_DOMAIN, share_name, share_settings
+from mesh_cli.core.share_settings import ACCOUNT_PER_DOMAIN, ShareSettings, share_name, share_settings
 from mesh_cli.core.state import load_target_manifest, published_products
 from mesh_cli.engines.registry import engine_class
 
@@ -33,6 +34,22 @@ def _product_of(model: ModelInfo, consumer: str, upstream: Domain,
                 and consumer in ((entry.get("consumers") or {}).get("domains") or [])):
             return str(entry["name"])
     return None
+
+
+def reader_holders(settings: ShareSettings, consumer: str, upstream: Domain, model: ModelInfo,
+                   published: dict[str, dict[str, Any]] | None) -> tuple[str | None, tuple[str, ...]]:
+    """The product of `upstream` sharing `model` with `consumer` (the build's rule, `_product_of`) and the account
+    roles that hold its reader role there, as the last publish granted it: in one account the consumer roles the
+    record names (https://docs.snowflake.com/en/sql-reference/sql/grant-database-role); across accounts the
+    consumer domain's reading role, to which its mount grants the share's reader database role. Before the first
+    publish, or once the consumer is withdrawn, no role holds it."""
+    product = _product_of(model, consumer, upstream, published) if published is not None else None
+    if product is None or published is None:
+        return product, ()
+    if settings.topology == ACCOUNT_PER_DOMAIN:
+        return product, (settings.role_of(consumer),)
+    roles = (published[product].get("consumers") or {}).get("roles") or []
+    return product, tuple(str(role).upper() for role in roles)
 
 
 def _why_unpublished(config: MeshConfig, target: str, adapter: str, upstream: Domain, model: ModelInfo) -> str:

@@ -42,9 +42,8 @@
     `mesh_roles` and the role closure; inside an emulated share session (`mesh_share` set) they are NULL, as
     CURRENT_ROLE is in a policy on a shared object; database roles come only from `mesh_database_roles`, the
     database roles of the share the session's roles were granted (none in a provider session: the tool grants its
-    product database roles to shares, never to account roles). No command of the mesh sets `mesh_share`:
-    tests/test_governance_shared.py sets both variables, as a consumer account reading through a share holds them,
-    to check the rules. -#}
+    product database roles to shares, never to account roles). `mesh query` sets both to read an upstream's
+    product across accounts (Engine.read_through_share); tests/test_governance_shared.py checks the rules. -#}
 {% macro duckdb__governance_statements(library) %}
   {%- set schema = data_mesh.governance_schema() -%}
   {%- set statements = [

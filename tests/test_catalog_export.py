@@ -180,7 +180,7 @@ def test_test_copies_are_written_whole_or_not_at_all(built_copy: Path) -> None:
     assert sorted(path.name for path in copies.iterdir()) == ["consumer.duckdb", "producer.duckdb"]
     assert (copies / "consumer.duckdb").read_bytes() == before["consumer.duckdb"]
     (built_copy / ".mesh/duckdb/customers.duckdb").unlink()
-    with pytest.raises(MeshError, match=r"^customers has no database in .*; run `mesh build \+orders`$"):
+    with pytest.raises(MeshError, match=r"^customers has no database in .*; run `mesh build -s \+orders`$"):
         write_test_copies(config, catalog, "orders.fct_orders")
 
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:   # explicit re-exports for type checkers: the names of _EXPOR
     from mesh_cli.core.plan import StateReader as StateReader
     from mesh_cli.core.plan import apply as apply
     from mesh_cli.core.profiles import target_database as target_database
+    from mesh_cli.core.share_access import mounts_of as mounts_of
     from mesh_cli.core.share_settings import share_settings as share_settings
     from mesh_cli.core.state import domain_state_dir as domain_state_dir
     from mesh_cli.core.state import fingerprint as fingerprint
@@ -54,7 +55,6 @@ if TYPE_CHECKING:   # explicit re-exports for type checkers: the names of _EXPOR
     from mesh_cli.shares.diff import plan_shares as plan_shares
     from mesh_cli.shares.diff import read_current as read_current
     from mesh_cli.shares.spec import desired_shares as desired_shares
-    from mesh_cli.shares.spec import mounts_of as mounts_of
 
 # Where each public name is defined.
 _EXPORTS: dict[str, tuple[str, ...]] = {
@@ -75,7 +75,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "mesh_cli.ingest": ("load_ingest_tables",),
     "mesh_cli.core.profiles": ("target_database",),
     "mesh_cli.core.share_settings": ("share_settings",),
-    "mesh_cli.shares.spec": ("desired_shares", "mounts_of"),
+    "mesh_cli.shares.spec": ("desired_shares",),
+    "mesh_cli.core.share_access": ("mounts_of",),
     "mesh_cli.shares.diff": ("plan_shares", "read_current"),
     "mesh_cli.engines.registry": ("engine_class",),
     "mesh_cli.engines.duckdb_shares": ("EmulatedAccount",),

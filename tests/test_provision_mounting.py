@@ -18,11 +18,12 @@ from mesh_cli.core.destroy import DestructionRefused, refuse_destruction
 from mesh_cli.core.domains import discover_domains
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.plan import Plan, RecordedState
+from mesh_cli.core.share_access import Mount
 from mesh_cli.engines.snowflake_provision import plan_snowflake
 from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 from mesh_cli.provision import declared_footprint
 from mesh_cli.shares.diff import plan_shares, read_current
-from mesh_cli.shares.spec import DomainShares, Mount
+from mesh_cli.shares.spec import DomainShares
 from tests.conftest import copy_mesh, run_cli
 from tests.sql_oracle import assert_snowflake_sql
 

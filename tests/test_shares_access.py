@@ -26,12 +26,13 @@ from mesh_cli.core.domains import Domain, Owner
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import AccessModel, cross_account_models
 from mesh_cli.core.plan import RecordedState
+from mesh_cli.core.share_access import mounts_of
 from mesh_cli.core.share_settings import ShareSettings
 from mesh_cli.engines.duckdb_shares import EmulatedAccount
 from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 from mesh_cli.shares.diff import plan_shares, read_current
 from mesh_cli.shares.publish import publish_record
-from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, DomainShares, Grant, desired_shares, mounts_of
+from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, DomainShares, Grant, desired_shares
 
 FINANCE = Path("/mesh/domains/finance")
 SHARE_SQL = SnowflakeShareStatements()

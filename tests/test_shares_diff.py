@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from mesh_cli.core.plan import RecordedState
+from mesh_cli.core.share_access import Mount
 from mesh_cli.engines.duckdb_shares import EmulatedAccount
 from mesh_cli.engines.snowflake_shares import SnowflakeShareStatements
 from mesh_cli.shares.diff import plan_shares, read_current
-from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, Desired, DomainShares, Grant, Grantee, Mount
+from mesh_cli.shares.spec import DATABASE_ROLE, SHARE, Desired, DomainShares, Grant, Grantee
 from testkit.show_log import ShowLog
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shares"

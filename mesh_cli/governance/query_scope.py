@@ -11,7 +11,7 @@ upstream's, the public models a role in session reads. Anything else (the clear 
 models, another domain's governance) is refused in one line before the query runs.
 
 An upstream's product is read only by the roles that hold its reader role by the upstream's last publish, the rule
-the build reads it by (`shares.access.reader_holders`): a consumer withdrawn since reads nothing, and so does an
+the build reads it by (`core.share_access.reader_holders`): a consumer withdrawn since reads nothing, and so does an
 account role granted nothing on the upstream (https://docs.snowflake.com/en/sql-reference/sql/grant-database-role).
 Across accounts (`account_per_domain`) the consumer reads it through the share: in a share session, where account
 roles decide nothing inside the policies and only the share's database roles its mount granted count
@@ -42,11 +42,10 @@ from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.manifest import ref_targets_of
 from mesh_cli.core.model_index import read_model_index
+from mesh_cli.core.share_access import mounts_of, reader_holders
 from mesh_cli.core.share_settings import ACCOUNT_PER_DOMAIN, ShareSettings, share_name, share_settings
 from mesh_cli.core.state import domain_state_dir, load_target_manifest, published_products
 from mesh_cli.engines.base import Engine
-from mesh_cli.shares.access import reader_holders
-from mesh_cli.shares.spec import mounts_of
 
 
 @dataclass(frozen=True)

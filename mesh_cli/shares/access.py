@@ -10,46 +10,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import ModelInfo
-from mesh_cli.core.share_settings import ACCOUNT_PER_DOMAIN, ShareSettings, share_name, share_settings
+from mesh_cli.core.share_access import product_of
+from mesh_cli.core.share_settings import ACCOUNT_PER_DOMAIN, share_name, share_settings
 from mesh_cli.core.state import load_target_manifest, published_products
 from mesh_cli.engines.registry import engine_class
-
-
-def _product_of(model: ModelInfo, consumer: str, upstream: Domain,
-                published: dict[str, dict[str, Any]] | None) -> str | None:
-    """The product of `upstream` that shares `model` with `consumer`, if any."""
-    if published is not None:
-        for name, entry in sorted(published.items()):
-            if consumer in (entry.get("consumers") or {}).get("domains", []) and model.label in entry.get("models", []):
-                return name
-        return None
-    for entry in upstream.products:
-        if (isinstance(entry, dict) and model.name in (entry.get("models") or [])
-                and consumer in ((entry.get("consumers") or {}).get("domains") or [])):
-            return str(entry["name"])
-    return None
-
-
-def reader_holders(settings: ShareSettings, consumer: str, upstream: Domain, model: ModelInfo,
-                   published: dict[str, dict[str, Any]] | None) -> tuple[str | None, tuple[str, ...]]:
-    """The product of `upstream` sharing `model` with `consumer` (the build's rule, `_product_of`) and the account
-    roles that hold its reader role there, as the last publish granted it: in one account the consumer roles the
-    record names (https://docs.snowflake.com/en/sql-reference/sql/grant-database-role); across accounts the
-    consumer domain's reading role, to which its mount grants the share's reader database role. Before the first
-    publish, or once the consumer is withdrawn, no role holds it."""
-    product = _product_of(model, consumer, upstream, published) if published is not None else None
-    if product is None or published is None:
-        return product, ()
-    if settings.topology == ACCOUNT_PER_DOMAIN:
-        return product, (settings.role_of(consumer),)
-    roles = (published[product].get("consumers") or {}).get("roles") or []
-    return product, tuple(str(role).upper() for role in roles)
 
 
 def _why_unpublished(config: MeshConfig, target: str, adapter: str, upstream: Domain, model: ModelInfo) -> str:
@@ -75,9 +44,9 @@ def shared_relations(config: MeshConfig, target: str, adapter: str, consumer: Do
     mounted = engine_class(adapter).mounts_shares and share_settings(config).topology == ACCOUNT_PER_DOMAIN
     result = []
     for model, where in models:
-        product = _product_of(model, consumer.name, upstream, published)
+        product = product_of(model, consumer.name, upstream, published)
         if product is None:
-            listed = published is not None and _product_of(model, consumer.name, upstream, None) is not None
+            listed = published is not None and product_of(model, consumer.name, upstream, None) is not None
             if listed:
                 raise MeshError(f"{consumer.name} refs {model.label}, which {upstream.name}'s domain.yml shares with "
                                 f"{consumer.name} but its last publish did not: "

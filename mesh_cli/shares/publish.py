@@ -21,6 +21,7 @@ from mesh_cli.core.governance_library import access_model
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.plan import Plan, apply_to
 from mesh_cli.core.safe_io import set_aside, write_text_atomic
+from mesh_cli.core.share_access import mounts_of
 from mesh_cli.core.share_settings import share_settings
 from mesh_cli.core.state import PUBLISH_FILE, domain_state_dir, load_publish_record, load_target_manifest
 from mesh_cli.core.store import StaleGeneration
@@ -30,7 +31,7 @@ from mesh_cli.deployed.sync import deploying
 from mesh_cli.engines.registry import adapter_type, engine_class
 from mesh_cli.shares.backends import backend_for
 from mesh_cli.shares.diff import plan_shares, read_current
-from mesh_cli.shares.spec import SHARE, DomainShares, desired_shares, mounts_of
+from mesh_cli.shares.spec import SHARE, DomainShares, desired_shares
 
 PUBLISHED, UNCHANGED, PLANNED, FAILED = "published", "unchanged", "planned", "failed"
 

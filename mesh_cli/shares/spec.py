@@ -14,7 +14,6 @@ publish record names the consumer roles and reader roles publishing made, so a w
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +21,16 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.governance_library import AccessModel
 from mesh_cli.core.identifiers import identifier
-from mesh_cli.core.manifest import ModelInfo, governance_meta, ref_targets_of
+from mesh_cli.core.manifest import ModelInfo, ref_targets_of
 from mesh_cli.core.product_text import share_comment
 from mesh_cli.core.products import ProductSpec, product_specs
+from mesh_cli.core.share_access import (
+    Mount,
+    clearing_roles,
+    model_policies,
+    product_database_roles,
+    product_entry,
+)
 from mesh_cli.core.share_settings import (
     ACCOUNT_PER_DOMAIN,
     ONE_ACCOUNT,
@@ -73,20 +79,6 @@ class Desired:
                                            # other holders come from provisioning, `upstreams: true`)
 
 
-@dataclass(frozen=True)
-class Mount:
-    """Consumer side (account per domain): a database this domain creates from an upstream's share."""
-
-    database: str
-    share: str                         # ORG.ACCOUNT.SHARE
-    grants: tuple[tuple[str, str], ...] = ()   # (database role of the share, account role of this domain)
-    reader: str = ""                   # this domain's reading role: the holder whose grants the mesh manages
-    offered: tuple[str, ...] = ()      # the share's database roles the mesh manages (granted or revoked)
-    mounter: str = ""                  # the role that creates the database: it is granted every database role of
-                                       # the share, and gives each up once granted on
-    product_reader: str = ""           # the share's database role holding SELECT on the product's models
-
-
 @dataclass
 class DomainShares:
     """Everything a domain publishes (and, as a consumer, mounts) on one target."""
@@ -107,37 +99,6 @@ class DomainShares:
 
 def _upper(*parts: str | None) -> str:
     return ".".join(identifier(str(part), what="object name").upper() for part in parts)
-
-
-def _raw_entry(domain: Domain, product: str) -> dict[str, Any]:
-    return next(e for e in domain.products if isinstance(e, dict) and e.get("name") == product)
-
-
-def _database_roles(domain: Domain, product: str, derived: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """`database_roles:` of the product, else the roles its policies decide with (`derived`)."""
-    value = _raw_entry(domain, product).get("database_roles") or list(derived)
-    if not isinstance(value, list):
-        raise MeshError(f"product {product!r} of {domain.name}: `database_roles` must be a list of database role "
-                        "names, e.g. [PII_READER]", path=domain.path / "domain.yml")
-    return tuple(identifier(str(r), what=f"database role of product {domain.name}.{product}").upper()
-                 for r in value)
-
-
-def _clearing_roles(policies: list[str], access: AccessModel) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(role for policy in policies for role in access.clearing_roles(policy)))
-
-
-def shared_database_roles(domain: Domain, manifest: dict[str, Any], product: str,
-                          access: AccessModel) -> tuple[str, ...]:
-    """The entitlement database roles the share of `domain`'s `product` carries across accounts, as
-    `desired_shares` grants them: `database_roles:` of the product, else the roles its models' policies decide
-    with. A consumer account manages only these: a database role the share does not carry does not exist in the
-    database mounted from it (https://docs.snowflake.com/en/sql-reference/sql/grant-database-role-share)."""
-    listed = set(_raw_entry(domain, product).get("models") or [])
-    nodes = manifest["nodes"]
-    policies = [policy for model in ref_targets_of(manifest, domain.name) if model.name in listed
-                for policy in _model_policies(nodes[model.unique_id], model, access)]
-    return _database_roles(domain, product, _clearing_roles(list(dict.fromkeys(policies)), access))
 
 
 READ_THROUGH = ("view", "ephemeral")     # a view's query reads what these read: the walk goes on through them
@@ -223,23 +184,8 @@ def _objects(domain: Domain, spec: ProductSpec, models: list[ModelInfo], manifes
         labels.append(model.label)
         if kind == "VIEW":
             references |= _read_databases(domain, spec, model, manifest, cross_account)
-        policies += _model_policies(node, model, access)
+        policies += model_policies(node, model, access)
     return selects, references, labels, list(dict.fromkeys(policies))
-
-
-def _model_policies(node: dict[str, Any], model: ModelInfo, access: AccessModel | None) -> list[str]:
-    """The library policies a model carries: its row access policy, its columns' masking policies, and the masking
-    policies of a column's tags where the column names none (tag-based masking)."""
-    row_access = governance_meta(node).get("row_access") or {}
-    policies = [str(row_access.get("policy"))] if isinstance(row_access, dict) and row_access else []
-    for entry in model.columns.values():
-        policy = governance_meta(entry).get("masking") or None
-        name = policy.get("policy") if isinstance(policy, dict) else policy
-        policies += [str(name).removesuffix("_shared")] if name else []
-        tags = governance_meta(entry).get("tags") or {}
-        if not name and access is not None and isinstance(tags, dict):
-            policies += [p for tag in tags for p in access.tag_policies.get(str(tag), ())]
-    return policies
 
 
 def _comment(domain: Domain, spec: ProductSpec) -> str:
@@ -278,13 +224,13 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
                     raise MeshError(f"product {spec.id} is consumed by {consumer}, which has no account under "
                                     f"`snowflake.accounts`; add `{consumer}: ORG.ACCOUNT` to mesh.yml")
                 accounts.add(account)
-        listing = _raw_entry(domain, spec.name).get("listing")   # a listing reaches accounts of the organisation
+        listing = product_entry(domain, spec.name).get("listing")   # a listing reaches accounts of the organisation
         cross_account = settings.topology == ACCOUNT_PER_DOMAIN or bool(accounts) or bool(listing)
         selects, references, labels, policies = _objects(domain, spec, models, manifest, cross_account, access,
                                                          keep_grants)
         schemas = {Grant("USAGE", "SCHEMA", ".".join(g.name.split(".")[:2])) for g in selects}
-        derived = _clearing_roles(policies, access) if access is not None and cross_account else ()
-        entitlements = _database_roles(domain, spec.name, derived)
+        derived = clearing_roles(policies, access) if access is not None and cross_account else ()
+        entitlements = product_database_roles(domain, spec.name, derived)
         roles.update(entitlements)
         role_grants = {Grant("USAGE", "DATABASE_ROLE", f"{result.database}.{r}") for r in entitlements}
         name = share_name(domain.name, spec.name)
@@ -330,45 +276,3 @@ def desired_shares(domain: Domain, manifest: dict[str, Any], domains: dict[str, 
     result.listed_before = {str(entry["share"]): entry.get("listing_manifest") for entry in before.values()
                             if entry.get("listing") == "listed" and entry.get("share")}
     return result
-
-
-def mounts_of(domain: Domain, domains: dict[str, Domain], settings: ShareSettings,
-              access: AccessModel | None = None,
-              manifest_of: Callable[[Domain], dict[str, Any] | None] | None = None) -> list[Mount]:
-    """Account per domain: the shares of upstream products this domain consumes, mounted under the share's name
-    by the domain's mounting role; the domain's reading role is granted the product's reader database role (its
-    SELECT) and the share's database roles it holds as account roles in the access model (ORDERS_DEPLOYER
-    inherits ALL_REGIONS: it gets `<share>.ALL_REGIONS`). With an access model, `manifest_of` gives each
-    upstream's manifest, from which the database roles its share carries are known (`shared_database_roles`):
-    only those exist in the mounted database, so only those are granted on and given up."""
-    if settings.topology != ACCOUNT_PER_DOMAIN:
-        return []
-    mounts = []
-    for upstream in domain.upstreams:
-        upstream_manifest: dict[str, Any] | None = None    # read once, for the first product it is needed for
-        for entry in domains[upstream].products:
-            consumers = (entry.get("consumers") or {}).get("domains") or [] if isinstance(entry, dict) else []
-            if domain.name in consumers:
-                account = settings.account_of(upstream)
-                if account is None:
-                    raise MeshError(f"{domain.name} mounts a share of {upstream}, which has no account under "
-                                    f"`snowflake.accounts`; add `{upstream}: ORG.ACCOUNT` to mesh.yml")
-                name = share_name(upstream, str(entry["name"]))
-                reader = settings.role_of(domain.name)
-                product_reader = reader_role(str(entry["name"]))    # SELECT on the product's models
-                held: list[str] = []
-                shared: set[str] = {product_reader}
-                if access is not None:
-                    if upstream_manifest is None and manifest_of is not None:
-                        upstream_manifest = manifest_of(domains[upstream])
-                    manifest = upstream_manifest
-                    if manifest is None:
-                        raise MeshError(f"{domain.name} mounts {name} of {upstream}, whose manifest is not there to "
-                                        "say which database roles the share carries; build or parse "
-                                        f"{upstream} first (`mesh build {upstream}`)")
-                    shared |= set(shared_database_roles(domains[upstream], manifest, str(entry["name"]), access))
-                    held = [role for role in access.inherited(reader)[1:] if role in shared]
-                grants = tuple((role, reader) for role in [product_reader, *held])
-                mounts.append(Mount(name, f"{account}.{name}", grants, reader, tuple(sorted(shared)),
-                                    settings.mounter_of(domain.name), product_reader))
-    return mounts

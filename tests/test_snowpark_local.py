@@ -215,7 +215,7 @@ def test_a_result_that_is_no_dataframe_is_refused(probed_mesh: tuple[Path, Build
 def test_failed_models_leave_no_relation(probed_mesh: tuple[Path, BuildReport]) -> None:
     root, report = probed_mesh
     [finance] = report.results
-    assert len(finance.failures) == 3
+    assert len(finance.failures) == 3, finance.failures
     with _finance(root, ["ALL_REGIONS"]) as connection:
         tables = {name for (name,) in connection.execute(
             "select table_name from information_schema.tables "

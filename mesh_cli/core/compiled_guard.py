@@ -65,8 +65,10 @@ _FILE_CALL = re.compile(r"\b(read_\w+|\w+_scan|pragma_\w+|glob|query|query_table
 # elements (`json_each`, `json_tree`: Snowflake's FLATTEN as engines/duckdb_transpile.py writes it), and the catalog's
 # metadata (names, types, settings; no rows of any relation). Every other one is refused, whatever its name
 # (https://duckdb.org/docs/stable/sql/query_syntax/from: a table function is called in FROM).
+# `flatten`: Snowflake's FLATTEN as written in SQL compiled without the transpile (which writes unnest/json_each
+# for it); it explodes one value, and DuckDB has no table function of that name (the query fails when run).
 HARMLESS_TABLE_FUNCTIONS = frozenset({
-    "range", "generate_series", "unnest", "json_each", "json_tree", "duckdb_columns", "duckdb_constraints",
+    "range", "generate_series", "unnest", "json_each", "json_tree", "flatten", "duckdb_columns", "duckdb_constraints",
     "duckdb_databases", "duckdb_dependencies", "duckdb_functions", "duckdb_indexes", "duckdb_keywords",
     "duckdb_schemas", "duckdb_sequences", "duckdb_settings", "duckdb_tables", "duckdb_types", "duckdb_views"})
 # A function called where a relation goes (FROM, JOIN, LATERAL, a FROM list, a parenthesised FROM item).
@@ -160,8 +162,8 @@ def refused_table_function(statement: exp.Expr) -> str | None:
 def _table_function_refusal(name: str) -> str:
     return (f"calls the table function {name}(), which is not known to be harmless (it may run SQL given as a "
             "string or read files, outside every policy); read relations by `ref`, files as a source "
-            "`mesh ingest` loads (known harmless: range, generate_series, unnest, json_each, json_tree, the duckdb_* "
-            "metadata functions)")
+            "`mesh ingest` loads (known harmless: range, generate_series, unnest, json_each, json_tree, flatten, "
+            "the duckdb_* metadata functions)")
 
 
 def _written(statement: exp.Expr) -> list[exp.Table]:

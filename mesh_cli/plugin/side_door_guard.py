@@ -151,6 +151,7 @@ def install(project_dir: Path) -> None:
     package's integration_tests set roles in hooks on purpose) runs unjudged, even in a process that built a
     domain before."""
     domain = (project_dir / DOMAIN_FILE).is_file()
+    _PROJECT_SCOPES.clear()     # a manifest's id may be reused by the next run's (another project's) manifest
     start_run(guarded=domain)
     if domain:
         install_statement_guards()

@@ -20,11 +20,12 @@ from conftest import git, run_build, run_cli
 from mesh_cli.build.run import BuildReport
 from mesh_cli.catalog.column_lineage import add_column_lineage
 from mesh_cli.catalog.display import consumers_text, human, label, listing, local_time, relative_age, when
-from mesh_cli.catalog.health import health_summary, rollup
+from mesh_cli.catalog.health import health_summary, product_health, rollup
 from mesh_cli.catalog.health_chart import BARS, FAILED_AT_LEAST, render_health_svg
 from mesh_cli.catalog.history import ContractState, contract_states, product_history
 from mesh_cli.catalog.index import Catalog, build_catalog, find_product
 from mesh_cli.catalog.lineage import ColumnEdge, lineage_graph, render_svg
+from mesh_cli.catalog.results import BuildResults
 from mesh_cli.catalog.site import render_site, write_site
 from mesh_cli.contracts.snapshot import snapshot
 from mesh_cli.core import state as state_module
@@ -664,16 +665,32 @@ def test_without_run_results_the_health_says_so(built_copy: Path) -> None:
     assert "No build of this product is recorded yet." in page and '<svg class="health"' not in page
 
 
+def test_only_successful_builds_keep_the_sla() -> None:
+    """A build whose tests failed delivered nothing consumers should read: it has no SLA timing, and the next
+    successful build is timed from the last successful one."""
+    model, test = "model.d.m", "test.d.t"
+    tests = {test: {"attached_node": model}}
+
+    def run(hour: int, test_status: str) -> BuildResults:
+        return BuildResults("success", datetime(2026, 12, 1, hour, tzinfo=UTC),
+                            {model: {"status": "success"}, test: {"status": test_status}})
+
+    entries = product_health([run(0, "pass"), run(2, "fail"), run(5, "pass")], {model}, tests, sla_hours=4)
+    assert [(e["status"], e["hours_since_previous"], e["within_sla"]) for e in entries] == [
+        ("success", None, None), ("failed", None, None), ("success", 5.0, False)]
+    assert health_summary(entries).endswith("rebuilt within the SLA 0 of 1 time.")
+
+
 def test_health_chart_draws_each_build() -> None:
     builds = [{"at": "2026-12-01T10:00:00+00:00", "built": True, "status": "success", "tests": {"pass": 20},
                "hours_since_previous": None, "within_sla": None},
               {"at": "2026-12-02T12:00:00+00:00", "built": True, "status": "failed",
-               "tests": {"fail": 1, "pass": 19}, "hours_since_previous": 26.0, "within_sla": False,
+               "tests": {"fail": 1, "pass": 19}, "hours_since_previous": None, "within_sla": None,
                "commit": "0123456789", "uncommitted": True},
               {"at": "2026-12-02T13:00:00+00:00", "built": False, "status": "failed", "tests": {},
                "hours_since_previous": None, "within_sla": None, "reason": "ingestion failed: no file"},
               {"at": "2026-12-03T15:00:00+00:00", "built": True, "status": "success", "tests": {"pass": 20},
-               "hours_since_previous": 27.0, "within_sla": False}]
+               "hours_since_previous": 53.0, "within_sla": False}]
     svg = render_health_svg(builds, 24)
     assert svg.count('<g class="run ') == 4 and svg.count('class="fail"') == 1 and svg.count("✕") == 1
     # a build failed on one test of twenty is drawn failed: its column outlined, its failed segment no thin cap,
@@ -681,10 +698,9 @@ def test_health_chart_draws_each_build() -> None:
     assert svg.count('class="failed-run"') == 2 and svg.count('class="sla no-build"') == 2
     [fail_height] = re.findall(r'class="fail" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"', svg)
     assert float(fail_height) >= FAILED_AT_LEAST > BARS / 20
-    assert "failed; models built; 1 fail and 19 pass; 26.0 h after the previous build (SLA 24 h); commit " \
-           "0123456789 with uncommitted changes" in svg
+    assert "failed; models built; 1 fail and 19 pass; commit 0123456789 with uncommitted changes" in svg
     assert "models did not build (ingestion failed: no file)" in svg
-    assert 'class="sla late"' in svg and "27.0 h after the previous build (SLA 24 h)" in svg
+    assert 'class="sla late"' in svg and "53.0 h after the previous successful build (SLA 24 h)" in svg
     assert "1 Dec 2026, 10:00 UTC → 3 Dec 2026, 15:00 UTC" in svg and 'viewBox="0 0 340 136"' in svg
     assert health_summary(builds) == ("2 of 4 recorded builds succeeded; every test passed in 2; "
-                                      "rebuilt within the SLA 0 of 2 times.")
+                                      "rebuilt within the SLA 0 of 1 time.")

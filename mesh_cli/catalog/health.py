@@ -1,5 +1,5 @@
 """The health of a data product over its last builds: per build, whether its models built, its data tests' results,
-and how long after the previous build it came (its freshness against the SLA)."""
+and how long after the previous successful build a successful one came (its freshness against the SLA)."""
 
 from __future__ import annotations
 
@@ -32,10 +32,12 @@ def product_health(runs: list[BuildResults], model_ids: set[str], tests: dict[st
             continue   # a build of other models of the domain (`--changed`)
         built = bool(models) and all(str(m.get("status")) == "success" for m in models)
         counts = Counter(str(r.get("status")) for r in results)
-        gap = (run.generated_at - previous).total_seconds() / 3600 if built and previous else None
+        succeeded = built and not FAILED_TESTS & set(counts)
+        # the SLA is kept by successful builds only: one whose tests failed delivers nothing consumers should read
+        gap = (run.generated_at - previous).total_seconds() / 3600 if succeeded and previous else None
         entries.append({
             "at": run.generated_at.isoformat(timespec="seconds"), "built": built,
-            "status": "success" if built and not FAILED_TESTS & set(counts) else "failed",
+            "status": "success" if succeeded else "failed",
             "tests": dict(sorted(counts.items())),
             "hours_since_previous": round(gap, 1) if gap is not None else None,
             "within_sla": None if gap is None or sla_hours is None else gap <= sla_hours,
@@ -43,7 +45,7 @@ def product_health(runs: list[BuildResults], model_ids: set[str], tests: dict[st
             "commit": run.origin.commit[:10] if run.origin else None,
             "uncommitted": bool(run.origin and run.origin.uncommitted),
         })
-        previous = run.generated_at if built else previous
+        previous = run.generated_at if succeeded else previous
     return entries
 
 

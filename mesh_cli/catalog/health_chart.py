@@ -27,7 +27,7 @@ def _title(entry: dict[str, Any], sla_hours: float | None) -> str:
     built = "models built" if entry["built"] else "models did not build" + (
         f" ({entry['reason']})" if entry.get("reason") else "")
     gap = entry["hours_since_previous"]
-    timing = ("" if gap is None else f"; {gap} h after the previous build"
+    timing = ("" if gap is None else f"; {gap} h after the previous successful build"
               + (f" (SLA {sla_hours} h)" if sla_hours is not None else ""))
     origin = ("" if not entry.get("commit") else f"; commit {entry['commit']}"
               + (" with uncommitted changes" if entry.get("uncommitted") else ""))

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
+from mesh_cli.catalog.index import build_catalog, find_product
+from mesh_cli.core.config import load_config
+from mesh_cli.core.state import RUN_HISTORY
 from mesh_cli.deployed.folder import FolderStore
 from mesh_cli.deployed.sync import record_key
 from mesh_cli.orchestrate.airflow_dags import mesh_dags
@@ -98,6 +101,9 @@ def test_prepare_holds_the_lease_for_record_which_deploys_nothing_when_no_model_
     assert "write it again with `mesh orchestrate graph --per-model`" in recorded.stderr
     assert sorted(path.name for path in store.iterdir()) == []                 # no record, the lease released
     assert not [path.name for path in (mesh_copy / ".mesh/state/dev/customers").glob(".*")]
+    [kept] = (mesh_copy / ".mesh/state/dev/customers" / RUN_HISTORY).iterdir()   # the failed build, for the catalogue
+    health = find_product(build_catalog(load_config(mesh_copy), "dev"), "customers.customer_master")["build"]
+    assert kept.is_file() and health["status"] == "failed" and "did not run: model.customers." in health["reason"]
     assert run_cli(mesh_copy, "orchestrate", "record", "customers", "--run-id", "run-1").exit_code == 2
 
 

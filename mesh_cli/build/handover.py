@@ -16,6 +16,7 @@ import os
 import shutil
 from contextlib import suppress
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from mesh_cli.core.domains import Domain, discover_domains, require_domains
 from mesh_cli.core.errors import EXIT_BAD_INPUT, MeshError, RunFailed
 from mesh_cli.core.graph import DomainGraph
 from mesh_cli.core.safe_io import copy_atomic, write_text_atomic
-from mesh_cli.core.state import domain_state_dir, fingerprint
+from mesh_cli.core.state import domain_state_dir, fingerprint, keep_failed_build
 from mesh_cli.dbt.invoke import DbtCall, run_shared
 from mesh_cli.deployed.lease import Lease, release_lease, renew_lease, take_lease
 from mesh_cli.deployed.location import target_store
@@ -215,10 +216,14 @@ def record(config: MeshConfig, name: str, target: str, *, run_id: str) -> Record
         manifest = json.loads((domain.path / "target" / "manifest.json").read_text(encoding="utf-8"))
         failed, missing = unfinished_nodes(manifest, run_results)
         if failed or missing:
-            raise RunFailed(f"{name} not deployed: " + "; ".join(
+            reason = "; ".join(
                 [*([f"failed: {_listed(failed)}"] if failed else []),
                  *([f"did not run: {_listed(missing)}" + ("" if failed else " (nodes the graph file's manifest "
-                    "lacks: write it again with `mesh orchestrate graph --per-model`)")] if missing else [])]))
+                    "lacks: write it again with `mesh orchestrate graph --per-model`)")] if missing else [])])
+            # kept in the run history, as `mesh build` keeps a failed build: the catalogue's health shows it
+            keep_failed_build(config, target, domain, datetime.fromisoformat(handover.prepared_at), reason,
+                              (run_results, manifest) if run_results["results"] else None)
+            raise RunFailed(f"{name} not deployed: {reason}")
         try:   # the lease still held: no other deploy of the domain started since prepare
             lease = renew_lease(store, lease, handover.holder, handover.lease_seconds)
         except MeshError as exc:

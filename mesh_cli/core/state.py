@@ -214,17 +214,20 @@ def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -
     return folder
 
 
-def keep_failed_build(config: MeshConfig, target: str, domain: Domain, since: datetime, reason: str | None) -> None:
-    """Keep a failed build of the domain in its run history, marked failed with its reason: the run results and
-    source freshness dbt wrote in the domain's target/ since `since` (when the build began), else an empty run
-    (dbt's build did not run: ingestion, parsing or a refusal stopped it). The saved artifacts of the last
-    successful build stay as they are."""
+def keep_failed_build(config: MeshConfig, target: str, domain: Domain, since: datetime, reason: str | None,
+                      artifacts: tuple[dict[str, Any], dict[str, Any]] | None = None) -> None:
+    """Keep a failed build of the domain in its run history, marked failed with its reason: its run results and
+    manifest (`artifacts`, as the per-model tasks' merged ones; else those dbt's build wrote in the domain's target/
+    since `since`, when the build began) and the source freshness written since, else an empty run (dbt's build did
+    not run: ingestion, parsing or a refusal stopped it). The saved artifacts of the last successful build stay as
+    they are."""
     folder = domain_state_dir(config, target, domain.name)
     written = domain.path / "target"
-    run_results = _written_since(written / "run_results.json", since)
-    if run_results is not None and (run_results.get("args") or {}).get("which") != "build":
-        run_results = None
-    manifest = _written_since(written / "manifest.json", since) if run_results is not None else None
+    run_results, manifest = artifacts or (_written_since(written / "run_results.json", since), None)
+    if artifacts is None and run_results is not None:
+        if (run_results.get("args") or {}).get("which") != "build":
+            run_results = None
+        manifest = _written_since(written / "manifest.json", since) if run_results is not None else None
     if _written_since(written / SOURCES, since) is not None:
         copy_atomic(written / SOURCES, folder / SOURCES)
     _keep_run(folder, run_record(run_results, manifest, failed=True, reason=reason,

@@ -60,6 +60,12 @@ def load_target_manifest(config: MeshConfig, target: str, domain: Domain,
     return None
 
 
+def target_manifest(config: MeshConfig, target: str, domain: Domain, adapter: str) -> dict[str, Any] | None:
+    """The manifest of `load_target_manifest` alone (None before the domain's first build or parse)."""
+    found = load_target_manifest(config, target, domain, adapter)
+    return found[1] if found else None
+
+
 def published_products(config: MeshConfig, target: str, domain: str) -> dict[str, dict[str, Any]] | None:
     """The products of the domain's last publish on `target` (None before its first); an unreadable publish state
     is an error naming it."""
@@ -207,7 +213,8 @@ def save_build(config: MeshConfig, target: str, domain: Domain, checksum: str) -
     if (folder / "run_results.json").is_file():
         run_results = json.loads((folder / "run_results.json").read_text(encoding="utf-8"))
         _keep_run(folder, run_record(run_results, manifest, failed=False, reason=None, origin=origin))
-    write_text_atomic(folder / FINGERPRINT, json.dumps({"fingerprint": checksum, "commit": head_commit(config.root),
+    write_text_atomic(folder / FINGERPRINT, json.dumps({"fingerprint": checksum,
+                                                        "commit": origin.commit if origin else None,
                                                         "mesh_file": mesh_file_digest(config.root),
                                                         "package": package_digest(config.root),
                                                         "access": access_digest(config.root, domain)}))

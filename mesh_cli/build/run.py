@@ -19,6 +19,7 @@ from mesh_cli.core.config import TARGET_ENV, MeshConfig
 from mesh_cli.core.domains import Domain, discover_domains, require_domains
 from mesh_cli.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, EngineError, MeshError
 from mesh_cli.core.graph import DomainGraph
+from mesh_cli.core.run_record import FAILED_STATUSES
 from mesh_cli.core.scheduler import FAILED, SKIPPED, SUCCESS, Tasks, run_tasks
 from mesh_cli.core.selectors import parse_selector
 from mesh_cli.core.state import (
@@ -33,7 +34,7 @@ from mesh_cli.core.state import (
     saved_package_digest,
     saved_unrunnable_tests,
 )
-from mesh_cli.dbt.invoke import FAILED_STATUSES, DbtCall, DbtJob, DbtOutcome, build_workers, with_deps
+from mesh_cli.dbt.invoke import DbtCall, DbtJob, DbtOutcome, build_workers, with_deps
 from mesh_cli.deployed.location import lease_term, target_store
 from mesh_cli.deployed.sync import Deploy, deploying
 from mesh_cli.engines.registry import Engine, engine_for, target_args

@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from mesh_cli.catalog.results import BuildResults
+from mesh_cli.core.run_record import FAILED_STATUSES
 
-PASSED, FAILED_TESTS = {"pass"}, {"fail", "error", "runtime error"}
+PASSED = {"pass"}
 
 
 def attached_model(test: dict[str, Any]) -> str | None:
@@ -32,7 +33,7 @@ def product_health(runs: list[BuildResults], model_ids: set[str], tests: dict[st
             continue   # a build of other models of the domain (`--changed`)
         built = bool(models) and all(str(m.get("status")) == "success" for m in models)
         counts = Counter(str(r.get("status")) for r in results)
-        succeeded = built and not FAILED_TESTS & set(counts)
+        succeeded = built and not FAILED_STATUSES & set(counts)
         # the SLA is kept by successful builds only: one whose tests failed delivers nothing consumers should read
         gap = (run.generated_at - previous).total_seconds() / 3600 if succeeded and previous else None
         entries.append({

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from mesh_cli.catalog.column_lineage import add_column_lineage
@@ -19,7 +20,7 @@ from mesh_cli.catalog.health import health_summary, product_health, rollup, wors
 from mesh_cli.catalog.history import ContractState, contract_states, product_history
 from mesh_cli.catalog.lineage import Lineage, lineage_graph
 from mesh_cli.catalog.publish import publish_status
-from mesh_cli.catalog.results import FAILED_STATUSES, BuildResults, build_history, last_build
+from mesh_cli.catalog.results import BuildResults, build_history, last_build
 from mesh_cli.contracts.snapshot import DomainSnapshot, snapshot
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import require_domains
@@ -28,6 +29,7 @@ from mesh_cli.core.governance_library import AccessModel, access_model
 from mesh_cli.core.manifest import ModelInfo, load_manifest
 from mesh_cli.core.products import ProductSpec, product_specs
 from mesh_cli.core.row_counts import STORING
+from mesh_cli.core.run_record import FAILED_STATUSES
 from mesh_cli.dbt.inventory import DomainView, Inventory, load_inventory
 
 INDEX_VERSION = 1
@@ -92,9 +94,10 @@ class _Past:
     runs: list[BuildResults]         # oldest first, the last build included
     readers: dict[str, DomainSnapshot]
 
+    @cached_property
     def tests(self) -> dict[str, dict[str, Any]]:
         """Every data test node the domain's manifests and recorded builds know, by id (their ids stay the same
-        across builds)."""
+        across builds); worked out once for all the domain's products."""
         known = {uid: node for state in self.states for uid, node in state.manifest["nodes"].items()
                  if node.get("resource_type") == "test"}
         for run in self.runs:
@@ -393,7 +396,7 @@ def _confidentiality(spec: ProductSpec, models: list[dict[str, Any]]) -> str:
 
 def _health(spec: ProductSpec, models: list[dict[str, Any]], past: _Past) -> dict[str, Any]:
     ids = {f"model.{spec.domain}.{v['id'].split('.', 1)[1]}" for m in models for v in m["versions"]}
-    builds = product_health(past.runs, ids, past.tests(), spec.sla.get("freshness_hours"))
+    builds = product_health(past.runs, ids, past.tests, spec.sla.get("freshness_hours"))
     return {"builds": builds, "summary": health_summary(builds)}
 
 

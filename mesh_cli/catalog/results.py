@@ -16,10 +16,8 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.manifest import load_manifest
 from mesh_cli.core.row_counts import recorded_row_counts, reported_rows
-from mesh_cli.core.run_record import RECORD, BuiltFrom
+from mesh_cli.core.run_record import FAILED_STATUSES, RECORD, BuiltFrom
 from mesh_cli.core.state import RUN_HISTORY, SOURCES, domain_state_dir, kept_files
-
-FAILED_STATUSES = {"error", "fail", "runtime error"}
 
 
 @dataclass

@@ -16,6 +16,8 @@ UNCOMMITTED = "uncommitted changes"
 _TEST_KEYS = ("unique_id", "name", "resource_type", "attached_node", "column_name", "depends_on")
 
 
+FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})   # dbt's statuses of a node that failed
+
 @dataclass(frozen=True)
 class BuiltFrom:
     """The git commit a build was made from, and whether what shapes it had uncommitted changes."""

@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from mesh_cli.core.errors import note_raised_at
+from mesh_cli.core.run_record import FAILED_STATUSES
 from mesh_cli.dbt.artifacts import results_file, target_dir, write_manifest, write_results
 from mesh_cli.dbt.deps_errors import deps_error
 from mesh_cli.dbt.partial_parse import keep_partial_parse_of
 
 QUIET_ENV = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
-FAILED_STATUSES = {"error", "fail", "runtime error"}
 
 
 @dataclass(frozen=True)

@@ -57,10 +57,10 @@ def _libraries(root: Path, domains: Iterable[Domain]) -> list[tuple[Path, dict[s
     return found
 
 
-def library_policies(root: Path, domains: Iterable[Domain]) -> list[LibraryPolicy]:
-    """Every masking and row access policy of the mesh's libraries, in file order."""
+def library_policies(libraries: list[tuple[Path, dict[str, Any]]]) -> list[LibraryPolicy]:
+    """Every masking and row access policy of the mesh's libraries (`_libraries`), in file order."""
     return [LibraryPolicy(path, kind, str(name), entry)
-            for path, library in _libraries(root, domains) for kind in POLICY_KINDS
+            for path, library in libraries for kind in POLICY_KINDS
             for name, entry in (library.get(kind) or {}).items() if isinstance(entry, dict)]
 
 
@@ -91,10 +91,9 @@ def parse_problems(policies: Iterable[LibraryPolicy]) -> list[str]:
             if (problem := snowflake_body_problem(policy.entry.get("body"))) is not None]
 
 
-def undeclared_entitlement_roles(root: Path, domains: Iterable[Domain]) -> list[str]:
-    """Entitlements naming a role no library declares under `roles:` (a typo such as NA_ANALYSTT entitles a role
-    nobody holds, silently), one line each naming the file, the role and the fix."""
-    libraries = _libraries(root, domains)
+def undeclared_entitlement_roles(libraries: list[tuple[Path, dict[str, Any]]]) -> list[str]:
+    """Entitlements naming a role no library (`_libraries`) declares under `roles:` (a typo such as NA_ANALYSTT
+    entitles a role nobody holds, silently), one line each naming the file, the role and the fix."""
     declared = {str(name).upper() for _, library in libraries for name in library.get("roles") or {}}
     problems = []
     for path, library in libraries:
@@ -111,5 +110,5 @@ def library_problems(root: Path, domains: Iterable[Domain],
                      check_bodies: Callable[[Sequence[LibraryPolicy]], list[str]] = parse_problems) -> list[str]:
     """Everything the build would refuse in the mesh's libraries, one line each: the policy bodies as the engine's
     `check_bodies` finds them (`Engine.policy_problems`), and entitlements of undeclared roles."""
-    domains = list(domains)
-    return check_bodies(library_policies(root, domains)) + undeclared_entitlement_roles(root, domains)
+    libraries = _libraries(root, domains)   # each file read once
+    return check_bodies(library_policies(libraries)) + undeclared_entitlement_roles(libraries)

@@ -11,7 +11,7 @@ from mesh_cli.core.domains import Domain
 from mesh_cli.core.errors import MeshError
 from mesh_cli.core.ingest_spec import Ingested, IngestOptions, IngestTable
 from mesh_cli.core.plan import Backend
-from mesh_cli.core.policy_bodies import LibraryPolicy, snowflake_body_problem
+from mesh_cli.core.policy_bodies import ENTITLEMENTS_TABLE, LibraryPolicy, snowflake_body_problem
 from mesh_cli.core.profile_outputs import LocalOutput, ProfileOutput, ProfileProblem
 from mesh_cli.core.types import DataType
 from mesh_cli.engines.base import Engine
@@ -64,7 +64,7 @@ GOVERNANCE_SCHEMA = "governance"   # the package's governance_schema()
 POLICY_SCAFFOLD = (f"create schema {GOVERNANCE_SCHEMA}; "
                    f"create macro {GOVERNANCE_SCHEMA}.is_role_in_session(r) as (null::boolean); "
                    f"create macro {GOVERNANCE_SCHEMA}.is_database_role_in_session(r) as (null::boolean); "
-                   f"create table {GOVERNANCE_SCHEMA}.mesh_entitlements (role_name varchar, dimension varchar, "
+                   f"create table {ENTITLEMENTS_TABLE} (role_name varchar, dimension varchar, "
                    "value varchar)")
 
 
@@ -76,7 +76,7 @@ def duckdb_policy_body(policy: dict[str, Any]) -> str:
     body = body.replace("is_database_role_in_session(", "@database_role_check(")
     body = body.replace("is_role_in_session(", f"{GOVERNANCE_SCHEMA}.is_role_in_session(")
     body = body.replace("@database_role_check(", f"{GOVERNANCE_SCHEMA}.is_database_role_in_session(")
-    return body.replace("@entitlements", f"{GOVERNANCE_SCHEMA}.mesh_entitlements")
+    return body.replace("@entitlements", ENTITLEMENTS_TABLE)
 
 
 class DuckDBEngine(Engine):
@@ -123,13 +123,15 @@ class DuckDBEngine(Engine):
         DuckDB cannot parse fails here as it would fail every build."""
         import duckdb
 
-        problems = super().policy_problems(policies)
+        unparsed = [snowflake_body_problem(policy.entry.get("body")) for policy in policies]
+        problems = [policy.refusal("body", problem) for policy, problem in zip(policies, unparsed, strict=True)
+                    if problem is not None]
         connection = duckdb.connect()
         try:
             connection.execute(POLICY_SCAFFOLD)
-            for policy in policies:
+            for policy, problem in zip(policies, unparsed, strict=True):
                 field = "body_duckdb" if policy.entry.get("body_duckdb") else "body"
-                if field == "body" and snowflake_body_problem(policy.entry.get("body")) is not None:
+                if field == "body" and problem is not None:
                     continue    # refused by the parse already: one line per policy
                 try:
                     connection.execute(f"create or replace macro {GOVERNANCE_SCHEMA}.{policy.name}"
@@ -138,7 +140,7 @@ class DuckDBEngine(Engine):
                     problems.append(policy.refusal(field, f"fails on DuckDB ({str(exc).splitlines()[0]})"))
         finally:
             connection.close()
-        return list(dict.fromkeys(problems))
+        return problems
 
     @classmethod
     def release_connections(cls) -> None:

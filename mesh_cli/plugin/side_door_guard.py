@@ -55,7 +55,8 @@ def _project_scope(config: Any, manifest: Any) -> Scope:
     computed once for a run, not once per node)."""
     cached = _PROJECT_SCOPES.get(id(manifest))
     if cached is not None and cached[0] == len(manifest.nodes):
-        BUILDS.update(cached[2])
+        if not BUILDS:   # emptied by `start_run` since the scope was cached
+            BUILDS.update(cached[2])
         return cached[1]
     own = str(config.credentials.database)
     owners: dict[str, str] = {}
@@ -108,12 +109,13 @@ def _prepares_governance(config: Any, node: Any, manifest: Any) -> bool:
     calls it and nothing else, in a project that neither dispatches the package's macros to its own nor replaces
     the dbt macros it runs its statements through."""
     raw = re.sub(r"\s", "", str(getattr(node, "raw_code", "") or ""))
+    if not (str(getattr(node, "resource_type", "")).endswith("operation") and raw == _PREPARE_HOOK):
+        return False   # any other node: the project's dispatch and macros are not read for it
     redispatched = any(isinstance(entry, dict) and entry.get("macro_namespace") == PACKAGE
                        for entry in getattr(config, "dispatch", None) or [])
     replaced = any(macro.package_name == config.project_name and macro.name in _RUNNERS
                    for macro in (getattr(manifest, "macros", None) or {}).values())
-    return (str(getattr(node, "resource_type", "")).endswith("operation") and raw == _PREPARE_HOOK
-            and not redispatched and not replaced)
+    return not redispatched and not replaced
 
 
 def _writer(node: Any) -> Writer:

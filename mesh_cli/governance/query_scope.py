@@ -44,7 +44,7 @@ from mesh_cli.core.manifest import ref_targets_of
 from mesh_cli.core.model_index import read_model_index
 from mesh_cli.core.share_access import mounts_of, reader_holders
 from mesh_cli.core.share_settings import ACCOUNT_PER_DOMAIN, ShareSettings, share_name, share_settings
-from mesh_cli.core.state import domain_state_dir, load_target_manifest, published_products
+from mesh_cli.core.state import domain_state_dir, load_target_manifest, published_products, target_manifest
 from mesh_cli.engines.base import Engine
 
 
@@ -167,16 +167,11 @@ def query_scope(config: MeshConfig, target: str, domain: Domain, upstreams: list
     withheld: dict[tuple[str, str, str], str] = {}
     for upstream in upstreams:
         readable |= _granted(config, target, domain, upstream, adapter, settings, roles, withheld)
-    shares = (_share_roles(config, domain, roles, lambda up: _manifest(config, target, up, adapter))
+    shares = (_share_roles(config, domain, roles, lambda up: target_manifest(config, target, up, adapter))
               if settings.topology == ACCOUNT_PER_DOMAIN and upstreams else {})
     return QueryScope(domain.name.lower(), frozenset(readable),
                       frozenset(engine.session_schemas(connection, domain.name)),
                       frozenset(c.lower() for c in catalogs), engine.sqlglot_dialect, withheld, shares)
-
-
-def _manifest(config: MeshConfig, target: str, domain: Domain, adapter: str) -> dict[str, Any] | None:
-    found = load_target_manifest(config, target, domain, adapter)
-    return found[1] if found else None
 
 
 def check_reads(sql: str, scope: QueryScope) -> tuple[str, tuple[str, ...]] | None:

@@ -23,7 +23,7 @@ from mesh_cli.core.plan import Plan, apply_to
 from mesh_cli.core.safe_io import set_aside, write_text_atomic
 from mesh_cli.core.share_access import mounts_of
 from mesh_cli.core.share_settings import share_settings
-from mesh_cli.core.state import PUBLISH_FILE, domain_state_dir, load_publish_record, load_target_manifest
+from mesh_cli.core.state import PUBLISH_FILE, domain_state_dir, load_publish_record, target_manifest
 from mesh_cli.core.store import StaleGeneration
 from mesh_cli.dbt.inventory import load_inventory
 from mesh_cli.deployed.location import lease_term, target_store
@@ -103,8 +103,7 @@ def _last_publish(record: Path, domain: str) -> tuple[dict[str, dict[str, Any]] 
 
 def _manifest_of(config: MeshConfig, target: str, domain: Domain) -> dict[str, Any] | None:
     """The domain's manifest for `target`, built with its engine (None before its first build or parse)."""
-    found = load_target_manifest(config, target, domain, adapter_type(domain, target))
-    return found[1] if found else None
+    return target_manifest(config, target, domain, adapter_type(domain, target))
 
 
 def publish_domain(config: MeshConfig, target: str, domain: Domain, domains: dict[str, Domain],

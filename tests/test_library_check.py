@@ -82,23 +82,6 @@ def test_a_library_found_sound_is_not_checked_again_until_it_changes(mesh_copy: 
     assert library_refusals(config, domains, "dev", cache=False).keep_at is None
 
 
-def test_the_builds_validation_keeps_the_verdict_only_when_it_refuses_nothing(mesh_copy: Path) -> None:
-    """`mesh build` reuses the check's verdict: its validation keeps it once nothing is refused, and bad input
-    (here a broken library) leaves none."""
-    from mesh_cli.build.validate import MeshInvalid, validate_mesh
-    from mesh_cli.core.graph import DomainGraph
-
-    config = load_config(mesh_copy)
-    graph = DomainGraph(discover_domains(config))
-    _edit_library(mesh_copy, {"mask_full": GOOD + " end"})
-    with pytest.raises(MeshInvalid):
-        validate_mesh(config, graph, "dev", publish=False)
-    assert not (config.state_dir / "cache" / "library").exists()
-    _edit_library(mesh_copy, {"mask_full": GOOD})
-    validate_mesh(config, graph, "dev", publish=False)
-    assert library_refusals(config, graph.domains, "dev").keep_at is None   # kept: not checked again
-
-
 def test_the_checked_policy_macros_are_the_ones_the_package_creates(built_mesh: tuple[Path, object]) -> None:
     """`policy_problems` creates each policy as `duckdb_policy_body` writes it; that body is the one the package's
     duckdb__policy_body gives the build: each governance macro of a built domain file is the body checked here (as

@@ -13,7 +13,6 @@ import tempfile
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
-from mesh_cli.check.library import LibraryVerdict, library_refusals
 from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain, domain_file
 from mesh_cli.core.errors import MeshError
@@ -236,13 +235,9 @@ def validate_mesh(config: MeshConfig, graph: DomainGraph, target: str, selectors
             problems += declared_problems(graph.domains[name], central)
         except MeshError as exc:
             problems.append(str(exc))
-    library: LibraryVerdict | None = None
-    try:   # the library as every build reads it: once for the mesh, not per domain (kept once found sound)
-        if engine is not None:
-            library = library_refusals(config, graph.domains, target, engine=engine)
-            problems += library.problems
-        else:
-            problems += library_problems(config.root, graph.domains.values(), parse_problems)
+    try:   # the library as every build reads it: once for the mesh, not per domain
+        problems += library_problems(config.root, graph.domains.values(),
+                                     engine.policy_problems if engine is not None else parse_problems)
     except MeshError as exc:
         problems.append(str(exc))
     if engine is not None:
@@ -255,5 +250,3 @@ def validate_mesh(config: MeshConfig, graph: DomainGraph, target: str, selectors
         problems += _database_problems(config, engine, target, graph, chosen, changed)
     if problems:
         raise MeshInvalid(list(dict.fromkeys(problems)))
-    if library is not None:
-        library.keep()

@@ -1,8 +1,8 @@
 """The governance library as the build reads it, checked once per `mesh check` (not per domain): a policy body the
 engine cannot create, an entitlement of an undeclared role (core/policy_bodies.py). A library whose files are those
 of a completed check that found nothing is not checked again: its verdict is kept under the state folder's cache,
-keyed by the engine and the files' contents (written once the check or the build's validation completes: bad input
-changes nothing), so a check or build with governance unchanged pays neither the parse nor the engine."""
+keyed by the engine and the files' contents (written once the check completes: bad input changes nothing), so a
+check with governance unchanged pays neither the parse nor the engine."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from mesh_cli.core.config import MeshConfig
 from mesh_cli.core.domains import Domain
 from mesh_cli.core.governance_library import GOVERNANCE_FILE
 from mesh_cli.core.policy_bodies import library_problems
-from mesh_cli.engines.registry import Engine, engine_for
+from mesh_cli.engines.registry import engine_for
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,10 @@ class LibraryVerdict:
             self.keep_at.touch()
 
 
-def library_refusals(config: MeshConfig, domains: dict[str, Domain], target: str, *, cache: bool = True,
-                     engine: Engine | None = None) -> LibraryVerdict:
-    """What every build would refuse in the mesh's governance libraries, one line each (none when sound), checked
-    by the target's engine (`engine`, when the caller has it already)."""
-    engine = engine or engine_for(config, list(domains.values()), target)
+def library_refusals(config: MeshConfig, domains: dict[str, Domain], target: str, *,
+                     cache: bool = True) -> LibraryVerdict:
+    """What every build would refuse in the mesh's governance libraries, one line each (none when sound)."""
+    engine = engine_for(config, list(domains.values()), target)
     files = [config.root / GOVERNANCE_FILE, *(domains[name].path / "dbt_project.yml" for name in sorted(domains))]
     digest = hashlib.sha256(engine.adapter_type.encode())
     for path in files:
